@@ -1,0 +1,3 @@
+package localiam
+
+var accountActions = map[string]action{}

@@ -1,0 +1,4 @@
+package localiam
+
+// installAWSManagedPolicies adds the AWS managed policies to a new account.
+func (s *Server) installAWSManagedPolicies() {}

@@ -1,0 +1,3 @@
+package localiam
+
+var credentialActions = map[string]action{}

@@ -1,0 +1,3 @@
+package localiam
+
+var instanceProfileActions = map[string]action{}

@@ -1,0 +1,3 @@
+package localiam
+
+var mfaActions = map[string]action{}

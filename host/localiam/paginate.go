@@ -1,0 +1,43 @@
+package localiam
+
+import (
+	"encoding/base64"
+)
+
+// page is one page of a list: IAM's MaxItems / Marker / IsTruncated scheme.
+type page struct {
+	maxItems int
+	marker   string
+}
+
+// readPage reads MaxItems (default 100, 1..1000) and Marker.
+func readPage(p params) (page, *Error) {
+	n, err := p.integer("MaxItems", 100, 1, 1000)
+	if err != nil {
+		return page{}, err
+	}
+	return page{maxItems: n, marker: p.str("Marker")}, nil
+}
+
+// paginate cuts one page out of items, which must be sorted by sortKey. The
+// marker is the opaque encoding of the sort key of the first item of the next
+// page, so that paging stays correct when items are added or removed between
+// calls (IAM's markers are opaque too).
+func paginate[T any](items []T, sortKey func(T) string, pg page) (out []T, truncated bool, next string, err *Error) {
+	start := 0
+	if pg.marker != "" {
+		raw, decErr := base64.RawURLEncoding.DecodeString(pg.marker)
+		if decErr != nil {
+			return nil, false, "", errInvalidInput("Invalid Marker: %s. Pass the Marker value from the previous response unchanged.", pg.marker)
+		}
+		from := string(raw)
+		for start < len(items) && sortKey(items[start]) < from {
+			start++
+		}
+	}
+	end := start + pg.maxItems
+	if end >= len(items) {
+		return items[start:], false, "", nil
+	}
+	return items[start:end], true, base64.RawURLEncoding.EncodeToString([]byte(sortKey(items[end]))), nil
+}

@@ -1,0 +1,3 @@
+package localiam
+
+var policyActions = map[string]action{}

@@ -1,0 +1,3 @@
+package localiam
+
+func (s *Server) applySeed(name string) error { return nil }

@@ -1,0 +1,327 @@
+package localiam
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Options configures a sandbox. The zero value is a usable empty account
+// with IAM's default quotas, no faults and no persistence.
+type Options struct {
+	// Seed names a data set loaded into a new account: "" for none, "demo"
+	// for a small organisation with planted security problems. It is
+	// ignored when StateFile already holds an account.
+	Seed string
+	// StateFile, when set, persists the account as JSON: loaded at start
+	// (an unreadable or corrupt file is an error, never a silent reset) and
+	// rewritten atomically after every successful change.
+	StateFile string
+	// Faults injects latency and errors, for tests and benchmarks.
+	Faults Faults
+	// Quotas overrides IAM's default account quotas (zero fields keep the
+	// default), so benchmarks can hold accounts larger than IAM allows.
+	Quotas Quotas
+	// Now is the clock; nil means time.Now. Tests move it to check dates.
+	Now func() time.Time
+	// Logger receives one debug line per request; nil discards.
+	Logger *slog.Logger
+}
+
+// Quotas are the account-level limits IAM enforces (GetAccountSummary
+// reports them).
+type Quotas struct {
+	Users, Groups, Roles, Policies, InstanceProfiles int
+}
+
+func (q Quotas) withDefaults() Quotas {
+	def := func(v, d int) int {
+		if v > 0 {
+			return v
+		}
+		return d
+	}
+	return Quotas{
+		Users:            def(q.Users, 5000),
+		Groups:           def(q.Groups, 300),
+		Roles:            def(q.Roles, 1000),
+		Policies:         def(q.Policies, 1500),
+		InstanceProfiles: def(q.InstanceProfiles, 1000),
+	}
+}
+
+// maxBodyBytes caps a request body. The largest legitimate IAM request
+// (SimulateCustomPolicy with several 10 KB documents, URL-encoded) is far
+// below it.
+const maxBodyBytes = 1 << 20
+
+// Server is the sandbox. It is an http.Handler; it is safe for concurrent use.
+type Server struct {
+	opts   Options
+	quotas Quotas
+	now    func() time.Time
+	log    *slog.Logger
+	faults *faultInjector
+
+	mu   sync.RWMutex // guards acct and the state file
+	acct *account
+
+	// keyMu guards acct.KeyUse alone: every request, reads included,
+	// records its signing key, and reads must not need the write lock.
+	keyMu sync.Mutex
+}
+
+// New builds a sandbox from opts: it loads the state file if one exists, or
+// applies the seed to a new account.
+func New(opts Options) (*Server, error) {
+	s := &Server{
+		opts:   opts,
+		quotas: opts.Quotas.withDefaults(),
+		now:    opts.Now,
+		log:    opts.Logger,
+		faults: newFaultInjector(opts.Faults),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	loaded, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	if !loaded {
+		s.acct = newAccount()
+		s.installAWSManagedPolicies()
+		if err := s.applySeed(opts.Seed); err != nil {
+			return nil, err
+		}
+		if err := s.persist(); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// action is one IAM (or STS) operation the sandbox implements.
+type action struct {
+	// mutates says the handler changes the account: it runs under the write
+	// lock and a success is persisted.
+	mutates bool
+	run     func(s *Server, c *call) (any, *Error)
+}
+
+// call is what a handler sees of one request.
+type call struct {
+	params
+	now time.Time
+	// accessKeyID is the key id that signed the request ("" if unsigned).
+	accessKeyID string
+}
+
+// actions is the table of every IAM action the sandbox serves; each family
+// file contributes one map, and buildActions refuses a name twice.
+var actions = buildActions(
+	userActions, groupActions, roleActions, policyActions, inlineActions,
+	boundaryActions, instanceProfileActions, credentialActions, mfaActions, sshCertActions,
+	accountActions, simulationActions,
+)
+
+func buildActions(tables ...map[string]action) map[string]action {
+	all := map[string]action{}
+	for _, t := range tables {
+		for name, a := range t {
+			if _, dup := all[name]; dup {
+				panic("localiam: action " + name + " registered twice")
+			}
+			if a.run == nil {
+				panic("localiam: action " + name + " has no handler")
+			}
+			all[name] = a
+		}
+	}
+	return all
+}
+
+// Actions lists the IAM actions the sandbox implements, for documentation
+// and coverage tests.
+func Actions() []string {
+	out := make([]string, 0, len(actions))
+	for name := range actions {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func newRequestID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// ServeHTTP answers one Query-protocol request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	requestID := newRequestID()
+	w.Header().Set("X-Amzn-Requestid", requestID)
+	namespace := iamNamespace
+	fail := func(e *Error) {
+		s.log.Debug("localiam error", "code", e.Code, "message", e.Message)
+		writeXML(w, e.Status, encodeError(namespace, requestID, e))
+	}
+
+	form, err := readForm(w, r)
+	if err != nil {
+		fail(err)
+		return
+	}
+	name := form.Get("Action")
+	version := form.Get("Version")
+	keyID, service, region := signer(r)
+
+	if name == "" {
+		fail(apiErr("MissingAction", 400, "Could not find operation for version %s. Specify Action=NAME in the request.", version))
+		return
+	}
+	var act action
+	var ok bool
+	switch {
+	case name == "GetCallerIdentity":
+		namespace = stsNamespace
+		act, ok = stsGetCallerIdentity, version == stsVersion
+	default:
+		act, ok = actions[name]
+		ok = ok && version == iamVersion
+	}
+	if !ok {
+		fail(apiErr("InvalidAction", 400, "Could not find operation %s for version %s", name, version))
+		return
+	}
+	if e := s.faults.before(r.Context()); e != nil {
+		fail(e)
+		return
+	}
+
+	c := &call{params: params{form: form}, now: s.now().UTC(), accessKeyID: keyID}
+	result, apiError := s.run(act, c, service, region)
+	s.log.Debug("localiam", "action", name, "key", keyID, "ok", apiError == nil)
+	if apiError != nil {
+		fail(apiError)
+		return
+	}
+	body, encErr := encodeResult(name, namespace, requestID, result)
+	if encErr != nil {
+		fail(apiErr("ServiceFailure", 500, "The sandbox could not encode the response: %v", encErr))
+		return
+	}
+	writeXML(w, http.StatusOK, body)
+}
+
+// run executes an action under the account lock, records the signing key's
+// use, and persists a successful mutation.
+func (s *Server) run(act action, c *call, service, region string) (result any, apiError *Error) {
+	if act.mutates {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	} else {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+	}
+	s.recordKeyUse(c.accessKeyID, c.now, service, region)
+	defer func() {
+		// A handler bug must never take the server down: it becomes a 500,
+		// as a real service failure would.
+		if p := recover(); p != nil {
+			s.log.Error("localiam handler panic", "panic", p)
+			result, apiError = nil, apiErr("ServiceFailure", 500, "The sandbox failed internally: %v", p)
+		}
+	}()
+	result, apiError = act.run(s, c)
+	if apiError == nil && act.mutates {
+		if err := s.persist(); err != nil {
+			return nil, apiErr("ServiceFailure", 500, "The sandbox could not save its state file: %v", err)
+		}
+	}
+	return result, apiError
+}
+
+// readForm parses a POST body (or GET query) with the body capped.
+func readForm(w http.ResponseWriter, r *http.Request) (url.Values, *Error) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, apiErr("RequestEntityTooLarge", 413, "The request body exceeds %d bytes.", maxBodyBytes)
+		}
+		return nil, apiErr("MalformedQueryString", 400, "The request could not be parsed as a form: %v", err)
+	}
+	return r.Form, nil
+}
+
+var credentialScope = regexp.MustCompile(`Credential=([A-Z0-9]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request`)
+
+// signer reads the access key id, region and service from a SigV4
+// Authorization header (or presigned query). The signature is not checked:
+// the sandbox holds no secrets worth protecting, and checking would force
+// every client to know the sandbox's secrets.
+func signer(r *http.Request) (keyID, service, region string) {
+	src := r.Header.Get("Authorization")
+	if src == "" {
+		if c := r.URL.Query().Get("X-Amz-Credential"); c != "" {
+			src = "Credential=" + c
+		}
+	}
+	m := credentialScope.FindStringSubmatch(src)
+	if m == nil {
+		return "", "", ""
+	}
+	return m[1], m[3], m[2]
+}
+
+// recordKeyUse remembers when and where a key id last signed a request, as
+// IAM's GetAccessKeyLastUsed reports it. Called with s.mu held, read or
+// write; the last use reaches the state file with the next change.
+func (s *Server) recordKeyUse(keyID string, now time.Time, service, region string) {
+	if keyID == "" {
+		return
+	}
+	s.keyMu.Lock()
+	s.acct.KeyUse[keyID] = &KeyUse{When: now, Service: service, Region: region}
+	s.keyMu.Unlock()
+}
+
+// keyUse returns the recorded last use of a key id, or nil.
+func (s *Server) keyUse(keyID string) *KeyUse {
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	return s.acct.KeyUse[keyID]
+}
+
+// Handler serves the sandbox; it is s itself, named for readability at call
+// sites that mount it.
+func (s *Server) Handler() http.Handler { return s }
+
+// do runs one action in-process, bypassing HTTP, for the seed. It goes
+// through the same handlers and rules as a request.
+func (s *Server) do(name string, form url.Values) (any, error) {
+	act, ok := actions[name]
+	if !ok {
+		return nil, fmt.Errorf("localiam: unknown action %s", name)
+	}
+	c := &call{params: params{form: form}, now: s.now().UTC()}
+	result, apiError := act.run(s, c)
+	if apiError != nil {
+		return nil, fmt.Errorf("localiam: %s: %w", name, apiError)
+	}
+	return result, nil
+}

@@ -1,0 +1,3 @@
+package localiam
+
+var sshCertActions = map[string]action{}
