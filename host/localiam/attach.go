@@ -9,8 +9,9 @@ import (
 // the policy's AttachmentCount / BoundaryCount right, so no caller has to.
 
 // attachPolicy attaches a managed policy to a principal's list: a no-op when
-// already attached (as IAM), LimitExceeded past 10.
-func (s *Server) attachPolicy(list *[]string, policyARN string) *Error {
+// already attached (as IAM), LimitExceeded past 10. kind ("User", "Group",
+// "Role") names the quota in the message, as IAM does.
+func (s *Server) attachPolicy(list *[]string, policyARN, kind string) *Error {
 	p, err := s.acct.policy(policyARN)
 	if err != nil {
 		return err
@@ -21,7 +22,7 @@ func (s *Server) attachPolicy(list *[]string, policyARN string) *Error {
 		}
 	}
 	if len(*list) >= maxManagedPerIdentity {
-		return errLimitExceeded("Cannot exceed quota for PoliciesPerUser: %d", maxManagedPerIdentity)
+		return errLimitExceeded("Cannot exceed quota for PoliciesPer%s: %d", kind, maxManagedPerIdentity)
 	}
 	*list = append(*list, policyARN)
 	p.AttachmentCount++

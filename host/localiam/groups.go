@@ -234,7 +234,7 @@ func attachGroupPolicy(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, s.attachPolicy(&g.Attached, arn)
+	return nil, s.attachPolicy(&g.Attached, arn, "Group")
 }
 
 func detachGroupPolicy(s *Server, c *call) (any, *Error) {

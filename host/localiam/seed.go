@@ -1,3 +1,226 @@
 package localiam
 
-func (s *Server) applySeed(name string) error { return nil }
+import (
+	"fmt"
+	"net/url"
+	"time"
+)
+
+// Seeds are named data sets a new account starts with.
+var seeds = map[string]func(s *Server) error{
+	"":     func(*Server) error { return nil },
+	"demo": seedDemo,
+}
+
+// SeedNames lists the seeds Options.Seed accepts, for flag help.
+func SeedNames() []string { return []string{"demo"} }
+
+func (s *Server) applySeed(name string) error {
+	apply, ok := seeds[name]
+	if !ok {
+		return fmt.Errorf("localiam: unknown seed %q (known: %v)", name, SeedNames())
+	}
+	return apply(s)
+}
+
+// seeder runs actions through the same handlers as requests, so seeded data
+// obeys every rule a client would meet; the first failure sticks.
+type seeder struct {
+	s   *Server
+	err error
+}
+
+func (sd *seeder) do(action string, kv ...string) any {
+	if sd.err != nil {
+		return nil
+	}
+	form := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		form.Add(kv[i], kv[i+1])
+	}
+	out, err := sd.s.do(action, form)
+	sd.err = err
+	return out
+}
+
+// Documents the demo account uses.
+const (
+	ec2Trust    = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	lambdaTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	// Planted: anyone in any account may assume it.
+	openTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`
+	// Planted: another account, no sts:ExternalId condition (confused deputy).
+	partnerTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::210987654321:root"},"Action":"sts:AssumeRole"}]}`
+	// The right way for a third party: an external id.
+	vendorTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::345678901234:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"vendor-7f3a9c"}}}]}`
+
+	dataLakeRead = `{"Version":"2012-10-17","Statement":[{"Sid":"ReadDataLake","Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::acme-data-lake","arn:aws:s3:::acme-data-lake/*"]}]}`
+	deployV1     = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["cloudformation:*","s3:PutObject"],"Resource":"*"}]}`
+	deployV2     = `{"Version":"2012-10-17","Statement":[{"Sid":"Stacks","Effect":"Allow","Action":"cloudformation:*","Resource":"arn:aws:cloudformation:*:123456789012:stack/app-*/*"},{"Sid":"Artifacts","Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::acme-artifacts/*"},{"Sid":"PassAppRole","Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::123456789012:role/service/ec2-app-role"}]}`
+	devBoundary  = `{"Version":"2012-10-17","Statement":[{"Sid":"WorkloadServices","Effect":"Allow","Action":["s3:*","dynamodb:*","lambda:*","logs:*","cloudwatch:*","sqs:*"],"Resource":"*"},{"Sid":"NoIAMChanges","Effect":"Deny","Action":["iam:Create*","iam:Delete*","iam:Put*","iam:Attach*","iam:Detach*"],"Resource":"*"}]}`
+	supportRead  = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["support:*","cloudwatch:Get*","cloudwatch:List*","logs:Get*"],"Resource":"*"}]}`
+	// Planted: a user with full access through an inline policy.
+	breakGlass = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+	etlInline  = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::acme-etl/*"}]}`
+)
+
+// demoUser is one person or service of the demo organisation.
+type demoUser struct {
+	name, path string
+	groups     []string
+	console    bool // has a login profile
+	mfa        bool
+}
+
+// seedDemo builds Acme Corp: about 25 users across paths and groups,
+// service and cross-account roles, customer policies, and the problems an
+// access review should find (each marked "planted" below).
+func seedDemo(s *Server) error {
+	sd := &seeder{s: s}
+	now := s.now().UTC()
+	daysAgo := func(d int) time.Time { return now.Add(-time.Duration(d) * 24 * time.Hour) }
+	const aws = "arn:aws:iam::aws:policy/"
+	local := func(path, name string) string { return "arn:aws:iam::" + AccountID + ":policy" + path + name }
+
+	// Customer managed policies.
+	sd.do("CreatePolicy", "PolicyName", "DataLakeRead", "Path", "/data/", "PolicyDocument", dataLakeRead, "Description", "Read the analytics data lake")
+	sd.do("CreatePolicy", "PolicyName", "DeployPipeline", "Path", "/ci/", "PolicyDocument", deployV1, "Description", "What the CI pipeline deploys with")
+	sd.do("CreatePolicyVersion", "PolicyArn", local("/ci/", "DeployPipeline"), "PolicyDocument", deployV2, "SetAsDefault", "true")
+	sd.do("CreatePolicy", "PolicyName", "DeveloperBoundary", "Path", "/boundaries/", "PolicyDocument", devBoundary, "Description", "Permissions boundary for developer-created identities")
+	sd.do("CreatePolicy", "PolicyName", "SupportRead", "Path", "/ops/", "PolicyDocument", supportRead)
+
+	// Groups and what they grant.
+	groups := []struct {
+		name, path string
+		policies   []string
+	}{
+		{"Admins", "/", []string{aws + "AdministratorAccess"}},
+		{"Developers", "/eng/", []string{aws + "PowerUserAccess", aws + "IAMUserChangePassword"}},
+		{"DataScience", "/data/", []string{local("/data/", "DataLakeRead"), aws + "AmazonS3ReadOnlyAccess"}},
+		{"Support", "/ops/", []string{local("/ops/", "SupportRead"), aws + "ReadOnlyAccess"}},
+		{"Auditors", "/security/", []string{aws + "SecurityAudit"}},
+		{"Finance", "/finance/", []string{aws + "job-function/ViewOnlyAccess"}},
+	}
+	for _, g := range groups {
+		sd.do("CreateGroup", "GroupName", g.name, "Path", g.path)
+		for _, p := range g.policies {
+			sd.do("AttachGroupPolicy", "GroupName", g.name, "PolicyArn", p)
+		}
+	}
+
+	users := []demoUser{
+		{"alice.nguyen", "/eng/", []string{"Admins", "Developers"}, true, false}, // planted: administrator without MFA
+		{"bob.martin", "/eng/", []string{"Admins"}, true, true},
+		{"carol.diaz", "/eng/", []string{"Developers"}, true, true},
+		{"dan.okafor", "/eng/", []string{"Developers"}, true, true},
+		{"erin.walsh", "/eng/", []string{"Developers"}, true, true},
+		{"farid.haddad", "/eng/", []string{"Developers"}, false, false},
+		{"grace.kim", "/data/", []string{"DataScience"}, true, true},
+		{"hiro.tanaka", "/data/", []string{"DataScience"}, true, true},
+		{"isla.moreau", "/data/", []string{"DataScience"}, false, false}, // planted: two active keys
+		{"jonas.berg", "/ops/", []string{"Support"}, true, false},        // planted: console user without MFA
+		{"kara.singh", "/ops/", []string{"Support"}, true, true},
+		{"liam.obrien", "/ops/", []string{"Support", "Developers"}, true, true},
+		{"maya.cohen", "/security/", []string{"Auditors"}, true, true},
+		{"nico.rossi", "/security/", []string{"Auditors"}, true, true},
+		{"olivia.chen", "/finance/", []string{"Finance"}, true, true},
+		{"pablo.ruiz", "/finance/", []string{"Finance"}, true, true},
+		{"quinn.taylor", "/contractors/", nil, false, false}, // planted: inline *:* policy
+		{"rosa.silva", "/contractors/", []string{"Developers"}, true, true},
+		{"sam.lee", "/eng/", []string{"Developers"}, true, true},
+		{"tara.bose", "/eng/", []string{"Developers"}, true, true},
+		{"ci-deploy", "/service/", nil, false, false},  // planted: key older than 400 days
+		{"legacy-etl", "/service/", nil, false, false}, // planted: key unused for 200 days
+		{"backup-agent", "/service/", nil, false, false},
+		{"monitoring-bot", "/service/", nil, false, false},
+		{"former.employee", "/eng/", nil, true, false},
+	}
+	for i, u := range users {
+		sd.do("CreateUser", "UserName", u.name, "Path", u.path)
+		for _, g := range u.groups {
+			sd.do("AddUserToGroup", "GroupName", g, "UserName", u.name)
+		}
+		if u.console {
+			sd.do("CreateLoginProfile", "UserName", u.name, "Password", "Demo-Passw0rd!"+u.name)
+		}
+		if sd.err != nil {
+			return sd.err
+		}
+		usr := s.acct.Users[key(u.name)]
+		usr.Created = daysAgo(700 - 20*i)
+		if u.console {
+			usr.LoginProfile.Created = usr.Created
+			used := daysAgo(1 + i%9)
+			usr.PasswordLastUsed = &used
+		}
+		if u.mfa {
+			serial := arn("mfa", "/", u.name)
+			sd.do("CreateVirtualMFADevice", "VirtualMFADeviceName", u.name)
+			if d := s.acct.MFADevices[serial]; d != nil {
+				enabled := usr.Created.Add(time.Hour)
+				d.User, d.Enabled = usr.Name, &enabled
+			}
+		}
+	}
+	// Developers work inside a boundary.
+	for _, name := range []string{"carol.diaz", "dan.okafor", "erin.walsh", "sam.lee", "tara.bose"} {
+		sd.do("PutUserPermissionsBoundary", "UserName", name, "PermissionsBoundary", local("/boundaries/", "DeveloperBoundary"))
+	}
+	sd.do("PutUserPolicy", "UserName", "quinn.taylor", "PolicyName", "break-glass", "PolicyDocument", breakGlass)
+	sd.do("PutUserPolicy", "UserName", "legacy-etl", "PolicyName", "etl-bucket", "PolicyDocument", etlInline)
+	sd.do("AttachUserPolicy", "UserName", "ci-deploy", "PolicyArn", local("/ci/", "DeployPipeline"))
+	sd.do("AttachUserPolicy", "UserName", "monitoring-bot", "PolicyArn", aws+"ReadOnlyAccess")
+
+	// Access keys with their history.
+	keys := []struct {
+		user              string
+		created, lastUsed int // days ago; -1 = never used
+		service, region   string
+	}{
+		{"ci-deploy", 420, 1, "cloudformation", "eu-west-1"}, // planted: older than 400 days
+		{"legacy-etl", 300, 200, "s3", "us-east-1"},          // planted: unused for 200 days
+		{"isla.moreau", 90, 2, "s3", "us-west-2"},            // planted: two active keys…
+		{"isla.moreau", 30, 3, "athena", "us-west-2"},        // …on one user
+		{"backup-agent", 60, 0, "s3", "us-east-1"},
+		{"monitoring-bot", 45, 0, "cloudwatch", "us-east-1"},
+		{"carol.diaz", 20, -1, "", ""},
+	}
+	for _, k := range keys {
+		out := sd.do("CreateAccessKey", "UserName", k.user)
+		if sd.err != nil {
+			return sd.err
+		}
+		u := s.acct.Users[key(k.user)]
+		ak := u.AccessKeys[len(u.AccessKeys)-1]
+		ak.Created = daysAgo(k.created)
+		if k.lastUsed >= 0 {
+			s.acct.KeyUse[ak.ID] = &KeyUse{When: daysAgo(k.lastUsed), Service: k.service, Region: k.region}
+		}
+		_ = out
+	}
+
+	// Roles.
+	roles := []struct {
+		name, path, trust, desc string
+		policies                []string
+	}{
+		{"ec2-app-role", "/service/", ec2Trust, "Application servers", []string{local("/data/", "DataLakeRead")}},
+		{"lambda-exec", "/service/", lambdaTrust, "Lambda functions", []string{aws + "service-role/AWSLambdaBasicExecutionRole"}},
+		{"open-trust-role", "/", openTrust, "Left over from a proof of concept", []string{aws + "AmazonS3ReadOnlyAccess"}}, // planted: trust allows *
+		{"partner-audit", "/partners/", partnerTrust, "Auditor in the partner account", []string{aws + "SecurityAudit"}},   // planted: cross-account, no external id
+		{"vendor-integration", "/partners/", vendorTrust, "Monitoring vendor, with an external id", []string{aws + "ReadOnlyAccess"}},
+	}
+	for _, r := range roles {
+		sd.do("CreateRole", "RoleName", r.name, "Path", r.path, "AssumeRolePolicyDocument", r.trust, "Description", r.desc)
+		for _, p := range r.policies {
+			sd.do("AttachRolePolicy", "RoleName", r.name, "PolicyArn", p)
+		}
+	}
+	sd.do("CreateInstanceProfile", "InstanceProfileName", "ec2-app", "Path", "/service/")
+	sd.do("AddRoleToInstanceProfile", "InstanceProfileName", "ec2-app", "RoleName", "ec2-app-role")
+
+	// Planted: a weak password policy.
+	sd.do("UpdateAccountPasswordPolicy", "MinimumPasswordLength", "6", "AllowUsersToChangePassword", "true")
+	sd.do("CreateAccountAlias", "AccountAlias", "acme-demo")
+	return sd.err
+}

@@ -144,27 +144,3 @@ func splitVariable(body string) (name, def string, hasDef bool) {
 	}
 	return strings.TrimSpace(name), def, hasDef
 }
-
-// variableNames lists the policy variables a string refers to (not the
-// ${*}/${?}/${$} escapes).
-func variableNames(s string) []string {
-	var out []string
-	for {
-		i := strings.Index(s, "${")
-		if i < 0 {
-			return out
-		}
-		rest := s[i+2:]
-		j := strings.IndexByte(rest, '}')
-		if j < 0 {
-			return out
-		}
-		body := rest[:j]
-		s = rest[j+1:]
-		if body == "*" || body == "?" || body == "$" {
-			continue
-		}
-		name, _, _ := splitVariable(body)
-		out = append(out, name)
-	}
-}

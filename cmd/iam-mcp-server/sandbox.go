@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/iammcp/iam-mcp-server/host/localiam"
+)
+
+// runSandbox serves the embedded IAM sandbox until interrupted.
+func runSandbox(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:4599", "`address` to serve on; loopback unless --allow-remote")
+	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --listen address (the sandbox has no authentication)")
+	seed := fs.String("seed", "", "seed a new account: \"demo\" for a small organisation with planted security problems")
+	state := fs.String("state", "", "persist the account to this JSON `file` (loaded at start, rewritten after every change)")
+	latency := fs.Duration("latency", 0, "injected latency per request, e.g. 20ms")
+	throttle := fs.Float64("throttle-rate", 0, "fraction of requests answered with Throttling (0..1)")
+	errRate := fs.Float64("error-rate", 0, "fraction of requests answered with HTTP 500 (0..1)")
+	faultSeed := fs.Int64("fault-seed", 1, "seed for the injected faults, for reproducible runs")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: iam-mcp-server sandbox [flags]\n\nServes an in-memory IAM account (123456789012) over the IAM Query protocol.\nAny access key signs requests; signatures are not checked.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "sandbox: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	for name, rate := range map[string]float64{"--throttle-rate": *throttle, "--error-rate": *errRate} {
+		if rate < 0 || rate > 1 {
+			fmt.Fprintf(stderr, "sandbox: %s must be between 0 and 1, got %v\n", name, rate)
+			return 2
+		}
+	}
+	level, err := parseLevel(*logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "sandbox: %v\n", err)
+		return 2
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	if err := checkListen(*listen, *allowRemote); err != nil {
+		fmt.Fprintf(stderr, "sandbox: %v\n", err)
+		return 2
+	}
+	srv, err := localiam.New(localiam.Options{
+		Seed:      *seed,
+		StateFile: *state,
+		Faults:    localiam.Faults{Latency: *latency, ThrottleRate: *throttle, ErrorRate: *errRate, Seed: *faultSeed},
+		Logger:    logger,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "sandbox: %v\n", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "sandbox: cannot listen on %s: %v\n", *listen, err)
+		return 1
+	}
+	url := "http://" + ln.Addr().String()
+	logger.Info("IAM sandbox listening", "url", url, "account", localiam.AccountID, "seed", *seed, "state", *state)
+	fmt.Fprintf(stderr, "Try: AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=sandbox aws iam list-users --endpoint-url %s --region us-east-1\n", url)
+
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		fmt.Fprintf(stderr, "sandbox: %v\n", err)
+		return 1
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = hs.Shutdown(shutdown)
+	logger.Info("IAM sandbox stopped")
+	return 0
+}
+
+// checkListen refuses a non-loopback address unless allowed: the sandbox
+// accepts any signature, so anyone who reaches it can change it.
+func checkListen(addr string, allowRemote bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--listen %q is not host:port: %v", addr, err)
+	}
+	if allowRemote {
+		return nil
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("--listen %s is not a loopback address; the sandbox checks no signatures, so pass --allow-remote to expose it anyway", addr)
+	}
+	return nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("--log-level %q: use debug, info, warn or error", s)
+	}
+	return l, nil
+}

@@ -1,0 +1,60 @@
+// Package policy is the project's IAM policy engine: it reads IAM policy
+// documents, checks them the way IAM does when a policy is written, and
+// evaluates them the way AWS decides a request.
+//
+// It has three jobs, one per caller:
+//
+//   - Parse turns policy JSON into a Document, normalising every shape IAM
+//     accepts and recording where each statement sits in the text
+//     (SimulatePrincipalPolicy reports StartPosition/EndPosition).
+//   - CheckIAM (and CheckManagedPolicy) answer what IAM answers when a policy
+//     is written: nil, or a *MalformedError carrying IAM's own
+//     MalformedPolicyDocument message. Size counts characters the way IAM's
+//     quotas do. The embedded IAM sandbox (host/localiam) returns these
+//     unchanged, so a client cannot tell the sandbox's refusals from AWS's.
+//   - Evaluate decides a request (action, resource, context) against a
+//     principal's identity-based policies and permissions boundary, and says
+//     which statements matched and which context keys were missing: the answer
+//     of SimulatePrincipalPolicy and SimulateCustomPolicy.
+//
+// The package uses only the standard library and imports nothing from the
+// host or the AWS SDK, so it also builds for GOOS=wasip1 GOARCH=wasm and can
+// be shared with plugins.
+//
+// # Condition operators
+//
+// Evaluate supports these operators, each also with the IfExists suffix and
+// the ForAnyValue: and ForAllValues: set prefixes:
+//
+//   - String: StringEquals, StringNotEquals, StringEqualsIgnoreCase,
+//     StringNotEqualsIgnoreCase, StringLike, StringNotLike (* and ? wildcards).
+//   - Numeric: NumericEquals, NumericNotEquals, NumericLessThan,
+//     NumericLessThanEquals, NumericGreaterThan, NumericGreaterThanEquals.
+//   - Date: DateEquals, DateNotEquals, DateLessThan, DateLessThanEquals,
+//     DateGreaterThan, DateGreaterThanEquals (ISO 8601 / RFC 3339 dates and
+//     date-times, or epoch seconds).
+//   - Bool, BinaryEquals (base64), IpAddress and NotIpAddress (CIDR blocks or
+//     single addresses, IPv4 and IPv6).
+//   - ArnEquals, ArnLike, ArnNotEquals, ArnNotLike (each of the six ARN parts
+//     matched on its own, with wildcards).
+//   - Null (tests whether a key is present).
+//
+// Semantics, as AWS documents them: all operators of a statement, and all
+// keys under an operator, must match (AND); the values listed for one key are
+// alternatives (OR). Condition key names are case-insensitive. When the
+// request lacks a key, a positive operator is false and a negated one
+// (StringNotEquals, NotIpAddress, …) is true; …IfExists is true; ForAllValues
+// is true and ForAnyValue false. A value of the wrong type (a date operator
+// given "tomorrow") makes the condition false.
+//
+// An operator not in that list makes its statement never match. That is a
+// security property, not a gap: guessing what an unknown operator means could
+// only widen an Allow. The operators live in one table (conditionOperators);
+// adding one is one entry there.
+//
+// # What is not here yet
+//
+// Resource-based policies, service control policies and session policies in
+// evaluation, and validation findings beyond IAM's own write-time checks, are
+// the next steps; the types (Kind, Source.Type, Principal) are shaped for them.
+package policy
