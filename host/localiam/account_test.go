@@ -62,7 +62,8 @@ func acctTOTP(t *testing.T, seed string, step int64) string {
 	return fmt.Sprintf("%06d", code%1000000)
 }
 
-// acctCertificate returns a fresh self-signed X.509 certificate in PEM.
+// acctCertificate returns a fresh self-signed X.509 certificate in PEM,
+// valid from long before the tests' clocks to long after.
 func acctCertificate(t *testing.T) string {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -70,7 +71,7 @@ func acctCertificate(t *testing.T) string {
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "alice"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+		NotBefore: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +136,8 @@ func TestAccountAlias(t *testing.T) {
 }
 
 func TestAccountSummary(t *testing.T) {
-	sb := newSandbox(t, Options{Quotas: Quotas{Users: 42}})
+	clock := newAcctClock()
+	sb := newSandbox(t, Options{Quotas: Quotas{Users: 42}, Now: clock.now})
 	c := sb.iam
 	summary := func() map[string]int32 {
 		return must[*iam.GetAccountSummaryOutput](t)(c.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})).SummaryMap
@@ -183,9 +185,7 @@ func TestAccountSummary(t *testing.T) {
 	check("after attaching")
 
 	// An assigned device is in use; the AWS managed policies are never counted.
-	clock := time.Now().UTC()
-	seed := string(dev.VirtualMFADevice.Base32StringSeed)
-	enableMFA(t, c, "u1", *dev.VirtualMFADevice.SerialNumber, seed, clock)
+	enableMFA(t, c, "u1", *dev.VirtualMFADevice.SerialNumber, string(dev.VirtualMFADevice.Base32StringSeed), clock.now())
 	want["MFADevicesInUse"] = 1
 	check("after enabling MFA")
 
@@ -299,6 +299,13 @@ func TestAccountCredentialReport(t *testing.T) {
 	ok(t, second(c.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: k2.AccessKeyId, Status: types.StatusTypeInactive})))
 	must[*iam.UploadSigningCertificateOutput](t)(c.UploadSigningCertificate(ctx, &iam.UploadSigningCertificateInput{UserName: aws.String("alice"), CertificateBody: aws.String(acctCertificate(t))}))
 
+	// No API records a console sign-in (the demo seed sets it directly), so
+	// the test does the same to see the date in password_last_used.
+	signedIn := created.Add(30 * time.Minute)
+	sb.srv.mu.Lock()
+	sb.srv.acct.Users["alice"].PasswordLastUsed = &signedIn
+	sb.srv.mu.Unlock()
+
 	// A request signed with alice's first key is its last use.
 	clock.advance(time.Minute)
 	used := clock.now()
@@ -357,7 +364,7 @@ func TestAccountCredentialReport(t *testing.T) {
 	}
 	wantRow("alice", map[string]string{
 		"arn": "arn:aws:iam::123456789012:user/eng/alice", "user_creation_time": iso(created),
-		"password_enabled": "true", "password_last_used": "no_information", "password_last_changed": iso(created),
+		"password_enabled": "true", "password_last_used": iso(signedIn), "password_last_changed": iso(created),
 		"password_next_rotation": iso(created.AddDate(0, 0, 90)), "mfa_active": "true",
 		"access_key_1_active": "true", "access_key_1_last_rotated": iso(created), "access_key_1_last_used_date": iso(used),
 		"access_key_1_last_used_region": "us-east-1", "access_key_1_last_used_service": "iam",
@@ -379,6 +386,8 @@ func TestAccountCredentialReport(t *testing.T) {
 	// The report is a snapshot: a user created now appears only once a
 	// report older than four hours has expired and a new one is generated.
 	must[*iam.CreateUserOutput](t)(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("carol")}))
+	carolSet := clock.now()
+	must[*iam.CreateLoginProfileOutput](t)(c.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("carol"), Password: aws.String("An0ther!Passw0rd")}))
 	if _, byUser, _ := credentialReport(t, c); byUser["carol"] != nil {
 		t.Fatal("report changed without a new generation")
 	}
@@ -394,6 +403,9 @@ func TestAccountCredentialReport(t *testing.T) {
 	if byUser["carol"] == nil || !out.GeneratedTime.Equal(clock.now()) {
 		t.Fatalf("regenerated report: carol %v, generated %v", byUser["carol"], out.GeneratedTime)
 	}
+	// A password never used is no_information, not N/A.
+	wantRow("carol", map[string]string{"password_enabled": "true", "password_last_used": "no_information",
+		"password_last_changed": iso(carolSet), "password_next_rotation": iso(carolSet.AddDate(0, 0, 90))})
 }
 
 // authFixture builds an account with something of every kind that

@@ -52,8 +52,8 @@ func credsKey(t *testing.T, sb *sandbox, user string) string {
 	return *out.AccessKey.AccessKeyId
 }
 
-// wantMessage fails unless err has the code and its message contains want.
-func wantMessage(t *testing.T, err error, code, want string) {
+// credsWantMessage fails unless err has the code and its message contains want.
+func credsWantMessage(t *testing.T, err error, code, want string) {
 	t.Helper()
 	wantCode(t, err, code)
 	if !strings.Contains(err.Error(), want) {
@@ -82,7 +82,7 @@ func TestCredentialsAccessKeys(t *testing.T) {
 
 	// Two keys per user.
 	_, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("alice")})
-	wantMessage(t, err, "LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2")
+	credsWantMessage(t, err, "LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2")
 	wantStatus(t, err, 409)
 	_, err = c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("nobody")})
 	wantCode(t, err, "NoSuchEntity")
@@ -120,19 +120,19 @@ func TestCredentialsAccessKeys(t *testing.T) {
 	wantStatus(t, err, 400)
 	// A key is found only on its own user.
 	_, err = c.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("bob"), AccessKeyId: aws.String(first), Status: types.StatusTypeActive})
-	wantMessage(t, err, "NoSuchEntity", "The Access Key with id "+first+" cannot be found.")
+	credsWantMessage(t, err, "NoSuchEntity", "The Access Key with id "+first+" cannot be found.")
 	wantStatus(t, err, 404)
 	_, err = c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String("AKIA")})
 	wantCode(t, err, "ValidationError")
 
 	// A user with keys cannot be deleted.
 	_, err = c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alice")})
-	wantMessage(t, err, "DeleteConflict", "delete access keys")
+	credsWantMessage(t, err, "DeleteConflict", "delete access keys")
 	for _, id := range ids {
 		ok(t, second(c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String(id)})))
 	}
 	_, err = c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String(first)})
-	wantMessage(t, err, "NoSuchEntity", "The Access Key with id "+first+" cannot be found.")
+	credsWantMessage(t, err, "NoSuchEntity", "The Access Key with id "+first+" cannot be found.")
 	// The quota counts current keys only.
 	credsKey(t, sb, "alice")
 	ok(t, second(c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("bob")})))
@@ -172,7 +172,7 @@ func TestCredentialsCallerDefaults(t *testing.T) {
 	}
 	for name, err := range calls {
 		t.Run(name, func(t *testing.T) {
-			wantMessage(t, err, "ValidationError", "Must specify userName when calling with non-User credentials")
+			credsWantMessage(t, err, "ValidationError", "Must specify userName when calling with non-User credentials")
 			wantStatus(t, err, 400)
 		})
 	}
@@ -220,7 +220,7 @@ func TestCredentialsAccessKeyLastUsed(t *testing.T) {
 	// whether they exist, even for a key id that signs requests.
 	for _, other := range []string{"AKIAZZZZZZZZZZZZZZZZ", testKeyID} {
 		_, err := sb.iam.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(other)})
-		wantMessage(t, err, "AccessDenied", "User: arn:aws:iam::123456789012:root is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key "+other)
+		credsWantMessage(t, err, "AccessDenied", "User: arn:aws:iam::123456789012:root is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key "+other)
 		wantStatus(t, err, 403)
 	}
 	ok(t, second(sb.iam.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String(key)})))
@@ -240,7 +240,7 @@ func TestCredentialsLoginProfile(t *testing.T) {
 		t.Fatalf("created %+v", lp)
 	}
 	_, err := c.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("alice"), Password: aws.String(pw)})
-	wantMessage(t, err, "EntityAlreadyExists", "Login Profile for user alice already exists.")
+	credsWantMessage(t, err, "EntityAlreadyExists", "Login Profile for user alice already exists.")
 	wantStatus(t, err, 409)
 	_, err = c.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("bob")})
 	wantCode(t, err, "ValidationError")
@@ -268,7 +268,7 @@ func TestCredentialsLoginProfile(t *testing.T) {
 		"Delete": second(c.DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: aws.String("bob")})),
 	} {
 		t.Run(name, func(t *testing.T) {
-			wantMessage(t, err, "NoSuchEntity", "Login Profile for User bob cannot be found.")
+			credsWantMessage(t, err, "NoSuchEntity", "Login Profile for User bob cannot be found.")
 			wantStatus(t, err, 404)
 		})
 	}
@@ -290,7 +290,7 @@ func TestCredentialsLoginProfile(t *testing.T) {
 
 	// A user with a login profile cannot be deleted.
 	_, err = c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alice")})
-	wantMessage(t, err, "DeleteConflict", "delete login profile")
+	credsWantMessage(t, err, "DeleteConflict", "delete login profile")
 	ok(t, second(c.DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: aws.String("alice")})))
 	_, err = c.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String("alice")})
 	wantCode(t, err, "NoSuchEntity")
@@ -333,7 +333,7 @@ func TestCredentialsPasswordPolicy(t *testing.T) {
 	}
 	// IAM's default policy with none set.
 	err := create("Ab1!xyz")
-	wantMessage(t, err, "PasswordPolicyViolation", "Password should have a minimum length of 8")
+	credsWantMessage(t, err, "PasswordPolicyViolation", "Password should have a minimum length of 8")
 	wantStatus(t, err, 400)
 	wantCode(t, create("onlylowercase"), "PasswordPolicyViolation")
 	// Not IAM's password characters, or too long.
@@ -352,7 +352,7 @@ func TestCredentialsPasswordPolicy(t *testing.T) {
 		"ABCDEFGHIJKLM1!":  "at least one lowercase letter",
 		"lowercase-only!1": "at least one uppercase letter",
 	} {
-		wantMessage(t, create(pw), "PasswordPolicyViolation", want)
+		credsWantMessage(t, create(pw), "PasswordPolicyViolation", want)
 	}
 	ok(t, create("Abcdefghijklm1!"))
 }
@@ -385,12 +385,12 @@ func TestCredentialsChangePassword(t *testing.T) {
 
 	// Reuse prevention refuses the current password.
 	sb.srv.acct.PasswordPolicy = &PasswordPolicy{MinimumPasswordLength: 8, PasswordReusePrevention: 3}
-	wantMessage(t, change(alice, newPw, newPw), "PasswordPolicyViolation", "last 3 passwords")
+	credsWantMessage(t, change(alice, newPw, newPw), "PasswordPolicyViolation", "last 3 passwords")
 
 	// Only a user can change their own password, and only one they have.
 	err = change(c, oldPw, newPw)
 	wantCode(t, err, "InvalidUserType")
 	wantStatus(t, err, 400)
 	bob := sb.asUser(credsKey(t, sb, "bob"))
-	wantMessage(t, change(bob, oldPw, newPw), "NoSuchEntity", "Login Profile for User bob cannot be found.")
+	credsWantMessage(t, change(bob, oldPw, newPw), "NoSuchEntity", "Login Profile for User bob cannot be found.")
 }

@@ -112,7 +112,7 @@ func TestMFAVirtualDeviceLifecycle(t *testing.T) {
 	}
 	for _, name := range []string{"alice-phone", "ALICE-PHONE"} {
 		_, err := c.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String(name), Path: aws.String("/eng/")})
-		wantMessage(t, err, "EntityAlreadyExists", "MFADevice entity at the same path and name already exists.")
+		credsWantMessage(t, err, "EntityAlreadyExists", "MFADevice entity at the same path and name already exists.")
 		wantStatus(t, err, 409)
 	}
 	for _, name := range []string{"bad name", strings.Repeat("m", 227)} {
@@ -149,14 +149,14 @@ func TestMFAVirtualDeviceLifecycle(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := mfaEnable(c, "alice", d, codes)
-			wantMessage(t, err, "InvalidAuthenticationCode", "Authentication code for device is not valid.")
+			credsWantMessage(t, err, "InvalidAuthenticationCode", "Authentication code for device is not valid.")
 			wantStatus(t, err, 403)
 		})
 	}
 	wantCode(t, mfaEnable(c, "alice", d, [2]string{"12345", c2}), "ValidationError")
 	wantCode(t, mfaEnable(c, "alice", d, [2]string{"12345a", c2}), "ValidationError")
 	wantCode(t, mfaEnable(c, "nobody", d, good), "NoSuchEntity")
-	wantMessage(t, mfaEnable(c, "alice", mfaDevice{serial: "arn:aws:iam::123456789012:mfa/none"}, good), "NoSuchEntity", "mfa/none")
+	credsWantMessage(t, mfaEnable(c, "alice", mfaDevice{serial: "arn:aws:iam::123456789012:mfa/none"}, good), "NoSuchEntity", "mfa/none")
 	ok(t, mfaEnable(c, "alice", d, good))
 
 	list := must[*iam.ListMFADevicesOutput](t)(c.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: aws.String("alice")}))
@@ -165,7 +165,7 @@ func TestMFAVirtualDeviceLifecycle(t *testing.T) {
 		t.Fatalf("alice's devices %+v", list.MFADevices)
 	}
 	clk.advance(time.Minute)
-	wantMessage(t, mfaEnable(c, "bob", d, d.codes(clk.now(), 0)), "EntityAlreadyExists", "MFA Device is already in use.")
+	credsWantMessage(t, mfaEnable(c, "bob", d, d.codes(clk.now(), 0)), "EntityAlreadyExists", "MFA Device is already in use.")
 
 	// Resync accepts a drifted device within ten minutes, never a used code.
 	clk.advance(time.Minute)
@@ -175,18 +175,18 @@ func TestMFAVirtualDeviceLifecycle(t *testing.T) {
 	ok(t, mfaResync(c, "alice", d, drifted))
 	wantCode(t, mfaResync(c, "alice", d, drifted), "InvalidAuthenticationCode")
 	wantCode(t, mfaResync(c, "alice", d, d.codes(now, 25)), "InvalidAuthenticationCode")
-	wantMessage(t, mfaResync(c, "bob", d, d.codes(now, 12)), "NoSuchEntity", d.serial)
+	credsWantMessage(t, mfaResync(c, "bob", d, d.codes(now, 12)), "NoSuchEntity", d.serial)
 	wantCode(t, mfaResync(c, "alice", d, [2]string{"00000", "000000"}), "ValidationError")
 
 	// A device in use cannot be deleted, nor can its user.
 	_, err := c.DeleteVirtualMFADevice(ctx, &iam.DeleteVirtualMFADeviceInput{SerialNumber: aws.String(d.serial)})
-	wantMessage(t, err, "DeleteConflict", "MFA Device is in use.")
+	credsWantMessage(t, err, "DeleteConflict", "MFA Device is in use.")
 	wantStatus(t, err, 409)
 	_, err = c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alice")})
-	wantMessage(t, err, "DeleteConflict", "delete MFA devices")
+	credsWantMessage(t, err, "DeleteConflict", "delete MFA devices")
 
 	// Deactivation unassigns it from its user only.
-	wantMessage(t, mfaDeactivate(c, "bob", d), "NoSuchEntity", d.serial)
+	credsWantMessage(t, mfaDeactivate(c, "bob", d), "NoSuchEntity", d.serial)
 	ok(t, mfaDeactivate(c, "alice", d))
 	wantCode(t, mfaDeactivate(c, "alice", d), "NoSuchEntity")
 	list = must[*iam.ListMFADevicesOutput](t)(c.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: aws.String("alice")}))
@@ -243,7 +243,7 @@ func TestMFADeviceLists(t *testing.T) {
 		ok(t, mfaEnable(c, "carol", d, d.codes(now, 0)))
 	}
 	err := mfaEnable(c, "carol", devices[8], devices[8].codes(now, 0))
-	wantMessage(t, err, "LimitExceeded", "Cannot exceed quota for MFADevicesPerUser: 8")
+	credsWantMessage(t, err, "LimitExceeded", "Cannot exceed quota for MFADevicesPerUser: 8")
 	wantStatus(t, err, 409)
 	ok(t, mfaEnable(c, "dave", devices[8], devices[8].codes(now, 0)))
 
@@ -306,7 +306,7 @@ func TestMFADeviceLists(t *testing.T) {
 	}
 	ok(t, mfaDeactivate(dave, "", devices[8]))
 	_, err = c.ListMFADevices(ctx, &iam.ListMFADevicesInput{})
-	wantMessage(t, err, "ValidationError", "Must specify userName when calling with non-User credentials")
+	credsWantMessage(t, err, "ValidationError", "Must specify userName when calling with non-User credentials")
 	wantCode(t, mfaDeactivate(c, "", devices[0]), "ValidationError")
 	_, err = c.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: aws.String("nobody")})
 	wantCode(t, err, "NoSuchEntity")
