@@ -19,6 +19,14 @@ import (
 
 // runSandbox serves the embedded IAM sandbox until interrupted.
 func runSandbox(args []string, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serveSandbox(ctx, args, stderr, nil)
+}
+
+// serveSandbox serves until ctx ends; ready, if set, learns the URL once
+// the port is open (tests use it with --listen 127.0.0.1:0).
+func serveSandbox(ctx context.Context, args []string, stderr io.Writer, ready func(url string)) int {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:4599", "`address` to serve on; loopback unless --allow-remote")
@@ -81,8 +89,9 @@ func runSandbox(args []string, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "Try: AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=sandbox aws iam list-users --endpoint-url %s --region us-east-1\n", url)
 
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	if ready != nil {
+		ready(url)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

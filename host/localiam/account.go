@@ -308,7 +308,7 @@ func (s *Server) credentialReportCSV(now time.Time) []byte {
 	root = append(root, keyColumns(s, nil)...)
 	root = append(root, "false", "N/A", "false", "N/A")
 	_ = w.Write(root)
-	for _, u := range sortedValues(s.acct.Users) {
+	for _, u := range sorted(s, s.acct.Users) {
 		_ = w.Write(s.credentialReportRow(u))
 	}
 	w.Flush()

@@ -144,21 +144,21 @@ func (s *Server) authEntries(want map[string]bool) []authEntry {
 	var out []authEntry
 	pos := func(kind int, k string) string { return strconv.Itoa(kind) + "\x00" + k }
 	if want["User"] {
-		for _, u := range sortedValues(a.Users) {
+		for _, u := range sorted(s, a.Users) {
 			out = append(out, authEntry{pos(0, key(u.Name)), func(d *authDetails) { d.UserDetailList = append(d.UserDetailList, s.authUser(u)) }})
 		}
 	}
 	if want["Group"] {
-		for _, g := range sortedValues(a.Groups) {
+		for _, g := range sorted(s, a.Groups) {
 			out = append(out, authEntry{pos(1, key(g.Name)), func(d *authDetails) { d.GroupDetailList = append(d.GroupDetailList, s.authGroup(g)) }})
 		}
 	}
 	if want["Role"] {
-		for _, r := range sortedValues(a.Roles) {
+		for _, r := range sorted(s, a.Roles) {
 			out = append(out, authEntry{pos(2, key(r.Name)), func(d *authDetails) { d.RoleDetailList = append(d.RoleDetailList, s.authRole(r)) }})
 		}
 	}
-	for _, p := range sortedValues(a.Policies) {
+	for _, p := range sorted(s, a.Policies) {
 		// IAM reports the customer managed policies all, and of the many
 		// AWS managed ones only those in use in the account.
 		if p.AWSManaged && (!want["AWSManagedPolicy"] || p.AttachmentCount+p.BoundaryCount == 0) ||

@@ -105,7 +105,7 @@ func listGroups(s *Server, c *call) (any, *Error) {
 		return nil, err
 	}
 	var all []*Group
-	for _, g := range sortedValues(s.acct.Groups) {
+	for _, g := range sorted(s, s.acct.Groups) {
 		if inPath(g.Path, prefix) {
 			all = append(all, g)
 		}

@@ -123,7 +123,7 @@ func listInstanceProfiles(s *Server, c *call) (any, *Error) {
 		return nil, err
 	}
 	var all []*InstanceProfile
-	for _, p := range sortedValues(s.acct.InstanceProfiles) {
+	for _, p := range sorted(s, s.acct.InstanceProfiles) {
 		if inPath(p.Path, prefix) {
 			all = append(all, p)
 		}

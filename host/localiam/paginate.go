@@ -2,6 +2,7 @@ package localiam
 
 import (
 	"encoding/base64"
+	"sort"
 )
 
 // page is one page of a list: IAM's MaxItems / Marker / IsTruncated scheme.
@@ -31,9 +32,7 @@ func paginate[T any](items []T, sortKey func(T) string, pg page) (out []T, trunc
 			return nil, false, "", errInvalidInput("Invalid Marker: %s. Pass the Marker value from the previous response unchanged.", pg.marker)
 		}
 		from := string(raw)
-		for start < len(items) && sortKey(items[start]) < from {
-			start++
-		}
+		start = sort.Search(len(items), func(i int) bool { return sortKey(items[i]) >= from })
 	}
 	end := start + pg.maxItems
 	if end >= len(items) {

@@ -169,7 +169,7 @@ func listRoles(s *Server, c *call) (any, *Error) {
 		return nil, err
 	}
 	var all []*Role
-	for _, r := range sortedValues(s.acct.Roles) {
+	for _, r := range sorted(s, s.acct.Roles) {
 		if inPath(r.Path, prefix) {
 			all = append(all, r)
 		}

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -73,6 +74,10 @@ type Server struct {
 
 	mu   sync.RWMutex // guards acct and the state file
 	acct *account
+
+	// gen counts changes to the account; sorted lists are cached per gen.
+	gen    atomic.Uint64
+	sorted sortCache
 
 	// keyMu guards acct.KeyUse alone: every request, reads included,
 	// records its signing key, and reads must not need the write lock.
@@ -247,6 +252,11 @@ func (s *Server) run(act action, c *call, service, region string) (result any, a
 		}
 	}()
 	result, apiError = act.run(s, c)
+	if act.mutates {
+		// Even a refused mutation may have touched state before refusing;
+		// dropping cached lists is cheap and always right.
+		s.changed()
+	}
 	if apiError == nil && act.mutates {
 		if err := s.persist(); err != nil {
 			return nil, apiErr("ServiceFailure", 500, "The sandbox could not save its state file: %v", err)
@@ -320,6 +330,7 @@ func (s *Server) do(name string, form url.Values) (any, error) {
 	}
 	c := &call{params: params{form: form}, now: s.now().UTC()}
 	result, apiError := act.run(s, c)
+	s.changed()
 	if apiError != nil {
 		return nil, fmt.Errorf("localiam: %s: %w", name, apiError)
 	}

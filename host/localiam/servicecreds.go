@@ -123,7 +123,7 @@ func listServiceCredentials(s *Server, c *call) (any, *Error) {
 		if c.str("UserName") != "" {
 			return nil, errInvalidInput("AllUsers cannot be specified together with UserName.")
 		}
-		users = sortedValues(s.acct.Users)
+		users = sorted(s, s.acct.Users)
 	} else {
 		u, err := credentialOwner(s, c, false)
 		if err != nil {

@@ -120,7 +120,7 @@ func listUsers(s *Server, c *call) (any, *Error) {
 		return nil, err
 	}
 	var all []*User
-	for _, u := range sortedValues(s.acct.Users) {
+	for _, u := range sorted(s, s.acct.Users) {
 		if inPath(u.Path, prefix) {
 			all = append(all, u)
 		}
