@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -44,12 +46,34 @@ func newSandbox(t testing.TB, opts Options) *sandbox {
 }
 
 func awsConfig(keyID string, attempts int) aws.Config {
-	return aws.Config{
+	cfg := aws.Config{
 		Region:           "us-east-1",
 		Credentials:      credentials.NewStaticCredentialsProvider(keyID, "secretsecretsecretsecretsecretsecret1234", ""),
 		RetryMaxAttempts: attempts,
 		HTTPClient:       awshttp.NewBuildableClient(),
 	}
+	if attempts == 1 {
+		cfg.RetryMaxAttempts = 0
+		cfg.Retryer = connectionRetryer
+	}
+	return cfg
+}
+
+// connectionRetryer retries only a broken connection, never an IAM error,
+// so that every error a test provokes surfaces on the first attempt. A
+// sandbox answers so fast that net/http's client can still be writing the
+// request when the response arrives, and a race between the SDK closing the
+// request body and the transport's final read of it then closes the
+// connection under the response ("use of closed network connection";
+// aws/aws-sdk-go-v2#2737). The SDK's default retryer retries it; tests that
+// turn retries off must too.
+func connectionRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 3
+		o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
+		o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		o.RateLimiter = ratelimit.None
+	})
 }
 
 func iamClient(url, keyID string, attempts int) *iam.Client {

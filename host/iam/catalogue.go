@@ -1,0 +1,175 @@
+package iam
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// impl is one operation's implementation, typed erasure over the generic
+// function each family file registers.
+type impl struct {
+	inType reflect.Type
+	run    func(ctx context.Context, c *Catalogue, in any) (any, error)
+}
+
+// registry holds every implementation; family files add to it in init
+// through implement, which refuses duplicates and names not in sdk/api.
+var registry = map[string]impl{}
+
+// implement registers fn as the implementation of the named operation. Its
+// input and output types must be the ones sdk/api declares for it, so the
+// published schemas and the code can never disagree.
+func implement[I, O any](name string, fn func(ctx context.Context, c *Catalogue, in *I) (*O, error)) {
+	op, ok := api.Lookup(name)
+	if !ok {
+		panic("iam: implementation for unknown operation " + name)
+	}
+	if _, dup := registry[name]; dup {
+		panic("iam: operation " + name + " implemented twice")
+	}
+	in, out := reflect.TypeOf((*I)(nil)).Elem(), reflect.TypeOf((*O)(nil)).Elem()
+	if in != reflect.TypeOf(op.Input) || out != reflect.TypeOf(op.Output) {
+		panic(fmt.Sprintf("iam: %s implemented as %v -> %v, but sdk/api declares %T -> %T", name, in, out, op.Input, op.Output))
+	}
+	registry[name] = impl{inType: in, run: func(ctx context.Context, c *Catalogue, v any) (any, error) {
+		return fn(ctx, c, v.(*I))
+	}}
+}
+
+// Catalogue runs operations against one AWS account.
+type Catalogue struct {
+	clients *Clients
+	secrets SecretSink
+	// returnSecrets puts new secrets in results instead of the sink.
+	returnSecrets bool
+
+	accountMu          sync.Mutex
+	account, callerARN string
+}
+
+// Options configures a Catalogue.
+type Options struct {
+	// Secrets receives new secret access keys; nil refuses to create keys
+	// rather than lose a secret.
+	Secrets SecretSink
+	// ReturnSecrets returns new secrets inline, once, with a warning,
+	// instead of handing them to Secrets.
+	ReturnSecrets bool
+}
+
+// New builds a catalogue over AWS clients, first checking that every
+// operation in sdk/api has an implementation (Caddy's rule: the table
+// refuses to start incomplete).
+func New(clients *Clients, opts Options) (*Catalogue, error) {
+	var missing []string
+	for _, op := range api.Operations {
+		if _, ok := registry[op.Name]; !ok {
+			missing = append(missing, op.Name)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return nil, fmt.Errorf("iam: operations without an implementation: %s", strings.Join(missing, ", "))
+	}
+	return &Catalogue{clients: clients, secrets: opts.Secrets, returnSecrets: opts.ReturnSecrets}, nil
+}
+
+// Call runs one operation with JSON arguments ("" or null for none) and
+// returns its output (a pointer to the api output type) or an *api.Error.
+func (c *Catalogue) Call(ctx context.Context, name string, args json.RawMessage) (any, error) {
+	im, ok := registry[name]
+	if !ok {
+		return nil, api.Errorf(api.InvalidInput, "there is no operation %q; list the tools to see what exists", name)
+	}
+	in := reflect.New(im.inType)
+	if err := decodeArgs(args, in.Interface()); err != nil {
+		return nil, err
+	}
+	if err := validate(name, in.Elem()); err != nil {
+		return nil, err
+	}
+	out, err := im.run(ctx, c, in.Interface())
+	if err != nil {
+		return nil, asAPIError(err)
+	}
+	return out, nil
+}
+
+// decodeArgs decodes strictly: unknown fields and wrong types are errors
+// that name the field, in words an assistant can act on.
+func decodeArgs(args json.RawMessage, into any) error {
+	trimmed := bytes.TrimSpace(args)
+	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
+		trimmed = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(into)
+	if err == nil {
+		if _, extra := dec.Token(); extra != io.EOF {
+			return api.Errorf(api.InvalidInput, "the arguments must be one JSON object")
+		}
+		return nil
+	}
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Value == api.PolicyDocumentValue:
+		return api.Errorf(api.InvalidInput, "argument %q must be an IAM policy document: a JSON object, or a string holding one", typeErr.Field)
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return api.Errorf(api.InvalidInput, "argument %q has the wrong type: %s expected", typeErr.Field, jsonKind(typeErr.Type))
+	case errors.As(err, &typeErr):
+		return api.Errorf(api.InvalidInput, "the arguments must be a JSON object")
+	case errors.As(err, &syntaxErr):
+		return api.Errorf(api.InvalidInput, "the arguments are not valid JSON: %v", err)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		return api.Errorf(api.InvalidInput, "unknown argument %s; check the tool's input schema for the accepted names", field)
+	}
+	return api.Errorf(api.InvalidInput, "the arguments could not be read: %v", err)
+}
+
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Float64:
+		return "a number"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return t.String()
+}
+
+// Account returns the account id of the credentials, asked of STS once and
+// remembered (an account's id never changes).
+func (c *Catalogue) Account(ctx context.Context) (string, error) {
+	c.accountMu.Lock()
+	defer c.accountMu.Unlock()
+	if c.account != "" {
+		return c.account, nil
+	}
+	out, err := c.clients.STS.GetCallerIdentity(ctx, nil)
+	if err != nil {
+		return "", asAPIError(err)
+	}
+	c.account, c.callerARN = str(out.Account), str(out.Arn)
+	return c.account, nil
+}

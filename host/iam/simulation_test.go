@@ -1,0 +1,173 @@
+package iam
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+const demoARN = "arn:aws:iam::123456789012:"
+
+// decisions indexes a simulation's results by action and resource.
+func decisions(t *testing.T, out api.SimulateOutput) map[string]api.EvaluationResult {
+	t.Helper()
+	m := map[string]api.EvaluationResult{}
+	for _, r := range out.EvaluationResults {
+		if r.MatchedStatements == nil || r.MissingContextValues == nil {
+			t.Fatalf("null lists in %+v", r)
+		}
+		m[r.ActionName+" "+r.ResourceName] = r
+	}
+	return m
+}
+
+func TestSimulationDemoPrincipals(t *testing.T) {
+	c := newTestCatalogue(t, "demo")
+
+	// carol.diaz is a Developer (PowerUserAccess) inside DeveloperBoundary.
+	dev := decisions(t, call[api.SimulateOutput](t, c, "simulate_principal_policy", `{
+		"policy_source_arn":"`+demoARN+`user/eng/carol.diaz",
+		"action_names":["s3:GetObject","iam:CreateUser"],
+		"resource_arns":["arn:aws:s3:::acme-data-lake/report.csv"]}`))
+	get := dev["s3:GetObject arn:aws:s3:::acme-data-lake/report.csv"]
+	if get.Decision != "allowed" || get.AllowedByPermissionsBoundary == nil || !*get.AllowedByPermissionsBoundary {
+		t.Fatalf("s3:GetObject: %+v", get)
+	}
+	create := dev["iam:CreateUser arn:aws:s3:::acme-data-lake/report.csv"]
+	if create.Decision != "explicitDeny" || create.AllowedByPermissionsBoundary == nil || *create.AllowedByPermissionsBoundary {
+		t.Fatalf("iam:CreateUser: %+v", create)
+	}
+	var byBoundary bool
+	for _, m := range create.MatchedStatements {
+		byBoundary = byBoundary || m.SourcePolicyID == "DeveloperBoundary"
+	}
+	if !byBoundary {
+		t.Fatalf("the deny is not attributed to DeveloperBoundary: %+v", create.MatchedStatements)
+	}
+
+	// alice.nguyen is an Admin: AdministratorAccess allows everything, on
+	// the default resource *.
+	admin := call[api.SimulateOutput](t, c, "simulate_principal_policy", `{
+		"policy_source_arn":"`+demoARN+`user/eng/alice.nguyen",
+		"action_names":["iam:CreateUser","ec2:TerminateInstances","organizations:LeaveOrganization"]}`)
+	if len(admin.EvaluationResults) != 3 || admin.IsTruncated {
+		t.Fatalf("alice.nguyen: %+v", admin)
+	}
+	for _, r := range admin.EvaluationResults {
+		if r.Decision != "allowed" || r.ResourceName != "*" || r.AllowedByPermissionsBoundary != nil {
+			t.Fatalf("alice.nguyen %s: %+v", r.ActionName, r)
+		}
+		var found bool
+		for _, m := range r.MatchedStatements {
+			if m.SourcePolicyID == "AdministratorAccess" && m.SourcePolicyType == "aws-managed" && m.StartLine > 0 && m.StartColumn > 0 &&
+				(m.EndLine > m.StartLine || m.EndLine == m.StartLine && m.EndColumn > m.StartColumn) {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("alice.nguyen %s: no AdministratorAccess statement with positions: %+v", r.ActionName, r.MatchedStatements)
+		}
+	}
+
+	// A group, and a role: the same evaluation on their own policies.
+	grp := call[api.SimulateOutput](t, c, "simulate_principal_policy", `{"policy_source_arn":"`+demoARN+`group/data/DataScience","action_names":["s3:GetObject","s3:PutObject"],"resource_arns":["arn:aws:s3:::acme-data-lake/x"]}`)
+	if d := decisions(t, grp); d["s3:GetObject arn:aws:s3:::acme-data-lake/x"].Decision != "allowed" || d["s3:PutObject arn:aws:s3:::acme-data-lake/x"].Decision != "implicitDeny" {
+		t.Fatalf("DataScience: %+v", grp)
+	}
+	role := call[api.SimulateOutput](t, c, "simulate_principal_policy", `{"policy_source_arn":"`+demoARN+`role/service/ec2-app-role","action_names":["s3:ListBucket"],"resource_arns":["arn:aws:s3:::acme-data-lake"]}`)
+	if len(role.EvaluationResults) != 1 || role.EvaluationResults[0].Decision != "allowed" || len(role.EvaluationResults[0].MatchedStatements) == 0 {
+		t.Fatalf("ec2-app-role: %+v", role)
+	}
+	none := call[api.SimulateOutput](t, c, "simulate_principal_policy", `{"policy_source_arn":"`+demoARN+`user/service/backup-agent","action_names":["s3:GetObject"]}`)
+	if r := none.EvaluationResults[0]; r.Decision != "implicitDeny" || len(r.MatchedStatements) != 0 {
+		t.Fatalf("backup-agent has no policies: %+v", r)
+	}
+}
+
+func TestSimulationContextValues(t *testing.T) {
+	c := newTestCatalogue(t, "")
+	call[api.UserOutput](t, c, "create_user", `{"user_name":"ana"}`)
+	doc := `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}},
+		{"Effect":"Allow","Action":"ec2:StartInstances","Resource":"*","Condition":{"StringEquals":{"aws:RequestedRegion":"eu-west-1"}}}]}`
+	if _, err := c.clients.IAM.PutUserPolicy(ctx, &awsiam.PutUserPolicyInput{UserName: aws.String("ana"), PolicyName: aws.String("conditional"), PolicyDocument: aws.String(doc)}); err != nil {
+		t.Fatal(err)
+	}
+	const ana = `"policy_source_arn":"` + demoARN + `user/ana"`
+
+	missing := call[api.SimulateOutput](t, c, "simulate_principal_policy", `{`+ana+`,"action_names":["s3:GetObject"]}`).EvaluationResults[0]
+	if missing.Decision != "implicitDeny" || len(missing.MissingContextValues) != 1 || missing.MissingContextValues[0] != "aws:SourceIp" {
+		t.Fatalf("without aws:SourceIp: %+v", missing)
+	}
+	in := call[api.SimulateOutput](t, c, "simulate_principal_policy", `{`+ana+`,"action_names":["s3:GetObject"],
+		"context_entries":[{"context_key_name":"aws:SourceIp","context_key_values":["10.1.2.3"],"context_key_type":"ip"}]}`).EvaluationResults[0]
+	if in.Decision != "allowed" || len(in.MissingContextValues) != 0 {
+		t.Fatalf("from 10.1.2.3: %+v", in)
+	}
+	out := call[api.SimulateOutput](t, c, "simulate_principal_policy", `{`+ana+`,"action_names":["s3:GetObject"],
+		"context_entries":[{"context_key_name":"aws:SourceIp","context_key_values":["192.0.2.1"],"context_key_type":"ip"}]}`).EvaluationResults[0]
+	if out.Decision != "implicitDeny" {
+		t.Fatalf("from 192.0.2.1: %+v", out)
+	}
+	// No type: string, IAM's default.
+	region := call[api.SimulateOutput](t, c, "simulate_principal_policy", `{`+ana+`,"action_names":["ec2:StartInstances"],
+		"context_entries":[{"context_key_name":"aws:RequestedRegion","context_key_values":["eu-west-1"]}]}`).EvaluationResults[0]
+	if region.Decision != "allowed" {
+		t.Fatalf("in eu-west-1: %+v", region)
+	}
+	if got := contextEntriesOf([]api.ContextEntry{{ContextKeyName: "k", ContextKeyValues: []string{"v"}}}); got[0].ContextKeyType != "string" {
+		t.Fatalf("default type %q", got[0].ContextKeyType)
+	}
+}
+
+func TestSimulationPaging(t *testing.T) {
+	c := newTestCatalogue(t, "demo")
+	args := `"policy_source_arn":"` + demoARN + `user/eng/alice.nguyen","action_names":["s3:GetObject","s3:PutObject","iam:CreateUser"],"resource_arns":["arn:aws:s3:::a/1","arn:aws:s3:::b/2"],"max_items":4`
+	p1 := call[api.SimulateOutput](t, c, "simulate_principal_policy", `{`+args+`}`)
+	if len(p1.EvaluationResults) != 4 || !p1.IsTruncated || p1.Marker == "" {
+		t.Fatalf("page 1: %+v", p1.Page)
+	}
+	p2 := call[api.SimulateOutput](t, c, "simulate_principal_policy", `{`+args+`,"marker":"`+p1.Marker+`"}`)
+	if len(p2.EvaluationResults) != 2 || p2.IsTruncated || p2.Marker != "" {
+		t.Fatalf("page 2: %+v", p2.Page)
+	}
+	seen := map[string]bool{}
+	for _, r := range append(p1.EvaluationResults, p2.EvaluationResults...) {
+		seen[r.ActionName+" "+r.ResourceName] = true
+	}
+	if len(seen) != 6 {
+		t.Fatalf("the pages do not cover the 6 pairs once each: %v", seen)
+	}
+}
+
+func TestSimulationErrors(t *testing.T) {
+	c := newTestCatalogue(t, "demo")
+	callFails(t, c, "simulate_principal_policy", `{"policy_source_arn":"`+demoARN+`user/nobody","action_names":["s3:GetObject"]}`, api.NoSuchEntity)
+	callFails(t, c, "simulate_principal_policy", `{"policy_source_arn":"`+demoARN+`role/nobody","action_names":["s3:GetObject"]}`, api.NoSuchEntity)
+	cases := []struct{ args, want string }{
+		{`{"action_names":["s3:GetObject"]}`, `"policy_source_arn" is required`},
+		{`{"policy_source_arn":"alice","action_names":["s3:GetObject"]}`, "ARN of an IAM user, group or role"},
+		{`{"policy_source_arn":"` + demoARN + `policy/x","action_names":["s3:GetObject"]}`, "ARN of an IAM user, group or role"},
+		{`{"policy_source_arn":"` + demoARN + `user/eng/alice.nguyen"}`, `"action_names" is required`},
+		{`{"policy_source_arn":"` + demoARN + `user/eng/alice.nguyen","action_names":[]}`, `"action_names" is required`},
+		{`{"policy_source_arn":"` + demoARN + `user/eng/alice.nguyen","action_names":"s3:GetObject"}`, "wrong type"},
+		{`{"policy_source_arn":"` + demoARN + `user/eng/alice.nguyen","action_names":["GetObject"]}`, "service:Action"},
+		{`{"policy_source_arn":"` + demoARN + `user/eng/alice.nguyen","action_names":["s3:"]}`, "service:Action"},
+		{`{"policy_source_arn":"` + demoARN + `user/eng/alice.nguyen","action_names":["s3:GetObject"],"resource_arns":["my-bucket"]}`, "must be an ARN"},
+		{`{"policy_source_arn":"` + demoARN + `user/eng/alice.nguyen","action_names":["s3:GetObject"],"context_entries":[{"context_key_name":"aws:SourceIp"}]}`, `"context_key_values" is required`},
+		{`{"policy_source_arn":"` + demoARN + `user/eng/alice.nguyen","action_names":["s3:GetObject"],"context_entries":[{"context_key_name":"aws:SourceIp","context_key_values":["10.0.0.1"],"context_key_type":"ipAddress"}]}`, "must be one of"},
+		{`{"policy_source_arn":"` + demoARN + `user/eng/alice.nguyen","action_names":["s3:GetObject"],"context_entries":[{"context_key_values":["x"]}]}`, `"context_key_name" is required`},
+		{`{"policy_source_arn":"` + demoARN + `user/eng/alice.nguyen","action_names":["s3:GetObject"],"marker":"not a marker!"}`, "Invalid Marker"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.args, func(t *testing.T) {
+			if msg := callFails(t, c, "simulate_principal_policy", tc.args, api.InvalidInput); !strings.Contains(msg, tc.want) {
+				t.Fatalf("message %q does not say %q", msg, tc.want)
+			}
+		})
+	}
+}

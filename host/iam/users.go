@@ -1,0 +1,279 @@
+package iam
+
+import (
+	"context"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+func init() {
+	implement("list_users", listUsers)
+	implement("get_user", getUser)
+	implement("create_user", createUser)
+	implement("delete_user", deleteUser)
+	implement("update_user", updateUser)
+	implement("list_groups_for_user", listGroupsForUser)
+	implement("put_user_permissions_boundary", putUserBoundary)
+	implement("delete_user_permissions_boundary", deleteUserBoundary)
+}
+
+func listUsers(ctx context.Context, c *Catalogue, in *api.ListUsersInput) (*api.ListUsersOutput, error) {
+	out, err := c.clients.IAM.ListUsers(ctx, &awsiam.ListUsersInput{PathPrefix: optStr(in.PathPrefix), MaxItems: optInt32(in.MaxItems), Marker: optStr(in.Marker)})
+	if err != nil {
+		return nil, err
+	}
+	res := &api.ListUsersOutput{Users: make([]api.User, 0, len(out.Users)), Page: page(out.IsTruncated, out.Marker)}
+	for i := range out.Users {
+		res.Users = append(res.Users, userOf(&out.Users[i]))
+	}
+	return res, nil
+}
+
+func getUser(ctx context.Context, c *Catalogue, in *api.UserNameInput) (*api.GetUserOutput, error) {
+	cl, name := c.clients.IAM, aws.String(in.UserName)
+	u, err := cl.GetUser(ctx, &awsiam.GetUserInput{UserName: name})
+	if err != nil {
+		return nil, err
+	}
+	res := &api.GetUserOutput{User: userOf(u.User)}
+	if res.AttachedPolicies, err = allPages(ctx, awsiam.NewListAttachedUserPoliciesPaginator(cl, &awsiam.ListAttachedUserPoliciesInput{UserName: name}),
+		func(o *awsiam.ListAttachedUserPoliciesOutput) []api.AttachedPolicy {
+			return attachedOf(o.AttachedPolicies)
+		}); err != nil {
+		return nil, err
+	}
+	if res.InlinePolicies, err = allPages(ctx, awsiam.NewListUserPoliciesPaginator(cl, &awsiam.ListUserPoliciesInput{UserName: name}),
+		func(o *awsiam.ListUserPoliciesOutput) []string { return o.PolicyNames }); err != nil {
+		return nil, err
+	}
+	if res.Groups, err = allPages(ctx, awsiam.NewListGroupsForUserPaginator(cl, &awsiam.ListGroupsForUserInput{UserName: name}), groupsOf); err != nil {
+		return nil, err
+	}
+	if res.AccessKeys, err = allPages(ctx, awsiam.NewListAccessKeysPaginator(cl, &awsiam.ListAccessKeysInput{UserName: name}),
+		func(o *awsiam.ListAccessKeysOutput) []api.AccessKey {
+			keys := make([]api.AccessKey, len(o.AccessKeyMetadata))
+			for i := range o.AccessKeyMetadata {
+				keys[i] = accessKeyOf(&o.AccessKeyMetadata[i])
+			}
+			return keys
+		}); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func groupsOf(o *awsiam.ListGroupsForUserOutput) []api.Group {
+	groups := make([]api.Group, len(o.Groups))
+	for i := range o.Groups {
+		groups[i] = groupOf(&o.Groups[i])
+	}
+	return groups
+}
+
+func createUser(ctx context.Context, c *Catalogue, in *api.CreateUserInput) (*api.UserOutput, error) {
+	out, err := c.clients.IAM.CreateUser(ctx, &awsiam.CreateUserInput{UserName: aws.String(in.UserName), Path: optStr(in.Path), PermissionsBoundary: optStr(in.PermissionsBoundary)})
+	if err != nil {
+		return nil, err
+	}
+	return &api.UserOutput{User: userOf(out.User), Result: api.Result{Message: "created user " + in.UserName + "; it has no permissions or credentials yet"}}, nil
+}
+
+func updateUser(ctx context.Context, c *Catalogue, in *api.UpdateUserInput) (*api.UserOutput, error) {
+	if in.NewUserName == "" && in.NewPath == "" {
+		return nil, api.Errorf(api.InvalidInput, "nothing to change: give new_user_name, new_path or both")
+	}
+	if _, err := c.clients.IAM.UpdateUser(ctx, &awsiam.UpdateUserInput{UserName: aws.String(in.UserName), NewUserName: optStr(in.NewUserName), NewPath: optStr(in.NewPath)}); err != nil {
+		return nil, err
+	}
+	name := in.UserName
+	if in.NewUserName != "" {
+		name = in.NewUserName
+	}
+	u, err := c.clients.IAM.GetUser(ctx, &awsiam.GetUserInput{UserName: aws.String(name)})
+	if err != nil {
+		return nil, err
+	}
+	res := &api.UserOutput{User: userOf(u.User), Result: api.Result{Message: "updated user " + name}}
+	if in.NewUserName != "" && !strings.EqualFold(in.NewUserName, in.UserName) {
+		res.Warnings = append(res.Warnings, "policies and trust policies that name the old ARN (user/"+in.UserName+") no longer match this user; update them")
+	}
+	return res, nil
+}
+
+func listGroupsForUser(ctx context.Context, c *Catalogue, in *api.UserPageInput) (*api.GroupsOutput, error) {
+	out, err := c.clients.IAM.ListGroupsForUser(ctx, &awsiam.ListGroupsForUserInput{UserName: aws.String(in.UserName), MaxItems: optInt32(in.MaxItems), Marker: optStr(in.Marker)})
+	if err != nil {
+		return nil, err
+	}
+	res := &api.GroupsOutput{Groups: make([]api.Group, 0, len(out.Groups)), Page: page(out.IsTruncated, out.Marker)}
+	for i := range out.Groups {
+		res.Groups = append(res.Groups, groupOf(&out.Groups[i]))
+	}
+	return res, nil
+}
+
+func putUserBoundary(ctx context.Context, c *Catalogue, in *api.UserBoundaryInput) (*api.UserOutput, error) {
+	if _, err := c.clients.IAM.PutUserPermissionsBoundary(ctx, &awsiam.PutUserPermissionsBoundaryInput{UserName: aws.String(in.UserName), PermissionsBoundary: aws.String(in.PermissionsBoundary)}); err != nil {
+		return nil, err
+	}
+	return c.userResult(ctx, in.UserName, "set the permissions boundary of "+in.UserName+" to "+in.PermissionsBoundary)
+}
+
+func deleteUserBoundary(ctx context.Context, c *Catalogue, in *api.UserNameInput) (*api.UserOutput, error) {
+	if _, err := c.clients.IAM.DeleteUserPermissionsBoundary(ctx, &awsiam.DeleteUserPermissionsBoundaryInput{UserName: aws.String(in.UserName)}); err != nil {
+		return nil, err
+	}
+	return c.userResult(ctx, in.UserName, "removed the permissions boundary of "+in.UserName)
+}
+
+// userResult reads a user back after a change, so results show its state.
+func (c *Catalogue) userResult(ctx context.Context, name, message string) (*api.UserOutput, error) {
+	u, err := c.clients.IAM.GetUser(ctx, &awsiam.GetUserInput{UserName: aws.String(name)})
+	if err != nil {
+		return nil, err
+	}
+	return &api.UserOutput{User: userOf(u.User), Result: api.Result{Message: message}}, nil
+}
+
+func deleteUser(ctx context.Context, c *Catalogue, in *api.DeleteUserInput) (*api.DeleteOutput, error) {
+	cl, name := c.clients.IAM, aws.String(in.UserName)
+	return forceDelete(in.Force, "user", in.UserName, "everything the user has (keys, certificates, SSH keys, service credentials, MFA devices, login profile, policies, group memberships)",
+		func(d *deletion) error { return c.clearUser(ctx, name, d) },
+		func() error {
+			_, err := cl.DeleteUser(ctx, &awsiam.DeleteUserInput{UserName: name})
+			return err
+		})
+}
+
+// clearUser removes, across all pages and in a working order, everything
+// IAM refuses to delete a user over: credentials first, then MFA and the
+// console password, then policies and group memberships.
+func (c *Catalogue) clearUser(ctx context.Context, name *string, d *deletion) error {
+	cl := c.clients.IAM
+	steps := []func() error{
+		func() error {
+			return removeAll(ctx, d, "DeleteAccessKey", awsiam.NewListAccessKeysPaginator(cl, &awsiam.ListAccessKeysInput{UserName: name}),
+				func(o *awsiam.ListAccessKeysOutput) []string {
+					return collect(o.AccessKeyMetadata, func(k types.AccessKeyMetadata) *string { return k.AccessKeyId })
+				},
+				func(id string) error {
+					_, err := cl.DeleteAccessKey(ctx, &awsiam.DeleteAccessKeyInput{UserName: name, AccessKeyId: aws.String(id)})
+					return err
+				})
+		},
+		func() error {
+			return removeAll(ctx, d, "DeleteSigningCertificate", awsiam.NewListSigningCertificatesPaginator(cl, &awsiam.ListSigningCertificatesInput{UserName: name}),
+				func(o *awsiam.ListSigningCertificatesOutput) []string {
+					return collect(o.Certificates, func(c types.SigningCertificate) *string { return c.CertificateId })
+				},
+				func(id string) error {
+					_, err := cl.DeleteSigningCertificate(ctx, &awsiam.DeleteSigningCertificateInput{UserName: name, CertificateId: aws.String(id)})
+					return err
+				})
+		},
+		func() error {
+			return removeAll(ctx, d, "DeleteSSHPublicKey", awsiam.NewListSSHPublicKeysPaginator(cl, &awsiam.ListSSHPublicKeysInput{UserName: name}),
+				func(o *awsiam.ListSSHPublicKeysOutput) []string {
+					return collect(o.SSHPublicKeys, func(k types.SSHPublicKeyMetadata) *string { return k.SSHPublicKeyId })
+				},
+				func(id string) error {
+					_, err := cl.DeleteSSHPublicKey(ctx, &awsiam.DeleteSSHPublicKeyInput{UserName: name, SSHPublicKeyId: aws.String(id)})
+					return err
+				})
+		},
+		func() error {
+			// ListServiceSpecificCredentials is not paginated: one call
+			// returns them all.
+			out, err := cl.ListServiceSpecificCredentials(ctx, &awsiam.ListServiceSpecificCredentialsInput{UserName: name})
+			if err != nil {
+				return err
+			}
+			for _, id := range collect(out.ServiceSpecificCredentials, func(s types.ServiceSpecificCredentialMetadata) *string { return s.ServiceSpecificCredentialId }) {
+				if _, err := cl.DeleteServiceSpecificCredential(ctx, &awsiam.DeleteServiceSpecificCredentialInput{UserName: name, ServiceSpecificCredentialId: aws.String(id)}); err != nil {
+					return err
+				}
+				d.did("DeleteServiceSpecificCredential", id)
+			}
+			return nil
+		},
+		func() error {
+			return removeAll(ctx, d, "DeactivateMFADevice", awsiam.NewListMFADevicesPaginator(cl, &awsiam.ListMFADevicesInput{UserName: name}),
+				func(o *awsiam.ListMFADevicesOutput) []string {
+					return collect(o.MFADevices, func(m types.MFADevice) *string { return m.SerialNumber })
+				},
+				func(serial string) error {
+					if _, err := cl.DeactivateMFADevice(ctx, &awsiam.DeactivateMFADeviceInput{UserName: name, SerialNumber: aws.String(serial)}); err != nil {
+						return err
+					}
+					// A virtual device exists only for this user; a
+					// hardware one is a physical object and stays.
+					if !strings.Contains(serial, ":mfa/") {
+						return nil
+					}
+					if _, err := cl.DeleteVirtualMFADevice(ctx, &awsiam.DeleteVirtualMFADeviceInput{SerialNumber: aws.String(serial)}); err != nil {
+						return err
+					}
+					d.did("DeleteVirtualMFADevice", serial)
+					return nil
+				})
+		},
+		func() error {
+			_, err := cl.DeleteLoginProfile(ctx, &awsiam.DeleteLoginProfileInput{UserName: name})
+			switch {
+			case err == nil:
+				d.did("DeleteLoginProfile", aws.ToString(name))
+			case !isCode(err, "NoSuchEntity"):
+				return err
+			}
+			return nil
+		},
+		func() error {
+			return removeAll(ctx, d, "DeleteUserPolicy", awsiam.NewListUserPoliciesPaginator(cl, &awsiam.ListUserPoliciesInput{UserName: name}),
+				func(o *awsiam.ListUserPoliciesOutput) []string { return o.PolicyNames },
+				func(p string) error {
+					_, err := cl.DeleteUserPolicy(ctx, &awsiam.DeleteUserPolicyInput{UserName: name, PolicyName: aws.String(p)})
+					return err
+				})
+		},
+		func() error {
+			return removeAll(ctx, d, "DetachUserPolicy", awsiam.NewListAttachedUserPoliciesPaginator(cl, &awsiam.ListAttachedUserPoliciesInput{UserName: name}),
+				func(o *awsiam.ListAttachedUserPoliciesOutput) []string {
+					return policyARNsOf(attachedOf(o.AttachedPolicies))
+				},
+				func(arn string) error {
+					_, err := cl.DetachUserPolicy(ctx, &awsiam.DetachUserPolicyInput{UserName: name, PolicyArn: aws.String(arn)})
+					return err
+				})
+		},
+		func() error {
+			return removeAll(ctx, d, "RemoveUserFromGroup", awsiam.NewListGroupsForUserPaginator(cl, &awsiam.ListGroupsForUserInput{UserName: name}),
+				func(o *awsiam.ListGroupsForUserOutput) []string {
+					return collect(o.Groups, func(g types.Group) *string { return g.GroupName })
+				},
+				func(g string) error {
+					_, err := cl.RemoveUserFromGroup(ctx, &awsiam.RemoveUserFromGroupInput{UserName: name, GroupName: aws.String(g)})
+					return err
+				})
+		},
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// collect maps SDK list items to the strings a removal needs.
+func collect[T any](items []T, field func(T) *string) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = aws.ToString(field(it))
+	}
+	return out
+}

@@ -1,0 +1,59 @@
+package api
+
+import "fmt"
+
+// ErrorCode is a stable, machine-readable error class. Codes never change
+// meaning; new ones may be added.
+type ErrorCode string
+
+// The error codes every caller (assistant, plugin, command line) may see.
+const (
+	// InvalidInput: an argument is missing, of the wrong type, or does not
+	// match IAM's rules (name and path patterns, ARNs, ranges).
+	InvalidInput ErrorCode = "InvalidInput"
+	// NoSuchEntity: the user, group, role, policy or key does not exist.
+	NoSuchEntity ErrorCode = "NoSuchEntity"
+	// EntityAlreadyExists: a name is taken (IAM names are case-insensitive).
+	EntityAlreadyExists ErrorCode = "EntityAlreadyExists"
+	// DeleteConflict: something still depends on the entity.
+	DeleteConflict ErrorCode = "DeleteConflict"
+	// LimitExceeded: an IAM quota would be exceeded.
+	LimitExceeded ErrorCode = "LimitExceeded"
+	// MalformedPolicyDocument: IAM refused a policy document's grammar.
+	MalformedPolicyDocument ErrorCode = "MalformedPolicyDocument"
+	// AccessDenied: the server's AWS credentials lack a permission.
+	AccessDenied ErrorCode = "AccessDenied"
+	// Throttled: IAM kept throttling after the SDK's retries.
+	Throttled ErrorCode = "Throttled"
+	// CredentialsError: no usable AWS credentials were found.
+	CredentialsError ErrorCode = "CredentialsError"
+	// ServiceFailure: IAM failed or could not be reached.
+	ServiceFailure ErrorCode = "ServiceFailure"
+	// ReadOnly: the server runs with --readonly and the operation mutates.
+	ReadOnly ErrorCode = "ReadOnly"
+	// NotGranted: a plugin called an operation its operator did not grant.
+	NotGranted ErrorCode = "NotGranted"
+	// Excluded: the target is excluded from the workflow by configuration.
+	Excluded ErrorCode = "Excluded"
+	// Declined: the person asked to confirm said no.
+	Declined ErrorCode = "Declined"
+	// WrongAccount: the credentials belong to another account than
+	// --expect-account names.
+	WrongAccount ErrorCode = "WrongAccount"
+	// Internal: a bug; the message says what to report.
+	Internal ErrorCode = "Internal"
+)
+
+// Error is an operation's failure as every caller sees it: a code and a
+// sentence saying what went wrong and what to do.
+type Error struct {
+	Code    ErrorCode `json:"code"`
+	Message string    `json:"message"`
+}
+
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
+
+// Errorf builds an *Error.
+func Errorf(code ErrorCode, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
