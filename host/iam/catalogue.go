@@ -95,7 +95,7 @@ func (c *Catalogue) Call(ctx context.Context, name string, args json.RawMessage)
 	if err := decodeArgs(args, in.Interface()); err != nil {
 		return nil, err
 	}
-	if err := validate(name, in.Elem()); err != nil {
+	if err := validate(in.Elem()); err != nil {
 		return nil, err
 	}
 	out, err := im.run(ctx, c, in.Interface())

@@ -84,17 +84,13 @@ var ranges = map[string][2]int{
 
 // validate checks the decoded arguments of an operation: required
 // arguments present, each argument matching IAM's rule for it, enums
-// respected.
-func validate(op string, v reflect.Value) error {
-	return validateStruct(v)
-}
-
-func validateStruct(v reflect.Value) error {
+// respected, nested lists checked the same way.
+func validate(v reflect.Value) error {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f, fv := t.Field(i), v.Field(i)
 		if f.Anonymous && f.Type.Kind() == reflect.Struct {
-			if err := validateStruct(fv); err != nil {
+			if err := validate(fv); err != nil {
 				return err
 			}
 			continue
@@ -135,7 +131,7 @@ func validateStruct(v reflect.Value) error {
 			}
 			if fv.Type().Elem().Kind() == reflect.Struct {
 				for j := 0; j < fv.Len(); j++ {
-					if err := validateStruct(fv.Index(j)); err != nil {
+					if err := validate(fv.Index(j)); err != nil {
 						return err
 					}
 				}

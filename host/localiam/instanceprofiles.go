@@ -12,9 +12,6 @@ var instanceProfileActions = map[string]action{
 	"AddRoleToInstanceProfile":      {mutates: true, run: addRoleToInstanceProfile},
 	"RemoveRoleFromInstanceProfile": {mutates: true, run: removeRoleFromInstanceProfile},
 	"DeleteInstanceProfile":         {mutates: true, run: deleteInstanceProfile},
-	"TagInstanceProfile":            {mutates: true, run: tagInstanceProfile},
-	"UntagInstanceProfile":          {mutates: true, run: untagInstanceProfile},
-	"ListInstanceProfileTags":       {run: listInstanceProfileTags},
 }
 
 // maxRolesPerProfile is IAM's InstanceSessionsPerInstanceProfile quota.
@@ -211,38 +208,4 @@ func deleteInstanceProfile(s *Server, c *call) (any, *Error) {
 	}
 	delete(s.acct.InstanceProfiles, key(p.Name))
 	return nil, nil
-}
-
-func tagInstanceProfile(s *Server, c *call) (any, *Error) {
-	p, err := instanceProfileParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	tags, err := c.tags()
-	if err != nil {
-		return nil, err
-	}
-	merged, err := mergeTags(p.Tags, tags)
-	if err != nil {
-		return nil, err
-	}
-	p.Tags = merged
-	return nil, nil
-}
-
-func untagInstanceProfile(s *Server, c *call) (any, *Error) {
-	p, err := instanceProfileParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	p.Tags = removeTags(p.Tags, c.list("TagKeys"))
-	return nil, nil
-}
-
-func listInstanceProfileTags(s *Server, c *call) (any, *Error) {
-	p, err := instanceProfileParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	return tagsPage(p.Tags, c.params)
 }

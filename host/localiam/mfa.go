@@ -24,9 +24,6 @@ var mfaActions = map[string]action{
 	"DeleteVirtualMFADevice": {mutates: true, run: deleteVirtualMFADevice},
 	"ListMFADevices":         {run: listMFADevices},
 	"ListVirtualMFADevices":  {run: listVirtualMFADevices},
-	"TagMFADevice":           {mutates: true, run: tagMFADevice},
-	"UntagMFADevice":         {mutates: true, run: untagMFADevice},
-	"ListMFADeviceTags":      {run: listMFADeviceTags},
 }
 
 const (
@@ -367,38 +364,4 @@ func listVirtualMFADevices(s *Server, c *call) (any, *Error) {
 		IsTruncated       bool                         `xml:"IsTruncated"`
 		Marker            string                       `xml:"Marker,omitempty"`
 	}{out, truncated, marker}, nil
-}
-
-func tagMFADevice(s *Server, c *call) (any, *Error) {
-	d, err := deviceParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	tags, err := c.tags()
-	if err != nil {
-		return nil, err
-	}
-	merged, err := mergeTags(d.Tags, tags)
-	if err != nil {
-		return nil, err
-	}
-	d.Tags = merged
-	return nil, nil
-}
-
-func untagMFADevice(s *Server, c *call) (any, *Error) {
-	d, err := deviceParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	d.Tags = removeTags(d.Tags, c.list("TagKeys"))
-	return nil, nil
-}
-
-func listMFADeviceTags(s *Server, c *call) (any, *Error) {
-	d, err := deviceParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	return tagsPage(d.Tags, c.params)
 }

@@ -31,9 +31,6 @@ var policyActions = map[string]action{
 	"DetachUserPolicy":         {mutates: true, run: detachUserPolicy},
 	"ListAttachedUserPolicies": {run: listAttachedUserPolicies},
 	"ListEntitiesForPolicy":    {run: listEntitiesForPolicy},
-	"TagPolicy":                {mutates: true, run: tagPolicy},
-	"UntagPolicy":              {mutates: true, run: untagPolicy},
-	"ListPolicyTags":           {run: listPolicyTags},
 }
 
 // IAM's limits on managed policies.
@@ -532,47 +529,4 @@ func listEntitiesForPolicy(s *Server, c *call) (any, *Error) {
 		IsTruncated  bool                     `xml:"IsTruncated"`
 		Marker       string                   `xml:"Marker,omitempty"`
 	}{lists["Group"], lists["User"], lists["Role"], truncated, marker}, nil
-}
-
-// ---- tags ----
-
-func tagPolicy(s *Server, c *call) (any, *Error) {
-	p, err := writablePolicy(s, c, "TagPolicy")
-	if err != nil {
-		return nil, err
-	}
-	tags, err := c.tags()
-	if err != nil {
-		return nil, err
-	}
-	if len(tags) == 0 {
-		return nil, errValidation("1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null")
-	}
-	merged, err := mergeTags(p.Tags, tags)
-	if err != nil {
-		return nil, err
-	}
-	p.Tags = merged
-	return nil, nil
-}
-
-func untagPolicy(s *Server, c *call) (any, *Error) {
-	p, err := writablePolicy(s, c, "UntagPolicy")
-	if err != nil {
-		return nil, err
-	}
-	keys := c.list("TagKeys")
-	if len(keys) == 0 {
-		return nil, errValidation("1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null")
-	}
-	p.Tags = removeTags(p.Tags, keys)
-	return nil, nil
-}
-
-func listPolicyTags(s *Server, c *call) (any, *Error) {
-	p, err := policyParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	return tagsPage(p.Tags, c.params)
 }

@@ -21,9 +21,6 @@ var roleActions = map[string]action{
 	"AttachRolePolicy":         {mutates: true, run: attachRolePolicy},
 	"DetachRolePolicy":         {mutates: true, run: detachRolePolicy},
 	"ListAttachedRolePolicies": {run: listAttachedRolePolicies},
-	"TagRole":                  {mutates: true, run: tagRole},
-	"UntagRole":                {mutates: true, run: untagRole},
-	"ListRoleTags":             {run: listRoleTags},
 }
 
 // IAM's MaxSessionDuration range (1 to 12 hours); the minimum is the default.
@@ -295,40 +292,6 @@ func listAttachedRolePolicies(s *Server, c *call) (any, *Error) {
 		return nil, err
 	}
 	return s.listAttached(r.Attached, c.params)
-}
-
-func tagRole(s *Server, c *call) (any, *Error) {
-	r, err := roleParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	tags, err := c.tags()
-	if err != nil {
-		return nil, err
-	}
-	merged, err := mergeTags(r.Tags, tags)
-	if err != nil {
-		return nil, err
-	}
-	r.Tags = merged
-	return nil, nil
-}
-
-func untagRole(s *Server, c *call) (any, *Error) {
-	r, err := roleParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	r.Tags = removeTags(r.Tags, c.list("TagKeys"))
-	return nil, nil
-}
-
-func listRoleTags(s *Server, c *call) (any, *Error) {
-	r, err := roleParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	return tagsPage(r.Tags, c.params)
 }
 
 // roleParam reads and resolves the RoleName parameter.

@@ -139,6 +139,7 @@ var actions = buildActions(
 	userActions, groupActions, roleActions, policyActions, inlineActions,
 	boundaryActions, instanceProfileActions, credentialActions, mfaActions, sshCertActions,
 	accountActions, simulationActions,
+	userTagActions, roleTagActions, instanceProfileTagActions, mfaTagActions, policyTagActions,
 )
 
 func buildActions(tables ...map[string]action) map[string]action {

@@ -64,3 +64,96 @@ func tagsPage(tags []Tag, p params) (any, *Error) {
 		Marker      string       `xml:"Marker,omitempty"`
 	}{out, truncated, marker}, nil
 }
+
+// taggable resolves the resource a tagging request names to its tag list.
+// action is the IAM action being served, so that a resource can refuse
+// changes (AWS managed policies belong to AWS) while still listing.
+type taggable func(s *Server, c *call, action string) (*[]Tag, *Error)
+
+// tagActions builds the three tagging actions IAM has for every taggable
+// kind: Tag<kind>, Untag<kind> and List<kind>Tags.
+func tagActions(kind string, target taggable) map[string]action {
+	tag, untag, list := "Tag"+kind, "Untag"+kind, "List"+kind+"Tags"
+	return map[string]action{
+		tag: {mutates: true, run: func(s *Server, c *call) (any, *Error) {
+			tags, err := target(s, c, tag)
+			if err != nil {
+				return nil, err
+			}
+			add, err := c.tags()
+			if err != nil {
+				return nil, err
+			}
+			if len(add) == 0 {
+				return nil, errValidation("1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null")
+			}
+			merged, err := mergeTags(*tags, add)
+			if err != nil {
+				return nil, err
+			}
+			*tags = merged
+			return nil, nil
+		}},
+		untag: {mutates: true, run: func(s *Server, c *call) (any, *Error) {
+			tags, err := target(s, c, untag)
+			if err != nil {
+				return nil, err
+			}
+			keys := c.list("TagKeys")
+			if len(keys) == 0 {
+				return nil, errValidation("1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null")
+			}
+			*tags = removeTags(*tags, keys)
+			return nil, nil
+		}},
+		list: {run: func(s *Server, c *call) (any, *Error) {
+			tags, err := target(s, c, list)
+			if err != nil {
+				return nil, err
+			}
+			return tagsPage(*tags, c.params)
+		}},
+	}
+}
+
+// The taggable kinds and how each request names its resource.
+var (
+	userTagActions = tagActions("User", func(s *Server, c *call, _ string) (*[]Tag, *Error) {
+		u, err := userParam(s, c)
+		if err != nil {
+			return nil, err
+		}
+		return &u.Tags, nil
+	})
+	roleTagActions = tagActions("Role", func(s *Server, c *call, _ string) (*[]Tag, *Error) {
+		r, err := roleParam(s, c)
+		if err != nil {
+			return nil, err
+		}
+		return &r.Tags, nil
+	})
+	instanceProfileTagActions = tagActions("InstanceProfile", func(s *Server, c *call, _ string) (*[]Tag, *Error) {
+		p, err := instanceProfileParam(s, c)
+		if err != nil {
+			return nil, err
+		}
+		return &p.Tags, nil
+	})
+	mfaTagActions = tagActions("MFADevice", func(s *Server, c *call, _ string) (*[]Tag, *Error) {
+		d, err := deviceParam(s, c)
+		if err != nil {
+			return nil, err
+		}
+		return &d.Tags, nil
+	})
+	policyTagActions = tagActions("Policy", func(s *Server, c *call, action string) (*[]Tag, *Error) {
+		p, err := policyParam(s, c)
+		if action != "ListPolicyTags" {
+			p, err = writablePolicy(s, c, action)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &p.Tags, nil
+	})
+)

@@ -6,14 +6,11 @@ import (
 )
 
 var userActions = map[string]action{
-	"CreateUser":   {mutates: true, run: createUser},
-	"GetUser":      {run: getUser},
-	"ListUsers":    {run: listUsers},
-	"UpdateUser":   {mutates: true, run: updateUser},
-	"DeleteUser":   {mutates: true, run: deleteUser},
-	"TagUser":      {mutates: true, run: tagUser},
-	"UntagUser":    {mutates: true, run: untagUser},
-	"ListUserTags": {run: listUserTags},
+	"CreateUser": {mutates: true, run: createUser},
+	"GetUser":    {run: getUser},
+	"ListUsers":  {run: listUsers},
+	"UpdateUser": {mutates: true, run: updateUser},
+	"DeleteUser": {mutates: true, run: deleteUser},
 }
 
 // xmlUser is IAM's User structure.
@@ -223,40 +220,6 @@ func deleteUser(s *Server, c *call) (any, *Error) {
 	}
 	delete(a.Users, key(u.Name))
 	return nil, nil
-}
-
-func tagUser(s *Server, c *call) (any, *Error) {
-	u, err := userParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	tags, err := c.tags()
-	if err != nil {
-		return nil, err
-	}
-	merged, err := mergeTags(u.Tags, tags)
-	if err != nil {
-		return nil, err
-	}
-	u.Tags = merged
-	return nil, nil
-}
-
-func untagUser(s *Server, c *call) (any, *Error) {
-	u, err := userParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	u.Tags = removeTags(u.Tags, c.list("TagKeys"))
-	return nil, nil
-}
-
-func listUserTags(s *Server, c *call) (any, *Error) {
-	u, err := userParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	return tagsPage(u.Tags, c.params)
 }
 
 // userParam reads and resolves the UserName parameter.
