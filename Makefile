@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 PORT     ?= 4599
 
-.PHONY: all build test bench sandbox lint fmt vet clean
+.PHONY: all build test demo bench bench-sandbox sandbox lint fmt vet clean
 
 all: build
 
@@ -15,7 +15,13 @@ build: ## the server binary, in bin/
 test: ## every test, with the race detector
 	$(GO) test -race -count=1 ./...
 
-bench: ## the benchmarks; prints requests per second and memory
+demo: build ## a short scripted MCP session on the embedded sandbox's demo organisation
+	$(GO) run ./cmd/iam-mcp-demo --server $(BIN)
+
+bench: build bench-sandbox ## the server's benchmarks, printed against their targets, then the sandbox's
+	$(GO) run ./cmd/iam-mcp-bench --server $(BIN)
+
+bench-sandbox: ## the embedded sandbox: requests per second on 10,000 users, memory of a large account
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./host/localiam/
 
 sandbox: build ## the embedded IAM sandbox with the demo organisation, on 127.0.0.1:$(PORT)

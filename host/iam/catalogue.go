@@ -123,6 +123,11 @@ func decodeArgs(args json.RawMessage, into any) error {
 	}
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
+	if errors.As(err, &typeErr) {
+		// Field paths through embedded structs carry the Go type's name
+		// ("PageInput.max_items"); the caller knows only the JSON name.
+		typeErr.Field = typeErr.Field[strings.LastIndex(typeErr.Field, ".")+1:]
+	}
 	switch {
 	case errors.As(err, &typeErr) && typeErr.Value == api.PolicyDocumentValue:
 		return api.Errorf(api.InvalidInput, "argument %q must be an IAM policy document: a JSON object, or a string holding one", typeErr.Field)

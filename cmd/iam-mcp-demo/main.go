@@ -1,0 +1,380 @@
+// Command iam-mcp-demo is the scripted session `make demo` shows a
+// newcomer: it starts the built server on the embedded sandbox with the demo
+// organisation, exactly as an MCP client would (the official Go SDK's
+// client, over stdio), and narrates a few calls: the tools, the account,
+// its users, an administrator without MFA, what principals may do, and a
+// read-only refusal.
+//
+// It builds nothing: run `make build` first, or pass --server PATH. It exits
+// 0 when every step worked and 1, saying which step failed, otherwise.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+func main() {
+	server := flag.String("server", "bin/iam-mcp-server", "the iam-mcp-server `binary` to run")
+	timeout := flag.Duration("timeout", time.Minute, "give up after this long")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "Usage: iam-mcp-demo [--server PATH]\n\nRuns a short scripted MCP session against iam-mcp-server on its embedded IAM sandbox.\n\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() > 0 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	if err := run(ctx, os.Stdout, *server); err != nil {
+		fmt.Fprintf(os.Stderr, "\niam-mcp-demo: FAILED: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// Demo account facts (host/localiam/seed.go).
+const (
+	userArn = "arn:aws:iam::123456789012:user"
+	admin   = "alice.nguyen"
+)
+
+func run(ctx context.Context, w io.Writer, server string) error {
+	if _, err := os.Stat(server); err != nil {
+		return fmt.Errorf("cannot run the server %s: %v; run `make build` first, or pass --server PATH", server, err)
+	}
+	p := &printer{w: w}
+	p.title("IAM MCP server — a scripted session")
+	p.para(fmt.Sprintf(`This demo talks to the server the way an MCP client (Claude Desktop, Cursor, VS Code, …)
+does: it starts
+
+    %s --local --local-seed demo
+
+and speaks MCP over the server's stdin and stdout. --local runs an IAM sandbox inside the
+server: no AWS account and no credentials are needed, and nothing leaves your machine.
+--local-seed demo fills it with Acme Corp, a small organisation with some security
+problems planted for you to find.`, server))
+
+	s, err := connect(ctx, server)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+
+	// 1. Tools.
+	init := s.cs.InitializeResult()
+	var names []string
+	for tool, err := range s.cs.Tools(ctx, nil) {
+		if err != nil {
+			return s.fail("tools/list", err)
+		}
+		names = append(names, tool.Name)
+	}
+	p.step(1, "What can the assistant do?", "tools/list")
+	p.line("Connected to %s %s (MCP protocol %s).", init.ServerInfo.Name, init.ServerInfo.Version, init.ProtocolVersion)
+	p.line("It offers %d tools, among them:", len(names))
+	for _, n := range []string{"list_users", "get_user", "create_role", "attach_user_policy", "simulate_principal_policy", "get_account_info"} {
+		if contains(names, n) {
+			p.line("  • %s", n)
+		}
+	}
+	p.line("(--toolsets all exposes every operation; the default keeps the list short for clients that cap it.)")
+
+	// 2. Account.
+	acct, err := call[api.AccountInfoOutput](ctx, s, "get_account_info", nil)
+	if err != nil {
+		return err
+	}
+	p.step(2, "Which AWS account is this?", "get_account_info")
+	p.line("Account %s (alias %q), acting as %s.", acct.AccountID, acct.AccountAlias, acct.CallerArn)
+	p.line("An assistant should check this before changing anything.")
+
+	// 3. Users.
+	users, err := call[api.ListUsersOutput](ctx, s, "list_users", map[string]any{"max_items": 5})
+	if err != nil {
+		return err
+	}
+	p.step(3, "Who is in it?", `list_users {"max_items": 5}`)
+	tw := p.table()
+	for _, u := range users.Users {
+		fmt.Fprintf(tw, "  %s\t%s\tcreated %s\n", u.UserName, u.Path, u.CreateDate.Format("2006-01-02"))
+	}
+	tw.flush()
+	if users.IsTruncated {
+		p.line("  … and more: the result says is_truncated, and its marker reads the next page.")
+	}
+
+	// 4. The planted administrator.
+	alice, err := call[api.GetUserOutput](ctx, s, "get_user", map[string]any{"user_name": admin})
+	if err != nil {
+		return err
+	}
+	p.step(4, "A closer look at one user", `get_user {"user_name": "`+admin+`"}`)
+	tw = p.table()
+	fmt.Fprintf(tw, "  groups:\t%s\n", orNone(groupNames(alice.Groups)))
+	fmt.Fprintf(tw, "  attached policies:\t%s\n", orNone(policyNames(alice.AttachedPolicies)))
+	fmt.Fprintf(tw, "  inline policies:\t%s\n", orNone(alice.InlinePolicies))
+	fmt.Fprintf(tw, "  access keys:\t%d\n", len(alice.AccessKeys))
+	tw.flush()
+	p.para(`Why it matters: the Admins group carries AdministratorAccess, so alice may do anything in
+the account, and the demo organisation gave her a console password but no MFA device.
+Whoever learns or phishes that one password owns the whole account. An access review should
+flag her first: require MFA, or take her out of Admins. (list_mfa_devices, in the
+credentials toolset, shows she has none.)`)
+
+	// 5. Simulation.
+	p.step(5, "What may they do? (nothing is changed)", "simulate_principal_policy")
+	tw = p.table()
+	for _, c := range []struct{ who, path, action, why string }{
+		{admin, "/eng/", "iam:CreateUser", "AdministratorAccess allows everything"},
+		{"grace.kim", "/data/", "s3:GetObject", "DataScience reads the data lake"},
+		{"grace.kim", "/data/", "iam:CreateUser", "no policy allows it: implicit deny"},
+		{"carol.diaz", "/eng/", "iam:CreateUser", "her permissions boundary has an explicit Deny"},
+	} {
+		resource := "*"
+		if strings.HasPrefix(c.action, "s3:") {
+			resource = "arn:aws:s3:::acme-data-lake/reports/q3.csv"
+		}
+		sim, err := call[api.SimulateOutput](ctx, s, "simulate_principal_policy", map[string]any{
+			"policy_source_arn": userArn + c.path + c.who, "action_names": []string{c.action}, "resource_arns": []string{resource},
+		})
+		if err != nil {
+			return err
+		}
+		if len(sim.EvaluationResults) != 1 {
+			return fmt.Errorf("simulate_principal_policy %s %s: %d results, want 1", c.who, c.action, len(sim.EvaluationResults))
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t(%s)\n", c.who, c.action, sim.EvaluationResults[0].Decision, c.why)
+	}
+	tw.flush()
+	if err := s.close(); err != nil {
+		return fmt.Errorf("the server did not exit cleanly: %v%s", err, s.stderrTail())
+	}
+
+	// 6. Read-only.
+	ro, err := connect(ctx, server, "--readonly")
+	if err != nil {
+		return err
+	}
+	defer ro.close()
+	p.step(6, "Read-only mode", `restart with --readonly, then create_user {"user_name": "mallory"}`)
+	res, err := ro.callTool(ctx, "create_user", map[string]any{"user_name": "mallory"})
+	if err != nil {
+		return err
+	}
+	text := resultText(res)
+	if !res.IsError || !strings.HasPrefix(text, string(api.ReadOnly)+":") {
+		return fmt.Errorf("create_user on a --readonly server was not refused with ReadOnly: %s", text)
+	}
+	p.line("Refused, before any call to IAM:")
+	p.line("  %s", text)
+	if _, err := call[api.GetUserOutput](ctx, ro, "get_user", map[string]any{"user_name": "mallory"}); err == nil {
+		return errors.New("mallory exists after a refused create_user")
+	}
+	if _, err := call[api.AccountInfoOutput](ctx, ro, "get_account_info", nil); err != nil {
+		return err
+	}
+	p.para(`The tool stays listed, its description saying it is disabled, so the assistant can tell
+you why it cannot act; read tools work as before. Every caller passes the same gate.`)
+	if err := ro.close(); err != nil {
+		return fmt.Errorf("the read-only server did not exit cleanly: %v%s", err, ro.stderrTail())
+	}
+
+	p.title("Done")
+	p.para(`The sandbox lived in memory and is gone. Next: "make test" runs every test; the README
+shows how to add the server to your MCP client, with --local or with your AWS profile.`)
+	return nil
+}
+
+// ---- the MCP session ----
+
+type session struct {
+	args   []string
+	cs     *mcp.ClientSession
+	stderr *lockedBuffer
+	closed bool
+}
+
+func connect(ctx context.Context, server string, extra ...string) (*session, error) {
+	s := &session{args: append([]string{"--local", "--local-seed", "demo"}, extra...), stderr: &lockedBuffer{}}
+	cmd := exec.Command(server, s.args...)
+	cmd.Stderr = s.stderr
+	client := mcp.NewClient(&mcp.Implementation{Name: "iam-mcp-demo", Version: "1.0.0"}, nil)
+	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: 3 * time.Second}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("cannot start an MCP session with %s %s: %v%s", server, strings.Join(s.args, " "), err, s.stderrTail())
+	}
+	s.cs = cs
+	return s, nil
+}
+
+func (s *session) close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.cs.Close()
+}
+
+func (s *session) fail(what string, err error) error {
+	return fmt.Errorf("%s: %v%s", what, err, s.stderrTail())
+}
+
+func (s *session) stderrTail() string {
+	t := strings.TrimSpace(s.stderr.String())
+	if t == "" {
+		return ""
+	}
+	if len(t) > 2000 {
+		t = "…" + t[len(t)-2000:]
+	}
+	return "\nserver log:\n" + t
+}
+
+func (s *session) callTool(ctx context.Context, tool string, args any) (*mcp.CallToolResult, error) {
+	res, err := s.cs.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: args})
+	if err != nil {
+		return nil, s.fail(tool, err)
+	}
+	return res, nil
+}
+
+// call runs a tool that must succeed and decodes its structured result.
+func call[T any](ctx context.Context, s *session, tool string, args any) (T, error) {
+	var v T
+	res, err := s.callTool(ctx, tool, args)
+	if err != nil {
+		return v, err
+	}
+	if res.IsError {
+		return v, fmt.Errorf("%s: %s", tool, resultText(res))
+	}
+	b, err := json.Marshal(res.StructuredContent)
+	if err != nil || res.StructuredContent == nil {
+		return v, fmt.Errorf("%s: no structured result", tool)
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return v, fmt.Errorf("%s: unexpected result %s: %v", tool, b, err)
+	}
+	return v, nil
+}
+
+func resultText(res *mcp.CallToolResult) string {
+	var parts []string
+	for _, c := range res.Content {
+		if t, ok := c.(*mcp.TextContent); ok {
+			parts = append(parts, t.Text)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// ---- output ----
+
+type printer struct{ w io.Writer }
+
+func (p *printer) title(s string) {
+	fmt.Fprintf(p.w, "\n%s\n%s\n", s, strings.Repeat("=", len([]rune(s))))
+}
+
+func (p *printer) step(n int, title, call string) {
+	fmt.Fprintf(p.w, "\n%d. %s\n   → %s\n", n, title, call)
+}
+
+func (p *printer) line(format string, args ...any) {
+	fmt.Fprintf(p.w, "   "+format+"\n", args...)
+}
+
+func (p *printer) para(s string) {
+	for _, l := range strings.Split(s, "\n") {
+		if l == "" {
+			fmt.Fprintln(p.w)
+			continue
+		}
+		fmt.Fprintf(p.w, "   %s\n", l)
+	}
+}
+
+// table lines up rows; flush prints them indented like the step.
+func (p *printer) table() *table {
+	t := &table{p: p}
+	t.Writer = tabwriter.NewWriter(&t.buf, 0, 0, 2, ' ', 0)
+	return t
+}
+
+type table struct {
+	*tabwriter.Writer
+	p   *printer
+	buf bytes.Buffer
+}
+
+func (t *table) flush() {
+	t.Writer.Flush()
+	t.p.para(strings.TrimRight(t.buf.String(), "\n"))
+	t.buf.Reset()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func groupNames(gs []api.Group) []string {
+	var out []string
+	for _, g := range gs {
+		out = append(out, g.GroupName)
+	}
+	return out
+}
+
+func policyNames(ps []api.AttachedPolicy) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.PolicyName)
+	}
+	return out
+}
+
+func orNone(list []string) string {
+	if len(list) == 0 {
+		return "(none)"
+	}
+	return strings.Join(list, ", ")
+}

@@ -1,0 +1,322 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/iammcp/iam-mcp-server/host/gate"
+	"github.com/iammcp/iam-mcp-server/host/iam"
+	"github.com/iammcp/iam-mcp-server/host/localiam"
+	"github.com/iammcp/iam-mcp-server/host/mcpserver"
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// config is everything serve, call, tools and policy need, built once from
+// the command line. open is the one place that turns it into a gate.
+type config struct {
+	command string // serve, call, tools or policy
+
+	readOnly bool
+	toolsets string
+	tools    []api.Operation // toolsets, resolved
+
+	region        string
+	profile       string
+	endpointURL   string
+	expectAccount string
+
+	local      bool
+	localSeed  string // "" for none
+	localState string
+
+	secretsDir    string // "" for the default, decided in open
+	returnSecrets bool
+	auditLog      string
+
+	logLevel slog.Level
+
+	version bool   // --version
+	args    string // call: --args
+}
+
+// The shared flags, documented once for every command's usage.
+const flagsHelp = `Flags (for serve, call, tools and policy; they may also follow the arguments):
+  --readonly             refuse every operation that changes IAM, whoever asks; mutating tools stay
+                         listed, their description saying they are disabled
+  --toolsets LIST        the tools to expose: default, all, or a comma-separated list of users, groups,
+                         roles, policies, inline, credentials, simulation, account (may include default)
+                         (default "default")
+  --region REGION        AWS region for STS and request signing (default: the AWS configuration, else
+                         us-east-1)
+  --profile NAME         profile of the shared AWS configuration (default: AWS_PROFILE, else "default")
+  --endpoint-url URL     send IAM and STS requests to URL (a proxy, or "iam-mcp-server sandbox")
+  --expect-account ID    refuse every call unless the credentials belong to this 12-digit account
+  --local                use the embedded IAM sandbox, in process: no AWS account, configuration or
+                         credentials are read (account 123456789012)
+  --local-seed NAME      with --local: seed a new sandbox account, "none" or "demo" (default "none")
+  --local-state FILE     with --local: keep the sandbox account in FILE, loaded at start and saved
+                         after every change (default: in memory, lost at exit)
+  --secrets-dir DIR      where new secret access keys are written, one 0600 file each (default: the
+                         user config dir's iam-mcp-server/secrets; with --local, the user cache dir's
+                         iam-mcp-server/local-secrets)
+  --return-secrets       return new secret access keys inline, once, instead of writing a file
+  --audit-log FILE       append one JSON line per decided call to FILE (created 0600); off by default
+  --log-level LEVEL      debug, info, warn or error; logs go to stderr (default "warn")
+  --version              print the version and exit
+
+The AWS environment variables (AWS_PROFILE, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+AWS_SESSION_TOKEN, ...) and the shared config and credentials files work as in every AWS tool.
+`
+
+// commandUsage is each command's synopsis.
+var commandUsage = map[string]string{
+	"serve": `Usage: iam-mcp-server [serve] [flags]
+
+Serves the IAM tools over MCP on stdin and stdout, for an MCP client (Claude Desktop, Cursor,
+Amazon Q CLI, VS Code, Cline) to start. Logs go to stderr.
+`,
+	"call": `Usage: iam-mcp-server call TOOL [--args JSON|@FILE|-] [flags]
+
+Runs one operation through the same checks as the MCP server (--readonly, --expect-account,
+the audit log) and prints its result as JSON. Every operation can be called, whatever
+--toolsets exposes. Exit status: 0 on success, 1 when the operation fails (the error is
+printed on stderr as "<Code>: <message>"), 2 for a usage error.
+
+  --args JSON|@FILE|-    the operation's arguments: a JSON object, @FILE to read it from FILE,
+                         or - to read it from stdin (default {})
+`,
+	"tools": `Usage: iam-mcp-server tools [flags]
+
+Lists the tools the server exposes with these flags, one per line: name, toolset, and read or
+write, in catalogue order.
+`,
+	"policy": `Usage: iam-mcp-server policy [--readonly] [--toolsets LIST]
+
+Prints the least-privilege IAM policy the server's credentials need for the tools exposed with
+these flags (with --readonly, only the actions of tools that change nothing).
+`,
+}
+
+// usageError is a bad command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// parseConfig parses a command's flags, wherever they appear among its
+// arguments, into a validated config. It returns the positional arguments.
+// flag.ErrHelp means -h or --help was asked for.
+func parseConfig(command string, args []string) (config, []string, error) {
+	c := config{command: command}
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported by the caller, in one line
+	fs.BoolVar(&c.readOnly, "readonly", false, "")
+	fs.StringVar(&c.toolsets, "toolsets", mcpserver.ToolsetDefault, "")
+	fs.StringVar(&c.region, "region", "", "")
+	fs.StringVar(&c.profile, "profile", "", "")
+	fs.StringVar(&c.endpointURL, "endpoint-url", "", "")
+	fs.StringVar(&c.expectAccount, "expect-account", "", "")
+	fs.BoolVar(&c.local, "local", false, "")
+	fs.StringVar(&c.localSeed, "local-seed", "none", "")
+	fs.StringVar(&c.localState, "local-state", "", "")
+	fs.StringVar(&c.secretsDir, "secrets-dir", "", "")
+	fs.BoolVar(&c.returnSecrets, "return-secrets", false, "")
+	fs.StringVar(&c.auditLog, "audit-log", "", "")
+	logLevel := fs.String("log-level", "warn", "")
+	fs.BoolVar(&c.version, "version", false, "")
+	if command == "call" {
+		fs.StringVar(&c.args, "args", "", "")
+	}
+
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, nil, err
+		}
+		return c, nil, &usageError{flagMessage(err)}
+	}
+	if c.version {
+		return c, pos, nil
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := c.validate(set, *logLevel); err != nil {
+		return c, nil, err
+	}
+	return c, pos, nil
+}
+
+// parseInterspersed lets flags follow positional arguments ("call list_users
+// --local"), which the flag package alone stops at. Everything after "--" is
+// positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// flagMessage rewords the flag package's errors with the double dash the
+// usage text shows: "flag provided but not defined: -x" becomes
+// "unknown flag --x".
+func flagMessage(err error) string {
+	msg := strings.Replace(err.Error(), "flag provided but not defined: ", "unknown flag ", 1)
+	return singleDash.ReplaceAllString(msg, "$1--$2")
+}
+
+var singleDash = regexp.MustCompile(`(^|[\s:])-([a-z])`)
+
+var accountID = regexp.MustCompile(`^\d{12}$`)
+
+// validate checks the values and their combinations; set holds the flags
+// given on the command line.
+func (c *config) validate(set map[string]bool, logLevel string) error {
+	tools, err := mcpserver.ResolveToolsets(c.toolsets)
+	if err != nil {
+		return usagef("--toolsets: %v", err)
+	}
+	c.tools = tools
+
+	if c.logLevel, err = parseLevel(logLevel); err != nil {
+		return &usageError{err.Error()}
+	}
+
+	if c.local {
+		var bad []string
+		for _, f := range []string{"region", "profile", "endpoint-url"} {
+			if set[f] {
+				bad = append(bad, "--"+f)
+			}
+		}
+		if len(bad) > 0 {
+			return usagef("%s cannot be used with --local: --local runs the embedded sandbox in process and reads no AWS configuration; drop %s, or drop --local to use AWS",
+				strings.Join(bad, " and "), strings.Join(bad, " and "))
+		}
+	} else {
+		for _, f := range []string{"local-seed", "local-state"} {
+			if set[f] {
+				return usagef("--%s only applies with --local (the embedded sandbox)", f)
+			}
+		}
+	}
+	switch seed := c.localSeed; {
+	case seed == "none" || seed == "":
+		c.localSeed = ""
+	case !slices.Contains(localiam.SeedNames(), seed):
+		return usagef("--local-seed %q: use none or %s", seed, strings.Join(localiam.SeedNames(), ", "))
+	}
+
+	if c.expectAccount != "" && !accountID.MatchString(c.expectAccount) {
+		return usagef("--expect-account %q: an AWS account id is 12 digits", c.expectAccount)
+	}
+	if c.endpointURL != "" {
+		u, err := url.Parse(c.endpointURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("--endpoint-url %q: use an http:// or https:// URL such as http://127.0.0.1:4599", c.endpointURL)
+		}
+	}
+	for f, v := range map[string]string{"secrets-dir": c.secretsDir, "audit-log": c.auditLog, "local-state": c.localState} {
+		if set[f] && strings.TrimSpace(v) == "" {
+			return usagef("--%s needs a path", f)
+		}
+	}
+	return nil
+}
+
+// logger writes the configured level and above to w (stderr).
+func (c config) logger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: c.logLevel}))
+}
+
+// open wires what serve and call share, in this order: the sandbox (with
+// --local) or the AWS configuration, the SDK clients, the catalogue with
+// its secrets directory, the audit log, and the gate in front of it all.
+// cleanup releases the audit log.
+func (c config) open(ctx context.Context, logger *slog.Logger) (g *gate.Gate, cleanup func(), err error) {
+	opts := iam.ClientOptions{Region: c.region, Profile: c.profile, EndpointURL: c.endpointURL}
+	if c.local {
+		sb, err := localiam.New(localiam.Options{Seed: c.localSeed, StateFile: c.localState, Logger: logger.With("component", "sandbox")})
+		if err != nil {
+			return nil, nil, fmt.Errorf("cannot start the embedded sandbox: %w", err)
+		}
+		opts.Local = sb.Transport()
+	}
+	clients, err := iam.NewClients(ctx, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	dir, err := c.secretsDirectory()
+	if err != nil {
+		return nil, nil, err
+	}
+	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: dir}, ReturnSecrets: c.returnSecrets})
+	if err != nil {
+		return nil, nil, err
+	}
+
+	var audit *os.File
+	cleanup = func() {}
+	if c.auditLog != "" {
+		audit, err = os.OpenFile(c.auditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf("cannot open the audit log: %w", err)
+		}
+		cleanup = func() {
+			if err := audit.Close(); err != nil {
+				logger.Error("closing the audit log", "path", c.auditLog, "err", err)
+			}
+		}
+	}
+	gopts := gate.Options{ReadOnly: c.readOnly, ExpectAccount: c.expectAccount}
+	if audit != nil {
+		gopts.Audit = audit // a nil *os.File in the interface would not read as "no audit"
+	}
+	if c.returnSecrets {
+		logger.Warn("--return-secrets: new secret access keys will be returned to the caller (and so reach the assistant's context) instead of being written to a file")
+	}
+	logger.Debug("configuration", "readonly", c.readOnly, "local", c.local, "seed", c.localSeed, "state", c.localState,
+		"secrets_dir", dir, "audit_log", c.auditLog, "expect_account", c.expectAccount, "region", c.region, "profile", c.profile, "endpoint_url", c.endpointURL)
+	return gate.New(cat, gopts), cleanup, nil
+}
+
+// secretsDirectory is --secrets-dir, or the default: the user's config
+// directory for real keys, and a separate one under the user's cache
+// directory for the sandbox's, so that fake keys never mix with real ones.
+func (c config) secretsDirectory() (string, error) {
+	if c.secretsDir != "" {
+		return c.secretsDir, nil
+	}
+	if !c.local {
+		return iam.DefaultSecretsDir()
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no user cache directory for the sandbox's secrets (%v); pass --secrets-dir", err)
+	}
+	return filepath.Join(base, "iam-mcp-server", "local-secrets"), nil
+}

@@ -1,0 +1,146 @@
+package e2e
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// TestBadInput sends each family's tools what assistants get wrong: a
+// missing required argument, a wrong type, a name that breaks IAM's
+// pattern, an unknown argument, an out-of-range or out-of-enum value. Each
+// must come back as an InvalidInput tool error, in a sentence that names
+// the argument (not a Go decoding error), and the server must go on
+// serving.
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	s := start(t, "--toolsets", "all")
+	cases := []struct {
+		family, tool string
+		args         string // raw JSON, sent as is
+		mention      string // the message must name this
+	}{
+		{"users", "get_user", `{}`, "user_name"},
+		{"users", "create_user", `{"user_name": 42}`, "user_name"},
+		{"users", "create_user", `{"user_name": "bad name!"}`, "user_name"},
+		{"users", "create_user", `{"user_name": "` + strings.Repeat("a", 65) + `"}`, "user_name"},
+		{"users", "create_user", `{"user_name": "fine", "path": "no-slashes"}`, "path"},
+		{"users", "get_user", `{"user_name": "alice.nguyen", "username": "alice.nguyen"}`, "username"},
+		{"users", "list_users", `{"max_items": 5000}`, "max_items"},
+		{"users", "delete_user", `{"user_name": "former.employee", "force": "yes"}`, "force"},
+
+		{"groups", "get_group", `{}`, "group_name"},
+		{"groups", "create_group", `{"group_name": true}`, "group_name"},
+		{"groups", "create_group", `{"group_name": "a/b"}`, "group_name"},
+		{"groups", "add_user_to_group", `{"group_name": "Admins"}`, "user_name"},
+		{"groups", "list_groups", `{"max_items": "ten"}`, "max_items"},
+		{"groups", "attach_group_policy", `{"group_name": "Admins", "policy_arn": "AdministratorAccess"}`, "policy_arn"},
+
+		{"roles", "create_role", `{"role_name": "r1"}`, "assume_role_policy_document"},
+		{"roles", "create_role", `{"role_name": "r1", "assume_role_policy_document": 42}`, "assume_role_policy_document"},
+		{"roles", "create_role", `{"role_name": "r1", "assume_role_policy_document": "not json at all"}`, "assume_role_policy_document"},
+		{"roles", "create_role", `{"role_name": "r1", "assume_role_policy_document": {"Version": "2012-10-17", "Statement": []}, "max_session_duration": 60}`, "max_session_duration"},
+		{"roles", "get_role", `{"role_name": "bad*role"}`, "role_name"},
+		{"roles", "update_role", `{"role_name": "lambda-exec", "max_session_duration": "long"}`, "max_session_duration"},
+		{"roles", "add_role_to_instance_profile", `{"instance_profile_name": "ec2-app", "role_name": ""}`, "role_name"},
+
+		{"policies", "get_policy", `{"policy_arn": "not-an-arn"}`, "policy_arn"},
+		{"policies", "create_policy", `{"policy_name": "p1", "policy_document": "{not json"}`, "policy_document"},
+		{"policies", "create_policy_version", `{"policy_arn": "arn:aws:iam::123456789012:policy/ops/SupportRead"}`, "policy_document"},
+		{"policies", "list_policies", `{"scope": "Everything"}`, "scope"},
+		{"policies", "attach_user_policy", `{"user_name": ["alice.nguyen"], "policy_arn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}`, "user_name"},
+
+		{"inline", "put_user_policy", `{"user_name": "alice.nguyen", "policy_name": "p", "policy_document": [1, 2]}`, "policy_document"},
+		{"inline", "get_user_policy", `{"user_name": "quinn.taylor"}`, "policy_name"},
+		{"inline", "put_role_policy", `{"role_name": "lambda-exec", "policy_name": "bad name", "policy_document": {"Version": "2012-10-17", "Statement": []}}`, "policy_name"},
+		{"inline", "list_group_policies", `{"group_name": 7}`, "group_name"},
+
+		{"credentials", "update_access_key", `{"user_name": "ci-deploy", "access_key_id": "AKIAIOSFODNN7EXAMPL1", "status": "Disabled"}`, "status"},
+		{"credentials", "delete_access_key", `{"user_name": "ci-deploy", "access_key_id": "short"}`, "access_key_id"},
+		{"credentials", "create_access_key", `{"user_name": ["ci-deploy"]}`, "user_name"},
+		{"credentials", "create_login_profile", `{"user_name": "farid.haddad"}`, "password"},
+
+		{"simulation", "simulate_principal_policy", `{"policy_source_arn": "arn:aws:iam::123456789012:user/eng/alice.nguyen", "action_names": "s3:GetObject"}`, "action_names"},
+		{"simulation", "simulate_principal_policy", `{"policy_source_arn": "alice", "action_names": ["s3:GetObject"]}`, "policy_source_arn"},
+		{"simulation", "simulate_principal_policy", `{"action_names": ["s3:GetObject"]}`, "policy_source_arn"},
+		{"simulation", "simulate_principal_policy", `{"policy_source_arn": "arn:aws:iam::123456789012:user/eng/alice.nguyen", "action_names": ["s3:GetObject"], "context_entries": [{"context_key_name": "aws:SourceIp", "context_key_values": ["10.0.0.1"], "context_key_type": "weird"}]}`, "context_key_type"},
+
+		{"account", "get_account_info", `{"verbose": true}`, "verbose"},
+	}
+	families := map[string]bool{}
+	for _, c := range cases {
+		families[c.family] = true
+		t.Run(c.family+"/"+c.tool, func(t *testing.T) {
+			s := s.in(t)
+			msg := fails(s, c.tool, json.RawMessage(c.args), api.InvalidInput)
+			if !strings.Contains(msg, c.mention) {
+				t.Errorf("%s %s: the message does not name %s: %s", c.tool, c.args, c.mention, msg)
+			}
+		})
+	}
+	for _, ts := range api.Toolsets {
+		if !families[string(ts)] {
+			t.Errorf("no bad-input case for the %s family", ts)
+		}
+	}
+
+	// An unknown tool: a tool error (isError) in a sentence that names the
+	// tool, not a crash and not a bare JSON-RPC error.
+	res, err := s.tryCall("no_such_tool", map[string]any{"user_name": "alice.nguyen"})
+	switch {
+	case err != nil:
+		t.Errorf("an unknown tool answered with a protocol error, not a tool error (isError): %v", err)
+	case !res.IsError:
+		t.Errorf("an unknown tool succeeded: %s", resultText(res))
+	default:
+		text := resultText(res)
+		checkSentence(t, "unknown tool", text)
+		if !strings.HasPrefix(text, string(api.InvalidInput)+": ") || !strings.Contains(text, "no_such_tool") {
+			t.Errorf("the unknown-tool error is not InvalidInput naming the tool: %s", text)
+		}
+	}
+	// A tool that exists in the catalogue but is not exposed is unknown too.
+	narrow := start(t)
+	if res, err := narrow.tryCall("delete_role", map[string]any{"role_name": "lambda-exec"}); err != nil || !res.IsError {
+		t.Errorf("delete_role is not in the default toolset: want a tool error, got %v %v", err, res)
+	} else {
+		checkSentence(t, "unexposed tool", resultText(res))
+	}
+	ok[api.GetRoleOutput](narrow, "get_role", map[string]any{"role_name": "lambda-exec"})
+
+	// The server is still serving, and nothing changed.
+	ok[api.AccountInfoOutput](s, "get_account_info", nil)
+	ok[api.GetUserOutput](s, "get_user", map[string]any{"user_name": "former.employee"})
+	if l := ok[api.ListRolesOutput](s, "list_roles", map[string]any{"path_prefix": "/"}); len(l.Roles) != 5 {
+		t.Errorf("the demo's 5 roles became %d", len(l.Roles))
+	}
+	if strings.Contains(s.stderr.String(), "panic") {
+		t.Errorf("the server panicked:\n%s", s.stderr)
+	}
+}
+
+// TestNoSuchEntity: IAM's own errors reach the assistant as a sentence
+// with the code, for each family.
+func TestNoSuchEntity(t *testing.T) {
+	t.Parallel()
+	s := start(t, "--toolsets", "all")
+	for _, c := range []struct {
+		tool string
+		args map[string]any
+	}{
+		{"get_user", map[string]any{"user_name": "nobody"}},
+		{"get_group", map[string]any{"group_name": "Nobody"}},
+		{"get_role", map[string]any{"role_name": "nobody"}},
+		{"get_policy", map[string]any{"policy_arn": localPol + "/Nothing"}},
+		{"get_user_policy", map[string]any{"user_name": "alice.nguyen", "policy_name": "nothing"}},
+		{"list_access_keys", map[string]any{"user_name": "nobody"}},
+		{"simulate_principal_policy", map[string]any{"policy_source_arn": roleArn + "/nobody", "action_names": []string{"s3:GetObject"}}},
+	} {
+		msg := fails(s, c.tool, c.args, api.NoSuchEntity)
+		if strings.Contains(msg, "StatusCode") || strings.Contains(msg, "RequestID") {
+			t.Errorf("%s: the error carries SDK transport details: %s", c.tool, msg)
+		}
+	}
+}

@@ -1,0 +1,494 @@
+// Package e2e drives the built iam-mcp-server binary end to end through a
+// real MCP client the project did not write: the official Go SDK's client
+// (github.com/modelcontextprotocol/go-sdk) spawns the binary over stdio with
+// the embedded sandbox (--local --local-seed demo), exactly as Claude
+// Desktop or Cursor would, and every assertion is about what crosses the
+// wire: tool lists, schemas, structured results, errors, files and logs.
+//
+// TestMain builds the server and the demo program once; each test spawns
+// its own server, so tests are independent and run in parallel.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+var (
+	serverBin string // the built iam-mcp-server
+	demoBin   string // the built iam-mcp-demo
+)
+
+func TestMain(m *testing.M) { os.Exit(runMain(m)) }
+
+func runMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "iam-mcp-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	root, err := moduleRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	// One build for both programs. No -race here: the binaries are the
+	// subject, not the test process, and a race build triples the spawn
+	// time every test pays.
+	build := exec.Command(goTool(), "build", "-o", dir+string(os.PathSeparator), "./cmd/iam-mcp-server", "./cmd/iam-mcp-demo")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: cannot build the binaries under test: %v\n%s", err, out)
+		return 1
+	}
+	serverBin = filepath.Join(dir, "iam-mcp-server")
+	demoBin = filepath.Join(dir, "iam-mcp-demo")
+	return m.Run()
+}
+
+// moduleRoot is the directory of go.mod above the working directory.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// goTool is the go command that runs this test, so the binaries are built
+// by the same toolchain.
+func goTool() string {
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+		return p
+	}
+	return "go"
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// lockedBuffer is an io.Writer the server's stderr copier and the wire
+// logger write to while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// server is one spawned iam-mcp-server and the official client's session
+// with it.
+type server struct {
+	t          testing.TB
+	args       []string
+	cs         *mcp.ClientSession
+	wire       *lockedBuffer // every JSON-RPC message, "read: …" from the server, "write: …" to it
+	stderr     *lockedBuffer
+	secretsDir string
+	closed     bool
+	exitErr    error
+
+	tools     map[string]*mcp.Tool
+	rawTools  map[string]map[string]any // each tool exactly as tools/list sent it
+	inSchema  map[string]*jsonschema.Resolved
+	outSchema map[string]*jsonschema.Resolved
+}
+
+// start spawns the server on the demo sandbox with extra flags, connects
+// the official client (initialize), and lists the tools, resolving each
+// tool's schemas for the client-side checks every call makes.
+func start(t testing.TB, extra ...string) *server {
+	t.Helper()
+	s := &server{t: t, wire: &lockedBuffer{}, stderr: &lockedBuffer{}, secretsDir: filepath.Join(t.TempDir(), "secrets")}
+	s.args = append([]string{"--local", "--local-seed", "demo", "--secrets-dir", s.secretsDir}, extra...)
+	cmd := exec.Command(serverBin, s.args...)
+	cmd.Stderr = s.stderr
+	transport := &mcp.LoggingTransport{
+		Transport: &mcp.CommandTransport{Command: cmd, TerminateDuration: 5 * time.Second},
+		Writer:    s.wire,
+	}
+	client := mcp.NewClient(&mcp.Implementation{Name: "iam-mcp-e2e", Version: "1.0.0"}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cs, err := client.Connect(ctx, transport, nil)
+	if err != nil {
+		t.Fatalf("connecting the official MCP client to %s: %v\nserver stderr:\n%s", strings.Join(s.args, " "), err, s.stderr)
+	}
+	s.cs = cs
+	t.Cleanup(s.close)
+	s.loadTools()
+	return s
+}
+
+// close ends the session: stdin closes and the server must exit.
+func (s *server) close() {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	s.exitErr = s.cs.Close()
+	if s.t.Failed() {
+		s.t.Logf("server %s stderr:\n%s", strings.Join(s.args, " "), tail(s.stderr.String(), 4000))
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
+}
+
+func ctxT() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 30*time.Second)
+}
+
+// in returns the same server reporting to t (a subtest), so that a failure
+// stops the subtest and not its parent from the wrong goroutine.
+func (s *server) in(t testing.TB) *server {
+	c := *s
+	c.t = t
+	return &c
+}
+
+// loadTools lists the tools (every page) and keeps their schemas.
+func (s *server) loadTools() {
+	s.t.Helper()
+	ctx, cancel := ctxT()
+	defer cancel()
+	s.tools = map[string]*mcp.Tool{}
+	s.inSchema = map[string]*jsonschema.Resolved{}
+	s.outSchema = map[string]*jsonschema.Resolved{}
+	for tool, err := range s.cs.Tools(ctx, nil) {
+		if err != nil {
+			s.t.Fatalf("tools/list: %v", err)
+		}
+		if _, dup := s.tools[tool.Name]; dup {
+			s.t.Errorf("tools/list: %s listed twice", tool.Name)
+		}
+		s.tools[tool.Name] = tool
+		if rs, err := resolveSchema(tool.InputSchema); err != nil {
+			s.t.Errorf("tool %s: input schema does not resolve: %v", tool.Name, err)
+		} else {
+			s.inSchema[tool.Name] = rs
+		}
+		if tool.OutputSchema == nil {
+			s.t.Errorf("tool %s: no output schema", tool.Name)
+		} else if rs, err := resolveSchema(tool.OutputSchema); err != nil {
+			s.t.Errorf("tool %s: output schema does not resolve: %v", tool.Name, err)
+		} else {
+			s.outSchema[tool.Name] = rs
+		}
+	}
+	s.rawTools = map[string]map[string]any{}
+	for _, msg := range s.received() {
+		var res struct {
+			Tools []map[string]any `json:"tools"`
+		}
+		if json.Unmarshal(msg.Result, &res) != nil {
+			continue
+		}
+		for _, tool := range res.Tools {
+			if name, _ := tool["name"].(string); name != "" {
+				s.rawTools[name] = tool
+			}
+		}
+	}
+}
+
+func resolveSchema(v any) (*jsonschema.Resolved, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var sc jsonschema.Schema
+	if err := json.Unmarshal(b, &sc); err != nil {
+		return nil, err
+	}
+	return sc.Resolve(nil)
+}
+
+// wireMessage is one JSON-RPC message as the client received it.
+type wireMessage struct {
+	ID     any             `json:"id"`
+	Method string          `json:"method"`
+	Result json.RawMessage `json:"result"`
+	Error  json.RawMessage `json:"error"`
+}
+
+// received returns every message the server sent, in order.
+func (s *server) received() []wireMessage {
+	var out []wireMessage
+	for _, line := range strings.Split(s.wire.String(), "\n") {
+		payload, ok := strings.CutPrefix(line, "read: ")
+		if !ok {
+			continue
+		}
+		var m wireMessage
+		if err := json.Unmarshal([]byte(payload), &m); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// serverOutput is everything the server sent on stdout, as the client read it.
+func (s *server) serverOutput() string {
+	var b strings.Builder
+	for _, line := range strings.Split(s.wire.String(), "\n") {
+		if payload, ok := strings.CutPrefix(line, "read: "); ok {
+			b.WriteString(payload)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// call sends tools/call and checks the result's shape whatever it says: a
+// tool error is one text "<Code>: <message>"; a success carries structured
+// content that validates against the tool's declared output schema, and
+// the same JSON as text. A protocol-level error fails the test.
+func (s *server) call(name string, args any) *mcp.CallToolResult {
+	s.t.Helper()
+	res, err := s.tryCall(name, args)
+	if err != nil {
+		s.t.Fatalf("tools/call %s %s: protocol error instead of a result: %v", name, argsText(args), err)
+	}
+	return res
+}
+
+func (s *server) tryCall(name string, args any) (*mcp.CallToolResult, error) {
+	s.t.Helper()
+	ctx, cancel := ctxT()
+	defer cancel()
+	res, err := s.cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		return nil, err
+	}
+	s.checkResult(name, args, res)
+	return res, nil
+}
+
+func argsText(args any) string {
+	b, _ := json.Marshal(args)
+	return string(b)
+}
+
+var errorTextRE = regexp.MustCompile(`^([A-Z][A-Za-z]+): (.+)$`)
+
+func (s *server) checkResult(name string, args any, res *mcp.CallToolResult) {
+	s.t.Helper()
+	if res.IsError {
+		text := resultText(res)
+		if !errorTextRE.MatchString(text) {
+			s.t.Errorf("%s %s: tool error %q is not \"<Code>: <message>\"", name, argsText(args), text)
+		}
+		return
+	}
+	if res.StructuredContent == nil {
+		s.t.Errorf("%s %s: success without structuredContent", name, argsText(args))
+		return
+	}
+	structured, err := json.Marshal(res.StructuredContent)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var instance any
+	if err := json.Unmarshal(structured, &instance); err != nil {
+		s.t.Fatal(err)
+	}
+	if _, isObject := instance.(map[string]any); !isObject {
+		s.t.Errorf("%s: structuredContent is not an object: %s", name, structured)
+	}
+	if rs := s.outSchema[name]; rs == nil {
+		s.t.Errorf("%s: succeeded but the tool has no usable output schema", name)
+	} else if err := rs.Validate(instance); err != nil {
+		s.t.Errorf("%s %s: structuredContent does not validate against the declared output schema: %v\n%s", name, argsText(args), err, structured)
+	}
+	// Clients without structured output read the text: the same JSON.
+	var fromText any
+	if err := json.Unmarshal([]byte(resultText(res)), &fromText); err != nil {
+		s.t.Errorf("%s: the text content is not the JSON result: %v\n%s", name, err, resultText(res))
+	} else if !jsonEqual(fromText, instance) {
+		s.t.Errorf("%s: the text content differs from structuredContent:\ntext: %s\nstructured: %s", name, resultText(res), structured)
+	}
+}
+
+func jsonEqual(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return bytes.Equal(x, y)
+}
+
+// resultText joins a result's text contents.
+func resultText(res *mcp.CallToolResult) string {
+	var parts []string
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			parts = append(parts, tc.Text)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// ok calls a tool that must succeed and decodes its structured result into
+// T strictly (an unknown field is a drift between the schema and sdk/api).
+// The arguments must validate against the tool's published input schema,
+// as a validating client would require.
+func ok[T any](s *server, name string, args any) T {
+	s.t.Helper()
+	if rs := s.inSchema[name]; rs != nil {
+		var instance any
+		if err := json.Unmarshal([]byte(argsText(args)), &instance); err == nil {
+			if instance == nil {
+				instance = map[string]any{}
+			}
+			if err := rs.Validate(instance); err != nil {
+				s.t.Errorf("%s: valid arguments %s are rejected by the tool's published input schema: %v", name, argsText(args), err)
+			}
+		}
+	}
+	res := s.call(name, args)
+	if res.IsError {
+		s.t.Fatalf("%s %s: want success, got tool error: %s", name, argsText(args), resultText(res))
+	}
+	b, _ := json.Marshal(res.StructuredContent)
+	var v T
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		s.t.Fatalf("%s: result does not decode into %T: %v\n%s", name, v, err, b)
+	}
+	return v
+}
+
+// fails calls a tool that must fail with code and returns the message.
+func fails(s *server, name string, args any, code api.ErrorCode) string {
+	s.t.Helper()
+	res := s.call(name, args)
+	if !res.IsError {
+		b, _ := json.Marshal(res.StructuredContent)
+		s.t.Fatalf("%s %s: want a %s tool error, got success: %s", name, argsText(args), code, b)
+	}
+	m := errorTextRE.FindStringSubmatch(resultText(res))
+	if m == nil {
+		s.t.Fatalf("%s %s: tool error %q has no code", name, argsText(args), resultText(res))
+	}
+	if m[1] != string(code) {
+		s.t.Fatalf("%s %s: want %s, got %s", name, argsText(args), code, resultText(res))
+	}
+	checkSentence(s.t, name, m[2])
+	return m[2]
+}
+
+// goInternals are fragments of Go error strings that must never reach an
+// assistant: they say nothing it can act on.
+var goInternals = []string{"json: ", "cannot unmarshal", "Go struct", "Go value", "interface {}", "map[string]", "reflect", "panic", "runtime error", "nil pointer", "%!", "goroutine", "invalid character", "unexpected end of JSON", "operation error IAM", "https response error", "api error "}
+
+// checkSentence fails when an error message reads like Go internals rather
+// than a sentence.
+func checkSentence(t testing.TB, what, msg string) {
+	t.Helper()
+	if len(strings.TrimSpace(msg)) < 10 {
+		t.Errorf("%s: error message %q is too short to act on", what, msg)
+	}
+	for _, frag := range goInternals {
+		if strings.Contains(msg, frag) {
+			t.Errorf("%s: error message reads like Go internals (%q): %s", what, frag, msg)
+		}
+	}
+}
+
+// has reports whether list contains v.
+func has[T comparable](list []T, v T) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Demo account facts (host/localiam/seed.go).
+const (
+	account  = "123456789012"
+	awsPol   = "arn:aws:iam::aws:policy/"
+	localPol = "arn:aws:iam::" + account + ":policy"
+	userArn  = "arn:aws:iam::" + account + ":user"
+	roleArn  = "arn:aws:iam::" + account + ":role"
+)
+
+// Policy documents the tests send, as objects and as strings.
+var (
+	s3ReadDoc = map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{map[string]any{
+			"Sid": "ReadReports", "Effect": "Allow",
+			"Action":   []any{"s3:GetObject"},
+			"Resource": "arn:aws:s3:::e2e-reports/*",
+		}},
+	}
+	denyDeleteDocString = `{"Version":"2012-10-17","Statement":[{"Sid":"NoDeletes","Effect":"Deny","Action":"s3:DeleteObject","Resource":"*"}]}`
+	lambdaTrust         = map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{map[string]any{
+			"Effect": "Allow", "Principal": map[string]any{"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole",
+		}},
+	}
+	ec2TrustString = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+)
+
+// docJSON renders a document argument (object or string) for comparison.
+func docJSON(t testing.TB, d api.PolicyDocument) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(d), &m); err != nil {
+		t.Fatalf("policy document %s is not an object: %v", d, err)
+	}
+	return m
+}
+
+func mustJSON(t testing.TB, s string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

@@ -1,0 +1,235 @@
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// mutatingArgs are plausible arguments for every mutating operation, on the
+// demo account as prepared by prepareState; each would succeed without
+// --readonly (or fail for an IAM reason), so a ReadOnly answer can only come
+// from the gate.
+var mutatingArgs = map[string]map[string]any{
+	"create_user":                       {"user_name": "ro-new-user", "path": "/e2e/"},
+	"delete_user":                       {"user_name": "former.employee", "force": true},
+	"update_user":                       {"user_name": "farid.haddad", "new_path": "/moved/"},
+	"put_user_permissions_boundary":     {"user_name": "farid.haddad", "permissions_boundary": localPol + "/boundaries/DeveloperBoundary"},
+	"delete_user_permissions_boundary":  {"user_name": "carol.diaz"},
+	"create_group":                      {"group_name": "ro-new-group"},
+	"delete_group":                      {"group_name": "Finance", "force": true},
+	"add_user_to_group":                 {"group_name": "Admins", "user_name": "farid.haddad"},
+	"remove_user_from_group":            {"group_name": "Admins", "user_name": "alice.nguyen"},
+	"attach_group_policy":               {"group_name": "Finance", "policy_arn": awsPol + "AdministratorAccess"},
+	"detach_group_policy":               {"group_name": "Admins", "policy_arn": awsPol + "AdministratorAccess"},
+	"create_role":                       {"role_name": "ro-new-role", "assume_role_policy_document": lambdaTrust},
+	"delete_role":                       {"role_name": "open-trust-role", "force": true},
+	"update_role":                       {"role_name": "lambda-exec", "description": "changed"},
+	"update_assume_role_policy":         {"role_name": "lambda-exec", "policy_document": ec2TrustString},
+	"attach_role_policy":                {"role_name": "lambda-exec", "policy_arn": awsPol + "AdministratorAccess"},
+	"detach_role_policy":                {"role_name": "ec2-app-role", "policy_arn": localPol + "/data/DataLakeRead"},
+	"put_role_permissions_boundary":     {"role_name": "lambda-exec", "permissions_boundary": localPol + "/boundaries/DeveloperBoundary"},
+	"delete_role_permissions_boundary":  {"role_name": "lambda-exec"},
+	"create_instance_profile":           {"instance_profile_name": "ro-new-profile"},
+	"add_role_to_instance_profile":      {"instance_profile_name": "e2e-empty-profile", "role_name": "lambda-exec"},
+	"remove_role_from_instance_profile": {"instance_profile_name": "ec2-app", "role_name": "ec2-app-role"},
+	"delete_instance_profile":           {"instance_profile_name": "e2e-empty-profile"},
+	"create_policy":                     {"policy_name": "ro-new-policy", "policy_document": s3ReadDoc},
+	"delete_policy":                     {"policy_arn": localPol + "/ops/SupportRead"},
+	"create_policy_version":             {"policy_arn": localPol + "/ops/SupportRead", "policy_document": denyDeleteDocString, "set_as_default": true},
+	"set_default_policy_version":        {"policy_arn": localPol + "/ci/DeployPipeline", "version_id": "v1"},
+	"delete_policy_version":             {"policy_arn": localPol + "/ci/DeployPipeline", "version_id": "v1"},
+	"attach_user_policy":                {"user_name": "farid.haddad", "policy_arn": awsPol + "AdministratorAccess"},
+	"detach_user_policy":                {"user_name": "ci-deploy", "policy_arn": localPol + "/ci/DeployPipeline"},
+	"put_user_policy":                   {"user_name": "farid.haddad", "policy_name": "ro", "policy_document": denyDeleteDocString},
+	"delete_user_policy":                {"user_name": "quinn.taylor", "policy_name": "break-glass"},
+	"put_role_policy":                   {"role_name": "lambda-exec", "policy_name": "ro", "policy_document": s3ReadDoc},
+	"delete_role_policy":                {"role_name": "lambda-exec", "policy_name": "e2e-inline"},
+	"put_group_policy":                  {"group_name": "Support", "policy_name": "ro", "policy_document": s3ReadDoc},
+	"delete_group_policy":               {"group_name": "Support", "policy_name": "e2e-inline"},
+	"create_access_key":                 {"user_name": "farid.haddad"},
+	"delete_access_key":                 {"user_name": "ci-deploy", "access_key_id": "$ci-key"},
+	"update_access_key":                 {"user_name": "ci-deploy", "access_key_id": "$ci-key", "status": "Inactive"},
+	"create_login_profile":              {"user_name": "farid.haddad", "password": "Ro-Passw0rd!long"},
+	"delete_login_profile":              {"user_name": "alice.nguyen"},
+	"deactivate_mfa_device":             {"user_name": "bob.martin", "serial_number": "arn:aws:iam::" + account + ":mfa/bob.martin"},
+}
+
+// readArgs are arguments for every read operation that succeed on the
+// prepared demo account.
+var readArgs = map[string]map[string]any{
+	"list_users":                      {"path_prefix": "/eng/", "max_items": 3},
+	"get_user":                        {"user_name": "alice.nguyen"},
+	"list_groups_for_user":            {"user_name": "alice.nguyen"},
+	"list_groups":                     nil,
+	"get_group":                       {"group_name": "Developers", "max_items": 2},
+	"list_attached_group_policies":    {"group_name": "Developers"},
+	"list_roles":                      {"path_prefix": "/partners/"},
+	"get_role":                        {"role_name": "ec2-app-role"},
+	"list_attached_role_policies":     {"role_name": "ec2-app-role"},
+	"list_instance_profiles_for_role": {"role_name": "ec2-app-role"},
+	"list_policies":                   {"scope": "Local"},
+	"get_policy":                      {"policy_arn": localPol + "/ci/DeployPipeline"},
+	"get_managed_policy_document":     {"policy_arn": localPol + "/ci/DeployPipeline", "version_id": "v1"},
+	"list_policy_versions":            {"policy_arn": localPol + "/ci/DeployPipeline"},
+	"list_attached_user_policies":     {"user_name": "ci-deploy"},
+	"get_user_policy":                 {"user_name": "quinn.taylor", "policy_name": "break-glass"},
+	"list_user_policies":              {"user_name": "quinn.taylor"},
+	"get_role_policy":                 {"role_name": "lambda-exec", "policy_name": "e2e-inline"},
+	"list_role_policies":              {"role_name": "lambda-exec"},
+	"get_group_policy":                {"group_name": "Support", "policy_name": "e2e-inline"},
+	"list_group_policies":             {"group_name": "Support"},
+	"list_access_keys":                {"user_name": "isla.moreau"},
+	"get_access_key_last_used":        {"access_key_id": "$ci-key"},
+	"get_login_profile":               {"user_name": "alice.nguyen"},
+	"list_mfa_devices":                {"user_name": "bob.martin"},
+	"simulate_principal_policy":       {"policy_source_arn": userArn + "/eng/alice.nguyen", "action_names": []string{"iam:CreateUser"}},
+	"get_account_info":                nil,
+}
+
+// withKey substitutes the "$ci-key" placeholder.
+func withKey(args map[string]any, key string) map[string]any {
+	if args == nil {
+		return nil
+	}
+	out := make(map[string]any, len(args))
+	for k, v := range args {
+		if v == "$ci-key" {
+			v = key
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func TestReadOnlyTablesCoverTheCatalogue(t *testing.T) {
+	for _, op := range api.Operations {
+		_, m := mutatingArgs[op.Name]
+		_, r := readArgs[op.Name]
+		switch {
+		case op.Mutates && !m:
+			t.Errorf("mutating operation %s has no entry in mutatingArgs", op.Name)
+		case !op.Mutates && !r:
+			t.Errorf("read operation %s has no entry in readArgs", op.Name)
+		case op.Mutates && r, !op.Mutates && m:
+			t.Errorf("operation %s is in the wrong table", op.Name)
+		}
+	}
+	for name := range mutatingArgs {
+		if _, ok := api.Lookup(name); !ok {
+			t.Errorf("mutatingArgs: %s is not a catalogue operation", name)
+		}
+	}
+	for name := range readArgs {
+		if _, ok := api.Lookup(name); !ok {
+			t.Errorf("readArgs: %s is not a catalogue operation", name)
+		}
+	}
+}
+
+// prepareState writes a demo sandbox to a state file, with the fixtures the
+// tables need (inline policies on a role and a group, an empty instance
+// profile), and returns ci-deploy's access key id.
+func prepareState(t *testing.T, state string) string {
+	t.Helper()
+	s := start(t, "--toolsets", "all", "--local-state", state)
+	ok[api.Result](s, "put_role_policy", map[string]any{"role_name": "lambda-exec", "policy_name": "e2e-inline", "policy_document": s3ReadDoc})
+	ok[api.Result](s, "put_group_policy", map[string]any{"group_name": "Support", "policy_name": "e2e-inline", "policy_document": denyDeleteDocString})
+	ok[api.InstanceProfileOutput](s, "create_instance_profile", map[string]any{"instance_profile_name": "e2e-empty-profile"})
+	keys := ok[api.ListAccessKeysOutput](s, "list_access_keys", map[string]any{"user_name": "ci-deploy"})
+	if len(keys.AccessKeys) != 1 {
+		t.Fatalf("ci-deploy has %d keys", len(keys.AccessKeys))
+	}
+	s.close()
+	if s.exitErr != nil {
+		t.Fatalf("the server preparing the state did not exit cleanly: %v", s.exitErr)
+	}
+	return keys.AccessKeys[0].AccessKeyID
+}
+
+// TestReadOnly walks the whole catalogue on a --readonly server: every
+// mutating tool is listed as disabled and refused with ReadOnly, the
+// sandbox's saved state is byte for byte unchanged, and every read tool
+// works.
+func TestReadOnly(t *testing.T) {
+	t.Parallel()
+	state := filepath.Join(t.TempDir(), "iam.json")
+	ciKey := prepareState(t, state)
+	before, err := os.ReadFile(state)
+	if err != nil {
+		t.Fatalf("the state file was not written: %v", err)
+	}
+
+	s := start(t, "--readonly", "--toolsets", "all", "--local-state", state)
+	init := s.cs.InitializeResult()
+	if !strings.Contains(strings.ToLower(init.Instructions), "read-only") {
+		t.Errorf("the read-only server's instructions do not say so: %q", init.Instructions)
+	}
+	counts := map[string]int{}
+	for _, op := range api.Operations {
+		tool := s.tools[op.Name]
+		if tool == nil {
+			t.Errorf("%s is not listed in read-only mode", op.Name)
+			continue
+		}
+		desc := strings.ToLower(tool.Description)
+		saysDisabled := strings.Contains(desc, "disabled") || strings.Contains(desc, "read-only") || strings.Contains(desc, "readonly")
+		if op.Mutates != saysDisabled {
+			t.Errorf("%s (mutates %v): description %q", op.Name, op.Mutates, tool.Description)
+		}
+		if op.Mutates {
+			msg := fails(s, op.Name, withKey(mutatingArgs[op.Name], ciKey), api.ReadOnly)
+			if !strings.Contains(msg, "read-only") && !strings.Contains(msg, "readonly") {
+				t.Errorf("%s: the refusal does not say why: %s", op.Name, msg)
+			}
+			counts["refused"]++
+		} else {
+			ok[map[string]any](s, op.Name, withKey(readArgs[op.Name], ciKey))
+			counts["read"]++
+		}
+	}
+	// The sandbox is unchanged: what the reads see, and the saved bytes.
+	if u := ok[api.GetUserOutput](s, "get_user", map[string]any{"user_name": "former.employee"}); u.User.UserName != "former.employee" {
+		t.Errorf("former.employee: %+v", u.User)
+	}
+	if l := ok[api.ListUsersOutput](s, "list_users", map[string]any{"path_prefix": "/e2e/"}); len(l.Users) != 0 {
+		t.Errorf("a user was created in read-only mode: %v", userNames(l.Users))
+	}
+	s.close()
+	after, err := os.ReadFile(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Errorf("the sandbox state changed in read-only mode (%d bytes before, %d after)", len(before), len(after))
+	}
+	if entries, _ := os.ReadDir(s.secretsDir); len(entries) != 0 {
+		t.Errorf("a secret file was written in read-only mode")
+	}
+	t.Logf("read-only: %d mutating tools refused, %d read tools worked", counts["refused"], counts["read"])
+}
+
+// TestReadOnlyDefaultToolset: the default list in read-only mode still has
+// every default tool, the mutating ones marked.
+func TestReadOnlyDefaultToolset(t *testing.T) {
+	t.Parallel()
+	s := start(t, "--readonly")
+	var disabled []string
+	for name, tool := range s.tools {
+		if strings.Contains(strings.ToLower(tool.Description), "disabled") {
+			disabled = append(disabled, name)
+		}
+	}
+	sort.Strings(disabled)
+	want := opsWhere(func(op api.Operation) bool { return op.Default && op.Mutates })
+	if len(s.tools) != 33 || strings.Join(disabled, ",") != strings.Join(want, ",") {
+		t.Errorf("read-only default list: %d tools, disabled %v, want %v", len(s.tools), disabled, want)
+	}
+	fails(s, "create_user", map[string]any{"user_name": "nobody-new"}, api.ReadOnly)
+	ok[api.ListUsersOutput](s, "list_users", map[string]any{"max_items": 2})
+}

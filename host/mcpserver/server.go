@@ -1,0 +1,311 @@
+// Package mcpserver exposes the IAM operation catalogue as MCP tools, over
+// stdio, with mark3labs/mcp-go.
+//
+// It is a thin layer: every tool is one catalogue operation (api.Operations)
+// and every call goes through the gate, which alone decides whether it may
+// run. This package only translates:
+//
+//  1. at start, each exposed operation becomes a tool: its name, its
+//     description (prefixed as disabled when the gate is read-only and the
+//     operation mutates), JSON Schemas derived from its Go input and output
+//     types, and all four behaviour annotations set explicitly (mcp-go
+//     would otherwise announce destructiveHint: true for everything);
+//  2. on tools/call, the arguments go to the gate exactly as the client sent
+//     them, with the request's context, so that a client's cancellation
+//     reaches the AWS call;
+//  3. the gate's answer comes back as structured content and the same JSON
+//     as text (for clients that ignore structured content), or as a tool
+//     error (isError) reading "<Code>: <message>".
+//
+// Stdout belongs to the protocol; the package logs only through the
+// slog.Logger it is given.
+package mcpserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/iammcp/iam-mcp-server/host/gate"
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// Name is the server name announced in the MCP initialize result.
+const Name = "iam-mcp-server"
+
+// DisabledPrefix starts the description of a mutating tool when the server
+// runs read-only. The tool stays listed, so that the assistant can tell the
+// user why it cannot do something instead of believing the tool is missing.
+const DisabledPrefix = "[disabled: the server runs with --readonly] "
+
+// Options configures a Server. The zero value serves the default tools.
+type Options struct {
+	// Tools are the operations to expose, usually from ResolveToolsets;
+	// nil means the "default" toolset.
+	Tools []api.Operation
+	// Local says the gate's catalogue talks to the embedded sandbox, not
+	// AWS: tools then announce openWorldHint false, since nothing outside
+	// the process is reached.
+	Local bool
+	// Version is announced in the initialize result.
+	Version string
+	// Logger receives the server's logs (stderr in practice); nil discards.
+	Logger *slog.Logger
+}
+
+// Server is the MCP server of the built-in tools. Build it with New.
+type Server struct {
+	mcp    *server.MCPServer
+	gate   *gate.Gate
+	logger *slog.Logger
+}
+
+// New registers one MCP tool per operation in opts.Tools, each calling
+// through g. Whether mutating tools are marked disabled follows
+// g.ReadOnly(), so the listing and the gate's decisions cannot disagree.
+func New(g *gate.Gate, opts Options) (*Server, error) {
+	if g == nil {
+		return nil, errors.New("mcpserver: a gate is required")
+	}
+	ops := opts.Tools
+	if ops == nil {
+		var err error
+		if ops, err = ResolveToolsets(ToolsetDefault); err != nil {
+			return nil, err
+		}
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	version := opts.Version
+	if version == "" {
+		version = "dev"
+	}
+
+	// tools/list answers in catalogue order (families together), not
+	// mcp-go's alphabetical order, and never shows the hidden unknown-tool
+	// handler. mcp-go also runs this filter on the one tool a call names:
+	// the hidden tool must pass then, or mcp-go would answer "not found".
+	rank := make(map[string]int, len(api.Operations))
+	for i, op := range api.Operations {
+		rank[op.Name] = i
+	}
+	listFilter := func(_ context.Context, tools []mcp.Tool) []mcp.Tool {
+		if len(tools) == 1 && tools[0].Name == unknownTool {
+			return tools
+		}
+		out := slices.DeleteFunc(slices.Clone(tools), func(t mcp.Tool) bool { return t.Name == unknownTool })
+		slices.SortStableFunc(out, func(a, b mcp.Tool) int { return rank[a.Name] - rank[b.Name] })
+		return out
+	}
+
+	s := &Server{gate: g, logger: logger}
+	s.mcp = server.NewMCPServer(Name, version,
+		server.WithToolCapabilities(false),
+		server.WithInstructions(instructions(g.ReadOnly(), slices.ContainsFunc(ops, func(op api.Operation) bool { return op.Name == "get_account_info" }))),
+		server.WithToolFilter(listFilter),
+	)
+
+	seen := make(map[string]bool, len(ops))
+	tools := make([]server.ServerTool, 0, len(ops))
+	for _, op := range ops {
+		if _, ok := api.Lookup(op.Name); !ok {
+			return nil, fmt.Errorf("mcpserver: %q is not a catalogue operation", op.Name)
+		}
+		if seen[op.Name] {
+			return nil, fmt.Errorf("mcpserver: operation %q listed twice", op.Name)
+		}
+		seen[op.Name] = true
+		tool, err := Tool(op, g.ReadOnly(), !opts.Local)
+		if err != nil {
+			return nil, err
+		}
+		tools = append(tools, server.ServerTool{Tool: tool, Handler: s.handler(op.Name)})
+	}
+	tools = append(tools, server.ServerTool{
+		Tool:    mcp.Tool{Name: unknownTool, Description: "answers calls to tools this server does not have", RawInputSchema: json.RawMessage(`{"type":"object"}`)},
+		Handler: s.unknownToolHandler(seen),
+	})
+	s.mcp.AddTools(tools...)
+	return s, nil
+}
+
+// MCP returns the underlying mcp-go server, for in-process clients and for
+// registering further tools (plugins). Its tool table also holds the hidden
+// tool that answers calls to unknown tools (see ServeStdio).
+func (s *Server) MCP() *server.MCPServer { return s.mcp }
+
+// unknownTool is the hidden tool that answers calls to tools the server
+// does not have. No catalogue operation starts with an underscore; tools
+// registered later (plugins) must not use this name either.
+const unknownTool = "_unknown_tool"
+
+// unknownToolHandler says what to do about a call to a tool that is not
+// served: a catalogue operation outside the exposed toolsets, or no tool at
+// all.
+func (s *Server) unknownToolHandler(exposed map[string]bool) server.ToolHandlerFunc {
+	return func(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		name := req.GetString("tool", unknownTool)
+		s.logger.Debug("call to an unknown tool", "tool", name)
+		if op, ok := api.Lookup(name); ok && !exposed[name] {
+			return errorResult(api.Errorf(api.InvalidInput,
+				"the tool %q is not enabled on this server: it belongs to the %s toolset, which the operator can expose with --toolsets %s (or --toolsets all)",
+				name, op.Toolset, op.Toolset)), nil
+		}
+		return errorResult(api.Errorf(api.InvalidInput,
+			"unknown tool %q: this server has no tool of that name; list the tools to see the ones it offers", name)), nil
+	}
+}
+
+// Tool describes op as an MCP tool. readOnly marks a mutating operation
+// disabled; openWorld is the openWorldHint (true when the calls reach AWS).
+func Tool(op api.Operation, readOnly, openWorld bool) (mcp.Tool, error) {
+	in, out := api.SchemaOf(op.Input), api.SchemaOf(op.Output)
+	// MCP requires object schemas; mcp-go silently drops an output schema
+	// of another type, and clients then reject the structured result.
+	for what, sch := range map[string]api.Schema{"input": in, "output": out} {
+		if sch["type"] != "object" {
+			return mcp.Tool{}, fmt.Errorf("mcpserver: %s: the %s schema is %v, not an object", op.Name, what, sch["type"])
+		}
+	}
+	desc := op.Description
+	if readOnly && op.Mutates {
+		desc = DisabledPrefix + desc
+	}
+	title := Title(op.Name)
+	return mcp.Tool{
+		Name:            op.Name,
+		Title:           title,
+		Description:     desc,
+		RawInputSchema:  in.JSON(),
+		RawOutputSchema: out.JSON(),
+		Annotations: mcp.ToolAnnotation{
+			Title:           title,
+			ReadOnlyHint:    mcp.ToBoolPtr(!op.Mutates),
+			DestructiveHint: mcp.ToBoolPtr(op.Destructive),
+			IdempotentHint:  mcp.ToBoolPtr(op.Idempotent),
+			OpenWorldHint:   mcp.ToBoolPtr(openWorld),
+		},
+	}, nil
+}
+
+// Title makes a display title from an operation name: "list_mfa_devices"
+// becomes "List MFA devices".
+func Title(name string) string {
+	words := strings.Split(name, "_")
+	for i, w := range words {
+		switch w {
+		case "mfa", "iam", "arn":
+			words[i] = strings.ToUpper(w)
+		default:
+			if i == 0 && w != "" {
+				words[i] = strings.ToUpper(w[:1]) + w[1:]
+			}
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// handler runs one tool call through the gate.
+func (s *Server) handler(name string) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+		start := time.Now()
+		defer func() {
+			if r := recover(); r != nil {
+				s.logger.Error("tool call panicked", "tool", name, "panic", r, "stack", string(debug.Stack()))
+				res, err = errorResult(api.Errorf(api.Internal,
+					"the server failed while running %s and cannot tell whether it took effect; check with a read tool before retrying, and report the failure with the server's log", name)), nil
+			}
+		}()
+		args, aerr := arguments(req)
+		if aerr != nil {
+			return errorResult(aerr), nil
+		}
+		out, cerr := s.gate.Call(ctx, gate.Caller{Kind: gate.BuiltIn, Tool: name}, name, args)
+		if cerr != nil {
+			ae := asAPIError(cerr)
+			s.logger.Debug("tool call failed", "tool", name, "code", ae.Code, "duration", time.Since(start))
+			return errorResult(ae), nil
+		}
+		res = successResult(name, out)
+		s.logger.Debug("tool call", "tool", name, "ok", !res.IsError, "duration", time.Since(start))
+		return res, nil
+	}
+}
+
+// arguments returns the call's arguments as the client sent them: the raw
+// JSON when the request came off the wire, else the decoded value encoded
+// again; "{}" when there were none.
+func arguments(req mcp.CallToolRequest) (json.RawMessage, *api.Error) {
+	if len(req.Params.RawArguments) > 0 {
+		return req.Params.RawArguments, nil
+	}
+	switch a := req.Params.Arguments.(type) {
+	case nil:
+		return json.RawMessage("{}"), nil
+	case json.RawMessage:
+		return a, nil
+	default:
+		b, err := json.Marshal(a)
+		if err != nil {
+			return nil, api.Errorf(api.InvalidInput, "the arguments could not be read as JSON: %v", err)
+		}
+		return b, nil
+	}
+}
+
+// successResult carries the output twice: as structured content and as the
+// same JSON in a text block, for clients that ignore structured content.
+func successResult(name string, out any) *mcp.CallToolResult {
+	b, err := json.Marshal(out)
+	if err != nil || len(b) == 0 || b[0] != '{' {
+		return errorResult(api.Errorf(api.Internal,
+			"%s ran, but its result could not be encoded as a JSON object; report this with the server's log", name))
+	}
+	return &mcp.CallToolResult{
+		Content:           []mcp.Content{mcp.NewTextContent(string(b))},
+		StructuredContent: json.RawMessage(b),
+	}
+}
+
+// errorResult is a tool error the assistant can act on: "<Code>: <message>".
+// The output schema describes only success, so the error travels as text.
+func errorResult(e *api.Error) *mcp.CallToolResult {
+	return &mcp.CallToolResult{
+		Content: []mcp.Content{mcp.NewTextContent(e.Error())},
+		IsError: true,
+	}
+}
+
+func asAPIError(err error) *api.Error {
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	return api.Errorf(api.Internal, "unexpected failure: %v; please report it", err)
+}
+
+// instructions is the initialize result's advice to the assistant.
+func instructions(readOnly, accountInfo bool) string {
+	s := "Manages AWS Identity and Access Management (IAM) in one AWS account. "
+	if accountInfo {
+		s += "Call get_account_info first to learn which account it is. "
+	}
+	s += "Confirm with the user before changing anything: IAM changes take effect at once and some cannot be undone (tools annotated destructive). " +
+		"List tools return one page; pass the returned marker to continue. " +
+		"Errors start with a stable code (NoSuchEntity, DeleteConflict, ReadOnly, …) followed by what to do."
+	if readOnly {
+		s += " This server runs read-only (--readonly): every tool that changes IAM is refused with ReadOnly, and nothing is changed."
+	}
+	return s
+}

@@ -1,0 +1,106 @@
+package mcpserver_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/iammcp/iam-mcp-server/host/mcpserver"
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+func names(ops []api.Operation) []string {
+	out := make([]string, len(ops))
+	for i, op := range ops {
+		out[i] = op.Name
+	}
+	return out
+}
+
+func TestResolveToolsets(t *testing.T) {
+	count := func(keep func(api.Operation) bool) int {
+		n := 0
+		for _, op := range api.Operations {
+			if keep(op) {
+				n++
+			}
+		}
+		return n
+	}
+	defaults := count(func(op api.Operation) bool { return op.Default })
+	users := count(func(op api.Operation) bool { return op.Toolset == api.ToolsetUsers })
+	creds := count(func(op api.Operation) bool { return op.Toolset == api.ToolsetCredentials })
+	defaultOrCreds := count(func(op api.Operation) bool { return op.Default || op.Toolset == api.ToolsetCredentials })
+	for _, c := range []struct {
+		spec string
+		want int
+	}{
+		{"", defaults},
+		{"default", defaults},
+		{"all", len(api.Operations)},
+		{"all,default,users", len(api.Operations)},
+		{"users", users},
+		{" Users , credentials ,", users + creds},
+		{"default,credentials", defaultOrCreds},
+		{"credentials,default,credentials", defaultOrCreds},
+	} {
+		ops, err := mcpserver.ResolveToolsets(c.spec)
+		if err != nil {
+			t.Errorf("%q: %v", c.spec, err)
+			continue
+		}
+		if len(ops) != c.want {
+			t.Errorf("%q: %d operations, want %d", c.spec, len(ops), c.want)
+		}
+		// Catalogue order, no duplicates.
+		rank := map[string]int{}
+		for i, op := range api.Operations {
+			rank[op.Name] = i
+		}
+		for i := 1; i < len(ops); i++ {
+			if rank[ops[i-1].Name] >= rank[ops[i].Name] {
+				t.Errorf("%q: %s before %s: not in catalogue order, or listed twice", c.spec, ops[i-1].Name, ops[i].Name)
+			}
+		}
+	}
+	if defaults != 33 {
+		t.Errorf("the default toolset has %d operations, want 33 (the AWS Labs server's 29, get_role, get_policy, list_access_keys, get_account_info)", defaults)
+	}
+	for _, bad := range []string{"user", "default,bogus", "ALL;users", ","} {
+		_, err := mcpserver.ResolveToolsets(bad)
+		if err == nil {
+			t.Errorf("%q: accepted", bad)
+			continue
+		}
+		for _, ts := range api.Toolsets {
+			if !strings.Contains(err.Error(), string(ts)) {
+				t.Errorf("%q: the error does not list toolset %s: %v", bad, ts, err)
+			}
+		}
+	}
+}
+
+func TestTitle(t *testing.T) {
+	for in, want := range map[string]string{
+		"list_users":       "List users",
+		"list_mfa_devices": "List MFA devices",
+		"get_account_info": "Get account info",
+	} {
+		if got := mcpserver.Title(in); got != want {
+			t.Errorf("Title(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func ExampleResolveToolsets() {
+	ops, err := mcpserver.ResolveToolsets("simulation,account")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(strings.Join(names(ops), " "))
+	_, err = mcpserver.ResolveToolsets("sers")
+	fmt.Println(err)
+	// Output:
+	// simulate_principal_policy get_account_info
+	// unknown toolset "sers"; use "default", "all", or a comma-separated list of: users, groups, roles, policies, inline, credentials, simulation, account (which may include default)
+}
