@@ -18,7 +18,7 @@ test: ## every test, with the race detector
 demo: build ## a short scripted MCP session on the embedded sandbox's demo organisation
 	$(GO) run ./cmd/iam-mcp-demo --server $(BIN)
 
-bench: build bench-sandbox ## the server's benchmarks, printed against their targets, then the sandbox's
+bench: build bench-sandbox ## the sandbox's benchmarks, then the server's, printed against their targets
 	$(GO) run ./cmd/iam-mcp-bench --server $(BIN)
 
 bench-sandbox: ## the embedded sandbox: requests per second on 10,000 users, memory of a large account
