@@ -67,6 +67,12 @@ func TestAWSCLI(t *testing.T) {
 		t.Fatalf("document did not round-trip: %v", got["PolicyDocument"])
 	}
 
+	// STS answers for the signing key: a key of no user is the root.
+	who := run("sts", "get-caller-identity")
+	if who["Account"] != "123456789012" || who["Arn"] != "arn:aws:iam::123456789012:root" {
+		t.Fatalf("sts get-caller-identity: %v", who)
+	}
+
 	_, stderr, err := cli("iam", "get-user", "--user-name", "nobody")
 	if err == nil || !strings.Contains(stderr, "NoSuchEntity") {
 		t.Fatalf("get-user of a missing user: err=%v stderr=%s", err, stderr)
