@@ -1,0 +1,96 @@
+package api
+
+import "encoding/json"
+
+// The plugin contract's wire format: what a Wasm plugin exports and the
+// host functions it imports, as JSON. docs/plugins.md describes it in
+// language-neutral terms; these types are its Go form, shared by the host
+// (host/plugin) and the Go plugin SDK (sdk/).
+
+// HostModule is the Wasm import module (namespace) of the host functions.
+const HostModule = "iam_mcp"
+
+// Names of the host functions a plugin imports from HostModule. Each takes
+// and returns one Extism memory offset holding JSON.
+const (
+	HostIAMCall  = "iam_call"  // IAMRequest → IAMResponse
+	HostIAMBatch = "iam_batch" // []IAMRequest → []IAMResponse, in order
+	HostProgress = "progress"  // ProgressReport → nothing
+	HostInfoFunc = "host_info" // nothing → HostInfo
+)
+
+// Names of the functions a plugin exports.
+const (
+	ExportDescribe = "describe" // nothing → PluginDescription
+	ExportCall     = "call"     // PluginCall → PluginResult
+)
+
+// PluginDescription is what `describe` returns: who the plugin is and the
+// tools it offers. It can only ask: the operator's plugins file decides the
+// tool prefix and the operations granted.
+type PluginDescription struct {
+	Name        string           `json:"name"`
+	Version     string           `json:"version"`
+	Description string           `json:"description"`
+	Tools       []PluginToolDesc `json:"tools"`
+}
+
+// PluginToolDesc describes one tool of a plugin.
+type PluginToolDesc struct {
+	Name         string          `json:"name"` // unprefixed
+	Description  string          `json:"description"`
+	InputSchema  json.RawMessage `json:"input_schema"`            // a JSON Schema object
+	OutputSchema json.RawMessage `json:"output_schema,omitempty"` // a JSON Schema object
+	// Operations are the catalogue operations the tool calls (a request to
+	// the operator, who grants or not).
+	Operations []string `json:"operations"`
+}
+
+// PluginCall is the input of `call`.
+type PluginCall struct {
+	Tool      string          `json:"tool"` // the unprefixed name
+	Arguments json.RawMessage `json:"arguments"`
+}
+
+// PluginContent is one MCP content item; plugins return text.
+type PluginContent struct {
+	Type string `json:"type"` // "text"
+	Text string `json:"text"`
+}
+
+// PluginResult is the output of `call`.
+type PluginResult struct {
+	Content           []PluginContent `json:"content"`
+	StructuredContent json.RawMessage `json:"structured_content,omitempty"`
+	IsError           bool            `json:"is_error,omitempty"`
+}
+
+// IAMRequest asks the host to run one catalogue operation.
+type IAMRequest struct {
+	Op   string          `json:"op"`
+	Args json.RawMessage `json:"args,omitempty"`
+}
+
+// IAMResponse carries an operation's result or its error, never both.
+type IAMResponse struct {
+	Result json.RawMessage `json:"result,omitempty"`
+	Error  *Error          `json:"error,omitempty"`
+}
+
+// ProgressReport is forwarded to the MCP client as a progress notification
+// of the tool call being served.
+type ProgressReport struct {
+	Progress float64 `json:"progress"`
+	Total    float64 `json:"total,omitempty"`
+	Message  string  `json:"message,omitempty"`
+}
+
+// HostInfo is what `host_info` returns.
+type HostInfo struct {
+	ReadOnly  bool              `json:"read_only"`
+	AccountID string            `json:"account_id"`
+	Partition string            `json:"partition"`
+	Plugin    string            `json:"plugin"`
+	Grants    []string          `json:"grants"`
+	Config    map[string]string `json:"config"`
+}
