@@ -3,17 +3,14 @@ package localiam
 import "strings"
 
 var groupActions = map[string]action{
-	"CreateGroup":               {mutates: true, run: createGroup},
-	"GetGroup":                  {run: getGroup},
-	"ListGroups":                {run: listGroups},
-	"UpdateGroup":               {mutates: true, run: updateGroup},
-	"DeleteGroup":               {mutates: true, run: deleteGroup},
-	"AddUserToGroup":            {mutates: true, run: addUserToGroup},
-	"RemoveUserFromGroup":       {mutates: true, run: removeUserFromGroup},
-	"ListGroupsForUser":         {run: listGroupsForUser},
-	"AttachGroupPolicy":         {mutates: true, run: attachGroupPolicy},
-	"DetachGroupPolicy":         {mutates: true, run: detachGroupPolicy},
-	"ListAttachedGroupPolicies": {run: listAttachedGroupPolicies},
+	"CreateGroup":         {mutates: true, run: createGroup},
+	"GetGroup":            {run: getGroup},
+	"ListGroups":          {run: listGroups},
+	"UpdateGroup":         {mutates: true, run: updateGroup},
+	"DeleteGroup":         {mutates: true, run: deleteGroup},
+	"AddUserToGroup":      {mutates: true, run: addUserToGroup},
+	"RemoveUserFromGroup": {mutates: true, run: removeUserFromGroup},
+	"ListGroupsForUser":   {run: listGroupsForUser},
 }
 
 // maxGroupsPerUser is IAM's GroupsPerUser quota.
@@ -223,36 +220,4 @@ func listGroupsForUser(s *Server, c *call) (any, *Error) {
 		return nil, err
 	}
 	return groupsPage(s.acct.groupsOf(u.Name), pg)
-}
-
-func attachGroupPolicy(s *Server, c *call) (any, *Error) {
-	g, err := groupParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	arn, err := checkPolicyARN(c.params, "PolicyArn")
-	if err != nil {
-		return nil, err
-	}
-	return nil, s.attachPolicy(&g.Attached, arn, "Group")
-}
-
-func detachGroupPolicy(s *Server, c *call) (any, *Error) {
-	g, err := groupParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	arn, err := checkPolicyARN(c.params, "PolicyArn")
-	if err != nil {
-		return nil, err
-	}
-	return nil, s.detachPolicy(&g.Attached, arn)
-}
-
-func listAttachedGroupPolicies(s *Server, c *call) (any, *Error) {
-	g, err := groupParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	return s.listAttached(g.Attached, c.params)
 }

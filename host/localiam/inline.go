@@ -1,22 +1,142 @@
 package localiam
 
-// Inline policies and permissions boundaries of users, groups and roles.
-// The mechanics live in attach.go; these are the IAM actions over them.
+import "encoding/xml"
 
-var inlineActions = map[string]action{
-	"PutUserPolicy":     {mutates: true, run: putUserPolicy},
-	"GetUserPolicy":     {run: getUserPolicy},
-	"DeleteUserPolicy":  {mutates: true, run: deleteUserPolicy},
-	"ListUserPolicies":  {run: listUserPolicies},
-	"PutGroupPolicy":    {mutates: true, run: putGroupPolicy},
-	"GetGroupPolicy":    {run: getGroupPolicy},
-	"DeleteGroupPolicy": {mutates: true, run: deleteGroupPolicy},
-	"ListGroupPolicies": {run: listGroupPolicies},
-	"PutRolePolicy":     {mutates: true, run: putRolePolicy},
-	"GetRolePolicy":     {run: getRolePolicy},
-	"DeleteRolePolicy":  {mutates: true, run: deleteRolePolicy},
-	"ListRolePolicies":  {run: listRolePolicies},
+// What users, groups and roles all have — attached managed policies and
+// inline policies — is served by one set of actions per kind of principal,
+// built from its lookup; the mechanics are in attach.go.
+
+// principal describes one kind of principal for the generic actions.
+type principal struct {
+	kind  string // "User", "Group", "Role": the action names' middle
+	param string // its name parameter: "UserName", …
+	// resolve finds the principal a request names.
+	resolve func(s *Server, c *call) (name string, attached *[]string, inline *[]InlinePolicy, err *Error)
 }
+
+var principals = []principal{
+	{"User", "UserName", func(s *Server, c *call) (string, *[]string, *[]InlinePolicy, *Error) {
+		u, err := userParam(s, c)
+		if err != nil {
+			return "", nil, nil, err
+		}
+		return u.Name, &u.Attached, &u.Inline, nil
+	}},
+	{"Group", "GroupName", func(s *Server, c *call) (string, *[]string, *[]InlinePolicy, *Error) {
+		g, err := groupParam(s, c)
+		if err != nil {
+			return "", nil, nil, err
+		}
+		return g.Name, &g.Attached, &g.Inline, nil
+	}},
+	{"Role", "RoleName", func(s *Server, c *call) (string, *[]string, *[]InlinePolicy, *Error) {
+		r, err := roleParam(s, c)
+		if err != nil {
+			return "", nil, nil, err
+		}
+		return r.Name, &r.Attached, &r.Inline, nil
+	}},
+}
+
+// principalActions are Attach/Detach/ListAttached…Policies and
+// Put/Get/Delete/List…Policy(ies) for every kind of principal.
+var principalActions = func() map[string]action {
+	all := map[string]action{}
+	for _, p := range principals {
+		for name, a := range p.actions() {
+			all[name] = a
+		}
+	}
+	return all
+}()
+
+func (p principal) actions() map[string]action {
+	lower := lowerFirst(p.kind)
+	return map[string]action{
+		"Attach" + p.kind + "Policy": {mutates: true, run: func(s *Server, c *call) (any, *Error) {
+			_, attached, _, err := p.resolve(s, c)
+			if err != nil {
+				return nil, err
+			}
+			arn, err := checkPolicyARN(c.params, "PolicyArn")
+			if err != nil {
+				return nil, err
+			}
+			return nil, s.attachPolicy(attached, arn, p.kind)
+		}},
+		"Detach" + p.kind + "Policy": {mutates: true, run: func(s *Server, c *call) (any, *Error) {
+			_, attached, _, err := p.resolve(s, c)
+			if err != nil {
+				return nil, err
+			}
+			arn, err := checkPolicyARN(c.params, "PolicyArn")
+			if err != nil {
+				return nil, err
+			}
+			return nil, s.detachPolicy(attached, arn)
+		}},
+		"ListAttached" + p.kind + "Policies": {run: func(s *Server, c *call) (any, *Error) {
+			_, attached, _, err := p.resolve(s, c)
+			if err != nil {
+				return nil, err
+			}
+			return s.listAttached(*attached, c.params)
+		}},
+		"Put" + p.kind + "Policy": {mutates: true, run: func(s *Server, c *call) (any, *Error) {
+			_, _, inline, err := p.resolve(s, c)
+			if err != nil {
+				return nil, err
+			}
+			return nil, putInline(inline, lower, c.params)
+		}},
+		"Get" + p.kind + "Policy": {run: func(s *Server, c *call) (any, *Error) {
+			name, _, inline, err := p.resolve(s, c)
+			if err != nil {
+				return nil, err
+			}
+			ip, err := getInline(*inline, lower, c.params)
+			if err != nil {
+				return nil, err
+			}
+			return inlineResult{ownerElem: p.param, owner: name, policy: ip}, nil
+		}},
+		"Delete" + p.kind + "Policy": {mutates: true, run: func(s *Server, c *call) (any, *Error) {
+			_, _, inline, err := p.resolve(s, c)
+			if err != nil {
+				return nil, err
+			}
+			return nil, deleteInline(inline, lower, c.params)
+		}},
+		"List" + p.kind + "Policies": {run: func(s *Server, c *call) (any, *Error) {
+			_, _, inline, err := p.resolve(s, c)
+			if err != nil {
+				return nil, err
+			}
+			return listInlineNames(*inline, c.params)
+		}},
+	}
+}
+
+// inlineResult is Get{User,Group,Role}Policy's result, whose first element
+// is named after the kind of principal (UserName, GroupName, RoleName).
+type inlineResult struct {
+	ownerElem, owner string
+	policy           InlinePolicy
+}
+
+func (r inlineResult) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	if err := e.EncodeToken(start); err != nil {
+		return err
+	}
+	for _, f := range [][2]string{{r.ownerElem, r.owner}, {"PolicyName", r.policy.Name}, {"PolicyDocument", urlEncodedDoc(r.policy.Document)}} {
+		if err := e.EncodeElement(f[1], xml.StartElement{Name: xml.Name{Local: f[0]}}); err != nil {
+			return err
+		}
+	}
+	return e.EncodeToken(start.End())
+}
+
+// Permissions boundaries of users and roles.
 
 var boundaryActions = map[string]action{
 	"PutUserPermissionsBoundary":    {mutates: true, run: putUserBoundary},

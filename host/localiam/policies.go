@@ -18,19 +18,16 @@ import (
 // PermissionsBoundaryUsageCount right is in attach.go.
 
 var policyActions = map[string]action{
-	"CreatePolicy":             {mutates: true, run: createPolicy},
-	"GetPolicy":                {run: getPolicy},
-	"ListPolicies":             {run: listPolicies},
-	"DeletePolicy":             {mutates: true, run: deletePolicy},
-	"CreatePolicyVersion":      {mutates: true, run: createPolicyVersion},
-	"GetPolicyVersion":         {run: getPolicyVersion},
-	"ListPolicyVersions":       {run: listPolicyVersions},
-	"SetDefaultPolicyVersion":  {mutates: true, run: setDefaultPolicyVersion},
-	"DeletePolicyVersion":      {mutates: true, run: deletePolicyVersion},
-	"AttachUserPolicy":         {mutates: true, run: attachUserPolicy},
-	"DetachUserPolicy":         {mutates: true, run: detachUserPolicy},
-	"ListAttachedUserPolicies": {run: listAttachedUserPolicies},
-	"ListEntitiesForPolicy":    {run: listEntitiesForPolicy},
+	"CreatePolicy":            {mutates: true, run: createPolicy},
+	"GetPolicy":               {run: getPolicy},
+	"ListPolicies":            {run: listPolicies},
+	"DeletePolicy":            {mutates: true, run: deletePolicy},
+	"CreatePolicyVersion":     {mutates: true, run: createPolicyVersion},
+	"GetPolicyVersion":        {run: getPolicyVersion},
+	"ListPolicyVersions":      {run: listPolicyVersions},
+	"SetDefaultPolicyVersion": {mutates: true, run: setDefaultPolicyVersion},
+	"DeletePolicyVersion":     {mutates: true, run: deletePolicyVersion},
+	"ListEntitiesForPolicy":   {run: listEntitiesForPolicy},
 }
 
 // IAM's limits on managed policies.
@@ -413,40 +410,6 @@ func deletePolicyVersion(s *Server, c *call) (any, *Error) {
 		}
 	}
 	return nil, nil
-}
-
-// ---- users' attached policies ----
-
-func attachUserPolicy(s *Server, c *call) (any, *Error) {
-	u, err := userParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	policyARN, err := checkPolicyARN(c.params, "PolicyArn")
-	if err != nil {
-		return nil, err
-	}
-	return nil, s.attachPolicy(&u.Attached, policyARN, "User")
-}
-
-func detachUserPolicy(s *Server, c *call) (any, *Error) {
-	u, err := userParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	policyARN, err := checkPolicyARN(c.params, "PolicyArn")
-	if err != nil {
-		return nil, err
-	}
-	return nil, s.detachPolicy(&u.Attached, policyARN)
-}
-
-func listAttachedUserPolicies(s *Server, c *call) (any, *Error) {
-	u, err := userParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	return s.listAttached(u.Attached, c.params)
 }
 
 // ---- entities using a policy ----

@@ -11,16 +11,13 @@ import (
 // duration range, description), managed policy attachments and tags.
 // Inline role policies and role boundaries live in inline.go.
 var roleActions = map[string]action{
-	"CreateRole":               {mutates: true, run: createRole},
-	"GetRole":                  {run: getRole},
-	"ListRoles":                {run: listRoles},
-	"UpdateRole":               {mutates: true, run: updateRole},
-	"UpdateRoleDescription":    {mutates: true, run: updateRoleDescription},
-	"UpdateAssumeRolePolicy":   {mutates: true, run: updateAssumeRolePolicy},
-	"DeleteRole":               {mutates: true, run: deleteRole},
-	"AttachRolePolicy":         {mutates: true, run: attachRolePolicy},
-	"DetachRolePolicy":         {mutates: true, run: detachRolePolicy},
-	"ListAttachedRolePolicies": {run: listAttachedRolePolicies},
+	"CreateRole":             {mutates: true, run: createRole},
+	"GetRole":                {run: getRole},
+	"ListRoles":              {run: listRoles},
+	"UpdateRole":             {mutates: true, run: updateRole},
+	"UpdateRoleDescription":  {mutates: true, run: updateRoleDescription},
+	"UpdateAssumeRolePolicy": {mutates: true, run: updateAssumeRolePolicy},
+	"DeleteRole":             {mutates: true, run: deleteRole},
 }
 
 // IAM's MaxSessionDuration range (1 to 12 hours); the minimum is the default.
@@ -260,38 +257,6 @@ func deleteRole(s *Server, c *call) (any, *Error) {
 	s.clearBoundary(&r.Boundary)
 	delete(s.acct.Roles, key(r.Name))
 	return nil, nil
-}
-
-func attachRolePolicy(s *Server, c *call) (any, *Error) {
-	r, err := roleParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	arn, err := checkPolicyARN(c.params, "PolicyArn")
-	if err != nil {
-		return nil, err
-	}
-	return nil, s.attachPolicy(&r.Attached, arn, "Role")
-}
-
-func detachRolePolicy(s *Server, c *call) (any, *Error) {
-	r, err := roleParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	arn, err := checkPolicyARN(c.params, "PolicyArn")
-	if err != nil {
-		return nil, err
-	}
-	return nil, s.detachPolicy(&r.Attached, arn)
-}
-
-func listAttachedRolePolicies(s *Server, c *call) (any, *Error) {
-	r, err := roleParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	return s.listAttached(r.Attached, c.params)
 }
 
 // roleParam reads and resolves the RoleName parameter.

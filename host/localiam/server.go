@@ -136,7 +136,7 @@ type call struct {
 // actions is the table of every IAM action the sandbox serves; each family
 // file contributes one map, and buildActions refuses a name twice.
 var actions = buildActions(
-	userActions, groupActions, roleActions, policyActions, inlineActions,
+	userActions, groupActions, roleActions, policyActions, principalActions,
 	boundaryActions, instanceProfileActions, credentialActions, mfaActions, sshCertActions,
 	accountActions, simulationActions,
 	userTagActions, roleTagActions, instanceProfileTagActions, mfaTagActions, policyTagActions,
