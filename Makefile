@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 PORT     ?= 4599
 
-.PHONY: all build test demo bench bench-sandbox sandbox lint fmt vet clean
+.PHONY: all build test demo bench bench-sandbox sandbox lint fmt vet clean plugins plugins-hashes
 
 all: build
 
@@ -26,6 +26,66 @@ bench-sandbox: ## the embedded sandbox: requests per second on 10,000 users, mem
 
 sandbox: build ## the embedded IAM sandbox with the demo organisation, on 127.0.0.1:$(PORT)
 	$(BIN) sandbox --listen 127.0.0.1:$(PORT) --seed demo
+
+# Plugins: every plugins/NAME/ directory with Go code builds to
+# plugins/NAME/NAME.wasm, as a WASI reactor (-buildmode=c-shared). -trimpath
+# and -buildvcs=false keep the bytes, and so the sha256 an operator pins,
+# independent of the checkout's location and of its commit.
+PLUGIN_DIRS = $(sort $(patsubst %/,%,$(dir $(wildcard plugins/*/*.go))))
+SHA256SUM   = $(shell command -v sha256sum >/dev/null 2>&1 && echo sha256sum || echo 'shasum -a 256')
+
+plugins: ## build every plugin in plugins/ to .wasm, then refresh the sha256 lines of plugins.yaml
+	@set -e; for d in $(PLUGIN_DIRS); do \
+		n=$${d##*/}; echo "plugins: $$d/$$n.wasm"; \
+		GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -buildvcs=false -o $$d/$$n.wasm ./$$d; \
+	done
+	@$(MAKE) --no-print-directory plugins-hashes
+
+# The helper: for each entry of plugins.yaml whose path is a built plugin,
+# replace the value of its sha256 line, keeping every comment and the layout.
+# POSIX awk, so that it runs the same on Linux and macOS.
+define PLUGINS_HASH_AWK
+FNR == NR { f = $$2; sub(/^\*/, "", f); sub(/^\.\//, "", f); h[f] = $$1; next }
+# key is the entry's own key on a line (not one nested deeper, such as a
+# config value), or "".
+function key(line,   c) {
+	c = match(line, /[A-Za-z_]/)
+	if (c != col || line !~ /^[ \t-]*[A-Za-z_][A-Za-z0-9_]*[ \t]*:/) return ""
+	line = substr(line, c); sub(/[ \t]*:.*/, "", line); return line
+}
+function flush(   i, line) {
+	for (i = 1; i <= n; i++) {
+		line = buf[i]
+		if (p != "" && (p in h) && key(line) == "sha256") {
+			if (index(line, h[p]) == 0) printf "plugins.yaml: sha256 of %s is now %s\n", p, h[p] > "/dev/stderr"
+			sub(/sha256[ \t]*:[ \t]*[^ \t#]*/, "sha256: " h[p], line)
+			done[p] = 1
+		}
+		print line
+	}
+	n = 0; p = ""
+}
+/^[^ \t#-]/ { flush(); col = 0 }
+/^[ \t]*-[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t]*:/ { flush(); col = match($$0, /[A-Za-z_]/) }
+{
+	buf[++n] = $$0
+	if (key($$0) == "path") {
+		v = $$0; sub(/^[ \t-]*path[ \t]*:[ \t]*/, "", v); sub(/[ \t]+#.*$$/, "", v)
+		gsub(/["']/, "", v); sub(/^\.\//, "", v); p = v
+	}
+}
+END {
+	flush()
+	for (f in h) if (!(f in done)) printf "plugins.yaml: no entry with a sha256 line has path %s\n", f > "/dev/stderr"
+}
+endef
+export PLUGINS_HASH_AWK
+
+plugins-hashes: ## rewrite the sha256 lines of plugins.yaml to match the built plugins/*/*.wasm
+	@tmp=$$(mktemp) && trap 'rm -f "$$tmp" "$$tmp.yaml"' EXIT && \
+	for f in plugins/*/*.wasm; do if [ -f "$$f" ]; then $(SHA256SUM) "$$f"; fi; done > "$$tmp" && \
+	awk "$$PLUGINS_HASH_AWK" "$$tmp" plugins.yaml > "$$tmp.yaml" && \
+	cat "$$tmp.yaml" > plugins.yaml
 
 lint: fmt vet
 

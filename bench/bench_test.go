@@ -7,7 +7,8 @@
 //     tool call adds over the AWS SDK calls it makes, on the in-process
 //     sandbox (target < 1 ms per call);
 //   - BenchmarkIdleRSS: the resident memory of a spawned server after
-//     initialize (target < 40 MB).
+//     initialize (target < 40 MB);
+//   - and the plugin benchmarks of plugins_test.go.
 //
 // `make bench` runs them once through cmd/iam-mcp-bench, which prints the
 // ratios to the targets. The binary under test is IAM_MCP_SERVER_BIN when
@@ -49,8 +50,10 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if tmpDir != "" {
-		os.RemoveAll(tmpDir)
+	for _, dir := range []string{tmpDir, pluginDir} {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
 	}
 	os.Exit(code)
 }

@@ -34,6 +34,10 @@ import (
 var (
 	serverBin string // the built iam-mcp-server
 	demoBin   string // the built iam-mcp-demo
+
+	helloWasm string // plugins/hello-iam, built for wasip1
+	toolsWasm string // e2e/testdata/e2e-tools, built for wasip1
+	wasmCache string // a compilation cache the plugin tests share
 )
 
 func TestMain(m *testing.M) { os.Exit(runMain(m)) }
@@ -61,6 +65,21 @@ func runMain(m *testing.M) int {
 	}
 	serverBin = filepath.Join(dir, "iam-mcp-server")
 	demoBin = filepath.Join(dir, "iam-mcp-demo")
+
+	// The plugins the plugin tests load, built from source as a plugin
+	// author builds them.
+	helloWasm = filepath.Join(dir, "hello-iam.wasm")
+	toolsWasm = filepath.Join(dir, "e2e-tools.wasm")
+	wasmCache = filepath.Join(dir, "wasm-cache")
+	for out, pkg := range map[string]string{helloWasm: "./plugins/hello-iam", toolsWasm: "./e2e/testdata/e2e-tools"} {
+		build := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", out, pkg)
+		build.Dir = root
+		build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+		if out, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: cannot build the plugin %s: %v\n%s", pkg, err, out)
+			return 1
+		}
+	}
 	return m.Run()
 }
 

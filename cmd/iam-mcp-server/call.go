@@ -7,17 +7,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 
 	"github.com/iammcp/iam-mcp-server/host/gate"
+	"github.com/iammcp/iam-mcp-server/host/plugin"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
 // runCall runs one operation through the gate, as the command line caller,
-// and prints its result as indented JSON.
+// or with --plugins one plugin tool through the plugin runtime, and prints
+// its result as indented JSON.
 func runCall(cfg config, pos []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(pos) == 0 {
 		return usageFailure(stderr, "call", usagef("which tool? Name one (run \"iam-mcp-server tools --toolsets all\" to list them)"))
@@ -26,9 +29,9 @@ func runCall(cfg config, pos []string, stdin io.Reader, stdout, stderr io.Writer
 		return usageFailure(stderr, "call", usagef("unexpected argument %q after the tool name (pass arguments with --args)", pos[1]))
 	}
 	tool := pos[0]
-	op, ok := api.Lookup(tool)
-	if !ok {
-		return usageFailure(stderr, "call", usagef("unknown tool %q (run \"iam-mcp-server tools --toolsets all\" to list them)", tool))
+	op, isOp := api.Lookup(tool)
+	if !isOp && cfg.plugins == "" {
+		return usageFailure(stderr, "call", usagef("unknown tool %q (run \"iam-mcp-server tools --toolsets all\" to list them; plugin tools need --plugins FILE)", tool))
 	}
 	args, err := readArgs(cfg.args, stdin)
 	if err != nil {
@@ -38,14 +41,28 @@ func runCall(cfg config, pos []string, stdin io.Reader, stdout, stderr io.Writer
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := cfg.logger(stderr)
-	g, cleanup, err := cfg.open(ctx, logger)
+	w, err := cfg.open(ctx, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "iam-mcp-server: %v\n", err)
 		return 1
 	}
-	defer cleanup()
+	defer w.close()
 
-	out, err := g.Call(ctx, gate.Caller{Kind: gate.CLI, Tool: tool}, tool, args)
+	// A plugin tool of the same name as an operation wins, as in the MCP
+	// server's tool list (the runtime only allows that when the operation
+	// is not exposed as a tool).
+	if w.plugins != nil {
+		for _, t := range w.plugins.Tools() {
+			if t.Name == tool {
+				return callPlugin(ctx, cfg, w, t, args, stdout, stderr, logger)
+			}
+		}
+	}
+	if !isOp {
+		return usageFailure(stderr, "call", usagef("unknown tool %q: no catalogue operation and no tool of the plugins in %s (run \"iam-mcp-server tools --toolsets all --plugins %s\" to list them)", tool, cfg.plugins, cfg.plugins))
+	}
+
+	out, err := w.gate.Call(ctx, gate.Caller{Kind: gate.CLI, Tool: tool}, tool, args)
 	if err != nil {
 		var ae *api.Error
 		if !errors.As(err, &ae) {
@@ -62,6 +79,49 @@ func runCall(cfg config, pos []string, stdin io.Reader, stdout, stderr io.Writer
 		fmt.Fprintf(stderr, "%s: %s ran, but its result could not be encoded as JSON: %v\n", api.Internal, tool, err)
 		return 1
 	}
+	return printResult(b, stdout, stderr)
+}
+
+// callPlugin runs one plugin tool. Its progress reports are logged (shown
+// with --log-level info); its result is printed as the structured content,
+// indented, or else as the text content. A tool error is printed on stderr
+// and exits 1, like an operation's.
+func callPlugin(ctx context.Context, cfg config, w *wiring, t plugin.Tool, args json.RawMessage, stdout, stderr io.Writer, logger *slog.Logger) int {
+	progress := func(r api.ProgressReport) {
+		logger.Info("progress", "tool", t.Name, "progress", r.Progress, "total", r.Total, "message", r.Message)
+	}
+	res, err := w.plugins.Call(ctx, t.Name, args, progress)
+	if err != nil {
+		var ae *api.Error
+		if !errors.As(err, &ae) {
+			ae = api.Errorf(api.Internal, "plugin %s failed while running %s: %v", t.Plugin, t.Name, err)
+		}
+		fmt.Fprintln(stderr, ae.Error())
+		return 1
+	}
+	var text []string
+	for _, c := range res.Content {
+		text = append(text, c.Text)
+	}
+	if res.IsError {
+		fmt.Fprintln(stderr, strings.Join(text, "\n"))
+		return 1
+	}
+	if !t.ReadOnly && cfg.local && cfg.localState == "" {
+		logger.Info("the sandbox lives in memory without --local-state FILE: any change the plugin made is gone when the command exits")
+	}
+	if sc := bytes.TrimSpace(res.StructuredContent); len(sc) > 0 && !bytes.Equal(sc, []byte("null")) {
+		var b bytes.Buffer
+		if err := json.Indent(&b, sc, "", "  "); err != nil {
+			fmt.Fprintf(stderr, "%s: plugin %s answered %s with structured content that is not JSON; report this to the plugin's author\n", api.Internal, t.Plugin, t.Name)
+			return 1
+		}
+		return printResult(b.Bytes(), stdout, stderr)
+	}
+	return printResult([]byte(strings.Join(text, "\n")), stdout, stderr)
+}
+
+func printResult(b []byte, stdout, stderr io.Writer) int {
 	if _, err := fmt.Fprintf(stdout, "%s\n", b); err != nil {
 		fmt.Fprintf(stderr, "iam-mcp-server: cannot write the result: %v\n", err)
 		return 1

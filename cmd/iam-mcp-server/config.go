@@ -13,18 +13,22 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/iam"
 	"github.com/iammcp/iam-mcp-server/host/localiam"
 	"github.com/iammcp/iam-mcp-server/host/mcpserver"
+	"github.com/iammcp/iam-mcp-server/host/plugin"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
-// config is everything serve, call, tools and policy need, built once from
-// the command line. open is the one place that turns it into a gate.
+// config is everything serve, call, tools, policy and plugins list need,
+// built once from the command line. open is the one place that turns it
+// into a gate (and, with --plugins, the plugin runtime behind its own gate).
 type config struct {
-	command string // serve, call, tools or policy
+	command string // serve, call, tools, policy or "plugins list"
 
 	readOnly bool
 	toolsets string
@@ -43,6 +47,9 @@ type config struct {
 	returnSecrets bool
 	auditLog      string
 
+	plugins  string // --plugins FILE; "" for none
+	cacheDir string // --cache-dir; "" for the default, decided in open
+
 	logLevel slog.Level
 
 	version bool   // --version
@@ -50,7 +57,7 @@ type config struct {
 }
 
 // The shared flags, documented once for every command's usage.
-const flagsHelp = `Flags (for serve, call, tools and policy; they may also follow the arguments):
+const flagsHelp = `Flags (for serve, call, tools, policy and plugins list; they may also follow the arguments):
   --readonly             refuse every operation that changes IAM, whoever asks; mutating tools stay
                          listed, their description saying they are disabled
   --toolsets LIST        the tools to expose: default, all, or a comma-separated list of users, groups,
@@ -71,6 +78,11 @@ const flagsHelp = `Flags (for serve, call, tools and policy; they may also follo
                          iam-mcp-server/local-secrets)
   --return-secrets       return new secret access keys inline, once, instead of writing a file
   --audit-log FILE       append one JSON line per decided call to FILE (created 0600); off by default
+  --plugins FILE         load the Wasm plugins FILE lists (YAML: path, sha256, prefix, grants, config,
+                         limits; see docs/plugins.md) and serve their tools next to the built-in ones; a
+                         plugin that cannot load stops the start
+  --cache-dir DIR        with --plugins: keep compiled plugins in DIR, created 0700 (default: the user
+                         cache dir's iam-mcp-server/wasm-cache)
   --log-level LEVEL      debug, info, warn or error; logs go to stderr (default "warn")
   --version              print the version and exit
 
@@ -89,7 +101,8 @@ Amazon Q CLI, VS Code, Cline) to start. Logs go to stderr.
 
 Runs one operation through the same checks as the MCP server (--readonly, --expect-account,
 the audit log) and prints its result as JSON. Every operation can be called, whatever
---toolsets exposes. Exit status: 0 on success, 1 when the operation fails (the error is
+--toolsets exposes; with --plugins, so can every plugin tool (its progress is logged at
+--log-level info). Exit status: 0 on success, 1 when the operation fails (the error is
 printed on stderr as "<Code>: <message>"), 2 for a usage error.
 
   --args JSON|@FILE|-    the operation's arguments: a JSON object, @FILE to read it from FILE,
@@ -98,12 +111,35 @@ printed on stderr as "<Code>: <message>"), 2 for a usage error.
 	"tools": `Usage: iam-mcp-server tools [flags]
 
 Lists the tools the server exposes with these flags, one per line: name, toolset, and read or
-write, in catalogue order.
+write, in catalogue order; with --plugins, the plugins' tools follow, their toolset
+"plugin:<name>".
 `,
-	"policy": `Usage: iam-mcp-server policy [--readonly] [--toolsets LIST]
+	"policy": `Usage: iam-mcp-server policy [--readonly] [--toolsets LIST] [--plugins FILE]
 
 Prints the least-privilege IAM policy the server's credentials need for the tools exposed with
-these flags (with --readonly, only the actions of tools that change nothing).
+these flags (with --readonly, only the actions of tools that change nothing); with --plugins,
+the operations granted to the plugins count too.
+`,
+	"plugins": `Usage: iam-mcp-server plugins list --plugins FILE [flags]
+       iam-mcp-server plugins inspect FILE.wasm
+
+  list      loads the plugins FILE lists, as the server would, and prints each: its path and
+            sha256, its tools (full names), the operations it asks for and those granted, and
+            its limits. A plugin that cannot load is an error naming it (exit status 1).
+  inspect   prints a module's sha256 and what its describe export returns, as indented JSON,
+            so that an operator can write its entry (hash and grants) in the plugins file.
+`,
+	"plugins list": `Usage: iam-mcp-server plugins list --plugins FILE [flags]
+
+Loads the plugins FILE lists, as the server would with these flags, and prints each: its path
+and sha256, its tools (full names), the operations it asks for and those granted, and its
+limits. A plugin that cannot load is an error naming it (exit status 1).
+`,
+	"plugins inspect": `Usage: iam-mcp-server plugins inspect FILE.wasm
+
+Prints a module's sha256 and what its describe export returns (name, version, tools, and the
+operations each tool asks for), as indented JSON, so that an operator can write its entry in
+the plugins file. The module runs only its describe export, with no IAM access.
 `,
 }
 
@@ -135,6 +171,8 @@ func parseConfig(command string, args []string) (config, []string, error) {
 	fs.StringVar(&c.secretsDir, "secrets-dir", "", "")
 	fs.BoolVar(&c.returnSecrets, "return-secrets", false, "")
 	fs.StringVar(&c.auditLog, "audit-log", "", "")
+	fs.StringVar(&c.plugins, "plugins", "", "")
+	fs.StringVar(&c.cacheDir, "cache-dir", "", "")
 	logLevel := fs.String("log-level", "warn", "")
 	fs.BoolVar(&c.version, "version", false, "")
 	if command == "call" {
@@ -239,10 +277,17 @@ func (c *config) validate(set map[string]bool, logLevel string) error {
 			return usagef("--endpoint-url %q: use an http:// or https:// URL such as http://127.0.0.1:4599", c.endpointURL)
 		}
 	}
-	for f, v := range map[string]string{"secrets-dir": c.secretsDir, "audit-log": c.auditLog, "local-state": c.localState} {
+	for f, v := range map[string]string{"secrets-dir": c.secretsDir, "audit-log": c.auditLog, "local-state": c.localState,
+		"plugins": c.plugins, "cache-dir": c.cacheDir} {
 		if set[f] && strings.TrimSpace(v) == "" {
 			return usagef("--%s needs a path", f)
 		}
+	}
+	if set["cache-dir"] && c.plugins == "" {
+		return usagef("--cache-dir only applies with --plugins (it caches compiled plugins)")
+	}
+	if c.command == "plugins list" && c.plugins == "" {
+		return usagef("which plugins? Name the plugins file with --plugins FILE")
 	}
 	return nil
 }
@@ -252,56 +297,176 @@ func (c config) logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: c.logLevel}))
 }
 
-// open wires what serve and call share, in this order: the sandbox (with
-// --local) or the AWS configuration, the SDK clients, the catalogue with
-// its secrets directory, the audit log, and the gate in front of it all.
-// cleanup releases the audit log.
-func (c config) open(ctx context.Context, logger *slog.Logger) (g *gate.Gate, cleanup func(), err error) {
+// wiring is what open builds: the gate of the built-in tools and of the
+// command line, and the plugin runtime (with --plugins) behind its own gate.
+type wiring struct {
+	gate    *gate.Gate
+	plugins *plugin.Host // nil without --plugins
+	close   func()       // releases the plugins, then the audit log
+}
+
+// open wires what serve, call, tools and plugins list share, in this order:
+// the sandbox (with --local) or the AWS configuration, the SDK clients, the
+// catalogue with its secrets directory, the audit log, the gate in front of
+// it all and, with --plugins, the plugins.
+//
+// The plugins get a gate of their own over a catalogue of their own on the
+// same clients: the same read-only mode, expected account and audit log,
+// but a catalogue that never returns a secret inline — a key created on a
+// plugin's behalf always goes to the secrets directory, whatever
+// --return-secrets says, since a plugin is code the operator may not trust.
+// w.close releases everything; on error open has released what it built.
+func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err error) {
 	opts := iam.ClientOptions{Region: c.region, Profile: c.profile, EndpointURL: c.endpointURL}
 	if c.local {
 		sb, err := localiam.New(localiam.Options{Seed: c.localSeed, StateFile: c.localState, Logger: logger.With("component", "sandbox")})
 		if err != nil {
-			return nil, nil, fmt.Errorf("cannot start the embedded sandbox: %w", err)
+			return nil, fmt.Errorf("cannot start the embedded sandbox: %w", err)
 		}
 		opts.Local = sb.Transport()
 	}
 	clients, err := iam.NewClients(ctx, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 
 	dir, err := c.secretsDirectory()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: dir}, ReturnSecrets: c.returnSecrets})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 
-	var audit *os.File
-	cleanup = func() {}
+	w := &wiring{close: func() {}}
+	gopts := gate.Options{ReadOnly: c.readOnly, ExpectAccount: c.expectAccount}
 	if c.auditLog != "" {
-		audit, err = os.OpenFile(c.auditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		audit, err := os.OpenFile(c.auditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {
-			return nil, nil, fmt.Errorf("cannot open the audit log: %w", err)
+			return nil, fmt.Errorf("cannot open the audit log: %w", err)
 		}
-		cleanup = func() {
+		w.close = func() {
 			if err := audit.Close(); err != nil {
 				logger.Error("closing the audit log", "path", c.auditLog, "err", err)
 			}
 		}
-	}
-	gopts := gate.Options{ReadOnly: c.readOnly, ExpectAccount: c.expectAccount}
-	if audit != nil {
-		gopts.Audit = audit // a nil *os.File in the interface would not read as "no audit"
+		// Two gates write to it: one lock keeps their lines whole.
+		gopts.Audit = &syncWriter{w: audit}
 	}
 	if c.returnSecrets {
 		logger.Warn("--return-secrets: new secret access keys will be returned to the caller (and so reach the assistant's context) instead of being written to a file")
 	}
 	logger.Debug("configuration", "readonly", c.readOnly, "local", c.local, "seed", c.localSeed, "state", c.localState,
-		"secrets_dir", dir, "audit_log", c.auditLog, "expect_account", c.expectAccount, "region", c.region, "profile", c.profile, "endpoint_url", c.endpointURL)
-	return gate.New(cat, gopts), cleanup, nil
+		"secrets_dir", dir, "audit_log", c.auditLog, "expect_account", c.expectAccount, "region", c.region, "profile", c.profile,
+		"endpoint_url", c.endpointURL, "plugins", c.plugins, "cache_dir", c.cacheDir)
+	w.gate = gate.New(cat, gopts)
+	if c.plugins == "" {
+		return w, nil
+	}
+
+	defer func() {
+		if err != nil {
+			w.close()
+		}
+	}()
+	pcfg, err := plugin.LoadConfig(c.plugins)
+	if err != nil {
+		return nil, fmt.Errorf("the plugins file %s: %w", c.plugins, err)
+	}
+	pcat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: dir}, ReturnSecrets: false})
+	if err != nil {
+		return nil, err
+	}
+	cacheDir, err := c.cacheDirectory()
+	if err != nil {
+		return nil, err
+	}
+	builtins := make([]string, len(c.tools))
+	for i, op := range c.tools {
+		builtins[i] = op.Name
+	}
+	start := time.Now()
+	host, err := plugin.Load(ctx, pcfg, plugin.Options{
+		Gate:     gate.New(pcat, gopts),
+		CacheDir: cacheDir,
+		Logger:   logger.With("component", "plugins"),
+		Account:  accountOf(pcat),
+		Builtins: builtins,
+		Audit:    gopts.Audit, // the runtime's own refusals (past a cap), in the same log
+		Secrets:  iam.SecretFiles{Dir: dir},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot load the plugins of %s: %w", c.plugins, err)
+	}
+	logger.Info("plugins loaded", "file", c.plugins, "plugins", len(pcfg.Plugins), "tools", len(host.Tools()), "cache_dir", cacheDir, "took", time.Since(start))
+	w.plugins = host
+	releaseAudit := w.close
+	w.close = func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := host.Close(cctx); err != nil {
+			logger.Error("closing the plugins", "err", err)
+		}
+		releaseAudit()
+	}
+	return w, nil
+}
+
+// accountOf answers the plugins' host_info: the account id and partition of
+// the credentials, from get_account_info run on the catalogue directly (it
+// is the host's own question, not the plugin's call, so it is neither
+// granted nor audited), remembered once known. Without the permission
+// get_account_info needs beyond STS, the account id alone is known and the
+// partition is taken to be "aws".
+func accountOf(cat *iam.Catalogue) func(ctx context.Context) (string, string, error) {
+	var mu sync.Mutex
+	var id, partition string
+	return func(ctx context.Context) (string, string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if id != "" {
+			return id, partition, nil
+		}
+		out, err := cat.Call(ctx, "get_account_info", nil)
+		if info, ok := out.(*api.AccountInfoOutput); err == nil && ok && info.AccountID != "" {
+			id, partition = info.AccountID, info.Partition
+			return id, partition, nil
+		}
+		acct, aerr := cat.Account(ctx)
+		if aerr != nil {
+			return "", "", aerr
+		}
+		id, partition = acct, "aws"
+		return id, partition, nil
+	}
+}
+
+// syncWriter makes each Write whole with respect to the others.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// cacheDirectory is --cache-dir, or the user's cache directory's
+// iam-mcp-server/wasm-cache. The runtime creates it 0700 and refuses one
+// another user owns: it holds machine code that runs without the sha256
+// check.
+func (c config) cacheDirectory() (string, error) {
+	if c.cacheDir != "" {
+		return c.cacheDir, nil
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no user cache directory for the compiled plugins (%v); pass --cache-dir", err)
+	}
+	return filepath.Join(base, "iam-mcp-server", "wasm-cache"), nil
 }
 
 // secretsDirectory is --secrets-dir, or the default: the user's config

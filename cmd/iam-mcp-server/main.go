@@ -23,6 +23,10 @@ Usage:
                                           run one operation and print its result as JSON
   iam-mcp-server tools [flags]            list the exposed tools: name, toolset, read or write
   iam-mcp-server policy [flags]           print the least-privilege IAM policy the server needs
+  iam-mcp-server plugins list --plugins FILE [flags]
+                                          load the plugins FILE lists and print each: hash, tools, grants, limits
+  iam-mcp-server plugins inspect FILE.wasm
+                                          print a plugin module's sha256 and describe output, to write its grant
   iam-mcp-server sandbox [flags]          serve the embedded IAM sandbox over HTTP (for the AWS CLI and SDKs)
   iam-mcp-server version                  print the version
 
@@ -48,6 +52,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch command {
 	case "serve", "call", "tools", "policy":
 		return runCommand(command, args, stdin, stdout, stderr)
+	case "plugins":
+		return runPlugins(args, stdin, stdout, stderr)
 	case "sandbox":
 		return runSandbox(args, stderr)
 	case "version":
@@ -89,7 +95,9 @@ func runCommand(command string, args []string, stdin io.Reader, stdout, stderr i
 	case "serve":
 		return runServe(cfg, stdin, stdout, stderr)
 	case "tools":
-		return runTools(cfg, stdout)
+		return runTools(cfg, stdout, stderr)
+	case "plugins list":
+		return runPluginsList(cfg, stdout, stderr)
 	default: // policy
 		return runPolicy(cfg, stdout, stderr)
 	}

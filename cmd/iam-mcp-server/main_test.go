@@ -246,7 +246,7 @@ func TestUsageListsEveryFlag(t *testing.T) {
 func flagNames(command string) []string {
 	var names []string
 	for _, name := range []string{"readonly", "toolsets", "region", "profile", "endpoint-url", "expect-account", "local",
-		"local-seed", "local-state", "secrets-dir", "return-secrets", "audit-log", "log-level", "version", "args"} {
+		"local-seed", "local-state", "secrets-dir", "return-secrets", "audit-log", "plugins", "cache-dir", "log-level", "version", "args"} {
 		_, _, err := parseConfig(command, []string{"--" + name + "=x"})
 		if err == nil || !strings.Contains(err.Error(), "unknown flag") {
 			names = append(names, name)
@@ -469,5 +469,62 @@ func TestServe(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "serving MCP on stdio") {
 		t.Errorf("no start-up log at --log-level info:\n%s", stderr)
+	}
+}
+
+// TestPluginsUsage: the plugins subcommands and flags refuse what they
+// cannot do, as usage errors (status 2); a plugins file that cannot be read
+// stops with status 1 and says which. (Loading real plugins is tested end
+// to end, in e2e, where they are built.)
+func TestPluginsUsage(t *testing.T) {
+	usageFails(t, "which one? plugins list or plugins inspect", "plugins")
+	usageFails(t, `unknown subcommand "remove"`, "plugins", "remove")
+	usageFails(t, "Name the plugins file with --plugins FILE", "plugins", "list")
+	usageFails(t, "which module?", "plugins", "inspect")
+	usageFails(t, "--cache-dir only applies with --plugins", "tools", "--cache-dir", t.TempDir())
+	usageFails(t, "--plugins needs a path", "call", "list_users", "--plugins", "")
+	usageFails(t, "plugin tools need --plugins FILE", "call", "hello_users_per_path")
+	for _, args := range [][]string{{"plugins", "--help"}, {"plugins", "list", "--help"}, {"plugins", "inspect", "--help"}} {
+		r := cli(t, "", args...)
+		if r.code != 0 || !strings.Contains(r.stdout, "Usage: iam-mcp-server plugins") {
+			t.Errorf("%v: exit %d\n%s", args, r.code, r.stdout)
+		}
+	}
+
+	missing := filepath.Join(t.TempDir(), "nope.yaml")
+	for _, args := range [][]string{
+		{"plugins", "list", "--plugins", missing},
+		{"tools", "--plugins", missing},
+		{"call", "list_users", "--local", "--plugins", missing},
+		{"serve", "--local", "--plugins", missing},
+		{"policy", "--plugins", missing},
+	} {
+		r := cli(t, "", args...)
+		if r.code != 1 || !strings.Contains(r.stderr, missing) || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+			t.Errorf("%v: exit %d, want 1 and one line naming the file:\n%s", args, r.code, r.stderr)
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "plugins.yaml")
+	os.WriteFile(bad, []byte("plugins:\n  - name: x\n    path: x.wasm\n    sha256: "+strings.Repeat("0", 64)+"\n    grant: [read]\n"), 0o600)
+	if r := cli(t, "", "plugins", "list", "--plugins", bad); r.code != 1 || !strings.Contains(r.stderr, `"grant"`) {
+		t.Errorf("a misspelt key: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := cli(t, "", "plugins", "inspect", missing); r.code != 1 || !strings.Contains(r.stderr, missing) {
+		t.Errorf("inspect of a missing module: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestPolicyWithPlugins: the operations granted to plugins count in the
+// least-privilege policy ("read" for every read-only operation).
+func TestPolicyWithPlugins(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "plugins.yaml")
+	os.WriteFile(file, []byte("plugins:\n  - name: x\n    path: x.wasm\n    sha256: "+strings.Repeat("0", 64)+"\n    grants: [create_user, list_users]\n"), 0o600)
+	r := cli(t, "", "policy", "--toolsets", "account", "--plugins", file)
+	if r.code != 0 || !strings.Contains(r.stdout, `"iam:CreateUser"`) || !strings.Contains(r.stdout, `"iam:ListUsers"`) {
+		t.Errorf("policy --plugins: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = cli(t, "", "policy", "--toolsets", "account", "--plugins", file, "--readonly")
+	if r.code != 0 || strings.Contains(r.stdout, `"iam:CreateUser"`) || !strings.Contains(r.stdout, `"iam:ListUsers"`) {
+		t.Errorf("policy --plugins --readonly: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 
+	"github.com/iammcp/iam-mcp-server/host/plugin"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -43,13 +44,44 @@ func leastPrivilege(ops []api.Operation, readOnly bool) iamPolicy {
 	}
 }
 
-// runPolicy prints the least-privilege policy as indented JSON.
+// runPolicy prints the least-privilege policy as indented JSON. With
+// --plugins, the operations granted to the plugins count too (the file is
+// read, the plugins are not loaded).
 func runPolicy(cfg config, stdout, stderr io.Writer) int {
-	b, err := json.MarshalIndent(leastPrivilege(cfg.tools, cfg.readOnly), "", "  ")
+	ops := cfg.tools
+	if cfg.plugins != "" {
+		pcfg, err := plugin.LoadConfig(cfg.plugins)
+		if err != nil {
+			fmt.Fprintf(stderr, "iam-mcp-server: the plugins file %s: %v\n", cfg.plugins, err)
+			return 1
+		}
+		ops = withGrants(ops, pcfg)
+	}
+	b, err := json.MarshalIndent(leastPrivilege(ops, cfg.readOnly), "", "  ")
 	if err != nil {
 		fmt.Fprintf(stderr, "iam-mcp-server: %v\n", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s\n", b)
 	return 0
+}
+
+// withGrants adds to ops every operation the plugins file grants: each
+// named one, and for "read" every operation that does not mutate.
+func withGrants(ops []api.Operation, cfg *plugin.Config) []api.Operation {
+	out := slices.Clone(ops)
+	for _, spec := range cfg.Plugins {
+		for _, g := range spec.Grants {
+			if g == plugin.ReadGrant {
+				for _, op := range api.Operations {
+					if !op.Mutates {
+						out = append(out, op)
+					}
+				}
+			} else if op, ok := api.Lookup(g); ok {
+				out = append(out, op)
+			}
+		}
+	}
+	return out
 }

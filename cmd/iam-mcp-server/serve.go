@@ -25,19 +25,25 @@ func runServe(cfg config, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 
-	g, cleanup, err := cfg.open(ctx, logger)
+	w, err := cfg.open(ctx, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "iam-mcp-server: %v\n", err)
 		return 1
 	}
-	defer cleanup()
-	srv, err := mcpserver.New(g, mcpserver.Options{Tools: cfg.tools, Local: cfg.local, Version: version, Logger: logger})
+	defer w.close()
+	opts := mcpserver.Options{Tools: cfg.tools, Local: cfg.local, Version: version, Logger: logger}
+	pluginTools := 0
+	if w.plugins != nil { // never a nil *plugin.Host in the interface
+		opts.Plugins = w.plugins
+		pluginTools = len(w.plugins.Tools())
+	}
+	srv, err := mcpserver.New(w.gate, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "iam-mcp-server: %v\n", err)
 		return 1
 	}
 	logger.Info("serving MCP on stdio", "version", version, "tools", len(cfg.tools), "toolsets", cfg.toolsets,
-		"readonly", cfg.readOnly, "local", cfg.local)
+		"plugin_tools", pluginTools, "readonly", cfg.readOnly, "local", cfg.local)
 	if err := srv.ServeStdio(ctx, stdin, stdout); err != nil {
 		fmt.Fprintf(stderr, "iam-mcp-server: %v\n", err)
 		return 1

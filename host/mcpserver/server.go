@@ -17,6 +17,12 @@
 //     as text (for clients that ignore structured content), or as a tool
 //     error (isError) reading "<Code>: <message>".
 //
+// Plugin tools (Options.Plugins) are listed after the built-in ones with
+// the schemas and description their plugin declared; a call goes to the
+// plugin runtime, whose own gate checks every IAM call the plugin makes,
+// and the plugin's progress reports reach the client as progress
+// notifications, always before the call's result (see ServeStdio).
+//
 // Stdout belongs to the protocol; the package logs only through the
 // slog.Logger it is given.
 package mcpserver
@@ -36,6 +42,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/iammcp/iam-mcp-server/host/gate"
+	"github.com/iammcp/iam-mcp-server/host/plugin"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -60,13 +67,19 @@ type Options struct {
 	Version string
 	// Logger receives the server's logs (stderr in practice); nil discards.
 	Logger *slog.Logger
+	// Plugins, when set, adds the tools of the loaded Wasm plugins, listed
+	// after the built-in tools in the runtime's order. Their IAM calls go
+	// through the runtime's own gate, not through the one given to New.
+	Plugins Plugins
 }
 
-// Server is the MCP server of the built-in tools. Build it with New.
+// Server is the MCP server of the built-in tools and the plugins' tools.
+// Build it with New.
 type Server struct {
-	mcp    *server.MCPServer
-	gate   *gate.Gate
-	logger *slog.Logger
+	mcp     *server.MCPServer
+	gate    *gate.Gate
+	plugins Plugins
+	logger  *slog.Logger
 }
 
 // New registers one MCP tool per operation in opts.Tools, each calling
@@ -96,9 +109,16 @@ func New(g *gate.Gate, opts Options) (*Server, error) {
 	// mcp-go's alphabetical order, and never shows the hidden unknown-tool
 	// handler. mcp-go also runs this filter on the one tool a call names:
 	// the hidden tool must pass then, or mcp-go would answer "not found".
-	rank := make(map[string]int, len(api.Operations))
+	var pluginTools []plugin.Tool
+	if opts.Plugins != nil {
+		pluginTools = opts.Plugins.Tools()
+	}
+	rank := make(map[string]int, len(api.Operations)+len(pluginTools))
 	for i, op := range api.Operations {
 		rank[op.Name] = i
+	}
+	for i, t := range pluginTools {
+		rank[t.Name] = len(api.Operations) + i
 	}
 	listFilter := func(_ context.Context, tools []mcp.Tool) []mcp.Tool {
 		if len(tools) == 1 && tools[0].Name == unknownTool {
@@ -109,10 +129,10 @@ func New(g *gate.Gate, opts Options) (*Server, error) {
 		return out
 	}
 
-	s := &Server{gate: g, logger: logger}
+	s := &Server{gate: g, plugins: opts.Plugins, logger: logger}
 	s.mcp = server.NewMCPServer(Name, version,
 		server.WithToolCapabilities(false),
-		server.WithInstructions(instructions(g.ReadOnly(), slices.ContainsFunc(ops, func(op api.Operation) bool { return op.Name == "get_account_info" }))),
+		server.WithInstructions(instructions(g.ReadOnly(), slices.ContainsFunc(ops, func(op api.Operation) bool { return op.Name == "get_account_info" }), len(pluginTools) > 0)),
 		server.WithToolFilter(listFilter),
 	)
 
@@ -131,6 +151,27 @@ func New(g *gate.Gate, opts Options) (*Server, error) {
 			return nil, err
 		}
 		tools = append(tools, server.ServerTool{Tool: tool, Handler: s.handler(op.Name)})
+	}
+	// The runtime refuses a plugin tool named like a built-in tool or like
+	// another plugin's; this repeats the check against what is actually
+	// exposed, so that a collision can never silently replace a tool.
+	owner := map[string]string{}
+	for _, t := range pluginTools {
+		if seen[t.Name] {
+			return nil, fmt.Errorf("mcpserver: plugin %s: tool %s has the name of a built-in tool", t.Plugin, t.Name)
+		}
+		if other, dup := owner[t.Name]; dup {
+			return nil, fmt.Errorf("mcpserver: plugins %s and %s both offer a tool named %s", other, t.Plugin, t.Name)
+		}
+		if t.Name == unknownTool {
+			return nil, fmt.Errorf("mcpserver: plugin %s: the tool name %s is reserved", t.Plugin, t.Name)
+		}
+		owner[t.Name] = t.Plugin
+		tool, err := PluginTool(t, g.ReadOnly(), !opts.Local)
+		if err != nil {
+			return nil, err
+		}
+		tools = append(tools, server.ServerTool{Tool: tool, Handler: s.pluginHandler(t)})
 	}
 	tools = append(tools, server.ServerTool{
 		Tool:    mcp.Tool{Name: unknownTool, Description: "answers calls to tools this server does not have", RawInputSchema: json.RawMessage(`{"type":"object"}`)},
@@ -296,7 +337,7 @@ func asAPIError(err error) *api.Error {
 }
 
 // instructions is the initialize result's advice to the assistant.
-func instructions(readOnly, accountInfo bool) string {
+func instructions(readOnly, accountInfo, plugins bool) string {
 	s := "Manages AWS Identity and Access Management (IAM) in one AWS account. "
 	if accountInfo {
 		s += "Call get_account_info first to learn which account it is. "
@@ -304,6 +345,9 @@ func instructions(readOnly, accountInfo bool) string {
 	s += "Confirm with the user before changing anything: IAM changes take effect at once and some cannot be undone (tools annotated destructive). " +
 		"List tools return one page; pass the returned marker to continue. " +
 		"Errors start with a stable code (NoSuchEntity, DeleteConflict, ReadOnly, …) followed by what to do."
+	if plugins {
+		s += " Some tools come from plugins the operator installed: they run workflows of several IAM calls, each checked like a built-in tool's."
+	}
 	if readOnly {
 		s += " This server runs read-only (--readonly): every tool that changes IAM is refused with ReadOnly, and nothing is changed."
 	}

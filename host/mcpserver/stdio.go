@@ -32,6 +32,21 @@ import (
 //     iam-mcp-server) would otherwise get "cancelled" for its last calls.
 //     Ending ctx (SIGTERM from a client's shutdown) still stops at once.
 //
+// And two things change in how it runs:
+//
+//   - Every message goes out through one writer that writes it whole under
+//     one lock. A plugin's progress notifications are written on it by the
+//     tool call's own goroutine, synchronously, while the call runs — not
+//     through mcp-go's notification queue, which another goroutine drains
+//     (so a notification could follow the call's result, which strict
+//     clients treat as a protocol error) and which drops messages when its
+//     100 slots are full. The result is written by mcp-go after the
+//     handler returns, so every progress notification of a call precedes
+//     its result.
+//   - mcp-go runs tool calls on a pool of 5 workers by default; a sixth
+//     concurrent call (a plugin waiting on IAM, say) would wait for one to
+//     finish. The pool here is WorkerPoolSize.
+//
 // mcp-go keeps one stdio session per process, so only one ServeStdio may run
 // at a time in a process.
 func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
@@ -48,12 +63,31 @@ func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) er
 
 	stdio := server.NewStdioServer(s.mcp)
 	stdio.SetErrorLogger(slog.NewLogLogger(s.logger.Handler(), slog.LevelError))
+	server.WithWorkerPoolSize(WorkerPoolSize)(stdio)
+	server.WithQueueSize(QueueSize)(stdio)
+	stdio.SetContextFunc(func(ctx context.Context) context.Context {
+		return context.WithValue(ctx, streamKey{}, writer)
+	})
 	err := stdio.Listen(ctx, reader, writer)
 	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		return nil
 	}
 	return err
 }
+
+// WorkerPoolSize is how many tool calls ServeStdio runs at once (mcp-go's
+// maximum; its default is 5). Calls beyond it wait in a queue of QueueSize,
+// then are read only as workers free up. A goroutine per worker costs a few
+// KB; the plugin runtime bounds its own instances per plugin.
+const WorkerPoolSize = 100
+
+// QueueSize is how many tool calls may wait for a worker before mcp-go
+// runs the next one on its read loop (stalling the reading of input).
+const QueueSize = 1000
+
+// streamKey is the context key of the responseWriter of the stdio session
+// a request came in on, for writing progress notifications in order.
+type streamKey struct{}
 
 // messageHead is what the stream plumbing reads of a JSON-RPC message.
 type messageHead struct {
@@ -188,15 +222,21 @@ func (r *lineReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// responseWriter notes each response mcp-go writes (one whole message per
-// Write) once it is out.
+// responseWriter is the one way out to the client: mcp-go writes each
+// response and notification through it as one whole message per Write, and
+// progress notifications are written through it directly (sendProgress).
+// The lock keeps messages whole whoever writes; it notes each response once
+// it is out.
 type responseWriter struct {
+	mu      sync.Mutex
 	w       io.Writer
 	pending *pendingRequests
 }
 
 func (w *responseWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
 	n, err := w.w.Write(p)
+	w.mu.Unlock()
 	if err == nil {
 		w.pending.answered(p)
 	}

@@ -10,8 +10,11 @@ import "encoding/json"
 // HostModule is the Wasm import module (namespace) of the host functions.
 const HostModule = "iam_mcp"
 
-// Names of the host functions a plugin imports from HostModule. Each takes
-// and returns one Extism memory offset holding JSON.
+// Names of the host functions a plugin imports from HostModule. Every one
+// has the Wasm signature (i64) -> i64: it takes the Extism memory offset of
+// its JSON input and returns the offset of its JSON output. progress
+// returns 0 (no output); host_info's input is an empty block (offset of a
+// zero-length allocation, or 0).
 const (
 	HostIAMCall  = "iam_call"  // IAMRequest → IAMResponse
 	HostIAMBatch = "iam_batch" // []IAMRequest → []IAMResponse, in order

@@ -1,0 +1,266 @@
+package mcpserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/iammcp/iam-mcp-server/host/plugin"
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// Plugins is what the server needs of the Wasm plugin runtime: the tools
+// to list and a way to call them. *plugin.Host is one; tests use fakes.
+//
+// The runtime has already decided each tool's full name (prefix included),
+// checked it against the built-in tools, and worked out ReadOnly from the
+// operations the operator granted; this package only serves the tools.
+type Plugins interface {
+	Tools() []plugin.Tool
+	Call(ctx context.Context, tool string, args json.RawMessage, progress func(api.ProgressReport)) (*api.PluginResult, error)
+}
+
+// PluginReadOnlyPrefix starts the description of a plugin tool that may
+// change IAM when the server runs read-only. Unlike a built-in mutating
+// tool, such a tool still runs (its reads work); each change it attempts is
+// refused with ReadOnly, and the prefix says so before the assistant tries.
+const PluginReadOnlyPrefix = "[the server runs with --readonly: any change this tool attempts is refused with ReadOnly] "
+
+// toolName is MCP's (and the plugins file's) rule for tool names.
+var toolName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+
+// PluginTool describes a plugin's tool as an MCP tool: its name,
+// description and schemas as the plugin declared them, and the four
+// behaviour annotations set explicitly. readOnlyHint is t.ReadOnly (true
+// only when every operation the plugin may call is read-only), and
+// destructiveHint its opposite: the server cannot tell which of a plugin's
+// changes can be undone, so it assumes the worst. No plugin tool is
+// announced idempotent. readOnly is the server's mode; openWorld is as for
+// the built-in tools.
+func PluginTool(t plugin.Tool, readOnly, openWorld bool) (mcp.Tool, error) {
+	if !toolName.MatchString(t.Name) {
+		return mcp.Tool{}, fmt.Errorf("mcpserver: plugin %s: tool name %q does not match %s", t.Plugin, t.Name, toolName)
+	}
+	in := t.InputSchema
+	if len(bytes.TrimSpace(in)) == 0 {
+		in = json.RawMessage(`{"type":"object"}`)
+	}
+	if err := objectSchema(in); err != nil {
+		return mcp.Tool{}, fmt.Errorf("mcpserver: plugin %s: tool %s: the input schema %v", t.Plugin, t.Name, err)
+	}
+	var out json.RawMessage
+	if len(bytes.TrimSpace(t.OutputSchema)) > 0 && !bytes.Equal(bytes.TrimSpace(t.OutputSchema), []byte("null")) {
+		if err := objectSchema(t.OutputSchema); err != nil {
+			return mcp.Tool{}, fmt.Errorf("mcpserver: plugin %s: tool %s: the output schema %v", t.Plugin, t.Name, err)
+		}
+		out = t.OutputSchema
+	}
+	desc := t.Description
+	if readOnly && !t.ReadOnly {
+		desc = PluginReadOnlyPrefix + desc
+	}
+	title := Title(t.Name)
+	return mcp.Tool{
+		Name:            t.Name,
+		Title:           title,
+		Description:     desc,
+		RawInputSchema:  in,
+		RawOutputSchema: out,
+		Annotations: mcp.ToolAnnotation{
+			Title:           title,
+			ReadOnlyHint:    mcp.ToBoolPtr(t.ReadOnly),
+			DestructiveHint: mcp.ToBoolPtr(!t.ReadOnly),
+			IdempotentHint:  mcp.ToBoolPtr(false),
+			OpenWorldHint:   mcp.ToBoolPtr(openWorld),
+		},
+	}, nil
+}
+
+// objectSchema checks that raw is a JSON Schema of an object, as MCP
+// requires of both schemas (mcp-go would silently drop another output
+// schema, and clients would then reject the structured result).
+func objectSchema(raw json.RawMessage) error {
+	var s map[string]any
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return errors.New("is not a JSON object")
+	}
+	if s["type"] != "object" {
+		return fmt.Errorf("has type %v, not \"object\"", s["type"])
+	}
+	return nil
+}
+
+// pluginHandler runs one call of a plugin tool through the runtime, which
+// runs the plugin's own IAM calls through the plugins' gate.
+//
+// Progress: when the request carries a progressToken, each report the
+// plugin makes becomes a notifications/progress written before the call's
+// result (see progressWriter); reports after the call has returned, or that
+// do not increase, are dropped, since MCP requires progress to increase and
+// a strict client treats a notification after the result as an error.
+func (s *Server) pluginHandler(t plugin.Tool) server.ToolHandlerFunc {
+	name := t.Name
+	hasOutput := len(bytes.TrimSpace(t.OutputSchema)) > 0 && !bytes.Equal(bytes.TrimSpace(t.OutputSchema), []byte("null"))
+	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+		start := time.Now()
+		defer func() {
+			if r := recover(); r != nil {
+				s.logger.Error("plugin tool call panicked", "tool", name, "plugin", t.Plugin, "panic", r, "stack", string(debug.Stack()))
+				res, err = errorResult(api.Errorf(api.Internal,
+					"the server failed while running %s (plugin %s) and cannot tell whether it changed anything; check with a read tool before retrying, and report the failure with the server's log", name, t.Plugin)), nil
+			}
+		}()
+		args, aerr := arguments(req)
+		if aerr != nil {
+			return errorResult(aerr), nil
+		}
+		var token mcp.ProgressToken
+		if req.Params.Meta != nil {
+			token = req.Params.Meta.ProgressToken
+		}
+		p := &progressForwarder{s: s, ctx: ctx, token: token, tool: name}
+		out, cerr := s.plugins.Call(ctx, name, args, p.report)
+		p.finish()
+		if cerr != nil {
+			ae := pluginError(t, cerr)
+			s.logger.Debug("plugin tool call failed", "tool", name, "plugin", t.Plugin, "code", ae.Code, "duration", time.Since(start))
+			return errorResult(ae), nil
+		}
+		res = pluginResult(t, out, hasOutput)
+		s.logger.Debug("plugin tool call", "tool", name, "plugin", t.Plugin, "ok", !res.IsError, "progress", p.sent, "duration", time.Since(start))
+		return res, nil
+	}
+}
+
+// pluginError turns the runtime's failure into the tool error the
+// assistant reads. The runtime's *api.Error (a timeout, a trap, a result
+// too large, each naming the plugin) passes as it is; anything else is
+// reported as Internal with its message.
+func pluginError(t plugin.Tool, err error) *api.Error {
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	if errors.Is(err, context.Canceled) {
+		return api.Errorf(api.Internal, "the call of %s (plugin %s) was cancelled before it finished; check with a read tool what it did before retrying", t.Name, t.Plugin)
+	}
+	return api.Errorf(api.Internal, "plugin %s failed while running %s: %v", t.Plugin, t.Name, err)
+}
+
+// pluginResult maps a plugin's answer to the MCP result: its text content,
+// its structured content (which must be a JSON object) and is_error. A
+// success with structured content but no text also carries the JSON as
+// text, as the built-in tools do for clients that ignore structured
+// content. A tool error carries text only, since the output schema
+// describes success.
+func pluginResult(t plugin.Tool, r *api.PluginResult, hasOutput bool) *mcp.CallToolResult {
+	if r == nil {
+		return errorResult(api.Errorf(api.Internal, "plugin %s returned no result for %s; report this to the plugin's author", t.Plugin, t.Name))
+	}
+	res := &mcp.CallToolResult{Content: make([]mcp.Content, 0, len(r.Content)), IsError: r.IsError}
+	for _, c := range r.Content {
+		if c.Type != "" && c.Type != "text" {
+			continue // the contract has text only; anything else is not forwarded
+		}
+		res.Content = append(res.Content, mcp.NewTextContent(c.Text))
+	}
+	sc := bytes.TrimSpace(r.StructuredContent)
+	if r.IsError || len(sc) == 0 || bytes.Equal(sc, []byte("null")) {
+		if !r.IsError && hasOutput {
+			return errorResult(api.Errorf(api.Internal, "plugin %s answered %s without structured content, though the tool declares an output schema; report this to the plugin's author", t.Plugin, t.Name))
+		}
+		if len(res.Content) == 0 {
+			res.Content = append(res.Content, mcp.NewTextContent(""))
+		}
+		return res
+	}
+	if sc[0] != '{' || !json.Valid(sc) {
+		return errorResult(api.Errorf(api.Internal, "plugin %s answered %s with structured content that is not a JSON object; report this to the plugin's author", t.Plugin, t.Name))
+	}
+	res.StructuredContent = json.RawMessage(sc)
+	if len(res.Content) == 0 {
+		res.Content = append(res.Content, mcp.NewTextContent(string(sc)))
+	}
+	return res
+}
+
+// progressForwarder sends one tool call's progress reports to the client.
+type progressForwarder struct {
+	s     *Server
+	ctx   context.Context
+	token mcp.ProgressToken
+	tool  string
+
+	mu   sync.Mutex
+	done bool    // the call has returned: nothing more may be sent
+	last float64 // the last progress sent
+	sent int
+}
+
+func (p *progressForwarder) report(r api.ProgressReport) {
+	if p.token == nil {
+		return // the client asked for no progress
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done {
+		p.s.logger.Debug("progress after the call returned, dropped", "tool", p.tool, "progress", r.Progress)
+		return
+	}
+	if p.sent > 0 && r.Progress <= p.last {
+		p.s.logger.Debug("progress that does not increase, dropped", "tool", p.tool, "progress", r.Progress, "last", p.last)
+		return
+	}
+	if err := p.s.sendProgress(p.ctx, p.token, r); err != nil {
+		p.s.logger.Debug("progress not sent", "tool", p.tool, "err", err)
+		return
+	}
+	p.last = r.Progress
+	p.sent++
+}
+
+// finish is called once the runtime's Call has returned, before the result
+// is handed to mcp-go to write.
+func (p *progressForwarder) finish() {
+	p.mu.Lock()
+	p.done = true
+	p.mu.Unlock()
+}
+
+// sendProgress writes a notifications/progress. Under ServeStdio it is
+// written synchronously on the same stream as the responses (so it is out
+// before the handler returns, hence before the result); otherwise (an
+// in-process client of MCP()) it goes through mcp-go's session queue.
+func (s *Server) sendProgress(ctx context.Context, token mcp.ProgressToken, r api.ProgressReport) error {
+	params := map[string]any{"progressToken": token, "progress": r.Progress}
+	if r.Total > 0 {
+		params["total"] = r.Total
+	}
+	if r.Message != "" {
+		params["message"] = r.Message
+	}
+	if w, ok := ctx.Value(streamKey{}).(*responseWriter); ok {
+		msg, err := json.Marshal(mcp.JSONRPCNotification{
+			JSONRPC: mcp.JSONRPC_VERSION,
+			Notification: mcp.Notification{
+				Method: "notifications/progress",
+				Params: mcp.NotificationParams{AdditionalFields: params},
+			},
+		})
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(append(msg, '\n'))
+		return err
+	}
+	return s.mcp.SendNotificationToClient(ctx, "notifications/progress", params)
+}

@@ -1,0 +1,255 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/iammcp/iam-mcp-server/host/gate"
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+func goodWithReads() Spec {
+	s := spec("good")
+	s.Grants = []string{"read"}
+	s.Config = map[string]string{"greeting": "hi"}
+	return s
+}
+
+func TestIAMCallProgressLogsAndAudit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, gate.Options{}, goodWithReads())
+	var reports []api.ProgressReport
+	res, err := e.h.Call(ctx, "good_users", json.RawMessage(`{"path_prefix":"/"}`), func(r api.ProgressReport) { reports = append(reports, r) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.IsError || structured(t, res)["count"].(float64) < 5 || !strings.HasSuffix(res.Content[0].Text, "users") {
+		t.Errorf("result %+v %s", res, res.StructuredContent)
+	}
+	want := []api.ProgressReport{{Progress: 1, Total: 2, Message: "listing"}, {Progress: 2, Total: 2, Message: "done"}}
+	if !reflect.DeepEqual(reports, want) {
+		t.Errorf("progress %+v, want %+v, delivered before Call returned", reports, want)
+	}
+	if !strings.Contains(e.logs.String(), `"level":"INFO","msg":"good: listing users","plugin":"good"`) {
+		t.Errorf("the plugin's log line is not in the host's log, tagged:\n%s", e.logs)
+	}
+	recs := e.auditRecords(t)
+	if len(recs) != 1 || recs[0].Operation != "list_users" || recs[0].Caller != gate.Plugin || recs[0].Plugin != "good" || recs[0].Tool != "good_users" || recs[0].Outcome != "ok" {
+		t.Errorf("audit %+v", recs)
+	}
+	// No progress callback: reports are dropped, the call works.
+	e.call(t, "good_users", `{}`)
+}
+
+func TestHostInfoConfigClocksAndVars(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, gate.Options{ReadOnly: true}, goodWithReads())
+	start := time.Now()
+	s := structured(t, e.call(t, "good_probe", `{}`))
+	elapsed := time.Since(start)
+
+	var info api.HostInfo
+	b, _ := json.Marshal(s["host_info"])
+	json.Unmarshal(b, &info)
+	reads, _ := expandGrants([]string{"read"})
+	if !info.ReadOnly || info.AccountID != "123456789012" || info.Partition != "aws" || info.Plugin != "good" ||
+		!reflect.DeepEqual(info.Grants, sortedKeys(reads)) || !reflect.DeepEqual(info.Config, map[string]string{"greeting": "hi"}) {
+		t.Errorf("host_info %+v", info)
+	}
+	if s["greeting"] != "hi" {
+		t.Errorf("Extism config: %v", s["greeting"])
+	}
+	// Extism variables work: MaxVarBytes is not left at 0.
+	if s["var"] != "kept" {
+		t.Errorf("Extism var: %v", s["var"])
+	}
+	// Real clocks: the wall clock is today's, and a 20ms sleep sleeps (with
+	// wazero's defaults it returns at once, on a clock that starts in 2022).
+	if ms := int64(s["unix_ms"].(float64)); time.Since(time.UnixMilli(ms)).Abs() > time.Minute {
+		t.Errorf("the plugin's wall clock says %v", time.UnixMilli(ms))
+	}
+	if slept := time.Duration(s["slept_ns"].(float64)); slept < 20*time.Millisecond || elapsed < 20*time.Millisecond {
+		t.Errorf("a 20ms sleep took %v in the plugin and %v outside", slept, elapsed)
+	}
+
+	// Without Options.Account: empty account, no failure.
+	g, _, _ := sandboxGate(t, gate.Options{})
+	h, err := Load(ctx, &Config{Plugins: []Spec{spec("good")}}, Options{Gate: g, CacheDir: cacheDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(ctx)
+	res, err := h.Call(ctx, "good_probe", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = structured(t, res)
+	b, _ = json.Marshal(s["host_info"])
+	info = api.HostInfo{}
+	json.Unmarshal(b, &info)
+	if info.AccountID != "" || info.ReadOnly || len(info.Grants) != 0 || info.Grants == nil {
+		t.Errorf("host_info without account or grants: %+v", info)
+	}
+}
+
+// concurrencyRunner stands for the catalogue and records how many calls
+// run at once.
+type concurrencyRunner struct {
+	now, max atomic.Int64
+}
+
+func (r *concurrencyRunner) Call(ctx context.Context, op string, args json.RawMessage) (any, error) {
+	n := r.now.Add(1)
+	defer r.now.Add(-1)
+	for {
+		m := r.max.Load()
+		if n <= m || r.max.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	time.Sleep(20 * time.Millisecond)
+	var in struct {
+		UserName string `json:"user_name"`
+	}
+	json.Unmarshal(args, &in)
+	if in.UserName == "nobody" {
+		return nil, api.Errorf(api.NoSuchEntity, "no user nobody")
+	}
+	return &api.GetUserOutput{User: api.User{UserName: in.UserName}}, nil
+}
+
+func (r *concurrencyRunner) Account(context.Context) (string, error) { return "123456789012", nil }
+
+func TestBatchRunsConcurrentlyAndAnswersInOrder(t *testing.T) {
+	t.Parallel()
+	runner := &concurrencyRunner{}
+	g := gate.New(runner, gate.Options{})
+	h, err := Load(ctx, &Config{Plugins: []Spec{goodWithReads()}}, Options{Gate: g, CacheDir: cacheDir, Concurrency: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(ctx)
+	users := []string{"u0", "u1", "nobody", "u3", "u4", "u5", "u6", "u7", "u8", "u9"}
+	args, _ := json.Marshal(map[string]any{"users": users})
+	res, err := h.Call(ctx, "good_groups_of", args, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Responses []api.IAMResponse `json:"responses"`
+	}
+	json.Unmarshal(res.StructuredContent, &out)
+	if len(out.Responses) != len(users) {
+		t.Fatalf("%d answers for %d requests", len(out.Responses), len(users))
+	}
+	for i, r := range out.Responses {
+		if users[i] == "nobody" {
+			if r.Error == nil || r.Error.Code != api.NoSuchEntity {
+				t.Errorf("answer %d: %+v", i, r)
+			}
+			continue
+		}
+		var u api.GetUserOutput
+		json.Unmarshal(r.Result, &u)
+		if u.User.UserName != users[i] {
+			t.Errorf("answer %d is for %q, want %q: answers must keep the requests' order", i, u.User.UserName, users[i])
+		}
+	}
+	if m := runner.max.Load(); m > 3 || m < 2 {
+		t.Errorf("%d requests ran at once, want 2 or 3 (Concurrency 3)", m)
+	}
+}
+
+func TestFiftyConcurrentCalls(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, gate.Options{}, goodWithReads(), spec("hostile"))
+	var wg sync.WaitGroup
+	errs := make(chan error, 60)
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var progress atomic.Int64
+			res, err := e.h.Call(ctx, "good_users", json.RawMessage(`{}`), func(api.ProgressReport) { progress.Add(1) })
+			switch {
+			case err != nil:
+				errs <- err
+			case res.IsError || progress.Load() != 2:
+				errs <- errors.New("call " + string(rune('0'+i%10)) + ": " + res.Content[0].Text)
+			}
+		}()
+	}
+	// Meanwhile another plugin fails, and nothing else notices.
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := e.h.Call(ctx, "hostile_panic", nil, nil); err == nil {
+				errs <- errors.New("hostile_panic succeeded")
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	p := e.h.plugins[0]
+	if n := p.instances.Load(); n > defaultMaxInstances {
+		t.Errorf("%d instances of good, more than the bound %d", n, defaultMaxInstances)
+	}
+	if n := len(e.auditRecords(t)); n != 50 {
+		t.Errorf("%d audit lines for 50 calls", n)
+	}
+}
+
+func TestWaitingForAnInstanceHonoursTheContext(t *testing.T) {
+	t.Parallel()
+	e := newEnvWith(t, envConfig{opts: func(o *Options) { o.MaxInstances = 1 }}, spec("hostile"))
+	busy := make(chan error, 1)
+	go func() {
+		_, err := e.h.Call(ctx, "hostile_sleep", []byte(`{"ms":1500}`), nil)
+		busy <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	cctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	_, err := e.h.Call(cctx, "hostile_ok", nil, nil)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "plugin hostile") || !strings.Contains(err.Error(), "before it started") {
+		t.Errorf("waiting past the caller's deadline: %v", err)
+	}
+	if err := <-busy; err != nil {
+		t.Errorf("the busy call: %v", err)
+	}
+	e.call(t, "hostile_ok", `{}`)
+}
+
+func TestUnknownToolAndClose(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, gate.Options{}, spec("good"))
+	if _, err := e.h.Call(ctx, "good_nothing", nil, nil); code(err) != api.InvalidInput {
+		t.Errorf("unknown tool: %v", err)
+	}
+	if err := e.h.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.h.Close(ctx); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, err := e.h.Call(ctx, "good_echo", nil, nil); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("a call after Close: %v", err)
+	}
+	// An empty plugins file loads nothing, and works.
+	h, err := Load(ctx, nil, Options{Gate: e.gate})
+	if err != nil || len(h.Tools()) != 0 || len(h.Plugins()) != 0 {
+		t.Errorf("no plugins: %v", err)
+	}
+	h.Close(ctx)
+}

@@ -1,0 +1,372 @@
+package plugin
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// Defaults and bounds of a plugin's limits.
+const (
+	// DefaultMemory is a plugin's memory limit when the plugins file names
+	// none: enough for a Go-runtime module and a few megabytes of JSON.
+	DefaultMemory = "64MiB"
+	// DefaultTimeout bounds one tool call when the plugins file names no
+	// timeout.
+	DefaultTimeout = 30 * time.Second
+	// MinPages is the smallest memory limit a plugin can start with: with
+	// fewer than 16 Wasm pages (1 MiB) not even the Extism kernel
+	// instantiates, so a smaller limit is refused when the file is read
+	// rather than when the plugin fails to start.
+	MinPages = 16
+	// MaxPages is the most memory a 32-bit Wasm module can address (4 GiB).
+	MaxPages = 65536
+	// pageSize is the size of a Wasm page.
+	pageSize = 64 << 10
+)
+
+// ReadGrant in a plugin's grants stands for every operation that does not
+// mutate (api.Operation.Mutates false), now and as the catalogue grows.
+const ReadGrant = "read"
+
+// namePattern is MCP's rule for tool names, which plugin names and full
+// tool names follow too.
+var namePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+
+// hexPattern is a sha256 in hex.
+var hexPattern = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+
+// Config is the operator's plugins file: which plugins to load and, for
+// each, what it may do. Only this file decides names and grants; a
+// plugin's describe can only ask.
+type Config struct {
+	Plugins []Spec `yaml:"plugins"`
+}
+
+// Spec is one plugin in the plugins file.
+type Spec struct {
+	// Name identifies the plugin in tool names (by default), host_info,
+	// logs and the audit record. It matches ^[a-zA-Z0-9_-]{1,64}$.
+	Name string `yaml:"name"`
+	// Path is the .wasm file. LoadConfig resolves a relative path against
+	// the plugins file's directory (and stores the result here).
+	Path string `yaml:"path"`
+	// SHA256 is the hex sha256 the file must have: a mismatch refuses the
+	// plugin, naming the file and both hashes. Required.
+	SHA256 string `yaml:"sha256"`
+	// Prefix goes before each of the plugin's tool names, with an
+	// underscore: nil means the plugin's name, "" means no prefix.
+	Prefix *string `yaml:"prefix"`
+	// Grants are the catalogue operations the plugin may call (deny by
+	// default); ReadGrant ("read") stands for every non-mutating one.
+	Grants []string `yaml:"grants"`
+	// Config values the plugin reads through host_info (and Extism's
+	// config_get).
+	Config map[string]string `yaml:"config"`
+	// Limits bound the plugin's memory, time and IAM calls.
+	Limits Limits `yaml:"limits"`
+}
+
+// Limits bound what one plugin may use. The zero value means the defaults:
+// DefaultMemory, DefaultTimeout, and no caps on IAM calls.
+type Limits struct {
+	// Memory is the most linear memory the plugin's module (and, separately,
+	// the Extism kernel that holds its input and output) may grow to, e.g.
+	// "64MiB". Units: B, KiB, MiB, GiB (K/Ki/KB, M/Mi/MB and G/Gi/GB are
+	// read as the same binary multiples); a bare number is bytes. Rounded
+	// down to whole 64 KiB pages; at least 1 MiB (MinPages). Default
+	// DefaultMemory.
+	Memory string `yaml:"memory"`
+	// Timeout bounds one tool call, from the moment it is asked until the
+	// plugin answers, e.g. "30s". Default DefaultTimeout.
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxIAMCalls caps the operations (iam_call, and each request of an
+	// iam_batch) one tool call may ask for; further ones are answered
+	// LimitExceeded without reaching the gate. 0 means no cap.
+	MaxIAMCalls int `yaml:"max_iam_calls"`
+	// MaxMutations caps, likewise, the mutating operations one tool call
+	// may ask for, so that a runaway or hostile plugin asked to delete one
+	// user cannot delete a hundred. 0 means no cap.
+	MaxMutations int `yaml:"max_mutations"`
+}
+
+// limitKeys are the keys Limits accepts, in the order messages list them.
+var limitKeys = []string{"memory", "timeout", "max_iam_calls", "max_mutations"}
+
+// UnmarshalYAML reads limits strictly: unknown keys are errors naming them,
+// and timeout is a Go duration ("30s", "1m30s").
+func (l *Limits) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		if n.Tag == "!!null" {
+			*l = Limits{}
+			return nil
+		}
+		return fmt.Errorf("line %d: limits must be a mapping with the keys %s", n.Line, strings.Join(limitKeys, ", "))
+	}
+	var out Limits
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if seen[k.Value] {
+			return fmt.Errorf("line %d: limits: %q is given twice", k.Line, k.Value)
+		}
+		seen[k.Value] = true
+		switch k.Value {
+		case "memory":
+			if v.Kind != yaml.ScalarNode {
+				return fmt.Errorf("line %d: limits.memory must be a size such as \"64MiB\"", v.Line)
+			}
+			out.Memory = v.Value
+		case "timeout":
+			if v.Kind != yaml.ScalarNode {
+				return fmt.Errorf("line %d: limits.timeout must be a duration such as \"30s\"", v.Line)
+			}
+			d, err := time.ParseDuration(v.Value)
+			if err != nil {
+				return fmt.Errorf("line %d: limits.timeout %q is not a duration such as \"30s\" or \"2m\"", v.Line, v.Value)
+			}
+			out.Timeout = d
+		case "max_iam_calls", "max_mutations":
+			var x int
+			if err := v.Decode(&x); err != nil || v.Kind != yaml.ScalarNode {
+				return fmt.Errorf("line %d: limits.%s must be a whole number (0 for no cap)", v.Line, k.Value)
+			}
+			if k.Value == "max_iam_calls" {
+				out.MaxIAMCalls = x
+			} else {
+				out.MaxMutations = x
+			}
+		default:
+			return fmt.Errorf("line %d: unknown key %q in limits (known: %s)", k.Line, k.Value, strings.Join(limitKeys, ", "))
+		}
+	}
+	*l = out
+	return nil
+}
+
+// Pages returns the memory limit in Wasm pages (64 KiB), with the default
+// applied, or an error saying what is wrong with it.
+func (l Limits) Pages() (uint32, error) {
+	s := strings.TrimSpace(l.Memory)
+	if s == "" {
+		s = DefaultMemory
+	}
+	n, err := parseSize(s)
+	if err != nil {
+		return 0, err
+	}
+	pages := n / pageSize
+	if pages < MinPages {
+		return 0, fmt.Errorf("memory %q is less than the 1MiB (16 pages of 64KiB) a plugin needs to start", l.Memory)
+	}
+	if pages > MaxPages {
+		return 0, fmt.Errorf("memory %q is more than the 4GiB a Wasm module can address", l.Memory)
+	}
+	return uint32(pages), nil
+}
+
+// withDefaults returns l with the defaults in place of zero values.
+func (l Limits) withDefaults() Limits {
+	if strings.TrimSpace(l.Memory) == "" {
+		l.Memory = DefaultMemory
+	}
+	if l.Timeout == 0 {
+		l.Timeout = DefaultTimeout
+	}
+	return l
+}
+
+var sizePattern = regexp.MustCompile(`^([0-9]+)\s*([A-Za-z]*)$`)
+
+// parseSize reads "64MiB", "512 KiB", "1GiB", "1048576".
+func parseSize(s string) (uint64, error) {
+	m := sizePattern.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return 0, fmt.Errorf("memory %q is not a size such as \"64MiB\"", s)
+	}
+	n, err := strconv.ParseUint(m[1], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("memory %q is not a size such as \"64MiB\"", s)
+	}
+	var mult uint64
+	switch strings.ToLower(m[2]) {
+	case "", "b":
+		mult = 1
+	case "k", "ki", "kb", "kib":
+		mult = 1 << 10
+	case "m", "mi", "mb", "mib":
+		mult = 1 << 20
+	case "g", "gi", "gb", "gib":
+		mult = 1 << 30
+	default:
+		return 0, fmt.Errorf("memory %q has an unknown unit %q; use B, KiB, MiB or GiB", s, m[2])
+	}
+	if n > (1<<40)/mult {
+		return 0, fmt.Errorf("memory %q is more than the 4GiB a Wasm module can address", s)
+	}
+	return n * mult, nil
+}
+
+// specKeys are the keys a plugin entry accepts.
+var specKeys = "name, path, sha256, prefix, grants, config, limits"
+
+var unknownField = regexp.MustCompile(`^(line \d+: )?field (\S+) not found in type plugin\.(\w+)$`)
+
+// LoadConfig reads and checks a plugins file. It is strict: an unknown key
+// is an error naming it (a misspelt "grant" must not silently grant
+// nothing, nor a misspelt "max_mutations" silently lift a cap), and every
+// entry is validated as Validate does. Relative paths are resolved against
+// the file's directory.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the plugins file: %w", err)
+	}
+	var cfg Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", path, yamlError(err))
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: the plugins file must hold one YAML document", path)
+	}
+	dir := filepath.Dir(path)
+	for i := range cfg.Plugins {
+		p := &cfg.Plugins[i]
+		if p.Path != "" && !filepath.IsAbs(p.Path) {
+			p.Path = filepath.Join(dir, p.Path)
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &cfg, nil
+}
+
+// yamlError rewrites yaml.v3's messages about unknown fields to name the
+// key as the operator wrote it.
+func yamlError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	msgs := make([]string, 0, len(te.Errors))
+	for _, e := range te.Errors {
+		if m := unknownField.FindStringSubmatch(e); m != nil {
+			known := specKeys
+			if m[3] == "Config" {
+				known = "plugins"
+			}
+			e = fmt.Sprintf("%sunknown key %q (known: %s)", m[1], m[2], known)
+		}
+		msgs = append(msgs, e)
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// Validate checks every entry: a valid and unique name, a path, a sha256,
+// a valid prefix, grants that name operations that exist, and limits that
+// parse. Errors name the entry and say what to write instead.
+func (c *Config) Validate() error {
+	seen := map[string]int{}
+	for i, s := range c.Plugins {
+		where := fmt.Sprintf("plugins[%d]", i)
+		if s.Name != "" {
+			where = fmt.Sprintf("plugin %q", s.Name)
+		}
+		if err := s.validate(); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+		if j, dup := seen[s.Name]; dup {
+			return fmt.Errorf("plugins[%d] and plugins[%d] are both named %q; each plugin needs its own name", j, i, s.Name)
+		}
+		seen[s.Name] = i
+	}
+	return nil
+}
+
+func (s Spec) validate() error {
+	if s.Name == "" {
+		return errors.New("name is missing")
+	}
+	if !namePattern.MatchString(s.Name) {
+		return fmt.Errorf("name %q must be 1 to 64 letters, digits, '_' or '-'", s.Name)
+	}
+	if s.Path == "" {
+		return errors.New("path (the .wasm file) is missing")
+	}
+	if s.SHA256 == "" {
+		return fmt.Errorf("sha256 is missing; `iam-mcp-server plugins inspect %s` prints it", s.Path)
+	}
+	if !hexPattern.MatchString(s.SHA256) {
+		return fmt.Errorf("sha256 %q is not 64 hex digits; `iam-mcp-server plugins inspect %s` prints it", s.SHA256, s.Path)
+	}
+	if s.Prefix != nil && *s.Prefix != "" && !namePattern.MatchString(*s.Prefix) {
+		return fmt.Errorf("prefix %q must be letters, digits, '_' or '-' (or \"\" for none)", *s.Prefix)
+	}
+	if _, err := expandGrants(s.Grants); err != nil {
+		return err
+	}
+	if _, err := s.Limits.Pages(); err != nil {
+		return fmt.Errorf("limits: %w", err)
+	}
+	if s.Limits.Timeout < 0 {
+		return fmt.Errorf("limits: timeout %v must be positive", s.Limits.Timeout)
+	}
+	if s.Limits.MaxIAMCalls < 0 || s.Limits.MaxMutations < 0 {
+		return errors.New("limits: max_iam_calls and max_mutations must be 0 (no cap) or more")
+	}
+	return nil
+}
+
+// expandGrants turns the grants of the plugins file into the set of
+// operations: ReadGrant becomes every non-mutating operation. Unknown names
+// are an error naming them all.
+func expandGrants(grants []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	var unknown []string
+	for _, g := range grants {
+		if g == ReadGrant {
+			for _, op := range api.Operations {
+				if !op.Mutates {
+					out[op.Name] = true
+				}
+			}
+			continue
+		}
+		if _, ok := api.Lookup(g); !ok {
+			unknown = append(unknown, strconv.Quote(g))
+			continue
+		}
+		out[g] = true
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("grants name operations that do not exist: %s (grant catalogue operation names, such as list_users, or %q for every read-only one; `iam-mcp-server tools` lists them)", strings.Join(unknown, ", "), ReadGrant)
+	}
+	return out, nil
+}
+
+// sortedKeys returns the keys of a set, sorted.
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,624 @@
+package plugin
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	extism "github.com/extism/go-sdk"
+	"github.com/tetratelabs/wazero"
+
+	"github.com/iammcp/iam-mcp-server/host/gate"
+	"github.com/iammcp/iam-mcp-server/host/iam"
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// Options configures Load.
+type Options struct {
+	// Gate runs every IAM call a plugin makes: it checks the plugin's
+	// grants, read-only mode and the expected account, and audits. Required.
+	// Give plugins a gate over a catalogue without ReturnSecrets, so that a
+	// key created on a plugin's behalf has its secret written to the secrets
+	// directory whatever --return-secrets says (the runtime also strips any
+	// secret from what a plugin sees; see Secrets).
+	Gate *gate.Gate
+	// CacheDir is wazero's on-disk compilation cache, so that a restart
+	// skips the second-long compilation of each plugin; "" for none. It is
+	// created 0700, and refused when another user owns it or others may
+	// write it: it holds machine code that runs without the sha256 check.
+	CacheDir string
+	// Logger receives the runtime's log and the plugins' own log lines and
+	// output, each tagged plugin=<name>; nil discards them.
+	Logger *slog.Logger
+	// Account gives host_info the account id and partition; nil (or an
+	// error) leaves them empty.
+	Account func(ctx context.Context) (accountID, partition string, err error)
+	// Concurrency bounds how many requests of one iam_batch run at once;
+	// default 8.
+	Concurrency int
+	// Builtins are the tool names already taken (the built-in tools): a
+	// plugin tool of the same name is a load error naming both.
+	Builtins []string
+	// MaxInstances bounds the instances of each plugin, and so the calls of
+	// it that run at once (more wait for a free one, within their time
+	// limit); default 8. Each instance holds up to the plugin's memory
+	// limit.
+	MaxInstances int
+	// Audit, when set, receives the audit line of each request the runtime
+	// itself refuses (past a cap), in the gate's Record format, so that
+	// every request a plugin makes is in the audit log (the gate writes the
+	// others). Pass the writer the gate writes to; each line is one Write.
+	Audit io.Writer
+	// Secrets receives a new secret access key if the gate's catalogue ever
+	// returns one inline (it should not; see Gate), instead of the plugin;
+	// nil discards it (the result then tells the plugin so).
+	Secrets iam.SecretSink
+	// Now is the clock of audit lines; nil means time.Now.
+	Now func() time.Time
+}
+
+// Host is the loaded plugins: their compiled modules, pools of initialised
+// instances, and tools. It is safe for concurrent use.
+//
+// A plugin's life in the host:
+//
+//  1. Load reads its .wasm and checks the sha256 the operator pinned;
+//  2. compiles it once (through the on-disk cache when there is one) into a
+//     wazero runtime of its own that carries its memory limit;
+//  3. instantiates one sandboxed instance and calls its describe export,
+//     within its time limit, to learn its tools; that warm instance is
+//     kept;
+//  4. names its tools <prefix>_<tool> and refuses names taken by a
+//     built-in tool or another plugin;
+//  5. each Call then takes an idle instance (or makes one, up to
+//     MaxInstances), runs call in it under the plugin's timeout and the
+//     caller's context, and gives the instance back, or closes it if the
+//     call failed so that the next call gets a fresh one;
+//  6. Close closes every instance, runtime and the compilation cache.
+type Host struct {
+	opts    Options
+	logger  *slog.Logger
+	cache   wazero.CompilationCache
+	plugins []*loaded
+	byTool  map[string]toolEntry
+	tools   []Tool
+	closed  atomic.Bool
+	once    sync.Once
+}
+
+type toolEntry struct {
+	tool Tool
+	p    *loaded
+}
+
+// Tool is one plugin tool as the MCP server lists it.
+type Tool struct {
+	Name         string // full MCP name: <prefix>_<tool>, or <tool> with an empty prefix
+	Plugin       string // the plugin's name in the plugins file
+	PluginTool   string // the name the plugin knows it by (unprefixed)
+	Description  string
+	InputSchema  json.RawMessage // a JSON Schema object; {"type":"object"} when the plugin gave none
+	OutputSchema json.RawMessage // nil when the plugin declared none
+	// ReadOnly is true only when every operation the plugin may call (the
+	// operations granted to it) is read-only: a tool may call anything its
+	// plugin was granted, whatever its describe says.
+	ReadOnly bool
+	// Operations are the operations describe says the tool needs (a
+	// request; only the grants count).
+	Operations []string
+}
+
+// PluginInfo describes one loaded plugin, for `plugins list`.
+type PluginInfo struct {
+	Name        string
+	Path        string
+	SHA256      string
+	Version     string // from describe
+	Description string // from describe
+	Prefix      string // "" for none
+	Tools       []string
+	// Asked are the operations describe asks for, sorted.
+	Asked []string
+	// Granted are the operations the plugins file grants, sorted, with
+	// "read" expanded.
+	Granted []string
+	// NotGranted are asked for but not granted: calls to them fail with
+	// NotGranted.
+	NotGranted []string
+	// Limits are the effective limits, defaults applied.
+	Limits      Limits
+	MemoryPages uint32
+	MaxInput    int  // bytes of call input accepted
+	ReadOnly    bool // every granted operation is read-only
+}
+
+// loaded is one plugin in the host.
+type loaded struct {
+	spec         Spec
+	name, path   string
+	sha          string
+	limits       Limits
+	pages        uint32
+	maxInput     int
+	grants       map[string]bool
+	granted      []string
+	desc         *api.PluginDescription
+	tools        []Tool
+	readOnly     bool
+	maxInstances int
+	concurrency  int
+
+	gate    *gate.Gate // nil while inspecting
+	secrets iam.SecretSink
+	audit   *auditWriter
+	account func(ctx context.Context) (string, string, error)
+	now     func() time.Time
+	logger  *slog.Logger
+
+	compiled  *extism.CompiledPlugin
+	pool      *pool
+	instances atomic.Int64 // instances made, for tests and benchmarks
+}
+
+// auditWriter serialises the runtime's own audit lines.
+type auditWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (a *auditWriter) write(line []byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, _ = a.w.Write(line)
+}
+
+// Load verifies, compiles and describes every plugin of cfg, and returns
+// the host serving their tools. Plugins load in parallel; the first
+// failure, in the file's order, is returned and nothing stays loaded. Each
+// error names the plugin and what to do.
+func Load(ctx context.Context, cfg *Config, opts Options) (*Host, error) {
+	if opts.Gate == nil {
+		return nil, errors.New("plugin: Options.Gate is required: every IAM call of a plugin goes through a gate")
+	}
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	prepareProcess()
+	h := &Host{opts: opts, logger: opts.Logger, byTool: map[string]toolEntry{}}
+	if h.logger == nil {
+		h.logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.CacheDir != "" {
+		cache, err := openCache(opts.CacheDir)
+		if err != nil {
+			return nil, err
+		}
+		h.cache = cache
+	}
+	var audit *auditWriter
+	if opts.Audit != nil {
+		audit = &auditWriter{w: opts.Audit}
+	}
+
+	h.plugins = make([]*loaded, len(cfg.Plugins))
+	errs := make([]error, len(cfg.Plugins))
+	var wg sync.WaitGroup
+	for i, spec := range cfg.Plugins {
+		p, err := newLoaded(spec, h.logger)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		p.gate, p.secrets, p.audit, p.account = opts.Gate, opts.Secrets, audit, opts.Account
+		if opts.Now != nil {
+			p.now = opts.Now
+		}
+		if opts.MaxInstances > 0 {
+			p.maxInstances = opts.MaxInstances
+		}
+		if opts.Concurrency > 0 {
+			p.concurrency = opts.Concurrency
+		}
+		h.plugins[i] = p
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = p.load(ctx, h.cache)
+		}()
+	}
+	wg.Wait()
+	if err := firstError(errs); err != nil {
+		_ = h.Close(ctx)
+		return nil, err
+	}
+	if err := h.buildTools(); err != nil {
+		_ = h.Close(ctx)
+		return nil, err
+	}
+	return h, nil
+}
+
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openCache creates (0700) or checks the compilation cache directory and
+// opens wazero's cache in it.
+func openCache(dir string) (wazero.CompilationCache, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("the compilation cache directory: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create the compilation cache directory %s: %w", dir, err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("the compilation cache directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("the compilation cache %s is not a directory", dir)
+	}
+	if err := checkCacheOwner(dir, fi); err != nil {
+		return nil, err
+	}
+	cache, err := wazero.NewCompilationCacheWithDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the compilation cache in %s: %w", dir, err)
+	}
+	return cache, nil
+}
+
+// newLoaded prepares a plugin from its (validated) spec, defaults applied.
+func newLoaded(spec Spec, logger *slog.Logger) (*loaded, error) {
+	limits := spec.Limits.withDefaults()
+	pages, err := limits.Pages()
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: limits: %w", spec.Name, err)
+	}
+	grants, err := expandGrants(spec.Grants)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", spec.Name, err)
+	}
+	p := &loaded{
+		spec: spec, name: spec.Name, path: spec.Path, limits: limits, pages: pages,
+		maxInput: min(MaxInputBytes, int(pages)*pageSize/2),
+		grants:   grants, granted: sortedKeys(grants), readOnly: true,
+		maxInstances: defaultMaxInstances, concurrency: defaultConcurrency,
+		logger: logger.With("plugin", spec.Name), now: time.Now,
+	}
+	for op := range grants {
+		if meta, _ := api.Lookup(op); meta.Mutates {
+			p.readOnly = false
+		}
+	}
+	return p, nil
+}
+
+// load verifies, compiles and describes one plugin.
+func (p *loaded) load(ctx context.Context, cache wazero.CompilationCache) error {
+	wasm, err := os.ReadFile(p.path)
+	if err != nil {
+		return fmt.Errorf("plugin %s: cannot read its module: %w", p.name, err)
+	}
+	sum := sha256.Sum256(wasm)
+	p.sha = hex.EncodeToString(sum[:])
+	if want := strings.ToLower(p.spec.SHA256); p.sha != want {
+		return fmt.Errorf("plugin %s: %s has sha256 %s, but the plugins file pins %s; the module was refused. If the new module is trusted, put its hash in the plugins file",
+			p.name, p.path, p.sha, want)
+	}
+	start := time.Now()
+	if err := p.compile(ctx, wasm, cache); err != nil {
+		return err
+	}
+	compiled := time.Since(start)
+	desc, err := p.describe(ctx)
+	if err != nil {
+		return err
+	}
+	p.desc = desc
+	p.logger.Debug("plugin loaded", "path", p.path, "sha256", p.sha, "version", desc.Version, "tools", len(desc.Tools),
+		"compile", compiled, "describe", time.Since(start)-compiled)
+	return nil
+}
+
+// describe calls the plugin's describe export and checks what it says.
+// The instance it ran in stays in the pool, warm.
+func (p *loaded) describe(ctx context.Context) (*api.PluginDescription, error) {
+	out, err := p.invoke(ctx, api.ExportDescribe, nil, &callState{}, "describe")
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: describe failed: %w", p.name, err)
+	}
+	return parseDescription(p.name, out)
+}
+
+// parseDescription decodes describe's JSON and checks each tool: a valid
+// unique name, and object schemas (a missing input schema means any
+// object).
+func parseDescription(name string, out []byte) (*api.PluginDescription, error) {
+	var d api.PluginDescription
+	trimmed := bytes.TrimSpace(out)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, fmt.Errorf("plugin %s: describe did not return a JSON object but %q", name, clip(string(out), 80))
+	}
+	if err := json.Unmarshal(trimmed, &d); err != nil {
+		return nil, fmt.Errorf("plugin %s: describe returned invalid JSON (%v): %q", name, err, clip(string(out), 80))
+	}
+	seen := map[string]bool{}
+	for i := range d.Tools {
+		t := &d.Tools[i]
+		if !namePattern.MatchString(t.Name) {
+			return nil, fmt.Errorf("plugin %s: describe: tool %d's name %q must be 1 to 64 letters, digits, '_' or '-'", name, i, t.Name)
+		}
+		if seen[t.Name] {
+			return nil, fmt.Errorf("plugin %s: describe lists the tool %q twice", name, t.Name)
+		}
+		seen[t.Name] = true
+		in, err := objectSchema(t.InputSchema)
+		if err != nil {
+			return nil, fmt.Errorf("plugin %s: describe: tool %s: input_schema %v", name, t.Name, err)
+		}
+		if in == nil {
+			in = json.RawMessage(`{"type":"object"}`)
+		}
+		t.InputSchema = in
+		if t.OutputSchema, err = objectSchema(t.OutputSchema); err != nil {
+			return nil, fmt.Errorf("plugin %s: describe: tool %s: output_schema %v", name, t.Name, err)
+		}
+	}
+	return &d, nil
+}
+
+// objectSchema checks that raw, when given, is a JSON Schema of an object,
+// as MCP requires; nil when absent.
+func objectSchema(raw json.RawMessage) (json.RawMessage, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil, nil
+	}
+	var s map[string]any
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, errors.New("is not a JSON object")
+	}
+	if t, ok := s["type"]; ok && t != "object" {
+		return nil, fmt.Errorf("has type %v; MCP tools take and give objects", t)
+	}
+	if _, ok := s["type"]; !ok {
+		s["type"] = "object"
+		return json.Marshal(s)
+	}
+	return raw, nil
+}
+
+// buildTools names every plugin's tools and refuses collisions.
+func (h *Host) buildTools() error {
+	builtins := map[string]bool{}
+	for _, b := range h.opts.Builtins {
+		builtins[b] = true
+	}
+	for _, p := range h.plugins {
+		prefix := p.name
+		if p.spec.Prefix != nil {
+			prefix = *p.spec.Prefix
+		}
+		for _, d := range p.desc.Tools {
+			full := d.Name
+			if prefix != "" {
+				full = prefix + "_" + d.Name
+			}
+			if !namePattern.MatchString(full) {
+				return fmt.Errorf("plugin %s: its tool %q would be named %q, longer than MCP's 64 characters; give the plugin a shorter prefix in the plugins file", p.name, d.Name, full)
+			}
+			if builtins[full] {
+				return fmt.Errorf("plugin %s: its tool %q would be named %s, which is a built-in tool; give the plugin another prefix in the plugins file", p.name, d.Name, full)
+			}
+			if other, taken := h.byTool[full]; taken {
+				return fmt.Errorf("plugin %s: its tool %q would be named %s, like plugin %s's tool %q; give one of them another prefix in the plugins file",
+					p.name, d.Name, full, other.p.name, other.tool.PluginTool)
+			}
+			t := Tool{
+				Name: full, Plugin: p.name, PluginTool: d.Name, Description: d.Description,
+				InputSchema: d.InputSchema, OutputSchema: d.OutputSchema, ReadOnly: p.readOnly,
+				Operations: append([]string(nil), d.Operations...),
+			}
+			h.byTool[full] = toolEntry{tool: t, p: p}
+			h.tools = append(h.tools, t)
+			p.tools = append(p.tools, t)
+		}
+		var notAsked []string
+		for _, op := range p.asked() {
+			if _, ok := api.Lookup(op); !ok {
+				notAsked = append(notAsked, op)
+			}
+		}
+		if len(notAsked) > 0 {
+			p.logger.Warn("describe asks for operations that do not exist", "operations", notAsked)
+		}
+	}
+	return nil
+}
+
+// asked returns the operations describe asks for, sorted.
+func (p *loaded) asked() []string {
+	set := map[string]bool{}
+	for _, t := range p.desc.Tools {
+		for _, op := range t.Operations {
+			set[op] = true
+		}
+	}
+	return sortedKeys(set)
+}
+
+// Tools returns every plugin tool, plugins in the file's order and each
+// plugin's tools in its describe's order.
+func (h *Host) Tools() []Tool {
+	return append([]Tool(nil), h.tools...)
+}
+
+// Plugins describes every loaded plugin, in the file's order.
+func (h *Host) Plugins() []PluginInfo {
+	out := make([]PluginInfo, 0, len(h.plugins))
+	for _, p := range h.plugins {
+		info := PluginInfo{
+			Name: p.name, Path: p.path, SHA256: p.sha, Version: p.desc.Version, Description: p.desc.Description,
+			Prefix: p.name, Asked: p.asked(), Granted: append([]string(nil), p.granted...),
+			Limits: p.limits, MemoryPages: p.pages, MaxInput: p.maxInput, ReadOnly: p.readOnly,
+		}
+		if p.spec.Prefix != nil {
+			info.Prefix = *p.spec.Prefix
+		}
+		for _, t := range p.tools {
+			info.Tools = append(info.Tools, t.Name)
+		}
+		for _, op := range info.Asked {
+			if !p.grants[op] {
+				info.NotGranted = append(info.NotGranted, op)
+			}
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+// Call runs one plugin tool. args are the tool's JSON arguments (empty for
+// none); progress, when not nil, receives the plugin's progress reports,
+// synchronously, while the call runs (never after it returns).
+//
+// A failure the assistant should see — a trap or panic, the time or memory
+// limit, a result that is not JSON or is too large, an input too large, an
+// error the plugin reports — is an *api.Error naming the plugin and saying
+// what happened; a cancelled call returns an error wrapping the context's.
+// Either way the server, the other plugins and the next call go on: an
+// instance whose call failed is discarded and replaced.
+func (h *Host) Call(ctx context.Context, tool string, args json.RawMessage, progress func(api.ProgressReport)) (*api.PluginResult, error) {
+	if h.closed.Load() {
+		return nil, api.Errorf(api.Internal, "the plugin runtime is closed; %s cannot run", tool)
+	}
+	e, ok := h.byTool[tool]
+	if !ok {
+		return nil, api.Errorf(api.InvalidInput, "there is no plugin tool %q; list the tools to see what exists", tool)
+	}
+	p := e.p
+	a := bytes.TrimSpace(args)
+	if len(a) == 0 || bytes.Equal(a, []byte("null")) {
+		a = []byte("{}")
+	}
+	if len(a) > p.maxInput {
+		return nil, api.Errorf(api.InvalidInput, "the arguments of %s are %d bytes; plugin %s accepts at most %d bytes per call (limits.memory is %s); nothing was run",
+			tool, len(a), p.name, p.maxInput, p.limits.Memory)
+	}
+	if !json.Valid(a) {
+		return nil, api.Errorf(api.InvalidInput, "the arguments of %s are not valid JSON", tool)
+	}
+	input, err := json.Marshal(api.PluginCall{Tool: e.tool.PluginTool, Arguments: a})
+	if err != nil {
+		return nil, api.Errorf(api.InvalidInput, "the arguments of %s cannot be encoded: %v", tool, err)
+	}
+	if len(input) > p.maxInput {
+		return nil, api.Errorf(api.InvalidInput, "the arguments of %s are %d bytes; plugin %s accepts at most %d bytes per call (limits.memory is %s); nothing was run",
+			tool, len(input), p.name, p.maxInput, p.limits.Memory)
+	}
+	st := &callState{tool: tool, progress: progress}
+	out, err := p.invoke(ctx, api.ExportCall, input, st, tool)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) > MaxResultBytes {
+		return nil, api.Errorf(api.LimitExceeded, "plugin %s answered %s with %d bytes, more than the %d a result may have; ask for less at once (a filter, a page)",
+			p.name, tool, len(out), MaxResultBytes)
+	}
+	trimmed := bytes.TrimSpace(out)
+	var res api.PluginResult
+	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &res) != nil {
+		return nil, api.Errorf(api.Internal, "plugin %s answered %s with something that is not a JSON result (%q); report this to the plugin's author",
+			p.name, tool, clip(string(out), 80))
+	}
+	return &res, nil
+}
+
+// Close stops every plugin: running calls are stopped, instances and
+// runtimes closed, the compilation cache released. Calls after Close fail.
+func (h *Host) Close(ctx context.Context) error {
+	var errs []error
+	h.once.Do(func() {
+		h.closed.Store(true)
+		for _, p := range h.plugins {
+			if p == nil || p.compiled == nil {
+				continue
+			}
+			p.pool.close()
+			if err := p.compiled.Close(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("plugin %s: %w", p.name, err))
+			}
+		}
+		if h.cache != nil {
+			if err := h.cache.Close(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// inspectCacheDir is the compilation cache Inspect uses: none, except in
+// this package's tests, which share theirs so that no module is compiled
+// twice in a run.
+var inspectCacheDir string
+
+// Inspect reads a module, and calls its describe with the default limits,
+// no grants and no compilation cache, so that an operator can pin its hash
+// and write its grants (`plugins inspect`). The description is checked as
+// Load checks it.
+func Inspect(ctx context.Context, wasmPath string) (sha256Hex string, d *api.PluginDescription, err error) {
+	prepareProcess()
+	wasm, err := os.ReadFile(wasmPath)
+	if err != nil {
+		return "", nil, fmt.Errorf("cannot read the module: %w", err)
+	}
+	sum := sha256.Sum256(wasm)
+	sha := hex.EncodeToString(sum[:])
+	name := strings.TrimSuffix(filepath.Base(wasmPath), filepath.Ext(wasmPath))
+	p, err := newLoaded(Spec{Name: name, Path: wasmPath, SHA256: sha}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return sha, nil, err
+	}
+	var cache wazero.CompilationCache
+	if inspectCacheDir != "" {
+		if cache, err = openCache(inspectCacheDir); err != nil {
+			return sha, nil, err
+		}
+		defer cache.Close(ctx)
+	}
+	if err := p.compile(ctx, wasm, cache); err != nil {
+		return sha, nil, err
+	}
+	defer func() {
+		p.pool.close()
+		_ = p.compiled.Close(ctx)
+	}()
+	d, err = p.describe(ctx)
+	if err != nil {
+		return sha, nil, err
+	}
+	return sha, d, nil
+}

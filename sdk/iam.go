@@ -1,0 +1,165 @@
+//go:build wasip1
+
+package sdk
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// Call runs one catalogue operation through the host and decodes its result
+// as O. in is the operation's input (api.<Op>Input, or anything that
+// marshals to the same JSON; nil for none). It is the one path every IAM
+// call takes: the host passes it through the same gate as the built-in
+// tools, so it fails with api.NotGranted when the operator did not grant op
+// to this plugin, with api.ReadOnly when op mutates and the server is
+// read-only, and with the operation's own codes (api.NoSuchEntity, …)
+// otherwise.
+//
+// The generated wrappers (ListUsers, GetUser, …) call it with the right
+// types; use Call directly for an operation newer than this SDK, or with
+// O = json.RawMessage to keep the result undecoded. Every error is an
+// *api.Error.
+func Call[O any](op string, in any) (*O, error) {
+	req, err := newIAMRequest(op, in)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(req)
+	if err != nil {
+		return nil, &api.Error{Code: api.Internal, Message: err.Error()}
+	}
+	out := invoke(hostIAMCall, b)
+	var resp api.IAMResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		return nil, hostError(api.HostIAMCall, "answered %s with %q, not an IAM response: %v", op, truncate(out), err)
+	}
+	return decode[O](op, resp.Result, resp.Error)
+}
+
+// Request is one operation of a batch: the operation's name (a constant such
+// as OpListUsers) and its input, as for Call.
+type Request struct {
+	Op   string
+	Args any
+}
+
+// Response answers one Request of a batch: either Result (the operation's
+// output, undecoded) or Err (an *api.Error), never both. Decode it with
+// Decode.
+type Response struct {
+	Op     string
+	Result json.RawMessage
+	Err    error
+}
+
+// Batch runs many operations through the host at once and returns their
+// responses in the order of reqs. The host runs them concurrently (bounded)
+// while the plugin waits: Go compiled to Wasm has one thread, so a batch is
+// how a plugin fans out — asking for the groups of 200 users takes about
+// the time of a few calls, not of 200. Each request passes the gate and
+// counts against the plugin's per-call limits exactly as a single Call does,
+// and one failing request does not fail the others.
+func Batch(reqs ...Request) []Response {
+	resps := make([]Response, len(reqs))
+	wire := make([]api.IAMRequest, 0, len(reqs))
+	sent := make([]int, 0, len(reqs)) // index in reqs of each wire request
+	for i, r := range reqs {
+		resps[i].Op = r.Op
+		req, err := newIAMRequest(r.Op, r.Args)
+		if err != nil {
+			resps[i].Err = err
+			continue
+		}
+		wire = append(wire, req)
+		sent = append(sent, i)
+	}
+	if len(wire) == 0 {
+		return resps
+	}
+	fail := func(err error) []Response {
+		for _, i := range sent {
+			resps[i].Err = err
+		}
+		return resps
+	}
+	b, err := json.Marshal(wire)
+	if err != nil {
+		return fail(&api.Error{Code: api.Internal, Message: err.Error()})
+	}
+	out := invoke(hostIAMBatch, b)
+	var answers []api.IAMResponse
+	if err := json.Unmarshal(out, &answers); err != nil {
+		return fail(hostError(api.HostIAMBatch, "answered %d requests with %q, not a list of IAM responses: %v", len(wire), truncate(out), err))
+	}
+	if len(answers) != len(wire) {
+		return fail(hostError(api.HostIAMBatch, "answered %d requests with %d responses", len(wire), len(answers)))
+	}
+	for k, i := range sent {
+		if a := answers[k]; a.Error != nil {
+			resps[i].Err = a.Error
+		} else {
+			resps[i].Result = a.Result
+		}
+	}
+	return resps
+}
+
+// Decode returns a batch response's result decoded as O, or its error.
+func Decode[O any](r Response) (*O, error) {
+	if r.Err != nil {
+		return nil, r.Err
+	}
+	return decode[O](r.Op, r.Result, nil)
+}
+
+// BatchOf runs one operation once per input, in a single batch, and decodes
+// every result as O: the common fan-out (the groups of each user, the keys
+// of each user) in one line. outs[i] and errs[i] answer ins[i]; exactly one
+// of them is non-nil. O comes first so that I is inferred:
+//
+//	outs, errs := sdk.BatchOf[api.GroupsOutput](sdk.OpListGroupsForUser, inputs)
+func BatchOf[O, I any](op string, ins []I) (outs []*O, errs []error) {
+	reqs := make([]Request, len(ins))
+	for i, in := range ins {
+		reqs[i] = Request{Op: op, Args: in}
+	}
+	outs, errs = make([]*O, len(ins)), make([]error, len(ins))
+	for i, r := range Batch(reqs...) {
+		outs[i], errs[i] = Decode[O](r)
+	}
+	return outs, errs
+}
+
+// newIAMRequest builds the wire form of a request.
+func newIAMRequest(op string, in any) (api.IAMRequest, error) {
+	if op == "" {
+		return api.IAMRequest{}, &api.Error{Code: api.InvalidInput, Message: "sdk: an IAM request needs an operation name"}
+	}
+	req := api.IAMRequest{Op: op}
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return api.IAMRequest{}, &api.Error{Code: api.InvalidInput, Message: fmt.Sprintf("sdk: the arguments of %s do not encode as JSON: %v", op, err)}
+		}
+		req.Args = b
+	}
+	return req, nil
+}
+
+// decode turns one wire response into (*O, error).
+func decode[O any](op string, result json.RawMessage, apiErr *api.Error) (*O, error) {
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	out := new(O)
+	if len(result) == 0 {
+		return out, nil
+	}
+	if err := json.Unmarshal(result, out); err != nil {
+		return nil, &api.Error{Code: api.Internal, Message: fmt.Sprintf("sdk: the result of %s does not decode as %T: %v", op, *out, err)}
+	}
+	return out, nil
+}
