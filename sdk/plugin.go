@@ -80,22 +80,7 @@ func Plugin(name, version, description string) {
 // operator can see what to grant. A call to an operation that was not
 // granted fails with api.NotGranted whether declared or not.
 func Tool[I any](name, description string, handler func(*Context, I) (any, error), operations ...string) {
-	if handler == nil {
-		reg.fail(fmt.Errorf("tool %q: the handler is nil", name))
-		return
-	}
-	in, err := inputSchema[I]()
-	if err != nil {
-		reg.fail(fmt.Errorf("tool %q: %w", name, err))
-		return
-	}
-	reg.add(name, description, in, nil, operations, func(ctx *Context, args json.RawMessage) (any, error) {
-		var v I
-		if err := decodeArguments(args, in, &v); err != nil {
-			return nil, err
-		}
-		return handler(ctx, v)
-	})
+	register(name, description, handler, nil, operations)
 }
 
 // TypedTool is Tool for a handler whose result has a fixed type O (a struct,
@@ -103,19 +88,25 @@ func Tool[I any](name, description string, handler func(*Context, I) (any, error
 // clients then know the shape of the structured content before calling, as
 // they do for the built-in tools.
 func TypedTool[I, O any](name, description string, handler func(*Context, I) (O, error), operations ...string) {
+	out, err := schemaFor[O]()
+	if err == nil && out["type"] != "object" {
+		err = fmt.Errorf("the output type %v is not a struct or map, and MCP structured content must be an object", reflect.TypeFor[O]())
+	}
+	if err != nil {
+		reg.fail(fmt.Errorf("tool %q: %w", name, err))
+		return
+	}
+	register(name, description, handler, out, operations)
+}
+
+// register is what Tool and TypedTool share: check the handler, derive the
+// input schema, and add a call function that decodes the arguments strictly.
+func register[I, O any](name, description string, handler func(*Context, I) (O, error), out api.Schema, operations []string) {
 	if handler == nil {
 		reg.fail(fmt.Errorf("tool %q: the handler is nil", name))
 		return
 	}
 	in, err := inputSchema[I]()
-	if err != nil {
-		reg.fail(fmt.Errorf("tool %q: %w", name, err))
-		return
-	}
-	out, err := schemaFor[O]()
-	if err == nil && out["type"] != "object" {
-		err = fmt.Errorf("the output type %v is not a struct or map, and MCP structured content must be an object", reflect.TypeFor[O]())
-	}
 	if err != nil {
 		reg.fail(fmt.Errorf("tool %q: %w", name, err))
 		return
