@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // polValue is one policy-side condition value, after policy variables were
@@ -15,6 +16,17 @@ import (
 type polValue struct {
 	raw string
 	pat []patElem
+	// plain says raw holds no policy variable and is valid UTF-8, so pat was
+	// not built: the pattern is raw itself, '*' and '?' being wildcards.
+	plain bool
+}
+
+// pattern returns the value as a pattern, building it for a plain value.
+func (p polValue) pattern() []patElem {
+	if p.plain {
+		return literalPattern(p.raw)
+	}
+	return p.pat
 }
 
 // baseOperator is one condition operator without its ForAnyValue:/
@@ -142,9 +154,15 @@ func (op operator) evalKey(reqVals []string, present bool, polRaw []string, vars
 	}
 	// Resolve the policy values first so every unresolved variable is
 	// reported, whatever the outcome.
-	pols := make([]polValue, 0, len(polRaw))
+	var polBuf [4]polValue
+	pols := polBuf[:0]
 	anyUnresolved := false
 	for _, raw := range polRaw {
+		// The hot path: no substitution to do, so no pattern to build.
+		if !op.base.vars || ((!vars || !strings.Contains(raw, "${")) && utf8.ValidString(raw)) {
+			pols = append(pols, polValue{raw: raw, plain: true})
+			continue
+		}
 		pat, missing := expand(raw, vars && op.base.vars, lookup)
 		if len(missing) > 0 {
 			for _, m := range missing {
@@ -171,7 +189,13 @@ func (op operator) evalKey(reqVals []string, present bool, polRaw []string, vars
 		return false
 	}
 	// hit[i]: request value i matches at least one policy value.
-	hit := make([]bool, len(reqVals))
+	var hitBuf [4]bool
+	var hit []bool
+	if len(reqVals) <= len(hitBuf) {
+		hit = hitBuf[:len(reqVals)]
+	} else {
+		hit = make([]bool, len(reqVals))
+	}
 	for i, rv := range reqVals {
 		for _, pv := range pols {
 			m, ok := op.base.match(rv, pv)
@@ -210,14 +234,23 @@ func (op operator) evalKey(reqVals []string, present bool, polRaw []string, vars
 }
 
 func stringEquals(req string, pol polValue) (bool, bool) {
+	if pol.plain {
+		return req == pol.raw, true
+	}
 	return req == patString(pol.pat), true
 }
 
 func stringEqualsFold(req string, pol polValue) (bool, bool) {
+	if pol.plain {
+		return strings.EqualFold(req, pol.raw), true
+	}
 	return strings.EqualFold(req, patString(pol.pat)), true
 }
 
 func stringLike(req string, pol polValue) (bool, bool) {
+	if pol.plain {
+		return stringGlob(pol.raw, req), true
+	}
 	return globMatch(pol.pat, req), true
 }
 
@@ -326,10 +359,11 @@ func arnLike(req string, pol polValue) (bool, bool) {
 	if len(rp) != 6 {
 		return false, true
 	}
-	if onlyStars(pol.pat) {
+	pat := pol.pattern()
+	if onlyStars(pat) {
 		return true, true
 	}
-	pp := splitPattern(pol.pat, ':', 6)
+	pp := splitPattern(pat, ':', 6)
 	for i := range rp {
 		var part []patElem
 		if i < len(pp) {

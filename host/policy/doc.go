@@ -12,10 +12,13 @@
 //     MalformedPolicyDocument message. Size counts characters the way IAM's
 //     quotas do. The embedded IAM sandbox (host/localiam) returns these
 //     unchanged, so a client cannot tell the sandbox's refusals from AWS's.
-//   - Evaluate decides a request (action, resource, context) against a
-//     principal's identity-based policies and permissions boundary, and says
-//     which statements matched and which context keys were missing: the answer
-//     of SimulatePrincipalPolicy and SimulateCustomPolicy.
+//   - Evaluate decides a request (principal, action, resource, context)
+//     against the policies AWS evaluates for it — identity-based policies,
+//     permissions boundary, session policies, service control policies and
+//     the resource's own policy — and says which statements matched, which
+//     context keys were missing, and in words why it decided as it did: the
+//     answer of SimulatePrincipalPolicy and SimulateCustomPolicy, and of
+//     explaining access.
 //
 // The package uses only the standard library and imports nothing from the
 // host or the AWS SDK, so it also builds for GOOS=wasip1 GOARCH=wasm and can
@@ -54,7 +57,10 @@
 //
 // # What is not here yet
 //
-// Resource-based policies, service control policies and session policies in
-// evaluation, and validation findings beyond IAM's own write-time checks, are
-// the next steps; the types (Kind, Source.Type, Principal) are shaped for them.
+// Validation findings beyond IAM's own write-time checks are the next step.
+// In evaluation, SCPs are one flat set (not one per OU level), resource
+// control policies and VPC endpoint policies are not modelled, and a
+// resource policy's "*" principal is treated like a role ARN (limited by the
+// boundary and session policy), the conservative reading where AWS's
+// documentation is silent.
 package policy

@@ -144,3 +144,59 @@ func splitVariable(body string) (name, def string, hasDef bool) {
 	}
 	return strings.TrimSpace(name), def, hasDef
 }
+
+// isASCII reports whether s is all ASCII, where a byte is a character.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// stringGlob is globMatch for a pattern with no policy variables, matched
+// case-sensitively without building a pattern: the evaluator's hot path for
+// resources. Non-ASCII text takes the rune-wise path.
+func stringGlob(p, s string) bool {
+	if !isASCII(p) || !isASCII(s) {
+		return globMatch(literalPattern(p), s)
+	}
+	return asciiGlob(p, s, false)
+}
+
+// asciiGlob is globMatch over bytes; fold lower-cases the pattern's letters
+// (s must then be lower case already).
+func asciiGlob(p, s string, fold bool) bool {
+	pi, si := 0, 0
+	star, mark := -1, 0
+	for si < len(s) {
+		if pi < len(p) && p[pi] == '*' {
+			star, mark = pi, si
+			pi++
+			continue
+		}
+		if pi < len(p) {
+			c := p[pi]
+			if fold && 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c == '?' || c == s[si] {
+				pi++
+				si++
+				continue
+			}
+		}
+		if star >= 0 {
+			pi = star + 1
+			mark++
+			si = mark
+			continue
+		}
+		return false
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
