@@ -57,8 +57,11 @@
 //
 // # What is not here yet
 //
-// Validation findings beyond IAM's own write-time checks are the next step.
-// In evaluation, SCPs are one flat set (not one per OU level), resource
+// Validate reports findings modelled on Access Analyzer's (ERROR,
+// SECURITY_WARNING, WARNING, SUGGESTION) against AWS's action catalogue in
+// iamdata; AdminEquivalent, SensitiveActionsOnStar and TrustRisks answer the
+// questions guardrails ask. None is wired into the server's writes yet. In
+// evaluation, SCPs are one flat set (not one per OU level), resource
 // control policies and VPC endpoint policies are not modelled, and a
 // resource policy's "*" principal is treated like a role ARN (limited by the
 // boundary and session policy), the conservative reading where AWS's
