@@ -93,19 +93,9 @@ func getGroup(s *Server, c *call) (any, *Error) {
 }
 
 func listGroups(s *Server, c *call) (any, *Error) {
-	prefix, err := checkPathPrefix(c.params)
+	all, pg, err := underPath(s, s.acct.Groups, func(g *Group) string { return g.Path }, c.params)
 	if err != nil {
 		return nil, err
-	}
-	pg, err := readPage(c.params)
-	if err != nil {
-		return nil, err
-	}
-	var all []*Group
-	for _, g := range sorted(s, s.acct.Groups) {
-		if inPath(g.Path, prefix) {
-			all = append(all, g)
-		}
 	}
 	return groupsPage(all, pg)
 }

@@ -111,19 +111,9 @@ func getInstanceProfile(s *Server, c *call) (any, *Error) {
 }
 
 func listInstanceProfiles(s *Server, c *call) (any, *Error) {
-	prefix, err := checkPathPrefix(c.params)
+	all, pg, err := underPath(s, s.acct.InstanceProfiles, func(p *InstanceProfile) string { return p.Path }, c.params)
 	if err != nil {
 		return nil, err
-	}
-	pg, err := readPage(c.params)
-	if err != nil {
-		return nil, err
-	}
-	var all []*InstanceProfile
-	for _, p := range sorted(s, s.acct.InstanceProfiles) {
-		if inPath(p.Path, prefix) {
-			all = append(all, p)
-		}
 	}
 	return s.instanceProfilesPage(all, pg)
 }

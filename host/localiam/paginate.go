@@ -40,3 +40,24 @@ func paginate[T any](items []T, sortKey func(T) string, pg page) (out []T, trunc
 	}
 	return items[start:end], true, base64.RawURLEncoding.EncodeToString([]byte(sortKey(items[end]))), nil
 }
+
+// underPath is the first half of every ListX action that filters by
+// PathPrefix: it reads PathPrefix and the page, and returns the map's
+// values under the prefix, in key order, ready for paginate.
+func underPath[T any](s *Server, m map[string]T, path func(T) string, p params) ([]T, page, *Error) {
+	prefix, err := checkPathPrefix(p)
+	if err != nil {
+		return nil, page{}, err
+	}
+	pg, err := readPage(p)
+	if err != nil {
+		return nil, page{}, err
+	}
+	var out []T
+	for _, v := range sorted(s, m) {
+		if inPath(path(v), prefix) {
+			out = append(out, v)
+		}
+	}
+	return out, pg, nil
+}

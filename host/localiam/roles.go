@@ -154,19 +154,9 @@ func getRole(s *Server, c *call) (any, *Error) {
 }
 
 func listRoles(s *Server, c *call) (any, *Error) {
-	prefix, err := checkPathPrefix(c.params)
+	all, pg, err := underPath(s, s.acct.Roles, func(r *Role) string { return r.Path }, c.params)
 	if err != nil {
 		return nil, err
-	}
-	pg, err := readPage(c.params)
-	if err != nil {
-		return nil, err
-	}
-	var all []*Role
-	for _, r := range sorted(s, s.acct.Roles) {
-		if inPath(r.Path, prefix) {
-			all = append(all, r)
-		}
 	}
 	roles, truncated, marker, err := paginate(all, func(r *Role) string { return key(r.Name) }, pg)
 	if err != nil {

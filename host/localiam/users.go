@@ -108,19 +108,9 @@ func getUser(s *Server, c *call) (any, *Error) {
 }
 
 func listUsers(s *Server, c *call) (any, *Error) {
-	prefix, err := checkPathPrefix(c.params)
+	all, pg, err := underPath(s, s.acct.Users, func(u *User) string { return u.Path }, c.params)
 	if err != nil {
 		return nil, err
-	}
-	pg, err := readPage(c.params)
-	if err != nil {
-		return nil, err
-	}
-	var all []*User
-	for _, u := range sorted(s, s.acct.Users) {
-		if inPath(u.Path, prefix) {
-			all = append(all, u)
-		}
 	}
 	users, truncated, marker, err := paginate(all, func(u *User) string { return key(u.Name) }, pg)
 	if err != nil {
