@@ -67,6 +67,11 @@ func TestBadInput(t *testing.T) {
 		{"simulation", "simulate_principal_policy", `{"action_names": ["s3:GetObject"]}`, "policy_source_arn"},
 		{"simulation", "simulate_principal_policy", `{"policy_source_arn": "arn:aws:iam::123456789012:user/eng/alice.nguyen", "action_names": ["s3:GetObject"], "context_entries": [{"context_key_name": "aws:SourceIp", "context_key_values": ["10.0.0.1"], "context_key_type": "weird"}]}`, "context_key_type"},
 
+		{"policy", "validate_policy", `{"policy_document": {"Version": "2012-10-17"}, "policy_type": "SESSION_POLICY"}`, "policy_type"},
+		{"policy", "simulate_custom_policy", `{"action_names": ["s3:GetObject"]}`, "policy_documents"},
+		{"policy", "simulate_custom_policy", `{"policy_documents": [{"Statement": 7}], "action_names": ["s3:GetObject"]}`, "policy_documents[0]"},
+		{"policy", "explain_access", `{"principal_arn": "alice", "action": "s3:GetObject"}`, "principal_arn"},
+
 		{"account", "get_account_info", `{"verbose": true}`, "verbose"},
 	}
 	families := map[string]bool{}

@@ -16,7 +16,7 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the demo failed: %v\n%s", err, out)
 	}
-	for _, want := range []string{"33 tools", "get_account_info", "alice.nguyen", "MFA", "allowed", "Deny", "--readonly", "ReadOnly"} {
+	for _, want := range []string{"35 tools", "get_account_info", "alice.nguyen", "MFA", "allowed", "Deny", "--readonly", "ReadOnly"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the demo's output does not mention %q", want)
 		}

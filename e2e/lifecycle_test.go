@@ -307,12 +307,21 @@ func TestRoleLifecycle(t *testing.T) {
 	fails(s, "get_role", map[string]any{"role_name": name}, api.NoSuchEntity)
 	ok[api.DeleteOutput](s, "delete_instance_profile", map[string]any{"instance_profile_name": profile})
 
-	// A trust policy open to anyone is accepted for now, with a warning.
-	open := ok[api.RoleOutput](s, "create_role", map[string]any{
+	// A trust policy open to anyone is refused by the guardrails, and
+	// nothing is created; a service's trust is created, with a warning
+	// for the missing boundary.
+	msg := fails(s, "create_role", map[string]any{
 		"role_name": "e2e-open", "assume_role_policy_document": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`,
+	}, api.RiskyPolicy)
+	if !strings.Contains(msg, "TRUST_OPEN_TO_ANYONE") || !strings.Contains(msg, "--allow-risky-policies") {
+		t.Errorf("create_role open to *: %s", msg)
+	}
+	fails(s, "get_role", map[string]any{"role_name": "e2e-open"}, api.NoSuchEntity)
+	open := ok[api.RoleOutput](s, "create_role", map[string]any{
+		"role_name": "e2e-open", "assume_role_policy_document": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
 	})
-	if len(open.Warnings) < 2 {
-		t.Errorf("create_role open to *: want warnings for the open trust and the missing boundary, got %v", open.Warnings)
+	if len(open.Warnings) != 1 {
+		t.Errorf("create_role for ec2 without a boundary: want the boundary warning, got %v", open.Warnings)
 	}
 	// An instance profile with its role removed first, then the role.
 	ok[api.InstanceProfileOutput](s, "create_instance_profile", map[string]any{"instance_profile_name": "e2e-open"})

@@ -89,6 +89,9 @@ var readArgs = map[string]map[string]any{
 	"get_login_profile":               {"user_name": "alice.nguyen"},
 	"list_mfa_devices":                {"user_name": "bob.martin"},
 	"simulate_principal_policy":       {"policy_source_arn": userArn + "/eng/alice.nguyen", "action_names": []string{"iam:CreateUser"}},
+	"validate_policy":                 {"policy_document": map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}}},
+	"simulate_custom_policy":          {"policy_documents": []any{map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}}}, "action_names": []string{"s3:GetObject"}},
+	"explain_access":                  {"principal_arn": userArn + "/eng/alice.nguyen", "action": "iam:CreateUser"},
 	"get_account_info":                nil,
 }
 
@@ -227,7 +230,7 @@ func TestReadOnlyDefaultToolset(t *testing.T) {
 	}
 	sort.Strings(disabled)
 	want := opsWhere(func(op api.Operation) bool { return op.Default && op.Mutates })
-	if len(s.tools) != 33 || strings.Join(disabled, ",") != strings.Join(want, ",") {
+	if len(s.tools) != 35 || strings.Join(disabled, ",") != strings.Join(want, ",") {
 		t.Errorf("read-only default list: %d tools, disabled %v, want %v", len(s.tools), disabled, want)
 	}
 	fails(s, "create_user", map[string]any{"user_name": "nobody-new"}, api.ReadOnly)

@@ -78,6 +78,9 @@ const (
 	OpListMFADevices                = "list_mfa_devices"
 	OpDeactivateMFADevice           = "deactivate_mfa_device"
 	OpSimulatePrincipalPolicy       = "simulate_principal_policy"
+	OpValidatePolicy                = "validate_policy"
+	OpSimulateCustomPolicy          = "simulate_custom_policy"
+	OpExplainAccess                 = "explain_access"
 	OpGetAccountInfo                = "get_account_info"
 )
 
@@ -875,6 +878,50 @@ func DeactivateMFADevice(in api.MFADeviceInput) (*api.Result, error) {
 // api.NotGranted.
 func SimulatePrincipalPolicy(in api.SimulatePrincipalPolicyInput) (*api.SimulateOutput, error) {
 	return Call[api.SimulateOutput](OpSimulatePrincipalPolicy, in)
+}
+
+// ValidatePolicy runs the catalogue operation "validate_policy": Check a
+// policy document before it is written, without calling AWS: IAM's grammar
+// and size quotas (ERROR), risky grants such as admin-equivalent access,
+// privilege escalation or iam:PassRole on *, and trust open to anyone or to
+// another account without a condition (SECURITY_WARNING), unknown actions and
+// action/resource mismatches (WARNING), redundant statements (SUGGESTION).
+// Each finding says where it is. Writes of policies run the same check: ERROR
+// findings refuse the write, and so do SECURITY_WARNING findings unless the
+// server runs with --allow-risky-policies.
+//
+// Declare OpValidatePolicy in the tool's operations; the operator must grant
+// "validate_policy" or the call fails with api.NotGranted.
+func ValidatePolicy(in api.ValidatePolicyInput) (*api.ValidatePolicyOutput, error) {
+	return Call[api.ValidatePolicyOutput](OpValidatePolicy, in)
+}
+
+// SimulateCustomPolicy runs the catalogue operation "simulate_custom_policy":
+// Evaluate policies that are not attached to anything yet (drafts, or a
+// change you are about to make) against actions and resources, locally with
+// AWS's evaluation logic and no AWS call: explicit deny wins, a permissions
+// boundary intersects, a resource policy can allow on its own. Each result
+// says allowed, explicitDeny or implicitDeny, which statements matched, the
+// context keys the conditions needed, and why.
+//
+// Declare OpSimulateCustomPolicy in the tool's operations; the operator must
+// grant "simulate_custom_policy" or the call fails with api.NotGranted.
+func SimulateCustomPolicy(in api.SimulateCustomPolicyInput) (*api.SimulateOutput, error) {
+	return Call[api.SimulateOutput](OpSimulateCustomPolicy, in)
+}
+
+// ExplainAccess runs the catalogue operation "explain_access": Explain
+// whether a user or role can perform one action on one resource, and why:
+// reads the principal's policies (inline, attached, its groups', its
+// permissions boundary) with read-only IAM calls, evaluates them locally, and
+// names the statement that decides, with what to change to get the other
+// answer. Pass the resource's own policy (a bucket policy, say) as
+// resource_policy if it has one.
+//
+// Declare OpExplainAccess in the tool's operations; the operator must grant
+// "explain_access" or the call fails with api.NotGranted.
+func ExplainAccess(in api.ExplainAccessInput) (*api.ExplainAccessOutput, error) {
+	return Call[api.ExplainAccessOutput](OpExplainAccess, in)
 }
 
 // GetAccountInfo runs the catalogue operation "get_account_info": Which AWS

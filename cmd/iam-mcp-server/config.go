@@ -45,6 +45,7 @@ type config struct {
 
 	secretsDir    string // "" for the default, decided in open
 	returnSecrets bool
+	allowRisky    bool
 	auditLog      string
 
 	plugins  string // --plugins FILE; "" for none
@@ -61,7 +62,8 @@ const flagsHelp = `Flags (for serve, call, tools, policy and plugins list; they 
   --readonly             refuse every operation that changes IAM, whoever asks; mutating tools stay
                          listed, their description saying they are disabled
   --toolsets LIST        the tools to expose: default, all, or a comma-separated list of users, groups,
-                         roles, policies, inline, credentials, simulation, account (may include default)
+                         roles, policies, inline, credentials, simulation, policy, account (may include
+                         default)
                          (default "default")
   --region REGION        AWS region for STS and request signing (default: the AWS configuration, else
                          us-east-1)
@@ -77,6 +79,9 @@ const flagsHelp = `Flags (for serve, call, tools, policy and plugins list; they 
                          user config dir's iam-mcp-server/secrets; with --local, the user cache dir's
                          iam-mcp-server/local-secrets)
   --return-secrets       return new secret access keys inline, once, instead of writing a file
+  --allow-risky-policies write policies the guardrails call risky (admin-equivalent, privilege
+                         escalation on *, trust open to anyone or to another account without a
+                         condition), listing the risks as warnings; refused otherwise
   --audit-log FILE       append one JSON line per decided call to FILE (created 0600); off by default
   --plugins FILE         load the Wasm plugins FILE lists (YAML: path, sha256, prefix, grants, config,
                          limits; see docs/plugins.md) and serve their tools next to the built-in ones; a
@@ -170,6 +175,7 @@ func parseConfig(command string, args []string) (config, []string, error) {
 	fs.StringVar(&c.localState, "local-state", "", "")
 	fs.StringVar(&c.secretsDir, "secrets-dir", "", "")
 	fs.BoolVar(&c.returnSecrets, "return-secrets", false, "")
+	fs.BoolVar(&c.allowRisky, "allow-risky-policies", false, "")
 	fs.StringVar(&c.auditLog, "audit-log", "", "")
 	fs.StringVar(&c.plugins, "plugins", "", "")
 	fs.StringVar(&c.cacheDir, "cache-dir", "", "")
@@ -334,7 +340,7 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 	if err != nil {
 		return nil, err
 	}
-	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: dir}, ReturnSecrets: c.returnSecrets})
+	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: dir}, ReturnSecrets: c.returnSecrets, AllowRiskyPolicies: c.allowRisky})
 	if err != nil {
 		return nil, err
 	}
@@ -353,6 +359,9 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 		}
 		// Two gates write to it: one lock keeps their lines whole.
 		gopts.Audit = &syncWriter{w: audit}
+	}
+	if c.allowRisky {
+		logger.Warn("--allow-risky-policies: policy writes the guardrails call risky (admin-equivalent, privilege escalation on *, open trust) are made, with the risks as warnings, instead of refused")
 	}
 	if c.returnSecrets {
 		logger.Warn("--return-secrets: new secret access keys will be returned to the caller (and so reach the assistant's context) instead of being written to a file")
@@ -374,7 +383,7 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 	if err != nil {
 		return nil, fmt.Errorf("the plugins file %s: %w", c.plugins, err)
 	}
-	pcat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: dir}, ReturnSecrets: false})
+	pcat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: dir}, ReturnSecrets: false, AllowRiskyPolicies: c.allowRisky})
 	if err != nil {
 		return nil, err
 	}

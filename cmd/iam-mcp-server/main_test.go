@@ -246,7 +246,7 @@ func TestUsageListsEveryFlag(t *testing.T) {
 func flagNames(command string) []string {
 	var names []string
 	for _, name := range []string{"readonly", "toolsets", "region", "profile", "endpoint-url", "expect-account", "local",
-		"local-seed", "local-state", "secrets-dir", "return-secrets", "audit-log", "plugins", "cache-dir", "log-level", "version", "args"} {
+		"local-seed", "local-state", "secrets-dir", "return-secrets", "allow-risky-policies", "audit-log", "plugins", "cache-dir", "log-level", "version", "args"} {
 		_, _, err := parseConfig(command, []string{"--" + name + "=x"})
 		if err == nil || !strings.Contains(err.Error(), "unknown flag") {
 			names = append(names, name)
@@ -258,8 +258,8 @@ func flagNames(command string) []string {
 func TestTools(t *testing.T) {
 	r := cli(t, "", "tools")
 	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
-	if r.code != 0 || len(lines) != 33 {
-		t.Fatalf("tools: exit %d, %d lines, want 33\n%s", r.code, len(lines), r.stdout)
+	if r.code != 0 || len(lines) != 35 {
+		t.Fatalf("tools: exit %d, %d lines, want 35\n%s", r.code, len(lines), r.stdout)
 	}
 	if f := strings.Fields(lines[0]); !slices.Equal(f, []string{"list_users", "users", "read"}) {
 		t.Errorf("first line %q, want list_users users read", lines[0])
@@ -440,7 +440,7 @@ func TestServe(t *testing.T) {
 		t.Errorf("serverInfo %+v", res.ServerInfo)
 	}
 	tools, err := c.ListTools(ctx, mcp.ListToolsRequest{})
-	if err != nil || len(tools.Tools) != 33 {
+	if err != nil || len(tools.Tools) != 35 {
 		t.Fatalf("tools/list: %v, %d tools", err, len(tools.Tools))
 	}
 	call := mcp.CallToolRequest{}

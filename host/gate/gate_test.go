@@ -89,6 +89,9 @@ var sampleArgs = map[string]string{
 	"list_mfa_devices":                  `{"user_name":"bob.martin"}`,
 	"deactivate_mfa_device":             `{"user_name":"bob.martin","serial_number":"arn:aws:iam::123456789012:mfa/bob.martin"}`,
 	"simulate_principal_policy":         `{"policy_source_arn":"arn:aws:iam::123456789012:user/eng/alice.nguyen","action_names":["s3:GetObject"]}`,
+	"validate_policy":                   `{"policy_document":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}}`,
+	"simulate_custom_policy":            `{"policy_documents":[{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}],"action_names":["s3:GetObject"]}`,
+	"explain_access":                    `{"principal_arn":"arn:aws:iam::123456789012:user/eng/alice.nguyen","action":"iam:CreateUser"}`,
 	"get_account_info":                  `{}`,
 }
 

@@ -52,6 +52,9 @@ type Catalogue struct {
 	secrets SecretSink
 	// returnSecrets puts new secrets in results instead of the sink.
 	returnSecrets bool
+	// allowRisky lets policy writes with SECURITY_WARNING findings through
+	// (as warnings); see guardrails.go.
+	allowRisky bool
 
 	accountMu          sync.Mutex
 	account, callerARN string
@@ -65,6 +68,11 @@ type Options struct {
 	// ReturnSecrets returns new secrets inline, once, with a warning,
 	// instead of handing them to Secrets.
 	ReturnSecrets bool
+	// AllowRiskyPolicies writes policies that the guardrails would refuse
+	// as risky (admin-equivalent, privilege escalation on "*", trust open
+	// to anyone or to another account unconditionally), listing the risks
+	// as warnings. ERROR findings are refused regardless.
+	AllowRiskyPolicies bool
 }
 
 // New builds a catalogue over AWS clients, first checking that every
@@ -81,7 +89,7 @@ func New(clients *Clients, opts Options) (*Catalogue, error) {
 		sort.Strings(missing)
 		return nil, fmt.Errorf("iam: operations without an implementation: %s", strings.Join(missing, ", "))
 	}
-	return &Catalogue{clients: clients, secrets: opts.Secrets, returnSecrets: opts.ReturnSecrets}, nil
+	return &Catalogue{clients: clients, secrets: opts.Secrets, returnSecrets: opts.ReturnSecrets, allowRisky: opts.AllowRiskyPolicies}, nil
 }
 
 // Call runs one operation with JSON arguments ("" or null for none) and
@@ -161,6 +169,14 @@ func jsonKind(t reflect.Type) string {
 		return "an object"
 	}
 	return t.String()
+}
+
+// knownAccount is the account id if Account has learnt it already, else "":
+// for offline tools, which must not call AWS to find it.
+func (c *Catalogue) knownAccount() string {
+	c.accountMu.Lock()
+	defer c.accountMu.Unlock()
+	return c.account
 }
 
 // Account returns the account id of the credentials, asked of STS once and

@@ -123,12 +123,16 @@ func removeUserFromGroup(ctx context.Context, c *Catalogue, in *api.GroupMemberI
 }
 
 func attachGroupPolicy(ctx context.Context, c *Catalogue, in *api.GroupPolicyInput) (*api.Result, error) {
+	warnings, err := c.guardAttach(ctx, in.PolicyArn, "group "+in.GroupName+" and every member of it")
+	if err != nil {
+		return nil, err
+	}
 	if _, err := c.clients.IAM.AttachGroupPolicy(ctx, &awsiam.AttachGroupPolicyInput{GroupName: aws.String(in.GroupName), PolicyArn: aws.String(in.PolicyArn)}); err != nil {
 		return nil, err
 	}
 	return &api.Result{
 		Message:  "attached " + in.PolicyArn + " to group " + in.GroupName + "; every member now has its permissions",
-		Warnings: c.attachWarnings(ctx, in.PolicyArn, "group "+in.GroupName+" and every member of it"),
+		Warnings: warnings,
 	}, nil
 }
 

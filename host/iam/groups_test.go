@@ -159,23 +159,30 @@ func TestGroupsForceDeleteAcrossPages(t *testing.T) {
 	callFails(t, c, "get_group", `{"group_name":"big"}`, api.NoSuchEntity)
 }
 
+// TestGroupsWarnings: with --allow-risky-policies, risky attaches are made
+// and say why they are risky (guardrails_test.go shows the refusals).
 func TestGroupsWarnings(t *testing.T) {
-	c := newTestCatalogue(t, "")
+	c := newTestCatalogueWith(t, "", Options{AllowRiskyPolicies: true})
 	call[api.GroupOutput](t, c, "create_group", `{"group_name":"g"}`)
 	admin := call[api.Result](t, c, "attach_group_policy", `{"group_name":"g","policy_arn":"arn:aws:iam::aws:policy/AdministratorAccess"}`)
-	if len(admin.Warnings) != 1 || !strings.Contains(admin.Warnings[0], "administrator-equivalent") || !strings.Contains(admin.Warnings[0], "group g") {
+	if len(admin.Warnings) == 0 || !strings.Contains(admin.Warnings[0], "administrator-equivalent") || !strings.Contains(admin.Warnings[0], "group g") {
 		t.Fatalf("AdministratorAccess without a warning: %+v", admin)
 	}
-	if r := call[api.Result](t, c, "attach_group_policy", `{"group_name":"g","policy_arn":"arn:aws:iam::aws:policy/IAMFullAccess"}`); len(r.Warnings) != 1 {
+	if r := call[api.Result](t, c, "attach_group_policy", `{"group_name":"g","policy_arn":"arn:aws:iam::aws:policy/IAMFullAccess"}`); len(r.Warnings) == 0 || !strings.Contains(r.Warnings[0], "administrator-equivalent") {
 		t.Fatalf("IAMFullAccess without a warning: %+v", r)
 	}
-	if r := call[api.Result](t, c, "attach_group_policy", `{"group_name":"g","policy_arn":"arn:aws:iam::aws:policy/PowerUserAccess"}`); len(r.Warnings) != 0 {
-		t.Fatalf("PowerUserAccess warned: %+v", r)
+	// PowerUserAccess cannot change IAM, but sts:AssumeRole on * reaches
+	// every role that trusts the account.
+	if r := call[api.Result](t, c, "attach_group_policy", `{"group_name":"g","policy_arn":"arn:aws:iam::aws:policy/PowerUserAccess"}`); len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "sts:AssumeRole") {
+		t.Fatalf("PowerUserAccess without its sts:AssumeRole warning: %+v", r)
+	}
+	if r := call[api.Result](t, c, "attach_group_policy", `{"group_name":"g","policy_arn":"arn:aws:iam::aws:policy/AmazonS3FullAccess"}`); len(r.Warnings) != 0 {
+		t.Fatalf("AmazonS3FullAccess warned: %+v", r)
 	}
 	// Customer policies are judged by their default version's document.
 	call[api.PolicyOutput](t, c, "create_policy", `{"policy_name":"Everything","policy_document":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}}`)
 	call[api.PolicyOutput](t, c, "create_policy", `{"policy_name":"Narrow","policy_document":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}}`)
-	if r := call[api.Result](t, c, "attach_group_policy", `{"group_name":"g","policy_arn":"arn:aws:iam::123456789012:policy/Everything"}`); len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "administrator-equivalent") {
+	if r := call[api.Result](t, c, "attach_group_policy", `{"group_name":"g","policy_arn":"arn:aws:iam::123456789012:policy/Everything"}`); len(r.Warnings) == 0 || !strings.Contains(r.Warnings[0], "administrator-equivalent") {
 		t.Fatalf("customer *:* policy without a warning: %+v", r)
 	}
 	if r := call[api.Result](t, c, "attach_group_policy", `{"group_name":"g","policy_arn":"arn:aws:iam::123456789012:policy/Narrow"}`); len(r.Warnings) != 0 {
@@ -184,7 +191,8 @@ func TestGroupsWarnings(t *testing.T) {
 }
 
 func TestGroupsErrors(t *testing.T) {
-	c := newTestCatalogue(t, "demo")
+	// Risky policies allowed: the ten attached below include AdministratorAccess.
+	c := newTestCatalogueWith(t, "demo", Options{AllowRiskyPolicies: true})
 	cases := []struct {
 		op, args string
 		code     api.ErrorCode

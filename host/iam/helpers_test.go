@@ -22,6 +22,13 @@ type testCatalogue struct {
 
 func newTestCatalogue(t testing.TB, seed string) *testCatalogue {
 	t.Helper()
+	return newTestCatalogueWith(t, seed, Options{})
+}
+
+// newTestCatalogueWith is newTestCatalogue with options (Secrets is set
+// here, to a temporary directory).
+func newTestCatalogueWith(t testing.TB, seed string, opts Options) *testCatalogue {
+	t.Helper()
 	sb, err := localiam.New(localiam.Options{Seed: seed})
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +38,8 @@ func newTestCatalogue(t testing.TB, seed string) *testCatalogue {
 		t.Fatal(err)
 	}
 	dir := t.TempDir() + "/secrets"
-	c, err := New(clients, Options{Secrets: SecretFiles{Dir: dir}})
+	opts.Secrets = SecretFiles{Dir: dir}
+	c, err := New(clients, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -168,6 +168,10 @@ func registerInline[Put, Named, Paged any](k inlineKind,
 // whether it was created or replaced (an overwrite is destructive: the
 // assistant should know one happened).
 func (k inlineKind) putPolicy(ctx context.Context, c *Catalogue, principal, name string, doc api.PolicyDocument) (*api.Result, error) {
+	warnings, err := c.guardDocument(doc, policy.IdentityPolicy, inlinePolicyOptions, "inline policy "+name+" on "+k.kind+" "+principal, k.reach(principal))
+	if err != nil {
+		return nil, err
+	}
 	p, n := aws.String(principal), aws.String(name)
 	_, old, err := k.get(ctx, c.clients.IAM, p, n)
 	if err != nil && !isCode(err, "NoSuchEntity") {
@@ -181,15 +185,12 @@ func (k inlineKind) putPolicy(ctx context.Context, c *Catalogue, principal, name
 		}
 		return nil, err
 	}
-	res := &api.Result{Message: "created inline policy " + name + " on " + k.kind + " " + principal}
+	res := &api.Result{Message: "created inline policy " + name + " on " + k.kind + " " + principal, Warnings: warnings}
 	switch {
 	case old != nil && sameDocument(decodeDocument(old), doc):
 		res.Message = "inline policy " + name + " on " + k.kind + " " + principal + " already had this document; it is unchanged"
 	case old != nil:
 		res.Message = "replaced inline policy " + name + " on " + k.kind + " " + principal + "; the previous document is gone"
-	}
-	if adminEquivalent(doc) {
-		res.Warnings = []string{adminWarning(k.reach(principal))}
 	}
 	return res, nil
 }

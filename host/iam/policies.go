@@ -76,6 +76,10 @@ func getManagedPolicyDocument(ctx context.Context, c *Catalogue, in *api.GetMana
 }
 
 func createPolicy(ctx context.Context, c *Catalogue, in *api.CreatePolicyInput) (*api.PolicyOutput, error) {
+	warnings, err := c.guardDocument(in.PolicyDocument, policy.IdentityPolicy, managedPolicyOptions, "policy "+in.PolicyName, "every user, group or role it will be attached to")
+	if err != nil {
+		return nil, err
+	}
 	out, err := c.clients.IAM.CreatePolicy(ctx, &awsiam.CreatePolicyInput{
 		PolicyName: aws.String(in.PolicyName), PolicyDocument: aws.String(in.PolicyDocument.String()),
 		Path: optStr(in.Path), Description: optStr(in.Description),
@@ -86,11 +90,9 @@ func createPolicy(ctx context.Context, c *Catalogue, in *api.CreatePolicyInput) 
 		return nil, managedSizeError(in.PolicyDocument, err)
 	}
 	res := &api.PolicyOutput{Policy: policyOf(out.Policy), Result: api.Result{
-		Message: "created policy " + str(out.Policy.Arn) + " (version v1); attach it with attach_user_policy, attach_group_policy or attach_role_policy",
+		Message:  "created policy " + str(out.Policy.Arn) + " (version v1); attach it with attach_user_policy, attach_group_policy or attach_role_policy",
+		Warnings: warnings,
 	}}
-	if adminEquivalent(in.PolicyDocument) {
-		res.Warnings = []string{adminWarning("every user, group or role it is attached to")}
-	}
 	return res, nil
 }
 
@@ -135,6 +137,12 @@ func (c *Catalogue) deletePolicyConflict(ctx context.Context, arn string, confli
 }
 
 func createPolicyVersion(ctx context.Context, c *Catalogue, in *api.CreatePolicyVersionInput) (*api.PolicyVersionOutput, error) {
+	// A version that is not the default yet is checked all the same: one
+	// set_default_policy_version call would put it in effect.
+	warnings, err := c.guardDocument(in.PolicyDocument, policy.IdentityPolicy, managedPolicyOptions, "a new version of "+in.PolicyArn, "every user, group or role the policy is attached to")
+	if err != nil {
+		return nil, err
+	}
 	out, err := c.clients.IAM.CreatePolicyVersion(ctx, &awsiam.CreatePolicyVersionInput{
 		PolicyArn: aws.String(in.PolicyArn), PolicyDocument: aws.String(in.PolicyDocument.String()), SetAsDefault: in.SetAsDefault,
 	})
@@ -153,14 +161,7 @@ func createPolicyVersion(ctx context.Context, c *Catalogue, in *api.CreatePolicy
 	} else {
 		msg += "; it is not in effect until made the default with set_default_policy_version"
 	}
-	res := &api.PolicyVersionOutput{PolicyArn: in.PolicyArn, Version: v, Result: api.Result{Message: msg}}
-	switch {
-	case adminEquivalent(in.PolicyDocument) && v.IsDefaultVersion:
-		res.Warnings = []string{adminWarning("every user, group or role the policy is attached to")}
-	case adminEquivalent(in.PolicyDocument):
-		res.Warnings = []string{"version " + v.VersionID + " is administrator-equivalent (every action, or every IAM action, on every resource); making it the default would grant that to everything the policy is attached to"}
-	}
-	return res, nil
+	return &api.PolicyVersionOutput{PolicyArn: in.PolicyArn, Version: v, Result: api.Result{Message: msg, Warnings: warnings}}, nil
 }
 
 // versionLimitError turns IAM's LimitExceeded on a new version into what to
@@ -266,10 +267,14 @@ func deletePolicyVersion(ctx context.Context, c *Catalogue, in *api.PolicyVersio
 }
 
 func attachUserPolicy(ctx context.Context, c *Catalogue, in *api.UserPolicyArnInput) (*api.Result, error) {
+	warnings, err := c.guardAttach(ctx, in.PolicyArn, "user "+in.UserName)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := c.clients.IAM.AttachUserPolicy(ctx, &awsiam.AttachUserPolicyInput{UserName: aws.String(in.UserName), PolicyArn: aws.String(in.PolicyArn)}); err != nil {
 		return nil, err
 	}
-	return &api.Result{Message: "attached " + in.PolicyArn + " to user " + in.UserName, Warnings: c.attachWarnings(ctx, in.PolicyArn, "user "+in.UserName)}, nil
+	return &api.Result{Message: "attached " + in.PolicyArn + " to user " + in.UserName, Warnings: warnings}, nil
 }
 
 func detachUserPolicy(ctx context.Context, c *Catalogue, in *api.UserPolicyArnInput) (*api.Result, error) {

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/iammcp/iam-mcp-server/host/policy"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -67,6 +68,11 @@ func createRole(ctx context.Context, c *Catalogue, in *api.CreateRoleInput) (*ap
 	if err != nil {
 		return nil, err
 	}
+	warnings, err := c.guardDocument(in.AssumeRolePolicyDocument, policy.TrustPolicy, trustOptions(account),
+		"the trust policy of new role "+in.RoleName, "who may assume role "+in.RoleName)
+	if err != nil {
+		return nil, err
+	}
 	out, err := c.clients.IAM.CreateRole(ctx, &awsiam.CreateRoleInput{
 		RoleName: aws.String(in.RoleName), AssumeRolePolicyDocument: aws.String(in.AssumeRolePolicyDocument.String()),
 		Path: optStr(in.Path), Description: optStr(in.Description), MaxSessionDuration: optInt32(in.MaxSessionDuration),
@@ -77,7 +83,7 @@ func createRole(ctx context.Context, c *Catalogue, in *api.CreateRoleInput) (*ap
 	}
 	res := &api.RoleOutput{Role: roleOf(out.Role), Result: api.Result{
 		Message:  "created role " + in.RoleName + "; it has no permissions until you attach or put policies",
-		Warnings: trustWarnings(in.AssumeRolePolicyDocument, account),
+		Warnings: warnings,
 	}}
 	if in.PermissionsBoundary == "" {
 		res.Warnings = append(res.Warnings, noBoundaryWarning)
@@ -145,19 +151,28 @@ func updateAssumeRolePolicy(ctx context.Context, c *Catalogue, in *api.UpdateAss
 	if err != nil {
 		return nil, err
 	}
+	warnings, err := c.guardDocument(in.PolicyDocument, policy.TrustPolicy, trustOptions(account),
+		"the new trust policy of role "+in.RoleName, "who may assume role "+in.RoleName)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := c.clients.IAM.UpdateAssumeRolePolicy(ctx, &awsiam.UpdateAssumeRolePolicyInput{RoleName: aws.String(in.RoleName), PolicyDocument: aws.String(in.PolicyDocument.String())}); err != nil {
 		return nil, err
 	}
-	return c.roleResult(ctx, in.RoleName, "replaced the trust policy of role "+in.RoleName, trustWarnings(in.PolicyDocument, account))
+	return c.roleResult(ctx, in.RoleName, "replaced the trust policy of role "+in.RoleName, warnings)
 }
 
 func attachRolePolicy(ctx context.Context, c *Catalogue, in *api.RolePolicyInput) (*api.Result, error) {
+	warnings, err := c.guardAttach(ctx, in.PolicyArn, "role "+in.RoleName+" and whoever can assume it")
+	if err != nil {
+		return nil, err
+	}
 	if _, err := c.clients.IAM.AttachRolePolicy(ctx, &awsiam.AttachRolePolicyInput{RoleName: aws.String(in.RoleName), PolicyArn: aws.String(in.PolicyArn)}); err != nil {
 		return nil, err
 	}
 	return &api.Result{
 		Message:  "attached " + in.PolicyArn + " to role " + in.RoleName,
-		Warnings: c.attachWarnings(ctx, in.PolicyArn, "role "+in.RoleName+" and whoever can assume it"),
+		Warnings: warnings,
 	}, nil
 }
 

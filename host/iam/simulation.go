@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,9 +20,24 @@ func simulatePrincipalPolicy(ctx context.Context, c *Catalogue, in *api.Simulate
 	if err := checkSimulationTargets(in.ActionNames, in.ResourceArns); err != nil {
 		return nil, err
 	}
+	// The resource side is checked here, where a slip can be named by its
+	// argument; IAM would refuse the same values with less to go on.
+	if in.CallerArn != "" && !principalARN.MatchString(in.CallerArn) {
+		return nil, api.Errorf(api.InvalidInput, "caller_arn is %q: it must be the ARN of an IAM user (or group or role), e.g. arn:aws:iam::123456789012:user/bob; not an assumed-role session, a federated user or a service", in.CallerArn)
+	}
+	if o := in.ResourceOwner; o != "" && !regexp.MustCompile(`^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:root)$`).MatchString(o) {
+		return nil, api.Errorf(api.InvalidInput, "resource_owner is %q: it must be a 12-digit account ID or that account's root ARN, e.g. 111122223333 or arn:aws:iam::111122223333:root", o)
+	}
 	req := &awsiam.SimulatePrincipalPolicyInput{
 		PolicySourceArn: aws.String(in.PolicySourceArn), ActionNames: in.ActionNames, ResourceArns: in.ResourceArns,
 		ContextEntries: contextEntriesOf(in.ContextEntries), MaxItems: optInt32(in.MaxItems), Marker: optStr(in.Marker),
+		CallerArn: optStr(in.CallerArn), ResourceOwner: optStr(in.ResourceOwner),
+	}
+	if len(in.ResourcePolicy) > 0 {
+		req.ResourcePolicy = aws.String(in.ResourcePolicy.String())
+	}
+	if len(in.PermissionsBoundaryPolicy) > 0 {
+		req.PermissionsBoundaryPolicyInputList = []string{in.PermissionsBoundaryPolicy.String()}
 	}
 	out, err := c.clients.IAM.SimulatePrincipalPolicy(ctx, req)
 	if err != nil {

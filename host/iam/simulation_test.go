@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -169,5 +170,81 @@ func TestSimulationErrors(t *testing.T) {
 				t.Fatalf("message %q does not say %q", msg, tc.want)
 			}
 		})
+	}
+}
+
+// TestSimulationResourceSide drives the resource-side arguments of
+// simulate_principal_policy through the catalogue, the SDK and the sandbox.
+func TestSimulationResourceSide(t *testing.T) {
+	c := newTestCatalogue(t, "")
+	for _, u := range []string{"gus", "hal"} {
+		call[api.UserOutput](t, c, "create_user", `{"user_name":"`+u+`"}`)
+	}
+	if _, err := c.clients.IAM.PutUserPolicy(ctx, &awsiam.PutUserPolicyInput{UserName: aws.String("hal"), PolicyName: aws.String("s3"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	bucket := func(effect, who string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Effect":"` + effect + `","Principal":{"AWS":"` + demoARN + who + `"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"}]}`
+	}
+	decide := func(args string) api.EvaluationResult {
+		t.Helper()
+		out := call[api.SimulateOutput](t, c, "simulate_principal_policy", `{"action_names":["s3:GetObject"],"resource_arns":["arn:aws:s3:::data/k"],`+args+`}`)
+		if len(out.EvaluationResults) != 1 {
+			t.Fatalf("%s: %+v", args, out)
+		}
+		return out.EvaluationResults[0]
+	}
+	gus, hal := `"policy_source_arn":"`+demoARN+`user/gus"`, `"policy_source_arn":"`+demoARN+`user/hal"`
+
+	// A bucket policy naming gus allows without an identity grant, and is
+	// reported as IAM reports a resource policy. It may come as an object
+	// or as a string.
+	r := decide(gus + `,"resource_policy":` + bucket("Allow", "user/gus"))
+	if r.Decision != "allowed" || len(r.MatchedStatements) != 1 || r.MatchedStatements[0].SourcePolicyID != "ResourcePolicy" || r.MatchedStatements[0].SourcePolicyType != "resource" {
+		t.Fatalf("bucket policy naming gus: %+v", r)
+	}
+	quoted, _ := json.Marshal(bucket("Allow", "user/gus"))
+	if r := decide(gus + `,"resource_policy":` + string(quoted)); r.Decision != "allowed" {
+		t.Fatalf("bucket policy as a string: %+v", r)
+	}
+	for _, tc := range []struct{ name, args, want string }{
+		{"no resource policy", gus, "implicitDeny"},
+		{"cross-account, resource grant only", gus + `,"resource_owner":"210987654321","resource_policy":` + bucket("Allow", "user/gus"), "implicitDeny"},
+		{"cross-account, both grants", hal + `,"resource_owner":"arn:aws:iam::210987654321:root","resource_policy":` + bucket("Allow", "user/hal"), "allowed"},
+		{"resource policy deny", hal + `,"resource_policy":` + bucket("Deny", "user/hal"), "explicitDeny"},
+		{"caller named", gus + `,"caller_arn":"` + demoARN + `user/hal","resource_policy":` + bucket("Allow", "user/hal"), "allowed"},
+		{"caller not named", gus + `,"caller_arn":"` + demoARN + `user/hal","resource_policy":` + bucket("Allow", "user/gus"), "implicitDeny"},
+		{"boundary limits identity", hal + `,"permissions_boundary_policy":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`, "implicitDeny"},
+		{"boundary spares a resource policy naming the user", gus + `,"permissions_boundary_policy":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]},"resource_policy":` + bucket("Allow", "user/gus"), "allowed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if r := decide(tc.args); r.Decision != tc.want {
+				t.Fatalf("got %s, want %s: %+v", r.Decision, tc.want, r)
+			}
+		})
+	}
+
+	// Slips are named by their argument.
+	for _, tc := range []struct{ args, want string }{
+		{gus + `,"caller_arn":"arn:aws:sts::123456789012:assumed-role/r/s"`, "caller_arn"},
+		{gus + `,"caller_arn":"bob"`, "caller_arn"},
+		{gus + `,"resource_owner":"12345"`, "resource_owner"},
+		{gus + `,"resource_owner":"arn:aws:iam::123456789012:user/gus"`, "resource_owner"},
+		{gus + `,"resource_policy":"not json"`, "resource_policy"},
+	} {
+		args := `{"action_names":["s3:GetObject"],` + tc.args + `}`
+		if msg := callFails(t, c, "simulate_principal_policy", args, api.InvalidInput); !strings.Contains(msg, tc.want) {
+			t.Errorf("%s: message %q does not name %s", tc.args, msg, tc.want)
+		}
+	}
+	// IAM's own checks come back with IAM's codes.
+	msg := callFails(t, c, "simulate_principal_policy", `{"action_names":["s3:GetObject"],`+gus+`,"resource_policy":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}}`, api.MalformedPolicyDocument)
+	if !strings.Contains(msg, "Principal") {
+		t.Errorf("resource policy without a principal: %q", msg)
+	}
+	msg = callFails(t, c, "simulate_principal_policy", `{"action_names":["s3:GetObject"],`+gus+`,"context_entries":[{"context_key_name":"aws:CurrentTime","context_key_values":["soon"],"context_key_type":"date"}]}`, api.InvalidInput)
+	if !strings.Contains(msg, "soon") || !strings.Contains(msg, "date") {
+		t.Errorf("a date that is not one: %q", msg)
 	}
 }

@@ -235,7 +235,9 @@ func Tool(op api.Operation, readOnly, openWorld bool) (mcp.Tool, error) {
 			ReadOnlyHint:    mcp.ToBoolPtr(!op.Mutates),
 			DestructiveHint: mcp.ToBoolPtr(op.Destructive),
 			IdempotentHint:  mcp.ToBoolPtr(op.Idempotent),
-			OpenWorldHint:   mcp.ToBoolPtr(openWorld),
+			// An offline tool never leaves the process, wherever the
+			// other tools' calls go.
+			OpenWorldHint: mcp.ToBoolPtr(openWorld && !op.Offline),
 		},
 	}, nil
 }

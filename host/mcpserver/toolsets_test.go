@@ -63,8 +63,8 @@ func TestResolveToolsets(t *testing.T) {
 			}
 		}
 	}
-	if defaults != 33 {
-		t.Errorf("the default toolset has %d operations, want 33 (the AWS Labs server's 29, get_role, get_policy, list_access_keys, get_account_info)", defaults)
+	if defaults != 35 {
+		t.Errorf("the default toolset has %d operations, want 35 (the AWS Labs server's 29, get_role, get_policy, list_access_keys, get_account_info, validate_policy, simulate_custom_policy)", defaults)
 	}
 	for _, bad := range []string{"user", "default,bogus", "ALL;users", ","} {
 		_, err := mcpserver.ResolveToolsets(bad)
@@ -102,5 +102,5 @@ func ExampleResolveToolsets() {
 	fmt.Println(err)
 	// Output:
 	// simulate_principal_policy get_account_info
-	// unknown toolset "sers"; use "default", "all", or a comma-separated list of: users, groups, roles, policies, inline, credentials, simulation, account (which may include default)
+	// unknown toolset "sers"; use "default", "all", or a comma-separated list of: users, groups, roles, policies, inline, credentials, simulation, policy, account (which may include default)
 }

@@ -304,51 +304,62 @@ func aNotAdminReason(d *Document) string {
 // principal raise its own privileges (escalation) or read protected data
 // (exfiltration) when granted on every resource. Patterns are expanded
 // through AWS's catalogue. It is the one place to add an action.
-var aSensitive = []struct{ pattern, why string }{
+var aSensitive = []struct {
+	pattern, why string
+	// direct marks escalation that needs nothing else: granted on "*",
+	// the action alone lets the principal raise its own privileges
+	// (PrivilegeEscalationOnStar). The compute actions need a role to
+	// pass or an instance to reach, and data actions raise nothing.
+	direct bool
+}{
 	// Privilege escalation through IAM.
-	{"iam:PassRole", "hands any role to a service the principal controls"},
-	{"iam:CreateAccessKey", "creates keys for any user"},
-	{"iam:CreateLoginProfile", "sets a console password for any user"},
-	{"iam:UpdateLoginProfile", "changes any user's console password"},
-	{"iam:AttachUserPolicy", "attaches any managed policy to a user"},
-	{"iam:AttachRolePolicy", "attaches any managed policy to a role"},
-	{"iam:AttachGroupPolicy", "attaches any managed policy to a group"},
-	{"iam:PutUserPolicy", "writes any inline policy on a user"},
-	{"iam:PutRolePolicy", "writes any inline policy on a role"},
-	{"iam:PutGroupPolicy", "writes any inline policy on a group"},
-	{"iam:CreatePolicyVersion", "rewrites a managed policy"},
-	{"iam:SetDefaultPolicyVersion", "activates an older, broader policy version"},
-	{"iam:UpdateAssumeRolePolicy", "lets the principal assume any role"},
-	{"iam:AddUserToGroup", "joins any group"},
-	{"iam:DeleteUserPermissionsBoundary", "removes a user's permissions boundary"},
-	{"iam:DeleteRolePermissionsBoundary", "removes a role's permissions boundary"},
-	{"iam:PutUserPermissionsBoundary", "replaces a user's permissions boundary"},
-	{"iam:PutRolePermissionsBoundary", "replaces a role's permissions boundary"},
-	{"sts:AssumeRole", "assumes any role that trusts the account"},
+	{"iam:PassRole", "hands any role to a service the principal controls", true},
+	{"iam:CreateAccessKey", "creates keys for any user", true},
+	{"iam:CreateLoginProfile", "sets a console password for any user", true},
+	{"iam:UpdateLoginProfile", "changes any user's console password", true},
+	{"iam:AttachUserPolicy", "attaches any managed policy to a user", true},
+	{"iam:AttachRolePolicy", "attaches any managed policy to a role", true},
+	{"iam:AttachGroupPolicy", "attaches any managed policy to a group", true},
+	{"iam:PutUserPolicy", "writes any inline policy on a user", true},
+	{"iam:PutRolePolicy", "writes any inline policy on a role", true},
+	{"iam:PutGroupPolicy", "writes any inline policy on a group", true},
+	{"iam:CreatePolicyVersion", "rewrites a managed policy", true},
+	{"iam:SetDefaultPolicyVersion", "activates an older, broader policy version", true},
+	{"iam:UpdateAssumeRolePolicy", "lets the principal assume any role", true},
+	{"iam:AddUserToGroup", "joins any group", true},
+	{"iam:DeleteUserPermissionsBoundary", "removes a user's permissions boundary", true},
+	{"iam:DeleteRolePermissionsBoundary", "removes a role's permissions boundary", true},
+	{"iam:PutUserPermissionsBoundary", "replaces a user's permissions boundary", true},
+	{"iam:PutRolePermissionsBoundary", "replaces a role's permissions boundary", true},
+	{"sts:AssumeRole", "assumes any role that trusts the account", true},
 	// Escalation through compute that runs with a role.
-	{"lambda:CreateFunction", "runs code with a passed role"},
-	{"lambda:UpdateFunctionCode", "replaces the code of a function running with a role"},
-	{"ec2:RunInstances", "starts instances with a passed instance profile"},
-	{"glue:CreateDevEndpoint", "runs code with a passed role"},
-	{"cloudformation:CreateStack", "creates resources with a passed role"},
-	{"ssm:SendCommand", "runs commands on instances"},
-	{"ssm:StartSession", "opens shells on instances"},
+	{"lambda:CreateFunction", "runs code with a passed role", false},
+	{"lambda:UpdateFunctionCode", "replaces the code of a function running with a role", false},
+	{"ec2:RunInstances", "starts instances with a passed instance profile", false},
+	{"glue:CreateDevEndpoint", "runs code with a passed role", false},
+	{"cloudformation:CreateStack", "creates resources with a passed role", false},
+	{"ssm:SendCommand", "runs commands on instances", false},
+	{"ssm:StartSession", "opens shells on instances", false},
 	// Data exfiltration.
-	{"kms:Decrypt", "decrypts data under any key"},
-	{"secretsmanager:GetSecretValue", "reads every secret"},
-	{"ssm:GetParameter*", "reads every parameter, including SecureStrings"},
-	{"s3:GetObject", "reads every object"},
-	{"ec2:GetPasswordData", "reads Windows instance passwords"},
-	{"dynamodb:Scan", "reads whole tables"},
+	{"kms:Decrypt", "decrypts data under any key", false},
+	{"secretsmanager:GetSecretValue", "reads every secret", false},
+	{"ssm:GetParameter*", "reads every parameter, including SecureStrings", false},
+	{"s3:GetObject", "reads every object", false},
+	{"ec2:GetPasswordData", "reads Windows instance passwords", false},
+	{"dynamodb:Scan", "reads whole tables", false},
 }
 
-// aSensitiveActions expands the table into concrete actions, as AWS spells
-// them. An exact name missing from the catalogue (data older than the
-// action) is kept as written, so the check does not silently lose it.
-func aSensitiveActions() []string {
+// aSensitiveActions expands the table (only its direct rows when
+// directOnly) into concrete actions, as AWS spells them. An exact name
+// missing from the catalogue (data older than the action) is kept as
+// written, so the check does not silently lose it.
+func aSensitiveActions(directOnly bool) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, s := range aSensitive {
+		if directOnly && !s.direct {
+			continue
+		}
 		ms := iamdata.MatchActions(s.pattern)
 		if len(ms) == 0 && !strings.ContainsAny(s.pattern, "*?") {
 			if !seen[strings.ToLower(s.pattern)] {
@@ -380,12 +391,32 @@ func aSensitiveActions() []string {
 // as iam:PassedToService is the recommended way to scope these actions) and
 // unconditional Deny statements on "*" take actions away.
 func SensitiveActionsOnStar(d *Document) []string {
+	return aAllowedOnStar(d, aSensitiveActions(false))
+}
+
+// PrivilegeEscalationOnStar returns the actions of SensitiveActionsOnStar
+// that raise the principal's privileges with nothing else needed: the IAM
+// writes that change permissions or credentials (iam:AttachUserPolicy,
+// iam:CreatePolicyVersion, iam:PassRole, …) and sts:AssumeRole, which on
+// "*" reaches every role that trusts the account. It is what the write
+// guardrails refuse, and so what makes PowerUserAccess (everything but IAM,
+// Organizations and Account, sts:AssumeRole included) risky while
+// AmazonS3FullAccess is not: the compute actions (lambda:CreateFunction,
+// ec2:RunInstances) need a role to pass as well, and data actions raise
+// nothing, so they are left to reviews.
+func PrivilegeEscalationOnStar(d *Document) []string {
+	return aAllowedOnStar(d, aSensitiveActions(true))
+}
+
+// aAllowedOnStar returns those of actions that the document allows
+// unconditionally on "*", sorted.
+func aAllowedOnStar(d *Document, actions []string) []string {
 	g := aCollect(d, false)
 	if len(g.allows) == 0 {
 		return nil
 	}
 	var out []string
-	for _, n := range aSensitiveActions() {
+	for _, n := range actions {
 		if _, ok := g.aAllowed(strings.ToLower(n)); ok {
 			out = append(out, n)
 		}

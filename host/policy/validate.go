@@ -63,6 +63,15 @@ const (
 	CodeActionResourceMismatch   = "ACTION_RESOURCE_MISMATCH"   // WARNING
 	CodeForAllValuesSingleValued = "FOR_ALL_VALUES_SINGLE_VALUED_KEY"
 	CodeRedundantStatement       = "REDUNDANT_STATEMENT" // SUGGESTION
+	// The guardrails' questions (AdminEquivalent, PrivilegeEscalationOnStar,
+	// TrustRisks) as findings, so that one call answers everything a write
+	// must know.
+	CodeAdminEquivalent              = "ADMIN_EQUIVALENT"                   // SECURITY_WARNING (identity policies)
+	CodePrivilegeEscalationOnStar    = "PRIVILEGE_ESCALATION_ON_STAR"       // SECURITY_WARNING (identity policies)
+	CodeTrustOpenToAnyone            = "TRUST_OPEN_TO_ANYONE"               // SECURITY_WARNING (trust policies)
+	CodeTrustAnyoneConditioned       = "TRUST_ANYONE_CONDITIONED"           // WARNING: "*" narrowed only by conditions
+	CodeTrustCrossAccountNoCondition = "TRUST_CROSS_ACCOUNT_NO_CONDITION"   // SECURITY_WARNING
+	CodeTrustCrossAccountNoExternal  = "TRUST_CROSS_ACCOUNT_NO_EXTERNAL_ID" // SUGGESTION
 )
 
 // Finding is one result of Validate, with its location: Statement is the
@@ -93,6 +102,10 @@ type ValidateOptions struct {
 	// boundaries are taken to be managed and must use 2012-10-17. The inline
 	// limits above imply Inline.
 	Inline bool
+	// Account is the 12-digit account the policy lives in. Trust policies
+	// are checked for principals outside it; when empty, every principal
+	// named by account counts as outside.
+	Account string
 }
 
 // Validate checks a policy document of type t and returns its findings, in
@@ -137,6 +150,7 @@ func ValidateWithOptions(doc string, t PolicyType, o ValidateOptions) []Finding 
 		v.statementChecks(&d.Statements[i])
 	}
 	v.redundant()
+	v.riskChecks(o.Account)
 	sort.SliceStable(v.out, func(i, j int) bool { return v.out[i].Statement < v.out[j].Statement })
 	return v.out
 }
@@ -273,6 +287,74 @@ func (v *vValidator) statementChecks(st *Statement) {
 			}
 		}
 	}
+}
+
+// riskChecks asks the guardrails' questions of a parsed document: for
+// identity policies, whether it is admin-equivalent or allows direct
+// privilege escalation on "*"; for trust policies, who outside the account
+// can assume the role. Boundaries and SCPs are not asked: "*" there is the
+// normal way to leave room, not a grant.
+func (v *vValidator) riskChecks(account string) {
+	switch v.t {
+	case IdentityPolicy:
+		if admin, why := AdminEquivalent(v.d); admin {
+			v.add(SeveritySecurityWarning, CodeAdminEquivalent,
+				"The policy is administrator-equivalent: it "+why+". Grant the actions the principal needs instead.", nil, "", "")
+			return
+		}
+		var esc []string
+		for _, a := range PrivilegeEscalationOnStar(v.d) {
+			if !strings.EqualFold(a, "iam:PassRole") { // PASS_ROLE_WITH_STAR says that one
+				esc = append(esc, a)
+			}
+		}
+		if len(esc) > 0 {
+			v.add(SeveritySecurityWarning, CodePrivilegeEscalationOnStar,
+				fmt.Sprintf("The policy allows, unconditionally on every resource, %s: with %s a principal can raise its own privileges (%s). Name the resources, or add conditions.",
+					vList(esc, 6), vThem(len(esc)), vEscalationWhy(esc[0])), nil, "Action", strings.Join(esc, ","))
+		}
+	case TrustPolicy:
+		for _, f := range TrustRisks(v.d, account) {
+			st := &v.d.Statements[f.Statement]
+			switch {
+			case f.Kind == aKindAnyone && st.NotPrincipal != nil:
+				// ALLOW_WITH_NOT_PRINCIPAL already says so.
+			case f.Kind == aKindAnyone && len(st.Condition) == 0:
+				v.add(SeveritySecurityWarning, CodeTrustOpenToAnyone, f.Message+". Name the principals that need the role.", st, "Principal", f.Principal)
+			case f.Kind == aKindAnyone:
+				v.add(SeverityWarning, CodeTrustAnyoneConditioned, f.Message+".", st, "Principal", f.Principal)
+			case f.Kind == aKindOtherUncond:
+				v.add(SeveritySecurityWarning, CodeTrustCrossAccountNoCondition, f.Message+".", st, "Principal", f.Principal)
+			case f.Kind == aKindOtherAccount && !aHasExternalID(st):
+				v.add(SeveritySuggestion, CodeTrustCrossAccountNoExternal, f.Message+".", st, "Condition", f.Principal)
+			}
+		}
+	}
+}
+
+// vList names up to max items, then how many more.
+func vList(items []string, max int) string {
+	if len(items) <= max {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:max], ", "), len(items)-max)
+}
+
+func vThem(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
+}
+
+// vEscalationWhy gives the table's reason for one action, as an example.
+func vEscalationWhy(action string) string {
+	for _, s := range aSensitive {
+		if wildcardMatch(s.pattern, action, true) {
+			return action + " " + s.why
+		}
+	}
+	return action + " changes permissions"
 }
 
 // vGrantsPassRole reports whether a statement's Action or NotAction covers

@@ -40,6 +40,14 @@ func TestValidateFindings(t *testing.T) {
 		{"pass role star", vIdentity(`{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}`, `{"Sid":"P","Effect":"Allow","Action":"iam:Pass*","Resource":"*"}`), IdentityPolicy, ValidateOptions{}, CodePassRoleWithStar, SeveritySecurityWarning, 1, "Resource", "*"},
 		{"pass role via iam:*", vIdentity(`{"Effect":"Allow","Action":"iam:*","Resource":"*"}`), IdentityPolicy, ValidateOptions{}, CodePassRoleWithStar, SeveritySecurityWarning, 0, "Resource", "*"},
 		{"for all values single valued", vIdentity(`{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"ForAllValues:IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}`), IdentityPolicy, ValidateOptions{}, CodeForAllValuesSingleValued, SeverityWarning, 0, "Condition", "ForAllValues:IpAddress aws:SourceIp"},
+		{"admin equivalent", vIdentity(`{"Effect":"Allow","Action":"*","Resource":"*"}`), IdentityPolicy, ValidateOptions{}, CodeAdminEquivalent, SeveritySecurityWarning, -1, "", ""},
+		{"admin through NotAction", vIdentity(`{"Effect":"Allow","NotAction":"s3:*","Resource":"*"}`), IdentityPolicy, ValidateOptions{}, CodeAdminEquivalent, SeveritySecurityWarning, -1, "", ""},
+		{"power user escalates through sts", vIdentity(`{"Effect":"Allow","NotAction":["iam:*","organizations:*","account:*"],"Resource":"*"}`), IdentityPolicy, ValidateOptions{}, CodePrivilegeEscalationOnStar, SeveritySecurityWarning, -1, "Action", "sts:AssumeRole"},
+		{"escalation single action", vIdentity(`{"Effect":"Allow","Action":["s3:GetObject","iam:CreatePolicyVersion"],"Resource":"*"}`), IdentityPolicy, ValidateOptions{}, CodePrivilegeEscalationOnStar, SeveritySecurityWarning, -1, "Action", "iam:CreatePolicyVersion"},
+		{"trust anyone", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}]}`, TrustPolicy, ValidateOptions{Account: "123456789012"}, CodeTrustOpenToAnyone, SeveritySecurityWarning, 0, "Principal", "*"},
+		{"trust anyone conditioned", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}}]}`, TrustPolicy, ValidateOptions{Account: "123456789012"}, CodeTrustAnyoneConditioned, SeverityWarning, 0, "Principal", "*"},
+		{"trust other account", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"999988887777"},"Action":"sts:AssumeRole"}]}`, TrustPolicy, ValidateOptions{Account: "123456789012"}, CodeTrustCrossAccountNoCondition, SeveritySecurityWarning, 0, "Principal", "999988887777"},
+		{"trust other account without external id", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"sts:AssumeRole","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}`, TrustPolicy, ValidateOptions{Account: "123456789012"}, CodeTrustCrossAccountNoExternal, SeveritySuggestion, 0, "Condition", ""},
 		{"redundant", vIdentity(`{"Sid":"All","Effect":"Allow","Action":"s3:*","Resource":"*"}`, `{"Sid":"Get","Effect":"Allow","Action":"s3:Get*","Resource":"arn:aws:s3:::b/*"}`), IdentityPolicy, ValidateOptions{}, CodeRedundantStatement, SeveritySuggestion, 1, "", ""},
 	}
 	for _, c := range cases {
@@ -130,5 +138,32 @@ func BenchmarkValidate20Statements(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Validate(doc, IdentityPolicy)
+	}
+}
+
+// TestValidateRiskChecksStayQuiet: the guardrail findings name risks, not
+// breadth or ordinary shapes, so that refusals stay rare and meaningful.
+func TestValidateRiskChecksStayQuiet(t *testing.T) {
+	quiet := []struct {
+		name string
+		doc  string
+		typ  PolicyType
+	}{
+		{"whole service data access", vIdentity(`{"Effect":"Allow","Action":"s3:*","Resource":"*"}`), IdentityPolicy},
+		{"escalation scoped to a resource", vIdentity(`{"Effect":"Allow","Action":"iam:CreateAccessKey","Resource":"arn:aws:iam::123456789012:user/${aws:username}"}`), IdentityPolicy},
+		{"escalation with a condition", vIdentity(`{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"a"}}}`), IdentityPolicy},
+		{"boundary allowing everything", vIdentity(`{"Effect":"Allow","Action":"*","Resource":"*"}`), PermissionsBoundary},
+		{"scp allowing everything", vIdentity(`{"Effect":"Allow","Action":"*","Resource":"*"}`), ServiceControlPolicy},
+		{"trust own account", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`, TrustPolicy},
+		{"trust service", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`, TrustPolicy},
+		{"trust other account with external id", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"999988887777"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"x"}}}]}`, TrustPolicy},
+	}
+	for _, c := range quiet {
+		for _, f := range ValidateWithOptions(c.doc, c.typ, ValidateOptions{Account: "123456789012"}) {
+			switch f.Code {
+			case CodeAdminEquivalent, CodePrivilegeEscalationOnStar, CodeTrustOpenToAnyone, CodeTrustAnyoneConditioned, CodeTrustCrossAccountNoCondition, CodeTrustCrossAccountNoExternal:
+				t.Errorf("%s: unexpected %+v", c.name, f)
+			}
+		}
 	}
 }

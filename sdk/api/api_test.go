@@ -31,9 +31,10 @@ func TestCatalogueIsComplete(t *testing.T) {
 		}
 	}
 	// The AWS Labs server's 29 tools plus get_role, get_policy,
-	// list_access_keys and get_account_info.
-	if defaults != 33 {
-		t.Errorf("%d default tools, want 33", defaults)
+	// list_access_keys, get_account_info and the policy engine's
+	// validate_policy and simulate_custom_policy.
+	if defaults != 35 {
+		t.Errorf("%d default tools, want 35", defaults)
 	}
 	if _, ok := api.Lookup("list_users"); !ok {
 		t.Error("Lookup(list_users) failed")

@@ -230,6 +230,20 @@ var Operations = []Operation{
 		Description: "Test whether a user, group or role may perform actions on resources, using its real policies (and boundary), without doing anything. Each result says allowed, explicitDeny or implicitDeny and which statements matched.",
 		IAMActions:  []string{"iam:SimulatePrincipalPolicy"}, Input: SimulatePrincipalPolicyInput{}, Output: SimulateOutput{}},
 
+	// ---- policy engine (local: no AWS call, except explain_access's reads) ----
+	{Name: "validate_policy", Toolset: ToolsetPolicy, Default: true, Idempotent: true, Offline: true,
+		Description: "Check a policy document before it is written, without calling AWS: IAM's grammar and size quotas (ERROR), risky grants such as admin-equivalent access, privilege escalation or iam:PassRole on *, and trust open to anyone or to another account without a condition (SECURITY_WARNING), unknown actions and action/resource mismatches (WARNING), redundant statements (SUGGESTION). Each finding says where it is. Writes of policies run the same check: ERROR findings refuse the write, and so do SECURITY_WARNING findings unless the server runs with --allow-risky-policies.",
+		Input:       ValidatePolicyInput{}, Output: ValidatePolicyOutput{}},
+	{Name: "simulate_custom_policy", Toolset: ToolsetPolicy, Default: true, Idempotent: true, Offline: true,
+		Description: "Evaluate policies that are not attached to anything yet (drafts, or a change you are about to make) against actions and resources, locally with AWS's evaluation logic and no AWS call: explicit deny wins, a permissions boundary intersects, a resource policy can allow on its own. Each result says allowed, explicitDeny or implicitDeny, which statements matched, the context keys the conditions needed, and why.",
+		Input:       SimulateCustomPolicyInput{}, Output: SimulateOutput{}},
+	{Name: "explain_access", Toolset: ToolsetPolicy, Idempotent: true,
+		Description: "Explain whether a user or role can perform one action on one resource, and why: reads the principal's policies (inline, attached, its groups', its permissions boundary) with IAM read calls, evaluates them locally, and names the statement that decides, with what to change to get the other answer. Pass the resource's own policy (a bucket policy, say) as resource_policy if it has one.",
+		IAMActions: []string{"iam:GetUser", "iam:GetRole", "iam:ListAttachedUserPolicies", "iam:ListUserPolicies", "iam:GetUserPolicy", "iam:ListGroupsForUser",
+			"iam:ListAttachedGroupPolicies", "iam:ListGroupPolicies", "iam:GetGroupPolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:GetRolePolicy",
+			"iam:GetPolicy", "iam:GetPolicyVersion"},
+		Input: ExplainAccessInput{}, Output: ExplainAccessOutput{}},
+
 	// ---- account ----
 	{Name: "get_account_info", Toolset: ToolsetAccount, Default: true, Idempotent: true,
 		Description: "Which AWS account the server manages: account id, alias and the caller's ARN. Check it before changing anything.",

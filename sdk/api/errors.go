@@ -21,6 +21,12 @@ const (
 	LimitExceeded ErrorCode = "LimitExceeded"
 	// MalformedPolicyDocument: IAM refused a policy document's grammar.
 	MalformedPolicyDocument ErrorCode = "MalformedPolicyDocument"
+	// RiskyPolicy: the write guardrails refused a policy that is
+	// admin-equivalent, escalates privileges on every resource, or lets
+	// anyone (or another account, unconditionally) assume a role. Nothing
+	// was written. The operator can allow such writes with
+	// --allow-risky-policies.
+	RiskyPolicy ErrorCode = "RiskyPolicy"
 	// AccessDenied: the server's AWS credentials lack a permission.
 	AccessDenied ErrorCode = "AccessDenied"
 	// Throttled: IAM kept throttling after the SDK's retries.

@@ -353,6 +353,12 @@ type SimulatePrincipalPolicyInput struct {
 	ActionNames     []string       `json:"action_names" desc:"actions to test, e.g. [\"s3:GetObject\"]"`
 	ResourceArns    []string       `json:"resource_arns,omitempty" desc:"resources to test against (default *)"`
 	ContextEntries  []ContextEntry `json:"context_entries,omitempty" desc:"condition keys and their values"`
+	// The resource side, as IAM's simulator takes it: IAM never fetches a
+	// resource's policy itself, so the caller passes it.
+	ResourcePolicy            PolicyDocument `json:"resource_policy,omitempty" desc:"a resource-based policy (bucket policy, key policy, queue policy…) to evaluate as attached to every resource; its Principal is matched against caller_arn"`
+	ResourceOwner             string         `json:"resource_owner,omitempty" desc:"account ID (or arn:aws:iam::ACCOUNT:root) owning resources whose ARN names no account, such as S3 buckets; another account than the caller's makes the request cross-account, which needs both an identity and a resource policy grant"`
+	CallerArn                 string         `json:"caller_arn,omitempty" desc:"ARN of the IAM user (or role) to simulate as, with policy_source_arn's policies; resource_policy's Principal is matched against it (default: policy_source_arn)"`
+	PermissionsBoundaryPolicy PolicyDocument `json:"permissions_boundary_policy,omitempty" desc:"a permissions boundary to simulate in place of the principal's own (JSON object or string)"`
 	PageInput
 }
 type SimulateOutput struct {

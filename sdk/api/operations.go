@@ -15,11 +15,12 @@ const (
 	ToolsetInline      Toolset = "inline"
 	ToolsetCredentials Toolset = "credentials"
 	ToolsetSimulation  Toolset = "simulation"
+	ToolsetPolicy      Toolset = "policy" // the policy engine: validate, simulate and explain locally
 	ToolsetAccount     Toolset = "account"
 )
 
 // Toolsets lists every toolset, in display order.
-var Toolsets = []Toolset{ToolsetUsers, ToolsetGroups, ToolsetRoles, ToolsetPolicies, ToolsetInline, ToolsetCredentials, ToolsetSimulation, ToolsetAccount}
+var Toolsets = []Toolset{ToolsetUsers, ToolsetGroups, ToolsetRoles, ToolsetPolicies, ToolsetInline, ToolsetCredentials, ToolsetSimulation, ToolsetPolicy, ToolsetAccount}
 
 // Operation describes one catalogue operation: everything a caller needs to
 // decide whether and how to call it, with no implementation.
@@ -37,6 +38,9 @@ type Operation struct {
 	// Idempotent: calling it twice with the same arguments has the same
 	// effect as calling it once.
 	Idempotent bool
+	// Offline: answered by the policy engine alone, with no AWS call, so
+	// IAMActions is empty and the tool works without credentials.
+	Offline bool
 	// Default: exposed when --toolsets is not given (the tools the AWS Labs
 	// server offers, plus a few lookups every session needs).
 	Default bool
@@ -67,8 +71,11 @@ var byName = func() map[string]Operation {
 		if _, dup := m[op.Name]; dup {
 			panic("api: operation " + op.Name + " listed twice")
 		}
-		if op.Name == "" || op.Toolset == "" || op.Description == "" || len(op.IAMActions) == 0 || op.Input == nil || op.Output == nil {
+		if op.Name == "" || op.Toolset == "" || op.Description == "" || (len(op.IAMActions) == 0) != op.Offline || op.Input == nil || op.Output == nil {
 			panic("api: operation " + op.Name + " is incomplete")
+		}
+		if op.Offline && op.Mutates {
+			panic("api: operation " + op.Name + " is offline but mutates")
 		}
 		if op.Destructive && !op.Mutates {
 			panic("api: operation " + op.Name + " is destructive but does not mutate")

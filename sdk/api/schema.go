@@ -26,6 +26,7 @@ func SchemaOf(v any) Schema {
 var (
 	timeType     = reflect.TypeOf(time.Time{})
 	documentType = reflect.TypeOf(PolicyDocument(nil))
+	textType     = reflect.TypeOf(PolicyText(""))
 )
 
 func schemaFor(t reflect.Type) Schema {
@@ -35,7 +36,7 @@ func schemaFor(t reflect.Type) Schema {
 	switch {
 	case t == timeType:
 		return Schema{"type": "string", "format": "date-time"}
-	case t == documentType:
+	case t == documentType, t == textType:
 		// Both shapes are accepted on input; outputs are always objects.
 		return Schema{"type": []string{"object", "string"}, "description": "an IAM policy document: a JSON object, or a string holding one"}
 	}

@@ -30,6 +30,28 @@ func (d *PolicyDocument) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// PolicyText is a policy document as the caller wrote it, right or wrong: a
+// JSON object, or a string that may not even be JSON. validate_policy takes
+// it, so that a broken document is answered with findings that say where
+// it is broken rather than refused before it is looked at.
+type PolicyText string
+
+// UnmarshalJSON accepts a string as its text, or any other JSON value as
+// the value's own text.
+func (p *PolicyText) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*p = PolicyText(s)
+		return nil
+	}
+	*p = PolicyText(b)
+	return nil
+}
+
 // PolicyDocumentValue marks the decoding error of a value that is not a
 // policy document, so that callers can say so in plain words.
 const PolicyDocumentValue = "policy document"
@@ -172,10 +194,14 @@ type ContextEntry struct {
 type MatchedStatement struct {
 	SourcePolicyID   string `json:"source_policy_id"`
 	SourcePolicyType string `json:"source_policy_type"`
-	StartLine        int    `json:"start_line"`
-	StartColumn      int    `json:"start_column"`
-	EndLine          int    `json:"end_line"`
-	EndColumn        int    `json:"end_column"`
+	// Effect and Sid come from local evaluation (simulate_custom_policy);
+	// IAM's simulator does not report them.
+	Effect      string `json:"effect,omitempty" enum:"Allow,Deny"`
+	Sid         string `json:"sid,omitempty"`
+	StartLine   int    `json:"start_line"`
+	StartColumn int    `json:"start_column"`
+	EndLine     int    `json:"end_line"`
+	EndColumn   int    `json:"end_column"`
 }
 
 // EvaluationResult is the decision for one action on one resource.
@@ -186,6 +212,9 @@ type EvaluationResult struct {
 	MatchedStatements            []MatchedStatement `json:"matched_statements"`
 	MissingContextValues         []string           `json:"missing_context_values"`
 	AllowedByPermissionsBoundary *bool              `json:"allowed_by_permissions_boundary,omitempty"`
+	// Reason comes from local evaluation: which statement or missing grant
+	// decided, in words. IAM's simulator does not report one.
+	Reason string `json:"reason,omitempty"`
 }
 
 // DeleteStep is one thing a force delete removed, in order.
