@@ -10,78 +10,90 @@ import "github.com/iammcp/iam-mcp-server/sdk/api"
 // Request.Op and BatchOf. Using the constants, not string literals, makes a
 // misspelt or removed operation a compile error.
 const (
-	OpListUsers                     = "list_users"
-	OpGetUser                       = "get_user"
-	OpCreateUser                    = "create_user"
-	OpDeleteUser                    = "delete_user"
-	OpUpdateUser                    = "update_user"
-	OpListGroupsForUser             = "list_groups_for_user"
-	OpPutUserPermissionsBoundary    = "put_user_permissions_boundary"
-	OpDeleteUserPermissionsBoundary = "delete_user_permissions_boundary"
-	OpListGroups                    = "list_groups"
-	OpGetGroup                      = "get_group"
-	OpCreateGroup                   = "create_group"
-	OpDeleteGroup                   = "delete_group"
-	OpAddUserToGroup                = "add_user_to_group"
-	OpRemoveUserFromGroup           = "remove_user_from_group"
-	OpAttachGroupPolicy             = "attach_group_policy"
-	OpDetachGroupPolicy             = "detach_group_policy"
-	OpListAttachedGroupPolicies     = "list_attached_group_policies"
-	OpListRoles                     = "list_roles"
-	OpGetRole                       = "get_role"
-	OpCreateRole                    = "create_role"
-	OpDeleteRole                    = "delete_role"
-	OpUpdateRole                    = "update_role"
-	OpUpdateAssumeRolePolicy        = "update_assume_role_policy"
-	OpAttachRolePolicy              = "attach_role_policy"
-	OpDetachRolePolicy              = "detach_role_policy"
-	OpListAttachedRolePolicies      = "list_attached_role_policies"
-	OpPutRolePermissionsBoundary    = "put_role_permissions_boundary"
-	OpDeleteRolePermissionsBoundary = "delete_role_permissions_boundary"
-	OpListInstanceProfilesForRole   = "list_instance_profiles_for_role"
-	OpCreateInstanceProfile         = "create_instance_profile"
-	OpAddRoleToInstanceProfile      = "add_role_to_instance_profile"
-	OpRemoveRoleFromInstanceProfile = "remove_role_from_instance_profile"
-	OpDeleteInstanceProfile         = "delete_instance_profile"
-	OpListPolicies                  = "list_policies"
-	OpGetPolicy                     = "get_policy"
-	OpGetManagedPolicyDocument      = "get_managed_policy_document"
-	OpCreatePolicy                  = "create_policy"
-	OpDeletePolicy                  = "delete_policy"
-	OpCreatePolicyVersion           = "create_policy_version"
-	OpListPolicyVersions            = "list_policy_versions"
-	OpSetDefaultPolicyVersion       = "set_default_policy_version"
-	OpDeletePolicyVersion           = "delete_policy_version"
-	OpAttachUserPolicy              = "attach_user_policy"
-	OpDetachUserPolicy              = "detach_user_policy"
-	OpListAttachedUserPolicies      = "list_attached_user_policies"
-	OpPutUserPolicy                 = "put_user_policy"
-	OpGetUserPolicy                 = "get_user_policy"
-	OpDeleteUserPolicy              = "delete_user_policy"
-	OpListUserPolicies              = "list_user_policies"
-	OpPutRolePolicy                 = "put_role_policy"
-	OpGetRolePolicy                 = "get_role_policy"
-	OpDeleteRolePolicy              = "delete_role_policy"
-	OpListRolePolicies              = "list_role_policies"
-	OpPutGroupPolicy                = "put_group_policy"
-	OpGetGroupPolicy                = "get_group_policy"
-	OpDeleteGroupPolicy             = "delete_group_policy"
-	OpListGroupPolicies             = "list_group_policies"
-	OpCreateAccessKey               = "create_access_key"
-	OpDeleteAccessKey               = "delete_access_key"
-	OpListAccessKeys                = "list_access_keys"
-	OpUpdateAccessKey               = "update_access_key"
-	OpGetAccessKeyLastUsed          = "get_access_key_last_used"
-	OpGetLoginProfile               = "get_login_profile"
-	OpCreateLoginProfile            = "create_login_profile"
-	OpDeleteLoginProfile            = "delete_login_profile"
-	OpListMFADevices                = "list_mfa_devices"
-	OpDeactivateMFADevice           = "deactivate_mfa_device"
-	OpSimulatePrincipalPolicy       = "simulate_principal_policy"
-	OpValidatePolicy                = "validate_policy"
-	OpSimulateCustomPolicy          = "simulate_custom_policy"
-	OpExplainAccess                 = "explain_access"
-	OpGetAccountInfo                = "get_account_info"
+	OpListUsers                          = "list_users"
+	OpGetUser                            = "get_user"
+	OpCreateUser                         = "create_user"
+	OpDeleteUser                         = "delete_user"
+	OpUpdateUser                         = "update_user"
+	OpListGroupsForUser                  = "list_groups_for_user"
+	OpPutUserPermissionsBoundary         = "put_user_permissions_boundary"
+	OpDeleteUserPermissionsBoundary      = "delete_user_permissions_boundary"
+	OpListGroups                         = "list_groups"
+	OpGetGroup                           = "get_group"
+	OpCreateGroup                        = "create_group"
+	OpDeleteGroup                        = "delete_group"
+	OpAddUserToGroup                     = "add_user_to_group"
+	OpRemoveUserFromGroup                = "remove_user_from_group"
+	OpAttachGroupPolicy                  = "attach_group_policy"
+	OpDetachGroupPolicy                  = "detach_group_policy"
+	OpListAttachedGroupPolicies          = "list_attached_group_policies"
+	OpListRoles                          = "list_roles"
+	OpGetRole                            = "get_role"
+	OpCreateRole                         = "create_role"
+	OpDeleteRole                         = "delete_role"
+	OpUpdateRole                         = "update_role"
+	OpUpdateAssumeRolePolicy             = "update_assume_role_policy"
+	OpAttachRolePolicy                   = "attach_role_policy"
+	OpDetachRolePolicy                   = "detach_role_policy"
+	OpListAttachedRolePolicies           = "list_attached_role_policies"
+	OpPutRolePermissionsBoundary         = "put_role_permissions_boundary"
+	OpDeleteRolePermissionsBoundary      = "delete_role_permissions_boundary"
+	OpListInstanceProfilesForRole        = "list_instance_profiles_for_role"
+	OpCreateInstanceProfile              = "create_instance_profile"
+	OpAddRoleToInstanceProfile           = "add_role_to_instance_profile"
+	OpRemoveRoleFromInstanceProfile      = "remove_role_from_instance_profile"
+	OpDeleteInstanceProfile              = "delete_instance_profile"
+	OpListPolicies                       = "list_policies"
+	OpGetPolicy                          = "get_policy"
+	OpGetManagedPolicyDocument           = "get_managed_policy_document"
+	OpCreatePolicy                       = "create_policy"
+	OpDeletePolicy                       = "delete_policy"
+	OpCreatePolicyVersion                = "create_policy_version"
+	OpListPolicyVersions                 = "list_policy_versions"
+	OpSetDefaultPolicyVersion            = "set_default_policy_version"
+	OpDeletePolicyVersion                = "delete_policy_version"
+	OpAttachUserPolicy                   = "attach_user_policy"
+	OpDetachUserPolicy                   = "detach_user_policy"
+	OpListAttachedUserPolicies           = "list_attached_user_policies"
+	OpPutUserPolicy                      = "put_user_policy"
+	OpGetUserPolicy                      = "get_user_policy"
+	OpDeleteUserPolicy                   = "delete_user_policy"
+	OpListUserPolicies                   = "list_user_policies"
+	OpPutRolePolicy                      = "put_role_policy"
+	OpGetRolePolicy                      = "get_role_policy"
+	OpDeleteRolePolicy                   = "delete_role_policy"
+	OpListRolePolicies                   = "list_role_policies"
+	OpPutGroupPolicy                     = "put_group_policy"
+	OpGetGroupPolicy                     = "get_group_policy"
+	OpDeleteGroupPolicy                  = "delete_group_policy"
+	OpListGroupPolicies                  = "list_group_policies"
+	OpCreateAccessKey                    = "create_access_key"
+	OpDeleteAccessKey                    = "delete_access_key"
+	OpListAccessKeys                     = "list_access_keys"
+	OpUpdateAccessKey                    = "update_access_key"
+	OpGetAccessKeyLastUsed               = "get_access_key_last_used"
+	OpGetLoginProfile                    = "get_login_profile"
+	OpCreateLoginProfile                 = "create_login_profile"
+	OpDeleteLoginProfile                 = "delete_login_profile"
+	OpListMFADevices                     = "list_mfa_devices"
+	OpDeactivateMFADevice                = "deactivate_mfa_device"
+	OpGenerateCredentialReport           = "generate_credential_report"
+	OpGetCredentialReport                = "get_credential_report"
+	OpListUserTags                       = "list_user_tags"
+	OpTagUser                            = "tag_user"
+	OpUntagUser                          = "untag_user"
+	OpSimulatePrincipalPolicy            = "simulate_principal_policy"
+	OpValidatePolicy                     = "validate_policy"
+	OpSimulateCustomPolicy               = "simulate_custom_policy"
+	OpExplainAccess                      = "explain_access"
+	OpGetAccountAuthorizationDetails     = "get_account_authorization_details"
+	OpGetAccountPasswordPolicy           = "get_account_password_policy"
+	OpGetAccountSummary                  = "get_account_summary"
+	OpGenerateServiceLastAccessedDetails = "generate_service_last_accessed_details"
+	OpGetServiceLastAccessedDetails      = "get_service_last_accessed_details"
+	OpListEntitiesForPolicy              = "list_entities_for_policy"
+	OpGetPolicyVersion                   = "get_policy_version"
+	OpGetAccountInfo                     = "get_account_info"
 )
 
 // ListUsers runs the catalogue operation "list_users": List IAM users, one
@@ -867,6 +879,63 @@ func DeactivateMFADevice(in api.MFADeviceInput) (*api.Result, error) {
 	return Call[api.Result](OpDeactivateMFADevice, in)
 }
 
+// GenerateCredentialReport runs the catalogue operation
+// "generate_credential_report": Ask IAM to (re)build the credential report
+// (read-only, as IAM rates it; IAM rebuilds at most every 4 hours). state
+// COMPLETE means get_credential_report can read it.
+//
+// Declare OpGenerateCredentialReport in the tool's operations; the operator
+// must grant "generate_credential_report" or the call fails with
+// api.NotGranted.
+func GenerateCredentialReport() (*api.GenerateCredentialReportOutput, error) {
+	return Call[api.GenerateCredentialReportOutput](OpGenerateCredentialReport, api.Empty{})
+}
+
+// GetCredentialReport runs the catalogue operation "get_credential_report":
+// Read the credential report, parsed: for every user and the root user,
+// password and MFA state, and each access key's age, status and last use.
+// Generate it first with generate_credential_report.
+//
+// Declare OpGetCredentialReport in the tool's operations; the operator must
+// grant "get_credential_report" or the call fails with api.NotGranted.
+func GetCredentialReport() (*api.CredentialReportOutput, error) {
+	return Call[api.CredentialReportOutput](OpGetCredentialReport, api.Empty{})
+}
+
+// ListUserTags runs the catalogue operation "list_user_tags": List a user's
+// tags.
+//
+// Declare OpListUserTags in the tool's operations; the operator must grant
+// "list_user_tags" or the call fails with api.NotGranted.
+func ListUserTags(in api.UserPageInput) (*api.UserTagsOutput, error) {
+	return Call[api.UserTagsOutput](OpListUserTags, in)
+}
+
+// TagUser runs the catalogue operation "tag_user": Add or overwrite tags on a
+// user (at most 50 per user). Tags can grant access where policies test
+// aws:PrincipalTag.
+//
+// It changes IAM: on a read-only server it fails with api.ReadOnly, and it
+// counts against the plugin's cap on mutations. Declare OpTagUser in the
+// tool's operations; the operator must grant "tag_user" or the call fails
+// with api.NotGranted.
+func TagUser(in api.TagUserInput) (*api.Result, error) {
+	return Call[api.Result](OpTagUser, in)
+}
+
+// UntagUser runs the catalogue operation "untag_user": Remove tags from a
+// user; access that policies grant through those tags (aws:PrincipalTag) goes
+// with them.
+//
+// It changes IAM: on a read-only server it fails with api.ReadOnly, and it
+// counts against the plugin's cap on mutations. It is destructive (it
+// deletes, overwrites or can cut off access): make sure the person asked for
+// it. Declare OpUntagUser in the tool's operations; the operator must grant
+// "untag_user" or the call fails with api.NotGranted.
+func UntagUser(in api.UntagUserInput) (*api.Result, error) {
+	return Call[api.Result](OpUntagUser, in)
+}
+
 // SimulatePrincipalPolicy runs the catalogue operation
 // "simulate_principal_policy": Test whether a user, group or role may perform
 // actions on resources, using its real policies (and boundary), without doing
@@ -913,7 +982,7 @@ func SimulateCustomPolicy(in api.SimulateCustomPolicyInput) (*api.SimulateOutput
 // ExplainAccess runs the catalogue operation "explain_access": Explain
 // whether a user or role can perform one action on one resource, and why:
 // reads the principal's policies (inline, attached, its groups', its
-// permissions boundary) with read-only IAM calls, evaluates them locally, and
+// permissions boundary) with IAM read calls, evaluates them locally, and
 // names the statement that decides, with what to change to get the other
 // answer. Pass the resource's own policy (a bucket policy, say) as
 // resource_policy if it has one.
@@ -922,6 +991,91 @@ func SimulateCustomPolicy(in api.SimulateCustomPolicyInput) (*api.SimulateOutput
 // "explain_access" or the call fails with api.NotGranted.
 func ExplainAccess(in api.ExplainAccessInput) (*api.ExplainAccessOutput, error) {
 	return Call[api.ExplainAccessOutput](OpExplainAccess, in)
+}
+
+// GetAccountAuthorizationDetails runs the catalogue operation
+// "get_account_authorization_details": Read the whole account's IAM in bulk,
+// one page at a time: every user (groups, attached and inline policies),
+// group, role (trust policy, policies, instance profiles) and managed policy
+// (every version's document), documents decoded. Narrow with filter. Reviews
+// start here: the calls grow with pages, not with principals.
+//
+// Declare OpGetAccountAuthorizationDetails in the tool's operations; the
+// operator must grant "get_account_authorization_details" or the call fails
+// with api.NotGranted.
+func GetAccountAuthorizationDetails(in api.AuthorizationDetailsInput) (*api.AuthorizationDetailsOutput, error) {
+	return Call[api.AuthorizationDetailsOutput](OpGetAccountAuthorizationDetails, in)
+}
+
+// GetAccountPasswordPolicy runs the catalogue operation
+// "get_account_password_policy": Read the account's password policy for IAM
+// users; present is false when the account has none (IAM's weak defaults
+// apply).
+//
+// Declare OpGetAccountPasswordPolicy in the tool's operations; the operator
+// must grant "get_account_password_policy" or the call fails with
+// api.NotGranted.
+func GetAccountPasswordPolicy() (*api.PasswordPolicyOutput, error) {
+	return Call[api.PasswordPolicyOutput](OpGetAccountPasswordPolicy, api.Empty{})
+}
+
+// GetAccountSummary runs the catalogue operation "get_account_summary": Read
+// IAM's account summary: counts and quotas of users, groups, roles and
+// policies, and whether the root user has MFA (AccountMFAEnabled) and access
+// keys (AccountAccessKeysPresent).
+//
+// Declare OpGetAccountSummary in the tool's operations; the operator must
+// grant "get_account_summary" or the call fails with api.NotGranted.
+func GetAccountSummary() (*api.AccountSummaryOutput, error) {
+	return Call[api.AccountSummaryOutput](OpGetAccountSummary, api.Empty{})
+}
+
+// GenerateServiceLastAccessedDetails runs the catalogue operation
+// "generate_service_last_accessed_details": Start IAM's report of when a
+// user, group, role or policy last used each service it is allowed
+// (read-only, as IAM rates it). Pass the job_id to
+// get_service_last_accessed_details; unused services are candidates to
+// remove.
+//
+// Declare OpGenerateServiceLastAccessedDetails in the tool's operations; the
+// operator must grant "generate_service_last_accessed_details" or the call
+// fails with api.NotGranted.
+func GenerateServiceLastAccessedDetails(in api.GenerateServiceLastAccessedInput) (*api.GenerateServiceLastAccessedOutput, error) {
+	return Call[api.GenerateServiceLastAccessedOutput](OpGenerateServiceLastAccessedDetails, in)
+}
+
+// GetServiceLastAccessedDetails runs the catalogue operation
+// "get_service_last_accessed_details": Read a service-last-accessed report
+// started with generate_service_last_accessed_details: per service, when it
+// was last used, by whom and where. job_status IN_PROGRESS means ask again
+// shortly.
+//
+// Declare OpGetServiceLastAccessedDetails in the tool's operations; the
+// operator must grant "get_service_last_accessed_details" or the call fails
+// with api.NotGranted.
+func GetServiceLastAccessedDetails(in api.GetServiceLastAccessedInput) (*api.ServiceLastAccessedOutput, error) {
+	return Call[api.ServiceLastAccessedOutput](OpGetServiceLastAccessedDetails, in)
+}
+
+// ListEntitiesForPolicy runs the catalogue operation
+// "list_entities_for_policy": List the users, groups and roles a managed
+// policy is attached to (or is the permissions boundary of, with
+// policy_usage_filter).
+//
+// Declare OpListEntitiesForPolicy in the tool's operations; the operator must
+// grant "list_entities_for_policy" or the call fails with api.NotGranted.
+func ListEntitiesForPolicy(in api.ListEntitiesForPolicyInput) (*api.EntitiesForPolicyOutput, error) {
+	return Call[api.EntitiesForPolicyOutput](OpListEntitiesForPolicy, in)
+}
+
+// GetPolicyVersion runs the catalogue operation "get_policy_version": Read
+// one version of a managed policy, with its document decoded, whether or not
+// it is the default.
+//
+// Declare OpGetPolicyVersion in the tool's operations; the operator must
+// grant "get_policy_version" or the call fails with api.NotGranted.
+func GetPolicyVersion(in api.PolicyVersionInput) (*api.PolicyVersionOutput, error) {
+	return Call[api.PolicyVersionOutput](OpGetPolicyVersion, in)
 }
 
 // GetAccountInfo runs the catalogue operation "get_account_info": Which AWS

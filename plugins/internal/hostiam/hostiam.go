@@ -1,0 +1,40 @@
+// Package hostiam is what the shipped plugins' workflows need from the
+// host: catalogue calls, batches, progress and the host's facts, behind one
+// small interface. Inside a plugin it is the SDK's host functions
+// (FromSDK, built for wasip1); in tests it is the real gate over the real
+// catalogue on the embedded sandbox (package hostiamtest). So a workflow's
+// logic, its IAM calls included, is tested natively and fast, and the Wasm
+// build only adds the transport.
+package hostiam
+
+import "github.com/iammcp/iam-mcp-server/sdk/api"
+
+// Host runs catalogue operations for a workflow.
+type Host interface {
+	// Call runs one operation; out is a pointer to its output type. Errors
+	// are *api.Error.
+	Call(op string, in, out any) error
+	// Batch runs the requests concurrently on the host (bounded), decoding
+	// each result into its Out, and returns one error (nil on success) per
+	// request, in order. One failure does not fail the others.
+	Batch(reqs []Request) []error
+	// Progress reports how far the tool call has come.
+	Progress(done, total float64, message string)
+	// Info is the host's facts: read-only mode, account, partition, grants.
+	Info() (*api.HostInfo, error)
+}
+
+// Request is one operation of a batch.
+type Request struct {
+	Op  string
+	In  any
+	Out any // pointer to the operation's output type
+}
+
+// Code returns err's api error code, or "" for nil or a foreign error.
+func Code(err error) api.ErrorCode {
+	if e, ok := err.(*api.Error); ok {
+		return e.Code
+	}
+	return ""
+}

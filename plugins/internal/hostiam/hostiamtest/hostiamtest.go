@@ -1,0 +1,143 @@
+// Package hostiamtest gives workflow tests a hostiam.Host over the real
+// gate and catalogue on an embedded sandbox, with a plugin's grants and
+// the server's read-only mode, as the plugin runtime would.
+package hostiamtest
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/iammcp/iam-mcp-server/host/gate"
+	"github.com/iammcp/iam-mcp-server/host/iam"
+	"github.com/iammcp/iam-mcp-server/host/localiam"
+	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// Options configure a test host.
+type Options struct {
+	Seed     string           // sandbox seed: "" or "demo"
+	Sandbox  *localiam.Server // an existing sandbox instead of a new seeded one
+	Plugin   string           // the plugin's name, for the gate and Info
+	Grants   []string         // operations granted; deny by default, as in plugins.yaml
+	ReadOnly bool             // the server's --readonly
+}
+
+// Host is a hostiam.Host for tests; it counts the operations it ran and
+// records progress reports.
+type Host struct {
+	Sandbox  *localiam.Server
+	gate     *gate.Gate
+	caller   gate.Caller
+	opts     Options
+	calls    atomic.Int64
+	mu       sync.Mutex
+	progress []string
+	ops      map[string]int
+}
+
+// New builds a Host; the sandbox lives as long as the test.
+func New(t testing.TB, o Options) *Host {
+	t.Helper()
+	sb := o.Sandbox
+	if sb == nil {
+		var err error
+		if sb, err = localiam.New(localiam.Options{Seed: o.Seed}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clients, err := iam.NewClients(context.Background(), iam.ClientOptions{Local: sb.Transport(), MaxAttempts: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grants := map[string]bool{}
+	for _, g := range o.Grants {
+		grants[g] = true
+	}
+	return &Host{
+		Sandbox: sb, gate: gate.New(cat, gate.Options{ReadOnly: o.ReadOnly}), opts: o, ops: map[string]int{},
+		caller: gate.Caller{Kind: gate.Plugin, Plugin: o.Plugin, Grants: grants},
+	}
+}
+
+// Call implements hostiam.Host.
+func (h *Host) Call(op string, in, out any) error {
+	h.calls.Add(1)
+	h.mu.Lock()
+	h.ops[op]++
+	h.mu.Unlock()
+	args, err := json.Marshal(in)
+	if err != nil {
+		return &api.Error{Code: api.InvalidInput, Message: err.Error()}
+	}
+	res, err := h.gate.Call(context.Background(), h.caller, op, args)
+	if err != nil {
+		return err
+	}
+	// Through JSON, as a plugin receives it.
+	b, err := json.Marshal(res)
+	if err != nil {
+		return &api.Error{Code: api.Internal, Message: err.Error()}
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return &api.Error{Code: api.Internal, Message: err.Error()}
+	}
+	return nil
+}
+
+// Batch implements hostiam.Host, eight at a time as the runtime does.
+func (h *Host) Batch(reqs []hostiam.Request) []error {
+	errs := make([]error, len(reqs))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, r := range reqs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = h.Call(r.Op, r.In, r.Out)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// Progress implements hostiam.Host.
+func (h *Host) Progress(done, total float64, message string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.progress = append(h.progress, message)
+}
+
+// Info implements hostiam.Host.
+func (h *Host) Info() (*api.HostInfo, error) {
+	return &api.HostInfo{ReadOnly: h.opts.ReadOnly, AccountID: localiam.AccountID, Partition: "aws", Plugin: h.opts.Plugin, Grants: h.opts.Grants, Config: map[string]string{}}, nil
+}
+
+// Calls is how many operations the host ran (batched ones each count).
+func (h *Host) Calls() int { return int(h.calls.Load()) }
+
+// Ops is how many times each operation ran.
+func (h *Host) Ops() map[string]int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make(map[string]int, len(h.ops))
+	for k, v := range h.ops {
+		out[k] = v
+	}
+	return out
+}
+
+// ProgressMessages are the progress reports so far.
+func (h *Host) ProgressMessages() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string{}, h.progress...)
+}

@@ -1,0 +1,50 @@
+//go:build wasip1
+
+package hostiam
+
+import (
+	"encoding/json"
+
+	"github.com/iammcp/iam-mcp-server/sdk"
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// FromSDK is the Host of a running plugin tool call.
+func FromSDK(ctx *sdk.Context) Host { return sdkHost{ctx} }
+
+type sdkHost struct{ ctx *sdk.Context }
+
+func (h sdkHost) Call(op string, in, out any) error {
+	raw, err := sdk.Call[json.RawMessage](op, in)
+	if err != nil {
+		return err
+	}
+	return decodeInto(op, *raw, out)
+}
+
+func (h sdkHost) Batch(reqs []Request) []error {
+	wire := make([]sdk.Request, len(reqs))
+	for i, r := range reqs {
+		wire[i] = sdk.Request{Op: r.Op, Args: r.In}
+	}
+	errs := make([]error, len(reqs))
+	for i, resp := range sdk.Batch(wire...) {
+		if resp.Err != nil {
+			errs[i] = resp.Err
+			continue
+		}
+		errs[i] = decodeInto(reqs[i].Op, resp.Result, reqs[i].Out)
+	}
+	return errs
+}
+
+func (h sdkHost) Progress(done, total float64, message string) { h.ctx.Progress(done, total, message) }
+
+func (h sdkHost) Info() (*api.HostInfo, error) { return sdk.HostInfo() }
+
+func decodeInto(op string, raw json.RawMessage, out any) error {
+	if err := json.Unmarshal(raw, out); err != nil {
+		return &api.Error{Code: api.Internal, Message: op + ": the host's result does not decode: " + err.Error()}
+	}
+	return nil
+}
