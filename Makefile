@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 PORT     ?= 4599
 
-.PHONY: all build test demo bench bench-sandbox sandbox lint fmt vet clean plugins plugins-hashes
+.PHONY: all build test demo bench bench-sandbox bench-policy sandbox lint fmt vet clean plugins plugins-hashes
 
 all: build
 
@@ -18,11 +18,14 @@ test: ## every test, with the race detector
 demo: build ## a short scripted MCP session on the embedded sandbox's demo organisation
 	$(GO) run ./cmd/iam-mcp-demo --server $(BIN)
 
-bench: build bench-sandbox ## the sandbox's benchmarks, then the server's, printed against their targets
+bench: build bench-sandbox bench-policy ## the sandbox's benchmarks, the policy evaluator against its oracle, then the server's, printed against their targets
 	$(GO) run ./cmd/iam-mcp-bench --server $(BIN)
 
 bench-sandbox: ## the embedded sandbox: requests per second on 10,000 users, memory of a large account
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./host/localiam/
+
+bench-policy: ## host/policy.Evaluate against the oracle (npm ci --prefix host/policy/testdata/oracle): ns/eval of each and their ratio
+	$(GO) test -run '^$$' -bench EvaluateVsOracle ./host/policy/
 
 sandbox: build ## the embedded IAM sandbox with the demo organisation, on 127.0.0.1:$(PORT)
 	$(BIN) sandbox --listen 127.0.0.1:$(PORT) --seed demo

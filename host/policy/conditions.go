@@ -175,10 +175,15 @@ func (op operator) evalKey(reqVals []string, present bool, polRaw []string, vars
 	}
 	if !present {
 		switch {
+		case op.set == setAnyValue:
+			// ForAnyValue needs at least one request value to match, so it is
+			// false without the key even under IfExists: AWS documents that
+			// ForAnyValue returns false when the key is missing, and real
+			// requests bear it out (a ForAnyValue:StringEqualsIfExists Allow
+			// on aws:TagKeys does not allow a request without tags).
+			return false
 		case op.ifExists, op.set == setAllValues:
 			return true
-		case op.set == setAnyValue:
-			return false
 		default:
 			return op.base.negated
 		}

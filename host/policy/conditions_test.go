@@ -148,7 +148,12 @@ func TestConditionOperators(t *testing.T) {
 		{"ForAllValues negated: none in the list", `{"ForAllValues:StringNotLike":{"aws:TagKeys":["aws:*"]}}`, ctxMap{"aws:TagKeys": {"env", "team"}}, true},
 		{"ForAllValues negated: one in the list", `{"ForAllValues:StringNotLike":{"aws:TagKeys":["aws:*"]}}`, ctxMap{"aws:TagKeys": {"env", "aws:x"}}, false},
 		{"ForAllValues with IfExists", `{"ForAllValues:StringLikeIfExists":{"aws:TagKeys":["e*"]}}`, ctxMap{"aws:TagKeys": {"env", "eu"}}, true},
-		{"ForAnyValue with IfExists absent", `{"ForAnyValue:StringEqualsIfExists":{"aws:TagKeys":["env"]}}`, none, true},
+		// ForAnyValue wins over IfExists: without the key no value can match
+		// (found by the differential test; AWS documents ForAnyValue as false
+		// for a missing key, and requests bear it out).
+		{"ForAnyValue with IfExists absent", `{"ForAnyValue:StringEqualsIfExists":{"aws:TagKeys":["env"]}}`, none, false},
+		{"ForAnyValue negated with IfExists absent", `{"ForAnyValue:StringNotLikeIfExists":{"aws:TagKeys":["env"]}}`, none, false},
+		{"ForAllValues with IfExists absent", `{"ForAllValues:StringEqualsIfExists":{"aws:TagKeys":["env"]}}`, none, true},
 		{"plain operator on a multivalued key: any value", `{"StringEquals":{"aws:TagKeys":"env"}}`, ctxMap{"aws:TagKeys": {"owner", "env"}}, true},
 		{"plain negated operator on a multivalued key: none may match", `{"StringNotEquals":{"aws:TagKeys":"env"}}`, ctxMap{"aws:TagKeys": {"owner", "env"}}, false},
 

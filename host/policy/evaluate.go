@@ -142,7 +142,19 @@ type layerResult struct {
 //     Cross-account: both the identity-based permissions and a resource
 //     policy Allow (any principal form, the account root included) are
 //     required.
+//     A role's trust policy (for the sts: actions on a role) and a KMS key's
+//     key policy (for kms: actions on a key) are the exceptions AWS
+//     documents: when one is supplied, it must allow the caller even in the
+//     same account, so identity-based permissions count only together with
+//     an Allow of the trust or key policy (its account suffices, as across
+//     accounts). When the caller supplies no resource policy, identity-based
+//     permissions decide as for any resource.
 //  4. Otherwise ImplicitDeny.
+//
+// A resource-policy Deny with a NotPrincipal applies to every caller that
+// has a permissions boundary, whatever the NotPrincipal names, as AWS
+// documents for permissions boundaries
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
 //
 // A statement matches when its Action (or NotAction), its Resource (or
 // NotResource) and every one of its conditions match. Actions match
@@ -175,6 +187,7 @@ type layerResult struct {
 // (a trust policy) applies to any resource.
 func Evaluate(in Input, req Request) Result {
 	e := newEvaluator(req)
+	e.hasBoundary = len(in.Boundaries) > 0
 	var res Result
 
 	var scp, id, bnd, ses, rsc layerResult
@@ -233,8 +246,12 @@ func Evaluate(in Input, req Request) Result {
 		suffix += "; allowed by the service control policies"
 	}
 
+	// A trust or key policy that was supplied must allow the caller, or its
+	// account, for identity-based permissions to count.
+	mustTrust := len(in.Resource) > 0 && resourcePolicyRequired(e.req.Action, e.req.Resource)
+
 	if sameAccount {
-		if identityOK {
+		if identityOK && (!mustTrust || rsc.allow) {
 			res.Decision = Allowed
 			res.Reason = "allowed by " + describe(&id.allowBy, id.allowSrc, layerIdentity) + suffix
 			return res
@@ -250,6 +267,12 @@ func Evaluate(in Input, req Request) Result {
 			if hasSCP && rsc.directAllow {
 				res.Reason += "; allowed by the service control policies"
 			}
+			return res
+		}
+		if identityOK && mustTrust {
+			res.Reason = "implicitly denied: " + describe(&id.allowBy, id.allowSrc, layerIdentity) + " allows it, but the " +
+				resourcePolicyName(e.req.Action) + " allows neither the principal nor its account to " + what +
+				", and it must, even within the account"
 			return res
 		}
 		res.Reason = implicitReason(id, bnd, ses, rsc, hasBoundary, hasSession, what)
@@ -277,6 +300,33 @@ func Evaluate(in Input, req Request) Result {
 }
 
 func trimImplicit(s string) string { return strings.TrimPrefix(s, "implicitly denied: ") }
+
+// resourcePolicyRequired reports whether the request is on a resource whose
+// resource-based policy must allow even callers of its own account: an IAM
+// role, whose trust policy governs the sts: actions on it (AssumeRole,
+// TagSession…), and a KMS key, whose key policy governs the kms: actions on
+// it. AWS's evaluation logic names these two as the exceptions to "an
+// identity-based Allow suffices within an account"
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html,
+// https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html).
+func resourcePolicyRequired(action, resource string) bool {
+	svc, _, _ := strings.Cut(action, ":")
+	switch {
+	case strings.EqualFold(svc, "sts"):
+		return strings.HasPrefix(resource, "arn:") && strings.Contains(resource, ":iam::") && strings.Contains(resource, ":role/")
+	case strings.EqualFold(svc, "kms"):
+		return strings.HasPrefix(resource, "arn:") && strings.Contains(resource, ":kms:") && strings.Contains(resource, ":key/")
+	}
+	return false
+}
+
+// resourcePolicyName names the policy resourcePolicyRequired is about.
+func resourcePolicyName(action string) string {
+	if svc, _, _ := strings.Cut(action, ":"); strings.EqualFold(svc, "kms") {
+		return "key policy"
+	}
+	return "role's trust policy"
+}
 
 // implicitReason says why nothing granted the request.
 func implicitReason(id, bnd, ses, rsc layerResult, hasBoundary, hasSession bool, what string) string {
@@ -339,6 +389,10 @@ type evaluator struct {
 
 	// actionASCII and resourceASCII allow byte-wise matching (see asciiGlob).
 	actionASCII, resourceASCII bool
+
+	// hasBoundary: the caller has a permissions boundary, which makes every
+	// resource-policy Deny with a NotPrincipal apply to it.
+	hasBoundary bool
 }
 
 func newEvaluator(req Request) *evaluator {
@@ -519,7 +573,9 @@ func (e *evaluator) statementMatches(st *Statement, vars, resource bool) princip
 		case st.Principal != nil:
 			pm = e.matchPrincipal(st.Principal)
 		case st.NotPrincipal != nil:
-			if e.matchPrincipal(st.NotPrincipal) != principalNone {
+			// AWS: a Deny with NotPrincipal always denies a principal that
+			// has a permissions boundary, whatever NotPrincipal names.
+			if !(e.hasBoundary && st.Effect == "Deny") && e.matchPrincipal(st.NotPrincipal) != principalNone {
 				return principalNone
 			}
 			pm = principalStrong

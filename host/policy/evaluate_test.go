@@ -2,6 +2,7 @@ package policy
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -289,5 +290,83 @@ func TestEvaluateMissingContextKeys(t *testing.T) {
 	// The unknown operator's statement is not among the matches.
 	if len(r.Matched) != 1 || r.Matched[0].Index != 0 {
 		t.Errorf("Matched = %+v, want only statement 0", r.Matched)
+	}
+}
+
+// TestEvaluateFoundByOracle pins the fixes the differential test against
+// @cloud-copilot/iam-simulate led to (differential_test.go), each as AWS
+// documents it.
+func TestEvaluateFoundByOracle(t *testing.T) {
+	const (
+		alice   = "arn:aws:iam::111122223333:user/alice"
+		carol   = "arn:aws:iam::111122223333:user/carol"
+		role    = "arn:aws:iam::111122223333:role/Dev"
+		key     = "arn:aws:kms:eu-west-1:111122223333:key/1234"
+		object  = "arn:aws:s3:::data/k"
+		session = "arn:aws:sts::111122223333:assumed-role/Ops/alice"
+	)
+	allowAll := pol(`{"Sid":"All","Effect":"Allow","Action":"*","Resource":"*"}`)
+	trust := func(principal string) string {
+		return pol(`{"Sid":"T","Effect":"Allow","Principal":` + principal + `,"Action":["sts:AssumeRole","kms:Decrypt"]}`)
+	}
+	notPrincipalDeny := pol(`{"Sid":"NP","Effect":"Deny","NotPrincipal":{"AWS":["` + alice + `","arn:aws:iam::111122223333:root"]},"Action":"s3:*","Resource":"*"}`)
+	boundaryAll := pol(`{"Sid":"B","Effect":"Allow","Action":"*","Resource":"*"}`)
+
+	tests := []struct {
+		name                         string
+		identity, boundary, resource []string
+		principal, action, res       string
+		want                         Decision
+		reason                       string
+	}{
+		// A role's trust policy and a KMS key policy must allow even callers
+		// of the same account once supplied.
+		{name: "trust policy naming someone else", identity: []string{allowAll}, resource: []string{trust(`{"Service":"lambda.amazonaws.com"}`)},
+			principal: alice, action: "sts:AssumeRole", res: role, want: ImplicitDeny, reason: "role's trust policy allows neither the principal nor its account"},
+		{name: "trust policy naming the account", identity: []string{allowAll}, resource: []string{trust(`{"AWS":"arn:aws:iam::111122223333:root"}`)},
+			principal: alice, action: "sts:AssumeRole", res: role, want: Allowed},
+		{name: "trust policy naming the account, no identity allow", resource: []string{trust(`{"AWS":"111122223333"}`)},
+			principal: alice, action: "sts:AssumeRole", res: role, want: ImplicitDeny},
+		{name: "trust policy naming the user", resource: []string{trust(`{"AWS":"` + alice + `"}`)},
+			principal: alice, action: "sts:AssumeRole", res: role, want: Allowed},
+		{name: "no trust policy supplied: identity decides", identity: []string{allowAll},
+			principal: alice, action: "sts:AssumeRole", res: role, want: Allowed},
+		{name: "key policy naming someone else", identity: []string{allowAll}, resource: []string{trust(`{"AWS":"` + carol + `"}`)},
+			principal: alice, action: "kms:Decrypt", res: key, want: ImplicitDeny, reason: "key policy allows neither"},
+		{name: "key policy naming the account", identity: []string{allowAll}, resource: []string{trust(`{"AWS":"111122223333"}`)},
+			principal: alice, action: "kms:Decrypt", res: key, want: Allowed},
+		{name: "other resources: identity allow suffices", identity: []string{allowAll}, resource: []string{trust(`{"AWS":"` + carol + `"}`)},
+			principal: alice, action: "s3:GetObject", res: object, want: Allowed},
+
+		// A Deny with NotPrincipal denies every principal with a boundary.
+		{name: "NotPrincipal excludes the named user without a boundary", identity: []string{allowAll}, resource: []string{notPrincipalDeny},
+			principal: alice, action: "s3:GetObject", res: object, want: Allowed},
+		{name: "NotPrincipal Deny applies to a user with a boundary", identity: []string{allowAll}, boundary: []string{boundaryAll}, resource: []string{notPrincipalDeny},
+			principal: alice, action: "s3:GetObject", res: object, want: ExplicitDeny, reason: "statement 'NP'"},
+		{name: "NotPrincipal Deny applies to a session with a boundary", identity: []string{allowAll}, boundary: []string{boundaryAll},
+			resource:  []string{pol(`{"Sid":"NP","Effect":"Deny","NotPrincipal":{"AWS":["` + session + `"]},"Action":"s3:*","Resource":"*"}`)},
+			principal: session, action: "s3:GetObject", res: object, want: ExplicitDeny},
+		{name: "NotPrincipal Allow is not affected by a boundary", boundary: []string{boundaryAll},
+			resource:  []string{pol(`{"Sid":"NPA","Effect":"Allow","NotPrincipal":{"AWS":"` + alice + `"},"Action":"s3:*","Resource":"*"}`)},
+			principal: alice, action: "s3:GetObject", res: object, want: ImplicitDeny},
+	}
+	mk := func(t *testing.T, docs []string) []Source {
+		var out []Source
+		for i, d := range docs {
+			out = append(out, Source{ID: "p" + string(rune('0'+i)), Type: "user-managed", Doc: mustParse(t, d)})
+		}
+		return out
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := Input{Identity: mk(t, tc.identity), Boundaries: mk(t, tc.boundary), Resource: mk(t, tc.resource)}
+			r := Evaluate(in, Request{Action: tc.action, Resource: tc.res, Principal: tc.principal})
+			if r.Decision != tc.want {
+				t.Errorf("Decision = %s (%s), want %s", r.Decision, r.Reason, tc.want)
+			}
+			if tc.reason != "" && !strings.Contains(r.Reason, tc.reason) {
+				t.Errorf("Reason = %q, want it to contain %q", r.Reason, tc.reason)
+			}
+		})
 	}
 }

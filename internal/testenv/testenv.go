@@ -21,10 +21,29 @@ func LookTool(t testing.TB, name, howToInstall string) string {
 	if err == nil {
 		return path
 	}
-	msg := name + " is not on PATH (" + howToInstall + ")"
+	missing(t, name+" is not on PATH ("+howToInstall+")")
+	return ""
+}
+
+// RequirePath returns path when a file or directory exists there, for a test
+// that needs something installed beside the tools on PATH (an npm package in
+// a testdata directory, say). When it is missing the test is skipped with a
+// message saying how to get it, or failed when IAM_MCP_REQUIRE_ALL=1, exactly
+// as LookTool does for a tool.
+func RequirePath(t testing.TB, path, howToInstall string) string {
+	t.Helper()
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	missing(t, path+" does not exist ("+howToInstall+")")
+	return ""
+}
+
+// missing skips the test, or fails it under IAM_MCP_REQUIRE_ALL=1.
+func missing(t testing.TB, msg string) {
+	t.Helper()
 	if os.Getenv(RequireAllEnv) == "1" {
 		t.Fatalf("%s, and %s=1 requires every test to run", msg, RequireAllEnv)
 	}
 	t.Skip(msg + "; skipping")
-	return ""
 }
