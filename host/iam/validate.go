@@ -21,6 +21,11 @@ var (
 	accessKeyPattern  = regexp.MustCompile(`^[\w]{16,128}$`)
 	versionPattern    = regexp.MustCompile(`^v[1-9][0-9]*(\.[A-Za-z0-9-]*)?$`)
 	serialPattern     = regexp.MustCompile(`^[\w+=/:,.@-]{9,256}$`)
+	// accessAdvisorARN is what service last accessed reports on: a user,
+	// group, role or managed policy (AWS's own included).
+	accessAdvisorARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}:(user|group|role|policy)|aws:policy)/([\x21-\x7E]+/)?[\w+=,.@-]+$`)
+	// jobIDPattern is IAM's jobIDType: exactly 36 characters (a UUID).
+	jobIDPattern = regexp.MustCompile(`^[\x21-\x7E]{36}$`)
 )
 
 const nameChars = "letters, digits and +=,.@_-"
@@ -74,6 +79,8 @@ var rules = map[string]rule{
 	"version_id":            patternRule(versionPattern, "a policy version id such as v2"),
 	"serial_number":         patternRule(serialPattern, "an MFA device serial number or ARN"),
 	"description":           maxLenRule(1000),
+	"arn":                   patternRule(accessAdvisorARN, "the ARN of an IAM user, group, role or managed policy, e.g. arn:aws:iam::123456789012:role/deploy or arn:aws:iam::aws:policy/ReadOnlyAccess"),
+	"job_id":                patternRule(jobIDPattern, "the 36-character job_id that generate_service_last_accessed_details returned"),
 }
 
 // ranges bound integer arguments when they are given (0 means "default").

@@ -129,8 +129,10 @@ func getAccountSummary(s *Server, _ *call) (any, *Error) {
 		}
 	}
 	q := s.quotas
-	// The root user's credentials are outside the sandbox, so the Account*
-	// flags are 0; the sandbox holds no providers or server certificates.
+	// The Account* flags are the root user's (see root.go); the sandbox
+	// holds no signing certificates of the root, no identity providers and
+	// no server certificates.
+	root := a.Root
 	return struct {
 		SummaryMap summaryMap `xml:"SummaryMap"`
 	}{summaryMap{
@@ -140,7 +142,7 @@ func getAccountSummary(s *Server, _ *call) (any, *Error) {
 		{"Policies", customer}, {"PoliciesQuota", q.Policies},
 		{"InstanceProfiles", len(a.InstanceProfiles)}, {"InstanceProfilesQuota", q.InstanceProfiles},
 		{"MFADevices", len(a.MFADevices)}, {"MFADevicesInUse", mfaInUse},
-		{"AccountMFAEnabled", 0}, {"AccountAccessKeysPresent", 0}, {"AccountSigningCertificatesPresent", 0},
+		{"AccountMFAEnabled", boolInt(root.MFAEnabled)}, {"AccountAccessKeysPresent", boolInt(len(root.AccessKeys) > 0)}, {"AccountSigningCertificatesPresent", 0},
 		{"PolicyVersionsInUse", versionsInUse}, {"PolicyVersionsInUseQuota", 10000},
 		{"Providers", 0}, {"ServerCertificates", 0}, {"ServerCertificatesQuota", 20},
 		{"GroupsPerUserQuota", maxGroupsPerUser},
@@ -301,11 +303,18 @@ func (s *Server) credentialReportCSV(now time.Time) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	_ = w.Write(credentialReportColumns)
-	// The root user's keys and certificates live outside the sandbox, as
-	// GetAccountSummary's Account* flags say.
+	// The root row as IAM writes it: IAM does not say whether the root has
+	// a password (not_supported), only when it was last used; MFA and keys
+	// are the root's own (root.go); the sandbox gives the root no signing
+	// certificates.
+	r := s.acct.Root
+	rootUsed := "no_information"
+	if r.PasswordLastUsed != nil {
+		rootUsed = reportTime(*r.PasswordLastUsed)
+	}
 	root := []string{"<root_account>", "arn:aws:iam::" + AccountID + ":root", reportTime(s.rootCreated()),
-		"not_supported", "no_information", "not_supported", "not_supported", "false"}
-	root = append(root, keyColumns(s, nil)...)
+		"not_supported", rootUsed, "not_supported", "not_supported", strconv.FormatBool(r.MFAEnabled)}
+	root = append(root, keyColumns(s, r.AccessKeys)...)
 	root = append(root, "false", "N/A", "false", "N/A")
 	_ = w.Write(root)
 	for _, u := range sorted(s, s.acct.Users) {

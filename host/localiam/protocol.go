@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 const (
@@ -153,19 +155,30 @@ func (p params) boolean(name string, def bool) (bool, *Error) {
 	return false, errValidation("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must be a boolean", v, lowerFirst(name))
 }
 
+// tagChars is IAM's pattern of tag keys and values: Unicode letters,
+// digits and spaces, and _.:/=+-@ (keys need at least one character).
+var tagChars = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+
 // tags reads Tags.member.N.Key / .Value pairs with IAM's limits (50 tags,
-// keys up to 128 characters, values up to 256, keys unique case-insensitively).
+// keys of 1-128 characters, values up to 256, both of IAM's characters,
+// keys unique case-insensitively).
 func (p params) tags() ([]Tag, *Error) {
 	var tags []Tag
 	seen := map[string]bool{}
-	for _, prefix := range p.structs("Tags") {
+	for i, prefix := range p.structs("Tags") {
 		k := p.form.Get(prefix + ".Key")
 		v := p.form.Get(prefix + ".Value")
-		if k == "" || len(k) > 128 {
-			return nil, errValidation("1 validation error detected: Value '%s' at 'tags.%s.member.key' failed to satisfy constraint: Member must have length between 1 and 128", k, prefix)
+		if n := utf8.RuneCountInString(k); n == 0 || n > 128 {
+			return nil, errValidation("1 validation error detected: Value '%s' at 'tags.%d.member.key' failed to satisfy constraint: Member must have length between 1 and 128", k, i+1)
 		}
-		if len(v) > 256 {
-			return nil, errValidation("1 validation error detected: Value at 'tags.%s.member.value' failed to satisfy constraint: Member must have length less than or equal to 256", prefix)
+		if !tagChars.MatchString(k) {
+			return nil, errValidation(`1 validation error detected: Value '%s' at 'tags.%d.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]+`, k, i+1)
+		}
+		if utf8.RuneCountInString(v) > 256 {
+			return nil, errValidation("1 validation error detected: Value at 'tags.%d.member.value' failed to satisfy constraint: Member must have length less than or equal to 256", i+1)
+		}
+		if !tagChars.MatchString(v) {
+			return nil, errValidation(`1 validation error detected: Value '%s' at 'tags.%d.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]*`, v, i+1)
 		}
 		if seen[strings.ToLower(k)] {
 			return nil, errInvalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")

@@ -246,6 +246,7 @@ func deleteRole(s *Server, c *call) (any, *Error) {
 	}
 	s.clearBoundary(&r.Boundary)
 	delete(s.acct.Roles, key(r.Name))
+	delete(s.acct.ServiceUse, r.ID) // as for users: the history is the entity's
 	return nil, nil
 }
 

@@ -45,8 +45,15 @@ func (sd *seeder) do(action string, kv ...string) any {
 
 // Documents the demo account uses.
 const (
-	ec2Trust    = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	ec2Trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	// Planted: a service principal trusted without aws:SourceAccount or
+	// aws:SourceArn, so that the service acting for another account's
+	// resources could assume it (confused deputy).
 	lambdaTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	// Planted: GitHub's OIDC provider trusted with an audience check only,
+	// no sub condition, so a workflow of any repository on GitHub can
+	// assume the role.
+	githubTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}}]}`
 	// Planted: anyone in any account may assume it.
 	openTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`
 	// Planted: another account, no sts:ExternalId condition (confused deputy).
@@ -62,6 +69,14 @@ const (
 	// Planted: a user with full access through an inline policy.
 	breakGlass = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
 	etlInline  = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::acme-etl/*"}]}`
+	// Planted: privilege escalation on every resource — a new default
+	// version of any customer policy, and passing any role to an instance
+	// launched on purpose.
+	selfServiceIAM = `{"Version":"2012-10-17","Statement":[{"Sid":"ManageTeamPolicies","Effect":"Allow","Action":"iam:CreatePolicyVersion","Resource":"*"},{"Sid":"LaunchBuildHosts","Effect":"Allow","Action":["iam:PassRole","ec2:RunInstances"],"Resource":"*"}]}`
+	// Planted: an administrator policy nobody uses, left to be attached.
+	legacyAdmin = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+	// Planted: a sensitive action (credentials exposure) on every resource.
+	readAllSecrets = `{"Version":"2012-10-17","Statement":[{"Sid":"AppSecrets","Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
 )
 
 // demoUser is one person or service of the demo organisation.
@@ -88,6 +103,9 @@ func seedDemo(s *Server) error {
 	sd.do("CreatePolicyVersion", "PolicyArn", local("/ci/", "DeployPipeline"), "PolicyDocument", deployV2, "SetAsDefault", "true")
 	sd.do("CreatePolicy", "PolicyName", "DeveloperBoundary", "Path", "/boundaries/", "PolicyDocument", devBoundary, "Description", "Permissions boundary for developer-created identities")
 	sd.do("CreatePolicy", "PolicyName", "SupportRead", "Path", "/ops/", "PolicyDocument", supportRead)
+	sd.do("CreatePolicy", "PolicyName", "SelfServiceIAM", "Path", "/eng/", "PolicyDocument", selfServiceIAM, "Description", "Engineers update their team's policies and launch build hosts")
+	sd.do("CreatePolicy", "PolicyName", "LegacyAdmin", "PolicyDocument", legacyAdmin, "Description", "Administrator access from before SSO; kept just in case")
+	sd.do("CreatePolicy", "PolicyName", "ReadAllSecrets", "Path", "/service/", "PolicyDocument", readAllSecrets, "Description", "Application secrets")
 
 	// Groups and what they grant.
 	groups := []struct {
@@ -133,7 +151,7 @@ func seedDemo(s *Server) error {
 		{"legacy-etl", "/service/", nil, false, false}, // planted: key unused for 200 days
 		{"backup-agent", "/service/", nil, false, false},
 		{"monitoring-bot", "/service/", nil, false, false},
-		{"former.employee", "/eng/", nil, true, false},
+		{"former.employee", "/eng/", nil, true, false}, // planted: console password unused for 150 days
 	}
 	for i, u := range users {
 		sd.do("CreateUser", "UserName", u.name, "Path", u.path)
@@ -149,8 +167,12 @@ func seedDemo(s *Server) error {
 		usr := s.acct.Users[key(u.name)]
 		usr.Created = daysAgo(700 - 20*i)
 		if u.console {
-			usr.LoginProfile.Created = usr.Created
+			// The password was set with the profile and never changed.
+			usr.LoginProfile.Created, usr.LoginProfile.PasswordSet = usr.Created, usr.Created
 			used := daysAgo(1 + i%9)
+			if u.name == "former.employee" {
+				used = daysAgo(150) // planted: left, but can still sign in
+			}
 			usr.PasswordLastUsed = &used
 		}
 		if u.mfa {
@@ -170,6 +192,9 @@ func seedDemo(s *Server) error {
 	sd.do("PutUserPolicy", "UserName", "legacy-etl", "PolicyName", "etl-bucket", "PolicyDocument", etlInline)
 	sd.do("AttachUserPolicy", "UserName", "ci-deploy", "PolicyArn", local("/ci/", "DeployPipeline"))
 	sd.do("AttachUserPolicy", "UserName", "monitoring-bot", "PolicyArn", aws+"ReadOnlyAccess")
+	// Planted: privilege escalation (SelfServiceIAM) on a user outside the
+	// developer boundary, which would deny iam:Create*.
+	sd.do("AttachUserPolicy", "UserName", "liam.obrien", "PolicyArn", local("/eng/", "SelfServiceIAM"))
 
 	// Access keys with their history.
 	keys := []struct {
@@ -181,9 +206,9 @@ func seedDemo(s *Server) error {
 		{"legacy-etl", 300, 200, "s3", "us-east-1"},          // planted: unused for 200 days
 		{"isla.moreau", 90, 2, "s3", "us-west-2"},            // planted: two active keys…
 		{"isla.moreau", 30, 3, "athena", "us-west-2"},        // …on one user
-		{"backup-agent", 60, 0, "s3", "us-east-1"},
-		{"monitoring-bot", 45, 0, "cloudwatch", "us-east-1"},
-		{"carol.diaz", 20, -1, "", ""},
+		{"backup-agent", 150, 0, "s3", "us-east-1"},          // planted: active, older than 90 days, in use today
+		{"monitoring-bot", 45, 0, "logs", "us-east-1"},
+		{"carol.diaz", 20, -1, "", ""}, // planted: never used
 	}
 	for _, k := range keys {
 		out := sd.do("CreateAccessKey", "UserName", k.user)
@@ -205,10 +230,13 @@ func seedDemo(s *Server) error {
 		policies                []string
 	}{
 		{"ec2-app-role", "/service/", ec2Trust, "Application servers", []string{local("/data/", "DataLakeRead")}},
-		{"lambda-exec", "/service/", lambdaTrust, "Lambda functions", []string{aws + "service-role/AWSLambdaBasicExecutionRole"}},
+		// planted: service principal without aws:SourceAccount/aws:SourceArn (lambdaTrust),
+		// and secretsmanager:GetSecretValue on every secret (ReadAllSecrets)
+		{"lambda-exec", "/service/", lambdaTrust, "Lambda functions", []string{aws + "service-role/AWSLambdaBasicExecutionRole", local("/service/", "ReadAllSecrets")}},
 		{"open-trust-role", "/", openTrust, "Left over from a proof of concept", []string{aws + "AmazonS3ReadOnlyAccess"}}, // planted: trust allows *
 		{"partner-audit", "/partners/", partnerTrust, "Auditor in the partner account", []string{aws + "SecurityAudit"}},   // planted: cross-account, no external id
 		{"vendor-integration", "/partners/", vendorTrust, "Monitoring vendor, with an external id", []string{aws + "ReadOnlyAccess"}},
+		{"github-deploy", "/ci/", githubTrust, "GitHub Actions deployments", []string{local("/ci/", "DeployPipeline")}}, // planted: OIDC trust without sub
 	}
 	for _, r := range roles {
 		sd.do("CreateRole", "RoleName", r.name, "Path", r.path, "AssumeRolePolicyDocument", r.trust, "Description", r.desc)
@@ -216,11 +244,81 @@ func seedDemo(s *Server) error {
 			sd.do("AttachRolePolicy", "RoleName", r.name, "PolicyArn", p)
 		}
 	}
+	if sd.err != nil {
+		return sd.err
+	}
+	// Dates, so that ages read like an account's history rather than all
+	// "today": roles over the past two years, and customer policies (with
+	// their versions) each when it was written.
+	for i, r := range roles {
+		s.acct.Roles[key(r.name)].Created = daysAgo(650 - 90*i)
+	}
+	policyDates := map[string][]int{ // days ago of each version, v1 first
+		local("/data/", "DataLakeRead"):            {640},
+		local("/ci/", "DeployPipeline"):            {600, 300},
+		local("/boundaries/", "DeveloperBoundary"): {560},
+		local("/ops/", "SupportRead"):              {520},
+		local("/eng/", "SelfServiceIAM"):           {60},
+		local("/", "LegacyAdmin"):                  {900},
+		local("/service/", "ReadAllSecrets"):       {120},
+	}
+	for policyARN, days := range policyDates {
+		p := s.acct.Policies[policyARN]
+		for i, v := range p.Versions {
+			v.Created = daysAgo(days[i])
+		}
+		p.Created, p.Updated = daysAgo(days[0]), daysAgo(days[len(days)-1])
+	}
 	sd.do("CreateInstanceProfile", "InstanceProfileName", "ec2-app", "Path", "/service/")
 	sd.do("AddRoleToInstanceProfile", "InstanceProfileName", "ec2-app", "RoleName", "ec2-app-role")
 
 	// Planted: a weak password policy.
 	sd.do("UpdateAccountPasswordPolicy", "MinimumPasswordLength", "6", "AllowUsersToChangePassword", "true")
 	sd.do("CreateAccountAlias", "AccountAlias", "acme-demo")
-	return sd.err
+	if sd.err != nil {
+		return sd.err
+	}
+
+	// Planted: a root user without MFA, with an active access key created
+	// 400 days ago and used two days ago, and a recent console sign-in.
+	rootSignIn := daysAgo(12)
+	if err := s.setRoot(RootUser{PasswordLastUsed: &rootSignIn, AccessKeys: []*AccessKey{{Created: daysAgo(400)}}}); err != nil {
+		return err
+	}
+	s.acct.KeyUse[s.acct.Root.AccessKeys[0].ID] = &KeyUse{When: daysAgo(2), Service: "s3", Region: "us-east-1"}
+
+	// Service last accessed history: what each principal used and when.
+	// Planted: services allowed but unused for 90 days or more (iam for
+	// ci-deploy, rds for monitoring-bot, s3 for legacy-etl, the whole of
+	// partner-audit), next to services in daily use.
+	history := []struct {
+		principal, action, region string
+		daysAgo                   int
+	}{
+		{"user/service/ci-deploy", "cloudformation:UpdateStack", "eu-west-1", 1},
+		{"user/service/ci-deploy", "s3:PutObject", "eu-west-1", 1},
+		{"user/service/ci-deploy", "iam:GetRole", "eu-west-1", 210},
+		{"user/service/legacy-etl", "s3:GetObject", "us-east-1", 200},
+		{"user/service/monitoring-bot", "logs:FilterLogEvents", "us-east-1", 0},
+		{"user/service/monitoring-bot", "ec2:DescribeInstances", "us-east-1", 2},
+		{"user/service/monitoring-bot", "rds:DescribeDBInstances", "us-east-1", 130},
+		{"user/data/isla.moreau", "s3:GetObject", "us-west-2", 2},
+		{"user/eng/alice.nguyen", "iam:ListUsers", "us-east-1", 1},
+		{"user/eng/alice.nguyen", "ec2:DescribeInstances", "eu-west-1", 4},
+		{"user/eng/alice.nguyen", "s3:ListBucket", "eu-west-1", 10},
+		{"user/eng/alice.nguyen", "organizations:DescribeOrganization", "us-east-1", 300},
+		{"role/service/ec2-app-role", "s3:GetObject", "eu-west-1", 0},
+		{"role/service/lambda-exec", "logs:PutLogEvents", "eu-west-1", 0},
+		{"role/service/lambda-exec", "secretsmanager:GetSecretValue", "eu-west-1", 0},
+		{"role/partners/partner-audit", "iam:GetAccountAuthorizationDetails", "us-east-1", 250},
+		{"role/partners/vendor-integration", "ec2:DescribeInstances", "us-east-1", 1},
+		{"role/ci/github-deploy", "cloudformation:UpdateStack", "eu-west-1", 3},
+		{"role/ci/github-deploy", "s3:PutObject", "eu-west-1", 3},
+	}
+	for _, h := range history {
+		if err := s.recordHistory(arn("", "", h.principal), h.action, h.region, daysAgo(h.daysAgo)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

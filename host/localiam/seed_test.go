@@ -129,6 +129,111 @@ func TestSeedDemoPlantedProblems(t *testing.T) {
 	if len(ip.InstanceProfiles) != 1 {
 		t.Error("ec2-app-role should be in an instance profile")
 	}
+
+	// A key never used, and an active key older than 90 days in use today.
+	if k := keys("carol.diaz"); len(k) != 1 || !k[0].active || k[0].unused != 0 {
+		t.Errorf("carol.diaz should have one active key never used: %+v", k)
+	}
+	if k := keys("backup-agent"); len(k) != 1 || !k[0].active || k[0].age < 91*day || k[0].unused > day {
+		t.Errorf("backup-agent should have an active key older than 90 days used today: %+v", k)
+	}
+	// A console password unused for 120 days or more.
+	must[*iam.GetLoginProfileOutput](t)(c.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String("former.employee")}))
+	if u := must[*iam.GetUserOutput](t)(c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("former.employee")})).User; u.PasswordLastUsed == nil || now.Sub(*u.PasswordLastUsed) < 120*day {
+		t.Errorf("former.employee's password should be unused for 120+ days: %v", u.PasswordLastUsed)
+	}
+
+	// The root: no MFA, one active access key, old and used recently.
+	summary := must[*iam.GetAccountSummaryOutput](t)(c.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})).SummaryMap
+	if summary["AccountMFAEnabled"] != 0 || summary["AccountAccessKeysPresent"] != 1 {
+		t.Errorf("root: AccountMFAEnabled %d, AccountAccessKeysPresent %d", summary["AccountMFAEnabled"], summary["AccountAccessKeysPresent"])
+	}
+	must[*iam.GenerateCredentialReportOutput](t)(c.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{}))
+	_, byUser, rows := credentialReport(t, c)
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	root := byUser["<root_account>"]
+	rotated, err1 := time.Parse(time.RFC3339, root[col["access_key_1_last_rotated"]])
+	used, err2 := time.Parse(time.RFC3339, root[col["access_key_1_last_used_date"]])
+	if root[col["mfa_active"]] != "false" || root[col["access_key_1_active"]] != "true" || err1 != nil || err2 != nil ||
+		now.Sub(rotated) < 365*day || now.Sub(used) > 7*day || root[col["access_key_2_active"]] != "false" {
+		t.Errorf("the report's root row: %q", root)
+	}
+
+	policyDoc := func(arn string) (*iam.GetPolicyOutput, string) {
+		p := must[*iam.GetPolicyOutput](t)(c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)}))
+		v := must[*iam.GetPolicyVersionOutput](t)(c.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: p.Policy.DefaultVersionId}))
+		doc, err := url.PathUnescape(*v.PolicyVersion.Document)
+		ok(t, err)
+		return p, doc
+	}
+	entities := func(arn string) *iam.ListEntitiesForPolicyOutput {
+		return must[*iam.ListEntitiesForPolicyOutput](t)(c.ListEntitiesForPolicy(ctx, &iam.ListEntitiesForPolicyInput{PolicyArn: aws.String(arn)}))
+	}
+	// Privilege escalation on *, on a user without the developer boundary.
+	const selfService = "arn:aws:iam::123456789012:policy/eng/SelfServiceIAM"
+	if _, doc := policyDoc(selfService); !strings.Contains(doc, `"iam:CreatePolicyVersion"`) || !strings.Contains(doc, `"iam:PassRole"`) ||
+		!strings.Contains(doc, `"ec2:RunInstances"`) || strings.Contains(doc, "arn:aws:iam::123456789012:role") {
+		t.Errorf("SelfServiceIAM should allow escalation on *: %s", doc)
+	}
+	if e := entities(selfService); len(e.PolicyUsers) != 1 || *e.PolicyUsers[0].UserName != "liam.obrien" {
+		t.Errorf("SelfServiceIAM should be attached to liam.obrien: %+v", e.PolicyUsers)
+	}
+	if u := must[*iam.GetUserOutput](t)(c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("liam.obrien")})).User; u.PermissionsBoundary != nil {
+		t.Error("liam.obrien should have no permissions boundary to stop the escalation")
+	}
+	// An administrator policy left unattached.
+	if p, doc := policyDoc("arn:aws:iam::123456789012:policy/LegacyAdmin"); *p.Policy.AttachmentCount != 0 || !strings.Contains(doc, `"Action":"*","Resource":"*"`) {
+		t.Errorf("LegacyAdmin should be *:* and unattached: %d %s", *p.Policy.AttachmentCount, doc)
+	}
+	// An unconstrained sensitive action, on a role.
+	if _, doc := policyDoc("arn:aws:iam::123456789012:policy/service/ReadAllSecrets"); !strings.Contains(doc, `"Action":"secretsmanager:GetSecretValue","Resource":"*"`) {
+		t.Errorf("ReadAllSecrets: %s", doc)
+	}
+	if e := entities("arn:aws:iam::123456789012:policy/service/ReadAllSecrets"); len(e.PolicyRoles) != 1 || *e.PolicyRoles[0].RoleName != "lambda-exec" {
+		t.Errorf("ReadAllSecrets should be attached to lambda-exec: %+v", e.PolicyRoles)
+	}
+	// OIDC trust with an audience but no subject; a service trust without
+	// aws:SourceAccount or aws:SourceArn.
+	if doc := trust("github-deploy"); !strings.Contains(doc, "oidc-provider/token.actions.githubusercontent.com") ||
+		!strings.Contains(doc, "token.actions.githubusercontent.com:aud") || strings.Contains(doc, ":sub") {
+		t.Errorf("github-deploy should trust GitHub's OIDC provider without a sub condition: %s", doc)
+	}
+	if doc := trust("lambda-exec"); !strings.Contains(doc, `"Service":"lambda.amazonaws.com"`) || strings.Contains(doc, "aws:Source") {
+		t.Errorf("lambda-exec should trust Lambda without a source condition: %s", doc)
+	}
+
+	// Service last accessed: services allowed but unused for 90+ days next
+	// to services in use.
+	lastUse := func(arn string) map[string]*time.Time {
+		_, svc := lastAccessed(t, c, arn, "")
+		out := map[string]*time.Time{}
+		for ns, s := range svc {
+			out[ns] = s.LastAuthenticated
+		}
+		return out
+	}
+	ci := lastUse("arn:aws:iam::123456789012:user/service/ci-deploy")
+	if ci["iam"] == nil || now.Sub(*ci["iam"]) < 90*day || ci["cloudformation"] == nil || now.Sub(*ci["cloudformation"]) > 2*day {
+		t.Errorf("ci-deploy should use cloudformation daily and iam not for 90+ days: %v", ci)
+	}
+	partner := lastUse("arn:aws:iam::123456789012:role/partners/partner-audit")
+	if len(partner) == 0 {
+		t.Error("partner-audit should be allowed services")
+	}
+	for ns, when := range partner {
+		if when != nil && now.Sub(*when) < 90*day {
+			t.Errorf("partner-audit should not have used %s for 90+ days: %v", ns, when)
+		}
+	}
+	if r := must[*iam.GetRoleOutput](t)(c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("partner-audit")})).Role; r.RoleLastUsed == nil || r.RoleLastUsed.LastUsedDate == nil || now.Sub(*r.RoleLastUsed.LastUsedDate) < 90*day {
+		t.Errorf("partner-audit's last use should be 90+ days ago: %+v", r.RoleLastUsed)
+	}
+	if bot := lastUse("arn:aws:iam::123456789012:user/service/monitoring-bot"); bot["rds"] == nil || now.Sub(*bot["rds"]) < 90*day || bot["logs"] == nil || now.Sub(*bot["logs"]) > day {
+		t.Errorf("monitoring-bot should use logs daily and not rds for 90+ days: rds %v logs %v", bot["rds"], bot["logs"])
+	}
 }
 
 func TestSeedUnknown(t *testing.T) {

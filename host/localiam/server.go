@@ -79,9 +79,14 @@ type Server struct {
 	gen    atomic.Uint64
 	sorted sortCache
 
-	// keyMu guards acct.KeyUse alone: every request, reads included,
-	// records its signing key, and reads must not need the write lock.
+	// keyMu guards acct.KeyUse and acct.ServiceUse alone: every request,
+	// reads included, records its signing key and the service it used, and
+	// reads must not need the write lock.
 	keyMu sync.Mutex
+	// owners finds the user of a signing key without scanning every user.
+	owners keyOwners
+	// reports keeps service-last-accessed reports between their pages.
+	reports accessReports
 }
 
 // New builds a sandbox from opts: it loads the state file if one exists, or
@@ -138,7 +143,7 @@ type call struct {
 var actions = buildActions(
 	userActions, groupActions, roleActions, policyActions, principalActions,
 	boundaryActions, instanceProfileActions, credentialActions, mfaActions, sshCertActions,
-	accountActions, simulationActions,
+	accountActions, accessAdvisorActions, simulationActions,
 	userTagActions, roleTagActions, instanceProfileTagActions, mfaTagActions, policyTagActions,
 )
 
@@ -193,7 +198,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	name := form.Get("Action")
 	version := form.Get("Version")
-	keyID, service, region := signer(r)
+	keyID, signedFor, region := signer(r)
 
 	if name == "" {
 		fail(apiErr("MissingAction", 400, "Could not find operation for version %s. Specify Action=NAME in the request.", version))
@@ -201,9 +206,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var act action
 	var ok bool
+	// service is the action's service namespace, as service last accessed
+	// records it (the signature's service should say the same).
+	service := "iam"
 	switch {
 	case name == "GetCallerIdentity":
-		namespace = stsNamespace
+		namespace, service = stsNamespace, "sts"
 		act, ok = stsGetCallerIdentity, version == stsVersion
 	default:
 		act, ok = actions[name]
@@ -219,7 +227,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	c := &call{params: params{form: form}, now: s.now().UTC(), accessKeyID: keyID}
-	result, apiError := s.run(act, c, service, region)
+	result, apiError := s.run(act, c, use{signedFor: signedFor, region: region, service: service, action: name})
 	s.log.Debug("localiam", "action", name, "key", keyID, "ok", apiError == nil)
 	if apiError != nil {
 		fail(apiError)
@@ -233,9 +241,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeXML(w, http.StatusOK, body)
 }
 
+// use is what a request tells of its signer's activity: the service its
+// signature names (what GetAccessKeyLastUsed reports), the region, and
+// the service namespace and action it called (what service last accessed
+// reports).
+type use struct {
+	signedFor, region, service, action string
+}
+
 // run executes an action under the account lock, records the signing key's
 // use, and persists a successful mutation.
-func (s *Server) run(act action, c *call, service, region string) (result any, apiError *Error) {
+func (s *Server) run(act action, c *call, u use) (result any, apiError *Error) {
 	if act.mutates {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -243,7 +259,8 @@ func (s *Server) run(act action, c *call, service, region string) (result any, a
 		s.mu.RLock()
 		defer s.mu.RUnlock()
 	}
-	s.recordKeyUse(c.accessKeyID, c.now, service, region)
+	s.recordKeyUse(c.accessKeyID, c.now, u.signedFor, u.region)
+	s.recordServiceUse(c.accessKeyID, c.now, u.service, u.action, u.region)
 	defer func() {
 		// A handler bug must never take the server down: it becomes a 500,
 		// as a real service failure would.

@@ -27,6 +27,14 @@ type account struct {
 	// KeyUse records the last use of every access key id that signed a
 	// request, including ids of no user (reported as the account root).
 	KeyUse map[string]*KeyUse
+	// Root is the root user's credentials, which IAM reports (account
+	// summary, credential report) but no IAM action changes.
+	Root RootUser
+	// ServiceUse records, per principal ARN (user or role), its last use
+	// of each service namespace: what service last accessed reports.
+	ServiceUse map[string]map[string]*ServiceUse
+	// AccessJobs are the service-last-accessed report jobs, by job id.
+	AccessJobs map[string]*AccessJob
 }
 
 func newAccount() *account {
@@ -38,6 +46,8 @@ func newAccount() *account {
 		InstanceProfiles: map[string]*InstanceProfile{},
 		MFADevices:       map[string]*MFADevice{},
 		KeyUse:           map[string]*KeyUse{},
+		ServiceUse:       map[string]map[string]*ServiceUse{},
+		AccessJobs:       map[string]*AccessJob{},
 	}
 }
 

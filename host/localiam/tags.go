@@ -3,6 +3,7 @@ package localiam
 import (
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // mergeTags applies TagX semantics: new keys are added, existing keys
@@ -102,6 +103,14 @@ func tagActions(kind string, target taggable) map[string]action {
 			keys := c.list("TagKeys")
 			if len(keys) == 0 {
 				return nil, errValidation("1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null")
+			}
+			if len(keys) > 50 {
+				return nil, errValidation("1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must have length less than or equal to 50")
+			}
+			for _, k := range keys {
+				if n := utf8.RuneCountInString(k); n == 0 || n > 128 || !tagChars.MatchString(k) {
+					return nil, errValidation(`1 validation error detected: Value '[%s]' at 'tagKeys' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]+]`, k)
+				}
 			}
 			*tags = removeTags(*tags, keys)
 			return nil, nil

@@ -209,6 +209,9 @@ func deleteUser(s *Server, c *call) (any, *Error) {
 		s.clearBoundary(&u.Boundary)
 	}
 	delete(a.Users, key(u.Name))
+	// Its service history goes with it: a new user of the same name is a
+	// new entity to IAM, with a new id and no past.
+	delete(a.ServiceUse, u.ID)
 	return nil, nil
 }
 
@@ -248,12 +251,17 @@ func (a *account) mfaDevicesOf(userName string) []*MFADevice {
 }
 
 // rootCreated is the account's creation date as the sandbox reports it: the
-// oldest entity's, or now for an empty account.
+// oldest user's or root access key's, or now for an empty account.
 func (s *Server) rootCreated() (t0 time.Time) {
 	t0 = s.now().UTC()
 	for _, u := range s.acct.Users {
 		if u.Created.Before(t0) {
 			t0 = u.Created
+		}
+	}
+	for _, k := range s.acct.Root.AccessKeys {
+		if k.Created.Before(t0) {
+			t0 = k.Created
 		}
 	}
 	return t0

@@ -47,7 +47,8 @@
 // alternatives (OR). Condition key names are case-insensitive. When the
 // request lacks a key, a positive operator is false and a negated one
 // (StringNotEquals, NotIpAddress, …) is true; …IfExists is true; ForAllValues
-// is true and ForAnyValue false. A value of the wrong type (a date operator
+// is true and ForAnyValue false, even with …IfExists (ForAnyValue asks for at
+// least one value, and an absent key has none). A value of the wrong type (a date operator
 // given "tomorrow") makes the condition false.
 //
 // An operator not in that list makes its statement never match. That is a
