@@ -41,7 +41,8 @@ var toolName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
 // PluginTool describes a plugin's tool as an MCP tool: its name,
 // description and schemas as the plugin declared them, and the four
 // behaviour annotations set explicitly. readOnlyHint is t.ReadOnly (true
-// only when every operation the plugin may call is read-only), and
+// only when every operation the tool may call — declared and granted — is
+// read-only), and
 // destructiveHint its opposite: the server cannot tell which of a plugin's
 // changes can be undone, so it assumes the worst. No plugin tool is
 // announced idempotent. readOnly is the server's mode; openWorld is as for

@@ -111,9 +111,9 @@ type Tool struct {
 	Description  string
 	InputSchema  json.RawMessage // a JSON Schema object; {"type":"object"} when the plugin gave none
 	OutputSchema json.RawMessage // nil when the plugin declared none
-	// ReadOnly is true only when every operation the plugin may call (the
-	// operations granted to it) is read-only: a tool may call anything its
-	// plugin was granted, whatever its describe says.
+	// ReadOnly is true when every operation the tool may call is
+	// read-only: a tool may call only the operations its describe lists
+	// that the plugins file grants.
 	ReadOnly bool
 	// Operations are the operations describe says the tool needs (a
 	// request; only the grants count).
@@ -146,13 +146,18 @@ type PluginInfo struct {
 
 // loaded is one plugin in the host.
 type loaded struct {
-	spec         Spec
-	name, path   string
-	sha          string
-	limits       Limits
-	pages        uint32
-	maxInput     int
-	grants       map[string]bool
+	spec       Spec
+	name, path string
+	sha        string
+	limits     Limits
+	pages      uint32
+	maxInput   int
+	grants     map[string]bool
+	// toolGrants narrows the grants to each tool's declared operations
+	// (by full MCP name): a tool may call only what its describe lists
+	// and the operator granted, so a read-only tool of a plugin that also
+	// holds mutating grants is read-only, and says so.
+	toolGrants   map[string]map[string]bool
 	granted      []string
 	desc         *api.PluginDescription
 	tools        []Tool
@@ -436,9 +441,22 @@ func (h *Host) buildTools() error {
 				return fmt.Errorf("plugin %s: its tool %q would be named %s, like plugin %s's tool %q; give one of them another prefix in the plugins file",
 					p.name, d.Name, full, other.p.name, other.tool.PluginTool)
 			}
+			tg, readOnly := map[string]bool{}, true
+			for _, op := range d.Operations {
+				if p.grants[op] {
+					tg[op] = true
+					if meta, _ := api.Lookup(op); meta.Mutates {
+						readOnly = false
+					}
+				}
+			}
+			if p.toolGrants == nil {
+				p.toolGrants = map[string]map[string]bool{}
+			}
+			p.toolGrants[full] = tg
 			t := Tool{
 				Name: full, Plugin: p.name, PluginTool: d.Name, Description: d.Description,
-				InputSchema: d.InputSchema, OutputSchema: d.OutputSchema, ReadOnly: p.readOnly,
+				InputSchema: d.InputSchema, OutputSchema: d.OutputSchema, ReadOnly: readOnly,
 				Operations: append([]string(nil), d.Operations...),
 			}
 			h.byTool[full] = toolEntry{tool: t, p: p}

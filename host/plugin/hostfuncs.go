@@ -158,7 +158,11 @@ func (p *loaded) runIAM(ctx context.Context, st *callState, req api.IAMRequest) 
 	if p.gate == nil {
 		return api.IAMResponse{Error: api.Errorf(api.NotGranted, "plugin %s is being inspected, with no grants and no IAM", p.name)}
 	}
-	out, err := p.gate.Call(ctx, gate.Caller{Kind: gate.Plugin, Plugin: p.name, Tool: st.tool, Grants: p.grants}, req.Op, req.Args)
+	if p.grants[req.Op] && !p.toolGrants[st.tool][req.Op] {
+		return api.IAMResponse{Error: api.Errorf(api.NotGranted,
+			"tool %s of plugin %s called %s, which the plugin is granted but the tool does not declare; the plugin's author must list it among the tool's operations", st.tool, p.name, req.Op)}
+	}
+	out, err := p.gate.Call(ctx, gate.Caller{Kind: gate.Plugin, Plugin: p.name, Tool: st.tool, Grants: p.toolGrants[st.tool]}, req.Op, req.Args)
 	if err != nil {
 		var ae *api.Error
 		if !errors.As(err, &ae) {

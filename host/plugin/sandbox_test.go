@@ -422,3 +422,37 @@ func iamAnswers(t *testing.T, res *api.PluginResult) []api.IAMResponse {
 	}
 	return out
 }
+
+// TestToolsCallOnlyWhatTheyDeclare: a tool may call the operations its
+// describe lists that the plugins file grants, nothing more; so a tool that
+// declares only reads is read-only even when its plugin holds mutating
+// grants for another tool.
+func TestToolsCallOnlyWhatTheyDeclare(t *testing.T) {
+	t.Parallel()
+	// hostile's tools declare list_users, create_user, delete_user and
+	// create_access_key; get_user is granted but declared by none.
+	s := spec("hostile")
+	s.Grants = []string{"list_users", "get_user"}
+	e := newEnv(t, gate.Options{}, s)
+	answers := iamAnswers(t, e.call(t, "hostile_iam", `{"requests":[{"op":"get_user","args":{"user_name":"alice.nguyen"}},{"op":"list_users"}]}`))
+	if answers[0].Error == nil || answers[0].Error.Code != api.NotGranted || !strings.Contains(answers[0].Error.Message, "does not declare") {
+		t.Errorf("undeclared but granted: %+v", answers[0])
+	}
+	if answers[1].Error != nil {
+		t.Errorf("declared and granted: %+v", answers[1].Error)
+	}
+	for _, tool := range e.h.Tools() {
+		if !tool.ReadOnly {
+			t.Errorf("%s: only reads are both declared and granted, but it is not read-only", tool.Name)
+		}
+	}
+	// good_users declares list_users only: read-only beside a mutating grant.
+	g := spec("good")
+	g.Grants = []string{"list_users", "create_user"}
+	ge := newEnv(t, gate.Options{}, g)
+	for _, tool := range ge.h.Tools() {
+		if tool.Name == "good_users" && !tool.ReadOnly {
+			t.Errorf("good_users declares only list_users: %+v", tool)
+		}
+	}
+}
