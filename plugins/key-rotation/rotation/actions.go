@@ -1,0 +1,381 @@
+package rotation
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// The steps that change IAM, each checking its preconditions against what
+// the call read (keys, last uses, the state tag) before its first change,
+// and recording every change in the answer.
+
+// needGrants refuses to change anything unless the whole rotation is
+// granted: a rotation that stops halfway leaves two keys live.
+func (r *run) needGrants() error {
+	if missing := missingGrants(r.info, rotationOps); len(missing) > 0 {
+		return &api.Error{Code: api.NotGranted, Message: fmt.Sprintf("nothing was changed: the operator has not granted this plugin %s, which the rotation needs before it ends (it checks before creating anything, so that it never stops halfway). Grant them in the plugins file: %s",
+			joinOps(missing), joinOps(rotationOps))}
+	}
+	return nil
+}
+
+// makeRoom deletes the user's other key, which must be Inactive, so that
+// the new key has a slot.
+func (r *run) makeRoom() (*RotateResult, error) {
+	if res := r.blocked(); res != nil {
+		return res, nil
+	}
+	o := r.other()
+	if o == nil {
+		return nil, invalid("step make_room is not needed: %s holds only %s, so the new key has a slot: %s", r.in.UserName, r.in.AccessKeyID, r.nextFor(PhaseNone).String())
+	}
+	if err := r.needGrants(); err != nil {
+		return nil, err
+	}
+	id, evidence := o.AccessKeyID, r.usedText(o.AccessKeyID)
+	if err := r.deleteKey(id); err != nil {
+		return nil, wrap(err, "nothing was changed: deleting the inactive key %s failed", id)
+	}
+	return r.finish(OutcomeAdvanced, fmt.Sprintf("deleted %s's inactive key %s (%s) to free a slot for the new key", r.in.UserName, id, evidence),
+		r.nextFor(PhaseNone)), nil
+}
+
+// createdKey is create_access_key's output without the secret: the
+// plugin never decodes a secret, whatever the host sends.
+type createdKey struct {
+	AccessKey  api.AccessKey `json:"access_key"`
+	SecretFile string        `json:"secret_file"`
+}
+
+// create creates the new key: the state tag first (phase creating), then
+// the key, then the tag again with the key's id. A call that dies between
+// the two tag writes leaves phase creating, and the next call adopts the
+// key it finds.
+func (r *run) create() (*RotateResult, error) {
+	u, k := r.in.UserName, r.in.AccessKeyID
+	if r.state != nil && r.state.Phase == PhaseCreating {
+		if res, err, done := r.adopt(); done {
+			return res, err
+		}
+	} else {
+		if res := r.blocked(); res != nil {
+			return res, nil
+		}
+		if o := r.other(); o != nil {
+			return nil, invalid("step create is out of order: %s holds two keys (%s and the inactive %s), and IAM allows two; free a slot first: %s",
+				u, k, o.AccessKeyID, r.nextFor(PhaseNone).String())
+		}
+	}
+	if err := r.needGrants(); err != nil {
+		return nil, err
+	}
+	st := State{Phase: PhaseCreating, Began: r.now}
+	if r.state != nil {
+		st = *r.state
+	} else if err := r.writeState(st); err != nil {
+		return nil, wrap(err, "nothing was created: recording the rotation's state on %s failed (tag_user)", u)
+	}
+	var out createdKey
+	if err := r.mutate(callCreate(u), api.UserNameInput{UserName: u}, &out); err != nil {
+		msg := "the state tag was removed again"
+		if uerr := r.removeState(); uerr != nil {
+			msg = "and removing the state tag failed too (" + uerr.Error() + "): remove it with " + callUntag(u, k).Markdown()
+		}
+		return nil, wrap(err, "no new key was created for %s (create_access_key failed; %s)", u, msg)
+	}
+	return r.recordCreated(st, out.AccessKey, out.SecretFile,
+		fmt.Sprintf("created the new key %s for %s", out.AccessKey.AccessKeyID, u))
+}
+
+// adopt finishes a create step that was interrupted: the key it finds
+// created after the rotation began is the new key. done is false when no
+// key was created, and the create step goes ahead.
+func (r *run) adopt() (res *RotateResult, err error, done bool) {
+	u := r.in.UserName
+	o := r.other()
+	if o == nil {
+		return nil, nil, false
+	}
+	// The user held only the old key when the rotation began (create
+	// requires it), so another key created since is the interrupted
+	// call's. A few minutes of slack absorb clock differences.
+	if o.CreateDate.Before(r.state.Began.Add(-5 * time.Minute)) {
+		return nil, invalid("the rotation of %s was interrupted while creating its new key, and %s now holds %s, created %s, before the rotation began (%s): it is not the rotation's key. Decide what it is for, then start again: %s",
+			r.in.AccessKeyID, u, o.AccessKeyID, o.CreateDate.UTC().Format(time.RFC3339), r.state.Began.Format(time.RFC3339),
+			rotateCall(u, r.in.AccessKeyID, StepRollback, "").String()), true
+	}
+	res, err = r.recordCreated(*r.state, *o, "",
+		fmt.Sprintf("the last create step was interrupted after IAM created %s (at %s); adopted it as the new key", o.AccessKeyID, o.CreateDate.UTC().Format(time.RFC3339)))
+	if err == nil {
+		res.Warnings = append(res.Warnings, "the secret of "+o.AccessKeyID+" was written when the key was created, to the server's secrets directory (with the default file sink, as "+o.AccessKeyID+".json); this call cannot tell the path. If it cannot be found, roll back (rotate_access_key step rollback deletes the unused key) and create again")
+	}
+	return res, err, true
+}
+
+// recordCreated moves the state to phase created with the new key.
+func (r *run) recordCreated(st State, key api.AccessKey, secretFile, happened string) (*RotateResult, error) {
+	u := r.in.UserName
+	st.Phase, st.NewKeyID = PhaseCreated, key.AccessKeyID
+	st.NewCreated = key.CreateDate.UTC().Truncate(time.Second)
+	if st.NewCreated.IsZero() {
+		st.NewCreated = r.now
+	}
+	if r.key(key.AccessKeyID) == nil {
+		r.keys = append(r.keys, key)
+		r.old = r.key(r.in.AccessKeyID)
+		r.used[key.AccessKeyID] = &api.AccessKeyLastUsedOutput{AccessKeyID: key.AccessKeyID} // brand new: never used
+	}
+	if err := r.writeState(st); err != nil {
+		where := ""
+		if secretFile != "" {
+			where = " (its secret is in " + secretFile + ")"
+		}
+		return nil, wrap(err, "the new key %s was created%s, but recording it in the state tag failed; call %s again to record it (the rotation adopts the key)",
+			key.AccessKeyID, where, rotateCall(u, r.in.AccessKeyID, StepCreate, "").String())
+	}
+	res := r.finish(OutcomeAdvanced, happened+". Give it to whatever uses "+r.in.AccessKeyID+" ("+r.usedText(r.in.AccessKeyID)+"), switch that over, then check the cut-over",
+		r.nextFor(PhaseCreated))
+	res.SecretFile = secretFile
+	if secretFile != "" {
+		res.Happened += ". Its secret is in " + secretFile + " on the server (mode 0600, readable only by the server's user): hand the file over, and delete it once the secret is stored where it is used"
+	} else if happened != "" && !strings.Contains(happened, "adopted") {
+		res.Warnings = append(res.Warnings, "the server gave no secret file for "+key.AccessKeyID+": a plugin is never handed secrets; ask the operator where the server put it (--secrets-dir)")
+	}
+	return res, nil
+}
+
+// cutOver judges the cut-over from the keys' last uses. IAM reports only a
+// key's last use, so the new key's first use is approximated by the first
+// use the rotation has seen (state.FirstUse, recorded at the first check
+// that found the new key used). The cut-over is confirmed when the old
+// key's last use predates it. When the old key was used at or after it,
+// both keys are in use: the reference moves to the new key's latest use,
+// and a later check confirms once the old key stays unused after it.
+type cutOverVerdict struct {
+	confirmed bool
+	newUnused bool      // nothing has used the new key yet
+	firstUse  time.Time // the reference to record
+}
+
+func judgeCutOver(firstUse time.Time, oldLast, newLast *time.Time) cutOverVerdict {
+	if newLast == nil {
+		return cutOverVerdict{newUnused: true, firstUse: firstUse}
+	}
+	f := firstUse
+	if f.IsZero() {
+		f = newLast.UTC().Truncate(time.Second)
+	}
+	if oldLast != nil && !oldLast.Before(f) {
+		return cutOverVerdict{firstUse: newLast.UTC().Truncate(time.Second)}
+	}
+	return cutOverVerdict{confirmed: true, firstUse: f}
+}
+
+// newKeyUsable stops the rotation when its new key is gone or inactive:
+// retiring the old key then would leave the user without a working key.
+func (r *run) newKeyUsable() *RotateResult {
+	u, k, n := r.in.UserName, r.in.AccessKeyID, r.state.NewKeyID
+	nk := r.key(n)
+	switch {
+	case nk == nil:
+		return r.finish(OutcomeStopped, fmt.Sprintf("nothing changed: the new key %s no longer exists (deleted outside this rotation), so %s must not be retired. Roll back (which removes the state tag and leaves %s as it is), then start again", n, k, k),
+			rotateCall(u, k, StepRollback, "end this rotation; then plan a new one"))
+	case nk.Status != "Active":
+		return r.finish(OutcomeStopped, fmt.Sprintf("nothing changed: the new key %s is Inactive, so nothing can use it and %s must not be retired. If it was deactivated by mistake, set it Active again and repeat this step", n, k),
+			catalogueCall(callUpdate(u, n, "Active"), "only if "+n+" was deactivated by mistake; otherwise roll back"))
+	}
+	return nil
+}
+
+// cutover checks whether whatever used the old key now uses the new one.
+func (r *run) cutover() (*RotateResult, error) {
+	k := r.in.AccessKeyID
+	if res := r.newKeyUsable(); res != nil {
+		return res, nil
+	}
+	st := *r.state
+	n := st.NewKeyID
+	oldLast, ok1 := r.lastUse(k)
+	newLast, ok2 := r.lastUse(n)
+	if !ok1 || !ok2 {
+		return nil, &api.Error{Code: api.ServiceFailure, Message: "nothing changed: the last use of " + k + " or " + n + " could not be read (see the warnings of the status step); try again later"}
+	}
+	v := judgeCutOver(st.FirstUse, oldLast, newLast)
+	switch {
+	case v.newUnused:
+		return r.finish(OutcomeWaiting, fmt.Sprintf("checked: nothing has used the new key %s yet, and %s is %s. Switch whatever uses %s to %s, then check again", n, k, r.usedText(k), k, n),
+			r.nextFor(PhaseCreated)), nil
+	case !v.confirmed:
+		ref := st.FirstUse
+		if ref.IsZero() {
+			ref = v.firstUse
+		}
+		if !v.firstUse.Equal(st.FirstUse) {
+			st.FirstUse = v.firstUse
+			if err := r.writeState(st); err != nil {
+				return nil, wrap(err, "nothing changed in the keys: recording the new key's use in the state tag failed")
+			}
+		}
+		return r.finish(OutcomeWaiting, fmt.Sprintf("checked: both keys are in use. %s is %s, not before %s was first seen in use (%s): something still uses the old key. Find it (the service and region, or CloudTrail events with accessKeyId %s) and switch it to %s. A later check confirms the cut-over if %s stays unused after %s (the new key's latest use, now the reference)",
+			k, r.usedText(k), n, ref.Format(time.RFC3339), k, n, k, v.firstUse.Format(time.RFC3339)),
+			r.nextFor(PhaseCreated)), nil
+	}
+	st.Phase, st.FirstUse, st.CutOver = PhaseCutOver, v.firstUse, r.now
+	if err := r.writeState(st); err != nil {
+		return nil, wrap(err, "nothing changed in the keys: the cut-over is confirmed but recording it in the state tag failed; check again")
+	}
+	was := "never used"
+	if oldLast != nil {
+		was = "last used " + oldLast.Format(time.RFC3339)
+	}
+	return r.finish(OutcomeAdvanced, fmt.Sprintf("the cut-over is confirmed: %s was %s, before %s was first seen in use (%s)", k, was, n, v.firstUse.Format(time.RFC3339)),
+		r.nextFor(PhaseCutOver)), nil
+}
+
+// deactivate makes the old key Inactive, after checking once more that
+// nothing used it since the cut-over.
+func (r *run) deactivate() (*RotateResult, error) {
+	u, k := r.in.UserName, r.in.AccessKeyID
+	if res := r.newKeyUsable(); res != nil {
+		return res, nil
+	}
+	st := *r.state
+	ref := st.FirstUse
+	oldLast, ok := r.lastUse(k)
+	if !ok {
+		return nil, &api.Error{Code: api.ServiceFailure, Message: "nothing changed: the last use of " + k + " could not be read; try again later"}
+	}
+	if oldLast != nil && !oldLast.Before(ref) {
+		// Used after the cut-over: back to waiting, and the next check
+		// needs the old key unused after the new key's latest use.
+		st.Phase, st.CutOver = PhaseCreated, time.Time{}
+		if newLast, _ := r.lastUse(st.NewKeyID); newLast != nil {
+			st.FirstUse = *newLast
+		}
+		if err := r.writeState(st); err != nil {
+			return nil, wrap(err, "nothing changed in the keys: %s was used after the cut-over, and recording that in the state tag failed", k)
+		}
+		return r.finish(OutcomeStopped, fmt.Sprintf("stopped, %s was NOT deactivated: it was %s, after the cut-over (the new key's use at %s), so something still depends on it. Find it (the service and region, or CloudTrail events with accessKeyId %s), switch it to %s, then check the cut-over again",
+			k, r.usedText(k), ref.Format(time.RFC3339), k, st.NewKeyID), r.nextFor(PhaseCreated)), nil
+	}
+	days, source, err := r.grace()
+	if err != nil {
+		return nil, err
+	}
+	if r.old.Status == "Active" {
+		if err := r.setStatus(k, "Inactive"); err != nil {
+			return nil, wrap(err, "nothing changed: deactivating %s failed", k)
+		}
+	}
+	st.Phase, st.Deactivated, st.GraceDays = PhaseDeactivated, r.now, days
+	if err := r.writeState(st); err != nil {
+		return nil, wrap(err, "%s was deactivated (undo: %s), but recording it in the state tag failed; call %s again to record it",
+			k, callUpdate(u, k, "Active").Markdown(), rotateCall(u, k, StepDeactivate, "").String())
+	}
+	return r.finish(OutcomeAdvanced, fmt.Sprintf("deactivated %s: anything still using it now fails, and step rollback turns it back on. It may be deleted after a grace period of %d days (%s), at %s, if nothing has failed",
+		k, days, source, st.GraceEnds().Format(time.RFC3339)), r.nextFor(PhaseDeactivated)), nil
+}
+
+// delete deletes the old key once its grace period is over, if nothing
+// used it since it was deactivated. explicit is false when the step came
+// from next: before the grace period ends, next waits; delete refuses.
+func (r *run) delete(explicit bool) (*RotateResult, error) {
+	u, k := r.in.UserName, r.in.AccessKeyID
+	st := *r.state
+	if r.in.GraceDays != nil && *r.in.GraceDays != st.GraceDays {
+		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("grace_days is ignored after the deactivate step: this rotation's grace period was fixed at %d days when %s was deactivated", st.GraceDays, k))
+	}
+	if r.old.Status == "Active" {
+		return r.finish(OutcomeStopped, fmt.Sprintf("nothing deleted: %s is Active again (someone reactivated it after this rotation deactivated it, perhaps because something failed). Roll back to record that and return to the cut-over check", k),
+			rotateCall(u, k, StepRollback, "records that "+k+" is active again and returns to waiting for the cut-over")), nil
+	}
+	ends := st.GraceEnds()
+	if r.now.Before(ends) {
+		if explicit {
+			return nil, invalid("nothing deleted: %s's grace period of %d days runs until %s (it was deactivated %s); delete it after that: %s",
+				k, st.GraceDays, ends.Format(time.RFC3339), st.Deactivated.Format(time.RFC3339), r.nextFor(PhaseDeactivated).String())
+		}
+		return r.finish(OutcomeWaiting, fmt.Sprintf("nothing changed: %s is in its grace period until %s; if something fails meanwhile, roll back (step rollback reactivates it)", k, ends.Format(time.RFC3339)),
+			r.nextFor(PhaseDeactivated)), nil
+	}
+	oldLast, ok := r.lastUse(k)
+	if !ok {
+		return nil, &api.Error{Code: api.ServiceFailure, Message: "nothing deleted: the last use of " + k + " could not be read; try again later"}
+	}
+	if oldLast != nil && !oldLast.Before(st.Deactivated) {
+		return r.finish(OutcomeStopped, fmt.Sprintf("stopped, %s was NOT deleted: it was %s, after it was deactivated at %s. Whatever did that is failing now. Roll back to reactivate %s (so that it works again), then find it, switch it to %s, and go through the cut-over again",
+			k, r.usedText(k), st.Deactivated.Format(time.RFC3339), k, st.NewKeyID),
+			rotateCall(u, k, StepRollback, "reactivates "+k)), nil
+	}
+	if res := r.newKeyUsable(); res != nil {
+		return res, nil
+	}
+	if err := r.deleteKey(k); err != nil {
+		return nil, wrap(err, "nothing changed: deleting %s failed", k)
+	}
+	r.done = true
+	res := r.finish(OutcomeCompleted, fmt.Sprintf("deleted %s after its grace period: the rotation is complete, and %s replaces it", k, st.NewKeyID),
+		catalogueCall(callListKeys(u), "optional: check that "+u+" holds only "+st.NewKeyID))
+	if err := r.removeState(); err != nil {
+		res.Warnings = append(res.Warnings, "the rotation's state tag could not be removed ("+err.Error()+"): remove it with "+callUntag(u, k).Markdown())
+	}
+	return res, nil
+}
+
+// rollback undoes the last reversible step: before the old key is
+// deactivated, it deletes the new key if nothing has used it and ends the
+// rotation; after, it reactivates the old key and goes back to waiting for
+// the cut-over.
+func (r *run) rollback() (*RotateResult, error) {
+	u, k := r.in.UserName, r.in.AccessKeyID
+	st := *r.state
+	if st.Phase == PhaseDeactivated {
+		if r.old.Status != "Active" {
+			if err := r.setStatus(k, "Active"); err != nil {
+				return nil, wrap(err, "nothing changed: reactivating %s failed; try %s", k, callUpdate(u, k, "Active").Markdown())
+			}
+		}
+		st = State{Phase: PhaseCreated, NewKeyID: st.NewKeyID, Began: st.Began, NewCreated: st.NewCreated}
+		if err := r.writeState(st); err != nil {
+			return nil, wrap(err, "%s is Active again, but recording the rollback in the state tag failed; call %s again", k, rotateCall(u, k, StepRollback, "").String())
+		}
+		return r.finish(OutcomeRolledBack, fmt.Sprintf("reactivated %s: whatever failed without it works again. The rotation is back to waiting for the cut-over: find what still uses %s (%s), switch it to %s, then check the cut-over",
+			k, k, r.usedText(k), st.NewKeyID), r.nextFor(PhaseCreated)), nil
+	}
+	// Before deactivation the old key still works: undoing means removing
+	// the new key, which is safe only while nothing uses it.
+	var what []string
+	if n := st.NewKeyID; n != "" && r.key(n) != nil {
+		if t, ok := r.lastUse(n); !ok || t != nil {
+			return nil, &api.Error{Code: api.InvalidInput, Message: fmt.Sprintf("nothing changed: the new key %s is %s, so deleting it could break what uses it; %s still works. To abandon the rotation anyway, switch those back to %s, then: %s, %s, %s",
+				n, r.usedText(n), k, k, callUpdate(u, n, "Inactive").Markdown(), callDelete(u, n).Markdown(), callUntag(u, k).Markdown())}
+		}
+		if err := r.deleteKey(n); err != nil {
+			return nil, wrap(err, "nothing changed: deleting the unused new key %s failed", n)
+		}
+		what = append(what, "deleted the unused new key "+n)
+	}
+	if r.old.Status != "Active" {
+		if err := r.setStatus(k, "Active"); err != nil {
+			return nil, wrap(err, "reactivating %s failed", k)
+		}
+		what = append(what, "reactivated "+k)
+	}
+	if err := r.removeState(); err != nil {
+		return nil, wrap(err, "%s, but removing the state tag failed; remove it with %s", strings.Join(append(what, "nothing else"), ", "), callUntag(u, k).Markdown())
+	}
+	what = append(what, "removed the rotation's state tag")
+	r.state = nil
+	res := r.finish(OutcomeRolledBack, strings.Join(what, ", ")+": the rotation is abandoned and "+k+" is unchanged",
+		rotateCall(u, k, StepPlan, "to start again"))
+	if st.Phase == PhaseCreating {
+		if o := r.other(); o != nil {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s also holds %s (created %s), which the interrupted create step may have made; delete it with %s if nothing needs it",
+				u, o.AccessKeyID, o.CreateDate.UTC().Format(time.RFC3339), callDelete(u, o.AccessKeyID).Markdown()))
+		}
+	}
+	return res, nil
+}

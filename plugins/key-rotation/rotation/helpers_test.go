@@ -1,0 +1,268 @@
+package rotation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/iammcp/iam-mcp-server/host/localiam"
+	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
+	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// clock is the time the sandbox and the workflow share, moved by the test:
+// key ages, last uses and grace periods are then exact.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// env is a sandbox with its clock, and the workflow's options on it.
+type env struct {
+	t     *testing.T
+	sb    *localiam.Server
+	clock *clock
+	opts  Options
+	admin *hostiamtest.Host // a caller with every operation, to set up and inspect
+}
+
+func newEnv(t *testing.T, seed string) *env {
+	t.Helper()
+	c := &clock{t: t0}
+	sb, err := localiam.New(localiam.Options{Seed: seed, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{
+		t: t, sb: sb, clock: c,
+		opts:  Options{Now: c.Now, Sleep: func(time.Duration) {}},
+		admin: hostiamtest.New(t, hostiamtest.Options{Sandbox: sb, Plugin: "test-admin", Grants: api.Names()}),
+	}
+}
+
+// allGrants is what plugins.yaml grants the key-rotation plugin.
+var allGrants = append(RotateOps(), PlanOps()...)
+
+// host is the plugin's host on the env's sandbox, with the plugin's grants.
+func (e *env) host(o ...func(*hostiamtest.Options)) *hostiamtest.Host {
+	opts := hostiamtest.Options{Sandbox: e.sb, Plugin: "key-rotation", Grants: allGrants}
+	for _, f := range o {
+		f(&opts)
+	}
+	return hostiamtest.New(e.t, opts)
+}
+
+// rotate runs one step and fails the test on an error.
+func (e *env) rotate(h hostiam.Host, user, key, step string) *RotateResult {
+	e.t.Helper()
+	res, err := Rotate(h, RotateInput{UserName: user, AccessKeyID: key, Step: step}, e.opts)
+	if err != nil {
+		e.t.Fatalf("rotate %s %s step %q: %v", user, key, step, err)
+	}
+	checkAnswer(e.t, res)
+	return res
+}
+
+// rotateErr runs one step that must fail, and returns its error.
+func (e *env) rotateErr(h hostiam.Host, in RotateInput) *api.Error {
+	e.t.Helper()
+	res, err := Rotate(h, in, e.opts)
+	if err == nil {
+		e.t.Fatalf("rotate %+v: want an error, got outcome %s: %s", in, res.Outcome, res.Happened)
+	}
+	var ae *api.Error
+	if !errors.As(err, &ae) {
+		e.t.Fatalf("rotate %+v: the error %v is not an *api.Error", in, err)
+	}
+	return ae
+}
+
+// checkAnswer checks what every answer must carry: what happened, where the
+// rotation stands, and (but when a person must act) the next call.
+func checkAnswer(t *testing.T, res *RotateResult) {
+	t.Helper()
+	if res.Happened == "" || res.Phase == "" || res.CurrentStep == "" || res.Outcome == "" {
+		t.Errorf("an answer without what happened, phase, current step or outcome: %+v", res)
+	}
+	if res.Next == nil && len(res.Choices) == 0 && len(res.ConsoleSteps) == 0 {
+		t.Errorf("answer %s (%s) gives no next call, choices or console steps", res.Outcome, res.Happened)
+	}
+	if res.Next != nil && (res.Next.Tool == "" || res.Next.Args == nil) {
+		t.Errorf("a next call without a tool or arguments: %+v", res.Next)
+	}
+	md := res.Markdown()
+	if !strings.Contains(md, res.Happened) {
+		t.Errorf("the summary does not say what happened:\n%s", md)
+	}
+	if _, err := res.PluginResult(); err != nil {
+		t.Errorf("PluginResult: %v", err)
+	}
+}
+
+// keys lists a user's keys through the admin caller.
+func (e *env) keys(user string) []api.AccessKey {
+	e.t.Helper()
+	var out api.ListAccessKeysOutput
+	if err := e.admin.Call("list_access_keys", api.UserPageInput{UserName: user}, &out); err != nil {
+		e.t.Fatal(err)
+	}
+	return out.AccessKeys
+}
+
+func (e *env) key(user, id string) *api.AccessKey {
+	for _, k := range e.keys(user) {
+		if k.AccessKeyID == id {
+			return &k
+		}
+	}
+	return nil
+}
+
+// onlyKey is the id of a user's single key.
+func (e *env) onlyKey(user string) string {
+	e.t.Helper()
+	ks := e.keys(user)
+	if len(ks) != 1 {
+		e.t.Fatalf("%s holds %d keys, want 1: %+v", user, len(ks), ks)
+	}
+	return ks[0].AccessKeyID
+}
+
+// tags lists a user's tags through the admin caller.
+func (e *env) tags(user string) map[string]string {
+	e.t.Helper()
+	var out api.UserTagsOutput
+	if err := e.admin.Call("list_user_tags", api.UserPageInput{UserName: user}, &out); err != nil {
+		e.t.Fatal(err)
+	}
+	return out.Tags
+}
+
+// state reads the rotation state tag of a key.
+func (e *env) state(user, key string) (State, bool) {
+	e.t.Helper()
+	v, ok := e.tags(user)[TagKey(key)]
+	if !ok {
+		return State{}, false
+	}
+	st, err := ParseState(v)
+	if err != nil {
+		e.t.Fatalf("the state tag of %s: %v", key, err)
+	}
+	return st, true
+}
+
+// createUser makes a user with n keys, through the admin caller.
+func (e *env) createUser(name string, n int) []string {
+	e.t.Helper()
+	if err := e.admin.Call("create_user", api.CreateUserInput{UserName: name}, &api.UserOutput{}); err != nil {
+		e.t.Fatal(err)
+	}
+	var ids []string
+	for range n {
+		var out api.CreateAccessKeyOutput
+		if err := e.admin.Call("create_access_key", api.UserNameInput{UserName: name}, &out); err != nil {
+			e.t.Fatal(err)
+		}
+		ids = append(ids, out.AccessKey.AccessKeyID)
+		e.clock.Advance(time.Minute)
+	}
+	return ids
+}
+
+// use signs a request with a key, as a program holding it would: the
+// sandbox records the key's last use at the current time, as IAM does. The
+// sandbox does not check signatures, so a key whose secret the test does
+// not hold can sign too.
+func (e *env) use(keyID, secret string) {
+	e.t.Helper()
+	if secret == "" {
+		secret = "not-the-secret-but-the-sandbox-does-not-check"
+	}
+	cfg := aws.Config{
+		Region:      "eu-west-1",
+		Credentials: credentials.NewStaticCredentialsProvider(keyID, secret, ""),
+		HTTPClient:  &http.Client{Transport: e.sb.Transport()},
+	}
+	client := sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String("http://localiam.invalid") })
+	if _, err := client.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
+		e.t.Fatalf("signing a request with %s: %v", keyID, err)
+	}
+}
+
+// secretOf reads the secret file create_access_key wrote, checking its mode.
+func secretOf(t *testing.T, path, keyID string) string {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatalf("the secret file: %v", err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("the secret file %s has mode %v, want 0600", path, st.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		AccessKeyID     string `json:"access_key_id"`
+		SecretAccessKey string `json:"secret_access_key"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	if f.AccessKeyID != keyID || len(f.SecretAccessKey) < 20 {
+		t.Fatalf("the secret file holds key %q and a %d-character secret", f.AccessKeyID, len(f.SecretAccessKey))
+	}
+	return f.SecretAccessKey
+}
+
+// mutations are the mutating operations a host ran (or tried to).
+func mutations(h *hostiamtest.Host) map[string]int {
+	out := map[string]int{}
+	for op, n := range h.Ops() {
+		if o, ok := api.Lookup(op); ok && o.Mutates {
+			out[op] = n
+		}
+	}
+	return out
+}
+
+// configHost adds the plugin's config (plugins.yaml's config:) to a test
+// host's Info.
+type configHost struct {
+	*hostiamtest.Host
+	config map[string]string
+}
+
+func (c configHost) Info() (*api.HostInfo, error) {
+	info, err := c.Host.Info()
+	if err != nil {
+		return nil, err
+	}
+	info.Config = c.config
+	return info, nil
+}

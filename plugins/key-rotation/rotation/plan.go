@@ -1,0 +1,270 @@
+package rotation
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// A plan is the rotation written out as the catalogue calls each step
+// makes, with their arguments, what must hold before each, and how to undo
+// it. It is what read-only mode returns instead of acting, what every other
+// answer carries for the steps still ahead, and what plan_key_rotation
+// gives for every key due — so that a person can review exactly what will
+// happen, or do it by hand with the built-in tools.
+
+// Call is one catalogue operation with its arguments, as a person or the
+// assistant would make it with the built-in tool of the same name.
+type Call struct {
+	Op   string         `json:"op" desc:"catalogue operation (also a built-in tool)"`
+	Args map[string]any `json:"args"`
+	Note string         `json:"note,omitempty" desc:"why this call, or what it checks"`
+}
+
+// PlanStep is one step of a rotation.
+type PlanStep struct {
+	Step          string     `json:"step" desc:"the rotate_access_key step that performs it"`
+	Title         string     `json:"title"`
+	Status        string     `json:"status" desc:"done, current (the next to perform), pending, or blocked (the next, but a person must act first)" enum:"done,current,pending,blocked"`
+	Calls         []Call     `json:"calls" desc:"the catalogue calls the step makes, in order"`
+	Preconditions []string   `json:"preconditions" desc:"what the step checks before changing anything"`
+	Rollback      string     `json:"rollback" desc:"how to undo the step"`
+	RollbackCalls []Call     `json:"rollback_calls,omitempty"`
+	NotBefore     *time.Time `json:"not_before,omitempty" desc:"the step cannot run before this time"`
+}
+
+// NextCall is the exact call to make next.
+type NextCall struct {
+	Tool      string         `json:"tool" desc:"a tool name: rotate_access_key, or a built-in catalogue tool"`
+	Args      map[string]any `json:"args"`
+	NotBefore *time.Time     `json:"not_before,omitempty" desc:"not before this time"`
+	Why       string         `json:"why"`
+}
+
+// ToolRotate is the name of the rotation tool. The repository's plugins.yaml
+// serves the plugin's tools without a prefix; an operator who sets one
+// must add it to the names in NextCall.
+const ToolRotate = "rotate_access_key"
+
+// rotateCall is the next call of a rotation at the given step.
+func rotateCall(user, key, step, why string) *NextCall {
+	args := map[string]any{"user_name": user, "access_key_id": key}
+	if step != "" {
+		args["step"] = step
+	}
+	return &NextCall{Tool: ToolRotate, Args: args, Why: why}
+}
+
+// catalogueCall is a next call to a built-in tool.
+func catalogueCall(c Call, why string) *NextCall {
+	return &NextCall{Tool: c.Op, Args: c.Args, Why: why}
+}
+
+// The catalogue calls a rotation makes.
+
+func callListKeys(user string) Call {
+	return Call{Op: "list_access_keys", Args: map[string]any{"user_name": user}}
+}
+func callLastUsed(key string) Call {
+	return Call{Op: "get_access_key_last_used", Args: map[string]any{"access_key_id": key}}
+}
+func callCreate(user string) Call {
+	return Call{Op: "create_access_key", Args: map[string]any{"user_name": user}}
+}
+func callUpdate(user, key, status string) Call {
+	return Call{Op: "update_access_key", Args: map[string]any{"user_name": user, "access_key_id": key, "status": status}}
+}
+func callDelete(user, key string) Call {
+	return Call{Op: "delete_access_key", Args: map[string]any{"user_name": user, "access_key_id": key}}
+}
+func callTag(user, key, value string) Call {
+	return Call{Op: "tag_user", Args: map[string]any{"user_name": user, "tags": map[string]string{TagKey(key): value}}}
+}
+func callUntag(user, key string) Call {
+	return Call{Op: "untag_user", Args: map[string]any{"user_name": user, "tag_keys": []string{TagKey(key)}}}
+}
+
+func note(c Call, n string) Call { c.Note = n; return c }
+
+// planInput is what a plan is built from: the rotation's phase and what
+// is known of the keys.
+type planInput struct {
+	user, oldKey string
+	state        *State         // nil: no rotation started
+	other        *api.AccessKey // the user's other key when it blocks creation (PhaseNone only)
+	graceDays    int
+	graceSource  string
+}
+
+// stepOrder is the sequence of steps; make_room appears only when needed.
+var stepOrder = []string{StepMakeRoom, StepCreate, StepCutover, StepDeactivate, StepDelete}
+
+// currentStep is the step a rotation stands at.
+func (in planInput) currentStep() string {
+	if in.state == nil {
+		if in.other != nil {
+			return StepMakeRoom
+		}
+		return StepCreate
+	}
+	return in.state.Phase.Next()
+}
+
+// buildPlan writes out every step of the rotation, marking those done, the
+// current one and those still pending.
+func buildPlan(in planInput) []PlanStep {
+	u, k := in.user, in.oldKey
+	n := "<new key id>"
+	if in.state != nil && in.state.NewKeyID != "" {
+		n = in.state.NewKeyID
+	}
+	current := in.currentStep()
+	grace := fmt.Sprintf("%d days (%s)", in.graceDays, in.graceSource)
+	if in.state != nil && in.state.Phase == PhaseDeactivated {
+		grace = fmt.Sprintf("%d days (fixed when %s was deactivated)", in.state.GraceDays, k)
+	}
+	var steps []PlanStep
+	if in.state == nil && in.other != nil {
+		o := in.other.AccessKeyID
+		steps = append(steps, PlanStep{
+			Step:  StepMakeRoom,
+			Title: fmt.Sprintf("Free a slot: delete %s's other key %s, which is Inactive (IAM allows two keys per user)", u, o),
+			Calls: []Call{
+				note(callListKeys(u), o+" is still Inactive and "+k+" Active"),
+				note(callLastUsed(o), "evidence: when "+o+" was last used, before it was deactivated"),
+				callDelete(u, o),
+			},
+			Preconditions: []string{
+				o + " is Inactive, so nothing can authenticate with it",
+				"no rotation of " + u + "'s keys is in progress",
+			},
+			Rollback: "none: a deleted key cannot be restored. It was Inactive, so nothing could use it; if it is needed after all, create a new key",
+		})
+	}
+	steps = append(steps,
+		PlanStep{
+			Step:  StepCreate,
+			Title: "Create the new key and record the rotation in a tag on " + u,
+			Calls: []Call{
+				note(callListKeys(u), k+" is Active and the only key of "+u),
+				note(callTag(u, k, "v=1/s=creating/b=<now>"), "recorded first, so that a key created by a call that dies is found and adopted"),
+				note(callCreate(u), "the secret is written to a file (mode 0600) on the server; the answer gives its path, never the secret"),
+				note(callTag(u, k, "v=1/s=created/n="+n+"/b=<began>/c=<its creation date>"), ""),
+			},
+			Preconditions: []string{
+				k + " is Active",
+				u + " holds no other key (a free slot)",
+				"the operator granted every operation the rotation needs: " + joinOps(rotationOps),
+			},
+			Rollback:      "while nothing uses " + n + ": rotate_access_key step rollback deletes it and removes the state tag; " + k + " was never touched",
+			RollbackCalls: []Call{callDelete(u, n), callUntag(u, k)},
+		},
+		PlanStep{
+			Step:  StepCutover,
+			Title: "Wait for the cut-over: whatever used " + k + " now uses " + n,
+			Calls: []Call{
+				callLastUsed(k), callLastUsed(n),
+				note(callTag(u, k, "v=1/s=cutover/n="+n+"/…/f=<first use of the new key>/u=<now>"), "only when the cut-over is confirmed (or to record the new key's first use)"),
+			},
+			Preconditions: []string{
+				n + " is Active and has been used",
+				"the last use of " + k + " predates the first use of " + n + " that the rotation has seen",
+			},
+			Rollback:      "nothing changes in IAM; to abandon the rotation, rotate_access_key step rollback deletes " + n + " if nothing has used it",
+			RollbackCalls: []Call{callDelete(u, n), callUntag(u, k)},
+		},
+		PlanStep{
+			Step:  StepDeactivate,
+			Title: "Deactivate the old key " + k + " (reversible)",
+			Calls: []Call{
+				note(callListKeys(u), n+" is still Active"),
+				note(callLastUsed(k), k+" has not been used since the cut-over"),
+				callUpdate(u, k, "Inactive"),
+				note(callTag(u, k, "v=1/s=deactivated/n="+n+"/…/d=<now>/g=<grace days>"), "the grace period: "+grace),
+			},
+			Preconditions: []string{
+				"the cut-over is confirmed",
+				k + " has not been used since " + n + " was first seen in use",
+				n + " exists and is Active",
+			},
+			Rollback:      "set " + k + " Active again: rotate_access_key step rollback does it and goes back to waiting for the cut-over",
+			RollbackCalls: []Call{callUpdate(u, k, "Active")},
+		},
+		PlanStep{
+			Step:  StepDelete,
+			Title: "Delete the old key " + k + " after a grace period of " + grace,
+			Calls: []Call{
+				note(callListKeys(u), n+" is still Active"),
+				note(callLastUsed(k), "nothing used "+k+" after it was deactivated"),
+				callDelete(u, k),
+				note(callUntag(u, k), "the rotation is complete: its state tag goes"),
+			},
+			Preconditions: []string{
+				k + " has been Inactive for the whole grace period",
+				"nothing used " + k + " since it was deactivated",
+				n + " exists and is Active",
+			},
+			Rollback:      "before the delete: rotate_access_key step rollback reactivates " + k + ". After it: none, a deleted key is gone for good",
+			RollbackCalls: []Call{callUpdate(u, k, "Active")},
+		},
+	)
+	if in.state != nil && in.state.Phase == PhaseDeactivated {
+		t := in.state.GraceEnds()
+		steps[len(steps)-1].NotBefore = &t
+	}
+	pos := indexOf(stepOrder, current)
+	for i := range steps {
+		switch at := indexOf(stepOrder, steps[i].Step); {
+		case at < pos:
+			steps[i].Status = "done"
+		case at == pos:
+			steps[i].Status = "current"
+		default:
+			steps[i].Status = "pending"
+		}
+	}
+	return steps
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return len(list)
+}
+
+// RootUser is the name the credential report gives the account's root
+// user; it cannot be an IAM user's name (IAM names have no '<'), so it
+// names the root unambiguously in rotate_access_key's user_name.
+const RootUser = "<root_account>"
+
+// rootConsoleSteps are how a person removes the root user's access keys:
+// the IAM API cannot list, deactivate or delete them (they belong to the
+// root user, not to an IAM user).
+var rootConsoleSteps = []string{
+	"Find what uses the root key first: the key's \"Last used\" (service and region) on the root user's Security credentials page, and CloudTrail events whose userIdentity.type is Root and accessKeyId is the key.",
+	"Give each such workload its own least-privilege credentials instead: an IAM role (best) or an IAM user, and switch it over.",
+	"Sign in to the AWS Management Console as the root user (email and password, with MFA).",
+	"Open the account menu (top right) → Security credentials → Access keys.",
+	"For the key: Actions → Deactivate. Watch for failures for a while (the same grace period as for other keys); Activate it again if something breaks.",
+	"Then Actions → Delete, and confirm with the key id. Do not create a new root access key.",
+	"While signed in: make sure the root user has MFA enabled.",
+}
+
+// rootPlan is the plan for a root access key: never rotated, deleted.
+func rootPlan(key string) []PlanStep {
+	return []PlanStep{{
+		Step:   "root",
+		Title:  "Delete the root user's access key " + key + " (do not rotate it): no workload should hold the root user's credentials",
+		Status: "current",
+		Calls:  []Call{},
+		Preconditions: []string{
+			"nothing still uses the key (its last use, and CloudTrail, show none since its workloads moved to IAM roles or users)",
+			"the person doing it can sign in as the root user, with MFA",
+		},
+		Rollback: "until deleted, Activate the key again on the same page; a deleted root key cannot be restored",
+	}}
+}

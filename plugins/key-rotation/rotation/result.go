@@ -1,0 +1,223 @@
+package rotation
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// What rotate_access_key answers. Every answer, whatever happened, says
+// what this call did (Happened), where the rotation stands (Phase and
+// CurrentStep) and the exact call to make next (Next), so that an assistant
+// can carry a rotation across days and conversations without remembering
+// anything, and a person can read the same answer top-down.
+
+// The outcomes of a rotate_access_key call.
+const (
+	OutcomePlanned    = "planned"     // nothing changed: the plan, ready to start
+	OutcomeStatus     = "status"      // nothing changed: where a rotation in progress stands
+	OutcomeAdvanced   = "advanced"    // a step was performed
+	OutcomeWaiting    = "waiting"     // the step's condition does not hold yet (cut-over, grace period); nothing unsafe done
+	OutcomeBlocked    = "blocked"     // a person must decide (two active keys, an inactive or root key)
+	OutcomeStopped    = "stopped"     // a safety check failed (a key used after the cut-over, the new key gone)
+	OutcomeRolledBack = "rolled_back" // the last reversible step was undone
+	OutcomeCompleted  = "completed"   // the old key is deleted; nothing left to do
+	OutcomeReadOnly   = "read_only"   // the server runs --readonly: the full plan, nothing changed
+)
+
+// KeyEvidence is what is known of one access key: enough for a person to
+// tell which key is which and whether something still uses it.
+type KeyEvidence struct {
+	AccessKeyID     string     `json:"access_key_id"`
+	Role            string     `json:"role" desc:"old (being retired), new (its replacement) or other" enum:"old,new,other"`
+	Status          string     `json:"status" enum:"Active,Inactive"`
+	CreateDate      *time.Time `json:"create_date,omitempty"`
+	AgeDays         int        `json:"age_days"`
+	LastUsedDate    *time.Time `json:"last_used_date,omitempty" desc:"absent when never used (or unknown)"`
+	LastUsedService string     `json:"last_used_service,omitempty"`
+	LastUsedRegion  string     `json:"last_used_region,omitempty"`
+}
+
+// Choice is one way out of a decision the rotation cannot make alone (which
+// of two active keys to retire).
+type Choice struct {
+	Retire  string    `json:"retire" desc:"the key this choice retires"`
+	Summary string    `json:"summary"`
+	Calls   []Call    `json:"calls" desc:"the catalogue calls, in order"`
+	Then    *NextCall `json:"then,omitempty" desc:"what to call once they are done"`
+}
+
+// StateTag is the rotation's state as stored on the user.
+type StateTag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// RotateResult is rotate_access_key's answer.
+type RotateResult struct {
+	UserName       string        `json:"user_name"`
+	AccessKeyID    string        `json:"access_key_id" desc:"the key being retired"`
+	Step           string        `json:"step" desc:"the step this call was asked for"`
+	Outcome        string        `json:"outcome" enum:"planned,status,advanced,waiting,blocked,stopped,rolled_back,completed,read_only"`
+	Happened       string        `json:"happened" desc:"what this call did"`
+	Phase          string        `json:"phase" desc:"what the state tag records: not started, creating, created, cutover, deactivated, done"`
+	CurrentStep    string        `json:"current_step" desc:"the step the rotation stands at: the next one to perform"`
+	NewAccessKeyID string        `json:"new_access_key_id,omitempty"`
+	SecretFile     string        `json:"secret_file,omitempty" desc:"where the server wrote the new key's secret (mode 0600); the secret itself is never in this answer"`
+	Next           *NextCall     `json:"next,omitempty" desc:"the exact call to make next; absent when a person must decide or act (see choices, console_steps)"`
+	Choices        []Choice      `json:"choices,omitempty"`
+	ConsoleSteps   []string      `json:"console_steps,omitempty" desc:"what a person does in the AWS console (root keys)"`
+	Keys           []KeyEvidence `json:"keys" desc:"the user's keys, with their last use"`
+	StateTag       *StateTag     `json:"state_tag,omitempty"`
+	Changes        []Call        `json:"changes" desc:"the changes this call made, in order"`
+	Plan           []PlanStep    `json:"plan" desc:"every step of the rotation: calls, preconditions, rollback"`
+	Warnings       []string      `json:"warnings,omitempty"`
+	ReadOnly       bool          `json:"read_only" desc:"the server runs --readonly: nothing can change"`
+}
+
+// PluginResult is the MCP result: the Markdown summary for a person as
+// text, and the whole answer as structured content.
+func (r *RotateResult) PluginResult() (*api.PluginResult, error) {
+	return pluginResult(r, r.Markdown())
+}
+
+func pluginResult(v any, text string) (*api.PluginResult, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return &api.PluginResult{Content: []api.PluginContent{{Type: "text", Text: text}}, StructuredContent: b}, nil
+}
+
+// Markdown is the answer for a person: a few lines, top-down.
+func (r *RotateResult) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Rotation of %s (%s): %s\n\n", r.AccessKeyID, r.UserName, strings.ReplaceAll(r.Outcome, "_", " "))
+	if r.ReadOnly {
+		b.WriteString("_The server runs read-only: nothing was changed._\n\n")
+	}
+	fmt.Fprintf(&b, "**What happened:** %s\n\n", r.Happened)
+	fmt.Fprintf(&b, "**Where it stands:** phase %s; current step: %s\n\n", r.Phase, r.CurrentStep)
+	if r.NewAccessKeyID != "" {
+		fmt.Fprintf(&b, "**New key:** %s", r.NewAccessKeyID)
+		if r.SecretFile != "" {
+			fmt.Fprintf(&b, " (its secret is in `%s`, mode 0600, on the server; it is never shown here)", r.SecretFile)
+		}
+		b.WriteString("\n\n")
+	}
+	if r.Next != nil {
+		fmt.Fprintf(&b, "**Next:** %s\n\n", r.Next.Markdown())
+	}
+	for i, c := range r.Choices {
+		fmt.Fprintf(&b, "**Choice %d: retire %s.** %s\n", i+1, c.Retire, c.Summary)
+		for _, call := range c.Calls {
+			fmt.Fprintf(&b, "  - %s\n", call.Markdown())
+		}
+		if c.Then != nil {
+			fmt.Fprintf(&b, "  - then %s\n", c.Then.Markdown())
+		}
+		b.WriteString("\n")
+	}
+	if len(r.ConsoleSteps) > 0 {
+		b.WriteString("**In the console:**\n")
+		for i, s := range r.ConsoleSteps {
+			fmt.Fprintf(&b, "%d. %s\n", i+1, s)
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Keys) > 0 {
+		b.WriteString(keysTable(r.Keys))
+		b.WriteString("\n")
+	}
+	if len(r.Changes) > 0 {
+		b.WriteString("**Changes made:**\n")
+		for _, c := range r.Changes {
+			fmt.Fprintf(&b, "- %s\n", c.Markdown())
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Plan) > 0 {
+		b.WriteString("**Plan:**\n")
+		for i, s := range r.Plan {
+			fmt.Fprintf(&b, "%d. [%s] `%s`: %s", i+1, s.Status, s.Step, s.Title)
+			if s.NotBefore != nil {
+				fmt.Fprintf(&b, " (not before %s)", s.NotBefore.UTC().Format(time.RFC3339))
+			}
+			b.WriteString("\n")
+			if r.ReadOnly && s.Status != "done" {
+				for _, c := range s.Calls {
+					fmt.Fprintf(&b, "   - %s\n", c.Markdown())
+				}
+				fmt.Fprintf(&b, "   - rollback: %s\n", s.Rollback)
+			}
+		}
+		b.WriteString("\n")
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "> **Warning:** %s\n", w)
+	}
+	return strings.TrimRight(b.String(), "\n") + "\n"
+}
+
+// keysTable renders key evidence as a Markdown table.
+func keysTable(keys []KeyEvidence) string {
+	var b strings.Builder
+	b.WriteString("| key | role | status | created | last used |\n| --- | --- | --- | --- | --- |\n")
+	for _, k := range keys {
+		created := "?"
+		if k.CreateDate != nil {
+			created = fmt.Sprintf("%s (%d days)", k.CreateDate.UTC().Format("2006-01-02"), k.AgeDays)
+		}
+		used := "never"
+		if k.LastUsedDate != nil {
+			used = k.LastUsedDate.UTC().Format("2006-01-02 15:04") + " " + strings.TrimSpace(k.LastUsedService+" "+k.LastUsedRegion)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", k.AccessKeyID, k.Role, k.Status, created, used)
+	}
+	return b.String()
+}
+
+// Markdown renders a call as `op {"arg": …}`.
+func (c Call) Markdown() string {
+	s := "`" + c.Op + " " + compactJSON(c.Args) + "`"
+	if c.Note != "" {
+		s += " — " + c.Note
+	}
+	return s
+}
+
+// Markdown renders the next call with its reason.
+func (n *NextCall) Markdown() string {
+	s := "`" + n.Tool + " " + compactJSON(n.Args) + "`"
+	if n.NotBefore != nil {
+		s += " not before " + n.NotBefore.UTC().Format(time.RFC3339)
+	}
+	if n.Why != "" {
+		s += " — " + n.Why
+	}
+	return s
+}
+
+// String is the call as one line, for error messages.
+func (n *NextCall) String() string {
+	return n.Tool + " " + compactJSON(n.Args)
+}
+
+func compactJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// joinOps lists operation names, sorted, for messages.
+func joinOps(ops []string) string {
+	s := append([]string(nil), ops...)
+	sort.Strings(s)
+	return strings.Join(s, ", ")
+}

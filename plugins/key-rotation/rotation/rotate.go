@@ -1,0 +1,747 @@
+// Package rotation is the key-rotation plugin's workflow: rotating an IAM
+// user's access key in AWS's safe order (create the new key, wait until
+// whatever used the old key uses the new one, deactivate the old key,
+// delete it after a grace period), one resumable step per call, and
+// planning which keys are due.
+//
+// It talks to IAM only through hostiam.Host — the SDK's host functions
+// inside the Wasm plugin, the real gate and catalogue on the embedded
+// sandbox in tests — and imports nothing else but the standard library and
+// sdk/api, so it builds natively (where its tests run) and for wasip1
+// (where the plugin runs). docs/key-rotation.md describes it for people.
+package rotation
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// Options are what the workflow takes from its surroundings rather than
+// from the host: the clock and a way to wait. Inside the plugin they are
+// WASI's; tests move a fake clock shared with the sandbox. The zero value
+// uses the real ones.
+type Options struct {
+	Now   func() time.Time
+	Sleep func(time.Duration)
+}
+
+func (o Options) now() time.Time {
+	t := time.Now()
+	if o.Now != nil {
+		t = o.Now()
+	}
+	// IAM reports times to the second; so does the state tag.
+	return t.UTC().Truncate(time.Second)
+}
+
+func (o Options) sleep(d time.Duration) {
+	if o.Sleep != nil {
+		o.Sleep(d)
+		return
+	}
+	time.Sleep(d)
+}
+
+// The grace period between deactivating the old key and deleting it: long
+// enough for a weekly job to run and fail visibly, which is when a forgotten
+// user of the old key shows up. It comes from rotate_access_key's
+// grace_days, else the plugin's grace_days config (plugins.yaml), else
+// DefaultGraceDays; it is fixed in the state tag when the old key is
+// deactivated, so that a later call cannot shorten it by accident.
+const (
+	DefaultGraceDays = 7
+	MaxGraceDays     = 365
+	// ConfigGraceDays is the plugin config key that sets the default.
+	ConfigGraceDays = "grace_days"
+)
+
+// rotationOps are the operations a rotation needs from start to end. The
+// create step refuses to start unless all are granted, so that a rotation
+// never stops halfway for lack of a grant, with two keys live.
+var rotationOps = []string{
+	"list_access_keys", "get_access_key_last_used", "create_access_key", "update_access_key",
+	"delete_access_key", "list_user_tags", "tag_user", "untag_user",
+}
+
+// RotateOps are the operations rotate_access_key declares.
+func RotateOps() []string { return append([]string(nil), rotationOps...) }
+
+// RotateInput is rotate_access_key's input.
+type RotateInput struct {
+	UserName    string `json:"user_name" desc:"the IAM user who owns the key; <root_account> for a key of the root user (never rotated: you get the steps to delete it)"`
+	AccessKeyID string `json:"access_key_id" desc:"the key to retire and replace, e.g. AKIA…; keep passing the old key's id at every step" pattern:"^[A-Za-z0-9_]{16,128}$"`
+	Step        string `json:"step,omitempty" desc:"next (default: continue from the rotation's state tag), status or plan (read only), make_room, create, cutover, deactivate, delete, or rollback (undo the last reversible step)" enum:"next,status,plan,make_room,create,cutover,deactivate,delete,rollback"`
+	GraceDays   *int   `json:"grace_days,omitempty" desc:"days the old key stays Inactive before it may be deleted; fixed at the deactivate step (default: the plugin's grace_days config, else 7)" minimum:"0" maximum:"365"`
+}
+
+var (
+	keyIDPattern    = regexp.MustCompile(`^[A-Za-z0-9_]{16,128}$`)
+	userNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+)
+
+func invalid(format string, args ...any) error {
+	return &api.Error{Code: api.InvalidInput, Message: fmt.Sprintf(format, args...)}
+}
+
+func (in RotateInput) validate() error {
+	switch {
+	case in.UserName == "":
+		return invalid("user_name is required: the IAM user who owns the key (%s for the root user)", RootUser)
+	case in.UserName != RootUser && !userNamePattern.MatchString(in.UserName):
+		return invalid("user_name %q is not an IAM user name (1-64 letters, digits and +=,.@_-); use %s for the root user", in.UserName, RootUser)
+	case in.AccessKeyID == "":
+		return invalid("access_key_id is required: the key to retire (AKIA…)")
+	case !keyIDPattern.MatchString(in.AccessKeyID):
+		return invalid("access_key_id %q is not an access key id (16-128 letters and digits, e.g. AKIA…)", in.AccessKeyID)
+	case strings.HasPrefix(in.AccessKeyID, "ASIA"):
+		return invalid("%s is a temporary key from STS (ASIA…): it expires by itself and cannot be rotated; rotate the long-term key (AKIA…) it was issued from, if any", in.AccessKeyID)
+	case len(TagKey(in.AccessKeyID)) > 128:
+		return invalid("access_key_id %q is too long to name a state tag (IAM tag keys have at most 128 characters)", in.AccessKeyID)
+	case in.GraceDays != nil && (*in.GraceDays < 0 || *in.GraceDays > MaxGraceDays):
+		return invalid("grace_days %d is outside 0-%d", *in.GraceDays, MaxGraceDays)
+	}
+	if in.Step != "" && indexOf(Steps, in.Step) == len(Steps) {
+		return invalid("unknown step %q: the steps are %s", in.Step, strings.Join(Steps, ", "))
+	}
+	return nil
+}
+
+// run is one rotate_access_key call: its input, what it read, what it did.
+type run struct {
+	h    hostiam.Host
+	opts Options
+	info *api.HostInfo
+	in   RotateInput
+	now  time.Time
+	res  *RotateResult
+
+	keys  []api.AccessKey
+	tags  map[string]string
+	used  map[string]*api.AccessKeyLastUsedOutput
+	old   *api.AccessKey
+	state *State // nil: no rotation of this key started
+	done  bool   // the rotation completed in this call
+}
+
+// Rotate runs one step of the rotation of in.AccessKeyID. It returns an
+// error (an *api.Error) when the input is bad, the user or key does not
+// exist, the step is out of order, or IAM fails; every other situation,
+// including those where it stops for safety, is a result that says why and
+// what to do.
+func Rotate(h hostiam.Host, in RotateInput, opts Options) (*RotateResult, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	info, err := h.Info()
+	if err != nil {
+		return nil, err
+	}
+	step := in.Step
+	if step == "" {
+		step = StepNext
+	}
+	r := &run{h: h, opts: opts, info: info, in: in, now: opts.now(), res: &RotateResult{
+		UserName: in.UserName, AccessKeyID: in.AccessKeyID, Step: step, ReadOnly: info.ReadOnly,
+		Keys: []KeyEvidence{}, Changes: []Call{}, Plan: []PlanStep{},
+	}}
+	if in.UserName == RootUser {
+		return r.root(), nil
+	}
+	if err := r.gather(); err != nil {
+		return nil, err
+	}
+	if r.old == nil {
+		return r.oldMissing()
+	}
+	if r.state == nil {
+		if err := r.isNewKey(); err != nil {
+			return nil, err
+		}
+	}
+	phase := PhaseNone
+	if r.state != nil {
+		phase = r.state.Phase
+	}
+	if info.ReadOnly {
+		if _, err := resolve(step, phase); err != nil {
+			r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("without --readonly this call would be refused: %v", err))
+		}
+		return r.report(OutcomeReadOnly, "nothing changed: the server runs read-only (--readonly), so this is the full plan from where the rotation stands, with every call it would make; restart the server without --readonly to carry it out"), nil
+	}
+	act, err := resolve(step, phase)
+	if err != nil {
+		return nil, invalid("%v: %s", err, r.nextFor(phase).String())
+	}
+	switch act {
+	case actReport:
+		return r.report("", ""), nil
+	case actAlready:
+		return r.report(OutcomeStatus, fmt.Sprintf("nothing changed: step %s was done already (the rotation is at phase %s)", step, phase)), nil
+	case actMakeRoom:
+		return r.makeRoom()
+	case actCreate:
+		return r.create()
+	case actCutover:
+		return r.cutover()
+	case actDeactivate:
+		return r.deactivate()
+	case actDelete:
+		return r.delete(step == StepDelete)
+	case actRollback:
+		return r.rollback()
+	}
+	return nil, &api.Error{Code: api.Internal, Message: fmt.Sprintf("step %s resolved to no action; report this bug", step)}
+}
+
+// ---- reading ----
+
+// wrap keeps an IAM error's code and says what was being done.
+func wrap(err error, format string, args ...any) error {
+	code := hostiam.Code(err)
+	if code == "" {
+		code = api.Internal
+	}
+	msg := err.Error()
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		msg = ae.Message
+	}
+	return &api.Error{Code: code, Message: fmt.Sprintf(format, args...) + ": " + string(code) + ": " + msg}
+}
+
+// gather reads the user's keys, tags and the keys' last use: a batch of
+// two, then one of at most two.
+func (r *run) gather() error {
+	u := r.in.UserName
+	var keys api.ListAccessKeysOutput
+	var tags api.UserTagsOutput
+	errs := r.h.Batch([]hostiam.Request{
+		{Op: "list_access_keys", In: api.UserPageInput{UserName: u, PageInput: api.PageInput{MaxItems: 100}}, Out: &keys},
+		{Op: "list_user_tags", In: api.UserPageInput{UserName: u, PageInput: api.PageInput{MaxItems: 100}}, Out: &tags},
+	})
+	if hostiam.Code(errs[0]) == api.NoSuchEntity {
+		return &api.Error{Code: api.NoSuchEntity, Message: fmt.Sprintf("there is no IAM user %s; check the name (IAM user names are case-insensitive but exact). For a key of the root user, pass user_name %s", u, RootUser)}
+	}
+	for i, what := range []string{"the access keys of " + u + " (list_access_keys)", "the tags of " + u + " (list_user_tags)"} {
+		if errs[i] != nil {
+			return wrap(errs[i], "cannot read %s", what)
+		}
+	}
+	r.keys = keys.AccessKeys
+	r.tags = map[string]string{}
+	for {
+		for k, v := range tags.Tags {
+			r.tags[k] = v
+		}
+		if !tags.IsTruncated {
+			break
+		}
+		in := api.UserPageInput{UserName: u, PageInput: api.PageInput{MaxItems: 100, Marker: tags.Marker}}
+		tags = api.UserTagsOutput{}
+		if err := r.h.Call("list_user_tags", in, &tags); err != nil {
+			return wrap(err, "cannot read the tags of %s (list_user_tags)", u)
+		}
+	}
+	for i := range r.keys {
+		if r.keys[i].AccessKeyID == r.in.AccessKeyID {
+			r.old = &r.keys[i]
+		}
+	}
+	if v, ok := r.tag(TagKey(r.in.AccessKeyID)); ok {
+		st, err := ParseState(v)
+		if err != nil {
+			return invalid("%v. The rotation cannot tell where it stands: check the keys with list_access_keys, then remove the tag with untag_user {\"user_name\":%q,\"tag_keys\":[%q]} and start again with step plan", err, u, TagKey(r.in.AccessKeyID))
+		}
+		r.state = &st
+	}
+	return r.readLastUsed()
+}
+
+// readLastUsed asks when each of the user's keys was last used. A key whose
+// last use cannot be read has none in r.used; the steps that decide on it
+// refuse to go on.
+func (r *run) readLastUsed() error {
+	r.used = map[string]*api.AccessKeyLastUsedOutput{}
+	reqs := make([]hostiam.Request, len(r.keys))
+	outs := make([]api.AccessKeyLastUsedOutput, len(r.keys))
+	for i, k := range r.keys {
+		reqs[i] = hostiam.Request{Op: "get_access_key_last_used", In: api.AccessKeyIDInput{AccessKeyID: k.AccessKeyID}, Out: &outs[i]}
+	}
+	for i, err := range r.h.Batch(reqs) {
+		if err != nil {
+			if hostiam.Code(err) == api.NotGranted {
+				return wrap(err, "cannot tell when %s was last used (get_access_key_last_used)", r.keys[i].AccessKeyID)
+			}
+			r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("the last use of %s could not be read: %v", r.keys[i].AccessKeyID, err))
+			continue
+		}
+		r.used[r.keys[i].AccessKeyID] = &outs[i]
+	}
+	return nil
+}
+
+// tag finds a tag by key, case-insensitively as IAM compares tag keys.
+func (r *run) tag(key string) (string, bool) {
+	if v, ok := r.tags[key]; ok {
+		return v, true
+	}
+	for k, v := range r.tags {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// key returns the user's key with that id, or nil.
+func (r *run) key(id string) *api.AccessKey {
+	for i := range r.keys {
+		if r.keys[i].AccessKeyID == id {
+			return &r.keys[i]
+		}
+	}
+	return nil
+}
+
+// lastUse is a key's last use to the second, nil when never used; ok is
+// false when it could not be read.
+func (r *run) lastUse(id string) (t *time.Time, ok bool) {
+	u := r.used[id]
+	if u == nil {
+		return nil, false
+	}
+	if u.LastUsedDate == nil {
+		return nil, true
+	}
+	v := u.LastUsedDate.UTC().Truncate(time.Second)
+	return &v, true
+}
+
+// other is the user's key that is neither the old key nor this rotation's
+// new key.
+func (r *run) other() *api.AccessKey {
+	for i := range r.keys {
+		id := r.keys[i].AccessKeyID
+		if id != r.in.AccessKeyID && (r.state == nil || id != r.state.NewKeyID) {
+			return &r.keys[i]
+		}
+	}
+	return nil
+}
+
+// missingGrants are the operations of ops the operator did not grant.
+// "read" grants every operation that does not mutate, as in plugins.yaml.
+func missingGrants(info *api.HostInfo, ops []string) []string {
+	granted := map[string]bool{}
+	for _, g := range info.Grants {
+		granted[g] = true
+	}
+	var missing []string
+	for _, op := range ops {
+		if granted[op] {
+			continue
+		}
+		if o, ok := api.Lookup(op); ok && granted["read"] && !o.Mutates {
+			continue
+		}
+		missing = append(missing, op)
+	}
+	return missing
+}
+
+// grace is the grace period for this call and where it comes from.
+func (r *run) grace() (int, string, error) {
+	if r.in.GraceDays != nil {
+		return *r.in.GraceDays, "grace_days given", nil
+	}
+	if v := strings.TrimSpace(r.info.Config[ConfigGraceDays]); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > MaxGraceDays {
+			return 0, "", invalid("the plugin's config %s=%q is not a number of days from 0 to %d; fix it in the plugins file, or pass grace_days", ConfigGraceDays, v, MaxGraceDays)
+		}
+		return n, "the plugin's " + ConfigGraceDays + " config", nil
+	}
+	return DefaultGraceDays, "the default", nil
+}
+
+// ---- changing ----
+
+// mutate runs a changing operation and records it in the answer.
+func (r *run) mutate(c Call, in, out any) error {
+	if err := r.h.Call(c.Op, in, out); err != nil {
+		return err
+	}
+	r.res.Changes = append(r.res.Changes, c)
+	return nil
+}
+
+// writeState stores st in the old key's tag.
+func (r *run) writeState(st State) error {
+	v, err := st.Encode()
+	if err != nil {
+		return &api.Error{Code: api.Internal, Message: err.Error()}
+	}
+	u, k := r.in.UserName, r.in.AccessKeyID
+	if err := r.mutate(callTag(u, k, v), api.TagUserInput{UserName: u, Tags: map[string]string{TagKey(k): v}}, &api.Result{}); err != nil {
+		return err
+	}
+	r.state = &st
+	r.tags[TagKey(k)] = v
+	return nil
+}
+
+// removeState deletes the old key's tag.
+func (r *run) removeState() error {
+	u, k := r.in.UserName, r.in.AccessKeyID
+	if err := r.mutate(callUntag(u, k), api.UntagUserInput{UserName: u, TagKeys: []string{TagKey(k)}}, &api.Result{}); err != nil {
+		return err
+	}
+	for tk := range r.tags {
+		if strings.EqualFold(tk, TagKey(k)) {
+			delete(r.tags, tk)
+		}
+	}
+	return nil
+}
+
+// setStatus changes a key's status and keeps r.keys current.
+func (r *run) setStatus(id, status string) error {
+	u := r.in.UserName
+	if err := r.mutate(callUpdate(u, id, status), api.UpdateAccessKeyInput{UserName: u, AccessKeyID: id, Status: status}, &api.Result{}); err != nil {
+		return err
+	}
+	if k := r.key(id); k != nil {
+		k.Status = status
+	}
+	return nil
+}
+
+// deleteKey deletes a key and keeps r.keys current.
+func (r *run) deleteKey(id string) error {
+	u := r.in.UserName
+	if err := r.mutate(callDelete(u, id), api.AccessKeyInput{UserName: u, AccessKeyID: id}, &api.Result{}); err != nil {
+		return err
+	}
+	for i := range r.keys {
+		if r.keys[i].AccessKeyID == id {
+			r.keys = append(r.keys[:i:i], r.keys[i+1:]...)
+			break
+		}
+	}
+	r.old = r.key(r.in.AccessKeyID)
+	return nil
+}
+
+// ---- answering ----
+
+// nextFor is the call that moves a rotation on from phase p.
+func (r *run) nextFor(p Phase) *NextCall {
+	u, k := r.in.UserName, r.in.AccessKeyID
+	switch p {
+	case PhaseNone:
+		if o := r.other(); o != nil && o.Status == "Inactive" {
+			return rotateCall(u, k, StepMakeRoom, "free a slot by deleting the inactive key "+o.AccessKeyID)
+		}
+		return rotateCall(u, k, StepCreate, "create the new key")
+	case PhaseCreating:
+		return rotateCall(u, k, StepCreate, "finish creating the new key (a key created by an interrupted call is adopted)")
+	case PhaseCreated:
+		return rotateCall(u, k, StepCutover, "once whatever used "+k+" has been switched to the new key: check the cut-over")
+	case PhaseCutOver:
+		return rotateCall(u, k, StepDeactivate, "deactivate "+k+" (reversible)")
+	case PhaseDeactivated:
+		n := rotateCall(u, k, StepDelete, "delete "+k+" once its grace period is over and nothing has failed")
+		if r.state != nil {
+			t := r.state.GraceEnds()
+			n.NotBefore = &t
+		}
+		return n
+	}
+	return nil
+}
+
+// finish completes the answer: the phase, the current step, the evidence
+// and the plan.
+func (r *run) finish(outcome, happened string, next *NextCall) *RotateResult {
+	res := r.res
+	res.Outcome, res.Happened, res.Next = outcome, happened, next
+	in := planInput{user: r.in.UserName, oldKey: r.in.AccessKeyID, state: r.state}
+	in.graceDays, in.graceSource, _ = r.grace()
+	if in.graceSource == "" {
+		in.graceDays, in.graceSource = DefaultGraceDays, "the default (the configured value is invalid)"
+	}
+	switch {
+	case r.done:
+		in.state = &State{Phase: PhaseDone}
+		res.Phase, res.CurrentStep = string(PhaseDone), StepDone
+		res.StateTag = nil
+	case r.state == nil:
+		if o := r.other(); o != nil && o.Status == "Inactive" {
+			in.other = o
+		}
+		res.Phase, res.CurrentStep = PhaseNone.String(), in.currentStep()
+	default:
+		res.Phase, res.CurrentStep = string(r.state.Phase), r.state.Phase.Next()
+		v, _ := r.tag(TagKey(r.in.AccessKeyID))
+		res.StateTag = &StateTag{Key: TagKey(r.in.AccessKeyID), Value: v}
+		res.NewAccessKeyID = r.state.NewKeyID
+	}
+	if r.done && r.state != nil {
+		res.NewAccessKeyID = r.state.NewKeyID
+	}
+	res.Plan = buildPlan(in)
+	res.Keys = r.evidence()
+	return res
+}
+
+// evidence describes the user's keys.
+func (r *run) evidence() []KeyEvidence {
+	out := []KeyEvidence{}
+	for _, k := range r.keys {
+		role := "other"
+		switch {
+		case k.AccessKeyID == r.in.AccessKeyID:
+			role = "old"
+		case r.state != nil && k.AccessKeyID == r.state.NewKeyID:
+			role = "new"
+		}
+		out = append(out, keyEvidence(k, role, r.used[k.AccessKeyID], r.now))
+	}
+	return out
+}
+
+func keyEvidence(k api.AccessKey, role string, used *api.AccessKeyLastUsedOutput, now time.Time) KeyEvidence {
+	e := KeyEvidence{AccessKeyID: k.AccessKeyID, Role: role, Status: k.Status}
+	if !k.CreateDate.IsZero() {
+		c := k.CreateDate.UTC()
+		e.CreateDate = &c
+		e.AgeDays = ageDays(c, now)
+	}
+	if used != nil && used.LastUsedDate != nil {
+		t := used.LastUsedDate.UTC()
+		e.LastUsedDate = &t
+		e.LastUsedService, e.LastUsedRegion = naEmpty(used.ServiceName), naEmpty(used.Region)
+	}
+	return e
+}
+
+func naEmpty(s string) string {
+	if s == "N/A" {
+		return ""
+	}
+	return s
+}
+
+// ageDays is whole days between t and now.
+func ageDays(t, now time.Time) int {
+	if now.Before(t) {
+		return 0
+	}
+	return int(now.Sub(t) / (24 * time.Hour))
+}
+
+// usedText says when a key was last used, for messages.
+func (r *run) usedText(id string) string {
+	u := r.used[id]
+	switch {
+	case u == nil:
+		return "its last use is unknown"
+	case u.LastUsedDate == nil:
+		return "never used"
+	}
+	s := "last used " + u.LastUsedDate.UTC().Format(time.RFC3339)
+	if svc := naEmpty(u.ServiceName); svc != "" {
+		s += " by " + svc
+	}
+	if reg := naEmpty(u.Region); reg != "" {
+		s += " in " + reg
+	}
+	return s
+}
+
+// report answers without changing anything: the plan of a rotation not
+// started (or why it cannot start), or where one in progress stands.
+func (r *run) report(outcome, happened string) *RotateResult {
+	if r.state == nil {
+		if res := r.blocked(); res != nil {
+			if outcome == OutcomeReadOnly {
+				res.Outcome = OutcomeReadOnly
+				res.Happened = happened + ". " + res.Happened
+			}
+			return res
+		}
+	}
+	if outcome == "" {
+		outcome, happened = OutcomeStatus, "nothing changed: this is where the rotation stands"
+		if r.state == nil {
+			outcome, happened = OutcomePlanned, "nothing changed: this is the plan. "+r.in.AccessKeyID+" is Active and "+r.usedText(r.in.AccessKeyID)
+		}
+	}
+	if r.state == nil {
+		r.startWarnings()
+	}
+	next := r.nextFor(PhaseNone)
+	if r.state != nil {
+		next = r.nextFor(r.state.Phase)
+		happened += "; " + describePhase(r.state.Phase)
+	}
+	if outcome == OutcomeReadOnly && next != nil {
+		next.Why += " (needs the server without --readonly)"
+	}
+	return r.finish(outcome, happened, next)
+}
+
+// startWarnings are the plan's cautions before anything is changed.
+func (r *run) startWarnings() {
+	if missing := missingGrants(r.info, rotationOps); len(missing) > 0 {
+		r.res.Warnings = append(r.res.Warnings, "the operator has not granted this plugin "+joinOps(missing)+
+			": the create step will refuse to start until they are granted in the plugins file, so that a rotation never stops halfway")
+	}
+	if t, ok := r.lastUse(r.in.AccessKeyID); ok && t == nil {
+		r.res.Warnings = append(r.res.Warnings, r.in.AccessKeyID+" has never been used: rather than rotating it, consider deactivating and deleting it (update_access_key, then delete_access_key). A rotation's cut-over needs the new key to be used")
+	}
+}
+
+// blocked is the answer when a rotation cannot start without a person:
+// the old key is already inactive, another rotation is in progress, or the
+// user holds two active keys. nil when it can start.
+func (r *run) blocked() *RotateResult {
+	u, k := r.in.UserName, r.in.AccessKeyID
+	if r.old.Status != "Active" {
+		return r.finishBlocked(StepBlocked,
+			"nothing changed: "+k+" is Inactive already, so nothing can authenticate with it and there is nothing to rotate. If nothing needs it, delete it; to rotate it instead, set it Active first",
+			catalogueCall(callDelete(u, k), "only if nothing needs "+k+" (it is Inactive, "+r.usedText(k)+")"))
+	}
+	o := r.other()
+	if o == nil {
+		return nil
+	}
+	if v, ok := r.tag(TagKey(o.AccessKeyID)); ok {
+		if st, err := ParseState(v); err == nil {
+			return r.finishBlocked(StepBlocked,
+				fmt.Sprintf("nothing changed: the rotation of %s's other key %s is in progress (phase %s), and a user holds at most two keys; finish it first", u, o.AccessKeyID, st.Phase),
+				rotateCall(u, o.AccessKeyID, StepNext, "continue the rotation in progress"))
+		}
+	}
+	if o.Status == "Inactive" {
+		return nil // make_room proposes deleting it
+	}
+	r.res.Choices = twoActiveChoices(u, k, o.AccessKeyID, r.usedText(k), r.usedText(o.AccessKeyID))
+	return r.finishBlocked(StepChoose,
+		fmt.Sprintf("nothing changed: %s already holds two active keys, %s (%s) and %s (%s), and IAM allows two per user, so the new key has no slot. Ask the person which key to retire: see the choices and the keys' evidence",
+			u, k, r.usedText(k), o.AccessKeyID, r.usedText(o.AccessKeyID)), nil)
+}
+
+// finishBlocked is finish for a rotation that cannot start: no step of
+// the plan is current, and the current step says what is in the way.
+func (r *run) finishBlocked(current, happened string, next *NextCall) *RotateResult {
+	res := r.finish(OutcomeBlocked, happened, next)
+	res.CurrentStep = current
+	for i := range res.Plan {
+		if res.Plan[i].Status == "current" {
+			res.Plan[i].Status = "blocked"
+		}
+	}
+	return res
+}
+
+// twoActiveChoices are the ways out when a user's two keys are both active.
+func twoActiveChoices(u, k, o, kUsed, oUsed string) []Choice {
+	return []Choice{
+		{
+			Retire:  o,
+			Summary: fmt.Sprintf("if %s (%s) is the one to go: deactivate it, wait to see that nothing fails, delete it, then rotate %s", o, oUsed, k),
+			Calls:   []Call{callLastUsed(o), callUpdate(u, o, "Inactive"), note(callDelete(u, o), "after a grace period with nothing failing; update_access_key Active undoes the deactivation until then")},
+			Then:    rotateCall(u, k, StepPlan, "plan the rotation of "+k+" again: the slot is free"),
+		},
+		{
+			Retire:  k,
+			Summary: fmt.Sprintf("if whatever uses %s (%s) can use %s instead, no new key is needed: switch it, deactivate %s, and delete it after a grace period", k, kUsed, o, k),
+			Calls:   []Call{callLastUsed(k), callUpdate(u, k, "Inactive"), note(callDelete(u, k), "after a grace period with nothing failing")},
+		},
+	}
+}
+
+// root answers for a key of the root user: never rotated, deleted from the
+// console. It makes no IAM call: the API cannot see root keys.
+func (r *run) root() *RotateResult {
+	res := r.res
+	res.Outcome = OutcomeBlocked
+	if r.info.ReadOnly {
+		res.Outcome = OutcomeReadOnly
+	}
+	res.Happened = "nothing changed: " + r.in.AccessKeyID + " belongs to the root user, whose access keys are never rotated (no workload should hold the root user's credentials) and which the IAM API cannot list, deactivate or delete. The plan is to move its users to IAM roles or users and delete the key from the console"
+	res.Phase, res.CurrentStep = PhaseNone.String(), "root"
+	res.ConsoleSteps = rootConsoleSteps
+	res.Plan = rootPlan(r.in.AccessKeyID)
+	return res
+}
+
+// oldMissing answers when the user has no key with the given id.
+func (r *run) oldMissing() (*RotateResult, error) {
+	u, k := r.in.UserName, r.in.AccessKeyID
+	if r.state != nil {
+		// The rotation's tag outlived its key: deleted outside this tool.
+		if r.state.Phase == PhaseDeactivated && !r.info.ReadOnly && (r.in.Step == "" || r.in.Step == StepNext || r.in.Step == StepDelete) {
+			if err := r.removeState(); err != nil {
+				return nil, wrap(err, "%s no longer exists, but its rotation's state tag could not be removed", k)
+			}
+			n := r.state.NewKeyID
+			r.done = true
+			return r.finish(OutcomeCompleted, k+" was deleted already (outside this tool) while in its grace period: the rotation is complete, and its state tag is removed. "+n+" replaces it",
+				catalogueCall(callListKeys(u), "optional: check that "+u+" holds only "+n)), nil
+		}
+		next := catalogueCall(callUntag(u, k), "remove the stale state tag")
+		if r.state.Phase == PhaseDeactivated {
+			next = rotateCall(u, k, StepDelete, "records the rotation as complete and removes its state tag")
+		}
+		return r.finish(OutcomeStopped, fmt.Sprintf("nothing changed: %s no longer exists, though its rotation was at phase %s (%s). It was deleted outside this tool; %s holds: %s",
+			k, r.state.Phase, describePhase(r.state.Phase), u, r.keyList()), next), nil
+	}
+	if err := r.isNewKey(); err != nil {
+		return nil, err
+	}
+	var lu api.AccessKeyLastUsedOutput
+	if err := r.h.Call("get_access_key_last_used", api.AccessKeyIDInput{AccessKeyID: k}, &lu); err == nil && lu.UserName != "" && !strings.EqualFold(lu.UserName, u) {
+		return nil, &api.Error{Code: api.NoSuchEntity, Message: fmt.Sprintf("%s belongs to user %s, not %s: call rotate_access_key with user_name %q", k, lu.UserName, u, lu.UserName)}
+	}
+	return nil, &api.Error{Code: api.NoSuchEntity, Message: fmt.Sprintf("%s has no access key %s (its keys: %s). Check the id with list_access_keys; if it was just rotated, it is deleted", u, k, r.keyList())}
+}
+
+// isNewKey refuses a key that is the new key of another rotation: a
+// rotation is named by the key it retires, and rotating the replacement
+// before its predecessor is gone would leave the user with two keys in
+// flight.
+func (r *run) isNewKey() error {
+	u, k := r.in.UserName, r.in.AccessKeyID
+	for tk, v := range r.tags {
+		if len(tk) <= len(TagPrefix) || !strings.EqualFold(tk[:len(TagPrefix)], TagPrefix) {
+			continue
+		}
+		if st, err := ParseState(v); err == nil && st.NewKeyID == k {
+			oldID := tk[len(TagPrefix):]
+			return invalid("%s is the new key of the rotation of %s (phase %s); a rotation is always named by the key it retires: %s",
+				k, oldID, st.Phase, rotateCall(u, oldID, StepNext, "").String())
+		}
+	}
+	return nil
+}
+
+// keyList names the user's keys for messages.
+func (r *run) keyList() string {
+	if len(r.keys) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, k := range r.keys {
+		parts = append(parts, fmt.Sprintf("%s (%s, created %s)", k.AccessKeyID, k.Status, k.CreateDate.UTC().Format("2006-01-02")))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,130 @@
+package rotation
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/iammcp/iam-mcp-server/host/gate"
+	"github.com/iammcp/iam-mcp-server/host/iam"
+	"github.com/iammcp/iam-mcp-server/host/localiam"
+	"github.com/iammcp/iam-mcp-server/host/plugin"
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// goTool is the go command running this test, so that the plugin is built
+// by the same toolchain.
+func goTool() string {
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+		return p
+	}
+	return "go"
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// buildPlugin builds plugins/key-rotation as `make plugins` does.
+func buildPlugin(t *testing.T) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "key-rotation.wasm")
+	cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-trimpath", "-buildvcs=false", "-o", out, "..")
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared ./plugins/key-rotation: %v\n%s", err, b)
+	}
+	return out
+}
+
+// TestWasmPlugin builds the plugin for wasip1 and runs it in the server's
+// plugin runtime on the demo sandbox: its describe declares the two tools
+// and their operations, and its calls reach the workflow through the SDK's
+// host functions, with the secret kept out of the answer.
+func TestWasmPlugin(t *testing.T) {
+	wasm := buildPlugin(t)
+	if testing.Short() {
+		t.Skip("-short: the plugin builds; not running it")
+	}
+	b, err := os.ReadFile(wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	sb, err := localiam.New(localiam.Options{Seed: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	clients, err := iam.NewClients(ctx, iam.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := ""
+	spec := plugin.Spec{Name: "key-rotation", Path: wasm, SHA256: hex.EncodeToString(sum[:]), Prefix: &prefix, Grants: allGrants,
+		Config: map[string]string{ConfigGraceDays: "3"}}
+	h, err := plugin.Load(ctx, &plugin.Config{Plugins: []plugin.Spec{spec}}, plugin.Options{Gate: gate.New(cat, gate.Options{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(ctx)
+	ops := map[string][]string{}
+	for _, tool := range h.Tools() {
+		ops[tool.Name] = tool.Operations
+	}
+	if strings.Join(ops["rotate_access_key"], ",") != strings.Join(RotateOps(), ",") || strings.Join(ops["plan_key_rotation"], ",") != strings.Join(PlanOps(), ",") {
+		t.Fatalf("the plugin's tools and operations: %v", ops)
+	}
+
+	call := func(tool, args string) *api.PluginResult {
+		t.Helper()
+		res, err := h.Call(ctx, tool, json.RawMessage(args), nil)
+		if err != nil {
+			t.Fatalf("%s %s: %v", tool, args, err)
+		}
+		if res.IsError || len(res.Content) != 1 || len(res.StructuredContent) == 0 {
+			t.Fatalf("%s %s: %+v", tool, args, res)
+		}
+		return res
+	}
+	var plan PlanResult
+	res := call("plan_key_rotation", `{}`)
+	if err := json.Unmarshal(res.StructuredContent, &plan); err != nil {
+		t.Fatal(err)
+	}
+	ci := dueFor(&plan, "ci-deploy")
+	if len(ci) != 1 || ci[0].AgeDays != 420 || !strings.Contains(res.Content[0].Text, "ci-deploy") {
+		t.Fatalf("plan_key_rotation in Wasm: %+v", plan.Due)
+	}
+
+	var rot RotateResult
+	res = call("rotate_access_key", `{"user_name":"ci-deploy","access_key_id":"`+ci[0].AccessKeyID+`","step":"create"}`)
+	if err := json.Unmarshal(res.StructuredContent, &rot); err != nil {
+		t.Fatal(err)
+	}
+	if rot.Outcome != OutcomeAdvanced || rot.SecretFile == "" {
+		t.Fatalf("create in Wasm: %+v", rot)
+	}
+	secret := secretOf(t, rot.SecretFile, rot.NewAccessKeyID)
+	if strings.Contains(string(res.StructuredContent), secret) || strings.Contains(res.Content[0].Text, secret) {
+		t.Fatal("the secret is in the plugin's answer")
+	}
+	// The operator's config reaches the workflow: the grace period is 3 days.
+	if !strings.Contains(compactJSON(rot.Plan), "3 days (the plugin's grace_days config)") {
+		t.Errorf("the grace period from the plugin's config is not in the plan: %s", compactJSON(rot.Plan[len(rot.Plan)-1]))
+	}
+	// A refusal is a tool error the assistant reads.
+	bad, err := h.Call(ctx, "rotate_access_key", json.RawMessage(`{"user_name":"ci-deploy","access_key_id":"`+ci[0].AccessKeyID+`","step":"delete"}`), nil)
+	if err != nil || !bad.IsError || !strings.Contains(bad.Content[0].Text, "out of order") {
+		t.Errorf("delete out of order in Wasm: %+v, %v", bad, err)
+	}
+}
