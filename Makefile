@@ -15,8 +15,8 @@ build: ## the server binary, in bin/
 test: ## every test, with the race detector
 	$(GO) test -race -count=1 ./...
 
-demo: build ## a short scripted MCP session on the embedded sandbox's demo organisation
-	$(GO) run ./cmd/iam-mcp-demo --server $(BIN)
+demo: build plugins ## a short scripted MCP session on the embedded sandbox's demo organisation, with the shipped plugins
+	$(GO) run ./cmd/iam-mcp-demo --server $(BIN) --plugins plugins.yaml
 
 bench: build bench-sandbox bench-policy ## the sandbox's benchmarks, the policy evaluator against its oracle, then the server's, printed against their targets
 	$(GO) run ./cmd/iam-mcp-bench --server $(BIN)

@@ -12,11 +12,12 @@ import (
 // it must succeed and show the read-only refusal.
 func TestDemo(t *testing.T) {
 	t.Parallel()
-	out, err := runCmd(demoBin, "--server", serverBin)
+	out, err := runCmd(demoBin, "--server", serverBin, "--plugins", shippedPlugins)
 	if err != nil {
 		t.Fatalf("the demo failed: %v\n%s", err, out)
 	}
-	for _, want := range []string{"35 tools", "get_account_info", "alice.nguyen", "MFA", "allowed", "Deny", "--readonly", "ReadOnly"} {
+	for _, want := range []string{"35 tools", "get_account_info", "alice.nguyen", "MFA", "allowed", "Deny", "--readonly", "ReadOnly",
+		"access_review", "IAM calls", "plan_key_rotation", "ci-deploy", "rotate_access_key"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the demo's output does not mention %q", want)
 		}

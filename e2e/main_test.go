@@ -12,6 +12,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,8 +37,11 @@ var (
 	demoBin   string // the built iam-mcp-demo
 
 	helloWasm string // plugins/hello-iam, built for wasip1
-	toolsWasm string // e2e/testdata/e2e-tools, built for wasip1
-	wasmCache string // a compilation cache the plugin tests share
+	// shippedPlugins is the repository's plugins.yaml pointing at the
+	// shipped plugins built for this run.
+	shippedPlugins string
+	toolsWasm      string // e2e/testdata/e2e-tools, built for wasip1
+	wasmCache      string // a compilation cache the plugin tests share
 )
 
 func TestMain(m *testing.M) { os.Exit(runMain(m)) }
@@ -71,7 +75,10 @@ func runMain(m *testing.M) int {
 	helloWasm = filepath.Join(dir, "hello-iam.wasm")
 	toolsWasm = filepath.Join(dir, "e2e-tools.wasm")
 	wasmCache = filepath.Join(dir, "wasm-cache")
-	for out, pkg := range map[string]string{helloWasm: "./plugins/hello-iam", toolsWasm: "./e2e/testdata/e2e-tools"} {
+	reviewWasm := filepath.Join(dir, "access-review.wasm")
+	rotationWasm := filepath.Join(dir, "key-rotation.wasm")
+	for out, pkg := range map[string]string{helloWasm: "./plugins/hello-iam", toolsWasm: "./e2e/testdata/e2e-tools",
+		reviewWasm: "./plugins/access-review", rotationWasm: "./plugins/key-rotation"} {
 		build := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", out, pkg)
 		build.Dir = root
 		build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
@@ -80,7 +87,42 @@ func runMain(m *testing.M) int {
 			return 1
 		}
 	}
+	// The shipped plugins file, pointing at the modules just built, with
+	// their hashes: what `make demo` loads.
+	if shippedPlugins, err = shippedPluginsFile(root, dir, map[string]string{"access-review": reviewWasm, "key-rotation": rotationWasm, "hello-iam": helloWasm}); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+		return 1
+	}
 	return m.Run()
+}
+
+// shippedPluginsFile rewrites the repository's plugins.yaml for modules
+// built elsewhere: each entry's path and sha256, the rest (prefixes,
+// grants, limits) as shipped.
+func shippedPluginsFile(root, dir string, modules map[string]string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(root, "plugins.yaml"))
+	if err != nil {
+		return "", err
+	}
+	lines := strings.Split(string(b), "\n")
+	name := ""
+	for i, l := range lines {
+		t := strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(t, "- name:"):
+			name = strings.TrimSpace(strings.TrimPrefix(t, "- name:"))
+		case strings.HasPrefix(t, "path:") && modules[name] != "":
+			lines[i] = strings.Replace(l, t, "path: "+modules[name], 1)
+		case strings.HasPrefix(t, "sha256:") && modules[name] != "":
+			wasm, err := os.ReadFile(modules[name])
+			if err != nil {
+				return "", err
+			}
+			lines[i] = strings.Replace(l, t, fmt.Sprintf("sha256: %x", sha256.Sum256(wasm)), 1)
+		}
+	}
+	out := filepath.Join(dir, "plugins.yaml")
+	return out, os.WriteFile(out, []byte(strings.Join(lines, "\n")), 0o600)
 }
 
 // moduleRoot is the directory of go.mod above the working directory.

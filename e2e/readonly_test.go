@@ -58,52 +58,65 @@ var mutatingArgs = map[string]map[string]any{
 	"create_login_profile":              {"user_name": "farid.haddad", "password": "Ro-Passw0rd!long"},
 	"delete_login_profile":              {"user_name": "alice.nguyen"},
 	"deactivate_mfa_device":             {"user_name": "bob.martin", "serial_number": "arn:aws:iam::" + account + ":mfa/bob.martin"},
+	"tag_user":                          {"user_name": "alice.nguyen", "tags": map[string]string{"team": "platform"}},
+	"untag_user":                        {"user_name": "isla.moreau", "tag_keys": []string{"e2e"}},
 }
 
 // readArgs are arguments for every read operation that succeed on the
 // prepared demo account.
 var readArgs = map[string]map[string]any{
-	"list_users":                      {"path_prefix": "/eng/", "max_items": 3},
-	"get_user":                        {"user_name": "alice.nguyen"},
-	"list_groups_for_user":            {"user_name": "alice.nguyen"},
-	"list_groups":                     nil,
-	"get_group":                       {"group_name": "Developers", "max_items": 2},
-	"list_attached_group_policies":    {"group_name": "Developers"},
-	"list_roles":                      {"path_prefix": "/partners/"},
-	"get_role":                        {"role_name": "ec2-app-role"},
-	"list_attached_role_policies":     {"role_name": "ec2-app-role"},
-	"list_instance_profiles_for_role": {"role_name": "ec2-app-role"},
-	"list_policies":                   {"scope": "Local"},
-	"get_policy":                      {"policy_arn": localPol + "/ci/DeployPipeline"},
-	"get_managed_policy_document":     {"policy_arn": localPol + "/ci/DeployPipeline", "version_id": "v1"},
-	"list_policy_versions":            {"policy_arn": localPol + "/ci/DeployPipeline"},
-	"list_attached_user_policies":     {"user_name": "ci-deploy"},
-	"get_user_policy":                 {"user_name": "quinn.taylor", "policy_name": "break-glass"},
-	"list_user_policies":              {"user_name": "quinn.taylor"},
-	"get_role_policy":                 {"role_name": "lambda-exec", "policy_name": "e2e-inline"},
-	"list_role_policies":              {"role_name": "lambda-exec"},
-	"get_group_policy":                {"group_name": "Support", "policy_name": "e2e-inline"},
-	"list_group_policies":             {"group_name": "Support"},
-	"list_access_keys":                {"user_name": "isla.moreau"},
-	"get_access_key_last_used":        {"access_key_id": "$ci-key"},
-	"get_login_profile":               {"user_name": "alice.nguyen"},
-	"list_mfa_devices":                {"user_name": "bob.martin"},
-	"simulate_principal_policy":       {"policy_source_arn": userArn + "/eng/alice.nguyen", "action_names": []string{"iam:CreateUser"}},
-	"validate_policy":                 {"policy_document": map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}}},
-	"simulate_custom_policy":          {"policy_documents": []any{map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}}}, "action_names": []string{"s3:GetObject"}},
-	"explain_access":                  {"principal_arn": userArn + "/eng/alice.nguyen", "action": "iam:CreateUser"},
-	"get_account_info":                nil,
+	"list_users":                             {"path_prefix": "/eng/", "max_items": 3},
+	"get_user":                               {"user_name": "alice.nguyen"},
+	"list_groups_for_user":                   {"user_name": "alice.nguyen"},
+	"list_groups":                            nil,
+	"get_group":                              {"group_name": "Developers", "max_items": 2},
+	"list_attached_group_policies":           {"group_name": "Developers"},
+	"list_roles":                             {"path_prefix": "/partners/"},
+	"get_role":                               {"role_name": "ec2-app-role"},
+	"list_attached_role_policies":            {"role_name": "ec2-app-role"},
+	"list_instance_profiles_for_role":        {"role_name": "ec2-app-role"},
+	"list_policies":                          {"scope": "Local"},
+	"get_policy":                             {"policy_arn": localPol + "/ci/DeployPipeline"},
+	"get_managed_policy_document":            {"policy_arn": localPol + "/ci/DeployPipeline", "version_id": "v1"},
+	"list_policy_versions":                   {"policy_arn": localPol + "/ci/DeployPipeline"},
+	"list_attached_user_policies":            {"user_name": "ci-deploy"},
+	"get_user_policy":                        {"user_name": "quinn.taylor", "policy_name": "break-glass"},
+	"list_user_policies":                     {"user_name": "quinn.taylor"},
+	"get_role_policy":                        {"role_name": "lambda-exec", "policy_name": "e2e-inline"},
+	"list_role_policies":                     {"role_name": "lambda-exec"},
+	"get_group_policy":                       {"group_name": "Support", "policy_name": "e2e-inline"},
+	"list_group_policies":                    {"group_name": "Support"},
+	"list_access_keys":                       {"user_name": "isla.moreau"},
+	"get_access_key_last_used":               {"access_key_id": "$ci-key"},
+	"get_login_profile":                      {"user_name": "alice.nguyen"},
+	"list_mfa_devices":                       {"user_name": "bob.martin"},
+	"simulate_principal_policy":              {"policy_source_arn": userArn + "/eng/alice.nguyen", "action_names": []string{"iam:CreateUser"}},
+	"validate_policy":                        {"policy_document": map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}}},
+	"simulate_custom_policy":                 {"policy_documents": []any{map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}}}, "action_names": []string{"s3:GetObject"}},
+	"explain_access":                         {"principal_arn": userArn + "/eng/alice.nguyen", "action": "iam:CreateUser"},
+	"get_account_info":                       nil,
+	"get_account_authorization_details":      {"filter": []string{"User", "Role"}, "max_items": 5},
+	"generate_credential_report":             nil,
+	"get_credential_report":                  nil,
+	"get_account_password_policy":            nil,
+	"get_account_summary":                    nil,
+	"generate_service_last_accessed_details": {"arn": userArn + "/service/ci-deploy", "granularity": "ACTION_LEVEL"},
+	"get_service_last_accessed_details":      {"job_id": "$job", "max_items": 2},
+	"list_entities_for_policy":               {"policy_arn": awsPol + "ReadOnlyAccess", "entity_filter": "Group"},
+	"get_policy_version":                     {"policy_arn": localPol + "/ci/DeployPipeline", "version_id": "v1"},
+	"list_user_tags":                         {"user_name": "isla.moreau"},
 }
 
-// withKey substitutes the "$ci-key" placeholder.
-func withKey(args map[string]any, key string) map[string]any {
+// withFixtures substitutes the placeholders of what prepareState made
+// ("$ci-key", "$job").
+func withFixtures(args map[string]any, fixtures map[string]string) map[string]any {
 	if args == nil {
 		return nil
 	}
 	out := make(map[string]any, len(args))
 	for k, v := range args {
-		if v == "$ci-key" {
-			v = key
+		if s, ok := v.(string); ok && fixtures[s] != "" {
+			v = fixtures[s]
 		}
 		out[k] = v
 	}
@@ -137,10 +150,15 @@ func TestReadOnlyTablesCoverTheCatalogue(t *testing.T) {
 
 // prepareState writes a demo sandbox to a state file, with the fixtures the
 // tables need (inline policies on a role and a group, an empty instance
-// profile), and returns ci-deploy's access key id.
-func prepareState(t *testing.T, state string) string {
+// profile, a tag, a service-last-accessed job), and returns the values of
+// the tables' placeholders: ci-deploy's access key id ("$ci-key") and the
+// job's id ("$job").
+func prepareState(t *testing.T, state string) map[string]string {
 	t.Helper()
 	s := start(t, "--toolsets", "all", "--local-state", state)
+	// The job first: it is saved with the changes that follow it.
+	job := ok[api.GenerateServiceLastAccessedOutput](s, "generate_service_last_accessed_details", map[string]any{"arn": userArn + "/eng/alice.nguyen"})
+	ok[api.Result](s, "tag_user", map[string]any{"user_name": "isla.moreau", "tags": map[string]string{"e2e": "fixture"}})
 	ok[api.Result](s, "put_role_policy", map[string]any{"role_name": "lambda-exec", "policy_name": "e2e-inline", "policy_document": s3ReadDoc})
 	ok[api.Result](s, "put_group_policy", map[string]any{"group_name": "Support", "policy_name": "e2e-inline", "policy_document": denyDeleteDocString})
 	ok[api.InstanceProfileOutput](s, "create_instance_profile", map[string]any{"instance_profile_name": "e2e-empty-profile"})
@@ -152,7 +170,7 @@ func prepareState(t *testing.T, state string) string {
 	if s.exitErr != nil {
 		t.Fatalf("the server preparing the state did not exit cleanly: %v", s.exitErr)
 	}
-	return keys.AccessKeys[0].AccessKeyID
+	return map[string]string{"$ci-key": keys.AccessKeys[0].AccessKeyID, "$job": job.JobID}
 }
 
 // TestReadOnly walks the whole catalogue on a --readonly server: every
@@ -162,7 +180,7 @@ func prepareState(t *testing.T, state string) string {
 func TestReadOnly(t *testing.T) {
 	t.Parallel()
 	state := filepath.Join(t.TempDir(), "iam.json")
-	ciKey := prepareState(t, state)
+	fixtures := prepareState(t, state)
 	before, err := os.ReadFile(state)
 	if err != nil {
 		t.Fatalf("the state file was not written: %v", err)
@@ -180,19 +198,21 @@ func TestReadOnly(t *testing.T) {
 			t.Errorf("%s is not listed in read-only mode", op.Name)
 			continue
 		}
+		// A read may say "read-only" of itself (generate_credential_report
+		// is read-only as IAM rates it); only a disabled tool says disabled.
 		desc := strings.ToLower(tool.Description)
-		saysDisabled := strings.Contains(desc, "disabled") || strings.Contains(desc, "read-only") || strings.Contains(desc, "readonly")
+		saysDisabled := strings.Contains(desc, "disabled") && (strings.Contains(desc, "read-only") || strings.Contains(desc, "readonly"))
 		if op.Mutates != saysDisabled {
 			t.Errorf("%s (mutates %v): description %q", op.Name, op.Mutates, tool.Description)
 		}
 		if op.Mutates {
-			msg := fails(s, op.Name, withKey(mutatingArgs[op.Name], ciKey), api.ReadOnly)
+			msg := fails(s, op.Name, withFixtures(mutatingArgs[op.Name], fixtures), api.ReadOnly)
 			if !strings.Contains(msg, "read-only") && !strings.Contains(msg, "readonly") {
 				t.Errorf("%s: the refusal does not say why: %s", op.Name, msg)
 			}
 			counts["refused"]++
 		} else {
-			ok[map[string]any](s, op.Name, withKey(readArgs[op.Name], ciKey))
+			ok[map[string]any](s, op.Name, withFixtures(readArgs[op.Name], fixtures))
 			counts["read"]++
 		}
 	}

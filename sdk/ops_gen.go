@@ -903,7 +903,7 @@ func GetCredentialReport() (*api.CredentialReportOutput, error) {
 }
 
 // ListUserTags runs the catalogue operation "list_user_tags": List a user's
-// tags.
+// tags (key to value), one page at a time.
 //
 // Declare OpListUserTags in the tool's operations; the operator must grant
 // "list_user_tags" or the call fails with api.NotGranted.

@@ -2,10 +2,13 @@
 // newcomer: it starts the built server on the embedded sandbox with the demo
 // organisation, exactly as an MCP client would (the official Go SDK's
 // client, over stdio), and narrates a few calls: the tools, the account,
-// its users, an administrator without MFA, what principals may do, and a
-// read-only refusal.
+// its users, an administrator without MFA, what principals may do, a
+// read-only refusal, then the two shipped plugins (plugins.yaml) at work on
+// the same read-only server: the access review's report and a key rotation
+// plan.
 //
-// It builds nothing: run `make build` first, or pass --server PATH. It exits
+// It builds nothing: `make demo` builds the server and the plugins first
+// (or pass --server PATH and --plugins FILE). It exits
 // 0 when every step worked and 1, saying which step failed, otherwise.
 package main
 
@@ -31,7 +34,8 @@ import (
 
 func main() {
 	server := flag.String("server", "bin/iam-mcp-server", "the iam-mcp-server `binary` to run")
-	timeout := flag.Duration("timeout", time.Minute, "give up after this long")
+	plugins := flag.String("plugins", "plugins.yaml", "the plugins `file` that loads access-review and key-rotation (built by make plugins)")
+	timeout := flag.Duration("timeout", 2*time.Minute, "give up after this long")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "Usage: iam-mcp-demo [--server PATH]\n\nRuns a short scripted MCP session against iam-mcp-server on its embedded IAM sandbox.\n\n")
 		flag.PrintDefaults()
@@ -43,7 +47,7 @@ func main() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	if err := run(ctx, os.Stdout, *server); err != nil {
+	if err := run(ctx, os.Stdout, *server, *plugins); err != nil {
 		fmt.Fprintf(os.Stderr, "\niam-mcp-demo: FAILED: %v\n", err)
 		os.Exit(1)
 	}
@@ -55,9 +59,12 @@ const (
 	admin   = "alice.nguyen"
 )
 
-func run(ctx context.Context, w io.Writer, server string) error {
+func run(ctx context.Context, w io.Writer, server, plugins string) error {
 	if _, err := os.Stat(server); err != nil {
 		return fmt.Errorf("cannot run the server %s: %v; run `make build` first, or pass --server PATH", server, err)
+	}
+	if _, err := os.Stat(plugins); err != nil {
+		return fmt.Errorf("cannot read the plugins file %s: %v; run the demo from the repository root with `make demo` (it builds the plugins), or pass --plugins FILE", plugins, err)
 	}
 	p := &printer{w: w}
 	p.title("IAM MCP server — a scripted session")
@@ -168,7 +175,7 @@ credentials toolset, shows she has none.)`)
 	}
 
 	// 6. Read-only.
-	ro, err := connect(ctx, server, "--readonly")
+	ro, err := connect(ctx, server, "--readonly", "--plugins", plugins)
 	if err != nil {
 		return err
 	}
@@ -192,6 +199,10 @@ credentials toolset, shows she has none.)`)
 	}
 	p.para(`The tool stays listed, its description saying it is disabled, so the assistant can tell
 you why it cannot act; read tools work as before. Every caller passes the same gate.`)
+
+	if err := pluginSteps(ctx, p, ro, plugins); err != nil {
+		return err
+	}
 	if err := ro.close(); err != nil {
 		return fmt.Errorf("the read-only server did not exit cleanly: %v%s", err, ro.stderrTail())
 	}
@@ -200,6 +211,80 @@ you why it cannot act; read tools work as before. Every caller passes the same g
 	p.para(`The sandbox lived in memory and is gone. Next: "make test" runs every test; the README
 shows how to add the server to your MCP client, with --local or with your AWS profile.`)
 	return nil
+}
+
+// pluginSteps shows the shipped plugins on the read-only server: they are
+// Wasm modules the operator loaded with --plugins, granted only what
+// plugins.yaml lists, and they reach IAM through the same gate.
+func pluginSteps(ctx context.Context, p *printer, ro *session, plugins string) error {
+	p.step(7, "An access review, from a plugin", "access_review {}  (plugin access-review, loaded from "+plugins+")")
+	res, err := ro.callTool(ctx, "access_review", map[string]any{})
+	if err != nil {
+		return err
+	}
+	if res.IsError {
+		return fmt.Errorf("access_review failed: %s%s", resultText(res), ro.stderrTail())
+	}
+	var review struct {
+		Header struct {
+			IAMCalls int `json:"iam_calls"`
+			Reviewed struct {
+				Users, Groups, Roles int
+				Policies             int `json:"managed_policies"`
+			} `json:"reviewed"`
+		} `json:"header"`
+		Summary struct {
+			Total int `json:"total"`
+		} `json:"summary"`
+		Markdown string `json:"markdown"`
+	}
+	if err := structured(res, &review); err != nil {
+		return err
+	}
+	h := review.Header
+	p.line("It reviewed %d users, %d groups, %d roles and %d managed policies with %d IAM calls (bulk reads,",
+		h.Reviewed.Users, h.Reviewed.Groups, h.Reviewed.Roles, h.Reviewed.Policies, h.IAMCalls)
+	p.line("not one per principal), and found %d problems. The start of its report:", review.Summary.Total)
+	p.excerpt(review.Markdown, 40)
+
+	p.step(8, "Keys due for rotation, and a rotation plan", "plan_key_rotation {}, then rotate_access_key {... \"step\": \"plan\"}")
+	res, err = ro.callTool(ctx, "plan_key_rotation", map[string]any{})
+	if err != nil {
+		return err
+	}
+	if res.IsError {
+		return fmt.Errorf("plan_key_rotation failed: %s%s", resultText(res), ro.stderrTail())
+	}
+	p.excerpt(resultText(res), 20)
+	keys, err := call[api.ListAccessKeysOutput](ctx, ro, "list_access_keys", map[string]any{"user_name": "ci-deploy"})
+	if err != nil {
+		return err
+	}
+	if len(keys.AccessKeys) == 0 {
+		return errors.New("ci-deploy has no access key to plan a rotation for")
+	}
+	res, err = ro.callTool(ctx, "rotate_access_key", map[string]any{"user_name": "ci-deploy", "access_key_id": keys.AccessKeys[0].AccessKeyID, "step": "plan"})
+	if err != nil {
+		return err
+	}
+	if res.IsError {
+		return fmt.Errorf("rotate_access_key plan failed: %s%s", resultText(res), ro.stderrTail())
+	}
+	p.line("")
+	p.excerpt(resultText(res), 30)
+	p.para(`The server is read-only, so the rotation stops at its plan: each step is a separate call
+that checks its preconditions first, and the new secret would go to a 0600 file, never into
+the conversation. Without --readonly, "rotate_access_key ... step: create" takes the next step.`)
+	return nil
+}
+
+// structured decodes a tool result's structured content.
+func structured(res *mcp.CallToolResult, v any) error {
+	b, err := json.Marshal(res.StructuredContent)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
 }
 
 // ---- the MCP session ----
@@ -325,6 +410,19 @@ func (p *printer) para(s string) {
 			continue
 		}
 		fmt.Fprintf(p.w, "   %s\n", l)
+	}
+}
+
+// excerpt prints the first max lines of a text, indented, saying how much
+// was left out.
+func (p *printer) excerpt(text string, max int) {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	for i, l := range lines {
+		if i == max {
+			fmt.Fprintf(p.w, "   │ … (%d more lines)\n", len(lines)-max)
+			break
+		}
+		fmt.Fprintf(p.w, "   │ %s\n", l)
 	}
 }
 

@@ -280,7 +280,17 @@ func TestTools(t *testing.T) {
 		}
 	}
 	r = cli(t, "", "tools", "--toolsets", "simulation,account")
-	if r.stdout != "simulate_principal_policy  simulation  read\nget_account_info           account     read\n" {
+	want := `simulate_principal_policy               simulation  read
+get_account_authorization_details       account     read
+get_account_password_policy             account     read
+get_account_summary                     account     read
+generate_service_last_accessed_details  account     read
+get_service_last_accessed_details       account     read
+list_entities_for_policy                account     read
+get_policy_version                      account     read
+get_account_info                        account     read
+`
+	if r.stdout != want {
 		t.Errorf("tools --toolsets simulation,account:\n%s", r.stdout)
 	}
 }

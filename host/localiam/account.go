@@ -22,7 +22,7 @@ var accountActions = map[string]action{
 	"UpdateAccountPasswordPolicy":    {mutates: true, run: updateAccountPasswordPolicy},
 	"GetAccountPasswordPolicy":       {run: getAccountPasswordPolicy},
 	"DeleteAccountPasswordPolicy":    {mutates: true, run: deleteAccountPasswordPolicy},
-	"GenerateCredentialReport":       {mutates: true, run: generateCredentialReport},
+	"GenerateCredentialReport":       {derived: true, run: generateCredentialReport},
 	"GetCredentialReport":            {run: getCredentialReport},
 	"GetAccountAuthorizationDetails": {run: getAccountAuthorizationDetails},
 }

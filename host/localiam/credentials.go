@@ -36,9 +36,10 @@ func (s *Server) callerARN(c *call) string {
 }
 
 // targetUser resolves the optional UserName of the credential operations.
-// Without it IAM acts on the caller, which must then be a user: the sandbox
-// keeps no credentials for the root (GetAccountSummary reports none), so any
-// other caller gets the error IAM gives non-user credentials.
+// Without it IAM acts on the caller, which must then be a user: the root's
+// keys (root.go) are reported by IAM but not managed through these actions
+// in the sandbox, so any other caller gets the error IAM gives non-user
+// credentials.
 func targetUser(s *Server, c *call) (*User, *Error) {
 	if c.has("UserName") {
 		return userParam(s, c)
@@ -104,6 +105,7 @@ func createAccessKey(s *Server, c *call) (any, *Error) {
 	}
 	k := &AccessKey{ID: newID("AKIA"), Secret: newSecret(), Status: "Active", Created: c.now}
 	u.AccessKeys = append(u.AccessKeys, k)
+	s.keyAdded()
 	// The secret is in this response only, as IAM returns it once.
 	type xmlAccessKey struct {
 		UserName        string  `xml:"UserName"`

@@ -16,12 +16,16 @@
 //  1. ServeHTTP caps the body, parses the form and picks the action
 //     (Action=…, Version=2010-05-08; STS GetCallerIdentity with 2011-06-15).
 //  2. The signing access key id is read from the SigV4 Authorization header
-//     (the signature is not checked) and its last use is recorded.
+//     (the signature is not checked).
 //  3. Injected faults (latency, throttling, 500s) are applied, if configured.
-//  4. The action's handler runs under the account lock: a read lock for reads,
-//     the write lock for mutations.
+//  4. The key's last use, and the service and action its user used (for
+//     service last accessed), are recorded; the action's handler runs under
+//     the account lock: a read lock for reads, the write lock for mutations
+//     and for the reads that generate reports (credential report, service
+//     last accessed).
 //  5. After a successful mutation the account is persisted, if a state file
-//     is configured (temp file + rename, so a crash never leaves half a file).
+//     is configured (temp file + rename, so a crash never leaves half a file);
+//     generated reports and recorded use are saved with it.
 //  6. The result is written as IAM's XML, or an ErrorResponse with IAM's code
 //     and HTTP status.
 package localiam

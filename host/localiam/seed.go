@@ -50,6 +50,9 @@ const (
 	// aws:SourceArn, so that the service acting for another account's
 	// resources could assume it (confused deputy).
 	lambdaTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	// A service trust done right, for contrast: ECS tasks of this account
+	// only.
+	ecsTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:ecs:*:123456789012:*"},"StringEquals":{"aws:SourceAccount":"123456789012"}}}]}`
 	// Planted: GitHub's OIDC provider trusted with an audience check only,
 	// no sub condition, so a workflow of any repository on GitHub can
 	// assume the role.
@@ -230,13 +233,12 @@ func seedDemo(s *Server) error {
 		policies                []string
 	}{
 		{"ec2-app-role", "/service/", ec2Trust, "Application servers", []string{local("/data/", "DataLakeRead")}},
-		// planted: service principal without aws:SourceAccount/aws:SourceArn (lambdaTrust),
-		// and secretsmanager:GetSecretValue on every secret (ReadAllSecrets)
-		{"lambda-exec", "/service/", lambdaTrust, "Lambda functions", []string{aws + "service-role/AWSLambdaBasicExecutionRole", local("/service/", "ReadAllSecrets")}},
-		{"open-trust-role", "/", openTrust, "Left over from a proof of concept", []string{aws + "AmazonS3ReadOnlyAccess"}}, // planted: trust allows *
-		{"partner-audit", "/partners/", partnerTrust, "Auditor in the partner account", []string{aws + "SecurityAudit"}},   // planted: cross-account, no external id
+		{"lambda-exec", "/service/", lambdaTrust, "Lambda functions", []string{aws + "service-role/AWSLambdaBasicExecutionRole"}}, // planted: service trust without a source condition (lambdaTrust)
+		{"open-trust-role", "/", openTrust, "Left over from a proof of concept", []string{aws + "AmazonS3ReadOnlyAccess"}},        // planted: trust allows *
+		{"partner-audit", "/partners/", partnerTrust, "Auditor in the partner account", []string{aws + "SecurityAudit"}},          // planted: cross-account, no external id
 		{"vendor-integration", "/partners/", vendorTrust, "Monitoring vendor, with an external id", []string{aws + "ReadOnlyAccess"}},
 		{"github-deploy", "/ci/", githubTrust, "GitHub Actions deployments", []string{local("/ci/", "DeployPipeline")}}, // planted: OIDC trust without sub
+		{"orders-api", "/service/", ecsTrust, "Orders service tasks", []string{local("/service/", "ReadAllSecrets")}},   // planted: every secret readable
 	}
 	for _, r := range roles {
 		sd.do("CreateRole", "RoleName", r.name, "Path", r.path, "AssumeRolePolicyDocument", r.trust, "Description", r.desc)
@@ -309,7 +311,7 @@ func seedDemo(s *Server) error {
 		{"user/eng/alice.nguyen", "organizations:DescribeOrganization", "us-east-1", 300},
 		{"role/service/ec2-app-role", "s3:GetObject", "eu-west-1", 0},
 		{"role/service/lambda-exec", "logs:PutLogEvents", "eu-west-1", 0},
-		{"role/service/lambda-exec", "secretsmanager:GetSecretValue", "eu-west-1", 0},
+		{"role/service/orders-api", "secretsmanager:GetSecretValue", "eu-west-1", 0},
 		{"role/partners/partner-audit", "iam:GetAccountAuthorizationDetails", "us-east-1", 250},
 		{"role/partners/vendor-integration", "ec2:DescribeInstances", "us-east-1", 1},
 		{"role/ci/github-deploy", "cloudformation:UpdateStack", "eu-west-1", 3},

@@ -192,8 +192,8 @@ func TestSeedDemoPlantedProblems(t *testing.T) {
 	if _, doc := policyDoc("arn:aws:iam::123456789012:policy/service/ReadAllSecrets"); !strings.Contains(doc, `"Action":"secretsmanager:GetSecretValue","Resource":"*"`) {
 		t.Errorf("ReadAllSecrets: %s", doc)
 	}
-	if e := entities("arn:aws:iam::123456789012:policy/service/ReadAllSecrets"); len(e.PolicyRoles) != 1 || *e.PolicyRoles[0].RoleName != "lambda-exec" {
-		t.Errorf("ReadAllSecrets should be attached to lambda-exec: %+v", e.PolicyRoles)
+	if e := entities("arn:aws:iam::123456789012:policy/service/ReadAllSecrets"); len(e.PolicyRoles) != 1 || *e.PolicyRoles[0].RoleName != "orders-api" {
+		t.Errorf("ReadAllSecrets should be attached to orders-api: %+v", e.PolicyRoles)
 	}
 	// OIDC trust with an audience but no subject; a service trust without
 	// aws:SourceAccount or aws:SourceArn.
@@ -203,6 +203,9 @@ func TestSeedDemoPlantedProblems(t *testing.T) {
 	}
 	if doc := trust("lambda-exec"); !strings.Contains(doc, `"Service":"lambda.amazonaws.com"`) || strings.Contains(doc, "aws:Source") {
 		t.Errorf("lambda-exec should trust Lambda without a source condition: %s", doc)
+	}
+	if doc := trust("orders-api"); !strings.Contains(doc, "aws:SourceAccount") || !strings.Contains(doc, "aws:SourceArn") {
+		t.Errorf("orders-api should show a service trust done right: %s", doc)
 	}
 
 	// Service last accessed: services allowed but unused for 90+ days next

@@ -127,6 +127,13 @@ type action struct {
 	// mutates says the handler changes the account: it runs under the write
 	// lock and a success is persisted.
 	mutates bool
+	// derived says the handler changes only what IAM derives from the
+	// account — a credential report, a service-last-accessed job — which
+	// IAM rates a read: it runs under the write lock, but is not a change
+	// of the account, so it reaches the state file with the next change,
+	// as key use does. A --readonly server, whose reads may generate
+	// reports, thus leaves the state file byte for byte as it was.
+	derived bool
 	run     func(s *Server, c *call) (any, *Error)
 }
 
@@ -252,7 +259,7 @@ type use struct {
 // run executes an action under the account lock, records the signing key's
 // use, and persists a successful mutation.
 func (s *Server) run(act action, c *call, u use) (result any, apiError *Error) {
-	if act.mutates {
+	if act.mutates || act.derived {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 	} else {

@@ -232,7 +232,7 @@ var Operations = []Operation{
 		Description: "Read the credential report, parsed: for every user and the root user, password and MFA state, and each access key's age, status and last use. Generate it first with generate_credential_report.",
 		IAMActions:  []string{"iam:GetCredentialReport"}, Input: Empty{}, Output: CredentialReportOutput{}},
 	{Name: "list_user_tags", Toolset: ToolsetCredentials, Idempotent: true,
-		Description: "List a user's tags.",
+		Description: "List a user's tags (key to value), one page at a time.",
 		IAMActions:  []string{"iam:ListUserTags"}, Input: UserPageInput{}, Output: UserTagsOutput{}},
 	{Name: "tag_user", Toolset: ToolsetCredentials, Mutates: true, Idempotent: true,
 		Description: "Add or overwrite tags on a user (at most 50 per user). Tags can grant access where policies test aws:PrincipalTag.",
