@@ -1,0 +1,558 @@
+package review
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// Credential checks: the root user, MFA, access keys, console passwords and
+// the password policy, from the credential report (one CSV for every user),
+// the account summary and the password policy.
+
+// Thresholds, in days, as CIS and prowler set them.
+const (
+	rotateDays      = 90 // CIS 1.14
+	unusedDays      = 45 // CIS 1.12
+	neverUsedGrace  = 7  // a key or password never used is flagged once this old
+	rootRecentDays  = 30
+	roleUnusedDays  = 90
+	serviceIdleDays = 90
+)
+
+// rootRowName is the credential report's row of the root user.
+const rootRowName = "<root_account>"
+
+// keyView is one access key as the checks see it: the report's slot,
+// completed by the key_last_used deep check when it ran.
+type keyView struct {
+	slot     int
+	active   bool
+	created  *time.Time
+	lastUsed *time.Time
+	service  string
+	region   string
+	id       string // known only after key_last_used
+	fresh    bool   // lastUsed came from get_access_key_last_used
+}
+
+// userKeys is what key_last_used learned about one user's keys.
+type userKeys struct {
+	keys     []api.AccessKey
+	lastUsed map[string]*api.AccessKeyLastUsedOutput
+}
+
+// keysOf merges a report row's key slots with the deep check's answers.
+// The report names no key ids; a listed key is matched to its slot by
+// creation time (the report's last_rotated), then by order.
+func (r *reviewCtx) keysOf(row *api.CredentialReportRow) []keyView {
+	var out []keyView
+	for _, k := range row.AccessKeys {
+		out = append(out, keyView{slot: k.Slot, active: k.Active, created: k.LastRotated, lastUsed: k.LastUsedDate,
+			service: k.LastUsedService, region: k.LastUsedRegion})
+	}
+	uk := r.keys[row.User]
+	if uk == nil {
+		return out
+	}
+	used := map[string]bool{}
+	for i := range out {
+		kv := &out[i]
+		for _, ak := range uk.keys {
+			if used[ak.AccessKeyID] || kv.created == nil {
+				continue
+			}
+			if d := ak.CreateDate.Sub(*kv.created); d > -2*time.Second && d < 2*time.Second {
+				kv.id = ak.AccessKeyID
+				used[ak.AccessKeyID] = true
+				break
+			}
+		}
+		if kv.id == "" && i < len(uk.keys) && !used[uk.keys[i].AccessKeyID] {
+			kv.id = uk.keys[i].AccessKeyID
+			used[kv.id] = true
+		}
+		if lu := uk.lastUsed[kv.id]; lu != nil {
+			kv.lastUsed, kv.fresh = lu.LastUsedDate, true
+			if lu.ServiceName != "" && lu.ServiceName != "N/A" {
+				kv.service = lu.ServiceName
+			}
+			if lu.Region != "" && lu.Region != "N/A" {
+				kv.region = lu.Region
+			}
+		}
+	}
+	return out
+}
+
+// keyRef names a key in a plan: its id when known, else a placeholder that
+// says how to find it.
+func (k keyView) keyRef() string {
+	if k.id != "" {
+		return k.id
+	}
+	created := "unknown date"
+	if k.created != nil {
+		created = k.created.UTC().Format("2006-01-02")
+	}
+	return fmt.Sprintf("<id of the access key created %s (credential report slot %d); list_access_keys shows it>", created, k.slot)
+}
+
+// keyEvidence is the report's fields for one key slot.
+func (k keyView) evidence() Evidence {
+	p := "access_key_" + strconv.Itoa(k.slot) + "_"
+	ev := Evidence{Source: "credential_report", Fields: map[string]string{
+		p + "active":            strconv.FormatBool(k.active),
+		p + "last_rotated":      fmtTime(k.created),
+		p + "last_used_date":    fmtTime(k.lastUsed),
+		p + "last_used_service": orNA(k.service),
+	}}
+	if k.id != "" {
+		ev.Fields["access_key_id"] = k.id
+	}
+	if k.fresh {
+		ev.Source = "access_key_last_used"
+		ev.Detail = "last use read with get_access_key_last_used, fresher than the credential report"
+	}
+	return ev
+}
+
+func orNA(s string) string {
+	if s == "" {
+		return "N/A"
+	}
+	return s
+}
+
+// userOfRow finds the principal of a report row, and says whether the row
+// is in scope. Without the authorization details the path is read from the
+// ARN (arn:aws:iam::123456789012:user/eng/alice → /eng/).
+func (r *reviewCtx) userOfRow(row *api.CredentialReportRow) (*principal, bool) {
+	if p := r.m.byARN[row.Arn]; p != nil {
+		return p, p.inScope
+	}
+	path := "/"
+	if _, res, ok := strings.Cut(row.Arn, ":user/"); ok {
+		if i := strings.LastIndex(res, "/"); i >= 0 {
+			path = "/" + res[:i+1]
+		}
+	}
+	return nil, r.cfg.wants(KindUser) && r.cfg.inPath(path)
+}
+
+// checkCredentials runs the credential rules.
+func (r *reviewCtx) checkCredentials() {
+	if rep := r.g.report; rep != nil {
+		inReport := map[string]bool{}
+		for _, row := range rep.Rows {
+			inReport[row.Arn] = true
+		}
+		var missing []string
+		for _, p := range r.m.users {
+			if p.inScope && !inReport[p.arn] {
+				missing = append(missing, p.name)
+			}
+		}
+		if len(missing) > 0 {
+			r.notes = append(r.notes, fmt.Sprintf("%d users are newer than the credential report (generated %s; IAM rebuilds it at most every 4 hours), so their credentials were not checked: %s",
+				len(missing), rep.GeneratedTime.UTC().Format(time.RFC3339), capList(missing, 10)))
+		}
+		for i := range rep.Rows {
+			row := &rep.Rows[i]
+			if row.User == rootRowName {
+				if r.cfg.wants(KindAccount) {
+					r.checkRoot(row)
+				}
+				continue
+			}
+			p, in := r.userOfRow(row)
+			if in {
+				r.checkUserCredentials(row, p)
+			}
+		}
+	} else if r.cfg.wants(KindAccount) && r.g.summary != nil {
+		r.checkRoot(nil)
+	}
+	if r.cfg.wants(KindAccount) && r.g.password != nil {
+		r.checkPasswordPolicy(r.g.password)
+	}
+}
+
+// checkRoot runs the root user's rules on its report row (nil when the
+// report could not be read) and the account summary (live, where the
+// report can be four hours old).
+func (r *reviewCtx) checkRoot(row *api.CredentialReportRow) {
+	root := subject{r.rootARN(), "root", KindAccount}
+	var sm map[string]int
+	if r.g.summary != nil {
+		sm = r.g.summary.Summary
+	}
+	// Access keys.
+	var active []keyView
+	if row != nil {
+		for _, k := range r.keysOf(row) {
+			if k.active {
+				active = append(active, k)
+			}
+		}
+	}
+	if len(active) > 0 || sm["AccountAccessKeysPresent"] == 1 {
+		var ev []Evidence
+		for _, k := range active {
+			ev = append(ev, k.evidence())
+		}
+		if sm != nil {
+			ev = append(ev, Evidence{Source: "account_summary", Fields: map[string]string{"AccountAccessKeysPresent": strconv.Itoa(sm["AccountAccessKeysPresent"])}})
+		}
+		msg := "the root user has an access key"
+		if len(active) > 0 {
+			msg = fmt.Sprintf("the root user has %d active access key(s)", len(active))
+			if k := active[0]; k.lastUsed != nil {
+				msg += fmt.Sprintf("; one was last used %d days ago", r.ago(*k.lastUsed))
+			} else {
+				msg += "; never used"
+			}
+		}
+		r.emit(RuleRootAccessKey, root, msg, ev, func() Remediation {
+			return Remediation{
+				Summary: "Delete the root user's access keys; use IAM roles for programmatic access.",
+				Steps: []Step{
+					manualStep("Sign in as the root user, open Security credentials, and make each access key Inactive. No catalogue operation can: IAM acts on root keys only with root credentials."),
+					manualStep("Watch for failures for a few days (CloudTrail events with userIdentity.type Root), then delete the keys from the same page."),
+					step(opGenerateCredReport, nil, "then run access_review again: the root row must show no active key"),
+				}}
+		})
+	}
+	// MFA: the summary is live; the report is the fallback.
+	noMFA := false
+	ev := []Evidence{}
+	switch {
+	case sm != nil:
+		noMFA = sm["AccountMFAEnabled"] != 1
+		ev = append(ev, Evidence{Source: "account_summary", Fields: map[string]string{"AccountMFAEnabled": strconv.Itoa(sm["AccountMFAEnabled"])}})
+		if row != nil {
+			ev = append(ev, Evidence{Source: "credential_report", Fields: map[string]string{"mfa_active": strconv.FormatBool(row.MFAActive)}})
+		}
+	case row != nil:
+		noMFA = !row.MFAActive
+		ev = append(ev, Evidence{Source: "credential_report", Fields: map[string]string{"mfa_active": strconv.FormatBool(row.MFAActive)}})
+	}
+	if noMFA {
+		r.emit(RuleRootNoMFA, root, "the root user has no MFA device", ev, func() Remediation {
+			return Remediation{
+				Summary: "Enable MFA on the root user (a hardware key or passkey).",
+				Steps: []Step{
+					manualStep("Sign in as the root user, open Security credentials, and assign an MFA device (a FIDO2 security key or passkey is phishing-resistant). IAM's API cannot do this for the root user from another identity."),
+					step(opAccountSummary, nil, "AccountMFAEnabled must now be 1"),
+				}}
+		})
+	}
+	// Recent use.
+	if row != nil {
+		var uses []string
+		ev := []Evidence{}
+		if t := row.PasswordLastUsed; t != nil && r.ago(*t) < rootRecentDays {
+			uses = append(uses, fmt.Sprintf("its password %d days ago", r.ago(*t)))
+			ev = append(ev, Evidence{Source: "credential_report", Fields: map[string]string{"password_last_used": fmtTime(t)}})
+		}
+		for _, k := range r.keysOf(row) {
+			if k.lastUsed != nil && r.ago(*k.lastUsed) < rootRecentDays {
+				uses = append(uses, fmt.Sprintf("access key %d %d days ago", k.slot, r.ago(*k.lastUsed)))
+				ev = append(ev, k.evidence())
+			}
+		}
+		if len(uses) > 0 {
+			r.emit(RuleRootRecentlyUsed, root, "the root user was used recently: "+strings.Join(uses, "; "), ev, func() Remediation {
+				return Remediation{
+					Summary: "Find what the root user was used for and move that work to roles; keep root for the tasks that need it.",
+					Steps: []Step{
+						manualStep("Search CloudTrail for events with userIdentity.type = Root in the period, to learn who used it and for what."),
+						manualStep("Give that work an IAM role (with MFA), and keep the root credentials locked away; AWS lists the few tasks that require root."),
+					}}
+			})
+		}
+	}
+}
+
+// checkUserCredentials runs the per-user credential rules on one row.
+func (r *reviewCtx) checkUserCredentials(row *api.CredentialReportRow, p *principal) {
+	s := subject{row.Arn, row.User, KindUser}
+	keys := r.keysOf(row)
+	var active []keyView
+	for _, k := range keys {
+		if k.active {
+			active = append(active, k)
+		}
+	}
+	mfaField := map[string]string{"password_enabled": strconv.FormatBool(row.PasswordEnabled), "mfa_active": strconv.FormatBool(row.MFAActive)}
+
+	// An administrator without MFA.
+	if !row.MFAActive && (row.PasswordEnabled || len(active) > 0) && p != nil && p.set != nil {
+		if ok, why, doc := r.e.setAdmin(p.set); ok {
+			ev := []Evidence{{Source: "credential_report", Fields: mfaField}}
+			for _, ref := range p.refsFor(doc.id) {
+				ev = append(ev, Evidence{Source: "policy", Policy: ref.label(), PolicyType: ref.typ, Via: ref.viaText(), Version: ref.version, Detail: why})
+			}
+			creds := "a console password"
+			if !row.PasswordEnabled {
+				creds = fmt.Sprintf("%d active access key(s)", len(active))
+			} else if len(active) > 0 {
+				creds += fmt.Sprintf(" and %d active access key(s)", len(active))
+			}
+			r.emit(RuleAdminNoMFA, s, fmt.Sprintf("%s is admin-equivalent and has %s but no MFA device", row.User, creds), ev, func() Remediation {
+				return Remediation{
+					Summary: "Enable MFA for the administrator, or take its administrator rights away.",
+					Steps: []Step{
+						manualStep(fmt.Sprintf("Have %s assign an MFA device (IAM console → Users → %s → Security credentials → Assign MFA device); a FIDO2 security key resists phishing.", row.User, row.User)),
+						step("list_mfa_devices", map[string]any{"user_name": row.User}, "confirm a device is now enabled"),
+						manualStep("For access keys, also require MFA in the admin policies (Condition aws:MultiFactorAuthPresent) or move the work to a role assumed with MFA."),
+					}}
+			})
+		}
+	}
+	// A console user without MFA.
+	if row.PasswordEnabled && !row.MFAActive {
+		r.emit(RuleConsoleNoMFA, s, fmt.Sprintf("%s can sign in to the console with a password alone", row.User),
+			[]Evidence{{Source: "credential_report", Fields: map[string]string{"password_enabled": "true", "mfa_active": "false", "password_last_used": fmtTime(row.PasswordLastUsed)}}},
+			func() Remediation {
+				return Remediation{Summary: "Enable MFA for the user, or remove the console password if the user does not need the console.",
+					Steps: []Step{
+						manualStep(fmt.Sprintf("Have %s assign an MFA device (IAM console → Users → %s → Security credentials → Assign MFA device).", row.User, row.User)),
+						step("list_mfa_devices", map[string]any{"user_name": row.User}, "confirm a device is now enabled"),
+						step("delete_login_profile", map[string]any{"user_name": row.User}, "instead, if the user does not need the console: removes the password (the user's access keys keep working)"),
+					}}
+			})
+	}
+	// Keys.
+	for _, k := range active {
+		if k.created != nil && r.ago(*k.created) > rotateDays {
+			age := r.ago(*k.created)
+			r.emit(RuleKeyNotRotated, s, fmt.Sprintf("access key %d of %s is %d days old", k.slot, row.User, age),
+				[]Evidence{k.evidence()}, func() Remediation { return rotatePlan(row.User, k) }, func(f *Finding) { f.rank = age })
+		}
+		unused, idle := "", 0
+		switch {
+		case k.lastUsed == nil && k.created != nil && r.ago(*k.created) >= neverUsedGrace:
+			idle = r.ago(*k.created)
+			unused = fmt.Sprintf("access key %d of %s was never used (created %d days ago)", k.slot, row.User, idle)
+		case k.lastUsed != nil && r.ago(*k.lastUsed) >= unusedDays:
+			idle = r.ago(*k.lastUsed)
+			unused = fmt.Sprintf("access key %d of %s was last used %d days ago", k.slot, row.User, idle)
+		}
+		if unused != "" {
+			r.emit(RuleKeyUnused, s, unused, []Evidence{k.evidence()}, func() Remediation {
+				return Remediation{
+					Summary: "Deactivate the unused key, then delete it after a grace period.",
+					Steps: append(findKeyStep(row.User, k),
+						step("update_access_key", map[string]any{"user_name": row.User, "access_key_id": k.keyRef(), "status": "Inactive"}, "reversible: set Active again if something breaks"),
+						step("delete_access_key", map[string]any{"user_name": row.User, "access_key_id": k.keyRef()}, "after a grace period (e.g. 30 days) with no complaint"),
+					)}
+			}, func(f *Finding) { f.rank = idle })
+		}
+	}
+	if len(active) >= 2 {
+		older := active[0]
+		for _, k := range active[1:] {
+			if k.created != nil && (older.created == nil || k.created.Before(*older.created)) {
+				older = k
+			}
+		}
+		var ev []Evidence
+		for _, k := range active {
+			ev = append(ev, k.evidence())
+		}
+		r.emit(RuleTwoActiveKeys, s, fmt.Sprintf("%s has %d active access keys", row.User, len(active)), ev, func() Remediation {
+			return Remediation{
+				Summary: "Finish the rotation: keep the key in use, deactivate the other (usually the older), then delete it.",
+				Steps: append(findKeyStep(row.User, older),
+					step(opAccessKeyLastUsed, map[string]any{"access_key_id": older.keyRef()}, "check the older key is no longer used before deactivating it"),
+					step("update_access_key", map[string]any{"user_name": row.User, "access_key_id": older.keyRef(), "status": "Inactive"}, "reversible"),
+					step("delete_access_key", map[string]any{"user_name": row.User, "access_key_id": older.keyRef()}, "after a grace period"),
+				)}
+		})
+	}
+	// An unused console password.
+	if row.PasswordEnabled {
+		var msg string
+		since := row.PasswordLastChanged
+		if since == nil {
+			since = row.UserCreationTime
+		}
+		switch {
+		case row.PasswordLastUsed != nil && r.ago(*row.PasswordLastUsed) >= unusedDays:
+			msg = fmt.Sprintf("%s's console password was last used %d days ago", row.User, r.ago(*row.PasswordLastUsed))
+		case row.PasswordLastUsed == nil && since != nil && r.ago(*since) >= unusedDays:
+			msg = fmt.Sprintf("%s's console password was never used (set %d days ago)", row.User, r.ago(*since))
+		}
+		if msg != "" {
+			r.emit(RuleConsoleUnused, s, msg, []Evidence{{Source: "credential_report", Fields: map[string]string{
+				"password_enabled": "true", "password_last_used": fmtTime(row.PasswordLastUsed), "password_last_changed": fmtTime(row.PasswordLastChanged),
+				"user_creation_time": fmtTime(row.UserCreationTime)}}},
+				func() Remediation {
+					return Remediation{Summary: "Remove the console password; the user can be given one again when needed.",
+						Steps: []Step{step("delete_login_profile", map[string]any{"user_name": row.User}, "access keys, if any, keep working")}}
+				})
+		}
+	}
+}
+
+// findKeyStep is the list_access_keys step a plan needs when the report
+// did not name the key id.
+func findKeyStep(user string, k keyView) []Step {
+	if k.id != "" {
+		return nil
+	}
+	return []Step{step(opListAccessKeys, map[string]any{"user_name": user}, "find the key id: the credential report does not name it (include key_last_used does)")}
+}
+
+// rotatePlan is AWS's safe rotation sequence for one key.
+func rotatePlan(user string, k keyView) Remediation {
+	return Remediation{
+		Summary: "Rotate the key: create a new one, move its users over, deactivate the old one, delete it later (the key-rotation plugin's rotate_access_key walks these steps).",
+		Steps: append(findKeyStep(user, k),
+			step("create_access_key", map[string]any{"user_name": user}, "the secret goes to the server's secrets directory, never into the conversation; a user at two keys must first retire one"),
+			manualStep("Deploy the new key wherever the old one is used."),
+			step(opAccessKeyLastUsed, map[string]any{"access_key_id": k.keyRef()}, "wait until the old key's last use predates the new key's first use"),
+			step("update_access_key", map[string]any{"user_name": user, "access_key_id": k.keyRef(), "status": "Inactive"}, "reversible"),
+			step("delete_access_key", map[string]any{"user_name": user, "access_key_id": k.keyRef()}, "after a grace period"),
+		)}
+}
+
+// checkPasswordPolicy runs the password policy rules against CIS 1.8 and
+// 1.9 and the character classes prowler checks. Expiry is not required:
+// NIST SP 800-63B and CIS (since v1.5) advise against forced rotation.
+func (r *reviewCtx) checkPasswordPolicy(pp *api.PasswordPolicyOutput) {
+	acct := subject{r.rootARN(), "password policy", KindAccount}
+	cli := "aws iam update-account-password-policy --minimum-password-length 14 --require-symbols --require-numbers --require-uppercase-characters --require-lowercase-characters --password-reuse-prevention 24 --allow-users-to-change-password"
+	fix := Remediation{
+		Summary: "Set a password policy of at least 14 characters, all four character classes and 24 remembered passwords.",
+		Steps: []Step{
+			manualStep("The catalogue has no operation that writes the password policy; run: " + cli),
+			step(opPasswordPolicy, nil, "confirm the new policy"),
+		}}
+	if !pp.Present || pp.PasswordPolicy == nil {
+		r.emit(RulePasswordPolicyNone, acct, "the account has no password policy: IAM's defaults (8 characters, no complexity, no reuse prevention) apply",
+			[]Evidence{{Source: "password_policy", Fields: map[string]string{"present": "false"}}}, func() Remediation { return fix })
+		return
+	}
+	p := pp.PasswordPolicy
+	var weak []string
+	if p.MinimumPasswordLength < 14 {
+		weak = append(weak, fmt.Sprintf("minimum length %d (CIS 1.8 asks 14)", p.MinimumPasswordLength))
+	}
+	if p.PasswordReusePrevention < 24 {
+		weak = append(weak, fmt.Sprintf("remembers %d previous passwords (CIS 1.9 asks 24)", p.PasswordReusePrevention))
+	}
+	for _, c := range []struct {
+		on   bool
+		what string
+	}{{p.RequireSymbols, "symbols"}, {p.RequireNumbers, "numbers"}, {p.RequireUppercaseCharacters, "upper-case letters"}, {p.RequireLowercaseCharacters, "lower-case letters"}} {
+		if !c.on {
+			weak = append(weak, "does not require "+c.what)
+		}
+	}
+	if len(weak) == 0 {
+		return
+	}
+	r.emit(RulePasswordPolicyWeak, acct, "the password policy "+strings.Join(weak, "; "),
+		[]Evidence{{Source: "password_policy", Fields: map[string]string{
+			"minimum_password_length": strconv.Itoa(p.MinimumPasswordLength), "password_reuse_prevention": strconv.Itoa(p.PasswordReusePrevention),
+			"require_symbols": strconv.FormatBool(p.RequireSymbols), "require_numbers": strconv.FormatBool(p.RequireNumbers),
+			"require_uppercase_characters": strconv.FormatBool(p.RequireUppercaseCharacters), "require_lowercase_characters": strconv.FormatBool(p.RequireLowercaseCharacters),
+			"expire_passwords": strconv.FormatBool(p.ExpirePasswords), "max_password_age": strconv.Itoa(p.MaxPasswordAge)}}}, func() Remediation { return fix })
+}
+
+// keyLastUsed is the key_last_used deep check: for the users whose keys the
+// credential rules will flag (old, unused, or two active), it lists their
+// keys and asks IAM when each active one was last used. The answers give
+// the plans real key ids and replace the report's last-use dates, which can
+// be four hours old. It costs two calls per user and up to one more per
+// key, batched; at most maxDeepPrincipals users.
+func (r *reviewCtx) keyLastUsed() {
+	r.keys = map[string]*userKeys{}
+	rep := r.g.report
+	if rep == nil {
+		r.notes = append(r.notes, "key_last_used did not run: the credential report was not read")
+		return
+	}
+	var users []string
+	for i := range rep.Rows {
+		row := &rep.Rows[i]
+		if row.User == rootRowName {
+			continue
+		}
+		if _, in := r.userOfRow(row); !in {
+			continue
+		}
+		n, flagged := 0, false
+		for _, k := range row.AccessKeys {
+			if !k.Active {
+				continue
+			}
+			n++
+			old := k.LastRotated != nil && r.ago(*k.LastRotated) >= neverUsedGrace
+			stale := k.LastUsedDate == nil || r.ago(*k.LastUsedDate) >= unusedDays
+			rot := k.LastRotated != nil && r.ago(*k.LastRotated) > rotateDays
+			flagged = flagged || (old && stale) || rot
+		}
+		if flagged || n >= 2 {
+			users = append(users, row.User)
+		}
+	}
+	if len(users) > maxDeepPrincipals {
+		r.notes = append(r.notes, fmt.Sprintf("key_last_used checked the first %d of %d users with flagged keys (in credential report order); the others' plans name keys by slot", maxDeepPrincipals, len(users)))
+		users = users[:maxDeepPrincipals]
+	}
+	if len(users) == 0 {
+		return
+	}
+	lists := make([]api.ListAccessKeysOutput, len(users))
+	reqs := make([]hostiam.Request, len(users))
+	for i, u := range users {
+		reqs[i] = hostiam.Request{Op: opListAccessKeys, In: api.UserPageInput{UserName: u}, Out: &lists[i]}
+	}
+	errs := r.c.batch(reqs)
+	type keyReq struct{ user, id string }
+	var kr []keyReq
+	failed := 0
+	var firstErr error
+	for i, u := range users {
+		if errs[i] != nil {
+			failed++
+			if firstErr == nil {
+				firstErr = errs[i]
+			}
+			continue
+		}
+		r.keys[u] = &userKeys{keys: lists[i].AccessKeys, lastUsed: map[string]*api.AccessKeyLastUsedOutput{}}
+		for _, k := range lists[i].AccessKeys {
+			if k.Status == "Active" {
+				kr = append(kr, keyReq{u, k.AccessKeyID})
+			}
+		}
+	}
+	outs := make([]api.AccessKeyLastUsedOutput, len(kr))
+	reqs = make([]hostiam.Request, len(kr))
+	for i, k := range kr {
+		reqs[i] = hostiam.Request{Op: opAccessKeyLastUsed, In: api.AccessKeyIDInput{AccessKeyID: k.id}, Out: &outs[i]}
+	}
+	errs = r.c.batch(reqs)
+	for i, k := range kr {
+		if errs[i] != nil {
+			failed++
+			if firstErr == nil {
+				firstErr = errs[i]
+			}
+			continue
+		}
+		r.keys[k.user].lastUsed[k.id] = &outs[i]
+	}
+	if failed > 0 {
+		r.g.fail("access keys and their last use", opListAccessKeys+", "+opAccessKeyLastUsed, firstErr,
+			fmt.Sprintf("%d of the key_last_used calls failed; those keys are judged by the credential report", failed))
+	}
+}

@@ -1,0 +1,248 @@
+package review
+
+import (
+	"sort"
+	"time"
+)
+
+// Report is the review's result: what a program reads (every field) and
+// what a person reads (Markdown, the same content top-down).
+type Report struct {
+	Header   Header    `json:"header"`
+	Summary  Summary   `json:"summary"`
+	Findings []Finding `json:"findings" desc:"most severe first; at most max_findings_per_rule per rule (see omitted)"`
+	Omitted  []Omitted `json:"omitted,omitempty" desc:"per rule, the findings not listed because of max_findings_per_rule"`
+	Markdown string    `json:"markdown" desc:"the report for a person: summary table first, then findings most severe first, each with its evidence and fix"`
+}
+
+// Header says what was reviewed, when, at what cost, and what could not be
+// read: a review that silently skipped the credential report would look
+// cleaner than the account is.
+type Header struct {
+	AccountID                   string         `json:"account_id"`
+	Partition                   string         `json:"partition"`
+	GeneratedAt                 time.Time      `json:"generated_at"`
+	CredentialReportGeneratedAt *time.Time     `json:"credential_report_generated_at,omitempty" desc:"when IAM built the credential report the credential checks read (it can be up to 4 hours old)"`
+	Scope                       string         `json:"scope"`
+	MinSeverity                 Severity       `json:"min_severity"`
+	Include                     []string       `json:"include"`
+	ReadOnly                    bool           `json:"read_only" desc:"the server runs --readonly; the review needs nothing else"`
+	IAMCalls                    int            `json:"iam_calls" desc:"IAM operations this review ran, batched ones each counted"`
+	IAMCallsByOp                map[string]int `json:"iam_calls_by_operation"`
+	Reviewed                    Reviewed       `json:"reviewed"`
+	Unreadable                  []Unreadable   `json:"unreadable" desc:"what could not be read, why, and which checks did not run because of it"`
+	Notes                       []string       `json:"notes,omitempty"`
+}
+
+// Reviewed counts what the checks looked at.
+type Reviewed struct {
+	Users          int `json:"users"`
+	Groups         int `json:"groups"`
+	Roles          int `json:"roles"`
+	Policies       int `json:"managed_policies"`
+	InlinePolicies int `json:"inline_policies"`
+	PolicySets     int `json:"distinct_policy_sets" desc:"distinct combinations of policies evaluated for escalation and admin rights"`
+}
+
+// Unreadable is one input the review could not read.
+type Unreadable struct {
+	What    string `json:"what"`
+	Op      string `json:"operation"`
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message"`
+	Impact  string `json:"impact" desc:"which checks did not run or ran on partial data"`
+}
+
+// Summary counts findings per severity and per rule, before the per-rule
+// cap, so that the numbers are true even when the list is cut.
+type Summary struct {
+	Total            int             `json:"total"`
+	BySeverity       []SeverityCount `json:"by_severity"`
+	ByRule           []RuleCount     `json:"by_rule"`
+	BelowMinSeverity int             `json:"below_min_severity" desc:"findings left out by min_severity"`
+}
+
+// SeverityCount is one line of the severity summary.
+type SeverityCount struct {
+	Severity Severity `json:"severity"`
+	Count    int      `json:"count"`
+}
+
+// RuleCount is one line of the rule summary.
+type RuleCount struct {
+	RuleID   string   `json:"rule_id"`
+	Severity Severity `json:"severity"`
+	Title    string   `json:"title"`
+	Count    int      `json:"count"`
+	Listed   int      `json:"listed"`
+}
+
+// Omitted says what the per-rule cap cut.
+type Omitted struct {
+	RuleID     string   `json:"rule_id"`
+	Count      int      `json:"count"`
+	Principals []string `json:"principals" desc:"the first omitted principals' ARNs (at most 20)"`
+}
+
+// Finding is one problem on one principal.
+type Finding struct {
+	RuleID        string   `json:"rule_id"`
+	Severity      Severity `json:"severity"`
+	Title         string   `json:"title"`
+	Principal     string   `json:"principal" desc:"ARN of the user, group, role, managed policy or root user concerned"`
+	PrincipalType Kind     `json:"principal_type"`
+	PrincipalName string   `json:"principal_name"`
+	// Status is "confirmed" or "potential" for privilege escalation.
+	Status      string      `json:"status,omitempty"`
+	Message     string      `json:"message"`
+	Evidence    []Evidence  `json:"evidence"`
+	Methods     []MethodHit `json:"methods,omitempty" desc:"privilege escalation: the methods found"`
+	Remediation Remediation `json:"remediation"`
+	References  []Reference `json:"references"`
+	CIS         []string    `json:"cis,omitempty" desc:"CIS AWS Foundations Benchmark v3.0 controls"`
+
+	order int                // the rule's position in Rules, for sorting
+	rank  int                // within a rule, higher first: how much worse this one is
+	plan  func() Remediation // builds Remediation, for listed findings only
+}
+
+// Evidence is one fact behind a finding, precise enough to find again: a
+// statement of a version of a policy, or fields of the credential report.
+type Evidence struct {
+	Source     string            `json:"source" desc:"credential_report, password_policy, account_summary, policy, trust_policy, authorization_details, service_last_accessed, access_key_last_used"`
+	Policy     string            `json:"policy,omitempty" desc:"managed policy ARN, or inline policy name"`
+	PolicyType string            `json:"policy_type,omitempty" desc:"aws-managed, customer-managed, inline, permissions-boundary or trust"`
+	Via        string            `json:"via,omitempty" desc:"how the principal has the policy, e.g. group Admins"`
+	Version    string            `json:"version,omitempty"`
+	Statement  *int              `json:"statement,omitempty" desc:"0-based index in the Statement list"`
+	Sid        string            `json:"sid,omitempty"`
+	Actions    []string          `json:"actions,omitempty"`
+	Fields     map[string]string `json:"fields,omitempty" desc:"credential report or account fields, as IAM names them"`
+	Detail     string            `json:"detail,omitempty"`
+}
+
+// MethodHit is one escalation method an identity has.
+type MethodHit struct {
+	ID      string   `json:"id"`
+	Status  string   `json:"status" enum:"confirmed,potential"`
+	Actions []string `json:"actions"`
+	How     string   `json:"how"`
+	Source  string   `json:"source"`
+	// Limited names the actions granted only on some resources, under
+	// conditions, or with a conditional Deny (potential only).
+	Limited []string `json:"limited,omitempty"`
+}
+
+// Remediation is a fix as an ordered plan of catalogue calls (with the
+// manual steps no catalogue call can do, marked so).
+type Remediation struct {
+	Summary string `json:"summary"`
+	Steps   []Step `json:"steps"`
+}
+
+// Step is one call of the plan: a catalogue operation and its arguments,
+// exactly as the built-in tool of that name takes them; or, when Manual, a
+// thing a person does (root credentials, an MFA device, a CLI call the
+// catalogue does not offer). Values in angle brackets are for the person
+// to fill in.
+type Step struct {
+	Op     string         `json:"op,omitempty"`
+	Args   map[string]any `json:"args,omitempty"`
+	Note   string         `json:"note,omitempty"`
+	Manual bool           `json:"manual,omitempty"`
+}
+
+// Status values of escalation findings.
+const (
+	StatusConfirmed = "confirmed"
+	StatusPotential = "potential"
+)
+
+// maxOmittedNames bounds Omitted.Principals.
+const maxOmittedNames = 20
+
+// assemble filters by severity, sorts most severe first, caps each rule and
+// counts what it cut.
+func assemble(all []Finding, cfg *config) (Summary, []Finding, []Omitted) {
+	var sum Summary
+	var kept []Finding
+	for _, f := range all {
+		if f.Severity < cfg.minSeverity {
+			sum.BelowMinSeverity++
+			continue
+		}
+		kept = append(kept, f)
+	}
+	sort.SliceStable(kept, func(i, j int) bool {
+		a, b := &kept[i], &kept[j]
+		if a.Severity != b.Severity {
+			return a.Severity > b.Severity
+		}
+		if a.order != b.order {
+			return a.order < b.order
+		}
+		if a.Status != b.Status {
+			return a.Status == StatusConfirmed
+		}
+		if a.rank != b.rank {
+			return a.rank > b.rank
+		}
+		if a.Principal != b.Principal {
+			return a.Principal < b.Principal
+		}
+		return a.Message < b.Message
+	})
+	perRule := map[string]*RuleCount{}
+	perSev := map[Severity]int{}
+	omitted := map[string]*Omitted{}
+	var listed []Finding
+	var ruleOrder []string
+	var omitOrder []string
+	for _, f := range kept {
+		rc := perRule[f.RuleID]
+		if rc == nil {
+			rc = &RuleCount{RuleID: f.RuleID, Severity: f.Severity, Title: f.Title}
+			perRule[f.RuleID] = rc
+			ruleOrder = append(ruleOrder, f.RuleID)
+		}
+		rc.Count++
+		perSev[f.Severity]++
+		sum.Total++
+		if rc.Listed < cfg.maxPerRule {
+			rc.Listed++
+			if f.plan != nil {
+				f.Remediation = f.plan()
+			}
+			if f.Remediation.Steps == nil {
+				f.Remediation.Steps = []Step{}
+			}
+			listed = append(listed, f)
+			continue
+		}
+		o := omitted[f.RuleID]
+		if o == nil {
+			o = &Omitted{RuleID: f.RuleID}
+			omitted[f.RuleID] = o
+			omitOrder = append(omitOrder, f.RuleID)
+		}
+		o.Count++
+		if len(o.Principals) < maxOmittedNames {
+			o.Principals = append(o.Principals, f.Principal)
+		}
+	}
+	for s := Critical; s >= Info; s-- {
+		sum.BySeverity = append(sum.BySeverity, SeverityCount{s, perSev[s]})
+	}
+	sum.ByRule = []RuleCount{}
+	for _, id := range ruleOrder {
+		sum.ByRule = append(sum.ByRule, *perRule[id])
+	}
+	var oms []Omitted
+	for _, id := range omitOrder {
+		oms = append(oms, *omitted[id])
+	}
+	if listed == nil {
+		listed = []Finding{}
+	}
+	return sum, listed, oms
+}
