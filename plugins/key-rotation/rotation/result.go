@@ -207,12 +207,16 @@ func (n *NextCall) String() string {
 	return n.Tool + " " + compactJSON(n.Args)
 }
 
+// compactJSON writes v on one line, without escaping <, > and & (the
+// placeholders in plans are for people to read).
 func compactJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return fmt.Sprint(v)
 	}
-	return string(b)
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // joinOps lists operation names, sorted, for messages.
