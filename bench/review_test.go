@@ -174,9 +174,17 @@ func bigReviewAccount(b *testing.B, n int) *reviewAccount {
 	return a
 }
 
-// run runs jobs 256 at a time (each request sleeps the injected latency).
+// run builds the account: jobs 256 at a time (each request sleeps the
+// injected latency, so the account takes seconds, not minutes, to build).
 func run(b *testing.B, jobs []func() error) {
-	sem := make(chan struct{}, 256)
+	if err := runAll(jobs, 256); err != nil {
+		b.Fatalf("building the account: %v", err)
+	}
+}
+
+// runAll runs jobs, n at a time, and returns the first error.
+func runAll(jobs []func() error, n int) error {
+	sem := make(chan struct{}, n)
 	var wg sync.WaitGroup
 	var first atomic.Value
 	for _, j := range jobs {
@@ -190,9 +198,8 @@ func run(b *testing.B, jobs []func() error) {
 		}()
 	}
 	wg.Wait()
-	if err, _ := first.Load().(error); err != nil {
-		b.Fatalf("building the account: %v", err)
-	}
+	err, _ := first.Load().(error)
+	return err
 }
 
 var (
@@ -422,24 +429,7 @@ func gatherPerPrincipal(ctx context.Context, cl *awsiam.Client) error {
 			}
 			return err
 		})
-	sem := make(chan struct{}, batchConcurrency)
-	var wg sync.WaitGroup
-	var first atomic.Value
-	for _, j := range jobs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := j(); err != nil {
-				first.CompareAndSwap(nil, err)
-			}
-		}()
-	}
-	wg.Wait()
-	if err, _ := first.Load().(error); err != nil {
-		return err
-	}
-	return nil
+	return runAll(jobs, batchConcurrency)
 }
 
 func allUsers(ctx context.Context, cl *awsiam.Client) ([]*string, error) {

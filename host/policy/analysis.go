@@ -509,7 +509,7 @@ func TrustRisks(d *Document, account string) []TrustFinding {
 					who = "account " + acct
 				}
 				if conditioned {
-					msg := fmt.Sprintf("%s can assume the role, limited by conditions on %s", who, strings.Join(aCondKeys(st), ", "))
+					msg := fmt.Sprintf("%s can assume the role, limited by conditions on %s", who, strings.Join(st.ConditionKeys(), ", "))
 					if !aHasExternalID(st) {
 						msg += "; none of them is sts:ExternalId, the usual defence against the confused deputy when a third party assumes the role"
 					}
@@ -540,11 +540,13 @@ func aCondSuffix(st *Statement) string {
 	if len(st.Condition) == 0 {
 		return ", with no condition"
 	}
-	return ", limited only by conditions on " + strings.Join(aCondKeys(st), ", ") + " (check that they pin the caller)"
+	return ", limited only by conditions on " + strings.Join(st.ConditionKeys(), ", ") + " (check that they pin the caller)"
 }
 
-// aCondKeys lists a statement's condition keys, sorted and de-duplicated.
-func aCondKeys(st *Statement) []string {
+// ConditionKeys lists the statement's condition keys, whatever their
+// operator, sorted and de-duplicated case-insensitively (the first
+// spelling is kept).
+func (st *Statement) ConditionKeys() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, keys := range st.Condition {

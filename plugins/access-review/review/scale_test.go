@@ -2,7 +2,6 @@ package review
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 
 	"github.com/iammcp/iam-mcp-server/host/iam"
 	"github.com/iammcp/iam-mcp-server/host/localiam"
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
 	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 )
 
@@ -82,38 +80,10 @@ func largeSandbox(t testing.TB, n int) *localiam.Server {
 	return sb
 }
 
-// latencyHost delays every IAM call, and runs a batch eight at a time as
-// the plugin runtime does, so that wall time counts calls as IAM would.
-type latencyHost struct {
-	hostiam.Host
-	d time.Duration
-}
-
-func (h latencyHost) Call(op string, in, out any) error {
-	time.Sleep(h.d)
-	return h.Host.Call(op, in, out)
-}
-
-func (h latencyHost) Batch(reqs []hostiam.Request) []error {
-	errs := make([]error, len(reqs))
-	sem := make(chan struct{}, 8)
-	var wg sync.WaitGroup
-	for i, r := range reqs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			errs[i] = h.Call(r.Op, r.In, r.Out)
-		}()
-	}
-	wg.Wait()
-	return errs
-}
-
 func reviewLarge(t testing.TB, sb *localiam.Server, latency time.Duration) (*Report, time.Duration) {
-	h := hostiamtest.New(t, hostiamtest.Options{Sandbox: sb, Plugin: "access-review", Grants: Operations, ReadOnly: true})
+	h := hostiamtest.New(t, hostiamtest.Options{Sandbox: sb, Plugin: "access-review", Grants: Operations, ReadOnly: true, Latency: latency})
 	start := time.Now()
-	rep, err := Run(latencyHost{h, latency}, Input{}, Options{Sleep: func(time.Duration) {}})
+	rep, err := Run(h, Input{}, Options{Sleep: func(time.Duration) {}})
 	if err != nil {
 		t.Fatal(err)
 	}

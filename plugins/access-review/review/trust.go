@@ -131,7 +131,7 @@ func (r *reviewCtx) analyseTrust(text string) *trustAnalysis {
 				Context: map[string][]string{host + ":sub": {outsiderSubject(host)}, host + ":aud": auds}})
 			if res.Decision == policy.Allowed {
 				ta.hits = append(ta.hits, trustHit{rule: RuleTrustOIDCNoSub, stmt: st, who: host, aud: aud,
-					detail: fmt.Sprintf("the policy engine allowed sts:AssumeRoleWithWebIdentity for a token with sub %q (another organisation's); conditions: %s", outsiderSubject(host), orNone(condKeys(st)))})
+					detail: fmt.Sprintf("the policy engine allowed sts:AssumeRoleWithWebIdentity for a token with sub %q (another organisation's); conditions: %s", outsiderSubject(host), orNone(st.ConditionKeys()))})
 			}
 		}
 		// Services: may the service, acting for another account's
@@ -149,7 +149,7 @@ func (r *reviewCtx) analyseTrust(text string) *trustAnalysis {
 			}})
 			if res.Decision == policy.Allowed {
 				ta.hits = append(ta.hits, trustHit{rule: RuleTrustServiceNoSource, stmt: st, who: svc,
-					detail: "the policy engine allowed sts:AssumeRole by " + svc + " with aws:SourceAccount " + outsiderAccount + "; conditions: " + orNone(condKeys(st))})
+					detail: "the policy engine allowed sts:AssumeRole by " + svc + " with aws:SourceAccount " + outsiderAccount + "; conditions: " + orNone(st.ConditionKeys())})
 			}
 		}
 	}
@@ -180,14 +180,14 @@ func (r *reviewCtx) trustFinding(p *principal, text string, h trustHit) {
 		if h.rule == RuleTrustAnyone {
 			r.emit(h.rule, p.subject(), fmt.Sprintf("role %s can be assumed by any principal of any AWS account, with no condition", p.name), ev, plan)
 		} else {
-			r.emit(h.rule, p.subject(), fmt.Sprintf("role %s can be assumed by anyone meeting conditions on %s", p.name, strings.Join(condKeys(h.stmt), ", ")), ev, plan)
+			r.emit(h.rule, p.subject(), fmt.Sprintf("role %s can be assumed by anyone meeting conditions on %s", p.name, strings.Join(h.stmt.ConditionKeys(), ", ")), ev, plan)
 		}
 	case RuleTrustCrossAccount:
 		r.emit(h.rule, p.subject(), fmt.Sprintf("role %s can be assumed from %s without any condition", p.name, h.who), ev,
 			update("Require an external id (for a third party) or pin the caller with aws:PrincipalArn or aws:PrincipalOrgID.",
 				"tell the other account's owner the external id; replace it with aws:PrincipalArn if the caller is one known role", externalID))
 	case RuleTrustCrossAccountCnd:
-		r.emit(h.rule, p.subject(), fmt.Sprintf("role %s can be assumed from %s under conditions on %s, none of which pins the caller", p.name, h.who, strings.Join(condKeys(h.stmt), ", ")), ev,
+		r.emit(h.rule, p.subject(), fmt.Sprintf("role %s can be assumed from %s under conditions on %s, none of which pins the caller", p.name, h.who, strings.Join(h.stmt.ConditionKeys(), ", ")), ev,
 			update("Add sts:ExternalId (third party) or aws:PrincipalArn / aws:PrincipalOrgID to the conditions.", "", externalID))
 	case RuleTrustOIDCNoSub:
 		subj := "repo:<org>/<repo>:ref:refs/heads/<branch>"
@@ -215,22 +215,6 @@ func outsiderSubject(host string) string {
 	return "outsider-subject"
 }
 
-// condKeys lists a statement's condition keys, sorted.
-func condKeys(st *policy.Statement) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, keys := range st.Condition {
-		for k := range keys {
-			if !seen[strings.ToLower(k)] {
-				seen[strings.ToLower(k)] = true
-				out = append(out, k)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
 // condValues are the values a statement's conditions give a key, any
 // operator.
 func condValues(st *policy.Statement, key string) []string {
@@ -246,7 +230,7 @@ func condValues(st *policy.Statement, key string) []string {
 }
 
 func hasAnyKey(st *policy.Statement, keys []string) bool {
-	for _, k := range condKeys(st) {
+	for _, k := range st.ConditionKeys() {
 		for _, want := range keys {
 			if strings.EqualFold(k, want) {
 				return true

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/iam"
@@ -24,6 +25,9 @@ type Options struct {
 	Plugin   string           // the plugin's name, for the gate and Info
 	Grants   []string         // operations granted; deny by default, as in plugins.yaml
 	ReadOnly bool             // the server's --readonly
+	// Latency delays every call, so that wall time counts calls as a
+	// remote IAM would (batches still run eight at a time).
+	Latency time.Duration
 }
 
 // Host is a hostiam.Host for tests; it counts the operations it ran and
@@ -69,6 +73,7 @@ func New(t testing.TB, o Options) *Host {
 
 // Call implements hostiam.Host.
 func (h *Host) Call(op string, in, out any) error {
+	time.Sleep(h.opts.Latency)
 	h.calls.Add(1)
 	h.mu.Lock()
 	h.ops[op]++
