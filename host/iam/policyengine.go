@@ -40,7 +40,10 @@ func validatePolicy(_ context.Context, c *Catalogue, in *api.ValidatePolicyInput
 	if t == "" {
 		t = policy.IdentityPolicy
 	}
-	o := policy.ValidateOptions{Account: c.knownAccount()}
+	o := policy.ValidateOptions{Account: in.AccountID}
+	if o.Account == "" {
+		o.Account = c.knownAccount()
+	}
 	if in.StoredAs != "" {
 		if t != policy.IdentityPolicy {
 			return nil, api.Errorf(api.InvalidInput, "stored_as applies to identity policies only (policy_type IDENTITY_POLICY); leave it out for a %s", t)
@@ -50,7 +53,7 @@ func validatePolicy(_ context.Context, c *Catalogue, in *api.ValidatePolicyInput
 	findings := policy.ValidateWithOptions(string(in.PolicyDocument), t, o)
 	sort.SliceStable(findings, func(i, j int) bool { return severityRank[findings[i].Severity] < severityRank[findings[j].Severity] })
 	out := &api.ValidatePolicyOutput{
-		Valid: true, Findings: make([]api.PolicyFinding, 0, len(findings)),
+		Valid: true, Findings: make([]api.PolicyFinding, 0, len(findings)), AccountID: o.Account,
 		Counts: map[string]int{policy.SeverityError: 0, policy.SeveritySecurityWarning: 0, policy.SeverityWarning: 0, policy.SeveritySuggestion: 0},
 	}
 	for _, f := range findings {

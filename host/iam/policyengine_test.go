@@ -40,6 +40,12 @@ func TestValidatePolicyTool(t *testing.T) {
 	if tr.Counts["SECURITY_WARNING"] != 1 || tr.Findings[0].Code != "TRUST_CROSS_ACCOUNT_NO_CONDITION" {
 		t.Errorf("partner trust: %+v", tr.Findings)
 	}
+	// The role's own account is not another account.
+	own := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`
+	if r := call[api.ValidatePolicyOutput](t, c, "validate_policy", `{"policy_document":`+own+`,"policy_type":"TRUST_POLICY","account_id":"123456789012"}`); r.Counts["SECURITY_WARNING"] != 0 || r.AccountID != "123456789012" {
+		t.Errorf("own-account trust: %+v", r)
+	}
+	callFails(t, c, "validate_policy", `{"policy_document":`+own+`,"policy_type":"TRUST_POLICY","account_id":"1234"}`, api.InvalidInput)
 	callFails(t, c, "validate_policy", `{"policy_document":`+doc+`,"policy_type":"TRUST_POLICY","stored_as":"user_inline"}`, api.InvalidInput)
 	callFails(t, c, "validate_policy", `{"policy_document":`+doc+`,"policy_type":"SESSION"}`, api.InvalidInput)
 	callFails(t, c, "validate_policy", `{}`, api.InvalidInput)

@@ -2,7 +2,6 @@ package iam
 
 import (
 	"context"
-	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,9 +23,6 @@ func simulatePrincipalPolicy(ctx context.Context, c *Catalogue, in *api.Simulate
 	// argument; IAM would refuse the same values with less to go on.
 	if in.CallerArn != "" && !principalARN.MatchString(in.CallerArn) {
 		return nil, api.Errorf(api.InvalidInput, "caller_arn is %q: it must be the ARN of an IAM user (or group or role), e.g. arn:aws:iam::123456789012:user/bob; not an assumed-role session, a federated user or a service", in.CallerArn)
-	}
-	if o := in.ResourceOwner; o != "" && !regexp.MustCompile(`^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:root)$`).MatchString(o) {
-		return nil, api.Errorf(api.InvalidInput, "resource_owner is %q: it must be a 12-digit account ID or that account's root ARN, e.g. 111122223333 or arn:aws:iam::111122223333:root", o)
 	}
 	req := &awsiam.SimulatePrincipalPolicyInput{
 		PolicySourceArn: aws.String(in.PolicySourceArn), ActionNames: in.ActionNames, ResourceArns: in.ResourceArns,

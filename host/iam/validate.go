@@ -26,6 +26,10 @@ var (
 	accessAdvisorARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}:(user|group|role|policy)|aws:policy)/([\x21-\x7E]+/)?[\w+=,.@-]+$`)
 	// jobIDPattern is IAM's jobIDType: exactly 36 characters (a UUID).
 	jobIDPattern = regexp.MustCompile(`^[\x21-\x7E]{36}$`)
+	// accountIDPattern is an account id; resourceOwnerPattern also takes
+	// the account's root ARN, as SimulatePrincipalPolicy's ResourceOwner.
+	accountIDPattern     = regexp.MustCompile(`^\d{12}$`)
+	resourceOwnerPattern = regexp.MustCompile(`^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:root)$`)
 )
 
 const nameChars = "letters, digits and +=,.@_-"
@@ -79,6 +83,8 @@ var rules = map[string]rule{
 	"version_id":            patternRule(versionPattern, "a policy version id such as v2"),
 	"serial_number":         patternRule(serialPattern, "an MFA device serial number or ARN"),
 	"description":           maxLenRule(1000),
+	"account_id":            patternRule(accountIDPattern, "a 12-digit AWS account id"),
+	"resource_owner":        patternRule(resourceOwnerPattern, "a 12-digit account ID or that account's root ARN, e.g. 111122223333 or arn:aws:iam::111122223333:root"),
 	"arn":                   patternRule(accessAdvisorARN, "the ARN of an IAM user, group, role or managed policy, e.g. arn:aws:iam::123456789012:role/deploy or arn:aws:iam::aws:policy/ReadOnlyAccess"),
 	"job_id":                patternRule(jobIDPattern, "the 36-character job_id that generate_service_last_accessed_details returned"),
 }
