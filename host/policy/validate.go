@@ -262,7 +262,11 @@ func (v *vValidator) statementChecks(st *Statement) {
 			"Allow with NotPrincipal grants access to every principal not listed, including anonymous users; name the principals with Principal instead.",
 			st, "NotPrincipal", "")
 	}
-	if allow && vGrantsPassRole(st) {
+	// Only identity policies grant the PassRole (a boundary or an SCP
+	// allowing it leaves room, nothing more), and an iam:PassedToService
+	// condition is the remedy Access Analyzer names for this finding: with
+	// it, the roles go only to the named service.
+	if allow && v.t == IdentityPolicy && vGrantsPassRole(st) && !vHasConditionKey(st, "iam:PassedToService") {
 		for _, r := range st.Resource {
 			if r == "*" {
 				v.add(SeveritySecurityWarning, CodePassRoleWithStar,
@@ -355,6 +359,17 @@ func vEscalationWhy(action string) string {
 		}
 	}
 	return action + " changes permissions"
+}
+
+// vHasConditionKey reports whether any of the statement's conditions
+// tests key (case-insensitively).
+func vHasConditionKey(st *Statement, key string) bool {
+	for _, k := range st.ConditionKeys() {
+		if strings.EqualFold(k, key) {
+			return true
+		}
+	}
+	return false
 }
 
 // vGrantsPassRole reports whether a statement's Action or NotAction covers

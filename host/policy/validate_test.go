@@ -152,6 +152,7 @@ func TestValidateRiskChecksStayQuiet(t *testing.T) {
 		{"whole service data access", vIdentity(`{"Effect":"Allow","Action":"s3:*","Resource":"*"}`), IdentityPolicy},
 		{"escalation scoped to a resource", vIdentity(`{"Effect":"Allow","Action":"iam:CreateAccessKey","Resource":"arn:aws:iam::123456789012:user/${aws:username}"}`), IdentityPolicy},
 		{"escalation with a condition", vIdentity(`{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"a"}}}`), IdentityPolicy},
+		{"pass role to one service", vIdentity(`{"Effect":"Allow","Action":"iam:PassRole","Resource":"*","Condition":{"StringEquals":{"iam:PassedToService":"lambda.amazonaws.com"}}}`), IdentityPolicy},
 		{"boundary allowing everything", vIdentity(`{"Effect":"Allow","Action":"*","Resource":"*"}`), PermissionsBoundary},
 		{"scp allowing everything", vIdentity(`{"Effect":"Allow","Action":"*","Resource":"*"}`), ServiceControlPolicy},
 		{"trust own account", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`, TrustPolicy},
@@ -161,7 +162,7 @@ func TestValidateRiskChecksStayQuiet(t *testing.T) {
 	for _, c := range quiet {
 		for _, f := range ValidateWithOptions(c.doc, c.typ, ValidateOptions{Account: "123456789012"}) {
 			switch f.Code {
-			case CodeAdminEquivalent, CodePrivilegeEscalationOnStar, CodeTrustOpenToAnyone, CodeTrustAnyoneConditioned, CodeTrustCrossAccountNoCondition, CodeTrustCrossAccountNoExternal:
+			case CodeAdminEquivalent, CodePrivilegeEscalationOnStar, CodePassRoleWithStar, CodeTrustOpenToAnyone, CodeTrustAnyoneConditioned, CodeTrustCrossAccountNoCondition, CodeTrustCrossAccountNoExternal:
 				t.Errorf("%s: unexpected %+v", c.name, f)
 			}
 		}
