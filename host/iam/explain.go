@@ -30,15 +30,30 @@ func explainAccess(ctx context.Context, c *Catalogue, in *api.ExplainAccessInput
 	if err := checkSimulationTargets([]string{in.Action}, []string{resource}); err != nil {
 		return nil, err
 	}
+	// IAM reads only the caller's own account: a principal of another
+	// account would be looked up by name here and explained wrongly.
+	account, err := c.Account(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.account != account {
+		return nil, api.Errorf(api.InvalidInput, "principal_arn %s is in account %s, but the server's credentials are for account %s; explain_access reads the principal's policies, so it can only explain principals of that account", in.PrincipalArn, p.account, account)
+	}
 	g := &gatherer{c: c, kinds: map[string]string{}, docs: map[string]string{}, managed: map[string]int{}}
 	var tags map[string]string
+	var arn string
 	if p.kind == "user" {
-		tags, err = g.user(ctx, p.name)
+		tags, arn, err = g.user(ctx, p.name)
 	} else {
-		tags, err = g.role(ctx, p.name)
+		tags, arn, err = g.role(ctx, p.name)
 	}
 	if err != nil {
 		return nil, err
+	}
+	// The name was looked up; the ARN's path must be that entity's too
+	// (a role session's ARN carries no path).
+	if !p.session && arn != in.PrincipalArn {
+		return nil, api.Errorf(api.NoSuchEntity, "there is no %s with the ARN %s; the %s named %s has the ARN %s", p.kind, in.PrincipalArn, p.kind, p.name, arn)
 	}
 	if len(in.ResourcePolicy) > 0 {
 		src, err := parseSource(in.ResourcePolicy, "resource_policy", sourceResource)
@@ -129,23 +144,23 @@ func (g *gatherer) addManaged(ctx context.Context, layer *[]policy.Source, arn, 
 }
 
 // user gathers a user's inline and attached policies, its groups', and its
-// boundary, and returns its tags.
-func (g *gatherer) user(ctx context.Context, name string) (map[string]string, error) {
+// boundary, and returns its tags and ARN.
+func (g *gatherer) user(ctx context.Context, name string) (map[string]string, string, error) {
 	cl, n := g.c.clients.IAM, aws.String(name)
 	u, err := cl.GetUser(ctx, &awsiam.GetUserInput{UserName: n})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := g.principal(ctx, "user", name, userInline, func() ([]types.AttachedPolicy, error) {
 		return allPages(ctx, awsiam.NewListAttachedUserPoliciesPaginator(cl, &awsiam.ListAttachedUserPoliciesInput{UserName: n}),
 			func(o *awsiam.ListAttachedUserPoliciesOutput) []types.AttachedPolicy { return o.AttachedPolicies })
 	}); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	groups, err := allPages(ctx, awsiam.NewListGroupsForUserPaginator(cl, &awsiam.ListGroupsForUserInput{UserName: n}),
 		func(o *awsiam.ListGroupsForUserOutput) []types.Group { return o.Groups })
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	for _, grp := range groups {
 		gn := aws.String(str(grp.GroupName))
@@ -153,27 +168,27 @@ func (g *gatherer) user(ctx context.Context, name string) (map[string]string, er
 			return allPages(ctx, awsiam.NewListAttachedGroupPoliciesPaginator(cl, &awsiam.ListAttachedGroupPoliciesInput{GroupName: gn}),
 				func(o *awsiam.ListAttachedGroupPoliciesOutput) []types.AttachedPolicy { return o.AttachedPolicies })
 		}); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
-	return tagMap(u.User.Tags), g.boundary(ctx, u.User.PermissionsBoundary, "user "+name)
+	return tagMap(u.User.Tags), str(u.User.Arn), g.boundary(ctx, u.User.PermissionsBoundary, "user "+name)
 }
 
 // role gathers a role's inline and attached policies and its boundary, and
-// returns its tags.
-func (g *gatherer) role(ctx context.Context, name string) (map[string]string, error) {
+// returns its tags and ARN.
+func (g *gatherer) role(ctx context.Context, name string) (map[string]string, string, error) {
 	cl, n := g.c.clients.IAM, aws.String(name)
 	r, err := cl.GetRole(ctx, &awsiam.GetRoleInput{RoleName: n})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := g.principal(ctx, "role", name, roleInline, func() ([]types.AttachedPolicy, error) {
 		return allPages(ctx, awsiam.NewListAttachedRolePoliciesPaginator(cl, &awsiam.ListAttachedRolePoliciesInput{RoleName: n}),
 			func(o *awsiam.ListAttachedRolePoliciesOutput) []types.AttachedPolicy { return o.AttachedPolicies })
 	}); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return tagMap(r.Role.Tags), g.boundary(ctx, r.Role.PermissionsBoundary, "role "+name)
+	return tagMap(r.Role.Tags), str(r.Role.Arn), g.boundary(ctx, r.Role.PermissionsBoundary, "role "+name)
 }
 
 // principal gathers one user's, group's or role's inline policies (through

@@ -164,6 +164,13 @@ func TestExplainAccessTool(t *testing.T) {
 	if r.Decision != "explicitDeny" || r.DecidingStatements[0].Sid != "NoApp" || r.DecidingStatements[0].PolicyKind != "the resource's own policy" {
 		t.Fatalf("bucket deny: %+v", r)
 	}
+	// Another account's principal cannot be read; a wrong path is not the user.
+	if msg := callFails(t, c, "explain_access", `{"principal_arn":"arn:aws:iam::999988887777:user/eng/carol.diaz","action":"s3:GetObject"}`, api.InvalidInput); !strings.Contains(msg, "999988887777") {
+		t.Errorf("other account: %s", msg)
+	}
+	if msg := callFails(t, c, "explain_access", `{"principal_arn":"arn:aws:iam::123456789012:user/ops/carol.diaz","action":"s3:GetObject"}`, api.NoSuchEntity); !strings.Contains(msg, "user/eng/carol.diaz") {
+		t.Errorf("wrong path: %s", msg)
+	}
 	callFails(t, c, "explain_access", `{"principal_arn":"arn:aws:iam::123456789012:group/Admins","action":"s3:GetObject"}`, api.InvalidInput)
 	callFails(t, c, "explain_access", `{"principal_arn":"alice","action":"s3:GetObject"}`, api.InvalidInput)
 	callFails(t, c, "explain_access", `{"principal_arn":"arn:aws:iam::123456789012:user/nobody","action":"s3:GetObject"}`, api.NoSuchEntity)
