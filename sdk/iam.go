@@ -158,6 +158,13 @@ func decode[O any](op string, result json.RawMessage, apiErr *api.Error) (*O, er
 	if len(result) == 0 {
 		return out, nil
 	}
+	// O = json.RawMessage keeps the result as it came: the wire response
+	// was checked as JSON already, and a large result (a page of
+	// authorization details) is not worth a second scan inside Wasm.
+	if raw, ok := any(out).(*json.RawMessage); ok {
+		*raw = result
+		return out, nil
+	}
 	if err := json.Unmarshal(result, out); err != nil {
 		return nil, &api.Error{Code: api.Internal, Message: fmt.Sprintf("sdk: the result of %s does not decode as %T: %v", op, *out, err)}
 	}
