@@ -1,24 +1,16 @@
 package review
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/host/iam"
 	"github.com/iammcp/iam-mcp-server/host/localiam"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
+	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -26,42 +18,14 @@ import (
 // by the real runtime with only its read grants on a read-only server, and
 // called as an MCP client would.
 
-var (
-	wasmOnce sync.Once
-	wasmPath string
-	wasmErr  error
-	wasmOut  []byte
-)
-
-// buildWasm runs GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared of
-// ./plugins/access-review once per test binary.
+// buildWasm builds ./plugins/access-review once per test binary.
 func buildWasm(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the plugin")
 	}
-	wasmOnce.Do(func() {
-		goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(goBin); err != nil {
-			if goBin, err = exec.LookPath("go"); err != nil {
-				wasmErr = err
-				return
-			}
-		}
-		dir, err := os.MkdirTemp("", "access-review-wasm-")
-		if err != nil {
-			wasmErr = err
-			return
-		}
-		wasmPath = filepath.Join(dir, "access-review.wasm")
-		cmd := exec.Command(goBin, "build", "-buildmode=c-shared", "-trimpath", "-buildvcs=false", "-o", wasmPath, "..")
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-		wasmOut, wasmErr = cmd.CombinedOutput()
-	})
-	if wasmErr != nil {
-		t.Fatalf("GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared ./plugins/access-review: %v\n%s", wasmErr, wasmOut)
-	}
-	return wasmPath
+	p, _ := hostiamtest.BuildWasm(t, "..")
+	return p
 }
 
 func TestWasmBuild(t *testing.T) {
@@ -94,48 +58,18 @@ func TestWasmDescribe(t *testing.T) {
 	}
 }
 
-// slowTransport adds latency to every IAM request, as a far-away IAM.
-type slowTransport struct {
-	rt http.RoundTripper
-	d  time.Duration
-}
-
-func (s slowTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	time.Sleep(s.d)
-	return s.rt.RoundTrip(r)
-}
-
 // loadPlugin loads the built plugin over a sandbox as plugins.yaml would:
 // prefix "", only its declared read operations granted, server read-only.
 func loadPlugin(t testing.TB, sb *localiam.Server, latency time.Duration) *plugin.Host {
 	t.Helper()
-	p := buildWasm(t)
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
+	if testing.Short() {
+		t.Skip("builds the plugin")
 	}
-	sum := sha256.Sum256(b)
-	clients, err := iam.NewClients(bg, iam.ClientOptions{Local: slowTransport{sb.Transport(), latency}, MaxAttempts: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: t.TempDir()}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, sum := hostiamtest.BuildWasm(t, "..")
 	prefix := ""
-	cfg := &plugin.Config{Plugins: []plugin.Spec{{Name: "access-review", Path: p, SHA256: hex.EncodeToString(sum[:]), Prefix: &prefix,
-		Grants: Operations, Limits: plugin.Limits{Memory: "512MiB", Timeout: 5 * time.Minute, MaxIAMCalls: 2000}}}}
-	// A compilation cache kept between runs spares the next run (and the
-	// race detector's) compiling the module again.
-	h, err := plugin.Load(bg, cfg, plugin.Options{Gate: gate.New(cat, gate.Options{ReadOnly: true}),
-		CacheDir: filepath.Join(os.TempDir(), "iam-mcp-access-review-test-cache"),
-		Account:  func(context.Context) (string, string, error) { return localiam.AccountID, "aws", nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close(bg) })
-	return h
+	spec := plugin.Spec{Name: "access-review", Path: p, SHA256: sum, Prefix: &prefix,
+		Grants: Operations, Limits: plugin.Limits{Memory: "512MiB", Timeout: 5 * time.Minute, MaxIAMCalls: 2000}}
+	return hostiamtest.LoadWasm(t, sb, spec, hostiamtest.WasmOptions{ReadOnly: true, Latency: latency})
 }
 
 func callReview(t testing.TB, h *plugin.Host, args string) (*Report, *api.PluginResult, []api.ProgressReport) {

@@ -2,81 +2,34 @@ package rotation
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
-	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/host/iam"
 	"github.com/iammcp/iam-mcp-server/host/localiam"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
+	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
-
-// goTool is the go command running this test, so that the plugin is built
-// by the same toolchain.
-func goTool() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
-	return "go"
-}
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
-
-// buildPlugin builds plugins/key-rotation as `make plugins` does.
-func buildPlugin(t *testing.T) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "key-rotation.wasm")
-	cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-trimpath", "-buildvcs=false", "-o", out, "..")
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared ./plugins/key-rotation: %v\n%s", err, b)
-	}
-	return out
-}
 
 // TestWasmPlugin builds the plugin for wasip1 and runs it in the server's
 // plugin runtime on the demo sandbox: its describe declares the two tools
 // and their operations, and its calls reach the workflow through the SDK's
 // host functions, with the secret kept out of the answer.
 func TestWasmPlugin(t *testing.T) {
-	wasm := buildPlugin(t)
+	wasm, sum := hostiamtest.BuildWasm(t, "..")
 	if testing.Short() {
 		t.Skip("-short: the plugin builds; not running it")
 	}
-	b, err := os.ReadFile(wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(b)
 	sb, err := localiam.New(localiam.Options{Seed: "demo"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	clients, err := iam.NewClients(ctx, iam.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: t.TempDir()}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	prefix := ""
-	spec := plugin.Spec{Name: "key-rotation", Path: wasm, SHA256: hex.EncodeToString(sum[:]), Prefix: &prefix, Grants: allGrants,
+	spec := plugin.Spec{Name: "key-rotation", Path: wasm, SHA256: sum, Prefix: &prefix, Grants: allGrants,
 		Config: map[string]string{ConfigGraceDays: "3"}}
-	h, err := plugin.Load(ctx, &plugin.Config{Plugins: []plugin.Spec{spec}}, plugin.Options{Gate: gate.New(cat, gate.Options{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close(ctx)
+	h := hostiamtest.LoadWasm(t, sb, spec, hostiamtest.WasmOptions{})
 	ops := map[string][]string{}
 	for _, tool := range h.Tools() {
 		ops[tool.Name] = tool.Operations
