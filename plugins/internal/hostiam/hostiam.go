@@ -11,8 +11,8 @@ import "github.com/iammcp/iam-mcp-server/sdk/api"
 
 // Host runs catalogue operations for a workflow.
 type Host interface {
-	// Call runs one operation; out is a pointer to its output type. Errors
-	// are *api.Error.
+	// Call runs one operation; out is a pointer to its output type, or nil
+	// to discard the result. Errors are *api.Error.
 	Call(op string, in, out any) error
 	// Batch runs the requests concurrently on the host (bounded), decoding
 	// each result into its Out, and returns one error (nil on success) per
@@ -28,7 +28,7 @@ type Host interface {
 type Request struct {
 	Op  string
 	In  any
-	Out any // pointer to the operation's output type
+	Out any // pointer to the operation's output type, or nil to discard it
 }
 
 // Code returns err's api error code, or "" for nil or a foreign error.

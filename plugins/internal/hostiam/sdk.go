@@ -43,6 +43,9 @@ func (h sdkHost) Progress(done, total float64, message string) { h.ctx.Progress(
 func (h sdkHost) Info() (*api.HostInfo, error) { return sdk.HostInfo() }
 
 func decodeInto(op string, raw json.RawMessage, out any) error {
+	if out == nil {
+		return nil // the caller wants only the outcome
+	}
 	if err := json.Unmarshal(raw, out); err != nil {
 		return &api.Error{Code: api.Internal, Message: op + ": the host's result does not decode: " + err.Error()}
 	}

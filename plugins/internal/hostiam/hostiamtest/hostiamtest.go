@@ -86,6 +86,9 @@ func (h *Host) Call(op string, in, out any) error {
 	if err != nil {
 		return err
 	}
+	if out == nil {
+		return nil
+	}
 	// Through JSON, as a plugin receives it.
 	b, err := json.Marshal(res)
 	if err != nil {
