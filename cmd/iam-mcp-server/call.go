@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/iammcp/iam-mcp-server/host/args"
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
@@ -130,7 +131,8 @@ func printResult(b []byte, stdout, stderr io.Writer) int {
 }
 
 // readArgs reads --args: literal JSON, @FILE, or - for stdin; none is {}.
-// The value must be one JSON object.
+// The value must be one JSON object of at most args.MaxBytes: a file or a
+// stream is read no further than that (@/dev/zero must not eat memory).
 func readArgs(spec string, stdin io.Reader) (json.RawMessage, error) {
 	var data []byte
 	var from string
@@ -142,14 +144,19 @@ func readArgs(spec string, stdin io.Reader) (json.RawMessage, error) {
 		if stdin == nil {
 			return nil, usagef("--args -: no standard input")
 		}
-		b, err := io.ReadAll(stdin)
+		b, err := readCapped(stdin)
 		if err != nil {
 			return nil, usagef("--args -: cannot read stdin: %v", err)
 		}
 		data = b
 	case strings.HasPrefix(spec, "@"):
 		from = spec[1:]
-		b, err := os.ReadFile(from)
+		f, err := os.Open(from)
+		if err != nil {
+			return nil, usagef("--args %s: %v", spec, err)
+		}
+		b, err := readCapped(f)
+		f.Close()
 		if err != nil {
 			return nil, usagef("--args %s: %v", spec, err)
 		}
@@ -158,6 +165,9 @@ func readArgs(spec string, stdin io.Reader) (json.RawMessage, error) {
 		from = "--args"
 		data = []byte(spec)
 	}
+	if len(data) > args.MaxBytes {
+		return nil, usagef("the arguments from %s are over %d bytes, the most a call takes", from, args.MaxBytes)
+	}
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
 		return json.RawMessage("{}"), nil
@@ -165,10 +175,15 @@ func readArgs(spec string, stdin io.Reader) (json.RawMessage, error) {
 	if !json.Valid(data) {
 		var v any
 		err := json.Unmarshal(data, &v)
-		return nil, usagef("the arguments from %s are not valid JSON: %v", from, err)
+		return nil, usagef("the arguments from %s are not valid JSON: %s", from, args.Cut(err.Error(), 200))
 	}
 	if data[0] != '{' {
 		return nil, usagef("the arguments from %s must be a JSON object, like {\"user_name\": \"alice\"}", from)
 	}
 	return data, nil
+}
+
+// readCapped reads r to its end, or to one byte past args.MaxBytes.
+func readCapped(r io.Reader) ([]byte, error) {
+	return io.ReadAll(io.LimitReader(r, args.MaxBytes+1))
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/iammcp/iam-mcp-server/host/localiam"
 	"github.com/iammcp/iam-mcp-server/host/mcpserver"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
+	"github.com/iammcp/iam-mcp-server/internal/private"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -274,6 +275,12 @@ func (c *config) validate(set map[string]bool, logLevel string) error {
 		return usagef("--local-seed %q: use none or %s", seed, strings.Join(localiam.SeedNames(), ", "))
 	}
 
+	if set["expect-account"] && strings.TrimSpace(c.expectAccount) == "" {
+		// An empty value must not read as "no pin": whoever wrote the flag
+		// meant to pin an account, and a template that failed to fill it in
+		// would otherwise run against whatever the credentials reach.
+		return usagef("--expect-account needs the 12-digit account id the credentials must belong to; leave the flag out to not pin an account")
+	}
 	if c.expectAccount != "" && !accountID.MatchString(c.expectAccount) {
 		return usagef("--expect-account %q: an AWS account id is 12 digits", c.expectAccount)
 	}
@@ -340,6 +347,9 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 	if err != nil {
 		return nil, err
 	}
+	if err := (iam.SecretFiles{Dir: dir}).Check(); err != nil {
+		return nil, err
+	}
 	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: dir}, ReturnSecrets: c.returnSecrets, AllowRiskyPolicies: c.allowRisky})
 	if err != nil {
 		return nil, err
@@ -348,9 +358,12 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 	w := &wiring{close: func() {}}
 	gopts := gate.Options{ReadOnly: c.readOnly, ExpectAccount: c.expectAccount}
 	if c.auditLog != "" {
-		audit, err := os.OpenFile(c.auditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		audit, fixed, err := private.OpenAppend(c.auditLog)
 		if err != nil {
 			return nil, fmt.Errorf("cannot open the audit log: %w", err)
+		}
+		if fixed != "" {
+			logger.Warn("--audit-log: " + fixed)
 		}
 		w.close = func() {
 			if err := audit.Close(); err != nil {
@@ -402,7 +415,6 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 		Logger:   logger.With("component", "plugins"),
 		Account:  accountOf(pcat),
 		Builtins: builtins,
-		Audit:    gopts.Audit, // the runtime's own refusals (past a cap), in the same log
 		Secrets:  iam.SecretFiles{Dir: dir},
 	})
 	if err != nil {

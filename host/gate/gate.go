@@ -7,16 +7,22 @@
 //
 //  1. the operation exists (else InvalidInput);
 //  2. a plugin was granted it by the operator (else NotGranted);
-//  3. in read-only mode, it does not mutate (else ReadOnly) — before any AWS
+//  3. the arguments decode strictly into the operation's input type (host/args:
+//     size capped, exact key spelling, each key once; else InvalidInput);
+//  4. in read-only mode, it does not mutate (else ReadOnly) — before any AWS
 //     call is made;
-//  4. with an expected account, the credentials belong to it (else
+//  5. with an expected account, the credentials belong to it (else
 //     WrongAccount);
 //
-// then runs it, and writes one audit line per decided call, refusals
-// included, with secrets removed from the arguments.
+// then runs the decoded input, and writes one audit line per decided call,
+// refusals included. The audit line records the decoded input — what ran,
+// encoded again with the schema's own key spelling — with secrets removed,
+// never the bytes as sent: a record of the raw bytes could name one user
+// while the call acted on another.
 package gate
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,6 +31,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/iammcp/iam-mcp-server/host/args"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -48,9 +55,10 @@ type Caller struct {
 	Grants map[string]bool
 }
 
-// Runner is what the gate guards: the catalogue.
+// Runner is what the gate guards: the catalogue. Run takes a pointer to a
+// value of the operation's input type, decoded by the gate.
 type Runner interface {
-	Call(ctx context.Context, op string, args json.RawMessage) (any, error)
+	Run(ctx context.Context, op string, in any) (any, error)
 	Account(ctx context.Context) (string, error)
 }
 
@@ -87,39 +95,102 @@ func New(runner Runner, opts Options) *Gate {
 // ReadOnly reports whether the gate refuses mutations.
 func (g *Gate) ReadOnly() bool { return g.opts.ReadOnly }
 
-// Call decides whether caller may run op, runs it if so, and audits the
-// outcome. Errors are always *api.Error.
+// Call decides whether caller may run op with the JSON arguments args,
+// runs it if so, and audits the outcome. Errors are always *api.Error.
 func (g *Gate) Call(ctx context.Context, caller Caller, op string, args json.RawMessage) (any, error) {
-	out, err := g.decideAndRun(ctx, caller, op, args)
-	g.audit(caller, op, args, err)
+	in, out, err := g.decideAndRun(ctx, caller, op, args)
+	g.audit(caller, op, recordedArguments(in, args), err, false)
 	return out, err
 }
 
-func (g *Gate) decideAndRun(ctx context.Context, caller Caller, opName string, args json.RawMessage) (any, error) {
+// decideAndRun returns the decoded input (nil when decoding was not
+// reached or failed), and the outcome.
+func (g *Gate) decideAndRun(ctx context.Context, caller Caller, opName string, raw json.RawMessage) (any, any, error) {
 	op, ok := api.Lookup(opName)
 	if !ok {
-		return nil, api.Errorf(api.InvalidInput, "there is no operation %q; list the tools to see what exists", opName)
+		return nil, nil, api.Errorf(api.InvalidInput, "there is no operation %s; list the tools to see what exists", args.Quote(opName))
 	}
 	if caller.Kind == Plugin && !caller.Grants[opName] {
-		return nil, api.Errorf(api.NotGranted, "plugin %s was not granted %s; the operator grants operations in the plugins file", caller.Plugin, opName)
+		return nil, nil, api.Errorf(api.NotGranted, "plugin %s was not granted %s; the operator grants operations in the plugins file", caller.Plugin, opName)
+	}
+	in, aerr := args.Decode(op, raw)
+	if aerr != nil {
+		return nil, nil, aerr
 	}
 	if g.opts.ReadOnly && op.Mutates {
-		return nil, api.Errorf(api.ReadOnly, "%s changes IAM and the server runs in read-only mode (--readonly); nothing was changed. Restart the server without --readonly to allow changes", opName)
+		return in, nil, api.Errorf(api.ReadOnly, "%s changes IAM and the server runs in read-only mode (--readonly); nothing was changed. Restart the server without --readonly to allow changes", opName)
 	}
-	if g.opts.ExpectAccount != "" {
-		acct, err := g.runner.Account(ctx)
-		if err != nil {
-			return nil, asAPIError(err)
-		}
-		if acct != g.opts.ExpectAccount {
-			return nil, api.Errorf(api.WrongAccount, "the AWS credentials belong to account %s, but the server was started with --expect-account %s; nothing was done. Fix the profile or credentials", acct, g.opts.ExpectAccount)
-		}
+	if err := g.checkAccount(ctx); err != nil {
+		return in, nil, err
 	}
-	out, err := g.runner.Call(ctx, opName, args)
+	out, err := g.runner.Run(ctx, opName, in)
 	if err != nil {
-		return nil, asAPIError(err)
+		return in, nil, asAPIError(err)
 	}
-	return out, nil
+	return in, out, nil
+}
+
+// checkAccount refuses when the credentials do not belong to the expected
+// account.
+func (g *Gate) checkAccount(ctx context.Context) error {
+	if g.opts.ExpectAccount == "" {
+		return nil
+	}
+	acct, err := g.runner.Account(ctx)
+	if err != nil {
+		return asAPIError(err)
+	}
+	if acct != g.opts.ExpectAccount {
+		return api.Errorf(api.WrongAccount, "the AWS credentials belong to account %s, but the server was started with --expect-account %s; nothing was done. Fix the profile or credentials", acct, g.opts.ExpectAccount)
+	}
+	return nil
+}
+
+// HostInfoOperation names a plugin's host_info in audit records: it is no
+// catalogue operation, but it tells a plugin which account it works in, so
+// it passes the same account check and is recorded like one.
+const HostInfoOperation = "host_info"
+
+// Info decides whether caller may learn the account it works in (a
+// plugin's host_info): refused with WrongAccount as every call would be
+// when the credentials are not the expected account's. It writes the
+// audit line.
+func (g *Gate) Info(ctx context.Context, caller Caller) error {
+	err := g.checkAccount(ctx)
+	g.audit(caller, HostInfoOperation, json.RawMessage("{}"), err, false)
+	return err
+}
+
+// Refused records a call that the caller's own runtime refused before
+// asking the gate (a plugin over its limits, or calling an operation its
+// tool did not declare): the gate writes every audit line. e's code
+// should be one the runtime decides (LimitExceeded, NotGranted).
+func (g *Gate) Refused(caller Caller, op string, raw json.RawMessage, e *api.Error) {
+	var in any
+	if meta, ok := api.Lookup(op); ok {
+		in, _ = args.Decode(meta, raw)
+	}
+	var err error = e
+	if e == nil { // a refusal without a reason is still a refusal
+		err = api.Errorf(api.Internal, "refused by the caller's runtime")
+	}
+	g.audit(caller, op, recordedArguments(in, raw), err, true)
+}
+
+// recordedArguments is what the audit record shows of a call's arguments:
+// the decoded input encoded again, secrets redacted; or, when the
+// arguments never decoded, only their size — bytes that did not decode
+// are not what ran, and may hold a secret under a misspelt name.
+func recordedArguments(in any, raw json.RawMessage) json.RawMessage {
+	if in != nil {
+		if b, err := json.Marshal(in); err == nil {
+			return Redact(b)
+		}
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return json.RawMessage("{}")
+	}
+	return json.RawMessage(fmt.Sprintf(`{"undecoded_bytes":%d}`, len(raw)))
 }
 
 func asAPIError(err error) *api.Error {
@@ -149,19 +220,21 @@ type Record struct {
 // refusals are the codes the gate itself decides.
 var refusals = map[api.ErrorCode]bool{api.ReadOnly: true, api.NotGranted: true, api.WrongAccount: true}
 
-func (g *Gate) audit(caller Caller, op string, args json.RawMessage, err error) {
+// audit writes one record; refused marks err as a refusal whatever its
+// code (the runtime's own limits).
+func (g *Gate) audit(caller Caller, op string, arguments json.RawMessage, err error, refused bool) {
 	if g.opts.Audit == nil {
 		return
 	}
 	opMeta, _ := api.Lookup(op)
 	rec := Record{
 		Time: g.now().UTC(), Caller: caller.Kind, Plugin: caller.Plugin, Tool: caller.Tool,
-		Operation: op, Mutates: opMeta.Mutates, Arguments: Redact(args), Outcome: "ok",
+		Operation: op, Mutates: opMeta.Mutates, Arguments: arguments, Outcome: "ok",
 	}
 	if err != nil {
 		ae := asAPIError(err)
 		rec.Outcome, rec.Code, rec.Message = "error", ae.Code, ae.Message
-		if refusals[ae.Code] {
+		if refused || refusals[ae.Code] {
 			rec.Outcome = "refused"
 		}
 	}

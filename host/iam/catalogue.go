@@ -1,17 +1,15 @@
 package iam
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"sort"
 	"strings"
 	"sync"
 
+	"github.com/iammcp/iam-mcp-server/host/args"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -92,83 +90,42 @@ func New(clients *Clients, opts Options) (*Catalogue, error) {
 	return &Catalogue{clients: clients, secrets: opts.Secrets, returnSecrets: opts.ReturnSecrets, allowRisky: opts.AllowRiskyPolicies}, nil
 }
 
-// Call runs one operation with JSON arguments ("" or null for none) and
-// returns its output (a pointer to the api output type) or an *api.Error.
-func (c *Catalogue) Call(ctx context.Context, name string, args json.RawMessage) (any, error) {
+// Call runs one operation with JSON arguments ("" or null for none),
+// decoded strictly (host/args), and returns its output (a pointer to the
+// api output type) or an *api.Error. It is Run for callers that hold JSON
+// and no gate: tests, and the server's own start-up reads.
+func (c *Catalogue) Call(ctx context.Context, name string, raw json.RawMessage) (any, error) {
+	op, ok := api.Lookup(name)
+	if !ok {
+		return nil, api.Errorf(api.InvalidInput, "there is no operation %s; list the tools to see what exists", args.Quote(name))
+	}
+	in, err := args.Decode(op, raw)
+	if err != nil {
+		return nil, err
+	}
+	return c.Run(ctx, name, in)
+}
+
+// Run runs one operation on in, a pointer to a value of its input type
+// (as host/args decodes it), after checking every argument against IAM's
+// rules; it returns the output or an *api.Error.
+func (c *Catalogue) Run(ctx context.Context, name string, in any) (any, error) {
 	im, ok := registry[name]
 	if !ok {
-		return nil, api.Errorf(api.InvalidInput, "there is no operation %q; list the tools to see what exists", name)
+		return nil, api.Errorf(api.InvalidInput, "there is no operation %s; list the tools to see what exists", args.Quote(name))
 	}
-	in := reflect.New(im.inType)
-	if err := decodeArgs(args, in.Interface()); err != nil {
+	v := reflect.ValueOf(in)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Type() != im.inType {
+		return nil, api.Errorf(api.Internal, "%s was given %T instead of its input type; please report it", name, in)
+	}
+	if err := validate(v.Elem()); err != nil {
 		return nil, err
 	}
-	if err := validate(in.Elem()); err != nil {
-		return nil, err
-	}
-	out, err := im.run(ctx, c, in.Interface())
+	out, err := im.run(ctx, c, in)
 	if err != nil {
 		return nil, asAPIError(err)
 	}
 	return out, nil
-}
-
-// decodeArgs decodes strictly: unknown fields and wrong types are errors
-// that name the field, in words an assistant can act on.
-func decodeArgs(args json.RawMessage, into any) error {
-	trimmed := bytes.TrimSpace(args)
-	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
-		trimmed = []byte("{}")
-	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(into)
-	if err == nil {
-		if _, extra := dec.Token(); extra != io.EOF {
-			return api.Errorf(api.InvalidInput, "the arguments must be one JSON object")
-		}
-		return nil
-	}
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
-	if errors.As(err, &typeErr) {
-		// Field paths through embedded structs carry the Go type's name
-		// ("PageInput.max_items"); the caller knows only the JSON name.
-		typeErr.Field = typeErr.Field[strings.LastIndex(typeErr.Field, ".")+1:]
-	}
-	switch {
-	case errors.As(err, &typeErr) && typeErr.Value == api.PolicyDocumentValue:
-		return api.Errorf(api.InvalidInput, "argument %q must be an IAM policy document: a JSON object, or a string holding one", typeErr.Field)
-	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return api.Errorf(api.InvalidInput, "argument %q has the wrong type: %s expected", typeErr.Field, jsonKind(typeErr.Type))
-	case errors.As(err, &typeErr):
-		return api.Errorf(api.InvalidInput, "the arguments must be a JSON object")
-	case errors.As(err, &syntaxErr):
-		return api.Errorf(api.InvalidInput, "the arguments are not valid JSON: %v", err)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return api.Errorf(api.InvalidInput, "unknown argument %s; check the tool's input schema for the accepted names", field)
-	}
-	return api.Errorf(api.InvalidInput, "the arguments could not be read: %v", err)
-}
-
-func jsonKind(t reflect.Type) string {
-	if t == nil {
-		return "another type"
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Float64:
-		return "a number"
-	case reflect.Slice:
-		return "a list"
-	case reflect.Struct, reflect.Map:
-		return "an object"
-	}
-	return t.String()
 }
 
 // knownAccount is the account id if Account has learnt it already, else "":

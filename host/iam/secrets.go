@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/iammcp/iam-mcp-server/internal/private"
 )
 
 // SecretSink receives a new secret access key so that it never has to pass
@@ -15,8 +17,19 @@ type SecretSink interface {
 }
 
 // SecretFiles writes each new secret to its own file in Dir, readable only
-// by the server's user (0600, in a 0700 directory).
+// by the server's user (0600, in a 0700 directory). A Dir that exists and is
+// shared (another user's, or open to group or others) is refused, never
+// chmodded: see internal/private.
 type SecretFiles struct{ Dir string }
+
+// Check refuses a Dir that exists and is shared, so that the server stops
+// at start rather than at its first new key.
+func (s SecretFiles) Check() error {
+	if err := private.CheckDir(s.Dir); err != nil {
+		return fmt.Errorf("--secrets-dir: %w", err)
+	}
+	return nil
+}
 
 // DefaultSecretsDir is where secrets go unless --secrets-dir says otherwise:
 // the user's configuration directory, never the working directory.
@@ -31,13 +44,10 @@ func DefaultSecretsDir() (string, error) {
 // StoreAccessKey writes {"user_name", "access_key_id", "secret_access_key",
 // "create_date"} to DIR/<key id>.json and returns the path.
 func (s SecretFiles) StoreAccessKey(userName, keyID, secret string, created time.Time) (string, error) {
-	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
-		return "", fmt.Errorf("cannot create the secrets directory %s: %w", s.Dir, err)
-	}
-	// MkdirAll leaves an existing directory's mode alone; a secret must not
-	// land somewhere others can list.
-	if err := os.Chmod(s.Dir, 0o700); err != nil {
-		return "", fmt.Errorf("cannot restrict the secrets directory %s: %w", s.Dir, err)
+	// Checked again at each write, not only at start: a secret must not
+	// land somewhere others can list, and the directory may have changed.
+	if err := private.MkdirAll(s.Dir); err != nil {
+		return "", fmt.Errorf("the secrets directory cannot be used: %w", err)
 	}
 	data, err := json.MarshalIndent(map[string]string{
 		"user_name":         userName,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/iammcp/iam-mcp-server/host/args"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -87,6 +88,19 @@ var rules = map[string]rule{
 	"resource_owner":        patternRule(resourceOwnerPattern, "a 12-digit account ID or that account's root ARN, e.g. 111122223333 or arn:aws:iam::111122223333:root"),
 	"arn":                   patternRule(accessAdvisorARN, "the ARN of an IAM user, group, role or managed policy, e.g. arn:aws:iam::123456789012:role/deploy or arn:aws:iam::aws:policy/ReadOnlyAccess"),
 	"job_id":                patternRule(jobIDPattern, "the 36-character job_id that generate_service_last_accessed_details returned"),
+	// IAM's maximum lengths for the remaining strings (passwordType,
+	// ContextKeyNameType, ResourceNameType, ActionNameType, arnType), so
+	// that no argument is longer than IAM would take. A marker is opaque:
+	// IAM's are at most 320 characters, but a marker this server or the
+	// sandbox composes (a sort key with a 512-character path) may be
+	// longer, so it gets the ARN's bound.
+	"marker":           maxLenRule(2048),
+	"password":         maxLenRule(128),
+	"context_key_name": maxLenRule(256),
+	"caller_arn":       maxLenRule(2048),
+	"principal_arn":    maxLenRule(2048),
+	"resource":         maxLenRule(2048),
+	"action":           maxLenRule(128),
 }
 
 // ranges bound integer arguments when they are given (0 means "default").
@@ -127,11 +141,11 @@ func validate(v reflect.Value) error {
 			}
 			if r := rules[name]; r != nil {
 				if msg := r(s); msg != "" {
-					return api.Errorf(api.InvalidInput, "argument %q is %q: it %s", name, s, msg)
+					return api.Errorf(api.InvalidInput, "argument %q is %s: it %s", name, args.Quote(s), msg)
 				}
 			}
 			if enum := f.Tag.Get("enum"); enum != "" && !contains(strings.Split(enum, ","), s) {
-				return api.Errorf(api.InvalidInput, "argument %q is %q: it must be one of %s", name, s, strings.ReplaceAll(enum, ",", ", "))
+				return api.Errorf(api.InvalidInput, "argument %q is %s: it must be one of %s", name, args.Quote(s), strings.ReplaceAll(enum, ",", ", "))
 			}
 		case reflect.Int:
 			n := int(fv.Int())

@@ -12,9 +12,14 @@ import (
 // as the JSON text and always returned as an object.
 type PolicyDocument json.RawMessage
 
-// UnmarshalJSON accepts an object, or a string containing one.
+// UnmarshalJSON accepts an object, or a string containing one. null
+// leaves the document absent, as encoding/json does for other types (a
+// required document is then reported missing, by name).
 func (d *PolicyDocument) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) {
+		return nil
+	}
 	if len(b) > 0 && b[0] == '"' {
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {

@@ -1,0 +1,150 @@
+// Package args turns a tool call's JSON arguments into the typed input of
+// its catalogue operation, for the gate: the one place where arguments
+// from outside (an MCP client, the command line, a plugin's iam_call) are
+// read.
+//
+// Reading is strict, because what is decoded here is both what runs and
+// what the audit log records:
+//
+//   - the whole argument object is capped at MaxBytes before any work;
+//   - each key must be spelled exactly as the operation's input schema
+//     names it, and given once (encoding/json alone would accept
+//     "USER_NAME" or "uſer_name" for user_name, and let a second spelling
+//     override the first: the call would act on one value while the raw
+//     bytes show another);
+//   - unknown keys and wrong types are refused, in a sentence naming the
+//     argument.
+//
+// IAM's own rules for each value (name patterns, lengths, ranges) are the
+// catalogue's to check, after decoding.
+package args
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/iammcp/iam-mcp-server/internal/strictjson"
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// MaxBytes caps the JSON arguments of one call. IAM's own values are
+// small — names of 64 to 128 characters, policy documents of 2,048 to
+// 10,240 characters (a role's inline policies together) — and the largest
+// input of the catalogue (a simulation with several documents, or a
+// document sent as an escaped string, pretty-printed) stays far below
+// this. A larger call is refused before it is parsed, so that it costs
+// neither memory nor time.
+const MaxBytes = 256 << 10
+
+// Decode reads raw as the arguments of op and returns a pointer to a new
+// value of op's input type. Empty arguments and null mean {}. Errors are
+// InvalidInput, in words the assistant can act on, and never echo more
+// than a short prefix of what was sent.
+func Decode(op api.Operation, raw json.RawMessage) (any, *api.Error) {
+	if len(raw) > MaxBytes {
+		return nil, api.Errorf(api.InvalidInput,
+			"the arguments are %d bytes, over this server's limit of %d (IAM's largest policy document is 10,240 characters); send only the arguments the tool's input schema lists",
+			len(raw), MaxBytes)
+	}
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
+		trimmed = []byte("{}")
+	}
+	if trimmed[0] != '{' {
+		return nil, api.Errorf(api.InvalidInput, "the arguments must be a JSON object of the tool's input schema")
+	}
+	in := reflect.New(reflect.TypeOf(op.Input))
+	if err := strictjson.Unmarshal(trimmed, in.Interface()); err != nil {
+		return nil, describe(err)
+	}
+	return in.Interface(), nil
+}
+
+// describe words a decoding error for the assistant.
+func describe(err error) *api.Error {
+	var (
+		unknown  *strictjson.UnknownKeyError
+		dup      *strictjson.DuplicateKeyError
+		deep     *strictjson.DepthError
+		typeErr  *json.UnmarshalTypeError
+		syntaxEr *json.SyntaxError
+	)
+	switch {
+	case errors.As(err, &unknown) && unknown.Path == "":
+		return api.Errorf(api.InvalidInput, "unknown argument %s; arguments are spelled exactly as the tool's input schema names them (lower case, with underscores)", Quote(unknown.Key))
+	case errors.As(err, &unknown):
+		return api.Errorf(api.InvalidInput, "unknown key %s in argument %s; check the tool's input schema for the accepted names and their spelling", Quote(unknown.Key), Quote(unknown.Path))
+	case errors.As(err, &dup):
+		where := "the arguments"
+		if dup.Path != "" {
+			where = "argument " + Quote(dup.Path)
+		}
+		return api.Errorf(api.InvalidInput, "%s give the key %s twice; give each argument once", where, Quote(dup.Key))
+	case errors.As(err, &deep):
+		return api.Errorf(api.InvalidInput, "the arguments nest more than %d levels deep; no tool takes such input", strictjson.MaxDepth)
+	case errors.As(err, &typeErr):
+		// Field paths through embedded structs carry the Go type's name
+		// ("PageInput.max_items"); the caller knows only the JSON name.
+		field := typeErr.Field[strings.LastIndex(typeErr.Field, ".")+1:]
+		switch {
+		case typeErr.Value == api.PolicyDocumentValue:
+			return api.Errorf(api.InvalidInput, "argument %s must be an IAM policy document: a JSON object, or a string holding one", Quote(field))
+		case field != "":
+			return api.Errorf(api.InvalidInput, "argument %s has the wrong type: %s expected", Quote(field), kind(typeErr.Type))
+		}
+		return api.Errorf(api.InvalidInput, "the arguments must be a JSON object of the tool's input schema")
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return api.Errorf(api.InvalidInput, "the arguments are not valid JSON: they end before the object closes; send one whole JSON object")
+	case errors.As(err, &syntaxEr):
+		return api.Errorf(api.InvalidInput, "the arguments are not valid JSON (at byte %d); send one JSON object", syntaxEr.Offset)
+	}
+	// encoding/json's remaining messages name types, never values.
+	return api.Errorf(api.InvalidInput, "the arguments could not be read: %s", Cut(err.Error(), 200))
+}
+
+func kind(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Float64:
+		return "a number"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return t.String()
+}
+
+// QuoteMax is how many characters of a value a message quotes.
+const QuoteMax = 64
+
+// Quote quotes a value from outside for a message: Go-quoted (so control
+// characters and invalid UTF-8 show as escapes, not as terminal
+// commands), cut to QuoteMax characters with the full length said. A
+// message must name what was wrong without echoing a megabyte back.
+func Quote(s string) string {
+	if utf8.RuneCountInString(s) <= QuoteMax {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("%q… (%d characters)", string([]rune(s)[:QuoteMax]), utf8.RuneCountInString(s))
+}
+
+// Cut shortens a message from elsewhere to at most max characters.
+func Cut(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	return string([]rune(s)[:max]) + "…"
+}

@@ -1,0 +1,107 @@
+package args
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+func op(t testing.TB, name string) api.Operation {
+	t.Helper()
+	o, ok := api.Lookup(name)
+	if !ok {
+		t.Fatalf("no operation %s", name)
+	}
+	return o
+}
+
+func TestDecode(t *testing.T) {
+	cases := []struct {
+		op, in  string
+		mention string // "" for success
+	}{
+		{"get_user", `{"user_name":"alice"}`, ""},
+		{"get_user", ``, ""},
+		{"get_user", `null`, ""},
+		{"list_users", `{"max_items":5,"marker":"m"}`, ""},
+		{"create_role", `{"role_name":"r","assume_role_policy_document":"{\"Version\":\"2012-10-17\",\"Statement\":[]}"}`, ""},
+		{"get_user", `{"USER_NAME":"alice"}`, `"USER_NAME"`},
+		{"list_users", `{"Max_Items":5}`, `"Max_Items"`},
+		{"get_user", `{"user_name":"a","user_name":"b"}`, `twice`},
+		{"tag_user", `{"user_name":"a","tags":{"k":"1","k":"2"}}`, `"tags"`},
+		{"get_user", `[]`, `JSON object`},
+		{"get_user", `"alice"`, `JSON object`},
+		{"get_user", `{"user_name":42}`, `"user_name" has the wrong type: a string`},
+		{"list_users", `{"max_items":"ten"}`, `"max_items"`},
+		{"create_role", `{"role_name":"r","assume_role_policy_document":42}`, `policy document`},
+		{"get_user", `{"user_name":"a"`, `not valid JSON`},
+		{"get_user", `{"user_name":"a"}{}`, `not valid JSON`},
+		{"simulate_custom_policy", `{"action_names":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`, `levels deep`},
+	}
+	for _, c := range cases {
+		in, err := Decode(op(t, c.op), json.RawMessage(c.in))
+		if c.mention == "" {
+			if err != nil || in == nil {
+				t.Errorf("%s %s: %v", c.op, c.in, err)
+			}
+			continue
+		}
+		if err == nil || err.Code != api.InvalidInput || !strings.Contains(err.Message, c.mention) {
+			t.Errorf("%s %.60s: want InvalidInput mentioning %s, got %v", c.op, c.in, c.mention, err)
+		}
+	}
+}
+
+func TestQuote(t *testing.T) {
+	if got := Quote("alice"); got != `"alice"` {
+		t.Fatal(got)
+	}
+	long := Quote(strings.Repeat("é", 1000))
+	if !strings.Contains(long, "(1000 characters)") || utf8.RuneCountInString(long) > QuoteMax+30 {
+		t.Fatal(long)
+	}
+	if got := Quote("\x1b[2J\xff"); strings.ContainsAny(got, "\x1b\xff") {
+		t.Fatalf("control bytes echoed: %q", got)
+	}
+}
+
+// FuzzDecode: arguments from anywhere never panic the decoder; what
+// decodes is the canonical form of itself (decoding its encoding gives the
+// same encoding), and no message echoes more than a short prefix.
+// `go test` runs the seeds and testdata/fuzz/FuzzDecode; `go test -fuzz
+// FuzzDecode ./host/args/` explores further.
+func FuzzDecode(f *testing.F) {
+	for i, s := range []string{
+		`{}`, `{"user_name":"alice"}`, `{"USER_NAME":"a"}`, `{"user_name":"a","user_name":"b"}`,
+		`{"tags":{"a":"b"}}`, `{"policy_document":{"Version":"2012-10-17"}}`, `{"max_items":1e400}`,
+		`{"context_entries":[{"context_key_name":"k","context_key_type":"string","context_key_values":["v"]}]}`,
+	} {
+		f.Add(uint8(i*7), []byte(s))
+	}
+	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
+		o := api.Operations[int(which)%len(api.Operations)]
+		in, err := Decode(o, data)
+		if err != nil {
+			if err.Code != api.InvalidInput || len(err.Message) > 600 {
+				t.Fatalf("%s: %v", o.Name, err)
+			}
+			return
+		}
+		once, merr := json.Marshal(in)
+		if merr != nil {
+			t.Fatalf("%s: decoded input does not encode: %v", o.Name, merr)
+		}
+		again, err := Decode(o, once)
+		if err != nil {
+			t.Fatalf("%s: its own encoding %s does not decode: %v", o.Name, once, err)
+		}
+		twice, _ := json.Marshal(again)
+		if !bytes.Equal(once, twice) {
+			t.Fatalf("%s: not canonical:\n%s\n%s", o.Name, once, twice)
+		}
+	})
+}
