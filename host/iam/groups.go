@@ -109,10 +109,14 @@ func (c *Catalogue) clearGroup(ctx context.Context, name *string, d *deletion) e
 }
 
 func addUserToGroup(ctx context.Context, c *Catalogue, in *api.GroupMemberInput) (*api.Result, error) {
+	warnings, err := c.guardGroupMembership(ctx, in.GroupName, in.UserName)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := c.clients.IAM.AddUserToGroup(ctx, &awsiam.AddUserToGroupInput{GroupName: aws.String(in.GroupName), UserName: aws.String(in.UserName)}); err != nil {
 		return nil, err
 	}
-	return &api.Result{Message: "added user " + in.UserName + " to group " + in.GroupName + "; the user now has the group's permissions"}, nil
+	return &api.Result{Message: "added user " + in.UserName + " to group " + in.GroupName + "; the user now has the group's permissions", Warnings: warnings}, nil
 }
 
 func removeUserFromGroup(ctx context.Context, c *Catalogue, in *api.GroupMemberInput) (*api.Result, error) {

@@ -168,7 +168,7 @@ func registerInline[Put, Named, Paged any](k inlineKind,
 // whether it was created or replaced (an overwrite is destructive: the
 // assistant should know one happened).
 func (k inlineKind) putPolicy(ctx context.Context, c *Catalogue, principal, name string, doc api.PolicyDocument) (*api.Result, error) {
-	warnings, err := c.guardDocument(doc, policy.IdentityPolicy, inlinePolicyOptions, "inline policy "+name+" on "+k.kind+" "+principal, k.reach(principal))
+	warnings, err := c.guardDocument(ctx, doc, policy.IdentityPolicy, inlinePolicyOptions, "inline policy "+name+" on "+k.kind+" "+principal, k.reach(principal))
 	if err != nil {
 		return nil, err
 	}

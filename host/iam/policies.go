@@ -76,7 +76,7 @@ func getManagedPolicyDocument(ctx context.Context, c *Catalogue, in *api.GetMana
 }
 
 func createPolicy(ctx context.Context, c *Catalogue, in *api.CreatePolicyInput) (*api.PolicyOutput, error) {
-	warnings, err := c.guardDocument(in.PolicyDocument, policy.IdentityPolicy, managedPolicyOptions, "policy "+in.PolicyName, "every user, group or role it will be attached to")
+	warnings, err := c.guardDocument(ctx, in.PolicyDocument, policy.IdentityPolicy, managedPolicyOptions, "policy "+in.PolicyName, "every user, group or role it will be attached to")
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func (c *Catalogue) deletePolicyConflict(ctx context.Context, arn string, confli
 func createPolicyVersion(ctx context.Context, c *Catalogue, in *api.CreatePolicyVersionInput) (*api.PolicyVersionOutput, error) {
 	// A version that is not the default yet is checked all the same: one
 	// set_default_policy_version call would put it in effect.
-	warnings, err := c.guardDocument(in.PolicyDocument, policy.IdentityPolicy, managedPolicyOptions, "a new version of "+in.PolicyArn, "every user, group or role the policy is attached to")
+	warnings, err := c.guardDocument(ctx, in.PolicyDocument, policy.IdentityPolicy, managedPolicyOptions, "a new version of "+in.PolicyArn, "every user, group or role the policy is attached to")
 	if err != nil {
 		return nil, err
 	}
@@ -250,10 +250,16 @@ func listPolicyVersions(ctx context.Context, c *Catalogue, in *api.ListPolicyVer
 }
 
 func setDefaultPolicyVersion(ctx context.Context, c *Catalogue, in *api.PolicyVersionInput) (*api.Result, error) {
+	// A stored version is judged like an attached policy: making it the
+	// default gives its grant to everything the policy is attached to.
+	warnings, err := c.guardManaged(ctx, in.PolicyArn, in.VersionID, "making the default", "made the default", "every user, group or role the policy is attached to")
+	if err != nil {
+		return nil, err
+	}
 	if _, err := c.clients.IAM.SetDefaultPolicyVersion(ctx, &awsiam.SetDefaultPolicyVersionInput{PolicyArn: aws.String(in.PolicyArn), VersionId: aws.String(in.VersionID)}); err != nil {
 		return nil, err
 	}
-	return &api.Result{Message: in.VersionID + " is now the default version of " + in.PolicyArn + ", in effect for everything the policy is attached to"}, nil
+	return &api.Result{Message: in.VersionID + " is now the default version of " + in.PolicyArn + ", in effect for everything the policy is attached to", Warnings: warnings}, nil
 }
 
 func deletePolicyVersion(ctx context.Context, c *Catalogue, in *api.PolicyVersionInput) (*api.Result, error) {

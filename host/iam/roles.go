@@ -68,7 +68,7 @@ func createRole(ctx context.Context, c *Catalogue, in *api.CreateRoleInput) (*ap
 	if err != nil {
 		return nil, err
 	}
-	warnings, err := c.guardDocument(in.AssumeRolePolicyDocument, policy.TrustPolicy, trustOptions(account),
+	warnings, err := c.guardDocument(ctx, in.AssumeRolePolicyDocument, policy.TrustPolicy, trustOptions(account),
 		"the trust policy of new role "+in.RoleName, "who may assume role "+in.RoleName)
 	if err != nil {
 		return nil, err
@@ -151,7 +151,7 @@ func updateAssumeRolePolicy(ctx context.Context, c *Catalogue, in *api.UpdateAss
 	if err != nil {
 		return nil, err
 	}
-	warnings, err := c.guardDocument(in.PolicyDocument, policy.TrustPolicy, trustOptions(account),
+	warnings, err := c.guardDocument(ctx, in.PolicyDocument, policy.TrustPolicy, trustOptions(account),
 		"the new trust policy of role "+in.RoleName, "who may assume role "+in.RoleName)
 	if err != nil {
 		return nil, err
@@ -192,17 +192,26 @@ func listAttachedRolePolicies(ctx context.Context, c *Catalogue, in *api.RolePag
 }
 
 func putRoleBoundary(ctx context.Context, c *Catalogue, in *api.RoleBoundaryInput) (*api.RoleOutput, error) {
+	// A wider boundary lets out what the old one held back.
+	warnings, err := c.guardBoundary(ctx, "role", in.RoleName, in.PermissionsBoundary)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := c.clients.IAM.PutRolePermissionsBoundary(ctx, &awsiam.PutRolePermissionsBoundaryInput{RoleName: aws.String(in.RoleName), PermissionsBoundary: aws.String(in.PermissionsBoundary)}); err != nil {
 		return nil, err
 	}
-	return c.roleResult(ctx, in.RoleName, "set the permissions boundary of role "+in.RoleName+" to "+in.PermissionsBoundary, nil)
+	return c.roleResult(ctx, in.RoleName, "set the permissions boundary of role "+in.RoleName+" to "+in.PermissionsBoundary, warnings)
 }
 
 func deleteRoleBoundary(ctx context.Context, c *Catalogue, in *api.RoleNameInput) (*api.RoleOutput, error) {
+	warnings, err := c.guardBoundary(ctx, "role", in.RoleName, "")
+	if err != nil {
+		return nil, err
+	}
 	if _, err := c.clients.IAM.DeleteRolePermissionsBoundary(ctx, &awsiam.DeleteRolePermissionsBoundaryInput{RoleName: aws.String(in.RoleName)}); err != nil {
 		return nil, err
 	}
-	return c.roleResult(ctx, in.RoleName, "removed the permissions boundary of role "+in.RoleName+"; its policies alone now decide what it can do", nil)
+	return c.roleResult(ctx, in.RoleName, "removed the permissions boundary of role "+in.RoleName+"; its policies alone now decide what it can do", warnings)
 }
 
 // roleResult reads a role back after a change, so results show its state.

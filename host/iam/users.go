@@ -118,17 +118,36 @@ func listGroupsForUser(ctx context.Context, c *Catalogue, in *api.UserPageInput)
 }
 
 func putUserBoundary(ctx context.Context, c *Catalogue, in *api.UserBoundaryInput) (*api.UserOutput, error) {
+	// A wider boundary lets out what the old one held back.
+	warnings, err := c.guardBoundary(ctx, "user", in.UserName, in.PermissionsBoundary)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := c.clients.IAM.PutUserPermissionsBoundary(ctx, &awsiam.PutUserPermissionsBoundaryInput{UserName: aws.String(in.UserName), PermissionsBoundary: aws.String(in.PermissionsBoundary)}); err != nil {
 		return nil, err
 	}
-	return c.userResult(ctx, in.UserName, "set the permissions boundary of "+in.UserName+" to "+in.PermissionsBoundary)
+	return withWarnings(c.userResult(ctx, in.UserName, "set the permissions boundary of "+in.UserName+" to "+in.PermissionsBoundary))(warnings)
 }
 
 func deleteUserBoundary(ctx context.Context, c *Catalogue, in *api.UserNameInput) (*api.UserOutput, error) {
+	warnings, err := c.guardBoundary(ctx, "user", in.UserName, "")
+	if err != nil {
+		return nil, err
+	}
 	if _, err := c.clients.IAM.DeleteUserPermissionsBoundary(ctx, &awsiam.DeleteUserPermissionsBoundaryInput{UserName: aws.String(in.UserName)}); err != nil {
 		return nil, err
 	}
-	return c.userResult(ctx, in.UserName, "removed the permissions boundary of "+in.UserName)
+	return withWarnings(c.userResult(ctx, in.UserName, "removed the permissions boundary of "+in.UserName))(warnings)
+}
+
+// withWarnings adds a guardrail's warnings to a user result.
+func withWarnings(out *api.UserOutput, err error) func([]string) (*api.UserOutput, error) {
+	return func(w []string) (*api.UserOutput, error) {
+		if out != nil {
+			out.Warnings = append(out.Warnings, w...)
+		}
+		return out, err
+	}
 }
 
 // userResult reads a user back after a change, so results show its state.

@@ -82,7 +82,7 @@ func TestUsersForceDelete(t *testing.T) {
 		t.Fatal("a refused delete changed the user")
 	}
 	call[api.UserOutput](t, c, "create_user", `{"user_name":"loaded"}`)
-	call[api.Result](t, c, "add_user_to_group", `{"user_name":"loaded","group_name":"Developers"}`)
+	call[api.Result](t, c, "add_user_to_group", `{"user_name":"loaded","group_name":"Support"}`)
 	call[api.Result](t, c, "attach_user_policy", `{"user_name":"loaded","policy_arn":"arn:aws:iam::aws:policy/ReadOnlyAccess"}`)
 	call[api.Result](t, c, "put_user_policy", `{"user_name":"loaded","policy_name":"p","policy_document":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}}`)
 	key := call[api.CreateAccessKeyOutput](t, c, "create_access_key", `{"user_name":"loaded"}`)

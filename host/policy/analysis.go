@@ -6,33 +6,35 @@ package policy
 // trust policy let anyone, or another account without a condition, assume
 // the role?
 //
-// The answers are decided by the engine's own matching rules (actions match
-// case-insensitively with * and ?), applied to AWS's catalogue of actions
-// (package iamdata), not by a list of policy names: a customer policy that
-// copies AdministratorAccess under another name is caught the same way, and
-// a NotAction list is judged by what it actually leaves open.
+// AdminEquivalent, Risks and TrustRisks are decided by the guardrail
+// decision rule (doc.go; risk.go, riskcond.go, risktrust.go): by evaluating
+// the requests that matter, with conditions read as an attacker meets them.
+// That is what the write guardrails refuse on.
 //
-// Conventions shared by the identity-policy questions:
+// SensitiveActionsOnStar and PrivilegeEscalationOnStar answer a narrower,
+// cheaper question, for reviews and for validate_policy's list of
+// sensitive actions: which actions does the document grant on the literal
+// resource "*"? They follow these conventions:
 //
 //   - "On *" means the statement would match a request whose resource is the
 //     literal "*": Resource contains a pattern matching "*" (in practice
 //     "*"), or NotResource contains none. An Allow with NotResource thus
-//     counts as on *, the conservative reading for a guardrail.
-//   - Only statements without a Condition block grant: a conditioned grant
-//     may never apply, and counting it would refuse the least-privilege
-//     policies (iam:PassRole limited by iam:PassedToService) that guardrails
-//     should encourage. AdminEquivalent says so in its reason when
-//     conditioned statements are the only grant.
-//   - Only unconditional Deny statements on * take actions away: a Deny whose
-//     condition may not hold, or that names narrower resources, cannot be
-//     relied on to close the grant.
+//     counts as on *, the conservative reading.
+//   - Only statements without a Condition block grant, and only
+//     unconditional Deny statements on * take actions away.
 //   - Principal and NotPrincipal are ignored (the document is read as an
 //     identity policy).
+//
+// All of them use the engine's own matching rules (actions match
+// case-insensitively with * and ?) and AWS's catalogue of actions (package
+// iamdata), not a list of policy names: a customer policy that copies
+// AdministratorAccess under another name is caught the same way.
 
 import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/iammcp/iam-mcp-server/host/policy/iamdata"
 )
@@ -150,6 +152,22 @@ func aLowerFull(a *iamdata.ActionInfo) string {
 	return strings.ToLower(a.FullName())
 }
 
+// aCatalogue is every action of the catalogue with its lower-case name,
+// made once: the whole-catalogue tests walk it on every call.
+var aCatalogue = sync.OnceValue(func() []aNamed {
+	all := iamdata.MatchActions("*")
+	out := make([]aNamed, len(all))
+	for i, a := range all {
+		out[i] = aNamed{a, aLowerFull(a)}
+	}
+	return out
+})
+
+type aNamed struct {
+	info  *iamdata.ActionInfo
+	lower string
+}
+
 // aStatementName names a statement in messages: "statement 1 (Sid \"X\")".
 func aStatementName(st *Statement) string {
 	if st.Sid != "" {
@@ -170,45 +188,58 @@ func aIAMEscalation(a *iamdata.ActionInfo) bool {
 // gives administrator-equivalent power, and says why in words.
 //
 // A write guardrail needs this because the name of a policy proves nothing:
-// what matters is what its statements allow. The policy is admin-equivalent
-// when unconditional Allow statements on "*" (after unconditional Deny
-// statements on "*" are taken away) allow:
-//
-//   - every action in AWS's catalogue ("*" on "*", AdministratorAccess);
-//   - every IAM action ("iam:*" on "*", IAMFullAccess): IAM can grant any
-//     other permission, so it is all permissions one step removed;
-//   - through a NotAction statement, any IAM Write or Permissions management
-//     action: NotAction ["s3:*"] on "*" looks narrow but leaves
-//     iam:AttachUserPolicy open, with which the principal attaches
-//     AdministratorAccess to itself.
+// what matters is what its statements allow. It is decided by the
+// guardrail decision rule (risk.go), by evaluation: the policy is
+// admin-equivalent when it allows every IAM action on every kind of IAM
+// resource (IAM can grant any other permission, so that is all
+// permissions one step removed; "*" on "*", "iam:*" on
+// "arn:aws:iam::*:*" and "*" on "arn:aws:*:*:*:*" all do), or when a
+// NotAction statement leaves an IAM write or permissions-management action
+// open on every resource (NotAction ["s3:*"] looks narrow but leaves
+// iam:AttachUserPolicy open). The reason says "every action" when the
+// policy allows every action of AWS's catalogue on "*" (AdministratorAccess).
+// The account is not known here: accounts the policy names are tried, and a
+// stand-in; Risks takes the account.
 //
 // A NotAction that closes all of IAM's write actions (PowerUserAccess's
 // NotAction ["iam:*", "organizations:*", "account:*"], or ["iam:*",
 // "organizations:*"]) is not admin-equivalent by this test, even though it
 // allows almost everything else: the test is about taking over the account's
 // permissions, not about breadth. Such policies still allow sensitive actions
-// (sts:AssumeRole, lambda:CreateFunction…), which SensitiveActionsOnStar
-// reports. Likewise a statement naming single IAM actions (Action
-// ["iam:AttachUserPolicy"]) is left to SensitiveActionsOnStar, so that the
-// two findings stay distinct.
+// (sts:AssumeRole on every role…), which Risks reports as escalation.
 //
-// Statements with a Condition do not count; when they are what would make the
-// policy admin-equivalent, the result is false and the reason says so.
+// A statement with a Condition counts when the condition can always be met
+// (aws:CurrentTime after 2000, aws:PrincipalArn like "*"); when conditions
+// that can fail are what keep the policy from being admin-equivalent, the
+// result is false and the reason says so.
 func AdminEquivalent(d *Document) (bool, string) {
-	if ok, why := aAdminWith(aCollect(d, false)); ok {
-		return true, why
+	if d == nil {
+		return false, aNotAdminReason(d)
 	}
-	if ok, why := aAdminWith(aCollect(d, true)); ok {
+	src := []Source{{Doc: d}}
+	named := rNamedAccounts(src)
+	seed := rSeedOf(d)
+	accts, _ := rAccounts(RiskOptions{}, named, seed)
+	for i, acct := range accts {
+		c := newRCtx(acct, named, false, seed)
+		c.standIn = i == len(accts)-1
+		if res := c.rIdentity(src, nil, true); res.admin {
+			return true, c.rAdminWording(src, res)
+		}
+	}
+	c := newRCtx(accts[len(accts)-1], named, false, seed)
+	c.ignoreConds, c.standIn = true, true
+	if res := c.rIdentity(src, nil, true); res.admin {
 		var conds []string
 		for i := range d.Statements {
 			st := &d.Statements[i]
-			if st.Effect == "Allow" && len(st.Condition) > 0 && aOnStar(st) {
+			if st.Effect == "Allow" && len(st.Condition) > 0 {
 				conds = append(conds, aStatementName(st))
 			}
 		}
-		return false, "not counted as admin-equivalent, but only because of conditions: the policy " + why +
+		return false, "not counted as admin-equivalent, but only because of conditions: the policy " + c.rAdminWording(src, res) +
 			", and the grant comes only from statements with conditions (" + strings.Join(conds, ", ") +
-			"), which this check does not count because a condition may never hold; review those conditions"
+			"), which can fail for some requests; review those conditions"
 	}
 	return false, aNotAdminReason(d)
 }
@@ -219,18 +250,14 @@ func aAdminWith(g aGrants) (bool, string) {
 	if len(g.allows) == 0 {
 		return false, ""
 	}
-	all := iamdata.MatchActions("*")
-	var missing int
-	var firstMissing string
+	all := aCatalogue()
+	missing := 0
 	var by *Statement
 	for _, a := range all {
-		st, ok := g.aAllowed(aLowerFull(a))
+		st, ok := g.aAllowed(a.lower)
 		if !ok {
 			missing++
-			if firstMissing == "" {
-				firstMissing = a.FullName()
-			}
-			continue
+			break // one is enough to say not every action
 		}
 		if by == nil {
 			by = st
@@ -425,104 +452,6 @@ func aAllowedOnStar(d *Document, actions []string) []string {
 	return out
 }
 
-// TrustFinding is one risk in a role's trust policy.
-type TrustFinding struct {
-	Statement int    // 0-based index of the statement
-	Sid       string // the statement's Sid, "" when absent
-	// Kind is "anyone" (Principal "*", {"AWS": "*"} or an Allow with
-	// NotPrincipal), "other-account-unconditioned" (a principal in another
-	// account, with no Condition: the confused-deputy risk) or
-	// "other-account" (another account, with conditions; informational).
-	Kind      string
-	Principal string // the principal as written ("*" for a wildcard)
-	Message   string // the risk in words
-}
-
-// Trust finding kinds.
-const (
-	aKindAnyone       = "anyone"
-	aKindOtherUncond  = "other-account-unconditioned"
-	aKindOtherAccount = "other-account"
-)
-
-// TrustRisks reports who outside the role's account a trust policy lets
-// assume the role. account is the role's own account id; when it is "" every
-// principal named by account is reported, since none can be shown to be
-// local.
-//
-// The guardrails refuse a trust policy open to "*", or to another account
-// without a condition: with no condition (sts:ExternalId above all) any
-// principal the other account's administrators allow can assume the role,
-// including a third party's service acting for someone else (the confused
-// deputy). Only Allow statements whose action can be an assume
-// (sts:AssumeRole, AssumeRoleWithSAML, AssumeRoleWithWebIdentity) count.
-// Service principals, federated principals and the role's own account are
-// not findings. Deny statements are not credited with closing a grant.
-func TrustRisks(d *Document, account string) []TrustFinding {
-	if d == nil {
-		return nil
-	}
-	var out []TrustFinding
-	for i := range d.Statements {
-		st := &d.Statements[i]
-		if st.Effect != "Allow" || !aAssumes(st) {
-			continue
-		}
-		conditioned := len(st.Condition) > 0
-		add := func(kind, principal, msg string) {
-			out = append(out, TrustFinding{Statement: st.Index, Sid: st.Sid, Kind: kind, Principal: principal, Message: aStatementName(st) + ": " + msg})
-		}
-		if st.NotPrincipal != nil {
-			add(aKindAnyone, "*", "Allow with NotPrincipal lets every principal not listed, in any account, assume the role"+aCondSuffix(st))
-		}
-		p := st.Principal
-		if p == nil {
-			continue
-		}
-		if p.Wildcard {
-			add(aKindAnyone, "*", `Principal "*" lets anyone, in any AWS account, assume the role`+aCondSuffix(st))
-			continue
-		}
-		types := make([]string, 0, len(p.Values))
-		for t := range p.Values {
-			types = append(types, t)
-		}
-		sort.Strings(types)
-		for _, t := range types {
-			for _, v := range p.Values[t] {
-				if v == "*" {
-					add(aKindAnyone, v, fmt.Sprintf(`Principal {%q: "*"} lets anyone assume the role`, t)+aCondSuffix(st))
-					continue
-				}
-				if t != "AWS" {
-					continue
-				}
-				acct := v
-				if !isAccountID(v) {
-					acct = arnAccount(v)
-				}
-				if acct == "" || (account != "" && acct == account) {
-					continue
-				}
-				who := fmt.Sprintf("%s in account %s", v, acct)
-				if v == acct {
-					who = "account " + acct
-				}
-				if conditioned {
-					msg := fmt.Sprintf("%s can assume the role, limited by conditions on %s", who, strings.Join(st.ConditionKeys(), ", "))
-					if !aHasExternalID(st) {
-						msg += "; none of them is sts:ExternalId, the usual defence against the confused deputy when a third party assumes the role"
-					}
-					add(aKindOtherAccount, v, msg)
-					continue
-				}
-				add(aKindOtherUncond, v, fmt.Sprintf("%s can assume the role without any condition; any principal that account allows (including a third party's service acting for another customer, the confused deputy) can assume it; require sts:ExternalId or aws:PrincipalOrgID/aws:PrincipalArn", who))
-			}
-		}
-	}
-	return out
-}
-
 // aAssumes reports whether the statement's actions include a way to assume
 // the role.
 func aAssumes(st *Statement) bool {
@@ -532,15 +461,6 @@ func aAssumes(st *Statement) bool {
 		}
 	}
 	return false
-}
-
-// aCondSuffix says whether a statement's conditions narrow an "anyone"
-// grant.
-func aCondSuffix(st *Statement) string {
-	if len(st.Condition) == 0 {
-		return ", with no condition"
-	}
-	return ", limited only by conditions on " + strings.Join(st.ConditionKeys(), ", ") + " (check that they pin the caller)"
 }
 
 // ConditionKeys lists the statement's condition keys, whatever their

@@ -7,7 +7,10 @@ import (
 
 // FuzzPolicy feeds arbitrary text to every entry point: none may panic, and
 // every parsed statement's positions must delimit a '{' … '}' in the text.
-// `go test` runs the seeds; `go test -fuzz FuzzPolicy` explores further.
+// The guardrail decision rule (Validate's risk findings, Risks with a
+// boundary, TrustRisks) runs on every parsed document too. `go test` runs
+// the seeds and testdata/fuzz/FuzzPolicy; `go test -fuzz FuzzPolicy`
+// explores further.
 func FuzzPolicy(f *testing.F) {
 	seeds := []string{
 		``, `{}`, `[]`, `null`, `{"Statement":[]}`,
@@ -15,6 +18,8 @@ func FuzzPolicy(f *testing.F) {
 		stmt(`[{"Sid":"a","Effect":"Deny","NotAction":["iam:*"],"NotResource":"*","Condition":{"ForAllValues:StringLikeIfExists":{"aws:TagKeys":["x*",1,true]}}}]`),
 		"{\n \"Statement\": {\"Effect\": \"Allow\", \"Principal\": {\"AWS\": [\"123456789012\"]}, \"Action\": \"sts:AssumeRole\"}\n}",
 		stmt(`{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"2016-12-13t2:00:00.593194+23"},"IpAddress":{"aws:SourceIp":"::ffff:10.0.0.0/104"}}}`),
+		stmt(`{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::*:role/${aws:UserAgent, '*'}","Condition":{"StringLike":{"iam:PassedToService":"*"},"ForAllValues:StringEquals":{"aws:TagKeys":[]}}}`),
+		stmt(`{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{"token.actions.githubusercontent.com:sub":"*repo:?*/*"}}}`),
 	}
 	for _, s := range seeds {
 		f.Add(s)
@@ -43,6 +48,16 @@ func FuzzPolicy(f *testing.F) {
 				t.Fatalf("statement %d: End %v is not just after a '}'", st.Index, st.End)
 			}
 		}
+		for _, typ := range []PolicyType{IdentityPolicy, TrustPolicy} {
+			for _, f := range ValidateWithOptions(doc, typ, ValidateOptions{Account: "123456789012"}) {
+				if f.Severity == "" || f.Code == "" || f.Message == "" {
+					t.Fatalf("empty finding %+v", f)
+				}
+			}
+		}
+		_ = Risks(Input{Identity: []Source{{ID: "f", Doc: d}}, Boundaries: []Source{{ID: "b", Doc: d}}}, RiskOptions{})
+		_ = TrustRisks(d, "")
+		_, _ = AdminEquivalent(d)
 		in := Input{Identity: []Source{{ID: "f", Doc: d}}, Boundaries: []Source{{ID: "b", Doc: d}}}
 		for _, res := range []string{"*", "arn:aws:s3:::b/alice/x"} {
 			Evaluate(in, Request{Action: "s3:GetObject", Resource: res, Context: map[string][]string{

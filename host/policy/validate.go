@@ -72,7 +72,18 @@ const (
 	CodeTrustAnyoneConditioned       = "TRUST_ANYONE_CONDITIONED"           // WARNING: "*" narrowed only by conditions
 	CodeTrustCrossAccountNoCondition = "TRUST_CROSS_ACCOUNT_NO_CONDITION"   // SECURITY_WARNING
 	CodeTrustCrossAccountNoExternal  = "TRUST_CROSS_ACCOUNT_NO_EXTERNAL_ID" // SUGGESTION
+	CodeTrustFederatedUnscoped       = "TRUST_FEDERATED_UNSCOPED"           // SECURITY_WARNING: a public identity provider's tokens, anyone's
+	CodeTrustFederatedOwnerWide      = "TRUST_FEDERATED_OWNER_WIDE"         // WARNING: every repository of an organisation
+	CodePolicyTooLarge               = "POLICY_TOO_LARGE"                   // ERROR: over MaxDocumentSize, not read
 )
+
+// MaxDocumentSize is the most bytes of policy text the package reads in
+// Validate, and what the server's policy tools accept: 64 KiB. IAM's
+// largest document is a role's inline policies, 10,240 characters without
+// whitespace, and resource policies (KMS key policies) reach 32 KiB; 64 KiB
+// leaves room for formatting while bounding the work one call can ask for
+// (a document at the cap validates in well under a second).
+const MaxDocumentSize = 64 << 10
 
 // Finding is one result of Validate, with its location: Statement is the
 // statement's 0-based index (-1 for the whole document), Sid its Sid, Field
@@ -103,9 +114,15 @@ type ValidateOptions struct {
 	// limits above imply Inline.
 	Inline bool
 	// Account is the 12-digit account the policy lives in. Trust policies
-	// are checked for principals outside it; when empty, every principal
-	// named by account counts as outside.
+	// are checked for principals outside it, identity policies for grants
+	// on it; when empty, every principal named by account counts as
+	// outside, and identity policies are judged in every account they name
+	// and a stand-in.
 	Account string
+	// Stored marks a document read from IAM (a stored policy version)
+	// rather than given by a caller: it is not held to MaxDocumentSize,
+	// since AWS's own managed policies may be larger.
+	Stored bool
 }
 
 // Validate checks a policy document of type t and returns its findings, in
@@ -128,6 +145,10 @@ func Validate(doc string, t PolicyType) []Finding {
 // (SUGGESTION).
 func ValidateWithOptions(doc string, t PolicyType, o ValidateOptions) []Finding {
 	v := &vValidator{doc: doc, t: t}
+	if len(doc) > MaxDocumentSize && !o.Stored {
+		v.add(SeverityError, CodePolicyTooLarge, fmt.Sprintf("The document has %d bytes, more than the %d this validator reads; no IAM policy is that large (a role's inline policies may have 10,240 characters, a KMS key policy 32 KiB). Remove what is not needed, or split it.", len(doc), MaxDocumentSize), nil, "", fmt.Sprint(len(doc)))
+		return v.out
+	}
 	if !json.Valid([]byte(doc)) {
 		_, err := Parse(doc)
 		msg := msgSyntax
@@ -262,20 +283,6 @@ func (v *vValidator) statementChecks(st *Statement) {
 			"Allow with NotPrincipal grants access to every principal not listed, including anonymous users; name the principals with Principal instead.",
 			st, "NotPrincipal", "")
 	}
-	// Only identity policies grant the PassRole (a boundary or an SCP
-	// allowing it leaves room, nothing more), and an iam:PassedToService
-	// condition is the remedy Access Analyzer names for this finding: with
-	// it, the roles go only to the named service.
-	if allow && v.t == IdentityPolicy && vGrantsPassRole(st) && !vHasConditionKey(st, "iam:PassedToService") {
-		for _, r := range st.Resource {
-			if r == "*" {
-				v.add(SeveritySecurityWarning, CodePassRoleWithStar,
-					"iam:PassRole on Resource \"*\" lets the principal pass any role, including more privileged ones, to a service; name the roles it may pass.",
-					st, "Resource", r)
-				break
-			}
-		}
-	}
 	v.actionChecks(st, "Action", st.Action)
 	v.actionChecks(st, "NotAction", st.NotAction)
 	v.resourceMismatch(st)
@@ -293,37 +300,31 @@ func (v *vValidator) statementChecks(st *Statement) {
 	}
 }
 
-// riskChecks asks the guardrails' questions of a parsed document: for
-// identity policies, whether it is admin-equivalent or allows direct
-// privilege escalation on "*"; for trust policies, who outside the account
-// can assume the role. Boundaries and SCPs are not asked: "*" there is the
-// normal way to leave room, not a grant.
+// riskChecks asks the guardrails' questions of a parsed document, by the
+// guardrail decision rule (risk.go): for identity policies, whether it is
+// admin-equivalent, lets the principal pass any role, or allows privilege
+// escalation; for trust policies, who outside the account can assume the
+// role. Boundaries and SCPs are not asked: "*" there is the normal way to
+// leave room, not a grant.
 func (v *vValidator) riskChecks(account string) {
+	stmt := func(i int) *Statement {
+		if i >= 0 && i < len(v.d.Statements) {
+			return &v.d.Statements[i]
+		}
+		return nil
+	}
 	switch v.t {
 	case IdentityPolicy:
-		if admin, why := AdminEquivalent(v.d); admin {
-			v.add(SeveritySecurityWarning, CodeAdminEquivalent,
-				"The policy is administrator-equivalent: it "+why+". Grant the actions the principal needs instead.", nil, "", "")
-			return
-		}
-		var esc []string
-		for _, a := range PrivilegeEscalationOnStar(v.d) {
-			if !strings.EqualFold(a, "iam:PassRole") { // PASS_ROLE_WITH_STAR says that one
-				esc = append(esc, a)
-			}
-		}
-		if len(esc) > 0 {
-			v.add(SeveritySecurityWarning, CodePrivilegeEscalationOnStar,
-				fmt.Sprintf("The policy allows, unconditionally on every resource, %s: with %s a principal can raise its own privileges (%s). Name the resources, or add conditions.",
-					vList(esc, 6), vThem(len(esc)), vEscalationWhy(esc[0])), nil, "Action", strings.Join(esc, ","))
+		for _, r := range Risks(Input{Identity: []Source{{Doc: v.d}}}, RiskOptions{Account: account}) {
+			v.add(r.Severity, r.Code, r.Message, stmt(r.Statement), r.Field, r.Value)
 		}
 	case TrustPolicy:
 		for _, f := range TrustRisks(v.d, account) {
-			st := &v.d.Statements[f.Statement]
+			st := stmt(f.Statement)
 			switch {
 			case f.Kind == aKindAnyone && st.NotPrincipal != nil:
 				// ALLOW_WITH_NOT_PRINCIPAL already says so.
-			case f.Kind == aKindAnyone && len(st.Condition) == 0:
+			case f.Kind == aKindAnyone && f.Open:
 				v.add(SeveritySecurityWarning, CodeTrustOpenToAnyone, f.Message+". Name the principals that need the role.", st, "Principal", f.Principal)
 			case f.Kind == aKindAnyone:
 				v.add(SeverityWarning, CodeTrustAnyoneConditioned, f.Message+".", st, "Principal", f.Principal)
@@ -331,6 +332,10 @@ func (v *vValidator) riskChecks(account string) {
 				v.add(SeveritySecurityWarning, CodeTrustCrossAccountNoCondition, f.Message+".", st, "Principal", f.Principal)
 			case f.Kind == aKindOtherAccount && !aHasExternalID(st):
 				v.add(SeveritySuggestion, CodeTrustCrossAccountNoExternal, f.Message+".", st, "Condition", f.Principal)
+			case f.Kind == aKindFederatedOpen:
+				v.add(SeveritySecurityWarning, CodeTrustFederatedUnscoped, f.Message+".", st, "Condition", f.Principal)
+			case f.Kind == aKindFederatedOwner:
+				v.add(SeverityWarning, CodeTrustFederatedOwnerWide, f.Message+".", st, "Condition", f.Principal)
 			}
 		}
 	}
@@ -359,40 +364,6 @@ func vEscalationWhy(action string) string {
 		}
 	}
 	return action + " changes permissions"
-}
-
-// vHasConditionKey reports whether any of the statement's conditions
-// tests key (case-insensitively).
-func vHasConditionKey(st *Statement, key string) bool {
-	for _, k := range st.ConditionKeys() {
-		if strings.EqualFold(k, key) {
-			return true
-		}
-	}
-	return false
-}
-
-// vGrantsPassRole reports whether a statement's Action or NotAction covers
-// iam:PassRole.
-func vGrantsPassRole(st *Statement) bool {
-	const pr = "iam:PassRole"
-	if st.Action != nil {
-		for _, a := range st.Action {
-			if wildcardMatch(a, pr, true) {
-				return true
-			}
-		}
-		return false
-	}
-	if st.NotAction != nil {
-		for _, a := range st.NotAction {
-			if wildcardMatch(a, pr, true) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
 }
 
 func (v *vValidator) actionChecks(st *Statement, field string, actions []string) {

@@ -40,10 +40,10 @@ func TestValidateFindings(t *testing.T) {
 		{"pass role star", vIdentity(`{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}`, `{"Sid":"P","Effect":"Allow","Action":"iam:Pass*","Resource":"*"}`), IdentityPolicy, ValidateOptions{}, CodePassRoleWithStar, SeveritySecurityWarning, 1, "Resource", "*"},
 		{"pass role via iam:*", vIdentity(`{"Effect":"Allow","Action":"iam:*","Resource":"*"}`), IdentityPolicy, ValidateOptions{}, CodePassRoleWithStar, SeveritySecurityWarning, 0, "Resource", "*"},
 		{"for all values single valued", vIdentity(`{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"ForAllValues:IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}`), IdentityPolicy, ValidateOptions{}, CodeForAllValuesSingleValued, SeverityWarning, 0, "Condition", "ForAllValues:IpAddress aws:SourceIp"},
-		{"admin equivalent", vIdentity(`{"Effect":"Allow","Action":"*","Resource":"*"}`), IdentityPolicy, ValidateOptions{}, CodeAdminEquivalent, SeveritySecurityWarning, -1, "", ""},
-		{"admin through NotAction", vIdentity(`{"Effect":"Allow","NotAction":"s3:*","Resource":"*"}`), IdentityPolicy, ValidateOptions{}, CodeAdminEquivalent, SeveritySecurityWarning, -1, "", ""},
-		{"power user escalates through sts", vIdentity(`{"Effect":"Allow","NotAction":["iam:*","organizations:*","account:*"],"Resource":"*"}`), IdentityPolicy, ValidateOptions{}, CodePrivilegeEscalationOnStar, SeveritySecurityWarning, -1, "Action", "sts:AssumeRole"},
-		{"escalation single action", vIdentity(`{"Effect":"Allow","Action":["s3:GetObject","iam:CreatePolicyVersion"],"Resource":"*"}`), IdentityPolicy, ValidateOptions{}, CodePrivilegeEscalationOnStar, SeveritySecurityWarning, -1, "Action", "iam:CreatePolicyVersion"},
+		{"admin equivalent", vIdentity(`{"Effect":"Allow","Action":"*","Resource":"*"}`), IdentityPolicy, ValidateOptions{}, CodeAdminEquivalent, SeveritySecurityWarning, 0, "", ""},
+		{"admin through NotAction", vIdentity(`{"Effect":"Allow","NotAction":"s3:*","Resource":"*"}`), IdentityPolicy, ValidateOptions{}, CodeAdminEquivalent, SeveritySecurityWarning, 0, "", ""},
+		{"power user escalates through sts", vIdentity(`{"Effect":"Allow","NotAction":["iam:*","organizations:*","account:*"],"Resource":"*"}`), IdentityPolicy, ValidateOptions{}, CodePrivilegeEscalationOnStar, SeveritySecurityWarning, 0, "Action", "sts:AssumeRole"},
+		{"escalation single action", vIdentity(`{"Effect":"Allow","Action":["s3:GetObject","iam:CreatePolicyVersion"],"Resource":"*"}`), IdentityPolicy, ValidateOptions{}, CodePrivilegeEscalationOnStar, SeveritySecurityWarning, 0, "Action", "iam:CreatePolicyVersion"},
 		{"trust anyone", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}]}`, TrustPolicy, ValidateOptions{Account: "123456789012"}, CodeTrustOpenToAnyone, SeveritySecurityWarning, 0, "Principal", "*"},
 		{"trust anyone conditioned", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}}]}`, TrustPolicy, ValidateOptions{Account: "123456789012"}, CodeTrustAnyoneConditioned, SeverityWarning, 0, "Principal", "*"},
 		{"trust other account", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"999988887777"},"Action":"sts:AssumeRole"}]}`, TrustPolicy, ValidateOptions{Account: "123456789012"}, CodeTrustCrossAccountNoCondition, SeveritySecurityWarning, 0, "Principal", "999988887777"},
@@ -166,5 +166,21 @@ func TestValidateRiskChecksStayQuiet(t *testing.T) {
 				t.Errorf("%s: unexpected %+v", c.name, f)
 			}
 		}
+	}
+}
+
+// TestValidateSizeCap: a document over MaxDocumentSize is one ERROR, read
+// no further, unless it was read from IAM (AWS's own policies may be
+// larger).
+func TestValidateSizeCap(t *testing.T) {
+	doc := vIdentity(`{"Effect":"Allow","Action":"*","Resource":"*"}`)
+	doc = doc[:len(doc)-1] + strings.Repeat(" ", MaxDocumentSize) + "}"
+	fs := ValidateWithOptions(doc, IdentityPolicy, ValidateOptions{})
+	if len(fs) != 1 || fs[0].Code != CodePolicyTooLarge || fs[0].Severity != SeverityError || len(fs[0].Message) > 300 {
+		t.Fatalf("over the cap: %+v", fs)
+	}
+	stored := ValidateWithOptions(doc, IdentityPolicy, ValidateOptions{Stored: true, SizeLimit: -1})
+	if len(stored) == 0 || stored[0].Code != CodeAdminEquivalent {
+		t.Fatalf("stored: %+v", stored)
 	}
 }

@@ -7,7 +7,7 @@ type ValidatePolicyInput struct {
 	PolicyDocument PolicyText `json:"policy_document" desc:"the policy to check: a JSON object, or a string (even a broken one: the findings say where it breaks)"`
 	PolicyType     string     `json:"policy_type,omitempty" desc:"what the policy is, which decides the rules that apply (default IDENTITY_POLICY)" enum:"IDENTITY_POLICY,RESOURCE_POLICY,TRUST_POLICY,PERMISSIONS_BOUNDARY,SERVICE_CONTROL_POLICY"`
 	StoredAs       string     `json:"stored_as,omitempty" desc:"for an identity policy, where it will live, which sets its size quota and Version rule: managed (default; 6,144 characters), user_inline (2,048), group_inline (5,120) or role_inline (10,240)" enum:"managed,user_inline,group_inline,role_inline"`
-	AccountID      string     `json:"account_id,omitempty" desc:"for a trust policy, the 12-digit account of the role, so that its own account's principals are not reported as cross-account (default: the server's account once known, see get_account_info)"`
+	AccountID      string     `json:"account_id,omitempty" desc:"the 12-digit account the policy lives in: a trust policy's role's account (its own principals are then not reported as cross-account), or the account an identity policy's grants are judged in (default: the server's account once known, see get_account_info)"`
 }
 
 // PolicyFinding is one validation finding, with where it is.
