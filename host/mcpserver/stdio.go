@@ -6,9 +6,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"strconv"
+	"strings"
 	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -17,23 +24,59 @@ import (
 // ServeStdio speaks MCP over in and out (newline-delimited JSON-RPC) until in
 // reaches EOF or ctx ends; either is a normal end and returns nil.
 //
-// Two things differ from mcp-go's own stdio server, both done on the stream
-// around it so that mcp-go still builds every response for whichever
-// protocol version was negotiated:
+// Every line is read, checked and answered here before mcp-go sees it, so
+// that no line of input, however malformed, can stop the server, wedge it,
+// or reach a handler in a shape mcp-go would read differently from the way
+// this package decided about it:
 //
-//   - A call to a tool the server does not have is answered with a tool
+//  1. Framing. A line of more than MaxMessageBytes is discarded up to its
+//     newline without being held in memory and answered with an Invalid
+//     Request error carrying its id when the id can be found in it. Blank
+//     lines are skipped. A last line without a newline is a message too.
+//  2. Strict JSON-RPC 2.0. A message is one JSON object in UTF-8 with
+//     exactly the members JSON-RPC names (jsonrpc, id, method, params,
+//     result, error), each spelled exactly and present once: encoding/json
+//     would match "ID" or "Method" case-insensitively, and a second "id"
+//     silently wins over the first, so mcp-go would run something other
+//     than what was checked. An id is a string or an integer of at most
+//     2^53-1 in magnitude: mcp-go reads ids into float64 and echoes them
+//     from there, so a larger or fractional id would come back spelled
+//     differently, and a client could not match the answer. params, when
+//     present, is an object without two keys that differ only in case.
+//     Batches (arrays) are refused: MCP removed them in 2025-06-18 and
+//     mcp-go does not implement them. Each refusal is a JSON-RPC error
+//     response that says what was wrong and what to do, naming at most a
+//     short prefix of the bad value.
+//  3. The lifecycle. Before initialize, requests other than ping are
+//     refused (see refuseBeforeInitialize for the spec text), so no tool,
+//     and so no mutation, runs before the handshake. Requests stamped with
+//     a stateless protocol version in _meta (2026-07-28 and later, which
+//     have no initialize) are decided the same way mcp-go decides them and
+//     passed on. Input after an initialize request is read only once that
+//     request is answered, so that whether the session is initialised is
+//     decided in the order the client wrote, not by goroutine timing.
+//  4. A call to a tool the server does not have is answered with a tool
 //     error (isError) naming the tool and what to do, instead of a JSON-RPC
 //     "invalid params" error: an assistant reads a tool error, while many
 //     clients only log a protocol error. Such calls are routed to a hidden
 //     tool before mcp-go sees them.
-//   - At EOF the requests already read are answered before ServeStdio
+//  5. At EOF the requests already read are answered before ServeStdio
 //     returns. mcp-go cancels whatever is in flight when its input ends, so
 //     a script that writes its requests and closes stdin (printf … |
 //     iam-mcp-server) would otherwise get "cancelled" for its last calls.
-//     Ending ctx (SIGTERM from a client's shutdown) still stops at once.
+//     Only requests certain to be answered are waited for, and never for
+//     longer than DrainTimeout; then the calls still running are cancelled
+//     and given StopTimeout to end. So ServeStdio returns at most
+//     DrainTimeout+StopTimeout after its input ends, even if a handler
+//     never returns. Ending ctx (SIGTERM from a client's shutdown) stops
+//     at once, with the same StopTimeout for running calls.
 //
-// And two things change in how it runs:
+// And three things change in how it runs:
 //
+//   - An error response mcp-go writes has its strings cut to short
+//     prefixes (capError): its messages repeat parts of the request (an
+//     unknown method, a number literal, a protocol version), which could
+//     be a megabyte long.
 //   - Every message goes out through one writer that writes it whole under
 //     one lock. A plugin's progress notifications are written on it by the
 //     tool call's own goroutine, synchronously, while the call runs — not
@@ -50,16 +93,21 @@ import (
 // mcp-go keeps one stdio session per process, so only one ServeStdio may run
 // at a time in a process.
 func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
-	pending := &pendingRequests{ids: map[string]bool{}, changed: make(chan struct{}, 1)}
-	reader := &lineReader{
-		src: bufio.NewReader(in),
-		rewrite: func(line []byte) []byte {
-			pending.read(line)
-			return s.routeUnknownTool(line)
-		},
-		atEOF: func() { pending.wait(ctx) },
+	sess := &stdioSession{
+		logger:      s.logger,
+		pending:     map[string]bool{},
+		outstanding: map[string]bool{},
+		changed:     make(chan struct{}, 1),
 	}
-	writer := &responseWriter{w: out, pending: pending}
+	writer := &responseWriter{w: out, sess: sess}
+	reader := &lineReader{
+		ctx:   ctx,
+		srv:   s,
+		sess:  sess,
+		out:   writer,
+		src:   bufio.NewReaderSize(in, readChunk),
+		ended: make(chan struct{}),
+	}
 
 	stdio := server.NewStdioServer(s.mcp)
 	stdio.SetErrorLogger(slog.NewLogLogger(s.logger.Handler(), slog.LevelError))
@@ -68,12 +116,89 @@ func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) er
 	stdio.SetContextFunc(func(ctx context.Context) context.Context {
 		return context.WithValue(ctx, streamKey{}, writer)
 	})
-	err := stdio.Listen(ctx, reader, writer)
-	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+
+	listenCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- stdio.Listen(listenCtx, reader, writer) }()
+
+	select {
+	case err := <-done:
+		return reader.result(ctx, err)
+	case <-reader.ended:
+	case <-ctx.Done():
+	}
+	// The input is over (and drained) or ctx ended: mcp-go now cancels the
+	// calls still running. A handler that ignores its context would keep
+	// Listen from returning for ever; the process must still exit, so it is
+	// left behind after StopTimeout.
+	stop()
+	timer := time.NewTimer(stopTimeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		return reader.result(ctx, err)
+	case <-timer.C:
+		s.logger.Error("a call did not end after it was cancelled; leaving it behind so that the server can exit",
+			"waited", stopTimeout)
+		return reader.result(ctx, nil)
+	}
+}
+
+// result is what ServeStdio returns once Listen returned err: a failure to
+// read the input, else nil, since the end of input and the end of ctx are
+// normal ends (and Listen reports the cancellation ServeStdio itself made
+// at the end of input as an error).
+func (r *lineReader) result(ctx context.Context, err error) error {
+	select {
+	case <-r.ended: // r.err is set before ended closes, and never again
+		if r.err != io.EOF {
+			return r.err
+		}
+		return nil
+	default:
+	}
+	if err != nil && (errors.Is(err, context.Canceled) || ctx.Err() != nil && errors.Is(err, ctx.Err())) {
 		return nil
 	}
 	return err
 }
+
+// MaxMessageBytes is the largest message (one line, without its newline)
+// ServeStdio reads. IAM's largest document is 10,240 characters and the
+// gate caps a call's arguments at 256 KiB, so a legitimate message is far
+// below it; the cap is what bounds the memory one line can take (mcp-go
+// holds a message several times over while decoding it). A longer line is
+// discarded in chunks of readChunk as it arrives and answered with an
+// Invalid Request error.
+const MaxMessageBytes = 1 << 20
+
+// DrainTimeout is how long ServeStdio, at the end of its input, waits for
+// the answers to the requests already read before cancelling them. It is
+// longer than any call should take (a plugin's default time limit is 30 s),
+// and short enough that a client closing stdin sees the server exit.
+const DrainTimeout = time.Minute
+
+// StopTimeout is how long ServeStdio waits, once the calls still running are
+// cancelled, for them to end before it returns without them.
+const StopTimeout = 5 * time.Second
+
+// The bounds in use; tests shorten them.
+var (
+	drainTimeout = DrainTimeout
+	stopTimeout  = StopTimeout
+)
+
+// readChunk is the size of the input buffer, and so the most of an
+// over-long line held at once.
+const readChunk = 64 << 10
+
+// maxIDBytes bounds a request id as written (a UUID is 38 bytes).
+const maxIDBytes = 256
+
+// maxSafeInteger is the largest integer a float64 holds exactly (2^53-1):
+// mcp-go reads ids into float64.
+const maxSafeInteger = 1<<53 - 1
 
 // WorkerPoolSize is how many tool calls ServeStdio runs at once (mcp-go's
 // maximum; its default is 5). Calls beyond it wait in a queue of QueueSize,
@@ -89,156 +214,948 @@ const QueueSize = 1000
 // a request came in on, for writing progress notifications in order.
 type streamKey struct{}
 
-// messageHead is what the stream plumbing reads of a JSON-RPC message.
-type messageHead struct {
-	ID     json.RawMessage `json:"id"`
-	Method string          `json:"method"`
-	Params struct {
-		Name string `json:"name"`
-	} `json:"params"`
+// stdioSession is what ServeStdio knows of the conversation: the requests
+// handed to mcp-go and not yet answered, the requests mcp-go sent the client
+// and not yet answered, and where the lifecycle stands. It is per
+// ServeStdio, not mcp-go's process-wide session, whose "initialized" flag
+// survives from one ServeStdio to the next.
+type stdioSession struct {
+	logger *slog.Logger
+
+	mu          sync.Mutex
+	pending     map[string]bool // id keys of requests mcp-go will answer
+	outstanding map[string]bool // id keys of mcp-go's requests to the client
+	initialized bool            // an initialize was answered with a result
+	initKey     string          // id key of the initialize awaiting its answer
+	broken      bool            // a write to the client failed: nobody reads
+	changed     chan struct{}   // signalled after each change of the above
 }
 
-// isRequest: a message with an id and a method expects exactly one
-// response (one with an id and no method is a response).
-func (h messageHead) isRequest() bool {
-	return h.Method != "" && len(h.ID) > 0 && !bytes.Equal(h.ID, []byte("null"))
-}
-
-// idKey normalises a JSON-RPC id so that the request's and the response's
-// spellings of it compare equal.
-func idKey(raw json.RawMessage) string {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return string(raw)
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
-// routeUnknownTool rewrites one incoming line: a tools/call of a tool that
-// is not registered becomes a call of unknownTool with the requested name as
-// its argument. Every other line passes unchanged.
-func (s *Server) routeUnknownTool(line []byte) []byte {
-	if !bytes.Contains(line, []byte(`tools/call`)) {
-		return line
-	}
-	var head messageHead
-	if json.Unmarshal(line, &head) != nil || head.Method != string(mcp.MethodToolsCall) || s.mcp.GetTool(head.Params.Name) != nil {
-		return line
-	}
-	var msg, params map[string]json.RawMessage
-	if json.Unmarshal(line, &msg) != nil || json.Unmarshal(msg["params"], &params) != nil {
-		return line
-	}
-	params["name"], _ = json.Marshal(unknownTool)
-	params["arguments"], _ = json.Marshal(map[string]string{"tool": head.Params.Name})
-	var err error
-	if msg["params"], err = json.Marshal(params); err != nil {
-		return line
-	}
-	rewritten, err := json.Marshal(msg)
-	if err != nil {
-		return line
-	}
-	return append(rewritten, '\n')
-}
-
-// pendingRequests are the requests read and not yet answered.
-type pendingRequests struct {
-	mu      sync.Mutex
-	ids     map[string]bool
-	changed chan struct{} // signalled after each answer
-}
-
-func (p *pendingRequests) read(line []byte) {
-	var head messageHead
-	if json.Unmarshal(line, &head) != nil || !head.isRequest() {
-		return
-	}
-	p.mu.Lock()
-	p.ids[idKey(head.ID)] = true
-	p.mu.Unlock()
-}
-
-func (p *pendingRequests) answered(msg []byte) {
-	var head messageHead
-	if json.Unmarshal(msg, &head) != nil || head.Method != "" || len(head.ID) == 0 {
-		return
-	}
-	p.mu.Lock()
-	delete(p.ids, idKey(head.ID))
-	p.mu.Unlock()
+func (s *stdioSession) signal() {
 	select {
-	case p.changed <- struct{}{}:
+	case s.changed <- struct{}{}:
 	default:
 	}
 }
 
-// wait returns when every request read has been answered, or ctx ends.
-func (p *pendingRequests) wait(ctx context.Context) {
+// sent notes a message written to the client: an answer to a pending
+// request, or a request of the server's own (sampling, elicitation, roots).
+func (s *stdioSession) sent(msg []byte, werr error) {
+	var head struct {
+		ID     json.RawMessage `json:"id"`
+		Method *string         `json:"method"`
+		Result presence        `json:"result"`
+	}
+	parsed := json.Unmarshal(msg, &head) == nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.signal()
+	if werr != nil {
+		// Whatever is pending will never reach anyone: waiting for it
+		// would only delay the exit.
+		s.broken = true
+	}
+	if !parsed || len(head.ID) == 0 || bytes.Equal(head.ID, []byte("null")) {
+		return
+	}
+	key := responseIDKey(head.ID)
+	if head.Method != nil {
+		s.outstanding[key] = true
+		return
+	}
+	delete(s.pending, key)
+	if key == s.initKey {
+		s.initKey = ""
+		s.initialized = bool(head.Result)
+	}
+}
+
+// presence records that a member is present without keeping its value.
+type presence bool
+
+func (p *presence) UnmarshalJSON([]byte) error { *p = true; return nil }
+
+// wait returns when done() holds, a write has failed, ctx ends or limit
+// passes; it reports whether done() held.
+func (s *stdioSession) wait(ctx context.Context, limit time.Duration, done func() bool) bool {
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
 	for {
-		p.mu.Lock()
-		n := len(p.ids)
-		p.mu.Unlock()
-		if n == 0 {
-			return
+		s.mu.Lock()
+		ok, broken := done(), s.broken
+		s.mu.Unlock()
+		if ok || broken {
+			return ok
 		}
 		select {
-		case <-p.changed:
+		case <-s.changed:
 		case <-ctx.Done():
-			return
+			return false
+		case <-timer.C:
+			return false
 		}
 	}
 }
 
-// lineReader passes a newline-delimited stream through rewrite, one line at
-// a time, and calls atEOF before reporting the end of the stream.
+// lineReader is the input mcp-go reads: the client's stream, one checked
+// message per line (see ServeStdio). It answers what it refuses itself,
+// through out, and passes the rest on.
 type lineReader struct {
-	src     *bufio.Reader
-	rewrite func(line []byte) []byte
-	atEOF   func()
-	buf     []byte
-	err     error
+	ctx  context.Context
+	srv  *Server
+	sess *stdioSession
+	out  *responseWriter
+	src  *bufio.Reader
+
+	line      []byte        // the line being read, up to MaxMessageBytes
+	buf       []byte        // what mcp-go has yet to read of the last message
+	err       error         // the input's end, once reached
+	awaitInit bool          // an initialize was passed on: await its answer
+	ended     chan struct{} // closed once the input is over and drained
+	endOnce   sync.Once
 }
 
 func (r *lineReader) Read(p []byte) (int, error) {
 	for len(r.buf) == 0 {
 		if r.err != nil {
+			r.endOnce.Do(r.drain)
 			return 0, r.err
 		}
-		line, err := r.src.ReadBytes('\n')
-		if len(line) > 0 {
-			r.buf = r.rewrite(line)
+		line, over, err := r.readLine()
+		switch {
+		case over != nil:
+			r.settleInit()
+			r.refuseOversize(over)
+		case len(line) > 0:
+			r.settleInit()
+			r.buf = r.handle(line)
 		}
-		if err != nil {
-			if err == io.EOF && len(r.buf) == 0 {
-				r.atEOF()
-			}
-			r.err = err
-		}
+		r.err = err
 	}
 	n := copy(p, r.buf)
 	r.buf = r.buf[n:]
 	return n, nil
 }
 
+// drain waits, at the end of the input, for the answers to the requests
+// already passed on, then lets mcp-go see the end.
+func (r *lineReader) drain() {
+	s := r.sess
+	if !s.wait(r.ctx, drainTimeout, func() bool { return len(s.pending) == 0 }) && r.ctx.Err() == nil {
+		s.mu.Lock()
+		left, broken := len(s.pending), s.broken
+		s.mu.Unlock()
+		if !broken {
+			s.logger.Warn("input ended; requests still unanswered after the drain timeout are cancelled",
+				"requests", left, "waited", drainTimeout)
+		}
+	}
+	close(r.ended)
+}
+
+// settleInit waits for the answer to the initialize passed on last, so that
+// the next message is judged knowing whether the session is initialised.
+// mcp-go answers initialize at once; the bound is only against a hang.
+func (r *lineReader) settleInit() {
+	if !r.awaitInit {
+		return
+	}
+	r.awaitInit = false
+	s := r.sess
+	if !s.wait(r.ctx, drainTimeout, func() bool { return s.initKey == "" }) {
+		s.mu.Lock()
+		s.initKey = ""
+		s.mu.Unlock()
+	}
+}
+
+// oversize is what is kept of a line longer than MaxMessageBytes: its
+// length and its id, found as the line streams past.
+type oversize struct {
+	size int64
+	id   idScanner
+}
+
+// readLine returns the next line without its newline, or, for a line
+// longer than MaxMessageBytes, what is known of it; err is the input's
+// end (io.EOF) or a read error, with or without a last line.
+func (r *lineReader) readLine() (line []byte, over *oversize, err error) {
+	r.line = r.line[:0]
+	for {
+		chunk, err := r.src.ReadSlice('\n')
+		body := chunk
+		if len(body) > 0 && body[len(body)-1] == '\n' {
+			body = body[:len(body)-1]
+		}
+		if over == nil && len(r.line)+len(body) > MaxMessageBytes {
+			over = &oversize{size: int64(len(r.line))}
+			over.id.feed(r.line)
+			r.line = r.line[:0]
+		}
+		if over != nil {
+			over.size += int64(len(body))
+			over.id.feed(body)
+		} else {
+			r.line = append(r.line, body...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		return r.line, over, err
+	}
+}
+
+func (r *lineReader) refuseOversize(over *oversize) {
+	id := over.id.result()
+	r.sess.logger.Warn("refused a message over the size limit", "bytes", over.size, "limit", MaxMessageBytes)
+	r.out.reply(id, mcp.INVALID_REQUEST, fmt.Sprintf(
+		"Invalid Request: the message is %d bytes, over this server's limit of %d bytes per message (IAM's largest document is 10,240 characters): send smaller arguments, one request per line",
+		over.size, MaxMessageBytes))
+}
+
+// jsonrpcMembers are the members JSON-RPC 2.0 defines for a message.
+var jsonrpcMembers = map[string]bool{"jsonrpc": true, "id": true, "method": true, "params": true, "result": true, "error": true}
+
+// toolsCallParams are the members of tools/call params mcp-go reads
+// (mcp.CallToolParams).
+var toolsCallParams = map[string]bool{"name": true, "arguments": true, "_meta": true, "task": true, "inputResponses": true, "requestState": true}
+
+// handle checks one line and returns what mcp-go is to read of it (the
+// message, possibly rewritten, with a newline), or nil when it was answered
+// here or dropped.
+func (r *lineReader) handle(line []byte) []byte {
+	msg := bytes.Trim(line, " \t\r\n")
+	if len(msg) == 0 {
+		return nil // a blank line between messages is not a message
+	}
+	if !utf8.Valid(msg) {
+		r.out.reply(nil, mcp.PARSE_ERROR, "Parse error: the message is not valid UTF-8; JSON-RPC messages are UTF-8 JSON, one per line")
+		return nil
+	}
+	if msg[0] == '[' && json.Valid(msg) {
+		r.out.reply(nil, mcp.INVALID_REQUEST, "Invalid Request: JSON-RPC batches are not supported (MCP removed them in 2025-06-18); send each message on its own line")
+		return nil
+	}
+	members, err := objectMembers(msg)
+	if err != nil {
+		if json.Valid(msg) {
+			r.out.reply(nil, mcp.INVALID_REQUEST, "Invalid Request: a JSON-RPC message is a JSON object; "+err.Error())
+		} else {
+			r.out.reply(nil, mcp.PARSE_ERROR, "Parse error: the line is not one JSON value; send one JSON-RPC message per line")
+		}
+		return nil
+	}
+
+	// The id first, so that every later refusal can carry it.
+	var id json.RawMessage
+	idKey, idErr := "", ""
+	if raws := members.all("id"); len(raws) == 1 {
+		if idKey, idErr = requestIDKey(raws[0]); idErr == "" {
+			id = raws[0]
+		}
+	}
+	for _, m := range members {
+		if !jsonrpcMembers[m.key] {
+			r.refuse(id, mcp.INVALID_REQUEST, fmt.Sprintf("Invalid Request: unknown member %s; a JSON-RPC 2.0 message has only jsonrpc, id, method, params, result and error, spelled exactly so", quoteShort(m.key)))
+			return nil
+		}
+		if len(members.all(m.key)) > 1 {
+			r.refuse(id, mcp.INVALID_REQUEST, fmt.Sprintf("Invalid Request: the member %q appears more than once; send it once", m.key))
+			return nil
+		}
+	}
+	if v := members.get("jsonrpc"); !bytes.Equal(v, []byte(`"2.0"`)) {
+		r.refuse(id, mcp.INVALID_REQUEST, `Invalid Request: "jsonrpc" must be the string "2.0"`)
+		return nil
+	}
+	rawID := members.get("id")
+	rawMethod := members.get("method")
+	if rawMethod == nil {
+		return r.handleResponse(members, rawID, id, idKey, msg)
+	}
+	if rawID != nil && id == nil {
+		r.refuse(nil, mcp.INVALID_REQUEST, "Invalid Request: the id "+idErr)
+		return nil
+	}
+	var method string
+	if json.Unmarshal(rawMethod, &method) != nil || rawMethod[0] != '"' {
+		r.refuse(id, mcp.INVALID_REQUEST, "Invalid Request: \"method\" must be a string")
+		return nil
+	}
+	if members.get("result") != nil || members.get("error") != nil {
+		r.refuse(id, mcp.INVALID_REQUEST, "Invalid Request: a message with a method is a request or a notification and has no \"result\" or \"error\"")
+		return nil
+	}
+	params, meta, perr := requestParams(members.get("params"))
+	if perr != "" {
+		r.refuse(id, mcp.INVALID_PARAMS, "Invalid params: "+perr)
+		return nil
+	}
+	modern := isModern(meta)
+
+	if id == nil { // a notification: never answered, whatever it holds
+		if method == string(mcp.MethodNotificationInitialized) && !modern && !r.isInitialized() {
+			// lifecycle: the client sends it "after successful
+			// initialization"; before, it says nothing true.
+			r.sess.logger.Warn("ignored notifications/initialized received before a successful initialize")
+			return nil
+		}
+		// mcp-go answers a notification it cannot decode (a number
+		// beyond float64 anywhere in params, say) with a parse error,
+		// and JSON-RPC never answers a notification: drop it here.
+		var n mcp.JSONRPCNotification
+		if err := json.Unmarshal(msg, &n); err != nil {
+			r.sess.logger.Warn("ignored a notification that cannot be decoded", "method", shortPrefix(method), "error", err)
+			return nil
+		}
+		return withNewline(msg)
+	}
+
+	if bad := r.refuseBeforeInitialize(method, modern, id); bad {
+		return nil
+	}
+	r.sess.mu.Lock()
+	inFlight := r.sess.pending[idKey]
+	r.sess.mu.Unlock()
+	if inFlight {
+		r.refuse(id, mcp.INVALID_REQUEST, "Invalid Request: this id is already used by a request in flight; MCP requires a new id for each request of the session")
+		return nil
+	}
+
+	out := msg
+	if method == string(mcp.MethodToolsCall) {
+		var ok bool
+		if out, ok = r.toolCall(id, params, msg); !ok {
+			return nil
+		}
+	}
+
+	r.sess.mu.Lock()
+	// subscriptions/listen is answered only when the stream is closed:
+	// waiting for it at EOF would only hold the exit back.
+	if method != string(mcp.MethodSubscriptionsListen) {
+		r.sess.pending[idKey] = true
+	}
+	if method == string(mcp.MethodInitialize) && !modern {
+		r.sess.initKey = idKey
+		r.awaitInit = true
+	}
+	r.sess.mu.Unlock()
+	return withNewline(out)
+}
+
+// refuseBeforeInitialize answers a request that may not run yet, and says
+// whether it did. The lifecycle of the protocol versions that have an
+// initialize (MCP 2025-11-25, basic/lifecycle, "Initialization"):
+//
+//	The client SHOULD NOT send requests other than pings before the server
+//	has responded to the initialize request.
+//
+// The spec gives no error code for such a request: MCP 2026-07-28
+// (basic/transports/stdio, "Backward Compatibility") notes that "legacy
+// servers respond to unknown pre-initialize requests with
+// implementation-defined errors (commonly -32601 or -32602)" and that a
+// client's fallback "MUST NOT be keyed to one specific error code". The
+// method exists and its params may be fine, so the answer is JSON-RPC's
+// -32600 Invalid Request (the request is not valid in this state), which a
+// dual-era client takes as "legacy server: initialize first".
+//
+// A request stamped with a stateless version (2026-07-28 and later) in
+// params._meta is not refused: that generation has no initialize (basic/
+// versioning: "A request carrying modern per-request _meta is served
+// statelessly"), and mcp-go checks the version and client capabilities it
+// must carry. A second initialize is refused: "The initialization phase
+// MUST be the first interaction between client and server."
+func (r *lineReader) refuseBeforeInitialize(method string, modern bool, id json.RawMessage) bool {
+	if modern {
+		return false
+	}
+	initialized := r.isInitialized()
+	switch {
+	case method == string(mcp.MethodPing):
+		return false
+	case method == string(mcp.MethodInitialize) && initialized:
+		r.refuse(id, mcp.INVALID_REQUEST, "Invalid Request: the session is already initialized; initialize comes once, as the first request (restart the server to start a new session)")
+		return true
+	case method == string(mcp.MethodInitialize) || initialized:
+		return false
+	}
+	r.refuse(id, mcp.INVALID_REQUEST, fmt.Sprintf(
+		"Invalid Request: %s before initialize; send initialize first and wait for its answer (only ping may come before it)", quoteShort(method)))
+	return true
+}
+
+func (r *lineReader) isInitialized() bool {
+	r.sess.mu.Lock()
+	defer r.sess.mu.Unlock()
+	return r.sess.initialized
+}
+
+// toolCall checks a tools/call's params and routes a call of a tool the
+// server does not have to the hidden unknown-tool handler; it returns the
+// message to pass on, or false when it answered the call itself.
+func (r *lineReader) toolCall(id json.RawMessage, params members, msg []byte) ([]byte, bool) {
+	if params == nil {
+		r.refuse(id, mcp.INVALID_PARAMS, `Invalid params: tools/call needs params {"name": TOOL, "arguments": {...}}`)
+		return nil, false
+	}
+	for _, m := range params {
+		if !toolsCallParams[m.key] {
+			r.refuse(id, mcp.INVALID_PARAMS, fmt.Sprintf("Invalid params: unknown member %s in tools/call params; they are name, arguments and _meta", quoteShort(m.key)))
+			return nil, false
+		}
+	}
+	var name string
+	if raw := params.get("name"); raw == nil || raw[0] != '"' || json.Unmarshal(raw, &name) != nil || name == "" {
+		r.refuse(id, mcp.INVALID_PARAMS, `Invalid params: tools/call needs "name", the tool to call, as a string; list the tools to see the ones this server offers`)
+		return nil, false
+	}
+	// The hidden tool is reached only through this rewriting, never by
+	// name, so that its argument is always one this function wrote.
+	if name != unknownTool && r.srv.mcp.GetTool(name) != nil {
+		return msg, true
+	}
+	type unknownParams struct {
+		Name      string            `json:"name"`
+		Arguments map[string]string `json:"arguments"`
+		Meta      json.RawMessage   `json:"_meta,omitempty"`
+	}
+	rewritten, err := json.Marshal(struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Method  string          `json:"method"`
+		Params  unknownParams   `json:"params"`
+	}{mcp.JSONRPC_VERSION, id, string(mcp.MethodToolsCall),
+		unknownParams{Name: unknownTool, Arguments: map[string]string{"tool": shortPrefix(name)}, Meta: params.get("_meta")}})
+	if err != nil { // cannot happen: every part is valid JSON
+		r.refuse(id, mcp.INTERNAL_ERROR, "Internal error: the call could not be routed; report this with the server's log")
+		return nil, false
+	}
+	return rewritten, true
+}
+
+// handleResponse handles a message without a method: the client's answer to
+// a request of the server's. Only an answer to a request mcp-go sent and
+// still waits for is passed on: mcp-go would answer any other with an
+// error, and JSON-RPC never answers a response.
+func (r *lineReader) handleResponse(m members, rawID, id json.RawMessage, idKey string, msg []byte) []byte {
+	hasResult, hasError := m.get("result") != nil, m.get("error") != nil
+	if hasResult == hasError || m.get("params") != nil || rawID == nil {
+		r.refuse(id, mcp.INVALID_REQUEST, `Invalid Request: a request needs "method" and "id", a notification "method", a response "id" and one of "result" or "error"`)
+		return nil
+	}
+	if id == nil {
+		// No request of this server has such an id (it sends small
+		// integers); id null is the client reporting an error it could
+		// not tie to a request.
+		r.sess.logger.Warn("ignored a response to no request of this server", "id", shortPrefix(string(rawID)), "error", shortPrefix(string(m.get("error"))))
+		return nil
+	}
+	r.sess.mu.Lock()
+	waiting := r.sess.outstanding[idKey]
+	delete(r.sess.outstanding, idKey)
+	r.sess.mu.Unlock()
+	if !waiting {
+		r.sess.logger.Debug("ignored a response to no request of this server", "id", shortPrefix(string(id)))
+		return nil
+	}
+	return withNewline(msg)
+}
+
+func (r *lineReader) refuse(id json.RawMessage, code int, message string) {
+	r.sess.logger.Debug("refused a message", "code", code, "reason", message)
+	r.out.reply(id, code, message)
+}
+
+// requestParams checks params: absent, or an object whose keys are unique
+// even ignoring case (mcp-go decodes them with encoding/json, which matches
+// "Name" to "name" and lets a later duplicate win), and whose _meta, if any,
+// is such an object too.
+func requestParams(raw json.RawMessage) (params, meta members, problem string) {
+	if raw == nil {
+		return nil, nil, ""
+	}
+	if raw[0] != '{' {
+		return nil, nil, "params must be a JSON object (MCP passes parameters by name); leave it out when there are none"
+	}
+	params, err := objectMembers(raw)
+	if err != nil {
+		return nil, nil, "params must be a JSON object: " + err.Error()
+	}
+	if dup := params.foldDuplicate(); dup != "" {
+		return nil, nil, fmt.Sprintf("params has the key %s more than once (keys are compared ignoring case); send each once, spelled as the schema spells it", quoteShort(dup))
+	}
+	if rawMeta := params.get("_meta"); rawMeta != nil {
+		if rawMeta[0] != '{' {
+			return nil, nil, "params._meta must be a JSON object"
+		}
+		if meta, err = objectMembers(rawMeta); err != nil {
+			return nil, nil, "params._meta must be a JSON object: " + err.Error()
+		}
+		if dup := meta.foldDuplicate(); dup != "" {
+			return nil, nil, fmt.Sprintf("params._meta has the key %s more than once (keys are compared ignoring case); send each once", quoteShort(dup))
+		}
+	}
+	return params, meta, ""
+}
+
+// isModern decides, as mcp-go's extractRequestProtocolInfo does, whether a
+// request belongs to the stateless generation (2026-07-28 and later).
+func isModern(meta members) bool {
+	var version string
+	raw := meta.get(mcp.MetaKeyProtocolVersion)
+	if raw == nil || raw[0] != '"' || json.Unmarshal(raw, &version) != nil {
+		return false
+	}
+	return mcp.IsModernProtocol(version)
+}
+
+// member is one key and value of a JSON object, in the order written.
+type member struct {
+	key   string
+	value json.RawMessage
+}
+
+type members []member
+
+// get returns the value of the last member named exactly key (nil when
+// none); callers refuse duplicates before they rely on it.
+func (ms members) get(key string) json.RawMessage {
+	var v json.RawMessage
+	for _, m := range ms {
+		if m.key == key {
+			v = m.value
+		}
+	}
+	return v
+}
+
+func (ms members) all(key string) []json.RawMessage {
+	var vs []json.RawMessage
+	for _, m := range ms {
+		if m.key == key {
+			vs = append(vs, m.value)
+		}
+	}
+	return vs
+}
+
+// foldDuplicate returns a key that appears twice when case is ignored the
+// way encoding/json ignores it (Unicode simple folding: "K" and the Kelvin
+// sign, "s" and "ſ"), or "".
+func (ms members) foldDuplicate() string {
+	seen := make(map[string]bool, len(ms))
+	for _, m := range ms {
+		k := foldKey(m.key)
+		if seen[k] {
+			return m.key
+		}
+		seen[k] = true
+	}
+	return ""
+}
+
+// foldKey maps every rune to the smallest of its simple case-folding orbit,
+// so that two keys are equal under bytes.EqualFold (what encoding/json
+// uses) exactly when their foldKeys are equal.
+func foldKey(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		low := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			low = min(low, f)
+		}
+		b.WriteRune(low)
+	}
+	return b.String()
+}
+
+// objectMembers reads data, which must be exactly one JSON object, into its
+// members with their keys as decoded and their values as written.
+func objectMembers(data []byte) (members, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	if tok != json.Delim('{') {
+		return nil, errors.New("this one is not an object")
+	}
+	var ms members
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return nil, errors.New("an object key is not a string")
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		ms = append(ms, member{key: key, value: v})
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("more than one JSON value on the line; send one message per line")
+	}
+	return ms, nil
+}
+
+// requestIDKey checks a request's id and returns the key under which its
+// answer is recognised, or what is wrong with it. JSON-RPC 2.0 allows a
+// string, a number or null; MCP forbids null; and mcp-go reads the id into
+// float64 and echoes it from there, so only an integer a float64 holds
+// exactly comes back as the same number.
+func requestIDKey(raw json.RawMessage) (key, problem string) {
+	const want = "must be a string or an integer between -9007199254740991 and 9007199254740991, written without fraction or exponent (MCP forbids null; a notification has no id)"
+	if len(raw) == 0 || len(raw) > maxIDBytes {
+		return "", fmt.Sprintf("is longer than %d bytes; use a short string or an integer", maxIDBytes)
+	}
+	if !utf8.Valid(raw) {
+		return "", want
+	}
+	if raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return "", want
+		}
+		return "s:" + s, ""
+	}
+	digits := raw
+	if digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 16 || (digits[0] == '0' && len(digits) > 1) {
+		return "", want
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return "", want
+		}
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil || n > maxSafeInteger || n < -maxSafeInteger {
+		return "", want
+	}
+	return "n:" + strconv.FormatInt(n, 10), ""
+}
+
+// responseIDKey is requestIDKey for the id of a message mcp-go wrote: the
+// same value gives the same key, however it is spelled.
+func responseIDKey(raw json.RawMessage) string {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if dec.Decode(&v) != nil {
+		return "x:" + string(raw)
+	}
+	switch v := v.(type) {
+	case string:
+		return "s:" + v
+	case json.Number:
+		if f, err := v.Float64(); err == nil && f == math.Trunc(f) && math.Abs(f) <= maxSafeInteger {
+			return "n:" + strconv.FormatInt(int64(f), 10)
+		}
+	}
+	return "x:" + string(raw)
+}
+
+// idScanner finds the id of a JSON object fed to it in pieces, without
+// holding the object: the value of its one top-level "id" member, if that
+// is a valid request id.
+type idScanner struct {
+	started, done   bool
+	depth           int
+	inString, esc   bool
+	wantKey, inKey  bool
+	haveKey         bool
+	key             []byte
+	capturing, over bool
+	value           []byte
+	ids             int
+	id              []byte
+}
+
+func (s *idScanner) feed(p []byte) {
+	for _, c := range p {
+		if s.done {
+			return
+		}
+		if s.inString {
+			if s.inKey {
+				s.key = appendCapped(s.key, c, 64)
+			} else if s.capturing {
+				s.record(c)
+			}
+			switch {
+			case s.esc:
+				s.esc = false
+			case c == '\\':
+				s.esc = true
+			case c == '"':
+				s.inString = false
+				if s.inKey {
+					s.inKey, s.haveKey = false, true
+				}
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '"':
+			s.inString = true
+			if s.depth == 1 && s.wantKey {
+				s.wantKey, s.inKey = false, true
+				s.key = append(s.key[:0], c)
+			} else if s.capturing {
+				s.record(c)
+			}
+		case '{', '[':
+			if !s.started {
+				s.started = true
+				if c != '{' {
+					s.done = true
+					return
+				}
+				s.depth, s.wantKey = 1, true
+				continue
+			}
+			if s.capturing {
+				s.record(c)
+			}
+			s.depth++
+		case '}', ']':
+			if s.depth == 1 {
+				s.endValue()
+				s.done = true
+				return
+			}
+			if s.capturing {
+				s.record(c)
+			}
+			s.depth--
+		case ',':
+			if s.depth == 1 {
+				s.endValue()
+				s.wantKey = true
+			} else if s.capturing {
+				s.record(c)
+			}
+		case ':':
+			if s.depth == 1 && s.haveKey {
+				s.haveKey = false
+				var k string
+				if json.Unmarshal(s.key, &k) == nil && k == "id" {
+					s.ids++
+					s.capturing, s.over, s.value = true, false, s.value[:0]
+				}
+			} else if s.capturing {
+				s.record(c)
+			}
+		default:
+			if !s.started {
+				s.done = true
+				return
+			}
+			if s.capturing {
+				s.record(c)
+			}
+		}
+	}
+}
+
+func (s *idScanner) record(c byte) {
+	if len(s.value) >= maxIDBytes {
+		s.over = true
+		return
+	}
+	s.value = append(s.value, c)
+}
+
+func (s *idScanner) endValue() {
+	if s.capturing {
+		s.capturing = false
+		if !s.over {
+			s.id = append(s.id[:0], s.value...)
+		} else {
+			s.id = nil
+		}
+	}
+}
+
+// result is the id found, or nil when there was none, more than one, or one
+// that is not a valid request id.
+func (s *idScanner) result() json.RawMessage {
+	s.endValue() // a line cut short inside the id's value
+	if s.ids != 1 || s.id == nil {
+		return nil
+	}
+	if _, problem := requestIDKey(s.id); problem != "" {
+		return nil
+	}
+	return json.RawMessage(s.id)
+}
+
+func appendCapped(b []byte, c byte, limit int) []byte {
+	if len(b) >= limit {
+		return b
+	}
+	return append(b, c)
+}
+
 // responseWriter is the one way out to the client: mcp-go writes each
 // response and notification through it as one whole message per Write, and
 // progress notifications are written through it directly (sendProgress).
-// The lock keeps messages whole whoever writes; it notes each response once
-// it is out.
+// The lock keeps messages whole whoever writes; it notes each message once
+// it is out (stdioSession.sent).
 type responseWriter struct {
-	mu      sync.Mutex
-	w       io.Writer
-	pending *pendingRequests
+	mu   sync.Mutex
+	w    io.Writer
+	sess *stdioSession
 }
 
 func (w *responseWriter) Write(p []byte) (int, error) {
+	msg := capError(p)
 	w.mu.Lock()
-	n, err := w.w.Write(p)
+	_, err := w.w.Write(msg)
 	w.mu.Unlock()
-	if err == nil {
-		w.pending.answered(p)
+	w.sess.sent(msg, err)
+	if err != nil {
+		return 0, err
 	}
-	return n, err
+	return len(p), nil
 }
+
+// maxErrorBytes is the size beyond which an error response is cut down.
+const maxErrorBytes = 2048
+
+// capError cuts the long strings in an error response mcp-go wrote: its
+// messages repeat parts of the request ("Method <method> not found",
+// "cannot unmarshal number <literal>", "unsupported protocol version:
+// <version>" with the version again in data), and a request of a megabyte
+// would be echoed whole. Each string of the error is cut to a short prefix;
+// data that cannot be read is dropped. Anything else passes unchanged.
+func capError(p []byte) []byte {
+	if len(p) <= maxErrorBytes || !bytes.Contains(p, []byte(`"error"`)) {
+		return p
+	}
+	var msg struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Result  json.RawMessage `json:"result,omitempty"`
+		Method  string          `json:"method,omitempty"`
+		Error   *struct {
+			Code    int             `json:"code"`
+			Message string          `json:"message"`
+			Data    json.RawMessage `json:"data,omitempty"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(p, &msg) != nil || msg.Error == nil || msg.Result != nil || msg.Method != "" {
+		return p
+	}
+	msg.Error.Message = shortPrefixN(msg.Error.Message, 256)
+	if len(msg.Error.Data) > 0 {
+		var data any
+		dec := json.NewDecoder(bytes.NewReader(msg.Error.Data))
+		dec.UseNumber()
+		msg.Error.Data = nil
+		if dec.Decode(&data) == nil {
+			if data, ok := capStrings(data); ok {
+				if b, err := json.Marshal(data); err == nil && len(b) <= maxErrorBytes/2 {
+					msg.Error.Data = b
+				}
+			}
+		}
+	}
+	b, err := json.Marshal(msg)
+	if err != nil {
+		return p
+	}
+	return append(b, '\n')
+}
+
+// capStrings returns v with every string in it cut to a short prefix, or
+// false when it holds a number too long to be anything but an echo.
+func capStrings(v any) (any, bool) {
+	switch v := v.(type) {
+	case string:
+		return shortPrefix(v), true
+	case json.Number:
+		return v, len(v) <= 32
+	case []any:
+		for i := range v {
+			var ok bool
+			if v[i], ok = capStrings(v[i]); !ok {
+				return nil, false
+			}
+		}
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			x, ok := capStrings(x)
+			if !ok {
+				return nil, false
+			}
+			m[shortPrefix(k)] = x
+		}
+		return m, true
+	}
+	return v, true
+}
+
+// reply writes an error response of ServeStdio's own (for a message mcp-go
+// never saw), with id, or null when the id could not be read. It is not
+// noted as an answer: no request it answers was counted as pending.
+func (w *responseWriter) reply(id json.RawMessage, code int, message string) {
+	if id == nil {
+		id = json.RawMessage("null")
+	}
+	type details struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}
+	b, err := json.Marshal(struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Error   details         `json:"error"`
+	}{mcp.JSONRPC_VERSION, id, details{code, message}})
+	if err != nil {
+		return
+	}
+	w.mu.Lock()
+	_, err = w.w.Write(append(b, '\n'))
+	w.mu.Unlock()
+	if err != nil {
+		w.sess.sent(nil, err)
+	}
+}
+
+func withNewline(msg []byte) []byte {
+	out := make([]byte, 0, len(msg)+1)
+	return append(append(out, msg...), '\n')
+}
+
+// shortPrefix is s cut to at most 64 bytes at a rune boundary, with "…"
+// when cut: what an error may repeat of a value it refuses.
+func shortPrefix(s string) string { return shortPrefixN(s, 64) }
+
+func shortPrefixN(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func quoteShort(s string) string { return strconv.Quote(shortPrefix(s)) }
