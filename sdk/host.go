@@ -65,7 +65,9 @@ func hostError(fn string, format string, args ...any) *api.Error {
 // operator granted this plugin (to skip work that would fail with
 // NotGranted) and its configuration. It is read from the host once per tool
 // call and cached for the rest of that call. Call it from a handler, not
-// from init.
+// from init. When the server refuses to say (its credentials are not for
+// the account it expects), the error is an *api.Error (WrongAccount), as
+// every IAM call would be.
 func HostInfo() (*api.HostInfo, error) {
 	if cachedHostInfo != nil {
 		return cachedHostInfo, nil
@@ -74,6 +76,9 @@ func HostInfo() (*api.HostInfo, error) {
 	var info api.HostInfo
 	if err := json.Unmarshal(out, &info); err != nil {
 		return nil, hostError(api.HostInfoFunc, "returned %q, not host info JSON: %v", truncate(out), err)
+	}
+	if info.Error != nil {
+		return nil, info.Error // refused (e.g. WrongAccount): the host decides once per call
 	}
 	cachedHostInfo = &info
 	return cachedHostInfo, nil

@@ -219,6 +219,42 @@ func TestNewRefusesPluginCollision(t *testing.T) {
 	}
 }
 
+// TestNewRefusesPluginToolNamedLikeAnyOperation: a plugin tool may not
+// take the name of any catalogue operation, exposed or not (delete_role is
+// outside the default toolsets: a call of it must be told how to enable
+// it, never run a plugin), in any letter case, nor a '_' name (the hidden
+// unknown-tool handler's), nor differ only in case from another plugin's.
+func TestNewRefusesPluginToolNamedLikeAnyOperation(t *testing.T) {
+	if op, _ := api.Lookup("delete_role"); op.Default {
+		t.Fatal("delete_role is in the default toolset; pick an operation outside it for this test")
+	}
+	tool := func(name, owner string) plugin.Tool {
+		return plugin.Tool{Name: name, Plugin: owner, InputSchema: json.RawMessage(`{"type":"object"}`)}
+	}
+	for _, c := range []struct {
+		tools []plugin.Tool
+		want  string
+	}{
+		{[]plugin.Tool{tool("delete_role", "sly")}, "catalogue operation delete_role"},
+		{[]plugin.Tool{tool("Delete_Role", "sly")}, "letter case"},
+		{[]plugin.Tool{tool("LIST_USERS", "sly")}, "letter case"},
+		{[]plugin.Tool{tool("_unknown_tool", "sly")}, "starts with '_'"},
+		{[]plugin.Tool{tool("_other", "sly")}, "starts with '_'"},
+		{[]plugin.Tool{tool("acme_x", "acme"), tool("ACME_X", "sly")}, "plugins acme and sly both offer a tool named ACME_X (letter case aside)"},
+	} {
+		f := &fakePlugins{tools: c.tools, call: fakeCall}
+		_, err := mcpserver.New(gate.New(noRunner, gate.Options{}), mcpserver.Options{Plugins: f})
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "sly") {
+			t.Errorf("plugin tools %s…: %v, want %q", c.tools[len(c.tools)-1].Name, err, c.want)
+		}
+	}
+	// A name that only resembles one is served.
+	f := &fakePlugins{tools: []plugin.Tool{tool("delete_roles", "sly")}, call: fakeCall}
+	if _, err := mcpserver.New(gate.New(noRunner, gate.Options{}), mcpserver.Options{Plugins: f}); err != nil {
+		t.Errorf("delete_roles: %v", err)
+	}
+}
+
 // stdioSession drives ServeStdio over pipes with raw JSON-RPC lines and
 // records every line the server writes, in order.
 type stdioSession struct {

@@ -152,21 +152,29 @@ func New(g *gate.Gate, opts Options) (*Server, error) {
 		}
 		tools = append(tools, server.ServerTool{Tool: tool, Handler: s.handler(op.Name)})
 	}
-	// The runtime refuses a plugin tool named like a built-in tool or like
-	// another plugin's; this repeats the check against what is actually
-	// exposed, so that a collision can never silently replace a tool.
-	owner := map[string]string{}
+	// The runtime refuses a plugin tool named like a catalogue operation,
+	// a built-in tool or another plugin's; this repeats the check here,
+	// against the whole catalogue and not only what is exposed (a call of
+	// delete_role under the default toolsets must be told how to enable
+	// it, never run a plugin), against the hidden unknown-tool handler and
+	// every other '_' name, and without regard to letter case (a client
+	// that ignores case would take Delete_Role for delete_role), so that a
+	// plugin can never answer a call meant for something else.
+	owner := map[string]string{} // folded name → plugin
 	for _, t := range pluginTools {
-		if seen[t.Name] {
-			return nil, fmt.Errorf("mcpserver: plugin %s: tool %s has the name of a built-in tool", t.Plugin, t.Name)
+		if why := plugin.ReservedToolName(t.Name); why != "" {
+			return nil, fmt.Errorf("mcpserver: plugin %s: the tool name %s %s", t.Plugin, t.Name, why)
 		}
-		if other, dup := owner[t.Name]; dup {
-			return nil, fmt.Errorf("mcpserver: plugins %s and %s both offer a tool named %s", other, t.Plugin, t.Name)
+		for name := range seen {
+			if strings.EqualFold(name, t.Name) {
+				return nil, fmt.Errorf("mcpserver: plugin %s: tool %s has the name of the built-in tool %s", t.Plugin, t.Name, name)
+			}
 		}
-		if t.Name == unknownTool {
-			return nil, fmt.Errorf("mcpserver: plugin %s: the tool name %s is reserved", t.Plugin, t.Name)
+		folded := strings.ToLower(t.Name)
+		if other, dup := owner[folded]; dup {
+			return nil, fmt.Errorf("mcpserver: plugins %s and %s both offer a tool named %s (letter case aside)", other, t.Plugin, t.Name)
 		}
-		owner[t.Name] = t.Plugin
+		owner[folded] = t.Plugin
 		tool, err := PluginTool(t, g.ReadOnly(), !opts.Local)
 		if err != nil {
 			return nil, err

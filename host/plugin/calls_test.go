@@ -105,7 +105,7 @@ type concurrencyRunner struct {
 	now, max atomic.Int64
 }
 
-func (r *concurrencyRunner) Call(ctx context.Context, op string, args json.RawMessage) (any, error) {
+func (r *concurrencyRunner) Run(ctx context.Context, op string, in any) (any, error) {
 	n := r.now.Add(1)
 	defer r.now.Add(-1)
 	for {
@@ -115,14 +115,13 @@ func (r *concurrencyRunner) Call(ctx context.Context, op string, args json.RawMe
 		}
 	}
 	time.Sleep(20 * time.Millisecond)
-	var in struct {
-		UserName string `json:"user_name"`
-	}
-	json.Unmarshal(args, &in)
-	if in.UserName == "nobody" {
+	// The gate hands over the input it decoded: a *api.UserNameInput for
+	// get_user.
+	user := in.(*api.UserNameInput).UserName
+	if user == "nobody" {
 		return nil, api.Errorf(api.NoSuchEntity, "no user nobody")
 	}
-	return &api.GetUserOutput{User: api.User{UserName: in.UserName}}, nil
+	return &api.GetUserOutput{User: api.User{UserName: user}}, nil
 }
 
 func (r *concurrencyRunner) Account(context.Context) (string, error) { return "123456789012", nil }

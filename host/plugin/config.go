@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -230,9 +229,9 @@ var unknownField = regexp.MustCompile(`^(line \d+: )?field (\S+) not found in ty
 // entry is validated as Validate does. Relative paths are resolved against
 // the file's directory.
 func LoadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readRegularFile(path, "plugins file", MaxConfigFileBytes)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the plugins file: %w", err)
+		return nil, err
 	}
 	var cfg Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))

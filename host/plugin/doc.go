@@ -9,7 +9,13 @@
 // host functions iam_call, iam_batch, progress and host_info. Every IAM
 // call a plugin makes goes through the gate (host/gate) as a plugin
 // caller with the operator's grants; the runtime adds the per-call caps of
-// the plugins file, and never hands a plugin a secret.
+// the plugins file, and never hands a plugin a secret. What a plugin hands
+// the host is bounded before it costs the host anything: inputs by their
+// length before they are read, batches by their count before they are
+// decoded, answers as they are made, progress reports and log lines by
+// token buckets; every input is decoded with the contract's exact keys
+// (internal/strictjson), and every refusal the runtime decides itself is
+// audited through the gate (gate.Refused).
 //
 // The sandbox: no filesystem, no environment, no arguments, no network
 // (no allowed hosts, so Extism refuses every HTTP request), stdout and

@@ -149,7 +149,7 @@ func newEnvWith(t testing.TB, c envConfig, specs ...Spec) *env {
 	e.gate, e.state, e.secrets = sandboxGateWith(t, c.gate, c.returnSecrets)
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opts := Options{
-		Gate: e.gate, CacheDir: cacheDir, Logger: logger, Audit: e.audit,
+		Gate: e.gate, CacheDir: cacheDir, Logger: logger,
 		Account: func(context.Context) (string, string, error) { return "123456789012", "aws", nil },
 	}
 	if c.opts != nil {

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -20,8 +19,10 @@ import (
 	extism "github.com/extism/go-sdk"
 	"github.com/tetratelabs/wazero"
 
+	"github.com/iammcp/iam-mcp-server/host/args"
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/iam"
+	"github.com/iammcp/iam-mcp-server/internal/strictjson"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -49,23 +50,21 @@ type Options struct {
 	// default 8.
 	Concurrency int
 	// Builtins are the tool names already taken (the built-in tools): a
-	// plugin tool of the same name is a load error naming both.
+	// plugin tool of the same name, in any letter case, is a load error
+	// naming both. Every catalogue operation's name is refused anyway,
+	// exposed or not (see Host).
 	Builtins []string
 	// MaxInstances bounds the instances of each plugin, and so the calls of
 	// it that run at once (more wait for a free one, within their time
 	// limit); default 8. Each instance holds up to the plugin's memory
 	// limit.
 	MaxInstances int
-	// Audit, when set, receives the audit line of each request the runtime
-	// itself refuses (past a cap), in the gate's Record format, so that
-	// every request a plugin makes is in the audit log (the gate writes the
-	// others). Pass the writer the gate writes to; each line is one Write.
-	Audit io.Writer
 	// Secrets receives a new secret access key if the gate's catalogue ever
 	// returns one inline (it should not; see Gate), instead of the plugin;
 	// nil discards it (the result then tells the plugin so).
 	Secrets iam.SecretSink
-	// Now is the clock of audit lines; nil means time.Now.
+	// Now is the clock of the budgets of progress reports and log lines
+	// (tests stop it to count exactly what passes); nil means time.Now.
 	Now func() time.Time
 }
 
@@ -74,14 +73,19 @@ type Options struct {
 //
 // A plugin's life in the host:
 //
-//  1. Load reads its .wasm and checks the sha256 the operator pinned;
+//  1. Load reads its .wasm — a regular file of at most MaxModuleBytes,
+//     opened without blocking, so that a FIFO or /dev/zero is refused
+//     rather than waited on or read for ever — and checks the sha256 the
+//     operator pinned;
 //  2. compiles it once (through the on-disk cache when there is one) into a
 //     wazero runtime of its own that carries its memory limit;
 //  3. instantiates one sandboxed instance and calls its describe export,
 //     within its time limit, to learn its tools; that warm instance is
 //     kept;
-//  4. names its tools <prefix>_<tool> and refuses names taken by a
-//     built-in tool or another plugin;
+//  4. names its tools <prefix>_<tool> and refuses a name that is, in any
+//     letter case, a catalogue operation's (exposed as a tool or not: a
+//     plugin must never answer a call meant for one), a built-in tool's,
+//     another plugin tool's, or that starts with '_' (the server's own);
 //  5. each Call then takes an idle instance (or makes one, up to
 //     MaxInstances), runs call in it under the plugin's timeout and the
 //     caller's context, and gives the instance back, or closes it if the
@@ -167,26 +171,14 @@ type loaded struct {
 
 	gate    *gate.Gate // nil while inspecting
 	secrets iam.SecretSink
-	audit   *auditWriter
 	account func(ctx context.Context) (string, string, error)
 	now     func() time.Time
 	logger  *slog.Logger
+	logs    *logBudget // the plugin's log lines, all its calls together
 
 	compiled  *extism.CompiledPlugin
 	pool      *pool
 	instances atomic.Int64 // instances made, for tests and benchmarks
-}
-
-// auditWriter serialises the runtime's own audit lines.
-type auditWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (a *auditWriter) write(line []byte) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	_, _ = a.w.Write(line)
 }
 
 // Load verifies, compiles and describes every plugin of cfg, and returns
@@ -215,10 +207,6 @@ func Load(ctx context.Context, cfg *Config, opts Options) (*Host, error) {
 		}
 		h.cache = cache
 	}
-	var audit *auditWriter
-	if opts.Audit != nil {
-		audit = &auditWriter{w: opts.Audit}
-	}
 
 	h.plugins = make([]*loaded, len(cfg.Plugins))
 	errs := make([]error, len(cfg.Plugins))
@@ -229,7 +217,7 @@ func Load(ctx context.Context, cfg *Config, opts Options) (*Host, error) {
 			errs[i] = err
 			continue
 		}
-		p.gate, p.secrets, p.audit, p.account = opts.Gate, opts.Secrets, audit, opts.Account
+		p.gate, p.secrets, p.account = opts.Gate, opts.Secrets, opts.Account
 		if opts.Now != nil {
 			p.now = opts.Now
 		}
@@ -312,6 +300,9 @@ func newLoaded(spec Spec, logger *slog.Logger) (*loaded, error) {
 		maxInstances: defaultMaxInstances, concurrency: defaultConcurrency,
 		logger: logger.With("plugin", spec.Name), now: time.Now,
 	}
+	// The budget reads p.now at each line, so that Options.Now, set after
+	// this, is its clock.
+	p.logs = newLogBudget(func() time.Time { return p.now() })
 	for op := range grants {
 		if meta, _ := api.Lookup(op); meta.Mutates {
 			p.readOnly = false
@@ -322,9 +313,9 @@ func newLoaded(spec Spec, logger *slog.Logger) (*loaded, error) {
 
 // load verifies, compiles and describes one plugin.
 func (p *loaded) load(ctx context.Context, cache wazero.CompilationCache) error {
-	wasm, err := os.ReadFile(p.path)
+	wasm, err := readRegularFile(p.path, "module", MaxModuleBytes)
 	if err != nil {
-		return fmt.Errorf("plugin %s: cannot read its module: %w", p.name, err)
+		return fmt.Errorf("plugin %s: %w", p.name, err)
 	}
 	sum := sha256.Sum256(wasm)
 	p.sha = hex.EncodeToString(sum[:])
@@ -360,20 +351,29 @@ func (p *loaded) describe(ctx context.Context) (*api.PluginDescription, error) {
 // parseDescription decodes describe's JSON and checks each tool: a valid
 // unique name, and object schemas (a missing input schema means any
 // object).
+//
+// The decoding is strict (internal/strictjson): exactly the contract's
+// keys, each once. With encoding/json, a describe holding both "tools"
+// and "Tools", or "tools" twice, would be read one way here and possibly
+// another way by a person reading it in `plugins inspect`; what the
+// operator reviews must be what runs.
 func parseDescription(name string, out []byte) (*api.PluginDescription, error) {
 	var d api.PluginDescription
+	if len(out) > MaxResultBytes {
+		return nil, fmt.Errorf("plugin %s: describe returned %d bytes, more than the %d it may; report this to the plugin's author", name, len(out), MaxResultBytes)
+	}
 	trimmed := bytes.TrimSpace(out)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, fmt.Errorf("plugin %s: describe did not return a JSON object but %q", name, clip(string(out), 80))
 	}
-	if err := json.Unmarshal(trimmed, &d); err != nil {
-		return nil, fmt.Errorf("plugin %s: describe returned invalid JSON (%v): %q", name, err, clip(string(out), 80))
+	if err := strictjson.Unmarshal(trimmed, &d); err != nil {
+		return nil, fmt.Errorf("plugin %s: describe returned JSON that is not a plugin description (%v): %q", name, err, clip(string(out), 80))
 	}
 	seen := map[string]bool{}
 	for i := range d.Tools {
 		t := &d.Tools[i]
 		if !namePattern.MatchString(t.Name) {
-			return nil, fmt.Errorf("plugin %s: describe: tool %d's name %q must be 1 to 64 letters, digits, '_' or '-'", name, i, t.Name)
+			return nil, fmt.Errorf("plugin %s: describe: tool %d's name %s must be 1 to 64 letters, digits, '_' or '-'", name, i, args.Quote(t.Name))
 		}
 		if seen[t.Name] {
 			return nil, fmt.Errorf("plugin %s: describe lists the tool %q twice", name, t.Name)
@@ -396,17 +396,25 @@ func parseDescription(name string, out []byte) (*api.PluginDescription, error) {
 
 // objectSchema checks that raw, when given, is a JSON Schema of an object,
 // as MCP requires; nil when absent.
+//
+// A key given twice anywhere in it is refused: a client reading the schema
+// may keep the other one than this check saw.
 func objectSchema(raw json.RawMessage) (json.RawMessage, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil, nil
 	}
 	var s map[string]any
-	if err := json.Unmarshal(raw, &s); err != nil {
+	if err := strictjson.Unmarshal(raw, &s); err != nil {
+		var dup *strictjson.DuplicateKeyError
+		var deep *strictjson.DepthError
+		if errors.As(err, &dup) || errors.As(err, &deep) {
+			return nil, err
+		}
 		return nil, errors.New("is not a JSON object")
 	}
 	if t, ok := s["type"]; ok && t != "object" {
-		return nil, fmt.Errorf("has type %v; MCP tools take and give objects", t)
+		return nil, fmt.Errorf("has type %s; MCP tools take and give objects", args.Quote(fmt.Sprint(t)))
 	}
 	if _, ok := s["type"]; !ok {
 		s["type"] = "object"
@@ -416,11 +424,17 @@ func objectSchema(raw json.RawMessage) (json.RawMessage, error) {
 }
 
 // buildTools names every plugin's tools and refuses collisions.
+//
+// Names are compared without regard to letter case: MCP's names are
+// case-sensitive, but a client that is not (or a person reading a list)
+// would take Delete_Role for delete_role, so a plugin may not take a name
+// that differs from another only in case.
 func (h *Host) buildTools() error {
-	builtins := map[string]bool{}
+	builtins := map[string]string{} // folded → as given
 	for _, b := range h.opts.Builtins {
-		builtins[b] = true
+		builtins[strings.ToLower(b)] = b
 	}
+	taken := map[string]string{} // folded → full name, of the plugin tools so far
 	for _, p := range h.plugins {
 		prefix := p.name
 		if p.spec.Prefix != nil {
@@ -434,13 +448,18 @@ func (h *Host) buildTools() error {
 			if !namePattern.MatchString(full) {
 				return fmt.Errorf("plugin %s: its tool %q would be named %q, longer than MCP's 64 characters; give the plugin a shorter prefix in the plugins file", p.name, d.Name, full)
 			}
-			if builtins[full] {
-				return fmt.Errorf("plugin %s: its tool %q would be named %s, which is a built-in tool; give the plugin another prefix in the plugins file", p.name, d.Name, full)
+			if why := ReservedToolName(full); why != "" {
+				return fmt.Errorf("plugin %s: its tool %q would be named %s, which %s; give the plugin another prefix in the plugins file", p.name, d.Name, full, why)
 			}
-			if other, taken := h.byTool[full]; taken {
-				return fmt.Errorf("plugin %s: its tool %q would be named %s, like plugin %s's tool %q; give one of them another prefix in the plugins file",
-					p.name, d.Name, full, other.p.name, other.tool.PluginTool)
+			if b, ok := builtins[strings.ToLower(full)]; ok {
+				return fmt.Errorf("plugin %s: its tool %q would be named %s, which is (in some letter case) the built-in tool %s; give the plugin another prefix in the plugins file", p.name, d.Name, full, b)
 			}
+			if prev, ok := taken[strings.ToLower(full)]; ok {
+				other := h.byTool[prev]
+				return fmt.Errorf("plugin %s: its tool %q would be named %s, like (in some letter case) plugin %s's tool %s; give one of them another prefix in the plugins file",
+					p.name, d.Name, full, other.p.name, prev)
+			}
+			taken[strings.ToLower(full)] = full
 			tg, readOnly := map[string]bool{}, true
 			for _, op := range d.Operations {
 				if p.grants[op] {
@@ -474,6 +493,27 @@ func (h *Host) buildTools() error {
 		}
 	}
 	return nil
+}
+
+// ReservedToolName says why a plugin tool may not have the full MCP name
+// name, or "" when it may: it is, in any letter case, the name of a
+// catalogue operation (exposed as a built-in tool or not: the server
+// answers a call to an operation it does not expose by saying how to
+// enable it, and a plugin tool of that name would run instead), or it
+// starts with '_', which the server keeps for its own hidden tools.
+func ReservedToolName(name string) string {
+	if strings.HasPrefix(name, "_") {
+		return "starts with '_', which is kept for the server's own tools"
+	}
+	for _, op := range api.Operations {
+		if strings.EqualFold(op.Name, name) {
+			if op.Name == name {
+				return "is the name of the catalogue operation " + op.Name + " (whether it is exposed as a tool or not)"
+			}
+			return "differs only in letter case from the catalogue operation " + op.Name + " (clients that ignore case would take one for the other)"
+		}
+	}
+	return ""
 }
 
 // asked returns the operations describe asks for, sorted.
@@ -520,7 +560,9 @@ func (h *Host) Plugins() []PluginInfo {
 
 // Call runs one plugin tool. args are the tool's JSON arguments (empty for
 // none); progress, when not nil, receives the plugin's progress reports,
-// synchronously, while the call runs (never after it returns).
+// synchronously, while the call runs (never after it returns), within the
+// call's budget (ProgressPerSecond after ProgressBurst; the last report
+// dropped is delivered just before Call returns).
 //
 // A failure the assistant should see — a trap or panic, the time or memory
 // limit, a result that is not JSON or is too large, an input too large, an
@@ -557,7 +599,17 @@ func (h *Host) Call(ctx context.Context, tool string, args json.RawMessage, prog
 			tool, len(input), p.name, p.maxInput, p.limits.Memory)
 	}
 	st := &callState{tool: tool, progress: progress}
+	if progress != nil {
+		st.limiter = newProgressLimiter(p.now)
+	}
 	out, err := p.invoke(ctx, api.ExportCall, input, st, tool)
+	if st.limiter != nil {
+		// Where the call ended, if that report was over the budget: still
+		// before the result.
+		if r, ok := st.limiter.final(); ok {
+			progress(r)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -565,13 +617,30 @@ func (h *Host) Call(ctx context.Context, tool string, args json.RawMessage, prog
 		return nil, api.Errorf(api.LimitExceeded, "plugin %s answered %s with %d bytes, more than the %d a result may have; ask for less at once (a filter, a page)",
 			p.name, tool, len(out), MaxResultBytes)
 	}
-	trimmed := bytes.TrimSpace(out)
-	var res api.PluginResult
-	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &res) != nil {
-		return nil, api.Errorf(api.Internal, "plugin %s answered %s with something that is not a JSON result (%q); report this to the plugin's author",
-			p.name, tool, clip(string(out), 80))
+	res, why := parseResult(out)
+	if why != "" {
+		return nil, api.Errorf(api.Internal, "plugin %s answered %s with something that is not a JSON result (%s: %q); report this to the plugin's author",
+			p.name, tool, why, clip(string(out), 80))
 	}
-	return &res, nil
+	return res, nil
+}
+
+// parseResult decodes call's answer strictly: exactly the contract's keys,
+// each once ("is_error" given twice, or beside "Is_Error", would let a
+// person reading the plugin's answer see a success where the server
+// reports a failure, or the reverse). The structured content is the
+// plugin's to shape; it is passed on as sent (and checked to be an object
+// by the server). why says what is wrong, or is "".
+func parseResult(out []byte) (*api.PluginResult, string) {
+	trimmed := bytes.TrimSpace(out)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, "not a JSON object"
+	}
+	var res api.PluginResult
+	if err := strictjson.Unmarshal(trimmed, &res); err != nil {
+		return nil, clip(err.Error(), 200)
+	}
+	return &res, ""
 }
 
 // Close stops every plugin: running calls are stopped, instances and
@@ -609,9 +678,9 @@ var inspectCacheDir string
 // Load checks it.
 func Inspect(ctx context.Context, wasmPath string) (sha256Hex string, d *api.PluginDescription, err error) {
 	prepareProcess()
-	wasm, err := os.ReadFile(wasmPath)
+	wasm, err := readRegularFile(wasmPath, "module", MaxModuleBytes)
 	if err != nil {
-		return "", nil, fmt.Errorf("cannot read the module: %w", err)
+		return "", nil, err
 	}
 	sum := sha256.Sum256(wasm)
 	sha := hex.EncodeToString(sum[:])

@@ -6,13 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"math"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
 	extism "github.com/extism/go-sdk"
 
+	"github.com/iammcp/iam-mcp-server/host/args"
 	"github.com/iammcp/iam-mcp-server/host/gate"
+	"github.com/iammcp/iam-mcp-server/internal/strictjson"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -20,13 +24,49 @@ import (
 // wazero hands to host functions.
 type stateKey struct{}
 
+// Caps on what crosses the boundary through the host functions, so that a
+// plugin cannot make the host hold more than a few megabytes on its
+// behalf, however it calls them.
+const (
+	// MaxBatchRequests caps the requests of one iam_batch: a larger batch
+	// is refused as a whole, counted but not decoded, and nothing in it
+	// runs. It is above IAM's default quota of 5,000 users, so that one
+	// request per user fits in one batch.
+	MaxBatchRequests = 10000
+	// MaxHostInputBytes caps the JSON a plugin hands iam_call or iam_batch
+	// in one call. Its length is read from the Extism kernel before any
+	// byte is copied into the host: a larger input is refused unread.
+	MaxHostInputBytes = 8 << 20
+	// MaxHostAnswerBytes caps the results one iam_call or iam_batch hands
+	// back. A request whose result would pass it still ran (a change it
+	// made stands) but its result is replaced by a LimitExceeded error.
+	MaxHostAnswerBytes = 8 << 20
+)
+
 // callState is what the host functions know of the tool call being served:
-// its tool, where its progress goes, and how many IAM calls it has made.
+// its tool, where its progress goes (and at what rate), how many IAM calls
+// it has made, and its host_info answer.
 type callState struct {
 	tool     string // full MCP name; "" while describing
 	progress func(api.ProgressReport)
+	limiter  *progressLimiter // nil when progress is nil
 	calls    atomic.Int64
 	mutating atomic.Int64
+
+	// host_info is decided (and audited) once per tool call: a plugin
+	// asking again in a loop gets the same answer, not another audit line.
+	infoOnce sync.Once
+	info     []byte
+}
+
+// hostFunc is one host function: its name, how much input it reads, what
+// it does with it, and what it answers when the input is over the cap
+// (unread).
+type hostFunc struct {
+	name   string
+	maxIn  uint64 // 0: the input is never read
+	run    func(ctx context.Context, st *callState, in []byte) []byte
+	tooBig func(ctx context.Context, st *callState, size uint64) []byte
 }
 
 // hostFunctions are the functions of api.HostModule a plugin imports. Each
@@ -34,29 +74,31 @@ type callState struct {
 // of its JSON output (0 for none).
 func (p *loaded) hostFunctions() []extism.HostFunction {
 	return []extism.HostFunction{
-		p.hostFunction(api.HostIAMCall, p.iamCallFunc),
-		p.hostFunction(api.HostIAMBatch, p.iamBatchFunc),
-		p.hostFunction(api.HostProgress, p.progressFunc),
-		p.hostFunction(api.HostInfoFunc, p.hostInfoFunc),
+		p.hostFunction(hostFunc{name: api.HostIAMCall, maxIn: MaxHostInputBytes, run: p.iamCallFunc, tooBig: p.iamCallTooBig}),
+		p.hostFunction(hostFunc{name: api.HostIAMBatch, maxIn: MaxHostInputBytes, run: p.iamBatchFunc, tooBig: p.iamBatchTooBig}),
+		p.hostFunction(hostFunc{name: api.HostProgress, maxIn: maxProgressInputBytes, run: p.progressFunc, tooBig: p.progressTooBig}),
+		// host_info takes no input: whatever the plugin passes is not read.
+		p.hostFunction(hostFunc{name: api.HostInfoFunc, run: p.hostInfoFunc}),
 	}
 }
 
-// hostFunction adapts fn to Extism's (i64) -> i64 calling convention. A
-// failure to read or write the plugin's memory traps the plugin with a
-// message naming it and the function (its call then fails and its
-// instance is replaced).
-func (p *loaded) hostFunction(name string, fn func(ctx context.Context, st *callState, in []byte) []byte) extism.HostFunction {
-	hf := extism.NewHostFunctionWithStack(name, func(ctx context.Context, cp *extism.CurrentPlugin, stack []uint64) {
+// hostFunction adapts f to Extism's (i64) -> i64 calling convention. The
+// input's length is asked of the Extism kernel first, and an input over
+// f.maxIn is never copied into the host. A failure to read or write the
+// plugin's memory traps the plugin with a message naming it and the
+// function (its call then fails and its instance is replaced).
+func (p *loaded) hostFunction(f hostFunc) extism.HostFunction {
+	hf := extism.NewHostFunctionWithStack(f.name, func(ctx context.Context, cp *extism.CurrentPlugin, stack []uint64) {
 		st, _ := ctx.Value(stateKey{}).(*callState)
-		var in []byte
-		if off := stack[0]; off != 0 {
-			b, err := cp.ReadBytes(off)
-			if err != nil {
-				panic(fmt.Errorf("plugin %s: %s: cannot read its input at offset %d: %v", p.name, name, off, err))
-			}
-			in = b
+		if st == nil {
+			st = &callState{}
 		}
-		out := fn(ctx, st, in)
+		var out []byte
+		if in, size, ok := p.readInput(cp, f, stack[0]); ok {
+			out = f.run(ctx, st, in)
+		} else {
+			out = f.tooBig(ctx, st, size)
+		}
 		stack[0] = 0
 		if out == nil {
 			return
@@ -69,7 +111,7 @@ func (p *loaded) hostFunction(name string, fn func(ctx context.Context, st *call
 			err = errors.New("the write fell outside the kernel's memory")
 		}
 		if err != nil {
-			panic(fmt.Errorf("plugin %s: %s: cannot hand it its %d-byte answer (%v); limits.memory is %s", p.name, name, len(out), err, p.limits.Memory))
+			panic(fmt.Errorf("plugin %s: %s: cannot hand it its %d-byte answer (%v); limits.memory is %s", p.name, f.name, len(out), err, p.limits.Memory))
 		}
 		stack[0] = off
 	}, []extism.ValueType{extism.ValueTypeI64}, []extism.ValueType{extism.ValueTypeI64})
@@ -77,37 +119,125 @@ func (p *loaded) hostFunction(name string, fn func(ctx context.Context, st *call
 	return hf
 }
 
-// iamCallFunc is iam_call: IAMRequest → IAMResponse.
+// readInput copies the input block at off out of the plugin's memory, or
+// reports its size (ok false) when it is over f.maxIn, without reading it.
+// Offset 0, or a function that reads nothing, is no input.
+func (p *loaded) readInput(cp *extism.CurrentPlugin, f hostFunc, off uint64) (in []byte, size uint64, ok bool) {
+	if off == 0 || f.maxIn == 0 {
+		return nil, 0, true
+	}
+	n, err := cp.Length(off)
+	if err != nil {
+		panic(fmt.Errorf("plugin %s: %s: cannot find its input at offset %d: %v", p.name, f.name, off, err))
+	}
+	if n > f.maxIn {
+		return nil, n, false
+	}
+	if off > math.MaxUint32 {
+		panic(fmt.Errorf("plugin %s: %s: its input offset %d is outside 32-bit memory", p.name, f.name, off))
+	}
+	b, readable := cp.Memory().Read(uint32(off), uint32(n))
+	if !readable {
+		panic(fmt.Errorf("plugin %s: %s: cannot read its %d-byte input at offset %d", p.name, f.name, n, off))
+	}
+	// A copy: the view is into the plugin's memory, which the answer's
+	// allocation may move.
+	return bytes.Clone(b), n, true
+}
+
+// caller is the gate's view of the plugin serving st's tool call.
+func (p *loaded) caller(st *callState) gate.Caller {
+	return gate.Caller{Kind: gate.Plugin, Plugin: p.name, Tool: st.tool, Grants: p.toolGrants[st.tool]}
+}
+
+// refused has the gate write the audit line of a request the runtime
+// refused itself (the gate writes every audit line, from the decoded
+// arguments, never the raw bytes). Nothing is audited while inspecting.
+func (p *loaded) refused(st *callState, op string, raw json.RawMessage, e *api.Error) {
+	if p.gate != nil {
+		p.gate.Refused(p.caller(st), op, raw, e)
+	}
+}
+
+// opName is the operation a request names, as the runtime repeats it in
+// messages and audit lines: a name that is no operation is cut to a short
+// prefix, since it comes from the plugin and may be megabytes long.
+func opName(op string) string {
+	if _, ok := api.Lookup(op); ok {
+		return op
+	}
+	return args.Cut(op, args.QuoteMax)
+}
+
+// iamCallFunc is iam_call: IAMRequest → IAMResponse. The request is
+// decoded strictly (exactly the keys "op" and "args", each once): with
+// encoding/json, {"op":"list_users","OP":"delete_user"} would run one
+// operation while a reader of the bytes saw the other. A request that does
+// not decode still counts against max_iam_calls and is audited.
 func (p *loaded) iamCallFunc(ctx context.Context, st *callState, in []byte) []byte {
 	var req api.IAMRequest
-	var resp api.IAMResponse
-	if err := json.Unmarshal(in, &req); err != nil {
-		resp.Error = api.Errorf(api.InvalidInput, "iam_call takes a JSON object {\"op\": NAME, \"args\": {...}}: %v", err)
-	} else if e := p.admit(st, req.Op); e != nil {
-		resp.Error = e
-		p.auditRefusal(st, req, e)
-	} else {
-		resp = p.runIAM(ctx, st, req)
+	if err := strictjson.Unmarshal(in, &req); err != nil {
+		st.calls.Add(1)
+		e := api.Errorf(api.InvalidInput, "plugin %s: iam_call takes one JSON object {\"op\": NAME, \"args\": {...}}, with exactly those keys, each once: %v", p.name, err)
+		p.refused(st, api.HostIAMCall, in, e)
+		return mustJSON(api.IAMResponse{Error: e})
 	}
+	req.Op = opName(req.Op)
+	if e := p.admit(st, req.Op); e != nil {
+		p.refused(st, req.Op, req.Args, e)
+		return mustJSON(api.IAMResponse{Error: e})
+	}
+	resp := p.runIAM(ctx, st, req)
+	var answered atomic.Int64
+	p.withinAnswerBudget(&answered, &resp, req.Op)
 	return mustJSON(resp)
 }
 
+// iamCallTooBig answers an iam_call whose input is over
+// MaxHostInputBytes, unread.
+func (p *loaded) iamCallTooBig(_ context.Context, st *callState, size uint64) []byte {
+	st.calls.Add(1)
+	e := api.Errorf(api.InvalidInput, "plugin %s: the iam_call request is %d bytes, more than the %d a host function reads; nothing was run", p.name, size, MaxHostInputBytes)
+	p.refused(st, api.HostIAMCall, nil, e)
+	return mustJSON(api.IAMResponse{Error: e})
+}
+
 // iamBatchFunc is iam_batch: []IAMRequest → []IAMResponse in the same
-// order. The caps are decided first, in order (so that the first requests
-// are the ones that run), then the admitted requests run through the gate
-// at most Options.Concurrency at a time.
+// order. The requests are counted first, without decoding them: a batch of
+// more than MaxBatchRequests is refused as a whole, and its requests all
+// count against max_iam_calls (a batch of refused requests is not free).
+// Otherwise it is decoded strictly, the caps are decided in order (so that
+// the first requests are the ones that run), then the admitted requests
+// run through the gate at most Options.Concurrency at a time.
+//
+// A batch refused as a whole is answered with one IAMResponse object
+// {"error": {...}} instead of an array, so that the plugin reads one clear
+// error rather than millions of copies of it.
 func (p *loaded) iamBatchFunc(ctx context.Context, st *callState, in []byte) []byte {
+	n, counted := countArrayElements(in)
+	if counted && n > MaxBatchRequests {
+		st.calls.Add(int64(n))
+		e := api.Errorf(api.LimitExceeded, "iam_batch of %d requests refused: at most %d per batch; split it. None ran", n, MaxBatchRequests)
+		p.refused(st, api.HostIAMBatch, in, e)
+		return mustJSON(api.IAMResponse{Error: e})
+	}
 	var reqs []api.IAMRequest
-	if err := json.Unmarshal(in, &reqs); err != nil {
-		panic(fmt.Errorf("plugin %s: iam_batch takes a JSON array of {\"op\": NAME, \"args\": {...}}: %v", p.name, err))
+	if err := strictjson.Unmarshal(in, &reqs); err != nil {
+		st.calls.Add(int64(max(n, 1)))
+		e := api.Errorf(api.InvalidInput, "iam_batch takes a JSON array of {\"op\": NAME, \"args\": {...}}, exactly those keys: %v. None ran", err)
+		p.refused(st, api.HostIAMBatch, in, e)
+		return mustJSON(api.IAMResponse{Error: e})
 	}
 	resps := make([]api.IAMResponse, len(reqs))
 	sem := make(chan struct{}, p.concurrency)
 	var wg sync.WaitGroup
+	var answered atomic.Int64
 	for i, req := range reqs {
+		req.Op = opName(req.Op)
 		if e := p.admit(st, req.Op); e != nil {
 			resps[i].Error = e
-			p.auditRefusal(st, req, e)
+			p.refused(st, req.Op, req.Args, e)
+			p.withinAnswerBudget(&answered, &resps[i], req.Op)
 			continue
 		}
 		sem <- struct{}{}
@@ -121,11 +251,44 @@ func (p *loaded) iamBatchFunc(ctx context.Context, st *callState, in []byte) []b
 					resps[i] = api.IAMResponse{Error: api.Errorf(api.Internal, "the server failed while running %s; report it with the server's log", req.Op)}
 				}
 			}()
-			resps[i] = p.runIAM(ctx, st, req)
+			resp := p.runIAM(ctx, st, req)
+			p.withinAnswerBudget(&answered, &resp, req.Op)
+			resps[i] = resp
 		}(i, req)
 	}
 	wg.Wait()
 	return mustJSON(resps)
+}
+
+// iamBatchTooBig answers an iam_batch whose input is over
+// MaxHostInputBytes, unread (so its requests cannot be counted: it counts
+// as one).
+func (p *loaded) iamBatchTooBig(_ context.Context, st *callState, size uint64) []byte {
+	st.calls.Add(1)
+	e := api.Errorf(api.LimitExceeded, "iam_batch of %d bytes refused: at most %d; split it. None ran", size, MaxHostInputBytes)
+	p.refused(st, api.HostIAMBatch, nil, e)
+	return mustJSON(api.IAMResponse{Error: e})
+}
+
+// withinAnswerBudget adds resp's size to the answer's running total and,
+// past MaxHostAnswerBytes, replaces its result with an error saying that
+// the request ran but its result was withheld. The total is kept as the
+// answers are made (not once they are all held), so the host never holds
+// more than the cap of them (and one result) for a plugin's call.
+func (p *loaded) withinAnswerBudget(answered *atomic.Int64, resp *api.IAMResponse, op string) {
+	size := int64(len(resp.Result)) + 64
+	if resp.Error != nil {
+		size += int64(len(resp.Error.Message))
+	}
+	if answered.Add(size) <= MaxHostAnswerBytes {
+		return
+	}
+	ran := "it ran (any change it made stands), but its result was withheld"
+	if resp.Error != nil {
+		ran = "it failed, and its error was withheld"
+	}
+	*resp = api.IAMResponse{Error: api.Errorf(api.LimitExceeded,
+		"the answers of this host call passed %d bytes at %s: %s. Ask for less at once (smaller batches, max_items)", MaxHostAnswerBytes, op, ran)}
 }
 
 // admit counts one requested operation against the tool call's caps and
@@ -133,13 +296,13 @@ func (p *loaded) iamBatchFunc(ctx context.Context, st *callState, in []byte) []b
 // reach the gate. Every request counts, whether the gate would allow it or
 // not, so a plugin cannot probe without limit either.
 func (p *loaded) admit(st *callState, op string) *api.Error {
-	if st == nil || st.tool == "" {
-		return api.Errorf(api.InvalidInput, "plugin %s called %s outside a tool call (in describe); IAM is reachable only while serving a tool", p.name, op)
+	if st.tool == "" {
+		return api.Errorf(api.InvalidInput, "plugin %s called %s outside a tool call (in describe); IAM is reachable only while serving a tool", p.name, args.Quote(op))
 	}
 	n := st.calls.Add(1)
 	if max := p.limits.MaxIAMCalls; max > 0 && n > int64(max) {
 		return api.Errorf(api.LimitExceeded, "plugin %s may make at most %d IAM calls per tool call (limits.max_iam_calls in the plugins file); %s was refused and not run",
-			p.name, max, op)
+			p.name, max, args.Quote(op))
 	}
 	if meta, ok := api.Lookup(op); ok && meta.Mutates {
 		m := st.mutating.Add(1)
@@ -159,10 +322,12 @@ func (p *loaded) runIAM(ctx context.Context, st *callState, req api.IAMRequest) 
 		return api.IAMResponse{Error: api.Errorf(api.NotGranted, "plugin %s is being inspected, with no grants and no IAM", p.name)}
 	}
 	if p.grants[req.Op] && !p.toolGrants[st.tool][req.Op] {
-		return api.IAMResponse{Error: api.Errorf(api.NotGranted,
-			"tool %s of plugin %s called %s, which the plugin is granted but the tool does not declare; the plugin's author must list it among the tool's operations", st.tool, p.name, req.Op)}
+		e := api.Errorf(api.NotGranted,
+			"tool %s of plugin %s called %s, which the plugin is granted but the tool does not declare; the plugin's author must list it among the tool's operations", st.tool, p.name, req.Op)
+		p.refused(st, req.Op, req.Args, e)
+		return api.IAMResponse{Error: e}
 	}
-	out, err := p.gate.Call(ctx, gate.Caller{Kind: gate.Plugin, Plugin: p.name, Tool: st.tool, Grants: p.toolGrants[st.tool]}, req.Op, req.Args)
+	out, err := p.gate.Call(ctx, p.caller(st), req.Op, req.Args)
 	if err != nil {
 		var ae *api.Error
 		if !errors.As(err, &ae) {
@@ -246,48 +411,58 @@ func dropField(v any, name string) any {
 	return v
 }
 
-// auditRefusal writes the audit line of a request refused here (by a cap)
-// rather than by the gate, so that every request a plugin makes is in the
-// audit log.
-func (p *loaded) auditRefusal(st *callState, req api.IAMRequest, e *api.Error) {
-	if p.audit == nil {
-		return
-	}
-	meta, _ := api.Lookup(req.Op)
-	tool := ""
-	if st != nil {
-		tool = st.tool
-	}
-	rec := gate.Record{
-		Time: p.now().UTC(), Caller: gate.Plugin, Plugin: p.name, Tool: tool, Operation: req.Op, Mutates: meta.Mutates,
-		Arguments: gate.Redact(req.Args), Outcome: "refused", Code: e.Code, Message: e.Message,
-	}
-	line, err := json.Marshal(rec)
-	if err != nil {
-		line = []byte(fmt.Sprintf(`{"operation":%q,"outcome":"audit-encoding-failed"}`, req.Op))
-	}
-	p.audit.write(append(line, '\n'))
-}
-
 // progressFunc is progress: ProgressReport → nothing. The report is
-// handed, synchronously, to the progress callback of the tool call.
-func (p *loaded) progressFunc(ctx context.Context, st *callState, in []byte) []byte {
+// decoded strictly, its message cut to MaxProgressMessageBytes, and handed,
+// synchronously, to the progress callback of the tool call if the call's
+// budget (ProgressPerSecond, ProgressBurst) has room; otherwise it is kept
+// as the call's last report (see Host.Call) and dropped.
+func (p *loaded) progressFunc(_ context.Context, st *callState, in []byte) []byte {
+	if st.progress == nil || st.limiter == nil {
+		return nil // nobody listens: not even decoded
+	}
 	var r api.ProgressReport
-	if err := json.Unmarshal(in, &r); err != nil {
-		p.logger.Debug("progress report that is not JSON, ignored", "err", err)
+	if err := strictjson.Unmarshal(in, &r); err != nil {
+		p.pluginLog(slog.LevelDebug, "progress report that is not {\"progress\": N, \"total\": N, \"message\": TEXT}, ignored", "err", err)
 		return nil
 	}
-	if st != nil && st.progress != nil {
+	r.Message = cutText(r.Message, MaxProgressMessageBytes)
+	if st.limiter.allow(r) {
 		st.progress(r)
 	}
 	return nil
 }
 
-// hostInfoFunc is host_info: nothing → HostInfo.
-func (p *loaded) hostInfoFunc(ctx context.Context, st *callState, in []byte) []byte {
+// progressTooBig drops a progress report over maxProgressInputBytes,
+// unread.
+func (p *loaded) progressTooBig(_ context.Context, _ *callState, size uint64) []byte {
+	p.pluginLog(slog.LevelDebug, "progress report too large, ignored", "bytes", size, "max", maxProgressInputBytes)
+	return nil
+}
+
+// hostInfoFunc is host_info: nothing → HostInfo. It tells the plugin which
+// account it works in, so it passes the gate's account check (and is
+// audited) like a call, once per tool call; when the gate refuses (the
+// credentials are not --expect-account's), the answer carries the error
+// and no account.
+func (p *loaded) hostInfoFunc(ctx context.Context, st *callState, _ []byte) []byte {
+	st.infoOnce.Do(func() { st.info = mustJSON(p.hostInfo(ctx, st)) })
+	return st.info
+}
+
+func (p *loaded) hostInfo(ctx context.Context, st *callState) api.HostInfo {
 	info := api.HostInfo{Plugin: p.name, Grants: p.granted, Config: copyConfig(p.spec.Config)}
+	if info.Grants == nil {
+		info.Grants = []string{}
+	}
 	if p.gate != nil {
 		info.ReadOnly = p.gate.ReadOnly()
+		if err := p.gate.Info(ctx, p.caller(st)); err != nil {
+			var ae *api.Error
+			if !errors.As(err, &ae) {
+				ae = api.Errorf(api.Internal, "unexpected failure: %v", err)
+			}
+			return api.HostInfo{ReadOnly: info.ReadOnly, Plugin: p.name, Grants: []string{}, Config: map[string]string{}, Error: ae}
+		}
 	}
 	if p.account != nil {
 		acct, part, err := p.account(ctx)
@@ -297,10 +472,7 @@ func (p *loaded) hostInfoFunc(ctx context.Context, st *callState, in []byte) []b
 			info.AccountID, info.Partition = acct, part
 		}
 	}
-	if info.Grants == nil {
-		info.Grants = []string{}
-	}
-	return mustJSON(info)
+	return info
 }
 
 func mustJSON(v any) []byte {

@@ -76,7 +76,7 @@ func TestLoadNamesToolsAndWorksOutReadOnly(t *testing.T) {
 	if !reflect.DeepEqual(hi.NotGranted, []string{"create_access_key", "delete_user"}) {
 		t.Errorf("not granted %v", hi.NotGranted)
 	}
-	if len(hi.Tools) != 14 || hi.Tools[0] != "h_readfile" {
+	if len(hi.Tools) != 19 || hi.Tools[0] != "h_readfile" {
 		t.Errorf("tools %v", hi.Tools)
 	}
 	if hi.Limits.Memory != DefaultMemory || hi.Limits.Timeout != DefaultTimeout || hi.MemoryPages != 1024 || hi.MaxInput != MaxInputBytes {
@@ -133,8 +133,8 @@ func TestParseDescription(t *testing.T) {
 		`{"tools":[{"name":"a b"}]}`:            `"a b"`,
 		`{"tools":[{"name":"a"},{"name":"a"}]}`: "twice",
 		`{"tools":[{"name":"a","input_schema":"x"}]}`:               "input_schema is not a JSON object",
-		`{"tools":[{"name":"a","output_schema":{"type":"array"}}]}`: "output_schema has type array",
-		`{"tools": 3}`: "invalid JSON",
+		`{"tools":[{"name":"a","output_schema":{"type":"array"}}]}`: `output_schema has type "array"`,
+		`{"tools": 3}`: "not a plugin description",
 	} {
 		if _, err := parseDescription("p", []byte(in)); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "plugin p") {
 			t.Errorf("%s: %v, want %q", in, err, want)

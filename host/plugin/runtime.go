@@ -138,8 +138,8 @@ func (p *loaded) newInstance(ctx context.Context) (*instance, error) {
 		WithNanosleep(inst.sleep).
 		WithRandSource(rand.Reader).
 		WithStdin(bytes.NewReader(nil)).
-		WithStdout(&lineLogger{log: p.logger, stream: "stdout"}).
-		WithStderr(multiWriter{inst.stderr, &lineLogger{log: p.logger, stream: "stderr"}})
+		WithStdout(&lineLogger{log: p.logger, budget: p.logs, stream: "stdout"}).
+		WithStderr(multiWriter{inst.stderr, &lineLogger{log: p.logger, budget: p.logs, stream: "stderr"}})
 	ext, err := p.compiled.Instance(context.WithoutCancel(ctx), extism.PluginInstanceConfig{ModuleConfig: mc})
 	if err != nil {
 		return nil, err
@@ -258,6 +258,7 @@ func (pl *pool) idleCount() int {
 func (p *loaded) invoke(ctx context.Context, export string, input []byte, st *callState, what string) ([]byte, error) {
 	cctx, cancel := context.WithTimeout(ctx, p.limits.Timeout)
 	defer cancel()
+	defer p.reportDroppedLogs(what)
 	cctx = context.WithValue(cctx, stateKey{}, st)
 	for attempt := 0; ; attempt++ {
 		inst, err := p.pool.get(cctx)
@@ -373,8 +374,13 @@ func clip(s string, n int) string {
 }
 
 // guestLog routes a plugin's Extism log lines to the host's log, tagged
-// with the plugin's name. The SDK's own chatter about calling functions is
-// dropped.
+// with the plugin's name, each cut to MaxLogLineBytes and within the
+// plugin's log budget (see reportDroppedLogs). The SDK's own chatter about
+// calling functions is dropped.
+//
+// Extism reads the line out of the plugin's memory before calling this
+// (a copy bounded by the plugin's memory limit, dropped right after);
+// what reaches the log is bounded here.
 func (p *loaded) guestLog(level extism.LogLevel, msg string) {
 	for _, noise := range sdkNoise {
 		if strings.HasPrefix(msg, noise) {
@@ -394,7 +400,32 @@ func (p *loaded) guestLog(level extism.LogLevel, msg string) {
 	default:
 		l = slog.LevelError
 	}
-	p.logger.Log(context.Background(), l, msg)
+	p.pluginLog(l, msg)
+}
+
+// pluginLog logs a line the plugin caused (its own, or the runtime's about
+// something it sent), within the plugin's log budget. A line below the
+// log's level costs nothing.
+func (p *loaded) pluginLog(level slog.Level, msg string, args ...any) {
+	if !p.logger.Enabled(context.Background(), level) {
+		return
+	}
+	msg = cutText(msg, MaxLogLineBytes)
+	if !p.logs.allow(len(msg)) {
+		return
+	}
+	p.logger.Log(context.Background(), level, msg, args...)
+}
+
+// reportDroppedLogs writes the one line that says how many of the
+// plugin's log lines its budget dropped since the last such line; called
+// as each call of the plugin ends, so that a flood costs one line per call.
+func (p *loaded) reportDroppedLogs(what string) {
+	if lines, bytes := p.logs.takeDropped(); lines > 0 {
+		p.logger.Warn("plugin log lines dropped: more than its log budget allows",
+			"lines", lines, "bytes", bytes, "call", what,
+			"budget", fmt.Sprintf("%d lines and %d KiB a second, bursts of %d lines and %d KiB", LogLinesPerSecond, LogBytesPerSecond>>10, LogLineBurst, LogBytesBurst>>10))
+	}
 }
 
 // sdkNoise are the prefixes of the Extism SDK's own debug lines, logged on
@@ -445,15 +476,17 @@ func (t *tailBuffer) Reset() {
 
 // lineLogger logs what a plugin writes to stdout or stderr, a line at a
 // time, at debug level: a plugin author sees it with --log-level debug, and
-// it can never reach the MCP stream on the process's stdout.
+// it can never reach the MCP stream on the process's stdout. Lines are cut
+// to MaxLogLineBytes (only that much of one is ever held) and share the
+// plugin's log budget with its Extism log lines.
 type lineLogger struct {
 	log     *slog.Logger
+	budget  *logBudget
 	stream  string
 	mu      sync.Mutex
 	partial []byte
+	length  int // of the line being written, including what was not kept
 }
-
-const maxLogLine = 1 << 10
 
 func (w *lineLogger) Write(b []byte) (int, error) {
 	w.mu.Lock()
@@ -461,22 +494,35 @@ func (w *lineLogger) Write(b []byte) (int, error) {
 	n := len(b)
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
+		chunk := b
+		if i >= 0 {
+			chunk = b[:i]
+		}
+		w.length += len(chunk)
+		if room := MaxLogLineBytes - len(w.partial); room > 0 {
+			w.partial = append(w.partial, chunk[:min(room, len(chunk))]...)
+		}
 		if i < 0 {
-			room := maxLogLine - len(w.partial)
-			if len(b) > room {
-				b = b[:max(room, 0)]
-			}
-			w.partial = append(w.partial, b...)
 			break
 		}
-		line := append(w.partial, b[:i]...)
-		w.partial = w.partial[:0]
 		b = b[i+1:]
-		if len(bytes.TrimSpace(line)) > 0 && w.log.Enabled(context.Background(), slog.LevelDebug) {
-			w.log.Debug("plugin output", "stream", w.stream, "line", clip(string(line), maxLogLine))
-		}
+		w.flush()
 	}
 	return n, nil
+}
+
+// flush logs the completed line, if it is not blank and the budget allows.
+func (w *lineLogger) flush() {
+	line, length := string(w.partial), w.length
+	w.partial, w.length = w.partial[:0], 0
+	if strings.TrimSpace(line) == "" || !w.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	line = cutKept(line, length, MaxLogLineBytes)
+	if !w.budget.allow(len(line)) {
+		return
+	}
+	w.log.Debug("plugin output", "stream", w.stream, "line", line)
 }
 
 // multiWriter writes to every writer (tailBuffer and lineLogger, which

@@ -88,7 +88,10 @@ type ProgressReport struct {
 	Message  string  `json:"message,omitempty"`
 }
 
-// HostInfo is what `host_info` returns.
+// HostInfo is what `host_info` returns. Error is set when the host
+// refuses to say (the server's credentials are not for the account it
+// was told to expect): the account is then left out, and the plugin
+// should fail with Error, as its IAM calls would.
 type HostInfo struct {
 	ReadOnly  bool              `json:"read_only"`
 	AccountID string            `json:"account_id"`
@@ -96,4 +99,5 @@ type HostInfo struct {
 	Plugin    string            `json:"plugin"`
 	Grants    []string          `json:"grants"`
 	Config    map[string]string `json:"config"`
+	Error     *Error            `json:"error,omitempty"`
 }

@@ -1,0 +1,105 @@
+package plugin
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// FuzzCountArrayElements: the counter that refuses a giant iam_batch
+// before decoding it never panics, and agrees with encoding/json on every
+// valid array.
+func FuzzCountArrayElements(f *testing.F) {
+	for _, s := range []string{`[]`, ` [ ] `, `[{}]`, `[{"op":"a"},{"op":"b"}]`, `["[,]", "\"", {"a":[1,2,{}]}]`, `[`, `]`, `[1,]`, `{}`, `[[],[[]],"x\\"y"]`, `[1] x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n, ok := countArrayElements(b)
+		var elems []json.RawMessage
+		if json.Unmarshal(b, &elems) == nil {
+			if !ok || n != len(elems) {
+				t.Errorf("%q: counted %d (ok %v), encoding/json decodes %d", b, n, ok, len(elems))
+			}
+		}
+		if n < 0 || n > len(b) {
+			t.Errorf("%q: counted %d", b, n)
+		}
+	})
+}
+
+// FuzzHostInput: whatever bytes a plugin hands iam_call, iam_batch or
+// progress, and whatever its describe or call answers, the host never
+// panics, answers iam_call with one IAMResponse and iam_batch with one
+// IAMResponse (refused whole) or exactly one per request, and never echoes
+// more than a short prefix of what it was sent.
+func FuzzHostInput(f *testing.F) {
+	for _, s := range []string{
+		`{"op":"list_users","args":{"max_items":1}}`,
+		`{"op":"list_users","OP":"delete_user"}`,
+		`{"op":"list_users","op":"delete_user"}`,
+		`[{"op":"list_users"},{"op":"get_user","args":{"user_name":"a"}}]`,
+		`[{"op":"x","Args":1}]`,
+		`{"progress":1,"total":2,"message":"half"}`,
+		`{"name":"p","version":"1","description":"d","tools":[{"name":"t","input_schema":{"type":"object"},"operations":["list_users"]}]}`,
+		`{"tools":[],"Tools":[{"name":"delete_user"}]}`,
+		`{"content":[{"type":"text","text":"x"}],"is_error":true,"is_error":false}`,
+		`[` + strings.Repeat(`{"op":"a"},`, 20) + `{"op":"a"}]`,
+		`{"op":"` + strings.Repeat("x", 500) + `"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	p, err := newLoaded(Spec{Name: "fuzz", Path: "fuzz.wasm", SHA256: strings.Repeat("0", 64), Limits: Limits{MaxIAMCalls: 50}}, discardLogger())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		st := &callState{tool: "fuzz_t", progress: func(api.ProgressReport) {}}
+		st.limiter = newProgressLimiter(p.now)
+
+		var one api.IAMResponse
+		out := p.iamCallFunc(ctx, st, in)
+		if err := json.Unmarshal(out, &one); err != nil || (one.Error == nil) == (one.Result == nil) {
+			t.Fatalf("iam_call %q answered %q", in, out)
+		}
+		if len(out) > 1024 {
+			t.Fatalf("iam_call %q answered %d bytes: %q", in, len(out), out)
+		}
+
+		out = p.iamBatchFunc(ctx, st, in)
+		n, _ := countArrayElements(in)
+		var many []api.IAMResponse
+		switch {
+		case json.Unmarshal(out, &one) == nil && one.Error != nil:
+			if len(out) > 1024 {
+				t.Fatalf("iam_batch %q refused with %d bytes: %q", in, len(out), out)
+			}
+		case json.Unmarshal(out, &many) == nil:
+			if len(many) != n {
+				t.Fatalf("iam_batch %q: %d answers for %d requests", in, len(many), n)
+			}
+			if len(out) > 1024*max(n, 1) {
+				t.Fatalf("iam_batch %q answered %d bytes", in, len(out))
+			}
+		default:
+			t.Fatalf("iam_batch %q answered %q", in, out)
+		}
+
+		if out := p.progressFunc(ctx, st, in); out != nil {
+			t.Fatalf("progress answered %q", out)
+		}
+		if d, err := parseDescription("fuzz", in); err == nil {
+			for _, tool := range d.Tools {
+				if !namePattern.MatchString(tool.Name) || !json.Valid(tool.InputSchema) {
+					t.Fatalf("describe %q accepted a tool %+v", in, tool)
+				}
+			}
+		} else if len(err.Error()) > 600 {
+			t.Fatalf("describe %q: an error of %d bytes", in, len(err.Error()))
+		}
+		if _, why := parseResult(in); len(why) > 300 {
+			t.Fatalf("result %q: %d bytes of why", in, len(why))
+		}
+	})
+}
