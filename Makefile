@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 PORT     ?= 4599
 
-.PHONY: all build test demo bench bench-sandbox bench-policy sandbox lint fmt vet clean plugins plugins-hashes
+.PHONY: all build test fuzz demo bench bench-sandbox bench-policy sandbox lint fmt vet clean plugins plugins-hashes
 
 all: build
 
@@ -14,6 +14,9 @@ build: ## the server binary, in bin/
 
 test: ## every test, with the race detector
 	$(GO) test -race -count=1 ./...
+
+fuzz: ## every go-fuzz target for FUZZTIME each (default 15s), beyond the corpora make test runs
+	bash .ci/fuzz
 
 demo: build plugins ## a short scripted MCP session on the embedded sandbox's demo organisation, with the shipped plugins
 	$(GO) run ./cmd/iam-mcp-demo --server $(BIN) --plugins plugins.yaml

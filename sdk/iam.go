@@ -3,6 +3,7 @@
 package sdk
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -79,23 +80,46 @@ func Batch(reqs ...Request) []Response {
 	if len(wire) == 0 {
 		return resps
 	}
-	fail := func(err error) []Response {
+	// The host takes at most api.MaxBatchRequests per call: longer batches
+	// go in consecutive chunks, answered in order all the same.
+	for start := 0; start < len(wire); start += api.MaxBatchRequests {
+		end := min(start+api.MaxBatchRequests, len(wire))
+		batchChunk(wire[start:end], sent[start:end], resps)
+	}
+	return resps
+}
+
+// batchChunk sends one iam_batch and fills resps[sent[k]] with the answer
+// to wire[k].
+func batchChunk(wire []api.IAMRequest, sent []int, resps []Response) {
+	fail := func(err error) {
 		for _, i := range sent {
 			resps[i].Err = err
 		}
-		return resps
 	}
 	b, err := json.Marshal(wire)
 	if err != nil {
-		return fail(&api.Error{Code: api.Internal, Message: err.Error()})
+		fail(&api.Error{Code: api.Internal, Message: err.Error()})
+		return
 	}
 	out := invoke(hostIAMBatch, b)
+	if trimmed := bytes.TrimSpace(out); len(trimmed) > 0 && trimmed[0] == '{' {
+		// The host refused the batch whole (over a cap): one answer with
+		// the reason, for every request in it.
+		var whole api.IAMResponse
+		if err := json.Unmarshal(trimmed, &whole); err == nil && whole.Error != nil {
+			fail(whole.Error)
+			return
+		}
+	}
 	var answers []api.IAMResponse
 	if err := json.Unmarshal(out, &answers); err != nil {
-		return fail(hostError(api.HostIAMBatch, "answered %d requests with %q, not a list of IAM responses: %v", len(wire), truncate(out), err))
+		fail(hostError(api.HostIAMBatch, "answered %d requests with %q, not a list of IAM responses: %v", len(wire), truncate(out), err))
+		return
 	}
 	if len(answers) != len(wire) {
-		return fail(hostError(api.HostIAMBatch, "answered %d requests with %d responses", len(wire), len(answers)))
+		fail(hostError(api.HostIAMBatch, "answered %d requests with %d responses", len(wire), len(answers)))
+		return
 	}
 	for k, i := range sent {
 		if a := answers[k]; a.Error != nil {
@@ -104,7 +128,6 @@ func Batch(reqs ...Request) []Response {
 			resps[i].Result = a.Result
 		}
 	}
-	return resps
 }
 
 // Decode returns a batch response's result decoded as O, or its error.

@@ -226,7 +226,10 @@ func (g *Gate) audit(caller Caller, op string, arguments json.RawMessage, err er
 	if g.opts.Audit == nil {
 		return
 	}
-	opMeta, _ := api.Lookup(op)
+	opMeta, known := api.Lookup(op)
+	if !known {
+		op = args.Cut(op, args.QuoteMax) // a name from outside, possibly huge
+	}
 	rec := Record{
 		Time: g.now().UTC(), Caller: caller.Kind, Plugin: caller.Plugin, Tool: caller.Tool,
 		Operation: op, Mutates: opMeta.Mutates, Arguments: arguments, Outcome: "ok",

@@ -271,3 +271,17 @@ func TestRefusedRecordsDecodedArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownOperationNameIsCut: a name that is no operation is recorded
+// cut, whoever sent it.
+func TestUnknownOperationNameIsCut(t *testing.T) {
+	var audit bytes.Buffer
+	g := New(&recordingRunner{}, Options{Audit: &audit})
+	_, err := g.Call(ctx, Caller{Kind: BuiltIn}, strings.Repeat("x", 100000), nil)
+	if code(err) != api.InvalidInput || len(err.Error()) > 300 {
+		t.Fatalf("unknown operation: %.300v", err)
+	}
+	if audit.Len() > 1000 {
+		t.Fatalf("a %d-byte audit line for an unknown operation", audit.Len())
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
@@ -251,4 +252,30 @@ func TestUnknownToolAndClose(t *testing.T) {
 		t.Errorf("no plugins: %v", err)
 	}
 	h.Close(ctx)
+}
+
+// TestSDKBatchIsSplitAtTheCap: the SDK sends a batch longer than
+// api.MaxBatchRequests in chunks the host takes, so a plugin author never
+// meets the cap; every request still counts and is answered in order.
+func TestSDKBatchIsSplitAtTheCap(t *testing.T) {
+	t.Parallel()
+	s := spec("sdkbatch")
+	// Not granted: each request is refused by the gate, cheaply, which is
+	// all this test needs to count answers.
+	e := newEnv(t, gate.Options{}, s)
+	n := api.MaxBatchRequests + 1
+	res, err := e.h.Call(ctx, "sdkbatch_many", json.RawMessage(fmt.Sprintf(`{"n":%d}`, n)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Answers int            `json:"answers"`
+		Codes   map[string]int `json:"codes"`
+	}
+	if err := json.Unmarshal(res.StructuredContent, &out); err != nil {
+		t.Fatalf("%v: %s", err, res.StructuredContent)
+	}
+	if out.Answers != n || out.Codes[string(api.NotGranted)] != n {
+		t.Fatalf("a batch of %d through the SDK: %+v (want every request refused one by one as NotGranted, none refused whole)", n, out)
+	}
 }

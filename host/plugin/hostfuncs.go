@@ -28,11 +28,9 @@ type stateKey struct{}
 // plugin cannot make the host hold more than a few megabytes on its
 // behalf, however it calls them.
 const (
-	// MaxBatchRequests caps the requests of one iam_batch: a larger batch
-	// is refused as a whole, counted but not decoded, and nothing in it
-	// runs. It is above IAM's default quota of 5,000 users, so that one
-	// request per user fits in one batch.
-	MaxBatchRequests = 10000
+	// MaxBatchRequests is api.MaxBatchRequests: a larger batch is refused
+	// as a whole, counted but not decoded, and nothing in it runs.
+	MaxBatchRequests = api.MaxBatchRequests
 	// MaxHostInputBytes caps the JSON a plugin hands iam_call or iam_batch
 	// in one call. Its length is read from the Extism kernel before any
 	// byte is copied into the host: a larger input is refused unread.

@@ -17,10 +17,18 @@ const HostModule = "iam_mcp"
 // zero-length allocation, or 0).
 const (
 	HostIAMCall  = "iam_call"  // IAMRequest → IAMResponse
-	HostIAMBatch = "iam_batch" // []IAMRequest → []IAMResponse, in order
+	HostIAMBatch = "iam_batch" // []IAMRequest → []IAMResponse, in order (or one IAMResponse refusing the whole batch)
 	HostProgress = "progress"  // ProgressReport → nothing
 	HostInfoFunc = "host_info" // nothing → HostInfo
 )
+
+// MaxBatchRequests caps the requests of one iam_batch. The host refuses a
+// larger batch whole — answering one IAMResponse with the error instead of
+// a list, counting every request against max_iam_calls, running none — so
+// that a plugin cannot make it hold millions of answers. The SDK splits
+// longer batches. It is above IAM's default quota of 5,000 users, so that
+// one request per user fits in one batch.
+const MaxBatchRequests = 10000
 
 // Names of the functions a plugin exports.
 const (
