@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,6 +32,16 @@ func serveSandbox(ctx context.Context, args []string, stderr io.Writer, ready fu
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:4599", "`address` to serve on; loopback unless --allow-remote")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --listen address (the sandbox has no authentication)")
+	var allowHosts []string
+	fs.Func("allow-host", "also answer requests addressed to this host `name` (or name:port, or IP); repeatable or comma-separated.\nWithout it the sandbox answers only requests addressed to the IP address they arrived on, localhost on a loopback address, and the --listen host name", func(v string) error {
+		for _, h := range strings.Split(v, ",") {
+			if h = strings.TrimSpace(h); h == "" {
+				return errors.New("an empty host name")
+			}
+			allowHosts = append(allowHosts, h)
+		}
+		return nil
+	})
 	seed := fs.String("seed", "", "seed a new account: \"demo\" for a small organisation with planted security problems")
 	state := fs.String("state", "", "persist the account to this JSON `file` (loaded at start, rewritten after every change)")
 	latency := fs.Duration("latency", 0, "injected latency per request, e.g. 20ms")
@@ -39,7 +50,7 @@ func serveSandbox(ctx context.Context, args []string, stderr io.Writer, ready fu
 	faultSeed := fs.Int64("fault-seed", 1, "seed for the injected faults, for reproducible runs")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: iam-mcp-server sandbox [flags]\n\nServes an in-memory IAM account (123456789012) over the IAM Query protocol.\nAny access key signs requests; signatures are not checked.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: iam-mcp-server sandbox [flags]\n\nServes an in-memory IAM account (123456789012) over the IAM Query protocol.\nAny access key signs requests; signatures are not checked. Requests a web page can\nsend are refused: any carrying Origin or Sec-Fetch-* headers, any addressed to a\nhost other than the listener (see --allow-host), and changes by any method but POST.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -69,11 +80,18 @@ func serveSandbox(ctx context.Context, args []string, stderr io.Writer, ready fu
 		fmt.Fprintf(stderr, "sandbox: %v\n", err)
 		return 2
 	}
+	// A --listen host name is one the operator chose to reach the sandbox
+	// by; IP addresses need no entry (a connection's own address always
+	// passes), nor does localhost on a loopback address.
+	if host, _, _ := net.SplitHostPort(*listen); host != "" && net.ParseIP(host) == nil && !strings.EqualFold(host, "localhost") {
+		allowHosts = append(allowHosts, host)
+	}
 	srv, err := localiam.New(localiam.Options{
-		Seed:      *seed,
-		StateFile: *state,
-		Faults:    localiam.Faults{Latency: *latency, ThrottleRate: *throttle, ErrorRate: *errRate, Seed: *faultSeed},
-		Logger:    logger,
+		Seed:         *seed,
+		StateFile:    *state,
+		Faults:       localiam.Faults{Latency: *latency, ThrottleRate: *throttle, ErrorRate: *errRate, Seed: *faultSeed},
+		Logger:       logger,
+		AllowedHosts: allowHosts,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "sandbox: %v\n", err)
@@ -85,7 +103,7 @@ func serveSandbox(ctx context.Context, args []string, stderr io.Writer, ready fu
 		return 1
 	}
 	url := "http://" + ln.Addr().String()
-	logger.Info("IAM sandbox listening", "url", url, "account", localiam.AccountID, "seed", *seed, "state", *state)
+	logger.Info("IAM sandbox listening", "url", url, "account", localiam.AccountID, "seed", *seed, "state", *state, "allowed_hosts", allowHosts)
 	fmt.Fprintf(stderr, "Try: AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=sandbox aws iam list-users --endpoint-url %s --region us-east-1\n", url)
 
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}

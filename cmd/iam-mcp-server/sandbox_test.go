@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -126,5 +132,104 @@ func TestSandboxCommandFaults(t *testing.T) {
 	_, err := c.ListUsers(context.Background(), &iam.ListUsersInput{})
 	if err == nil || !strings.Contains(err.Error(), "Throttling") {
 		t.Fatalf("want Throttling, got %v", err)
+	}
+}
+
+// rawPost sends a form POST exactly as written (Host and headers included,
+// as a browser or an attacker's tool would send them) and returns the
+// status and body.
+func rawPost(t *testing.T, base, host string, headers []string, body string) (int, string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Minute)) // a hang guard only
+	req := "POST / HTTP/1.1\r\nHost: " + host + "\r\n"
+	for _, h := range headers {
+		req += h + "\r\n"
+	}
+	req += fmt.Sprintf("Content-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+	if _, err := io.WriteString(conn, req); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestSandboxCommandRefusesWebPages: the sandbox command answers requests
+// addressed to its listener (and to names allowed with --allow-host), and
+// refuses what a web page can send it: a rebinding page's Host, an Origin,
+// a GET that changes the account.
+func TestSandboxCommandRefusesWebPages(t *testing.T) {
+	u, _ := startSandbox(t, "--allow-host", "sandbox.test,alias.test", "--allow-host", "mapped.test:8080")
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(u, "http://"))
+	form := "Content-Type: application/x-www-form-urlencoded"
+	create := func(name string) string { return "Action=CreateUser&Version=2010-05-08&UserName=" + name }
+	for _, tc := range []struct {
+		host    string
+		headers []string
+		body    string
+		status  int
+		code    string
+	}{
+		{"evil.example:" + port, []string{form}, create("rebound"), 403, "InvalidHost"},
+		{"127.0.0.1:" + port, []string{form, "Origin: http://evil.example"}, create("csrf"), 403, "BrowserRequestRefused"},
+		{"127.0.0.1:" + port, []string{"Content-Type: text/plain"}, create("plain"), 415, "UnsupportedMediaType"},
+		{"sandbox.test:" + port, []string{form}, create("named"), 200, ""},
+		{"alias.test:" + port, []string{form}, create("alias"), 200, ""},
+		{"mapped.test:8080", []string{form}, create("mapped"), 200, ""},
+		{"localhost:" + port, []string{form}, create("local"), 200, ""},
+	} {
+		status, body := rawPost(t, u, tc.host, tc.headers, tc.body)
+		if status != tc.status || !strings.Contains(body, tc.code) {
+			t.Errorf("Host %s %v: %d %s", tc.host, tc.headers, status, body)
+		}
+	}
+	resp, err := http.Get(u + "/?" + create("viaget"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 405 {
+		t.Errorf("GET of CreateUser: %d", resp.StatusCode)
+	}
+	// The SDK works, and sees only the users the allowed requests made.
+	out, err := sandboxClient(u).ListUsers(context.Background(), &iam.ListUsersInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, usr := range out.Users {
+		names = append(names, *usr.UserName)
+	}
+	if strings.Join(names, ",") != "alias,local,mapped,named" {
+		t.Fatalf("users %v", names)
+	}
+}
+
+func TestSandboxCommandAllowHostRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		code  int
+		want  string
+	}{
+		{"", 2, "empty host name"},
+		{"a.test,", 2, "empty host name"},
+		{"*", 1, "allowed host"},
+		{"http://a.test", 1, "allowed host"},
+		{"a.test:99999", 1, "port"},
+	} {
+		var stderr lockedBuffer
+		code := serveSandbox(context.Background(), []string{"--listen", "127.0.0.1:0", "--allow-host", tc.value}, &stderr, nil)
+		if code != tc.code || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("--allow-host %q: exit %d, %q", tc.value, code, stderr.String())
+		}
 	}
 }

@@ -107,8 +107,8 @@ func (s *Server) recordServiceUse(keyID string, now time.Time, namespace, action
 		return
 	}
 	s.keyMu.Lock()
+	defer s.keyMu.Unlock() // released even if recording panics: requests recover, the lock must too
 	s.acct.noteServiceUse(u.ID, namespace, actionName, region, now)
-	s.keyMu.Unlock()
 }
 
 // keyOwners indexes access key ids by owner: every request asks who signed
@@ -198,8 +198,8 @@ func (s *Server) recordHistory(principalARN, action, region string, when time.Ti
 		}
 	}
 	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
 	s.acct.noteServiceUse(id, namespace, name, region, when.UTC())
-	s.keyMu.Unlock()
 	return nil
 }
 

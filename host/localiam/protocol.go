@@ -201,6 +201,24 @@ func lowerFirst(s string) string {
 
 // ---- XML responses ----
 
+// maxMessage bounds an error message on the wire. IAM's own messages are a
+// sentence or two; one longer than this echoes a value the client sent
+// (IAM's validation messages quote the bad value), and a megabyte
+// parameter must not come back as a megabyte message.
+const maxMessage = 1024
+
+// capMessage keeps a long message's start and end — the end is where
+// IAM's validation messages say which constraint failed — and leaves out
+// the middle.
+func capMessage(m string) string {
+	if utf8.RuneCountInString(m) <= maxMessage {
+		return m
+	}
+	r := []rune(m)
+	head, tail := r[:maxMessage/2], r[len(r)-maxMessage/4:]
+	return fmt.Sprintf("%s…(%d characters left out)…%s", string(head), len(r)-len(head)-len(tail), string(tail))
+}
+
 // members marshals as IAM marshals every list: a wrapper element holding one
 // <member> per item, and an empty wrapper (not nothing) for an empty list.
 type members[T any] []T
@@ -269,7 +287,7 @@ func encodeResult(action, namespace, requestID string, result any) ([]byte, erro
 
 func encodeError(namespace, requestID string, e *Error) []byte {
 	var msg strings.Builder
-	_ = xml.EscapeText(&msg, []byte(e.Message))
+	_ = xml.EscapeText(&msg, []byte(capMessage(e.Message)))
 	return []byte(fmt.Sprintf(`%s<ErrorResponse xmlns="%s"><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
 		xml.Header, namespace, e.fault(), e.Code, msg.String(), requestID))
 }

@@ -3,7 +3,6 @@ package localiam
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -35,6 +34,13 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives one debug line per request; nil discards.
 	Logger *slog.Logger
+	// AllowedHosts are the host names (or IP addresses) by which network
+	// clients may address the sandbox, besides the address a connection
+	// arrives on and "localhost" on a loopback address (see front.go). An
+	// entry without a port must come with the listener's port; "name:port"
+	// allows exactly that, for a sandbox behind a port mapping. The
+	// in-process transport is not subject to it.
+	AllowedHosts []string
 }
 
 // Quotas are the account-level limits IAM enforces (GetAccountSummary
@@ -71,6 +77,7 @@ type Server struct {
 	now    func() time.Time
 	log    *slog.Logger
 	faults *faultInjector
+	hosts  hostRule // the Host values the network front accepts
 
 	mu   sync.RWMutex // guards acct and the state file
 	acct *account
@@ -105,6 +112,11 @@ func New(opts Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	hosts, err := newHostRule(opts.AllowedHosts)
+	if err != nil {
+		return nil, err
+	}
+	s.hosts = hosts
 	loaded, err := s.load()
 	if err != nil {
 		return nil, err
@@ -188,8 +200,13 @@ func newRequestID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// ServeHTTP answers one Query-protocol request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP answers one Query-protocol request that came over the network,
+// after the checks of the HTTP front (front.go).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(w, r, true) }
+
+// serve answers one request; network is false for the in-process
+// transport, which skips only the Host check.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, network bool) {
 	requestID := newRequestID()
 	w.Header().Set("X-Amzn-Requestid", requestID)
 	namespace := iamNamespace
@@ -197,7 +214,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("localiam error", "code", e.Code, "message", e.Message)
 		writeXML(w, e.Status, encodeError(namespace, requestID, e))
 	}
+	// Whatever a request does, it must not panic out of here: in process,
+	// the caller is the host itself, and over HTTP a panic would cost the
+	// client its connection without an answer.
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("localiam request panic", "panic", p)
+			fail(apiErr("ServiceFailure", 500, "The sandbox failed internally: %s", short(fmt.Sprint(p))))
+		}
+	}()
 
+	if e := s.checkFront(r, network); e != nil {
+		s.log.Warn("localiam refused a request", "code", e.Code, "method", short(r.Method), "host", short(r.Host), "remote", r.RemoteAddr)
+		if e.Status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", "GET, POST")
+		}
+		writeXML(w, e.Status, encodeError(namespace, requestID, e))
+		return
+	}
 	form, err := readForm(w, r)
 	if err != nil {
 		fail(err)
@@ -208,7 +242,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	keyID, signedFor, region := signer(r)
 
 	if name == "" {
-		fail(apiErr("MissingAction", 400, "Could not find operation for version %s. Specify Action=NAME in the request.", version))
+		fail(apiErr("MissingAction", 400, "Could not find operation for version %s. Specify Action=NAME in the request.", short(version)))
 		return
 	}
 	var act action
@@ -225,7 +259,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ok = ok && version == iamVersion
 	}
 	if !ok {
-		fail(apiErr("InvalidAction", 400, "Could not find operation %s for version %s", name, version))
+		fail(apiErr("InvalidAction", 400, "Could not find operation %s for version %s", short(name), short(version)))
+		return
+	}
+	if r.Method != http.MethodPost && (act.mutates || act.derived) {
+		w.Header().Set("Allow", http.MethodPost)
+		fail(errMethod("%s changes the account, so it is taken as a POST with a form body only, not as a %s.", name, r.Method))
 		return
 	}
 	if e := s.faults.before(r.Context()); e != nil {
@@ -234,7 +273,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	c := &call{params: params{form: form}, now: s.now().UTC(), accessKeyID: keyID}
-	result, apiError := s.run(act, c, use{signedFor: signedFor, region: region, service: service, action: name})
+	// A GET is what an <img> or a link can make a browser send, with a
+	// key id in its query (X-Amz-Credential); no SDK sends one. It may
+	// read, but it records no key's use, so that a web page cannot plant
+	// a "last used" a key rotation would trust.
+	record := r.Method == http.MethodPost
+	result, apiError := s.run(act, c, use{signedFor: signedFor, region: region, service: service, action: name, record: record})
 	s.log.Debug("localiam", "action", name, "key", keyID, "ok", apiError == nil)
 	if apiError != nil {
 		fail(apiError)
@@ -254,6 +298,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // reports).
 type use struct {
 	signedFor, region, service, action string
+	// record is false for a request whose use is not to be recorded.
+	record bool
 }
 
 // run executes an action under the account lock, records the signing key's
@@ -266,16 +312,18 @@ func (s *Server) run(act action, c *call, u use) (result any, apiError *Error) {
 		s.mu.RLock()
 		defer s.mu.RUnlock()
 	}
-	s.recordKeyUse(c.accessKeyID, c.now, u.signedFor, u.region)
-	s.recordServiceUse(c.accessKeyID, c.now, u.service, u.action, u.region)
 	defer func() {
 		// A handler bug must never take the server down: it becomes a 500,
 		// as a real service failure would.
 		if p := recover(); p != nil {
 			s.log.Error("localiam handler panic", "panic", p)
-			result, apiError = nil, apiErr("ServiceFailure", 500, "The sandbox failed internally: %v", p)
+			result, apiError = nil, apiErr("ServiceFailure", 500, "The sandbox failed internally: %s", short(fmt.Sprint(p)))
 		}
 	}()
+	if u.record {
+		s.recordKeyUse(c.accessKeyID, c.now, u.signedFor, u.region)
+		s.recordServiceUse(c.accessKeyID, c.now, u.service, u.action, u.region)
+	}
 	result, apiError = act.run(s, c)
 	if act.mutates {
 		// Even a refused mutation may have touched state before refusing;
@@ -288,19 +336,6 @@ func (s *Server) run(act action, c *call, u use) (result any, apiError *Error) {
 		}
 	}
 	return result, apiError
-}
-
-// readForm parses a POST body (or GET query) with the body capped.
-func readForm(w http.ResponseWriter, r *http.Request) (url.Values, *Error) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
-	if err := r.ParseForm(); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, apiErr("RequestEntityTooLarge", 413, "The request body exceeds %d bytes.", maxBodyBytes)
-		}
-		return nil, apiErr("MalformedQueryString", 400, "The request could not be parsed as a form: %v", err)
-	}
-	return r.Form, nil
 }
 
 var credentialScope = regexp.MustCompile(`Credential=([A-Z0-9]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request`)
@@ -331,8 +366,8 @@ func (s *Server) recordKeyUse(keyID string, now time.Time, service, region strin
 		return
 	}
 	s.keyMu.Lock()
+	defer s.keyMu.Unlock() // deferred: a panic here must not leave every later request waiting
 	s.acct.KeyUse[keyID] = &KeyUse{When: now, Service: service, Region: region}
-	s.keyMu.Unlock()
 }
 
 // keyUse returns the recorded last use of a key id, or nil.

@@ -9,13 +9,15 @@ import (
 // Transport returns an http.RoundTripper that delivers requests straight to
 // the sandbox, in process, without a socket. Give it to an SDK client's HTTP
 // client (with any endpoint URL) to talk to the sandbox with no port to
-// allocate and nothing listening.
+// allocate and nothing listening. Its requests pass every rule of the HTTP
+// front (front.go) but the Host check: no browser can reach them, and their
+// Host is whatever the SDK's endpoint says.
 func (s *Server) Transport() http.RoundTripper { return inProcess{s} }
 
 // Client is an *http.Client over Transport.
 func (s *Server) Client() *http.Client { return &http.Client{Transport: s.Transport()} }
 
-type inProcess struct{ h http.Handler }
+type inProcess struct{ s *Server }
 
 func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := req.Context().Err(); err != nil {
@@ -26,7 +28,7 @@ func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body == nil {
 		req.Body = http.NoBody
 	}
-	t.h.ServeHTTP(rec, req)
+	t.s.serve(rec, req, false)
 	return &http.Response{
 		Status:        http.StatusText(rec.status),
 		StatusCode:    rec.status,
