@@ -96,6 +96,13 @@ type gatherer struct {
 	kinds      map[string]string // sourceKey → how the policy applies, for statements
 	docs       map[string]string // sourceKey → document text, to quote statements
 	managed    map[string]int    // managed policy ARN → index in considered (each is evaluated once)
+	// from says, for each source of in.Identity (same index), whom it is
+	// on ("user U", "group G", "role R"): a managed policy attached both to
+	// a user and to its group is one source with two holders. The
+	// guardrails need it to take away one holder's policies (a detach, a
+	// group left) and keep the rest.
+	from [][]string
+	at   map[string]int // managed policy ARN → index in in.Identity
 }
 
 func sourceKey(typ, id string) string { return typ + "\x00" + id }
@@ -215,17 +222,36 @@ func (g *gatherer) principal(ctx context.Context, kind, name string, k inlineKin
 		if err := g.add(&g.in.Identity, pn, kind, "inline policy of "+kind+" "+name, "", decodeDocument(doc).String()); err != nil {
 			return err
 		}
+		g.from = append(g.from, []string{kind + " " + name})
 	}
 	list, err := attached()
 	if err != nil {
 		return err
 	}
 	for _, a := range list {
+		n := len(g.in.Identity)
 		if err := g.addManaged(ctx, &g.in.Identity, str(a.PolicyArn), "managed policy attached to "+kind+" "+name); err != nil {
 			return err
 		}
+		g.attribute(n, str(a.PolicyArn), kind+" "+name)
 	}
 	return nil
+}
+
+// attribute records that who holds the managed policy arn just added at index
+// n of in.Identity, or added before (then nothing was added).
+func (g *gatherer) attribute(n int, arn, who string) {
+	if g.at == nil {
+		g.at = map[string]int{}
+	}
+	if len(g.in.Identity) > n {
+		g.at[arn] = n
+		g.from = append(g.from, []string{who})
+		return
+	}
+	if i, ok := g.at[arn]; ok {
+		g.from[i] = append(g.from[i], who)
+	}
 }
 
 func (g *gatherer) boundary(ctx context.Context, b *types.AttachedPermissionsBoundary, who string) error {

@@ -65,12 +65,26 @@ func createGroup(ctx context.Context, c *Catalogue, in *api.CreateGroupInput) (*
 
 func deleteGroup(ctx context.Context, c *Catalogue, in *api.DeleteGroupInput) (*api.DeleteOutput, error) {
 	cl, name := c.clients.IAM, aws.String(in.GroupName)
-	return forceDelete(in.Force, "group", in.GroupName, "its members and its attached and inline policies",
+	var warnings []string
+	if in.Force {
+		// Forcing removes every member first: what the group's Deny
+		// statements held back is judged, as for remove_user_from_group.
+		w, err := c.guardGroupDelete(ctx, in.GroupName)
+		if err != nil {
+			return nil, err
+		}
+		warnings = w
+	}
+	out, err := forceDelete(in.Force, "group", in.GroupName, "its members and its attached and inline policies",
 		func(d *deletion) error { return c.clearGroup(ctx, name, d) },
 		func() error {
 			_, err := cl.DeleteGroup(ctx, &awsiam.DeleteGroupInput{GroupName: name})
 			return err
 		})
+	if out != nil {
+		out.Warnings = append(out.Warnings, warnings...)
+	}
+	return out, err
 }
 
 // clearGroup removes, across all pages, what IAM refuses to delete a group
@@ -120,10 +134,14 @@ func addUserToGroup(ctx context.Context, c *Catalogue, in *api.GroupMemberInput)
 }
 
 func removeUserFromGroup(ctx context.Context, c *Catalogue, in *api.GroupMemberInput) (*api.Result, error) {
+	warnings, err := c.guardGroupLeave(ctx, in.GroupName, in.UserName)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := c.clients.IAM.RemoveUserFromGroup(ctx, &awsiam.RemoveUserFromGroupInput{GroupName: aws.String(in.GroupName), UserName: aws.String(in.UserName)}); err != nil {
 		return nil, err
 	}
-	return &api.Result{Message: "removed user " + in.UserName + " from group " + in.GroupName + "; the user no longer has what only this group granted"}, nil
+	return &api.Result{Message: "removed user " + in.UserName + " from group " + in.GroupName + "; the user no longer has what only this group granted", Warnings: warnings}, nil
 }
 
 func attachGroupPolicy(ctx context.Context, c *Catalogue, in *api.GroupPolicyInput) (*api.Result, error) {
@@ -141,10 +159,14 @@ func attachGroupPolicy(ctx context.Context, c *Catalogue, in *api.GroupPolicyInp
 }
 
 func detachGroupPolicy(ctx context.Context, c *Catalogue, in *api.GroupPolicyInput) (*api.Result, error) {
+	warnings, err := c.guardDetach(ctx, "group", in.GroupName, in.PolicyArn)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := c.clients.IAM.DetachGroupPolicy(ctx, &awsiam.DetachGroupPolicyInput{GroupName: aws.String(in.GroupName), PolicyArn: aws.String(in.PolicyArn)}); err != nil {
 		return nil, err
 	}
-	return &api.Result{Message: "detached " + in.PolicyArn + " from group " + in.GroupName + "; its members no longer have what it granted through this group"}, nil
+	return &api.Result{Message: "detached " + in.PolicyArn + " from group " + in.GroupName + "; its members no longer have what it granted through this group", Warnings: warnings}, nil
 }
 
 func listAttachedGroupPolicies(ctx context.Context, c *Catalogue, in *api.GroupPageInput) (*api.AttachedPoliciesOutput, error) {

@@ -27,9 +27,13 @@ import (
 //     (set_default_policy_version), judge that version's document;
 //   - adding a user to a group judges the group's inline and attached
 //     policies as the user's;
-//   - removing or replacing a permissions boundary judges the principal's
-//     policies (its own and its groups') with the new boundary, or none,
-//     against the old one: what the boundary was holding back.
+//   - removing or replacing a permissions boundary, and every write that
+//     takes a policy away (detach_*_policy, delete_*_policy, put_*_policy
+//     over an existing name, remove_user_from_group, a managed policy's new
+//     default version), judge the principal's policies (its own, its
+//     groups', its boundary) after the change against before it: what the
+//     boundary or the removed Deny statements were holding back ("Removals"
+//     below), for every user and role the change reaches.
 //
 // The findings decide:
 //
@@ -262,13 +266,7 @@ func (c *Catalogue) guardGroupMembership(ctx context.Context, group, user string
 // boundary, or none, against the same policies within the old one. A risk
 // the old boundary was holding back refuses the change.
 func (c *Catalogue) guardBoundary(ctx context.Context, kind, name, newBoundary string) ([]string, error) {
-	g := c.newGatherer()
-	var err error
-	if kind == "user" {
-		_, _, err = g.user(ctx, name)
-	} else {
-		_, _, err = g.role(ctx, name)
-	}
+	g, err := c.gatherPrincipal(ctx, kind, name)
 	if err != nil {
 		if isCode(err, "NoSuchEntity") {
 			return nil, err // the change would fail the same way
@@ -280,9 +278,13 @@ func (c *Catalogue) guardBoundary(ctx context.Context, kind, name, newBoundary s
 		return nil, nil // no boundary: a new one can only narrow
 	}
 	var next []policy.Source
-	doing := "removing the permissions boundary " + old[0].ID + " of " + kind + " " + name
+	w := widening{
+		doing:   "removing the permissions boundary " + old[0].ID + " of " + kind + " " + name,
+		holding: "the boundary is",
+		advice:  "Narrow the " + kind + "'s policies first, or choose a boundary that still excludes this",
+	}
 	if newBoundary != "" {
-		doing = "replacing the permissions boundary " + old[0].ID + " of " + kind + " " + name + " with " + newBoundary
+		w.doing = "replacing the permissions boundary " + old[0].ID + " of " + kind + " " + name + " with " + newBoundary
 		v, err := c.policyVersion(ctx, newBoundary, "")
 		if err != nil {
 			if isCode(err, "NoSuchEntity") {
@@ -296,32 +298,571 @@ func (c *Catalogue) guardBoundary(ctx context.Context, kind, name, newBoundary s
 		}
 		next = []policy.Source{{ID: newBoundary, Type: sourceBoundary, Doc: d}}
 	}
-	before, _ := c.guardSources(ctx, policy.Input{Identity: g.in.Identity, Boundaries: old})
-	after, _ := c.guardSources(ctx, policy.Input{Identity: g.in.Identity, Boundaries: next})
-	had := map[string]bool{}
-	for _, r := range before {
-		for _, a := range r.Actions {
-			had[r.Code+" "+a] = true
-		}
+	w.change = func(g *gatherer) policy.Input {
+		return policy.Input{Identity: g.in.Identity, Boundaries: next}
 	}
-	var held []string
-	for _, r := range after {
-		for _, a := range r.Actions {
-			if !had[r.Code+" "+a] {
-				held = append(held, describeRisk(r))
-				break
+	return c.judgeWidening(ctx, w, []*gatherer{g}, kind+" "+name)
+}
+
+// Removals. A write that takes a restriction away widens a principal's
+// access as surely as one that adds a grant: detaching AdministratorAccess's
+// companion Deny on iam:* leaves an administrator. So every write that
+// removes or replaces a policy a principal has — detach_*_policy,
+// delete_*_policy, put_*_policy over an existing name, remove_user_from_group,
+// a managed policy's new default version, a boundary removed or replaced —
+// is judged by one comparison (judgeWidening): the principal's policies as
+// they are (its own, its groups', its boundary) against the same set with
+// the change applied, each by the guardrail decision rule; a risk present
+// after and not before refuses the write, naming what held it back.
+//
+// A change that reaches many principals (a group's policy: every member; a
+// managed policy's new default: every user and role it is attached to,
+// directly or through a group) judges each of them, up to
+// maxJudgedPrincipals; beyond that the check fails closed, as when a read
+// fails.
+//
+// The shortcut: the principal's policies are read only when the policy
+// taken away holds a statement whose Effect is not "Allow". Evaluation
+// allows a request only when some identity policy allows it, no policy
+// denies it and the boundary (when there is one) allows it; taking away an
+// identity policy of Allow statements only (NotAction, NotResource and
+// conditions included) takes away allows and leaves every deny and the
+// boundary as they were, so every request it allowed before is allowed
+// after or denied: the change can only narrow. A replaced document's own
+// grants are judged on their own by guardDocument, as a new one's are.
+// Boundaries are different — removing one removes a whole layer — and go
+// through guardBoundary always.
+
+// maxJudgedPrincipals bounds how many users and roles one change is judged
+// for. Each costs a few reads and two evaluations by the decision rule; a
+// group or managed policy reaching more is refused unless
+// --allow-risky-policies (then written with a warning that it was not
+// checked), because judging some and not the rest would let the rest
+// through unseen.
+const maxJudgedPrincipals = 200
+
+// widening is a write that may take a restriction away.
+type widening struct {
+	doing   string // "detaching P from user U", for messages
+	holding string // "the Deny statements of P are", for messages
+	advice  string // what to do instead, for the refusal
+	// change is the principal's policies after the write, computed from a
+	// gatherer of them as they are. It must not modify g.
+	change func(g *gatherer) policy.Input
+}
+
+// gatherPrincipal reads a user's or role's policies: its own, its groups'
+// and its boundary.
+func (c *Catalogue) gatherPrincipal(ctx context.Context, kind, name string) (*gatherer, error) {
+	g := c.newGatherer()
+	var err error
+	if kind == "user" {
+		_, _, err = g.user(ctx, name)
+	} else {
+		_, _, err = g.role(ctx, name)
+	}
+	return g, err
+}
+
+// who names a principal ("user U") from its kind and name.
+type who struct{ kind, name string }
+
+func (w who) String() string { return w.kind + " " + w.name }
+
+// judgeMany gathers each principal of list and judges w for it. A principal
+// that vanished meanwhile (NoSuchEntity) is skipped: it holds nothing.
+// Findings name the principal when the change reaches more than one
+// (named).
+func (c *Catalogue) judgeMany(ctx context.Context, w widening, list []who, reach string, named bool) ([]string, error) {
+	if len(list) > maxJudgedPrincipals {
+		if c.allowRisky {
+			return []string{fmt.Sprintf("%s reaches %d users and roles, more than the %d the guardrail judges; it was made unchecked because of --allow-risky-policies. Review what they may do now with explain_access", w.doing, len(list), maxJudgedPrincipals)}, nil
+		}
+		return nil, api.Errorf(api.RiskyPolicy, "refused %s: it takes away a Deny from %d users and roles, more than the %d the guardrail judges one change for, so it could not be checked and nothing was changed. Make the change in smaller steps (e.g. a copy of the policy attached to fewer principals), or have the operator start the server with --allow-risky-policies to make it without this check",
+			w.doing, len(list), maxJudgedPrincipals)
+	}
+	gs := make([]*gatherer, 0, len(list))
+	names := make([]string, 0, len(list))
+	for _, p := range list {
+		g, err := c.gatherPrincipal(ctx, p.kind, p.name)
+		if err != nil {
+			if isCode(err, "NoSuchEntity") {
+				continue
 			}
+			return c.readFailed(err, "the policies of "+p.String(), w.doing)
+		}
+		gs = append(gs, g)
+		names = append(names, p.String())
+	}
+	if !named {
+		names = nil // one principal: its name is in the message already
+	}
+	return c.judgeWidening(ctx, w, gs, reach, names...)
+}
+
+// judgeWidening is the one comparison: for each gathered principal, the
+// risks of its policies after w.change that it did not have before. labels,
+// when given, name each principal in the findings.
+func (c *Catalogue) judgeWidening(ctx context.Context, w widening, gs []*gatherer, reach string, labels ...string) ([]string, error) {
+	acct := c.guardAccount(ctx)
+	var held []string
+	for i, g := range gs {
+		for _, r := range newRisks(g.in, w.change(g), acct) {
+			if len(labels) == len(gs) {
+				r = "for " + labels[i] + ": " + r
+			}
+			held = append(held, r)
 		}
 	}
 	if len(held) == 0 {
 		return nil, nil
 	}
-	reach := kind + " " + name
 	if !c.allowRisky {
-		return nil, api.Errorf(api.RiskyPolicy, "refused %s: the boundary is holding back what %s's policies would otherwise grant: %s. Nothing was changed. Narrow the %s's policies first, or choose a boundary that still excludes this; if this is intended, the operator can restart the server with --allow-risky-policies",
-			doing, reach, listRisks(held), kind)
+		return nil, api.Errorf(api.RiskyPolicy, "refused %s: %s holding back what the policies of %s would otherwise grant: %s. Nothing was changed. %s; if this is intended, the operator can restart the server with --allow-risky-policies",
+			w.doing, w.holding, reach, listRisks(held), w.advice)
 	}
 	return riskyAllowed(reach, held), nil
+}
+
+// newRisks are the risks of after that before did not have, rendered. A
+// principal already administrator-equivalent before has nothing more to
+// gain (the rule then leaves its escalations unlisted, which must not read
+// as new ones once a change makes it less than that).
+func newRisks(before, after policy.Input, acct string) []string {
+	o := policy.RiskOptions{Account: acct}
+	had := map[string]bool{}
+	for _, r := range policy.Risks(before, o) {
+		if r.Code == policy.CodeAdminEquivalent {
+			return nil
+		}
+		for _, a := range r.Actions {
+			had[r.Code+" "+a] = true
+		}
+	}
+	var out []string
+	for _, r := range policy.Risks(after, o) {
+		for _, a := range r.Actions {
+			if !had[r.Code+" "+a] {
+				out = append(out, describeRisk(r))
+				break
+			}
+		}
+	}
+	return out
+}
+
+// restricts says whether a document can restrict anything: whether it has
+// a statement that is not an Allow (IAM accepts only "Allow" and "Deny";
+// anything else is counted as a Deny here, to be safe). See the shortcut
+// above.
+func restricts(d *policy.Document) bool {
+	if d == nil {
+		return true
+	}
+	for _, st := range d.Statements {
+		if st.Effect != "Allow" {
+			return true
+		}
+	}
+	return false
+}
+
+// holds says whether a source's holders include h ("group Admins"). IAM
+// names of users, groups and roles are unique without regard to case, so
+// "group ADMINS" is group Admins.
+func holds(from []string, h string) bool {
+	for _, f := range from {
+		if strings.EqualFold(f, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// without is g's identity policies with holder h's matching ones taken
+// away: a source held by h and someone else (a managed policy attached to
+// the user and to its group) stays.
+func without(g *gatherer, h string, match func(i int, s policy.Source) bool) policy.Input {
+	out := policy.Input{Boundaries: g.in.Boundaries}
+	for i, s := range g.in.Identity {
+		if i < len(g.from) && holds(g.from[i], h) && match(i, s) {
+			rest := 0
+			for _, f := range g.from[i] {
+				if !strings.EqualFold(f, h) {
+					rest++
+				}
+			}
+			if rest == 0 {
+				continue
+			}
+		}
+		out.Identity = append(out.Identity, s)
+	}
+	return out
+}
+
+// isManaged says whether a gathered identity source is a managed policy.
+func isManaged(s policy.Source) bool { return s.Type == "user-managed" || s.Type == "aws-managed" }
+
+// readDoc parses a stored document; a failure fails the check closed.
+func readDoc(p *string) (*policy.Document, error) {
+	d, err := policy.Parse(decodeDocument(p).String())
+	if err != nil {
+		return nil, api.Errorf(api.Internal, "the stored document does not parse: %v", err)
+	}
+	return d, nil
+}
+
+// members lists a group's users (paginated GetGroup).
+func (c *Catalogue) members(ctx context.Context, group string) ([]who, error) {
+	users, err := allPages(ctx, awsiam.NewGetGroupPaginator(c.clients.IAM, &awsiam.GetGroupInput{GroupName: aws.String(group)}),
+		func(o *awsiam.GetGroupOutput) []types.User { return o.Users })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]who, 0, len(users))
+	for _, u := range users {
+		out = append(out, who{"user", str(u.UserName)})
+	}
+	return out, nil
+}
+
+// reachOf is who a principal-level change reaches: the user or role, or a
+// group's members.
+func (c *Catalogue) reachOf(ctx context.Context, kind, name string) ([]who, error) {
+	if kind == "group" {
+		return c.members(ctx, name)
+	}
+	return []who{{kind, name}}, nil
+}
+
+// reachWords says whom a change on kind name reaches, for messages.
+func reachWords(kind, name string) string {
+	if kind == "group" {
+		return "the members of group " + name
+	}
+	return kind + " " + name
+}
+
+// guardDetach judges detaching a managed policy from a user, role or
+// group (every member).
+func (c *Catalogue) guardDetach(ctx context.Context, kind, name, policyARN string) ([]string, error) {
+	doing := "detaching " + policyARN + " from " + kind + " " + name
+	v, err := c.policyVersion(ctx, policyARN, "")
+	if err != nil {
+		if isCode(err, "NoSuchEntity") {
+			return nil, err // the detach would fail the same way
+		}
+		return c.readFailed(err, "the document of "+policyARN, doing)
+	}
+	d, err := readDoc(v.Document)
+	if err != nil {
+		return c.readFailed(err, "the document of "+policyARN, doing)
+	}
+	if !restricts(d) {
+		return nil, nil // see the shortcut above
+	}
+	list, err := c.reachOf(ctx, kind, name)
+	if err != nil {
+		if isCode(err, "NoSuchEntity") {
+			return nil, err
+		}
+		return c.readFailed(err, "the members of group "+name, doing)
+	}
+	h := kind + " " + name
+	w := widening{
+		doing:   doing,
+		holding: "the Deny statements of " + policyARN + " are",
+		advice:  "Narrow the policies that grant it first (the statements named), or keep the restriction: put its Deny statements in another policy of the " + kind + " before detaching this one",
+		change: func(g *gatherer) policy.Input {
+			return without(g, h, func(_ int, s policy.Source) bool { return isManaged(s) && strings.EqualFold(s.ID, policyARN) })
+		},
+	}
+	return c.judgeMany(ctx, w, list, reachWords(kind, name), kind == "group")
+}
+
+// guardInline judges deleting (doc nil) or replacing an inline policy of a
+// user, role or group (every member). old is its stored document, read by
+// the caller (nil when there is none: then nothing is taken away).
+func (c *Catalogue) guardInline(ctx context.Context, k inlineKind, principal, name string, old *string, doc *api.PolicyDocument) ([]string, error) {
+	if old == nil {
+		return nil, nil
+	}
+	doing := "deleting inline policy " + name + " of " + k.kind + " " + principal
+	if doc != nil {
+		doing = "replacing inline policy " + name + " of " + k.kind + " " + principal
+	}
+	d, err := readDoc(old)
+	if err != nil {
+		return c.readFailed(err, "inline policy "+name+" of "+k.kind+" "+principal, doing)
+	}
+	if !restricts(d) {
+		return nil, nil // see the shortcut above
+	}
+	var next *policy.Source
+	if doc != nil {
+		nd, err := policy.Parse(doc.String())
+		if err != nil {
+			// guardDocument has passed it; a document our parser still
+			// refuses cannot be judged, so the check fails closed.
+			return c.readFailed(api.Errorf(api.InvalidInput, "%v", err), "the new document", doing)
+		}
+		next = &policy.Source{ID: name, Type: k.kind, Doc: nd}
+	}
+	list, err := c.reachOf(ctx, k.kind, principal)
+	if err != nil {
+		if isCode(err, "NoSuchEntity") {
+			return nil, err
+		}
+		return c.readFailed(err, "the members of group "+principal, doing)
+	}
+	h := k.kind + " " + principal
+	w := widening{
+		doing:   doing,
+		holding: "its Deny statements are",
+		advice:  "Narrow the policies that grant it first (the statements named), or keep the Deny statements in the " + k.kind + "'s policies",
+		change: func(g *gatherer) policy.Input {
+			// The policy IAM found under this name: the exact name, or,
+			// if IAM matched it without regard to case, the one that
+			// differs only in case.
+			exact := false
+			for i, s := range g.in.Identity {
+				if s.Type == k.kind && s.ID == name && i < len(g.from) && holds(g.from[i], h) {
+					exact = true
+				}
+			}
+			in := without(g, h, func(_ int, s policy.Source) bool {
+				if s.Type != k.kind {
+					return false
+				}
+				if exact {
+					return s.ID == name
+				}
+				return strings.EqualFold(s.ID, name)
+			})
+			if next != nil {
+				in.Identity = append(in.Identity, *next)
+			}
+			return in
+		},
+	}
+	return c.judgeMany(ctx, w, list, reachWords(k.kind, principal), k.kind == "group")
+}
+
+// guardReplaceInline judges putting doc as inline policy name of a user,
+// role or group over the document stored under that name, and returns the
+// stored one (nil when there is none, or it could not be read and
+// --allow-risky-policies let the write go on).
+func (c *Catalogue) guardReplaceInline(ctx context.Context, k inlineKind, principal, name string, doc api.PolicyDocument) (*string, []string, error) {
+	_, old, err := k.get(ctx, c.clients.IAM, aws.String(principal), aws.String(name))
+	if err != nil {
+		if isCode(err, "NoSuchEntity") {
+			// No such policy: nothing is replaced. (Or no such principal:
+			// the put then answers so, naming it.)
+			return nil, nil, nil
+		}
+		w, err := c.readFailed(err, "inline policy "+name+" of "+k.kind+" "+principal, "replacing it")
+		return nil, w, err
+	}
+	if old == nil || sameDocument(decodeDocument(old), doc) {
+		return old, nil, nil
+	}
+	w, err := c.guardInline(ctx, k, principal, name, old, &doc)
+	return old, w, err
+}
+
+// guardDeleteInline judges deleting inline policy name of a user, role or
+// group.
+func (c *Catalogue) guardDeleteInline(ctx context.Context, k inlineKind, principal, name string) ([]string, error) {
+	_, old, err := k.get(ctx, c.clients.IAM, aws.String(principal), aws.String(name))
+	if err != nil {
+		if isCode(err, "NoSuchEntity") {
+			return nil, err // the delete would fail the same way
+		}
+		return c.readFailed(err, "inline policy "+name+" of "+k.kind+" "+principal, "deleting it")
+	}
+	return c.guardInline(ctx, k, principal, name, old, nil)
+}
+
+// guardSetDefault judges making a stored version of a managed policy the
+// default, for what the current default holds back.
+func (c *Catalogue) guardSetDefault(ctx context.Context, policyARN, versionID string) ([]string, error) {
+	v, err := c.policyVersion(ctx, policyARN, versionID)
+	if err != nil {
+		if isCode(err, "NoSuchEntity") {
+			return nil, err // the change would fail the same way
+		}
+		return c.readFailed(err, "version "+versionID+" of "+policyARN, "making it the default")
+	}
+	d, err := readDoc(v.Document)
+	if err != nil {
+		return c.readFailed(err, "version "+versionID+" of "+policyARN, "making it the default")
+	}
+	return c.guardNewDefault(ctx, policyARN, versionID, d)
+}
+
+// guardNewDocDefault judges create_policy_version with set_as_default:
+// doc becomes the default at once.
+func (c *Catalogue) guardNewDocDefault(ctx context.Context, policyARN string, doc api.PolicyDocument) ([]string, error) {
+	d, err := policy.Parse(doc.String())
+	if err != nil {
+		return c.readFailed(api.Errorf(api.InvalidInput, "%v", err), "the new version", "making it the default")
+	}
+	return c.guardNewDefault(ctx, policyARN, "the new version", d)
+}
+
+// guardGroupLeave judges removing a user from a group: the user without
+// the group's policies.
+func (c *Catalogue) guardGroupLeave(ctx context.Context, group, user string) ([]string, error) {
+	return c.guardGroupDrop(ctx, group, user)
+}
+
+// guardGroupDelete judges deleting a group with force (its members are
+// removed first): every member loses the group's policies.
+func (c *Catalogue) guardGroupDelete(ctx context.Context, group string) ([]string, error) {
+	return c.guardGroupDrop(ctx, group, "")
+}
+
+// guardGroupDrop judges user (every member when "") losing group's
+// policies.
+func (c *Catalogue) guardGroupDrop(ctx context.Context, group, user string) ([]string, error) {
+	doing := "removing user " + user + " from group " + group
+	if user == "" {
+		doing = "deleting group " + group + " with its members and policies"
+	}
+	g := c.newGatherer()
+	gn := aws.String(group)
+	cl := c.clients.IAM
+	err := g.principal(ctx, "group", group, groupInline, func() ([]types.AttachedPolicy, error) {
+		return allPages(ctx, awsiam.NewListAttachedGroupPoliciesPaginator(cl, &awsiam.ListAttachedGroupPoliciesInput{GroupName: gn}),
+			func(o *awsiam.ListAttachedGroupPoliciesOutput) []types.AttachedPolicy { return o.AttachedPolicies })
+	})
+	if err != nil {
+		if isCode(err, "NoSuchEntity") {
+			return nil, err // the removal would fail the same way
+		}
+		return c.readFailed(err, "the policies of group "+group, doing)
+	}
+	deny := false
+	for _, s := range g.in.Identity {
+		deny = deny || restricts(s.Doc)
+	}
+	if !deny {
+		return nil, nil // see the shortcut above
+	}
+	h := "group " + group
+	w := widening{
+		doing:   doing,
+		holding: "the Deny statements of the group's policies are",
+		advice:  "Narrow the user's other policies first (the statements named), or give the user the same Deny statements another way before removing it",
+		change: func(g *gatherer) policy.Input {
+			return without(g, h, func(int, policy.Source) bool { return true })
+		},
+	}
+	if user != "" {
+		return c.judgeMany(ctx, w, []who{{"user", user}}, "user "+user, false)
+	}
+	list, err := c.members(ctx, group)
+	if err != nil {
+		return c.readFailed(err, "the members of group "+group, doing)
+	}
+	return c.judgeMany(ctx, w, list, "the members of group "+group, true)
+}
+
+// guardNewDefault judges a managed policy's default version changing to
+// doc (versionID for messages): every user and role it is attached to,
+// directly or through a group, or that it bounds.
+func (c *Catalogue) guardNewDefault(ctx context.Context, policyARN, versionID string, doc *policy.Document) ([]string, error) {
+	doing := "making " + versionID + " the default version of " + policyARN
+	v, err := c.policyVersion(ctx, policyARN, "")
+	if err != nil {
+		if isCode(err, "NoSuchEntity") {
+			return nil, err
+		}
+		return c.readFailed(err, "the default version of "+policyARN, doing)
+	}
+	if str(v.VersionId) == versionID {
+		return nil, nil // already the default: nothing changes
+	}
+	old, err := readDoc(v.Document)
+	if err != nil {
+		return c.readFailed(err, "the default version of "+policyARN, doing)
+	}
+	if !restricts(old) {
+		return nil, nil // see the shortcut above
+	}
+	list, err := c.attachedTo(ctx, policyARN)
+	if err != nil {
+		if isCode(err, "NoSuchEntity") {
+			return nil, err
+		}
+		return c.readFailed(err, "the users, groups and roles "+policyARN+" is attached to", doing)
+	}
+	w := widening{
+		doing:   doing,
+		holding: "the Deny statements of its current default version " + str(v.VersionId) + " are",
+		advice:  "Keep those Deny statements in the new version, or narrow the policies that grant it first (the statements named)",
+		change: func(g *gatherer) policy.Input {
+			swap := func(l []policy.Source) []policy.Source {
+				out := make([]policy.Source, len(l))
+				for i, s := range l {
+					if strings.EqualFold(s.ID, policyARN) && (isManaged(s) || s.Type == sourceBoundary) {
+						s.Doc = doc
+					}
+					out[i] = s
+				}
+				return out
+			}
+			return policy.Input{Identity: swap(g.in.Identity), Boundaries: swap(g.in.Boundaries)}
+		},
+	}
+	return c.judgeMany(ctx, w, list, "every user and role "+policyARN+" applies to", true)
+}
+
+// attachedTo lists the users and roles a managed policy applies to: those
+// it is attached to or bounds, and the members of the groups it is
+// attached to, each once (paginated ListEntitiesForPolicy and GetGroup).
+// Reading stops early once the list is past maxJudgedPrincipals.
+func (c *Catalogue) attachedTo(ctx context.Context, policyARN string) ([]who, error) {
+	var out []who
+	seen := map[string]bool{}
+	add := func(w who) {
+		k := strings.ToLower(w.String())
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, w)
+		}
+	}
+	p := awsiam.NewListEntitiesForPolicyPaginator(c.clients.IAM, &awsiam.ListEntitiesForPolicyInput{PolicyArn: aws.String(policyARN)})
+	var groups []string
+	for p.HasMorePages() && len(out) <= maxJudgedPrincipals {
+		o, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range o.PolicyUsers {
+			add(who{"user", str(u.UserName)})
+		}
+		for _, r := range o.PolicyRoles {
+			add(who{"role", str(r.RoleName)})
+		}
+		for _, g := range o.PolicyGroups {
+			groups = append(groups, str(g.GroupName))
+		}
+	}
+	for _, g := range groups {
+		if len(out) > maxJudgedPrincipals {
+			break
+		}
+		ms, err := c.members(ctx, g)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ms {
+			add(m)
+		}
+	}
+	return out, nil
 }
 
 func riskyRefusal(what, reach string, risky []string) error {

@@ -173,10 +173,13 @@ func (k inlineKind) putPolicy(ctx context.Context, c *Catalogue, principal, name
 		return nil, err
 	}
 	p, n := aws.String(principal), aws.String(name)
-	_, old, err := k.get(ctx, c.clients.IAM, p, n)
-	if err != nil && !isCode(err, "NoSuchEntity") {
+	// Replacing a document takes the old one away: what its Deny
+	// statements held back is judged (guardrails.go, "Removals").
+	old, more, err := c.guardReplaceInline(ctx, k, principal, name, doc)
+	if err != nil {
 		return nil, err
 	}
+	warnings = append(warnings, more...)
 	// NoSuchEntity may also mean the principal is missing; the put then
 	// answers so, naming it.
 	if err := k.put(ctx, c.clients.IAM, p, n, aws.String(doc.String())); err != nil {
@@ -217,10 +220,15 @@ func (k inlineKind) getPolicy(ctx context.Context, c *Catalogue, principal, name
 }
 
 func (k inlineKind) deletePolicy(ctx context.Context, c *Catalogue, principal, name string) (*api.Result, error) {
-	if err := k.del(ctx, c.clients.IAM, aws.String(principal), aws.String(name)); err != nil {
+	p, n := aws.String(principal), aws.String(name)
+	warnings, err := c.guardDeleteInline(ctx, k, principal, name)
+	if err != nil {
 		return nil, k.notFound(err, principal)
 	}
-	return &api.Result{Message: "deleted inline policy " + name + " from " + k.kind + " " + principal}, nil
+	if err := k.del(ctx, c.clients.IAM, p, n); err != nil {
+		return nil, k.notFound(err, principal)
+	}
+	return &api.Result{Message: "deleted inline policy " + name + " from " + k.kind + " " + principal, Warnings: warnings}, nil
 }
 
 func (k inlineKind) listPolicies(ctx context.Context, c *Catalogue, principal string, pg api.PageInput) (*api.InlinePolicyNamesOutput, error) {

@@ -143,6 +143,16 @@ func createPolicyVersion(ctx context.Context, c *Catalogue, in *api.CreatePolicy
 	if err != nil {
 		return nil, err
 	}
+	if in.SetAsDefault {
+		// In effect at once: what the current default may be holding back
+		// that the new one does not is judged as set_default_policy_version
+		// judges it.
+		more, err := c.guardNewDocDefault(ctx, in.PolicyArn, in.PolicyDocument)
+		if err != nil {
+			return nil, err
+		}
+		warnings = append(warnings, more...)
+	}
 	out, err := c.clients.IAM.CreatePolicyVersion(ctx, &awsiam.CreatePolicyVersionInput{
 		PolicyArn: aws.String(in.PolicyArn), PolicyDocument: aws.String(in.PolicyDocument.String()), SetAsDefault: in.SetAsDefault,
 	})
@@ -256,6 +266,13 @@ func setDefaultPolicyVersion(ctx context.Context, c *Catalogue, in *api.PolicyVe
 	if err != nil {
 		return nil, err
 	}
+	// What the current default may be holding back that the new one does
+	// not (a Deny dropped) is judged for everyone the policy applies to.
+	more, err := c.guardSetDefault(ctx, in.PolicyArn, in.VersionID)
+	if err != nil {
+		return nil, err
+	}
+	warnings = append(warnings, more...)
 	if _, err := c.clients.IAM.SetDefaultPolicyVersion(ctx, &awsiam.SetDefaultPolicyVersionInput{PolicyArn: aws.String(in.PolicyArn), VersionId: aws.String(in.VersionID)}); err != nil {
 		return nil, err
 	}
@@ -284,10 +301,14 @@ func attachUserPolicy(ctx context.Context, c *Catalogue, in *api.UserPolicyArnIn
 }
 
 func detachUserPolicy(ctx context.Context, c *Catalogue, in *api.UserPolicyArnInput) (*api.Result, error) {
+	warnings, err := c.guardDetach(ctx, "user", in.UserName, in.PolicyArn)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := c.clients.IAM.DetachUserPolicy(ctx, &awsiam.DetachUserPolicyInput{UserName: aws.String(in.UserName), PolicyArn: aws.String(in.PolicyArn)}); err != nil {
 		return nil, err
 	}
-	return &api.Result{Message: "detached " + in.PolicyArn + " from user " + in.UserName + " (the user keeps whatever its groups grant)"}, nil
+	return &api.Result{Message: "detached " + in.PolicyArn + " from user " + in.UserName + " (the user keeps whatever its groups grant)", Warnings: warnings}, nil
 }
 
 func listAttachedUserPolicies(ctx context.Context, c *Catalogue, in *api.UserPageInput) (*api.AttachedPoliciesOutput, error) {

@@ -177,10 +177,14 @@ func attachRolePolicy(ctx context.Context, c *Catalogue, in *api.RolePolicyInput
 }
 
 func detachRolePolicy(ctx context.Context, c *Catalogue, in *api.RolePolicyInput) (*api.Result, error) {
+	warnings, err := c.guardDetach(ctx, "role", in.RoleName, in.PolicyArn)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := c.clients.IAM.DetachRolePolicy(ctx, &awsiam.DetachRolePolicyInput{RoleName: aws.String(in.RoleName), PolicyArn: aws.String(in.PolicyArn)}); err != nil {
 		return nil, err
 	}
-	return &api.Result{Message: "detached " + in.PolicyArn + " from role " + in.RoleName}, nil
+	return &api.Result{Message: "detached " + in.PolicyArn + " from role " + in.RoleName, Warnings: warnings}, nil
 }
 
 func listAttachedRolePolicies(ctx context.Context, c *Catalogue, in *api.RolePageInput) (*api.AttachedPoliciesOutput, error) {
