@@ -49,9 +49,9 @@ func runCall(cfg config, pos []string, stdin io.Reader, stdout, stderr io.Writer
 	}
 	defer w.close()
 
-	// A plugin tool of the same name as an operation wins, as in the MCP
-	// server's tool list (the runtime only allows that when the operation
-	// is not exposed as a tool).
+	// A plugin tool is looked up by its name; the runtime refuses any
+	// plugin tool named like a catalogue operation, so a name means one
+	// thing.
 	if w.plugins != nil {
 		for _, t := range w.plugins.Tools() {
 			if t.Name == tool {

@@ -197,25 +197,7 @@ func (c *Catalogue) guardSources(ctx context.Context, in policy.Input) ([]policy
 
 // describeRisk renders a risk with its place, as describeFinding does.
 func describeRisk(r policy.Risk) string {
-	var where []string
-	if r.Statement >= 0 {
-		s := fmt.Sprintf("statement %d", r.Statement)
-		if r.Sid != "" {
-			s += fmt.Sprintf(" (Sid %q)", r.Sid)
-		}
-		if r.Source != "" {
-			s += " of " + r.Source
-		}
-		where = append(where, s)
-	}
-	if r.Field != "" {
-		where = append(where, r.Field)
-	}
-	loc := ""
-	if len(where) > 0 {
-		loc = " at " + strings.Join(where, ", ")
-	}
-	return fmt.Sprintf("[%s %s%s] %s", r.Severity, r.Code, loc, strings.TrimSuffix(r.Message, "."))
+	return describeAt(string(r.Severity), r.Code, r.Statement, r.Sid, r.Source, r.Field, r.Message)
 }
 
 // readFailed is the fail-closed answer when the policies a check needs
@@ -884,22 +866,31 @@ func riskyAllowed(reach string, risky []string) []string {
 
 // describeFinding renders a finding with its place, for messages.
 func describeFinding(f policy.Finding) string {
+	return describeAt(string(f.Severity), f.Code, f.Statement, f.Sid, "", f.Field, f.Message)
+}
+
+// describeAt renders "[SEVERITY CODE at statement N (Sid "x") of SOURCE,
+// FIELD] message"; statement < 0 and empty parts are left out.
+func describeAt(severity, code string, statement int, sid, source, field, message string) string {
 	var where []string
-	if f.Statement >= 0 {
-		s := fmt.Sprintf("statement %d", f.Statement)
-		if f.Sid != "" {
-			s += fmt.Sprintf(" (Sid %q)", f.Sid)
+	if statement >= 0 {
+		s := fmt.Sprintf("statement %d", statement)
+		if sid != "" {
+			s += fmt.Sprintf(" (Sid %q)", sid)
+		}
+		if source != "" {
+			s += " of " + source
 		}
 		where = append(where, s)
 	}
-	if f.Field != "" {
-		where = append(where, f.Field)
+	if field != "" {
+		where = append(where, field)
 	}
 	loc := ""
 	if len(where) > 0 {
 		loc = " at " + strings.Join(where, ", ")
 	}
-	return fmt.Sprintf("[%s %s%s] %s", f.Severity, f.Code, loc, strings.TrimSuffix(f.Message, "."))
+	return fmt.Sprintf("[%s %s%s] %s", severity, code, loc, strings.TrimSuffix(message, "."))
 }
 
 // The validation options of the writes. Sizes are left to IAM
