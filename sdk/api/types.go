@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"time"
 )
 
@@ -53,7 +54,10 @@ func (p *PolicyText) UnmarshalJSON(b []byte) error {
 		*p = PolicyText(s)
 		return nil
 	}
-	*p = PolicyText(b)
+	// Invalid UTF-8 inside the value becomes U+FFFD, as encoding/json reads
+	// it in a string: the text is then the same however often it is
+	// encoded and read again (the audit record is its encoding).
+	*p = PolicyText(strings.ToValidUTF8(string(b), "\uFFFD"))
 	return nil
 }
 
