@@ -341,7 +341,7 @@ func (p *loaded) load(ctx context.Context, cache wazero.CompilationCache) error 
 // describe calls the plugin's describe export and checks what it says.
 // The instance it ran in stays in the pool, warm.
 func (p *loaded) describe(ctx context.Context) (*api.PluginDescription, error) {
-	out, err := p.invoke(ctx, api.ExportDescribe, nil, &callState{}, "describe")
+	out, err := p.invoke(ctx, api.ExportDescribe, nil, &callState{}, "describe", p.startupLimit())
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s: describe failed: %w", p.name, err)
 	}
@@ -602,7 +602,7 @@ func (h *Host) Call(ctx context.Context, tool string, args json.RawMessage, prog
 	if progress != nil {
 		st.limiter = newProgressLimiter(p.now)
 	}
-	out, err := p.invoke(ctx, api.ExportCall, input, st, tool)
+	out, err := p.invoke(ctx, api.ExportCall, input, st, tool, p.callLimit())
 	if st.limiter != nil {
 		// Where the call ended, if that report was over the budget: still
 		// before the result.

@@ -252,49 +252,83 @@ func (pl *pool) idleCount() int {
 	return len(pl.idle)
 }
 
-// invoke runs one export of the plugin within its time limit, on a pooled
+// StartupTimeout bounds a plugin's start-up — instantiating a module and
+// its describe — separately from a tool call's limits.timeout. A limit
+// chosen for a tool's work (a few hundred milliseconds, say) must not make
+// the server fail to start on a machine that is busy for a moment; the
+// start-up limit only guards against a module that never answers.
+const StartupTimeout = 2 * time.Minute
+
+// timeLimit is the limit a call runs under, and what messages call it.
+type timeLimit struct {
+	d    time.Duration
+	name string
+}
+
+// callLimit is a tool call's limit; startupLimit describe's, never less
+// than the call limit.
+func (p *loaded) callLimit() timeLimit { return timeLimit{p.limits.Timeout, "limits.timeout"} }
+func (p *loaded) startupLimit() timeLimit {
+	return timeLimit{max(StartupTimeout, p.limits.Timeout), "the start-up limit"}
+}
+
+// invoke runs one export of the plugin within limit, on a pooled
 // instance, and explains any failure as an error naming the plugin. what
 // names the call for messages ("describe", or the tool's MCP name).
-func (p *loaded) invoke(ctx context.Context, export string, input []byte, st *callState, what string) ([]byte, error) {
-	cctx, cancel := context.WithTimeout(ctx, p.limits.Timeout)
-	defer cancel()
+func (p *loaded) invoke(ctx context.Context, export string, input []byte, st *callState, what string, limit timeLimit) ([]byte, error) {
 	defer p.reportDroppedLogs(what)
-	cctx = context.WithValue(cctx, stateKey{}, st)
 	for attempt := 0; ; attempt++ {
-		inst, err := p.pool.get(cctx)
-		if err != nil {
-			return nil, p.waitFailure(ctx, cctx, err, what)
+		out, retry, err := p.invokeOnce(ctx, export, input, st, what, limit, attempt == 0)
+		if !retry {
+			return out, err
 		}
-		done := cctx.Done()
-		inst.done.Store(&done)
-		inst.stderr.Reset()
-		_, out, err := inst.ext.CallWithContext(cctx, export, input)
-		if err == nil {
-			p.pool.put(inst, true)
-			return out, nil
-		}
-		if err.Error() == "module is closed" && attempt == 0 && cctx.Err() == nil {
-			// An instance that exited at the end of its last call (a WASI
-			// proc_exit(0) looks like success): replace it and try once more.
-			p.pool.put(inst, false)
-			continue
-		}
-		reported := inst.ext.GetError()
-		healthy := reported != "" && strings.HasPrefix(err.Error(), reported) && ctx.Err() == nil && cctx.Err() == nil
-		ferr := p.failure(ctx, cctx, inst, err, healthy, what)
-		p.pool.put(inst, healthy)
-		return nil, ferr
 	}
 }
 
+// invokeOnce is one attempt of invoke; retry asks for another, on a new
+// instance, when the one it got had exited and mayRetry allows it.
+func (p *loaded) invokeOnce(ctx context.Context, export string, input []byte, st *callState, what string, limit timeLimit, mayRetry bool) (out []byte, retry bool, err error) {
+	// Waiting for a free instance counts against the limit; making a new
+	// one does not (wazero's instantiation cannot be interrupted, and a
+	// machine busy for a moment must not turn it into a tool's timeout):
+	// the export's own clock starts once the instance is there.
+	wctx, wcancel := context.WithTimeout(ctx, limit.d)
+	defer wcancel()
+	inst, err := p.pool.get(wctx)
+	if err != nil {
+		return nil, false, p.waitFailure(ctx, wctx, err, what, limit)
+	}
+	cctx, cancel := context.WithTimeout(context.WithValue(ctx, stateKey{}, st), limit.d)
+	defer cancel()
+	done := cctx.Done()
+	inst.done.Store(&done)
+	inst.stderr.Reset()
+	_, out, err = inst.ext.CallWithContext(cctx, export, input)
+	if err == nil {
+		p.pool.put(inst, true)
+		return out, false, nil
+	}
+	if err.Error() == "module is closed" && mayRetry && cctx.Err() == nil {
+		// An instance that exited at the end of its last call (a WASI
+		// proc_exit(0) looks like success): replace it and try once more.
+		p.pool.put(inst, false)
+		return nil, true, nil
+	}
+	reported := inst.ext.GetError()
+	healthy := reported != "" && strings.HasPrefix(err.Error(), reported) && ctx.Err() == nil && cctx.Err() == nil
+	ferr := p.failure(ctx, cctx, inst, err, healthy, what, limit)
+	p.pool.put(inst, healthy)
+	return nil, false, ferr
+}
+
 // waitFailure explains why no instance could be had.
-func (p *loaded) waitFailure(ctx, cctx context.Context, err error, what string) error {
+func (p *loaded) waitFailure(ctx, cctx context.Context, err error, what string, limit timeLimit) error {
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("plugin %s: %s was cancelled before it started: %w", p.name, what, ctx.Err())
 	case cctx.Err() != nil:
-		return api.Errorf(api.LimitExceeded, "plugin %s: %s waited its whole time limit (%v, limits.timeout) for a free instance, all %d being busy; try again later",
-			p.name, what, p.limits.Timeout, p.maxInstances)
+		return api.Errorf(api.LimitExceeded, "plugin %s: %s waited its whole time limit (%v, %s) for a free instance, all %d being busy; try again later",
+			p.name, what, limit.d, limit.name, p.maxInstances)
 	case errors.Is(err, errClosed):
 		return api.Errorf(api.Internal, "plugin %s: %s cannot run: the server is shutting down", p.name, what)
 	}
@@ -302,15 +336,15 @@ func (p *loaded) waitFailure(ctx, cctx context.Context, err error, what string) 
 }
 
 // failure explains a failed call, most specific cause first.
-func (p *loaded) failure(ctx, cctx context.Context, inst *instance, err error, reported bool, what string) error {
+func (p *loaded) failure(ctx, cctx context.Context, inst *instance, err error, reported bool, what string, limit timeLimit) error {
 	var exit *sys.ExitError
 	stderr := inst.stderr.String()
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("plugin %s: %s was cancelled, and the plugin was stopped: %w", p.name, what, ctx.Err())
 	case cctx.Err() != nil:
-		return api.Errorf(api.LimitExceeded, "plugin %s: %s did not finish within its time limit (%v, limits.timeout) and was stopped; it may have done part of its work, so check with a read tool before retrying",
-			p.name, what, p.limits.Timeout)
+		return api.Errorf(api.LimitExceeded, "plugin %s: %s did not finish within its time limit (%v, %s) and was stopped; it may have done part of its work, so check with a read tool before retrying",
+			p.name, what, limit.d, limit.name)
 	case reported:
 		return api.Errorf(api.Internal, "plugin %s reported an error in %s: %s", p.name, what, err.Error())
 	case strings.Contains(stderr, "out of memory") || strings.Contains(err.Error(), "out of memory"):

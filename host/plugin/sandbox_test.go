@@ -456,3 +456,18 @@ func TestToolsCallOnlyWhatTheyDeclare(t *testing.T) {
 		}
 	}
 }
+
+// TestStartUpHasItsOwnLimit: a tool's limits.timeout does not bound the
+// plugin's start-up (describe), which has StartupTimeout, so a short call
+// limit cannot make the server fail to start on a busy machine; calls are
+// still held to their own limit.
+func TestStartUpHasItsOwnLimit(t *testing.T) {
+	t.Parallel()
+	s := spec("hostile")
+	s.Limits.Timeout = 100 * time.Millisecond
+	s.Config = map[string]string{"describe_sleep_ms": "500"}
+	e := newEnv(t, gate.Options{}, s)
+	_, err := e.h.Call(ctx, "hostile_sleep", []byte(`{"ms":500}`), nil)
+	mustFail(t, err, api.LimitExceeded, "hostile", "time limit", "100ms", "limits.timeout")
+	e.call(t, "hostile_ok", `{}`)
+}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -77,6 +78,11 @@ var tools = []string{"readfile", "env", "http", "dial", "loop", "sleep", "alloc"
 
 //go:wasmexport describe
 func describe() int32 {
+	if ms, ok := pdk.GetConfig("describe_sleep_ms"); ok {
+		// A slow start-up: describe takes longer than a tool call may.
+		n, _ := strconv.Atoi(ms)
+		time.Sleep(time.Duration(n) * time.Millisecond)
+	}
 	switch mode, _ := pdk.GetConfig("describe"); mode {
 	case "garbage":
 		pdk.OutputString("this is not { json")
