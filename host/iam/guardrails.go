@@ -216,9 +216,8 @@ func (c *Catalogue) newGatherer() *gatherer {
 	return &gatherer{c: c, kinds: map[string]string{}, docs: map[string]string{}, managed: map[string]int{}}
 }
 
-// guardGroupMembership judges what a user gains by joining a group: the
-// group's inline and attached policies, as if they were the user's own.
-func (c *Catalogue) guardGroupMembership(ctx context.Context, group, user string) ([]string, error) {
+// groupPolicies gathers a group's inline and attached policies.
+func (c *Catalogue) groupPolicies(ctx context.Context, group string) (*gatherer, error) {
 	g := c.newGatherer()
 	gn := aws.String(group)
 	cl := c.clients.IAM
@@ -226,6 +225,13 @@ func (c *Catalogue) guardGroupMembership(ctx context.Context, group, user string
 		return allPages(ctx, awsiam.NewListAttachedGroupPoliciesPaginator(cl, &awsiam.ListAttachedGroupPoliciesInput{GroupName: gn}),
 			func(o *awsiam.ListAttachedGroupPoliciesOutput) []types.AttachedPolicy { return o.AttachedPolicies })
 	})
+	return g, err
+}
+
+// guardGroupMembership judges what a user gains by joining a group: the
+// group's inline and attached policies, as if they were the user's own.
+func (c *Catalogue) guardGroupMembership(ctx context.Context, group, user string) ([]string, error) {
+	g, err := c.groupPolicies(ctx, group)
 	if err != nil {
 		if isCode(err, "NoSuchEntity") {
 			return nil, err // the add would fail the same way
@@ -712,13 +718,7 @@ func (c *Catalogue) guardGroupDrop(ctx context.Context, group, user string) ([]s
 	if user == "" {
 		doing = "deleting group " + group + " with its members and policies"
 	}
-	g := c.newGatherer()
-	gn := aws.String(group)
-	cl := c.clients.IAM
-	err := g.principal(ctx, "group", group, groupInline, func() ([]types.AttachedPolicy, error) {
-		return allPages(ctx, awsiam.NewListAttachedGroupPoliciesPaginator(cl, &awsiam.ListAttachedGroupPoliciesInput{GroupName: gn}),
-			func(o *awsiam.ListAttachedGroupPoliciesOutput) []types.AttachedPolicy { return o.AttachedPolicies })
-	})
+	g, err := c.groupPolicies(ctx, group)
 	if err != nil {
 		if isCode(err, "NoSuchEntity") {
 			return nil, err // the removal would fail the same way
