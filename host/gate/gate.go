@@ -99,7 +99,7 @@ func (g *Gate) ReadOnly() bool { return g.opts.ReadOnly }
 // runs it if so, and audits the outcome. Errors are always *api.Error.
 func (g *Gate) Call(ctx context.Context, caller Caller, op string, args json.RawMessage) (any, error) {
 	in, out, err := g.decideAndRun(ctx, caller, op, args)
-	g.audit(caller, op, recordedArguments(in, args), err, false)
+	g.audit(caller, op, in, args, err, false)
 	return out, err
 }
 
@@ -157,7 +157,7 @@ const HostInfoOperation = "host_info"
 // audit line.
 func (g *Gate) Info(ctx context.Context, caller Caller) error {
 	err := g.checkAccount(ctx)
-	g.audit(caller, HostInfoOperation, json.RawMessage("{}"), err, false)
+	g.audit(caller, HostInfoOperation, nil, nil, err, false)
 	return err
 }
 
@@ -166,6 +166,9 @@ func (g *Gate) Info(ctx context.Context, caller Caller) error {
 // tool did not declare): the gate writes every audit line. e's code
 // should be one the runtime decides (LimitExceeded, NotGranted).
 func (g *Gate) Refused(caller Caller, op string, raw json.RawMessage, e *api.Error) {
+	if g.opts.Audit == nil {
+		return // nothing to record, so nothing to decode
+	}
 	var in any
 	if meta, ok := api.Lookup(op); ok {
 		in, _ = args.Decode(meta, raw)
@@ -174,7 +177,7 @@ func (g *Gate) Refused(caller Caller, op string, raw json.RawMessage, e *api.Err
 	if e == nil { // a refusal without a reason is still a refusal
 		err = api.Errorf(api.Internal, "refused by the caller's runtime")
 	}
-	g.audit(caller, op, recordedArguments(in, raw), err, true)
+	g.audit(caller, op, in, raw, err, true)
 }
 
 // recordedArguments is what the audit record shows of a call's arguments:
@@ -220,9 +223,11 @@ type Record struct {
 // refusals are the codes the gate itself decides.
 var refusals = map[api.ErrorCode]bool{api.ReadOnly: true, api.NotGranted: true, api.WrongAccount: true}
 
-// audit writes one record; refused marks err as a refusal whatever its
-// code (the runtime's own limits).
-func (g *Gate) audit(caller Caller, op string, arguments json.RawMessage, err error, refused bool) {
+// audit writes one record of op with the decoded input in (nil when the
+// arguments raw never decoded); refused marks err as a refusal whatever
+// its code (the runtime's own limits). Without an audit log it does
+// nothing, not even encode the arguments.
+func (g *Gate) audit(caller Caller, op string, in any, raw json.RawMessage, err error, refused bool) {
 	if g.opts.Audit == nil {
 		return
 	}
@@ -232,7 +237,7 @@ func (g *Gate) audit(caller Caller, op string, arguments json.RawMessage, err er
 	}
 	rec := Record{
 		Time: g.now().UTC(), Caller: caller.Kind, Plugin: caller.Plugin, Tool: caller.Tool,
-		Operation: op, Mutates: opMeta.Mutates, Arguments: arguments, Outcome: "ok",
+		Operation: op, Mutates: opMeta.Mutates, Arguments: recordedArguments(in, raw), Outcome: "ok",
 	}
 	if err != nil {
 		ae := asAPIError(err)

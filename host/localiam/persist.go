@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 
+	"github.com/iammcp/iam-mcp-server/internal/readfile"
 	"github.com/iammcp/iam-mcp-server/internal/strictjson"
 )
 
@@ -37,12 +37,12 @@ func (s *Server) load() (bool, error) {
 		return false, nil
 	}
 	s.removeStaleTemps(path)
-	data, err := readStateFile(path)
+	data, err := readfile.Regular(path, "state file", maxStateBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("localiam: %w", err)
 	}
 	a, err := decodeState(data)
 	if err != nil {
@@ -50,56 +50,6 @@ func (s *Server) load() (bool, error) {
 	}
 	s.acct = a
 	return true, nil
-}
-
-// readStateFile reads a regular file of at most maxStateBytes. A FIFO or a
-// device (/dev/zero) would block or never end; both are refused before
-// they are opened, and again on the opened file in case the path changed
-// in between.
-func readStateFile(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	if err != nil {
-		return nil, fmt.Errorf("localiam: cannot read state file %s: %w", path, err)
-	}
-	if err := checkStateInfo(path, fi); err != nil {
-		return nil, err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("localiam: cannot read state file %s: %w", path, err)
-	}
-	defer f.Close()
-	opened, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("localiam: cannot read state file %s: %w", path, err)
-	}
-	if !os.SameFile(fi, opened) {
-		return nil, fmt.Errorf("localiam: state file %s changed while it was being opened; start again", path)
-	}
-	if err := checkStateInfo(path, opened); err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxStateBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("localiam: cannot read state file %s: %w", path, err)
-	}
-	if int64(len(data)) > maxStateBytes {
-		return nil, fmt.Errorf("localiam: state file %s grew beyond %d bytes while it was read; no state file of this build is that large", path, maxStateBytes)
-	}
-	return data, nil
-}
-
-func checkStateInfo(path string, fi fs.FileInfo) error {
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("localiam: state file %s is not a regular file (%s); name a file the sandbox can own", path, fi.Mode().Type())
-	}
-	if fi.Size() > maxStateBytes {
-		return fmt.Errorf("localiam: state file %s holds %d bytes, more than the %d a state file of this build can hold; it is not one of ours", path, fi.Size(), maxStateBytes)
-	}
-	return nil
 }
 
 // decodeState decodes and checks a state file's bytes. Keys are matched

@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/iammcp/iam-mcp-server/internal/readfile"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -229,7 +230,7 @@ var unknownField = regexp.MustCompile(`^(line \d+: )?field (\S+) not found in ty
 // entry is validated as Validate does. Relative paths are resolved against
 // the file's directory.
 func LoadConfig(path string) (*Config, error) {
-	data, err := readRegularFile(path, "plugins file", MaxConfigFileBytes)
+	data, err := readfile.Regular(path, "plugins file", MaxConfigFileBytes)
 	if err != nil {
 		return nil, err
 	}

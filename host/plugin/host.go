@@ -22,6 +22,7 @@ import (
 	"github.com/iammcp/iam-mcp-server/host/args"
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/iam"
+	"github.com/iammcp/iam-mcp-server/internal/readfile"
 	"github.com/iammcp/iam-mcp-server/internal/strictjson"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
@@ -313,7 +314,7 @@ func newLoaded(spec Spec, logger *slog.Logger) (*loaded, error) {
 
 // load verifies, compiles and describes one plugin.
 func (p *loaded) load(ctx context.Context, cache wazero.CompilationCache) error {
-	wasm, err := readRegularFile(p.path, "module", MaxModuleBytes)
+	wasm, err := readfile.Regular(p.path, "module", MaxModuleBytes)
 	if err != nil {
 		return fmt.Errorf("plugin %s: %w", p.name, err)
 	}
@@ -678,7 +679,7 @@ var inspectCacheDir string
 // Load checks it.
 func Inspect(ctx context.Context, wasmPath string) (sha256Hex string, d *api.PluginDescription, err error) {
 	prepareProcess()
-	wasm, err := readRegularFile(wasmPath, "module", MaxModuleBytes)
+	wasm, err := readfile.Regular(wasmPath, "module", MaxModuleBytes)
 	if err != nil {
 		return "", nil, err
 	}

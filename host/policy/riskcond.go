@@ -536,29 +536,8 @@ func (c *rCtx) rHasFreeVar(s string, h *rHolder) bool {
 // with with: "*" where the attacker wants the pattern to match anything, a
 // random name where it wants it to match nothing.
 func (c *rCtx) rFreeVarsAs(s, with string, h *rHolder) string {
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "${")
-		if i < 0 {
-			break
-		}
-		j := strings.IndexByte(s[i:], '}')
-		if j < 0 {
-			break
-		}
-		b.WriteString(s[:i+2])
-		name, _, _ := splitVariable(s[i+2 : i+j])
-		if c.rIsVarFree(name, h) {
-			// Drop the "${" just written: the variable becomes with.
-			out := b.String()
-			b.Reset()
-			b.WriteString(out[:len(out)-2])
-			b.WriteString(with)
-		} else {
-			b.WriteString(s[i+2 : i+j+1])
-		}
-		s = s[i+j+1:]
-	}
-	b.WriteString(s)
-	return b.String()
+	return replaceVariables(s, func(body string) (string, bool) {
+		name, _, _ := splitVariable(body)
+		return with, c.rIsVarFree(name, h)
+	})
 }

@@ -448,6 +448,12 @@ func (v *vValidator) resourceMismatch(st *Statement) {
 // vVarsAsStar replaces policy variables (${aws:username}) with "*", so an ARN
 // with variables is compared as the set of ARNs it can become.
 func vVarsAsStar(s string) string {
+	return replaceVariables(s, func(string) (string, bool) { return "*", true })
+}
+
+// replaceVariables replaces each policy variable ${body} of s for which
+// with answers true by what it answers; an unclosed "${" ends the scan.
+func replaceVariables(s string, with func(body string) (string, bool)) string {
 	if !strings.Contains(s, "${") {
 		return s
 	}
@@ -461,8 +467,12 @@ func vVarsAsStar(s string) string {
 		if j < 0 {
 			break
 		}
-		b.WriteString(s[:i])
-		b.WriteByte('*')
+		if r, ok := with(s[i+2 : i+j]); ok {
+			b.WriteString(s[:i])
+			b.WriteString(r)
+		} else {
+			b.WriteString(s[:i+j+1])
+		}
 		s = s[i+j+1:]
 	}
 	b.WriteString(s)
