@@ -612,7 +612,10 @@ func TestServeStdioOutputGone(t *testing.T) {
 // the end of its input: it waits DrainTimeout for the answer, cancels, waits
 // StopTimeout, and returns; the other requests are answered.
 func TestServeStdioHandlerNeverReturns(t *testing.T) {
-	restore := mcpserver.SetStdioTimeouts(2*time.Second, time.Second)
+	// The drain must outlast the ping's answer however busy the machine
+	// is (it only ever waits that long for the stuck call), so it is long
+	// next to a ping and short next to the default minute.
+	restore := mcpserver.SetStdioTimeouts(20*time.Second, time.Second)
 	defer restore()
 	srv := newServer(t, 0)
 	release := make(chan struct{})
