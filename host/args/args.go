@@ -23,12 +23,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"reflect"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/iammcp/iam-mcp-server/internal/quote"
 	"github.com/iammcp/iam-mcp-server/internal/strictjson"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
@@ -127,19 +127,14 @@ func kind(t reflect.Type) string {
 	return t.String()
 }
 
-// QuoteMax is how many characters of a value a message quotes.
+// QuoteMax is about how many bytes of a quoted value a message shows.
 const QuoteMax = 64
 
 // Quote quotes a value from outside for a message: Go-quoted (so control
-// characters and invalid UTF-8 show as escapes, not as terminal
-// commands), cut to QuoteMax characters with the full length said. A
-// message must name what was wrong without echoing a megabyte back.
-func Quote(s string) string {
-	if utf8.RuneCountInString(s) <= QuoteMax {
-		return fmt.Sprintf("%q", s)
-	}
-	return fmt.Sprintf("%q… (%d characters)", string([]rune(s)[:QuoteMax]), utf8.RuneCountInString(s))
-}
+// characters and invalid UTF-8 show as escapes, not as terminal commands),
+// at most about QuoteMax bytes shown, with the full length said. A message
+// must name what was wrong without echoing a megabyte back.
+func Quote(s string) string { return quote.Short(s, QuoteMax) }
 
 // Cut shortens a message from elsewhere to at most max characters.
 func Cut(s string, max int) string {

@@ -22,6 +22,7 @@ import (
 	"github.com/iammcp/iam-mcp-server/host/args"
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/iam"
+	"github.com/iammcp/iam-mcp-server/internal/quote"
 	"github.com/iammcp/iam-mcp-server/internal/readfile"
 	"github.com/iammcp/iam-mcp-server/internal/strictjson"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
@@ -365,10 +366,10 @@ func parseDescription(name string, out []byte) (*api.PluginDescription, error) {
 	}
 	trimmed := bytes.TrimSpace(out)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return nil, fmt.Errorf("plugin %s: describe did not return a JSON object but %q", name, clip(string(out), 80))
+		return nil, fmt.Errorf("plugin %s: describe did not return a JSON object but %s", name, quote.Short(string(out), 80))
 	}
 	if err := strictjson.Unmarshal(trimmed, &d); err != nil {
-		return nil, fmt.Errorf("plugin %s: describe returned JSON that is not a plugin description (%v): %q", name, err, clip(string(out), 80))
+		return nil, fmt.Errorf("plugin %s: describe returned JSON that is not a plugin description (%v): %s", name, err, quote.Short(string(out), 80))
 	}
 	seen := map[string]bool{}
 	for i := range d.Tools {

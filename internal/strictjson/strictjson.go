@@ -32,6 +32,8 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+
+	"github.com/iammcp/iam-mcp-server/internal/quote"
 )
 
 // MaxDepth is the deepest nesting of objects and arrays Unmarshal accepts.
@@ -67,21 +69,18 @@ func (e *DepthError) Error() string {
 }
 
 func at(path string) string {
-	if path == "" {
+	switch {
+	case path == "":
 		return ""
+	case len(path) > 100: // built of keys from outside: bounded like them
+		return " in " + quote.Short(path, 64)
 	}
 	return " in " + path
 }
 
-// quoteKey quotes a key for a message, cut to a short prefix: a key is
-// outside input, and a message must never echo a megabyte of it.
-func quoteKey(k string) string {
-	const max = 64
-	if r := []rune(k); len(r) > max {
-		return fmt.Sprintf("%q… (%d characters)", string(r[:max]), len(r))
-	}
-	return fmt.Sprintf("%q", k)
-}
+// quoteKey quotes a key for a message, cut short: a key is outside input,
+// and a message must never echo a megabyte of it.
+func quoteKey(k string) string { return quote.Short(k, 64) }
 
 // Unmarshal decodes data, a single JSON value, into v (a non-nil pointer)
 // under the rules of the package comment. Errors other than the three key
