@@ -238,15 +238,40 @@ func (s *stdioSession) signal() {
 	}
 }
 
-// sent notes a message written to the client: an answer to a pending
-// request, or a request of the server's own (sampling, elicitation, roots).
-func (s *stdioSession) sent(msg []byte, werr error) {
+// outHead is what the session needs of a message written to the client.
+type outHead struct {
+	key     string // id key; "" for a notification or an id-less error
+	request bool   // a request of the server's own (sampling, elicitation, roots)
+	result  bool   // a response with a result
+}
+
+func parseOutHead(msg []byte) outHead {
 	var head struct {
 		ID     json.RawMessage `json:"id"`
 		Method *string         `json:"method"`
 		Result presence        `json:"result"`
 	}
-	parsed := json.Unmarshal(msg, &head) == nil
+	if json.Unmarshal(msg, &head) != nil || len(head.ID) == 0 || bytes.Equal(head.ID, []byte("null")) {
+		return outHead{}
+	}
+	return outHead{key: responseIDKey(head.ID), request: head.Method != nil, result: bool(head.Result)}
+}
+
+// sending notes a request of the server's own before it is written: the
+// client may answer before the write returns, and its answer is passed on
+// only to a request noted as outstanding.
+func (s *stdioSession) sending(h outHead) {
+	if !h.request || h.key == "" {
+		return
+	}
+	s.mu.Lock()
+	s.outstanding[h.key] = true
+	s.mu.Unlock()
+}
+
+// sent notes a message written to the client: an answer to a pending
+// request is no longer waited for.
+func (s *stdioSession) sent(h outHead, werr error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.signal()
@@ -255,18 +280,13 @@ func (s *stdioSession) sent(msg []byte, werr error) {
 		// would only delay the exit.
 		s.broken = true
 	}
-	if !parsed || len(head.ID) == 0 || bytes.Equal(head.ID, []byte("null")) {
+	if h.request || h.key == "" {
 		return
 	}
-	key := responseIDKey(head.ID)
-	if head.Method != nil {
-		s.outstanding[key] = true
-		return
-	}
-	delete(s.pending, key)
-	if key == s.initKey {
+	delete(s.pending, h.key)
+	if h.key == s.initKey {
 		s.initKey = ""
-		s.initialized = bool(head.Result)
+		s.initialized = h.result
 	}
 }
 
@@ -1024,10 +1044,12 @@ type responseWriter struct {
 
 func (w *responseWriter) Write(p []byte) (int, error) {
 	msg := capError(p)
+	head := parseOutHead(msg)
+	w.sess.sending(head)
 	w.mu.Lock()
 	_, err := w.w.Write(msg)
 	w.mu.Unlock()
-	w.sess.sent(msg, err)
+	w.sess.sent(head, err)
 	if err != nil {
 		return 0, err
 	}
@@ -1134,7 +1156,7 @@ func (w *responseWriter) reply(id json.RawMessage, code int, message string) {
 	_, err = w.w.Write(append(b, '\n'))
 	w.mu.Unlock()
 	if err != nil {
-		w.sess.sent(nil, err)
+		w.sess.sent(outHead{}, err)
 	}
 }
 

@@ -674,9 +674,21 @@ func TestServeStdioServerRequests(t *testing.T) {
 		})
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
+	// The client answers the server's request while the server is still
+	// inside the Write that sent it: the answer must not be taken for a
+	// response to no request (it once was, and the tool waited forever).
+	answered := make(chan struct{})
+	out := writerFunc(func(p []byte) (int, error) {
+		n, err := outW.Write(p)
+		if bytes.Contains(p, []byte(`"roots/list"`)) {
+			<-answered
+			time.Sleep(50 * time.Millisecond) // lets the reader take the answer first
+		}
+		return n, err
+	})
 	done := make(chan error, 1)
 	go func() {
-		done <- srv.ServeStdio(context.Background(), inR, outW)
+		done <- srv.ServeStdio(context.Background(), inR, out)
 		outW.Close()
 	}()
 	lines := make(chan string, 100)
@@ -714,6 +726,7 @@ func TestServeStdioServerRequests(t *testing.T) {
 	}
 	io.WriteString(inW, `{"jsonrpc":"2.0","id":"not-asked","error":{"code":-32601,"message":"no"}}`+"\n")
 	io.WriteString(inW, `{"jsonrpc":"2.0","id":`+string(req.ID)+`,"result":{"roots":[{"uri":"file:///work","name":"work"}]}}`+"\n")
+	close(answered)
 	if l := next(`"id":"ask"`); !strings.Contains(l, "1 roots") {
 		t.Errorf("the tool that asked for roots: %s", l)
 	}
@@ -731,3 +744,7 @@ func TestServeStdioServerRequests(t *testing.T) {
 		}
 	}
 }
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
