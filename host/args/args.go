@@ -26,6 +26,7 @@ import (
 	"io"
 	"reflect"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/iammcp/iam-mcp-server/internal/quote"
@@ -42,11 +43,63 @@ import (
 // neither memory nor time.
 const MaxBytes = 256 << 10
 
+// Options are the arguments the gate takes for itself on a mutating
+// operation (api.ArgDryRun, api.ArgConfirmed), next to the operation's own.
+type Options struct {
+	// DryRun asks for the plan instead of the change.
+	DryRun bool `json:"dry_run,omitempty"`
+	// Confirmed is the upstream server's consent flag, recorded and
+	// otherwise ignored; nil when it was not given.
+	Confirmed *bool `json:"confirmed,omitempty"`
+}
+
 // Decode reads raw as the arguments of op and returns a pointer to a new
 // value of op's input type. Empty arguments and null mean {}. Errors are
 // InvalidInput, in words the assistant can act on, and never echo more
 // than a short prefix of what was sent.
+//
+// The gate's own arguments (dry_run, confirmed) are unknown here: a caller
+// that does not handle them must not take a dry run for a change. The gate
+// uses DecodeCall.
 func Decode(op api.Operation, raw json.RawMessage) (any, *api.Error) {
+	return decode(reflect.TypeOf(op.Input), raw)
+}
+
+// DecodeCall is Decode for the gate: a mutating operation's arguments may
+// also hold dry_run and confirmed, read with the same strictness (exact
+// spelling, once, booleans) and returned apart from the input.
+func DecodeCall(op api.Operation, raw json.RawMessage) (any, Options, *api.Error) {
+	if !op.Mutates {
+		in, err := Decode(op, raw)
+		return in, Options{}, err
+	}
+	t := withOptions(reflect.TypeOf(op.Input))
+	v, err := decode(t, raw)
+	if err != nil {
+		return nil, Options{}, err
+	}
+	w := reflect.ValueOf(v).Elem()
+	return w.Field(0).Addr().Interface(), w.Field(1).Interface().(Options), nil
+}
+
+var optionTypes sync.Map // input type → struct{ input; Options }
+
+// withOptions is the input type with the gate's arguments beside its own
+// fields: struct{ Input; Options }, both embedded, so that their JSON
+// names share one object and strictjson checks them all at once.
+func withOptions(in reflect.Type) reflect.Type {
+	if t, ok := optionTypes.Load(in); ok {
+		return t.(reflect.Type)
+	}
+	t := reflect.StructOf([]reflect.StructField{
+		{Name: in.Name(), Type: in, Anonymous: true},
+		{Name: "Options", Type: reflect.TypeOf(Options{}), Anonymous: true},
+	})
+	optionTypes.Store(in, t)
+	return t
+}
+
+func decode(t reflect.Type, raw json.RawMessage) (any, *api.Error) {
 	if len(raw) > MaxBytes {
 		return nil, api.Errorf(api.InvalidInput,
 			"the arguments are %d bytes, over this server's limit of %d (IAM's largest policy document is 10,240 characters); send only the arguments the tool's input schema lists",
@@ -59,7 +112,7 @@ func Decode(op api.Operation, raw json.RawMessage) (any, *api.Error) {
 	if trimmed[0] != '{' {
 		return nil, api.Errorf(api.InvalidInput, "the arguments must be a JSON object of the tool's input schema")
 	}
-	in := reflect.New(reflect.TypeOf(op.Input))
+	in := reflect.New(t)
 	if err := strictjson.Unmarshal(trimmed, in.Interface()); err != nil {
 		return nil, describe(err)
 	}

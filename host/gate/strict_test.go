@@ -23,6 +23,13 @@ func (r *recordingRunner) Run(_ context.Context, op string, in any) (any, error)
 	r.ran = append(r.ran, op)
 	return &struct{}{}, nil
 }
+func (r *recordingRunner) Prepare(_ context.Context, op string, in any) (*api.Plan, func(context.Context) (any, error), error) {
+	r.ran = append(r.ran, "plan "+op)
+	return &api.Plan{Operation: op}, func(context.Context) (any, error) {
+		r.ran = append(r.ran, op)
+		return &struct{}{}, nil
+	}, nil
+}
 func (r *recordingRunner) Account(context.Context) (string, error) { return "123456789012", nil }
 
 // respellings are other spellings of key that encoding/json alone would

@@ -17,16 +17,16 @@ import (
 // error message or a log unless the operator asked for it.
 
 func init() {
-	implement("create_access_key", createAccessKey)
-	implement("delete_access_key", deleteAccessKey)
+	implementLegacy("create_access_key", createAccessKey)
+	implementLegacy("delete_access_key", deleteAccessKey)
 	implement("list_access_keys", listAccessKeys)
-	implement("update_access_key", updateAccessKey)
+	implementLegacy("update_access_key", updateAccessKey)
 	implement("get_access_key_last_used", getAccessKeyLastUsed)
 	implement("get_login_profile", getLoginProfile)
-	implement("create_login_profile", createLoginProfile)
-	implement("delete_login_profile", deleteLoginProfile)
+	implementLegacy("create_login_profile", createLoginProfile)
+	implementLegacy("delete_login_profile", deleteLoginProfile)
 	implement("list_mfa_devices", listMFADevices)
-	implement("deactivate_mfa_device", deactivateMFADevice)
+	implementLegacy("deactivate_mfa_device", deactivateMFADevice)
 }
 
 // ---- access keys ----

@@ -69,41 +69,47 @@ func allPages[O, T any](ctx context.Context, p pager[O], items func(O) []T) ([]T
 	return out, nil
 }
 
-// removeAll collects every name first — removing while paging would shift
-// later pages under IAM's marker and skip some — then removes each,
-// recording the step as action on the name.
-func removeAll[O any](ctx context.Context, d *deletion, action string, p pager[O], names func(O) []string, remove func(name string) error) error {
+// deleteChange plans a delete of kind name (user, group, role) whose
+// clean-up calls, with force, b already holds — one per item the planner
+// found, across all pages, in a working order — and adds the delete itself
+// last. Without force, IAM's DeleteConflict becomes a message that names
+// the blocker, says nothing changed and offers force; clears says what
+// force removes. Everything found is listed as affected; a delete is never
+// undone.
+func deleteChange(b *changeBuilder, force bool, kind, name, clears, action string, del func(ctx context.Context) error) (*Planned[api.DeleteOutput], error) {
+	b.call(action, kind+"/"+name, del)
+	b.affects(kind + "/" + name)
+	if len(b.plan.Undo) == 0 {
+		b.final("a deleted " + kind + " cannot be restored: recreating one of the same name gives it a new id, and policies that named the old one by id no longer apply")
+	}
+	return &Planned[api.DeleteOutput]{Plan: b.plan, Apply: func(ctx context.Context) (*api.DeleteOutput, error) {
+		d := &deletion{}
+		if err := b.run(ctx, d); err != nil {
+			if !force && len(d.steps) == 0 && isCode(err, "DeleteConflict") {
+				return nil, api.Errorf(api.DeleteConflict, "IAM refused to delete %s %s: %s Nothing was changed. Remove those first, or call delete_%s again with force=true to remove %s.",
+					kind, name, iamMessage(err), strings.ReplaceAll(kind, " ", "_"), clears)
+			}
+			return nil, d.fail(err)
+		}
+		d.steps = d.steps[:len(d.steps)-1] // the delete itself is not a clean-up step
+		return d.output(name, kind), nil
+	}}, nil
+}
+
+// listAll reads every page of a list before anything is removed —
+// removing while paging would shift later pages under IAM's marker and
+// skip some — and adds one call per item to b: action on the item's
+// target, made by remove.
+func listAll[O any](ctx context.Context, b *changeBuilder, action string, p pager[O], names func(O) []string, target func(name string) string, remove func(ctx context.Context, name string) error) error {
 	list, err := allPages(ctx, p, names)
 	if err != nil {
 		return err
 	}
 	for _, n := range list {
-		if err := remove(n); err != nil {
-			return err
-		}
-		d.did(action, n)
+		b.call(action, target(n), func(ctx context.Context) error { return remove(ctx, n) })
+		b.affects(target(n))
 	}
 	return nil
-}
-
-// forceDelete is the shape of delete_group and delete_role (delete_user's,
-// generalised): with force, clear what IAM would refuse the delete over,
-// recording each step; without it, IAM's DeleteConflict becomes a message
-// that names the blocker, says nothing changed and offers force.
-func forceDelete(force bool, kind, name, clears string, clear func(d *deletion) error, del func() error) (*api.DeleteOutput, error) {
-	d := &deletion{}
-	if force {
-		if err := clear(d); err != nil {
-			return nil, d.fail(err)
-		}
-	}
-	if err := del(); err != nil {
-		if !force && isCode(err, "DeleteConflict") {
-			return nil, api.Errorf(api.DeleteConflict, "IAM refused to delete %s %s: %s Nothing was changed. Remove those first, or call delete_%s again with force=true to remove %s.", kind, name, iamMessage(err), kind, clears)
-		}
-		return nil, d.fail(err)
-	}
-	return d.output(name, kind), nil
 }
 
 // iamMessage is IAM's own sentence from an AWS error, without the

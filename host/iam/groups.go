@@ -12,12 +12,12 @@ import (
 func init() {
 	implement("list_groups", listGroups)
 	implement("get_group", getGroup)
-	implement("create_group", createGroup)
-	implement("delete_group", deleteGroup)
-	implement("add_user_to_group", addUserToGroup)
-	implement("remove_user_from_group", removeUserFromGroup)
-	implement("attach_group_policy", attachGroupPolicy)
-	implement("detach_group_policy", detachGroupPolicy)
+	implementLegacy("create_group", createGroup)
+	implementLegacy("delete_group", deleteGroup)
+	implementLegacy("add_user_to_group", addUserToGroup)
+	implementLegacy("remove_user_from_group", removeUserFromGroup)
+	implementLegacy("attach_group_policy", attachGroupPolicy)
+	implementLegacy("detach_group_policy", detachGroupPolicy)
 	implement("list_attached_group_policies", listAttachedGroupPolicies)
 }
 

@@ -146,7 +146,7 @@ func registerInline[Put, Named, Paged any](k inlineKind,
 	namedArgs func(*Named) (string, string),
 	pagedArgs func(*Paged) (string, api.PageInput),
 ) {
-	implement("put_"+k.kind+"_policy", func(ctx context.Context, c *Catalogue, in *Put) (*api.Result, error) {
+	implementLegacy("put_"+k.kind+"_policy", func(ctx context.Context, c *Catalogue, in *Put) (*api.Result, error) {
 		principal, name, doc := putArgs(in)
 		return k.putPolicy(ctx, c, principal, name, doc)
 	})
@@ -154,7 +154,7 @@ func registerInline[Put, Named, Paged any](k inlineKind,
 		principal, name := namedArgs(in)
 		return k.getPolicy(ctx, c, principal, name)
 	})
-	implement("delete_"+k.kind+"_policy", func(ctx context.Context, c *Catalogue, in *Named) (*api.Result, error) {
+	implementLegacy("delete_"+k.kind+"_policy", func(ctx context.Context, c *Catalogue, in *Named) (*api.Result, error) {
 		principal, name := namedArgs(in)
 		return k.deletePolicy(ctx, c, principal, name)
 	})

@@ -20,8 +20,8 @@ import (
 
 func init() {
 	implement("list_user_tags", listUserTags)
-	implement("tag_user", tagUser)
-	implement("untag_user", untagUser)
+	implementLegacy("tag_user", tagUser)
+	implementLegacy("untag_user", untagUser)
 }
 
 // IAM's tag rules: at most 50 tags per resource (and per request); keys of

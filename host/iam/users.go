@@ -14,12 +14,12 @@ import (
 func init() {
 	implement("list_users", listUsers)
 	implement("get_user", getUser)
-	implement("create_user", createUser)
-	implement("delete_user", deleteUser)
-	implement("update_user", updateUser)
+	implementChange("create_user", createUser)
+	implementChange("delete_user", deleteUser)
+	implementChange("update_user", updateUser)
 	implement("list_groups_for_user", listGroupsForUser)
-	implement("put_user_permissions_boundary", putUserBoundary)
-	implement("delete_user_permissions_boundary", deleteUserBoundary)
+	implementChange("put_user_permissions_boundary", putUserBoundary)
+	implementChange("delete_user_permissions_boundary", deleteUserBoundary)
 }
 
 func listUsers(ctx context.Context, c *Catalogue, in *api.ListUsersInput) (*api.ListUsersOutput, error) {
@@ -75,34 +75,66 @@ func groupsOf(o *awsiam.ListGroupsForUserOutput) []api.Group {
 	return groups
 }
 
-func createUser(ctx context.Context, c *Catalogue, in *api.CreateUserInput) (*api.UserOutput, error) {
-	out, err := c.clients.IAM.CreateUser(ctx, &awsiam.CreateUserInput{UserName: aws.String(in.UserName), Path: optStr(in.Path), PermissionsBoundary: optStr(in.PermissionsBoundary)})
-	if err != nil {
-		return nil, err
+func createUser(_ context.Context, c *Catalogue, in *api.CreateUserInput) (*Planned[api.UserOutput], error) {
+	var created *types.User
+	b := newChange("create IAM user "+in.UserName).
+		call("CreateUser", userEntity(in.UserName), func(ctx context.Context) error {
+			out, err := c.clients.IAM.CreateUser(ctx, &awsiam.CreateUserInput{UserName: aws.String(in.UserName), Path: optStr(in.Path), PermissionsBoundary: optStr(in.PermissionsBoundary)})
+			if err == nil {
+				created = out.User
+			}
+			return err
+		}).
+		affects(userEntity(in.UserName)).
+		undo("delete_user " + in.UserName)
+	if in.PermissionsBoundary != "" {
+		b.detail("with the permissions boundary " + in.PermissionsBoundary)
 	}
-	return &api.UserOutput{User: userOf(out.User), Result: api.Result{Message: "created user " + in.UserName + "; it has no permissions or credentials yet"}}, nil
+	return finish(b, func(context.Context, *deletion) (*api.UserOutput, error) {
+		return &api.UserOutput{User: userOf(created), Result: api.Result{Message: "created user " + in.UserName + "; it has no permissions or credentials yet"}}, nil
+	})
 }
 
-func updateUser(ctx context.Context, c *Catalogue, in *api.UpdateUserInput) (*api.UserOutput, error) {
+func updateUser(ctx context.Context, c *Catalogue, in *api.UpdateUserInput) (*Planned[api.UserOutput], error) {
 	if in.NewUserName == "" && in.NewPath == "" {
 		return nil, api.Errorf(api.InvalidInput, "nothing to change: give new_user_name, new_path or both")
 	}
-	if _, err := c.clients.IAM.UpdateUser(ctx, &awsiam.UpdateUserInput{UserName: aws.String(in.UserName), NewUserName: optStr(in.NewUserName), NewPath: optStr(in.NewPath)}); err != nil {
+	u, err := c.clients.IAM.GetUser(ctx, &awsiam.GetUserInput{UserName: aws.String(in.UserName)})
+	if err != nil {
 		return nil, err
 	}
 	name := in.UserName
 	if in.NewUserName != "" {
 		name = in.NewUserName
 	}
-	u, err := c.clients.IAM.GetUser(ctx, &awsiam.GetUserInput{UserName: aws.String(name)})
-	if err != nil {
-		return nil, err
-	}
-	res := &api.UserOutput{User: userOf(u.User), Result: api.Result{Message: "updated user " + name}}
+	var warnings []string
 	if in.NewUserName != "" && !strings.EqualFold(in.NewUserName, in.UserName) {
-		res.Warnings = append(res.Warnings, "policies and trust policies that name the old ARN (user/"+in.UserName+") no longer match this user; update them")
+		warnings = append(warnings, "policies and trust policies that name the old ARN (user/"+in.UserName+") no longer match this user; update them")
 	}
-	return res, nil
+	summary, undo := "change IAM user "+in.UserName, "update_user "+name
+	if in.NewUserName != "" {
+		summary += ": rename it to " + in.NewUserName
+		undo += " with new_user_name " + in.UserName
+	}
+	if in.NewPath != "" {
+		summary += ": move it to the path " + in.NewPath
+		undo += " with new_path " + aws.ToString(u.User.Path)
+	}
+	b := newChange(summary).
+		call("UpdateUser", userEntity(in.UserName), func(ctx context.Context) error {
+			_, err := c.clients.IAM.UpdateUser(ctx, &awsiam.UpdateUserInput{UserName: aws.String(in.UserName), NewUserName: optStr(in.NewUserName), NewPath: optStr(in.NewPath)})
+			return err
+		}).
+		affects(userEntity(in.UserName)).
+		findings(warnings).
+		undo(undo)
+	return finish(b, func(ctx context.Context, _ *deletion) (*api.UserOutput, error) {
+		res, err := c.userResult(ctx, name, "updated user "+name)
+		if res != nil {
+			res.Warnings = append(res.Warnings, warnings...)
+		}
+		return res, err
+	})
 }
 
 func listGroupsForUser(ctx context.Context, c *Catalogue, in *api.UserPageInput) (*api.GroupsOutput, error) {
@@ -117,27 +149,70 @@ func listGroupsForUser(ctx context.Context, c *Catalogue, in *api.UserPageInput)
 	return res, nil
 }
 
-func putUserBoundary(ctx context.Context, c *Catalogue, in *api.UserBoundaryInput) (*api.UserOutput, error) {
+func putUserBoundary(ctx context.Context, c *Catalogue, in *api.UserBoundaryInput) (*Planned[api.UserOutput], error) {
 	// A wider boundary lets out what the old one held back.
 	warnings, err := c.guardBoundary(ctx, "user", in.UserName, in.PermissionsBoundary)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.clients.IAM.PutUserPermissionsBoundary(ctx, &awsiam.PutUserPermissionsBoundaryInput{UserName: aws.String(in.UserName), PermissionsBoundary: aws.String(in.PermissionsBoundary)}); err != nil {
+	old, err := c.userBoundary(ctx, in.UserName)
+	if err != nil {
 		return nil, err
 	}
-	return withWarnings(c.userResult(ctx, in.UserName, "set the permissions boundary of "+in.UserName+" to "+in.PermissionsBoundary))(warnings)
+	b := newChange("set the permissions boundary of IAM user "+in.UserName+" to "+in.PermissionsBoundary).
+		call("PutUserPermissionsBoundary", userEntity(in.UserName), func(ctx context.Context) error {
+			_, err := c.clients.IAM.PutUserPermissionsBoundary(ctx, &awsiam.PutUserPermissionsBoundaryInput{UserName: aws.String(in.UserName), PermissionsBoundary: aws.String(in.PermissionsBoundary)})
+			return err
+		}).
+		affects(userEntity(in.UserName)).
+		findings(warnings)
+	if old == "" {
+		b.undo("delete_user_permissions_boundary " + in.UserName)
+	} else {
+		b.undo("put_user_permissions_boundary " + in.UserName + " with " + old + " (the boundary it has now)")
+	}
+	return finish(b, func(ctx context.Context, _ *deletion) (*api.UserOutput, error) {
+		return withWarnings(c.userResult(ctx, in.UserName, "set the permissions boundary of "+in.UserName+" to "+in.PermissionsBoundary))(warnings)
+	})
 }
 
-func deleteUserBoundary(ctx context.Context, c *Catalogue, in *api.UserNameInput) (*api.UserOutput, error) {
+func deleteUserBoundary(ctx context.Context, c *Catalogue, in *api.UserNameInput) (*Planned[api.UserOutput], error) {
 	warnings, err := c.guardBoundary(ctx, "user", in.UserName, "")
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.clients.IAM.DeleteUserPermissionsBoundary(ctx, &awsiam.DeleteUserPermissionsBoundaryInput{UserName: aws.String(in.UserName)}); err != nil {
+	old, err := c.userBoundary(ctx, in.UserName)
+	if err != nil {
 		return nil, err
 	}
-	return withWarnings(c.userResult(ctx, in.UserName, "removed the permissions boundary of "+in.UserName))(warnings)
+	b := newChange("remove the permissions boundary of IAM user "+in.UserName).
+		call("DeleteUserPermissionsBoundary", userEntity(in.UserName), func(ctx context.Context) error {
+			_, err := c.clients.IAM.DeleteUserPermissionsBoundary(ctx, &awsiam.DeleteUserPermissionsBoundaryInput{UserName: aws.String(in.UserName)})
+			return err
+		}).
+		affects(userEntity(in.UserName)).
+		findings(warnings)
+	if old == "" {
+		b.detail("the user has no permissions boundary: nothing will change")
+		b.undo("nothing to undo")
+	} else {
+		b.undo("put_user_permissions_boundary " + in.UserName + " with " + old)
+	}
+	return finish(b, func(ctx context.Context, _ *deletion) (*api.UserOutput, error) {
+		return withWarnings(c.userResult(ctx, in.UserName, "removed the permissions boundary of "+in.UserName))(warnings)
+	})
+}
+
+// userBoundary is the ARN of a user's permissions boundary, "" for none.
+func (c *Catalogue) userBoundary(ctx context.Context, name string) (string, error) {
+	u, err := c.clients.IAM.GetUser(ctx, &awsiam.GetUserInput{UserName: aws.String(name)})
+	if err != nil {
+		return "", err
+	}
+	if u.User.PermissionsBoundary == nil {
+		return "", nil
+	}
+	return aws.ToString(u.User.PermissionsBoundary.PermissionsBoundaryArn), nil
 }
 
 // withWarnings adds a guardrail's warnings to a user result.
@@ -159,48 +234,60 @@ func (c *Catalogue) userResult(ctx context.Context, name, message string) (*api.
 	return &api.UserOutput{User: userOf(u.User), Result: api.Result{Message: message}}, nil
 }
 
-func deleteUser(ctx context.Context, c *Catalogue, in *api.DeleteUserInput) (*api.DeleteOutput, error) {
+func deleteUser(ctx context.Context, c *Catalogue, in *api.DeleteUserInput) (*Planned[api.DeleteOutput], error) {
 	cl, name := c.clients.IAM, aws.String(in.UserName)
-	return forceDelete(in.Force, "user", in.UserName, "everything the user has (keys, certificates, SSH keys, service credentials, MFA devices, login profile, policies, group memberships)",
-		func(d *deletion) error { return c.clearUser(ctx, name, d) },
-		func() error {
+	if _, err := cl.GetUser(ctx, &awsiam.GetUserInput{UserName: name}); err != nil {
+		return nil, err
+	}
+	b := newChange("delete IAM user " + in.UserName)
+	if in.Force {
+		b.plan.Summary += " and everything it has"
+		if err := c.planClearUser(ctx, b, in.UserName); err != nil {
+			return nil, err
+		}
+	}
+	return deleteChange(b, in.Force, "user", in.UserName, "everything the user has (keys, certificates, SSH keys, service credentials, MFA devices, login profile, policies, group memberships)",
+		"DeleteUser", func(ctx context.Context) error {
 			_, err := cl.DeleteUser(ctx, &awsiam.DeleteUserInput{UserName: name})
 			return err
 		})
 }
 
-// clearUser removes, across all pages and in a working order, everything
-// IAM refuses to delete a user over: credentials first, then MFA and the
-// console password, then policies and group memberships.
-func (c *Catalogue) clearUser(ctx context.Context, name *string, d *deletion) error {
-	cl := c.clients.IAM
+// planClearUser lists, across all pages and in a working order, everything
+// IAM refuses to delete a user over — credentials first, then MFA and the
+// console password, then policies and group memberships — as calls of b.
+func (c *Catalogue) planClearUser(ctx context.Context, b *changeBuilder, user string) error {
+	cl, name := c.clients.IAM, aws.String(user)
+	under := func(kind string) func(string) string {
+		return func(id string) string { return userEntity(user) + "/" + kind + "/" + id }
+	}
 	steps := []func() error{
 		func() error {
-			return removeAll(ctx, d, "DeleteAccessKey", awsiam.NewListAccessKeysPaginator(cl, &awsiam.ListAccessKeysInput{UserName: name}),
+			return listAll(ctx, b, "DeleteAccessKey", awsiam.NewListAccessKeysPaginator(cl, &awsiam.ListAccessKeysInput{UserName: name}),
 				func(o *awsiam.ListAccessKeysOutput) []string {
 					return collect(o.AccessKeyMetadata, func(k types.AccessKeyMetadata) *string { return k.AccessKeyId })
-				},
-				func(id string) error {
+				}, under("access-key"),
+				func(ctx context.Context, id string) error {
 					_, err := cl.DeleteAccessKey(ctx, &awsiam.DeleteAccessKeyInput{UserName: name, AccessKeyId: aws.String(id)})
 					return err
 				})
 		},
 		func() error {
-			return removeAll(ctx, d, "DeleteSigningCertificate", awsiam.NewListSigningCertificatesPaginator(cl, &awsiam.ListSigningCertificatesInput{UserName: name}),
+			return listAll(ctx, b, "DeleteSigningCertificate", awsiam.NewListSigningCertificatesPaginator(cl, &awsiam.ListSigningCertificatesInput{UserName: name}),
 				func(o *awsiam.ListSigningCertificatesOutput) []string {
 					return collect(o.Certificates, func(c types.SigningCertificate) *string { return c.CertificateId })
-				},
-				func(id string) error {
+				}, under("signing-certificate"),
+				func(ctx context.Context, id string) error {
 					_, err := cl.DeleteSigningCertificate(ctx, &awsiam.DeleteSigningCertificateInput{UserName: name, CertificateId: aws.String(id)})
 					return err
 				})
 		},
 		func() error {
-			return removeAll(ctx, d, "DeleteSSHPublicKey", awsiam.NewListSSHPublicKeysPaginator(cl, &awsiam.ListSSHPublicKeysInput{UserName: name}),
+			return listAll(ctx, b, "DeleteSSHPublicKey", awsiam.NewListSSHPublicKeysPaginator(cl, &awsiam.ListSSHPublicKeysInput{UserName: name}),
 				func(o *awsiam.ListSSHPublicKeysOutput) []string {
 					return collect(o.SSHPublicKeys, func(k types.SSHPublicKeyMetadata) *string { return k.SSHPublicKeyId })
-				},
-				func(id string) error {
+				}, under("ssh-public-key"),
+				func(ctx context.Context, id string) error {
 					_, err := cl.DeleteSSHPublicKey(ctx, &awsiam.DeleteSSHPublicKeyInput{UserName: name, SSHPublicKeyId: aws.String(id)})
 					return err
 				})
@@ -213,68 +300,76 @@ func (c *Catalogue) clearUser(ctx context.Context, name *string, d *deletion) er
 				return err
 			}
 			for _, id := range collect(out.ServiceSpecificCredentials, func(s types.ServiceSpecificCredentialMetadata) *string { return s.ServiceSpecificCredentialId }) {
-				if _, err := cl.DeleteServiceSpecificCredential(ctx, &awsiam.DeleteServiceSpecificCredentialInput{UserName: name, ServiceSpecificCredentialId: aws.String(id)}); err != nil {
+				target := under("service-specific-credential")(id)
+				b.call("DeleteServiceSpecificCredential", target, func(ctx context.Context) error {
+					_, err := cl.DeleteServiceSpecificCredential(ctx, &awsiam.DeleteServiceSpecificCredentialInput{UserName: name, ServiceSpecificCredentialId: aws.String(id)})
 					return err
-				}
-				d.did("DeleteServiceSpecificCredential", id)
+				}).affects(target)
 			}
 			return nil
 		},
 		func() error {
-			return removeAll(ctx, d, "DeactivateMFADevice", awsiam.NewListMFADevicesPaginator(cl, &awsiam.ListMFADevicesInput{UserName: name}),
+			devices, err := allPages(ctx, awsiam.NewListMFADevicesPaginator(cl, &awsiam.ListMFADevicesInput{UserName: name}),
 				func(o *awsiam.ListMFADevicesOutput) []string {
 					return collect(o.MFADevices, func(m types.MFADevice) *string { return m.SerialNumber })
-				},
-				func(serial string) error {
-					if _, err := cl.DeactivateMFADevice(ctx, &awsiam.DeactivateMFADeviceInput{UserName: name, SerialNumber: aws.String(serial)}); err != nil {
-						return err
-					}
-					// A virtual device exists only for this user; a
-					// hardware one is a physical object and stays.
-					if !strings.Contains(serial, ":mfa/") {
-						return nil
-					}
-					if _, err := cl.DeleteVirtualMFADevice(ctx, &awsiam.DeleteVirtualMFADeviceInput{SerialNumber: aws.String(serial)}); err != nil {
-						return err
-					}
-					d.did("DeleteVirtualMFADevice", serial)
-					return nil
 				})
+			if err != nil {
+				return err
+			}
+			for _, serial := range devices {
+				b.call("DeactivateMFADevice", serial, func(ctx context.Context) error {
+					_, err := cl.DeactivateMFADevice(ctx, &awsiam.DeactivateMFADeviceInput{UserName: name, SerialNumber: aws.String(serial)})
+					return err
+				}).affects(serial)
+				// A virtual device exists only for this user; a hardware
+				// one is a physical object and stays.
+				if strings.Contains(serial, ":mfa/") {
+					b.call("DeleteVirtualMFADevice", serial, func(ctx context.Context) error {
+						_, err := cl.DeleteVirtualMFADevice(ctx, &awsiam.DeleteVirtualMFADeviceInput{SerialNumber: aws.String(serial)})
+						return err
+					})
+				}
+			}
+			return nil
 		},
 		func() error {
-			_, err := cl.DeleteLoginProfile(ctx, &awsiam.DeleteLoginProfileInput{UserName: name})
+			_, err := cl.GetLoginProfile(ctx, &awsiam.GetLoginProfileInput{UserName: name})
 			switch {
 			case err == nil:
-				d.did("DeleteLoginProfile", aws.ToString(name))
+				target := userEntity(user) + "/login-profile"
+				b.call("DeleteLoginProfile", target, func(ctx context.Context) error {
+					_, err := cl.DeleteLoginProfile(ctx, &awsiam.DeleteLoginProfileInput{UserName: name})
+					return err
+				}).affects(target)
 			case !isCode(err, "NoSuchEntity"):
 				return err
 			}
 			return nil
 		},
 		func() error {
-			return removeAll(ctx, d, "DeleteUserPolicy", awsiam.NewListUserPoliciesPaginator(cl, &awsiam.ListUserPoliciesInput{UserName: name}),
-				func(o *awsiam.ListUserPoliciesOutput) []string { return o.PolicyNames },
-				func(p string) error {
+			return listAll(ctx, b, "DeleteUserPolicy", awsiam.NewListUserPoliciesPaginator(cl, &awsiam.ListUserPoliciesInput{UserName: name}),
+				func(o *awsiam.ListUserPoliciesOutput) []string { return o.PolicyNames }, under("policy"),
+				func(ctx context.Context, p string) error {
 					_, err := cl.DeleteUserPolicy(ctx, &awsiam.DeleteUserPolicyInput{UserName: name, PolicyName: aws.String(p)})
 					return err
 				})
 		},
 		func() error {
-			return removeAll(ctx, d, "DetachUserPolicy", awsiam.NewListAttachedUserPoliciesPaginator(cl, &awsiam.ListAttachedUserPoliciesInput{UserName: name}),
+			return listAll(ctx, b, "DetachUserPolicy", awsiam.NewListAttachedUserPoliciesPaginator(cl, &awsiam.ListAttachedUserPoliciesInput{UserName: name}),
 				func(o *awsiam.ListAttachedUserPoliciesOutput) []string {
 					return policyARNsOf(attachedOf(o.AttachedPolicies))
-				},
-				func(arn string) error {
+				}, func(arn string) string { return arn },
+				func(ctx context.Context, arn string) error {
 					_, err := cl.DetachUserPolicy(ctx, &awsiam.DetachUserPolicyInput{UserName: name, PolicyArn: aws.String(arn)})
 					return err
 				})
 		},
 		func() error {
-			return removeAll(ctx, d, "RemoveUserFromGroup", awsiam.NewListGroupsForUserPaginator(cl, &awsiam.ListGroupsForUserInput{UserName: name}),
+			return listAll(ctx, b, "RemoveUserFromGroup", awsiam.NewListGroupsForUserPaginator(cl, &awsiam.ListGroupsForUserInput{UserName: name}),
 				func(o *awsiam.ListGroupsForUserOutput) []string {
 					return collect(o.Groups, func(g types.Group) *string { return g.GroupName })
-				},
-				func(g string) error {
+				}, groupEntity,
+				func(ctx context.Context, g string) error {
 					_, err := cl.RemoveUserFromGroup(ctx, &awsiam.RemoveUserFromGroupInput{UserName: name, GroupName: aws.String(g)})
 					return err
 				})

@@ -39,10 +39,17 @@ const (
 	ReadOnly ErrorCode = "ReadOnly"
 	// NotGranted: a plugin called an operation its operator did not grant.
 	NotGranted ErrorCode = "NotGranted"
-	// Excluded: the target is excluded from the workflow by configuration.
+	// Excluded: the operator took the operation out of this server
+	// (--exclude-tools), for every caller, plugins included.
 	Excluded ErrorCode = "Excluded"
-	// Declined: the person asked to confirm said no.
+	// Declined: the person asked to approve a change said no, or closed the
+	// question without answering. Nothing was changed.
 	Declined ErrorCode = "Declined"
+	// ConsentRequired: the change needs a person's yes (--confirm) and
+	// nobody can be asked: the client cannot elicit, or the command line
+	// has no terminal. Nothing was changed; the message names the flag
+	// that lets it run without asking.
+	ConsentRequired ErrorCode = "ConsentRequired"
 	// WrongAccount: the credentials belong to another account than
 	// --expect-account names.
 	WrongAccount ErrorCode = "WrongAccount"

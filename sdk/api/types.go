@@ -94,6 +94,9 @@ type Result struct {
 	Warnings []string `json:"warnings,omitempty" desc:"risks worth telling the user about"`
 }
 
+// AddWarning appends a warning; every output that embeds Result has it.
+func (r *Result) AddWarning(w string) { r.Warnings = append(r.Warnings, w) }
+
 // User is an IAM user.
 type User struct {
 	UserName            string            `json:"user_name"`
