@@ -2,6 +2,7 @@ package mcpserver
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/iammcp/iam-mcp-server/sdk/api"
@@ -75,6 +76,87 @@ func ValidToolsets() string {
 func isToolset(name string) bool {
 	for _, t := range api.Toolsets {
 		if string(t) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// ToolFilter is --tools and --exclude-tools: which tools, built-in or from
+// a plugin, the assistant sees. A tool is shown when it matches an include
+// pattern (or there are none) and matches no exclude pattern: exclusion
+// wins. Patterns are tool names or globs in path.Match syntax ("list_*",
+// "*_policy", "review_*"). The nil filter shows everything.
+type ToolFilter struct {
+	include, exclude []string
+}
+
+// ParseToolFilter reads the comma-separated pattern lists of --tools and
+// --exclude-tools. A malformed glob is an error; so is a list that names
+// nothing at all (only commas and spaces), since the operator meant
+// something.
+func ParseToolFilter(include, exclude string) (*ToolFilter, error) {
+	f := &ToolFilter{}
+	var err error
+	if f.include, err = patterns("--tools", include); err != nil {
+		return nil, err
+	}
+	if f.exclude, err = patterns("--exclude-tools", exclude); err != nil {
+		return nil, err
+	}
+	if f.include == nil && f.exclude == nil {
+		return nil, nil
+	}
+	return f, nil
+}
+
+func patterns(flag, list string) ([]string, error) {
+	if list == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, p := range strings.Split(list, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if _, err := path.Match(p, ""); err != nil {
+			return nil, fmt.Errorf("%s: %q is not a valid name or glob (use * and ?, e.g. list_* or *_policy)", flag, p)
+		}
+		out = append(out, p)
+	}
+	if out == nil {
+		return nil, fmt.Errorf("%s %q names no tool; leave the flag out, or give names or globs such as list_*", flag, list)
+	}
+	return out, nil
+}
+
+// Shows reports whether the tool named name is shown.
+func (f *ToolFilter) Shows(name string) bool {
+	if f == nil {
+		return true
+	}
+	return (f.include == nil || matchAny(f.include, name)) && !f.Excludes(name)
+}
+
+// Excludes reports whether --exclude-tools names the tool: an excluded
+// catalogue operation is refused for every caller, plugins included, not
+// only hidden.
+func (f *ToolFilter) Excludes(name string) bool {
+	return f != nil && matchAny(f.exclude, name)
+}
+
+// Patterns returns every pattern, for checking that each matches some tool.
+func (f *ToolFilter) Patterns() (include, exclude []string) {
+	if f == nil {
+		return nil, nil
+	}
+	return f.include, f.exclude
+}
+
+func matchAny(patterns []string, name string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, name); ok {
 			return true
 		}
 	}
