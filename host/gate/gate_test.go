@@ -28,7 +28,7 @@ var sampleArgs = map[string]string{
 	"update_user":                            `{"user_name":"sam.lee","new_path":"/moved/"}`,
 	"list_groups_for_user":                   `{"user_name":"alice.nguyen"}`,
 	"put_user_permissions_boundary":          `{"user_name":"sam.lee","permissions_boundary":"arn:aws:iam::aws:policy/ReadOnlyAccess"}`,
-	"delete_user_permissions_boundary":       `{"user_name":"carol.diaz"}`,
+	"delete_user_permissions_boundary":       `{"user_name":"alice.nguyen"}`,
 	"list_groups":                            `{}`,
 	"get_group":                              `{"group_name":"Developers"}`,
 	"create_group":                           `{"group_name":"NewGroup"}`,
@@ -176,7 +176,7 @@ func TestReadOnlyWalksTheWholeCatalogue(t *testing.T) {
 // TestSampleArgumentsMutate proves the table above is a real test: without
 // read-only mode, the same arguments do change the account.
 func TestSampleArgumentsMutate(t *testing.T) {
-	g, state := newGate(t, Options{})
+	g, state := newGate(t, Options{Confirm: ConfirmNone})
 	for _, name := range []string{"create_user", "delete_user", "attach_group_policy", "create_access_key"} {
 		before, _ := os.ReadFile(state)
 		if _, err := g.Call(ctx, Caller{Kind: CLI}, name, json.RawMessage(sampleArgs[name])); err != nil {
