@@ -43,7 +43,7 @@ func TestDryRunWalksTheWholeCatalogue(t *testing.T) {
 			continue
 		}
 		t.Run(op.Name, func(t *testing.T) {
-			raw := withArg(t, sampleArgs[op.Name], api.ArgDryRun, true)
+			raw := withArg(t, string(argsFor(t, g, op.Name)), api.ArgDryRun, true)
 			out, err := g.Call(ctx, Caller{Kind: BuiltIn, Tool: op.Name}, op.Name, raw)
 			if err != nil {
 				t.Fatalf("dry run: %v", err)
@@ -90,7 +90,7 @@ func TestConsentWalksTheWholeCatalogue(t *testing.T) {
 			t.Run(string(level)+"/"+op.Name, func(t *testing.T) {
 				before, _ := os.ReadFile(state)
 				p := declining()
-				_, err := g.Call(ctx, Caller{Kind: BuiltIn, Tool: op.Name, Consent: p}, op.Name, json.RawMessage(sampleArgs[op.Name]))
+				_, err := g.Call(ctx, Caller{Kind: BuiltIn, Tool: op.Name, Consent: p}, op.Name, argsFor(t, g, op.Name))
 				if code(err) != api.Declined || !strings.Contains(err.Error(), "nothing was changed") {
 					t.Fatalf("a declined %s: %v", op.Name, err)
 				}
@@ -115,7 +115,7 @@ func TestConsentWalksTheWholeCatalogue(t *testing.T) {
 		t.Run("default/"+op.Name+"/not-asked", func(t *testing.T) {
 			g, _ := newGate(t, Options{})
 			p := declining()
-			if _, err := g.Call(ctx, Caller{Kind: BuiltIn, Consent: p}, op.Name, json.RawMessage(sampleArgs[op.Name])); err != nil {
+			if _, err := g.Call(ctx, Caller{Kind: BuiltIn, Consent: p}, op.Name, argsFor(t, g, op.Name)); err != nil {
 				t.Fatalf("%s: %v", op.Name, err)
 			}
 			if len(p.asked) != 0 {

@@ -33,7 +33,7 @@ var sampleArgs = map[string]string{
 	"get_group":                              `{"group_name":"Developers"}`,
 	"create_group":                           `{"group_name":"NewGroup"}`,
 	"delete_group":                           `{"group_name":"Finance","force":true}`,
-	"add_user_to_group":                      `{"group_name":"Admins","user_name":"sam.lee"}`,
+	"add_user_to_group":                      `{"group_name":"Finance","user_name":"sam.lee"}`,
 	"remove_user_from_group":                 `{"group_name":"Admins","user_name":"alice.nguyen"}`,
 	"attach_group_policy":                    `{"group_name":"Finance","policy_arn":"arn:aws:iam::aws:policy/ReadOnlyAccess"}`,
 	"detach_group_policy":                    `{"group_name":"Admins","policy_arn":"arn:aws:iam::aws:policy/AdministratorAccess"}`,
@@ -51,14 +51,14 @@ var sampleArgs = map[string]string{
 	"delete_role_permissions_boundary":       `{"role_name":"lambda-exec"}`,
 	"list_instance_profiles_for_role":        `{"role_name":"ec2-app-role"}`,
 	"create_instance_profile":                `{"instance_profile_name":"new-profile"}`,
-	"add_role_to_instance_profile":           `{"instance_profile_name":"ec2-app","role_name":"lambda-exec"}`,
+	"add_role_to_instance_profile":           `{"instance_profile_name":"spare-profile","role_name":"lambda-exec"}`,
 	"remove_role_from_instance_profile":      `{"instance_profile_name":"ec2-app","role_name":"ec2-app-role"}`,
-	"delete_instance_profile":                `{"instance_profile_name":"ec2-app"}`,
+	"delete_instance_profile":                `{"instance_profile_name":"spare-profile"}`,
 	"list_policies":                          `{"scope":"All"}`,
 	"get_policy":                             `{"policy_arn":"arn:aws:iam::123456789012:policy/ci/DeployPipeline"}`,
 	"get_managed_policy_document":            `{"policy_arn":"arn:aws:iam::123456789012:policy/ci/DeployPipeline"}`,
 	"create_policy":                          `{"policy_name":"NewPolicy","policy_document":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}}`,
-	"delete_policy":                          `{"policy_arn":"arn:aws:iam::123456789012:policy/ops/SupportRead"}`,
+	"delete_policy":                          `{"policy_arn":"arn:aws:iam::123456789012:policy/Spare"}`,
 	"create_policy_version":                  `{"policy_arn":"arn:aws:iam::123456789012:policy/ci/DeployPipeline","policy_document":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}}`,
 	"list_policy_versions":                   `{"policy_arn":"arn:aws:iam::123456789012:policy/ci/DeployPipeline"}`,
 	"set_default_policy_version":             `{"policy_arn":"arn:aws:iam::123456789012:policy/ci/DeployPipeline","version_id":"v1"}`,
@@ -131,8 +131,42 @@ func newGate(t *testing.T, opts Options) (*Gate, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// What the sample arguments need beyond the demo seed, so that every
+	// mutation among them would succeed.
+	setup := New(cat, Options{Confirm: ConfirmNone})
+	for _, c := range [][2]string{
+		{"put_role_policy", sampleArgs["put_role_policy"]},
+		{"put_group_policy", sampleArgs["put_group_policy"]},
+		{"create_instance_profile", `{"instance_profile_name":"spare-profile"}`},
+		{"create_policy", `{"policy_name":"Spare","policy_document":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}}`},
+	} {
+		if _, err := setup.Call(ctx, Caller{Kind: CLI}, c[0], json.RawMessage(c[1])); err != nil {
+			t.Fatalf("setting up %s: %v", c[0], err)
+		}
+	}
 	return New(cat, opts), state
 }
+
+// argsFor is op's sample arguments on g's sandbox: the access key of
+// carol.diaz, whose id the sandbox chose, replaces the placeholder.
+func argsFor(t *testing.T, g *Gate, op string) json.RawMessage {
+	t.Helper()
+	args := sampleArgs[op]
+	if !strings.Contains(args, keyPlaceholder) {
+		return json.RawMessage(args)
+	}
+	out, err := g.runner.Run(ctx, "list_access_keys", &api.UserPageInput{UserName: "carol.diaz"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := out.(*api.ListAccessKeysOutput).AccessKeys
+	if len(keys) == 0 {
+		t.Fatal("carol.diaz has no access key in the demo seed")
+	}
+	return json.RawMessage(strings.ReplaceAll(args, keyPlaceholder, keys[0].AccessKeyID))
+}
+
+const keyPlaceholder = "AKIAAAAAAAAAAAAAAAAA"
 
 func code(err error) api.ErrorCode {
 	var ae *api.Error
@@ -179,7 +213,7 @@ func TestSampleArgumentsMutate(t *testing.T) {
 	g, state := newGate(t, Options{Confirm: ConfirmNone})
 	for _, name := range []string{"create_user", "delete_user", "attach_group_policy", "create_access_key"} {
 		before, _ := os.ReadFile(state)
-		if _, err := g.Call(ctx, Caller{Kind: CLI}, name, json.RawMessage(sampleArgs[name])); err != nil {
+		if _, err := g.Call(ctx, Caller{Kind: CLI}, name, argsFor(t, g, name)); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		after, _ := os.ReadFile(state)
