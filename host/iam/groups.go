@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
@@ -12,12 +13,12 @@ import (
 func init() {
 	implement("list_groups", listGroups)
 	implement("get_group", getGroup)
-	implementLegacy("create_group", createGroup)
-	implementLegacy("delete_group", deleteGroup)
-	implementLegacy("add_user_to_group", addUserToGroup)
-	implementLegacy("remove_user_from_group", removeUserFromGroup)
-	implementLegacy("attach_group_policy", attachGroupPolicy)
-	implementLegacy("detach_group_policy", detachGroupPolicy)
+	implementChange("create_group", createGroup)
+	implementChange("delete_group", deleteGroup)
+	implementChange("add_user_to_group", addUserToGroup)
+	implementChange("remove_user_from_group", removeUserFromGroup)
+	implementChange("attach_group_policy", attachGroupPolicy)
+	implementChange("detach_group_policy", detachGroupPolicy)
 	implement("list_attached_group_policies", listAttachedGroupPolicies)
 }
 
@@ -55,16 +56,38 @@ func getGroup(ctx context.Context, c *Catalogue, in *api.GetGroupInput) (*api.Ge
 	return res, nil
 }
 
-func createGroup(ctx context.Context, c *Catalogue, in *api.CreateGroupInput) (*api.GroupOutput, error) {
-	out, err := c.clients.IAM.CreateGroup(ctx, &awsiam.CreateGroupInput{GroupName: aws.String(in.GroupName), Path: optStr(in.Path)})
-	if err != nil {
+func createGroup(ctx context.Context, c *Catalogue, in *api.CreateGroupInput) (*Planned[api.GroupOutput], error) {
+	if err := notTaken("group", in.GroupName, func() (string, error) {
+		g, err := c.clients.IAM.GetGroup(ctx, &awsiam.GetGroupInput{GroupName: aws.String(in.GroupName), MaxItems: aws.Int32(1)})
+		if err != nil {
+			return "", err
+		}
+		return str(g.Group.GroupName), nil
+	}); err != nil {
 		return nil, err
 	}
-	return &api.GroupOutput{Group: groupOf(out.Group), Result: api.Result{Message: "created group " + in.GroupName + "; it grants nothing until you attach policies (attach_group_policy) and has no members (add_user_to_group)"}}, nil
+	var created *types.Group
+	b := newChange("create IAM group "+in.GroupName).
+		call("CreateGroup", groupEntity(in.GroupName), func(ctx context.Context) error {
+			out, err := c.clients.IAM.CreateGroup(ctx, &awsiam.CreateGroupInput{GroupName: aws.String(in.GroupName), Path: optStr(in.Path)})
+			if err == nil {
+				created = out.Group
+			}
+			return err
+		}).
+		affects(groupEntity(in.GroupName)).
+		undo("delete_group " + in.GroupName)
+	if in.Path != "" {
+		b.detail("under the path " + in.Path)
+	}
+	return finish(b, func(context.Context, *deletion) (*api.GroupOutput, error) {
+		return &api.GroupOutput{Group: groupOf(created), Result: api.Result{Message: "created group " + in.GroupName + "; it grants nothing until you attach policies (attach_group_policy) and has no members (add_user_to_group)"}}, nil
+	})
 }
 
-func deleteGroup(ctx context.Context, c *Catalogue, in *api.DeleteGroupInput) (*api.DeleteOutput, error) {
+func deleteGroup(ctx context.Context, c *Catalogue, in *api.DeleteGroupInput) (*Planned[api.DeleteOutput], error) {
 	cl, name := c.clients.IAM, aws.String(in.GroupName)
+	const clears = "its members and its attached and inline policies"
 	var warnings []string
 	if in.Force {
 		// Forcing removes every member first: what the group's Deny
@@ -75,98 +98,156 @@ func deleteGroup(ctx context.Context, c *Catalogue, in *api.DeleteGroupInput) (*
 		}
 		warnings = w
 	}
-	out, err := forceDelete(in.Force, "group", in.GroupName, "its members and its attached and inline policies",
-		func(d *deletion) error { return c.clearGroup(ctx, name, d) },
-		func() error {
+	// What IAM refuses to delete a group over is listed either way (which
+	// also finds a missing group): with force it is removed first; without,
+	// the delete is refused now, as IAM would refuse it.
+	b := newChange("delete IAM group " + in.GroupName)
+	if err := c.planClearGroup(ctx, b, in.GroupName); err != nil {
+		return nil, err
+	}
+	if what := countSteps(b, [3]string{"RemoveUserFromGroup", "member", "members"}, [3]string{"DetachGroupPolicy", "attached policy", "attached policies"},
+		[3]string{"DeleteGroupPolicy", "inline policy", "inline policies"}); what != "" {
+		if !in.Force {
+			return nil, refuseAtPlan(api.DeleteConflict, "group %s still has %s, and IAM deletes only an empty group. Nothing was changed. Remove those first, or call delete_group again with force=true to remove %s", in.GroupName, what, clears)
+		}
+		b.plan.Summary += " after removing its " + what
+	}
+	b.findings(warnings)
+	p, err := deleteChange(b, in.Force, "group", in.GroupName, clears, "DeleteGroup",
+		func(ctx context.Context) error {
 			_, err := cl.DeleteGroup(ctx, &awsiam.DeleteGroupInput{GroupName: name})
 			return err
 		})
-	if out != nil {
-		out.Warnings = append(out.Warnings, warnings...)
+	if err != nil {
+		return nil, err
 	}
-	return out, err
+	return withResultWarnings(p, warnings, func(o *api.DeleteOutput) *api.Result { return &o.Result }), nil
 }
 
-// clearGroup removes, across all pages, what IAM refuses to delete a group
-// over: members, then attached policies, then inline policies.
-func (c *Catalogue) clearGroup(ctx context.Context, name *string, d *deletion) error {
-	cl := c.clients.IAM
-	err := removeAll(ctx, d, "RemoveUserFromGroup", awsiam.NewGetGroupPaginator(cl, &awsiam.GetGroupInput{GroupName: name}),
+// planClearGroup lists, across all pages, what IAM refuses to delete a
+// group over, as calls of b in a working order: members, then attached
+// policies, then inline policies.
+func (c *Catalogue) planClearGroup(ctx context.Context, b *changeBuilder, group string) error {
+	cl, name := c.clients.IAM, aws.String(group)
+	err := listAll(ctx, b, "RemoveUserFromGroup", awsiam.NewGetGroupPaginator(cl, &awsiam.GetGroupInput{GroupName: name}),
 		func(o *awsiam.GetGroupOutput) []string {
-			names := make([]string, 0, len(o.Users))
-			for _, u := range o.Users {
-				names = append(names, str(u.UserName))
-			}
-			return names
-		},
-		func(user string) error {
+			return collect(o.Users, func(u types.User) *string { return u.UserName })
+		}, userEntity,
+		func(ctx context.Context, user string) error {
 			_, err := cl.RemoveUserFromGroup(ctx, &awsiam.RemoveUserFromGroupInput{GroupName: name, UserName: aws.String(user)})
 			return err
 		})
 	if err != nil {
 		return err
 	}
-	err = removeAll(ctx, d, "DetachGroupPolicy", awsiam.NewListAttachedGroupPoliciesPaginator(cl, &awsiam.ListAttachedGroupPoliciesInput{GroupName: name}),
+	err = listAll(ctx, b, "DetachGroupPolicy", awsiam.NewListAttachedGroupPoliciesPaginator(cl, &awsiam.ListAttachedGroupPoliciesInput{GroupName: name}),
 		func(o *awsiam.ListAttachedGroupPoliciesOutput) []string { return policyARNsOf(groupAttached(o)) },
-		func(arn string) error {
+		func(arn string) string { return arn },
+		func(ctx context.Context, arn string) error {
 			_, err := cl.DetachGroupPolicy(ctx, &awsiam.DetachGroupPolicyInput{GroupName: name, PolicyArn: aws.String(arn)})
 			return err
 		})
 	if err != nil {
 		return err
 	}
-	return removeAll(ctx, d, "DeleteGroupPolicy", awsiam.NewListGroupPoliciesPaginator(cl, &awsiam.ListGroupPoliciesInput{GroupName: name}), groupInlineNames,
-		func(policy string) error {
+	return listAll(ctx, b, "DeleteGroupPolicy", awsiam.NewListGroupPoliciesPaginator(cl, &awsiam.ListGroupPoliciesInput{GroupName: name}), groupInlineNames,
+		func(policy string) string { return groupEntity(group) + "/policy/" + policy },
+		func(ctx context.Context, policy string) error {
 			_, err := cl.DeleteGroupPolicy(ctx, &awsiam.DeleteGroupPolicyInput{GroupName: name, PolicyName: aws.String(policy)})
 			return err
 		})
 }
 
-func addUserToGroup(ctx context.Context, c *Catalogue, in *api.GroupMemberInput) (*api.Result, error) {
+func addUserToGroup(ctx context.Context, c *Catalogue, in *api.GroupMemberInput) (*Planned[api.Result], error) {
+	// The guardrail reads the group first, so a missing group is refused
+	// before a missing user, as IAM refuses them.
 	warnings, err := c.guardGroupMembership(ctx, in.GroupName, in.UserName)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.clients.IAM.AddUserToGroup(ctx, &awsiam.AddUserToGroupInput{GroupName: aws.String(in.GroupName), UserName: aws.String(in.UserName)}); err != nil {
+	groups, err := c.userGroupsChecked(ctx, in.GroupName, in.UserName)
+	if err != nil {
 		return nil, err
 	}
-	return &api.Result{Message: "added user " + in.UserName + " to group " + in.GroupName + "; the user now has the group's permissions", Warnings: warnings}, nil
+	member := containsFold(groups, in.GroupName)
+	if !member && len(groups) >= maxGroupsPerUser {
+		return nil, refuseAtPlan(api.LimitExceeded, "user %s is in %d groups, the most IAM allows. Nothing was changed; remove the user from a group first (remove_user_from_group)", in.UserName, len(groups))
+	}
+	b := newChange("add IAM user "+in.UserName+" to group "+in.GroupName+": the user gets the group's permissions").
+		call("AddUserToGroup", userEntity(in.UserName), func(ctx context.Context) error {
+			_, err := c.clients.IAM.AddUserToGroup(ctx, &awsiam.AddUserToGroupInput{GroupName: aws.String(in.GroupName), UserName: aws.String(in.UserName)})
+			return err
+		}).
+		detail("into group "+in.GroupName).
+		affects(userEntity(in.UserName), groupEntity(in.GroupName)).
+		findings(warnings)
+	if member {
+		b.detail("user " + in.UserName + " is in group " + in.GroupName + " already: nothing will change")
+		b.undo("nothing to undo")
+	} else {
+		b.undo("remove_user_from_group " + in.GroupName + " " + in.UserName)
+	}
+	return finish(b, func(context.Context, *deletion) (*api.Result, error) {
+		return &api.Result{Message: "added user " + in.UserName + " to group " + in.GroupName + "; the user now has the group's permissions", Warnings: warnings}, nil
+	})
 }
 
-func removeUserFromGroup(ctx context.Context, c *Catalogue, in *api.GroupMemberInput) (*api.Result, error) {
+func removeUserFromGroup(ctx context.Context, c *Catalogue, in *api.GroupMemberInput) (*Planned[api.Result], error) {
+	groups, err := c.userGroupsChecked(ctx, in.GroupName, in.UserName)
+	if err != nil {
+		return nil, err
+	}
+	if !containsFold(groups, in.GroupName) {
+		return nil, refuseAtPlan(api.NoSuchEntity, "user %s is not in group %s. Nothing was changed; list_groups_for_user shows the user's groups", in.UserName, in.GroupName)
+	}
 	warnings, err := c.guardGroupLeave(ctx, in.GroupName, in.UserName)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.clients.IAM.RemoveUserFromGroup(ctx, &awsiam.RemoveUserFromGroupInput{GroupName: aws.String(in.GroupName), UserName: aws.String(in.UserName)}); err != nil {
-		return nil, err
-	}
-	return &api.Result{Message: "removed user " + in.UserName + " from group " + in.GroupName + "; the user no longer has what only this group granted", Warnings: warnings}, nil
+	b := newChange("remove IAM user "+in.UserName+" from group "+in.GroupName+": the user loses what only this group granted").
+		call("RemoveUserFromGroup", userEntity(in.UserName), func(ctx context.Context) error {
+			_, err := c.clients.IAM.RemoveUserFromGroup(ctx, &awsiam.RemoveUserFromGroupInput{GroupName: aws.String(in.GroupName), UserName: aws.String(in.UserName)})
+			return err
+		}).
+		detail("from group "+in.GroupName).
+		affects(userEntity(in.UserName), groupEntity(in.GroupName)).
+		findings(warnings).
+		undo("add_user_to_group " + in.GroupName + " " + in.UserName)
+	return finish(b, func(context.Context, *deletion) (*api.Result, error) {
+		return &api.Result{Message: "removed user " + in.UserName + " from group " + in.GroupName + "; the user no longer has what only this group granted", Warnings: warnings}, nil
+	})
 }
 
-func attachGroupPolicy(ctx context.Context, c *Catalogue, in *api.GroupPolicyInput) (*api.Result, error) {
+func attachGroupPolicy(ctx context.Context, c *Catalogue, in *api.GroupPolicyInput) (*Planned[api.Result], error) {
 	warnings, err := c.guardAttach(ctx, in.PolicyArn, "group "+in.GroupName+" and every member of it")
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.clients.IAM.AttachGroupPolicy(ctx, &awsiam.AttachGroupPolicyInput{GroupName: aws.String(in.GroupName), PolicyArn: aws.String(in.PolicyArn)}); err != nil {
-		return nil, err
-	}
-	return &api.Result{
-		Message:  "attached " + in.PolicyArn + " to group " + in.GroupName + "; every member now has its permissions",
-		Warnings: warnings,
-	}, nil
-}
-
-func detachGroupPolicy(ctx context.Context, c *Catalogue, in *api.GroupPolicyInput) (*api.Result, error) {
-	warnings, err := c.guardDetach(ctx, "group", in.GroupName, in.PolicyArn)
+	b, err := c.planAttach(ctx, "group", in.GroupName, in.PolicyArn, "attach "+in.PolicyArn+" to IAM group "+in.GroupName+": every member gets its permissions", warnings,
+		func(ctx context.Context) error {
+			_, err := c.clients.IAM.AttachGroupPolicy(ctx, &awsiam.AttachGroupPolicyInput{GroupName: aws.String(in.GroupName), PolicyArn: aws.String(in.PolicyArn)})
+			return err
+		})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.clients.IAM.DetachGroupPolicy(ctx, &awsiam.DetachGroupPolicyInput{GroupName: aws.String(in.GroupName), PolicyArn: aws.String(in.PolicyArn)}); err != nil {
+	return finish(b, func(context.Context, *deletion) (*api.Result, error) {
+		return &api.Result{Message: "attached " + in.PolicyArn + " to group " + in.GroupName + "; every member now has its permissions", Warnings: warnings}, nil
+	})
+}
+
+func detachGroupPolicy(ctx context.Context, c *Catalogue, in *api.GroupPolicyInput) (*Planned[api.Result], error) {
+	b, warnings, err := c.planDetach(ctx, "group", in.GroupName, in.PolicyArn, "detach "+in.PolicyArn+" from IAM group "+in.GroupName+": its members lose what it granted through this group",
+		func(ctx context.Context) error {
+			_, err := c.clients.IAM.DetachGroupPolicy(ctx, &awsiam.DetachGroupPolicyInput{GroupName: aws.String(in.GroupName), PolicyArn: aws.String(in.PolicyArn)})
+			return err
+		})
+	if err != nil {
 		return nil, err
 	}
-	return &api.Result{Message: "detached " + in.PolicyArn + " from group " + in.GroupName + "; its members no longer have what it granted through this group", Warnings: warnings}, nil
+	return finish(b, func(context.Context, *deletion) (*api.Result, error) {
+		return &api.Result{Message: "detached " + in.PolicyArn + " from group " + in.GroupName + "; its members no longer have what it granted through this group", Warnings: warnings}, nil
+	})
 }
 
 func listAttachedGroupPolicies(ctx context.Context, c *Catalogue, in *api.GroupPageInput) (*api.AttachedPoliciesOutput, error) {

@@ -108,7 +108,7 @@ func TestRolesLifecycle(t *testing.T) {
 	}
 
 	del := call[api.DeleteOutput](t, c, "delete_role", `{"role_name":"app","force":true}`)
-	want := []api.DeleteStep{{Action: "DetachRolePolicy", Target: readOnlyARN}, {Action: "DeleteRolePolicy", Target: "bucket"}, {Action: "RemoveRoleFromInstanceProfile", Target: "app-profile"}}
+	want := []api.DeleteStep{{Action: "DetachRolePolicy", Target: readOnlyARN}, {Action: "DeleteRolePolicy", Target: "role/app/policy/bucket"}, {Action: "RemoveRoleFromInstanceProfile", Target: "instance-profile/app-profile"}}
 	if del.Deleted != "app" || len(del.Steps) != len(want) {
 		t.Fatalf("delete_role force: %+v", del)
 	}

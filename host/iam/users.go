@@ -75,7 +75,21 @@ func groupsOf(o *awsiam.ListGroupsForUserOutput) []api.Group {
 	return groups
 }
 
-func createUser(_ context.Context, c *Catalogue, in *api.CreateUserInput) (*Planned[api.UserOutput], error) {
+func createUser(ctx context.Context, c *Catalogue, in *api.CreateUserInput) (*Planned[api.UserOutput], error) {
+	if err := notTaken("user", in.UserName, func() (string, error) {
+		u, err := c.clients.IAM.GetUser(ctx, &awsiam.GetUserInput{UserName: aws.String(in.UserName)})
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(u.User.UserName), nil
+	}); err != nil {
+		return nil, err
+	}
+	if in.PermissionsBoundary != "" {
+		if err := c.boundaryExists(ctx, in.PermissionsBoundary, "created"); err != nil {
+			return nil, err
+		}
+	}
 	var created *types.User
 	b := newChange("create IAM user "+in.UserName).
 		call("CreateUser", userEntity(in.UserName), func(ctx context.Context) error {
@@ -150,6 +164,12 @@ func listGroupsForUser(ctx context.Context, c *Catalogue, in *api.UserPageInput)
 }
 
 func putUserBoundary(ctx context.Context, c *Catalogue, in *api.UserBoundaryInput) (*Planned[api.UserOutput], error) {
+	if _, err := c.userBoundary(ctx, in.UserName); err != nil {
+		return nil, err // the user first, as IAM checks it
+	}
+	if err := c.boundaryExists(ctx, in.PermissionsBoundary, "changed"); err != nil {
+		return nil, err
+	}
 	// A wider boundary lets out what the old one held back.
 	warnings, err := c.guardBoundary(ctx, "user", in.UserName, in.PermissionsBoundary)
 	if err != nil {
@@ -236,21 +256,31 @@ func (c *Catalogue) userResult(ctx context.Context, name, message string) (*api.
 
 func deleteUser(ctx context.Context, c *Catalogue, in *api.DeleteUserInput) (*Planned[api.DeleteOutput], error) {
 	cl, name := c.clients.IAM, aws.String(in.UserName)
+	const clears = "everything the user has (keys, certificates, SSH keys, service credentials, MFA devices, login profile, policies, group memberships)"
 	if _, err := cl.GetUser(ctx, &awsiam.GetUserInput{UserName: name}); err != nil {
 		return nil, err
 	}
+	// What IAM refuses to delete a user over is listed either way: with
+	// force it is removed first; without, the delete is refused now, as
+	// IAM would refuse it.
 	b := newChange("delete IAM user " + in.UserName)
-	if in.Force {
-		b.plan.Summary += " and everything it has"
-		if err := c.planClearUser(ctx, b, in.UserName); err != nil {
-			return nil, err
-		}
+	if err := c.planClearUser(ctx, b, in.UserName); err != nil {
+		return nil, err
 	}
-	return deleteChange(b, in.Force, "user", in.UserName, "everything the user has (keys, certificates, SSH keys, service credentials, MFA devices, login profile, policies, group memberships)",
-		"DeleteUser", func(ctx context.Context) error {
-			_, err := cl.DeleteUser(ctx, &awsiam.DeleteUserInput{UserName: name})
-			return err
-		})
+	if what := countSteps(b, [3]string{"DeleteAccessKey", "access key", "access keys"}, [3]string{"DeleteSigningCertificate", "signing certificate", "signing certificates"},
+		[3]string{"DeleteSSHPublicKey", "SSH public key", "SSH public keys"}, [3]string{"DeleteServiceSpecificCredential", "service-specific credential", "service-specific credentials"},
+		[3]string{"DeactivateMFADevice", "MFA device", "MFA devices"}, [3]string{"DeleteLoginProfile", "console password", "console passwords"},
+		[3]string{"DeleteUserPolicy", "inline policy", "inline policies"}, [3]string{"DetachUserPolicy", "attached policy", "attached policies"},
+		[3]string{"RemoveUserFromGroup", "group membership", "group memberships"}); what != "" {
+		if !in.Force {
+			return nil, refuseAtPlan(api.DeleteConflict, "user %s still has %s, and IAM deletes only a user without them. Nothing was changed. Remove those first, or call delete_user again with force=true to remove %s", in.UserName, what, clears)
+		}
+		b.plan.Summary += " after removing its " + what
+	}
+	return deleteChange(b, in.Force, "user", in.UserName, clears, "DeleteUser", func(ctx context.Context) error {
+		_, err := cl.DeleteUser(ctx, &awsiam.DeleteUserInput{UserName: name})
+		return err
+	})
 }
 
 // planClearUser lists, across all pages and in a working order, everything
