@@ -51,6 +51,11 @@ type inlineKind struct {
 	// reach says whom a policy on the named principal grants to.
 	reach func(principal string) string
 
+	// exists reads the principal, so that a plan refuses a missing one as
+	// IAM would (the policy reads answer NoSuchEntity for a missing
+	// policy and a missing principal alike).
+	exists func(ctx context.Context, cl *awsiam.Client, principal *string) error
+
 	put  func(ctx context.Context, cl *awsiam.Client, principal, name, doc *string) error
 	get  func(ctx context.Context, cl *awsiam.Client, principal, name *string) (canonical, doc *string, err error)
 	del  func(ctx context.Context, cl *awsiam.Client, principal, name *string) error
@@ -60,6 +65,10 @@ type inlineKind struct {
 var userInline = inlineKind{
 	kind: "user", limit: 2048,
 	reach: func(p string) string { return "user " + p },
+	exists: func(ctx context.Context, cl *awsiam.Client, p *string) error {
+		_, err := cl.GetUser(ctx, &awsiam.GetUserInput{UserName: p})
+		return err
+	},
 	put: func(ctx context.Context, cl *awsiam.Client, p, n, doc *string) error {
 		_, err := cl.PutUserPolicy(ctx, &awsiam.PutUserPolicyInput{UserName: p, PolicyName: n, PolicyDocument: doc})
 		return err
@@ -87,6 +96,10 @@ var userInline = inlineKind{
 var roleInline = inlineKind{
 	kind: "role", limit: 10240,
 	reach: func(p string) string { return "role " + p + " (and whoever assumes it)" },
+	exists: func(ctx context.Context, cl *awsiam.Client, p *string) error {
+		_, err := cl.GetRole(ctx, &awsiam.GetRoleInput{RoleName: p})
+		return err
+	},
 	put: func(ctx context.Context, cl *awsiam.Client, p, n, doc *string) error {
 		_, err := cl.PutRolePolicy(ctx, &awsiam.PutRolePolicyInput{RoleName: p, PolicyName: n, PolicyDocument: doc})
 		return err
@@ -114,6 +127,10 @@ var roleInline = inlineKind{
 var groupInline = inlineKind{
 	kind: "group", limit: 5120,
 	reach: func(p string) string { return "every member of group " + p },
+	exists: func(ctx context.Context, cl *awsiam.Client, p *string) error {
+		_, err := cl.GetGroup(ctx, &awsiam.GetGroupInput{GroupName: p, MaxItems: aws.Int32(1)})
+		return err
+	},
 	put: func(ctx context.Context, cl *awsiam.Client, p, n, doc *string) error {
 		_, err := cl.PutGroupPolicy(ctx, &awsiam.PutGroupPolicyInput{GroupName: p, PolicyName: n, PolicyDocument: doc})
 		return err
@@ -146,7 +163,7 @@ func registerInline[Put, Named, Paged any](k inlineKind,
 	namedArgs func(*Named) (string, string),
 	pagedArgs func(*Paged) (string, api.PageInput),
 ) {
-	implementLegacy("put_"+k.kind+"_policy", func(ctx context.Context, c *Catalogue, in *Put) (*api.Result, error) {
+	implementChange("put_"+k.kind+"_policy", func(ctx context.Context, c *Catalogue, in *Put) (*Planned[api.Result], error) {
 		principal, name, doc := putArgs(in)
 		return k.putPolicy(ctx, c, principal, name, doc)
 	})
@@ -154,7 +171,7 @@ func registerInline[Put, Named, Paged any](k inlineKind,
 		principal, name := namedArgs(in)
 		return k.getPolicy(ctx, c, principal, name)
 	})
-	implementLegacy("delete_"+k.kind+"_policy", func(ctx context.Context, c *Catalogue, in *Named) (*api.Result, error) {
+	implementChange("delete_"+k.kind+"_policy", func(ctx context.Context, c *Catalogue, in *Named) (*Planned[api.Result], error) {
 		principal, name := namedArgs(in)
 		return k.deletePolicy(ctx, c, principal, name)
 	})
@@ -164,38 +181,92 @@ func registerInline[Put, Named, Paged any](k inlineKind,
 	})
 }
 
-// putPolicy writes an inline policy, reading it first so the result says
-// whether it was created or replaced (an overwrite is destructive: the
-// assistant should know one happened).
-func (k inlineKind) putPolicy(ctx context.Context, c *Catalogue, principal, name string, doc api.PolicyDocument) (*api.Result, error) {
+// putPolicy plans writing an inline policy, reading the one stored under
+// the name first, so that the plan and the result say whether it is
+// created or replaced (an overwrite is destructive: the person and the
+// assistant should know one happens) and the undo can give back the
+// previous document.
+func (k inlineKind) putPolicy(ctx context.Context, c *Catalogue, principal, name string, doc api.PolicyDocument) (*Planned[api.Result], error) {
+	p, n := aws.String(principal), aws.String(name)
+	note, err := planRead(k.exists(ctx, c.clients.IAM, p), k.kind+" "+principal)
+	if err != nil {
+		return nil, err
+	}
 	warnings, err := c.guardDocument(ctx, doc, policy.IdentityPolicy, inlinePolicyOptions, "inline policy "+name+" on "+k.kind+" "+principal, k.reach(principal))
 	if err != nil {
 		return nil, err
 	}
-	p, n := aws.String(principal), aws.String(name)
+	// A document over the quota on its own is refused by IAM whatever else
+	// the principal holds, and AWS does not raise these quotas: say so
+	// before anyone is asked, which also bounds the plan that shows it.
+	// (After the guardrail, as before plans: a risky document is refused
+	// as risky, whatever its size.)
+	if policy.Size(doc.String()) > k.limit {
+		return nil, k.sizeError(doc, nil)
+	}
 	// Replacing a document takes the old one away: what its Deny
 	// statements held back is judged (guardrails.go, "Removals").
 	old, more, err := c.guardReplaceInline(ctx, k, principal, name, doc)
 	if err != nil {
 		return nil, err
 	}
+	// No stored document and yet a warning: it could not be read, and
+	// --allow-risky-policies let the write go on unchecked
+	// (guardReplaceInline's contract). Whether one is replaced is unknown.
+	unread := old == nil && len(more) > 0
 	warnings = append(warnings, more...)
-	// NoSuchEntity may also mean the principal is missing; the put then
-	// answers so, naming it.
-	if err := k.put(ctx, c.clients.IAM, p, n, aws.String(doc.String())); err != nil {
-		if isCode(err, "LimitExceeded") {
-			return nil, k.sizeError(doc, err)
-		}
-		return nil, err
-	}
-	res := &api.Result{Message: "created inline policy " + name + " on " + k.kind + " " + principal, Warnings: warnings}
+	target := k.entity(principal, name)
+	same := old != nil && sameDocument(decodeDocument(old), doc)
+	b := newChange("write the inline policy "+name+" of IAM "+k.kind+" "+principal).
+		call(k.action("Put"), target, func(ctx context.Context) error {
+			// NoSuchEntity may also mean the principal went missing since
+			// the plan; IAM's answer names it.
+			err := k.put(ctx, c.clients.IAM, p, n, aws.String(doc.String()))
+			if isCode(err, "LimitExceeded") {
+				return k.sizeError(doc, err)
+			}
+			return err
+		}).
+		detail(withNote("the document, granted to "+k.reach(principal)+": "+shownDocument(doc), note)).
+		affects(target).
+		findings(warnings)
 	switch {
-	case old != nil && sameDocument(decodeDocument(old), doc):
-		res.Message = "inline policy " + name + " on " + k.kind + " " + principal + " already had this document; it is unchanged"
-	case old != nil:
-		res.Message = "replaced inline policy " + name + " on " + k.kind + " " + principal + "; the previous document is gone"
+	case unread:
+		b.final("whether " + k.kind + " " + principal + " already had an inline policy " + name + " could not be read, so a previous document, if there is one, cannot be given back")
+	case old == nil:
+		b.plan.Summary = "create the inline policy " + name + " of IAM " + k.kind + " " + principal
+		b.undo("delete_" + k.kind + "_policy " + principal + " " + name)
+	case same:
+		b.plan.Summary = "write the inline policy " + name + " of IAM " + k.kind + " " + principal + " with the document it has already"
+		b.detail(b.plan.Steps[0].Detail + "; it has this document already: nothing will change")
+		b.undo("nothing to undo")
+	default:
+		b.plan.Summary = "replace the inline policy " + name + " of IAM " + k.kind + " " + principal
+		b.undo("put_" + k.kind + "_policy " + principal + " " + name + " with the previous document: " + shownDocument(decodeDocument(old)))
 	}
-	return res, nil
+	return finish(b, func(context.Context, *deletion) (*api.Result, error) {
+		res := &api.Result{Message: "created inline policy " + name + " on " + k.kind + " " + principal, Warnings: warnings}
+		switch {
+		case same:
+			res.Message = "inline policy " + name + " on " + k.kind + " " + principal + " already had this document; it is unchanged"
+		case old != nil:
+			res.Message = "replaced inline policy " + name + " on " + k.kind + " " + principal + "; the previous document is gone"
+		case unread:
+			res.Message = "wrote inline policy " + name + " on " + k.kind + " " + principal
+		}
+		return res, nil
+	})
+}
+
+// entity names an inline policy in a plan: role/R/policy/NAME.
+func (k inlineKind) entity(principal, name string) string {
+	return k.kind + "/" + principal + "/policy/" + name
+}
+
+// action is the IAM action of verb on this kind's inline policies
+// ("Put" → "PutRolePolicy").
+func (k inlineKind) action(verb string) string {
+	return verb + strings.ToUpper(k.kind[:1]) + k.kind[1:] + "Policy"
 }
 
 // sameDocument compares two documents as JSON values, so layout and key
@@ -219,16 +290,35 @@ func (k inlineKind) getPolicy(ctx context.Context, c *Catalogue, principal, name
 	return &api.InlinePolicyOutput{PrincipalName: principal, PolicyName: name, PolicyDocument: decodeDocument(doc)}, nil
 }
 
-func (k inlineKind) deletePolicy(ctx context.Context, c *Catalogue, principal, name string) (*api.Result, error) {
+func (k inlineKind) deletePolicy(ctx context.Context, c *Catalogue, principal, name string) (*Planned[api.Result], error) {
 	p, n := aws.String(principal), aws.String(name)
 	warnings, err := c.guardDeleteInline(ctx, k, principal, name)
 	if err != nil {
 		return nil, k.notFound(err, principal)
 	}
-	if err := k.del(ctx, c.clients.IAM, p, n); err != nil {
+	target := k.entity(principal, name)
+	b := newChange("delete the inline policy "+name+" of IAM "+k.kind+" "+principal).
+		call(k.action("Delete"), target, func(ctx context.Context) error {
+			return k.notFound(k.del(ctx, c.clients.IAM, p, n), principal)
+		}).
+		affects(target).
+		findings(warnings)
+	// The document, for the person and for the undo. The guardrail has
+	// read it once already; it does not hand it over.
+	_, old, err := k.get(ctx, c.clients.IAM, p, n)
+	switch {
+	case err == nil:
+		b.detail(k.reach(principal) + " loses what it grants (and what its Deny statements held back); the document removed: " + shownDocument(decodeDocument(old)))
+		b.undo("put_" + k.kind + "_policy " + principal + " " + name + " with the document removed (shown in the step)")
+	case isCode(err, "NoSuchEntity"):
 		return nil, k.notFound(err, principal)
+	default:
+		// Unreadable, and --allow-risky-policies let the guardrail pass.
+		b.final("its document could not be read (" + asAPIError(err).Message + "), so it cannot be given back")
 	}
-	return &api.Result{Message: "deleted inline policy " + name + " from " + k.kind + " " + principal, Warnings: warnings}, nil
+	return finish(b, func(context.Context, *deletion) (*api.Result, error) {
+		return &api.Result{Message: "deleted inline policy " + name + " from " + k.kind + " " + principal, Warnings: warnings}, nil
+	})
 }
 
 func (k inlineKind) listPolicies(ctx context.Context, c *Catalogue, principal string, pg api.PageInput) (*api.InlinePolicyNamesOutput, error) {

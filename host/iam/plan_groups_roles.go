@@ -1,9 +1,7 @@
 package iam
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -51,16 +49,9 @@ func notTaken(kind, name string, find func() (string, error)) error {
 }
 
 // oneLine is a JSON document as one line, for plan details: the person
-// approving a trust policy sees all of it, however it was indented. A
-// document that is not valid JSON (it was checked before; this is
-// belt and braces) is shown as it is.
-func oneLine(doc []byte) string {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, doc); err != nil {
-		return string(doc)
-	}
-	return buf.String()
-}
+// approving a trust policy sees all of it, however it was indented, with
+// hidden characters escaped (shownDocument).
+func oneLine(doc []byte) string { return shownDocument(api.PolicyDocument(doc)) }
 
 // withResultWarnings makes p's result carry warnings too (the guardrails'
 // findings, which the plan lists as well).

@@ -1,13 +1,17 @@
 package iam
 
 import (
+	"bytes"
 	"encoding/json"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/iammcp/iam-mcp-server/host/args"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -247,4 +251,201 @@ func TestSimulationResourceSide(t *testing.T) {
 	if !strings.Contains(msg, "soon") || !strings.Contains(msg, "date") {
 		t.Errorf("a date that is not one: %q", msg)
 	}
+}
+
+// ctxCondDoc allows two actions under conditions of the four kinds the
+// object shape of context_entries maps to: string, numeric, boolean and a
+// list of strings.
+const ctxCondDoc = `{"Version":"2012-10-17","Statement":[
+	{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{
+		"NumericLessThanEquals":{"s3:max-keys":"10"},"Bool":{"aws:MultiFactorAuthPresent":"true"},"StringEquals":{"aws:RequestedRegion":"eu-west-1"}}},
+	{"Effect":"Allow","Action":"ec2:CreateTags","Resource":"*","Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["team","env"]}}}]}`
+
+// TestSimulationContextEntriesShapes: the object shape of context_entries
+// (the upstream server's) simulates exactly as the list shape with IAM's
+// types, and the values do decide (a different one, a different answer).
+func TestSimulationContextEntriesShapes(t *testing.T) {
+	c := newTestCatalogue(t, "")
+	s := newSetup(t, c)
+	s.user("ana")
+	s.inline("user ana", "conditional", ctxCondDoc)
+	const head = `{"policy_source_arn":"` + demoARN + `user/ana","action_names":["s3:ListBucket","ec2:CreateTags"],"context_entries":`
+	simulate := func(entries string) (string, map[string]api.EvaluationResult) {
+		t.Helper()
+		out := call[api.SimulateOutput](t, c, "simulate_principal_policy", head+entries+`}`)
+		b, _ := json.Marshal(out)
+		return string(b), decisions(t, out)
+	}
+	for _, tc := range []struct {
+		name, object, list string
+		listBucket, tag    string
+	}{
+		{"all met", `{"s3:max-keys": 5, "aws:MultiFactorAuthPresent": true, "aws:RequestedRegion": "eu-west-1", "aws:TagKeys": ["team", "env"]}`,
+			`[{"context_key_name":"s3:max-keys","context_key_values":["5"],"context_key_type":"numeric"},
+			  {"context_key_name":"aws:MultiFactorAuthPresent","context_key_values":["true"],"context_key_type":"boolean"},
+			  {"context_key_name":"aws:RequestedRegion","context_key_values":["eu-west-1"],"context_key_type":"string"},
+			  {"context_key_name":"aws:TagKeys","context_key_values":["team","env"],"context_key_type":"stringList"}]`,
+			"allowed", "allowed"},
+		{"none met", `{"s3:max-keys": 50.5, "aws:MultiFactorAuthPresent": false, "aws:RequestedRegion": "us-east-1", "aws:TagKeys": ["team", "owner"]}`,
+			`[{"context_key_name":"s3:max-keys","context_key_values":["50.5"],"context_key_type":"numeric"},
+			  {"context_key_name":"aws:MultiFactorAuthPresent","context_key_values":["false"],"context_key_type":"boolean"},
+			  {"context_key_name":"aws:RequestedRegion","context_key_values":["us-east-1"]},
+			  {"context_key_name":"aws:TagKeys","context_key_values":["team","owner"],"context_key_type":"stringList"}]`,
+			"implicitDeny", "implicitDeny"},
+		{"empty", `{}`, `[]`, "implicitDeny", "allowed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fromObject, d := simulate(tc.object)
+			fromList, _ := simulate(tc.list)
+			if fromObject != fromList {
+				t.Fatalf("the shapes simulate differently:\nobject %s\nlist   %s", fromObject, fromList)
+			}
+			if got := d["s3:ListBucket *"].Decision; got != tc.listBucket {
+				t.Errorf("s3:ListBucket: %s, want %s", got, tc.listBucket)
+			}
+			if got := d["ec2:CreateTags *"].Decision; got != tc.tag {
+				t.Errorf("ec2:CreateTags: %s, want %s", got, tc.tag)
+			}
+		})
+	}
+
+	// What the object shape becomes: IAM's types, in the order given.
+	op, _ := api.Lookup("simulate_principal_policy")
+	in, aerr := args.Decode(op, json.RawMessage(head+`{"b:n": -1.5e2, "a:s": "x", "c:l": ["1", "2"], "d:t": false}}`))
+	if aerr != nil {
+		t.Fatal(aerr)
+	}
+	got := in.(*api.SimulatePrincipalPolicyInput).ContextEntries
+	want := api.ContextEntries{
+		{ContextKeyName: "b:n", ContextKeyValues: []string{"-1.5e2"}, ContextKeyType: "numeric"},
+		{ContextKeyName: "a:s", ContextKeyValues: []string{"x"}, ContextKeyType: "string"},
+		{ContextKeyName: "c:l", ContextKeyValues: []string{"1", "2"}, ContextKeyType: "stringList"},
+		{ContextKeyName: "d:t", ContextKeyValues: []string{"false"}, ContextKeyType: "boolean"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("decoded %+v, want %+v", got, want)
+	}
+	// Written back (the audit record, a plugin's request), it is the list.
+	b, _ := json.Marshal(got)
+	if !strings.HasPrefix(string(b), `[{"context_key_name":"b:n"`) {
+		t.Fatalf("encoded as %s", b)
+	}
+}
+
+// TestSimulationContextEntriesRefused: anything but the two shapes is
+// refused with a sentence that names context_entries and what it takes,
+// quoting at most a short prefix of what was sent.
+func TestSimulationContextEntriesRefused(t *testing.T) {
+	c := newTestCatalogue(t, "demo")
+	long := "aws:" + strings.Repeat("K", 100000)
+	cases := []struct{ entries, want string }{
+		{`"aws:SourceIp=10.0.0.1"`, "must be a list of {context_key_name"},
+		{`42`, "or an object of condition key"},
+		{`true`, "must be a list"},
+		{`{"aws:SourceIp": {"ip": "10.0.0.1"}}`, `gives "aws:SourceIp" an object`},
+		{`{"aws:SourceIp": null}`, "null (leave a key out"},
+		{`{"aws:SourceIp": []}`, "an empty list"},
+		{`{"aws:SourceIp": [1]}`, "a list holding something other than strings"},
+		{`{"aws:SourceIp": ["10.0.0.1", ["10.0.0.2"]]}`, "something other than strings"},
+		{`{"aws:SourceIp": ["10.0.0.1", null]}`, "something other than strings"},
+		{`{"aws:SourceIp": "10.0.0.1", "aws:SourceIp": "10.0.0.2"}`, `gives the key "aws:SourceIp" twice`},
+		{`{"aws:SourceIp": "10.0.0.1", "AWS:sourceip": "10.0.0.2"}`, "without regard to case"},
+		{`{"context_key_name": "aws:SourceIp", "context_key_values": ["10.0.0.1"]}`, "send a list of them"},
+		{`{"SourceIp": "10.0.0.1"}`, "names its service first"},
+		{`{"": "x"}`, "names its service first"},
+		{`{":x": "x"}`, "names its service first"},
+		{`{"aws:": "x"}`, "names its service first"},
+		{`{"` + long + `": "x"}`, "at most 256 characters"},
+		{`{"aws:SourceIp": "10.0.0.1", "` + long + `x": 1, "` + long + `X": 2}`, "bytes in all"},
+		{`[{"Context_Key_Name": "aws:SourceIp", "context_key_values": ["10.0.0.1"]}]`, `[0] has the unknown key "Context_Key_Name"`},
+		{`[{"context_key_name": "aws:SourceIp", "context_key_values": ["1"]}, {"context_key_name": "aws:SourceIp", "context_key_values": ["1"], "value": "x"}]`, `[1] has the unknown key "value"`},
+		{`[{"context_key_name": "aws:SourceIp", "context_key_name": "aws:username", "context_key_values": ["1"]}]`, "gives context_key_name twice"},
+		{`[{"context_key_name": "aws:SourceIp", "context_key_values": [1]}]`, `argument "context_key_values" has the wrong type`},
+		{`[{"context_key_name": "aws:SourceIp", "context_key_values": "10.0.0.1"}]`, `argument "context_key_values" has the wrong type`},
+		{`["aws:SourceIp"]`, `argument "context_entries" has the wrong type`},
+		{`[{"context_key_name": "aws:SourceIp", "context_key_values": ["10.0.0.1"]}]]`, "not valid JSON"},
+	}
+	for _, tc := range cases {
+		name := tc.entries
+		if len(name) > 80 {
+			name = name[:80]
+		}
+		t.Run(name, func(t *testing.T) {
+			args := `{"policy_source_arn":"` + demoARN + `user/eng/alice.nguyen","action_names":["s3:GetObject"],"context_entries":` + tc.entries + `}`
+			msg := callFails(t, c, "simulate_principal_policy", args, api.InvalidInput)
+			if !strings.Contains(msg, tc.want) {
+				t.Errorf("message %q does not say %q", msg, tc.want)
+			}
+			if len(msg) > 600 {
+				t.Errorf("a message of %d bytes: %.200s…", len(msg), msg)
+			}
+		})
+	}
+}
+
+// TestSimulationContextEntriesSchema: the input schema of
+// simulate_principal_policy publishes both shapes, so that a client's
+// validation lets the object through. It needs sdk/api/schema.go to ask a
+// type for its own schema (a JSONSchema method); see this change's notes.
+func TestSimulationContextEntriesSchema(t *testing.T) {
+	op, _ := api.Lookup("simulate_principal_policy")
+	props := api.InputSchema(op)["properties"].(map[string]any)
+	s, _ := props["context_entries"].(api.Schema)
+	typ, _ := s["type"].([]string)
+	if !slices.Contains(typ, "array") || !slices.Contains(typ, "object") || s["items"] == nil || s["additionalProperties"] == nil {
+		t.Fatalf("context_entries is published as %v: the object shape is missing (schema.go must use ContextEntries.JSONSchema)", s)
+	}
+}
+
+// FuzzContextEntries: whatever context_entries holds, decoding answers
+// without panicking, with a short message when it refuses; what it
+// accepts re-encodes to a list that decodes to the same entries, and an
+// object's keys are condition keys, each once whatever its case.
+func FuzzContextEntries(f *testing.F) {
+	for _, seed := range []string{
+		`{"aws:SourceIp": "10.0.0.1", "s3:max-keys": 5, "aws:MultiFactorAuthPresent": true, "aws:TagKeys": ["a", "b"]}`,
+		`[{"context_key_name": "aws:SourceIp", "context_key_values": ["10.0.0.1"], "context_key_type": "ip"}]`,
+		`{"aws:SourceIp": "1", "AWS:SOURCEIP": "2"}`,
+		`{"context_key_name": "x"}`,
+		`[{"Context_Key_Name": "a:b"}]`,
+		`{"a:b": [[]]}`,
+		`null`, `[]`, `{}`, `"x"`, `[null]`,
+	} {
+		f.Add([]byte(seed))
+	}
+	op, _ := api.Lookup("simulate_principal_policy")
+	head := `{"policy_source_arn":"` + demoARN + `user/ana","action_names":["s3:GetObject"],"context_entries":`
+	f.Fuzz(func(t *testing.T, entries []byte) {
+		raw := append(append([]byte(head), entries...), '}')
+		in, aerr := args.Decode(op, raw)
+		if aerr != nil {
+			if aerr.Code != api.InvalidInput || len(aerr.Message) > 600 {
+				t.Fatalf("refusal %s of %d bytes: %.300s", aerr.Code, len(aerr.Message), aerr.Message)
+			}
+			return
+		}
+		got := in.(*api.SimulatePrincipalPolicyInput).ContextEntries
+		if trimmed := bytes.TrimSpace(entries); len(trimmed) > 0 && trimmed[0] == '{' {
+			seen := map[string]bool{}
+			for _, e := range got {
+				service, name, ok := strings.Cut(e.ContextKeyName, ":")
+				low := strings.ToLower(e.ContextKeyName)
+				if !ok || service == "" || name == "" || seen[low] || len(e.ContextKeyValues) == 0 {
+					t.Fatalf("object shape accepted %+v", got)
+				}
+				seen[low] = true
+			}
+		}
+		b, err := json.Marshal(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, aerr := args.Decode(op, append(append([]byte(head), b...), '}'))
+		if aerr != nil {
+			t.Fatalf("re-encoded %s refused: %v", b, aerr)
+		}
+		if back := again.(*api.SimulatePrincipalPolicyInput).ContextEntries; !reflect.DeepEqual(back, got) && !(len(back) == 0 && len(got) == 0) {
+			t.Fatalf("round trip: %+v became %+v", got, back)
+		}
+	})
 }

@@ -352,7 +352,7 @@ type SimulatePrincipalPolicyInput struct {
 	PolicySourceArn string         `json:"policy_source_arn" desc:"ARN of the user, group or role whose policies to evaluate"`
 	ActionNames     []string       `json:"action_names" desc:"actions to test, e.g. [\"s3:GetObject\"]"`
 	ResourceArns    []string       `json:"resource_arns,omitempty" desc:"resources to test against (default *)"`
-	ContextEntries  []ContextEntry `json:"context_entries,omitempty" desc:"condition keys and their values"`
+	ContextEntries  ContextEntries `json:"context_entries,omitempty" desc:"condition keys and their values"`
 	// The resource side, as IAM's simulator takes it: IAM never fetches a
 	// resource's policy itself, so the caller passes it.
 	ResourcePolicy            PolicyDocument `json:"resource_policy,omitempty" desc:"a resource-based policy (bucket policy, key policy, queue policy…) to evaluate as attached to every resource; its Principal is matched against caller_arn"`

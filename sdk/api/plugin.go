@@ -20,6 +20,10 @@ const (
 	HostIAMBatch = "iam_batch" // []IAMRequest → []IAMResponse, in order (or one IAMResponse refusing the whole batch)
 	HostProgress = "progress"  // ProgressReport → nothing
 	HostInfoFunc = "host_info" // nothing → HostInfo
+	// HostConsent states the changes a tool call is about to make, before
+	// it makes any: the host asks the person once for those that need a
+	// yes, then lets run exactly the calls approved, each once.
+	HostConsent = "consent" // ConsentRequest → ConsentAnswer
 )
 
 // MaxBatchRequests caps the requests of one iam_batch. The host refuses a
@@ -101,7 +105,11 @@ type ProgressReport struct {
 // was told to expect): the account is then left out, and the plugin
 // should fail with Error, as its IAM calls would.
 type HostInfo struct {
-	ReadOnly  bool              `json:"read_only"`
+	ReadOnly bool `json:"read_only"`
+	// Confirm is the operator's --confirm level: which changes the person
+	// is asked to approve ("destructive", "writes" or "none"), so that a
+	// plugin can say up front that a step will ask.
+	Confirm   string            `json:"confirm,omitempty"`
 	AccountID string            `json:"account_id"`
 	Partition string            `json:"partition"`
 	Plugin    string            `json:"plugin"`

@@ -36,7 +36,7 @@ type SimulateCustomPolicyInput struct {
 	PolicyDocuments     []PolicyDocument `json:"policy_documents" desc:"identity policies evaluated together, as if all attached to one principal"`
 	ActionNames         []string         `json:"action_names" desc:"actions to test, e.g. [\"s3:GetObject\"]"`
 	ResourceArns        []string         `json:"resource_arns,omitempty" desc:"resources to test against (default *)"`
-	ContextEntries      []ContextEntry   `json:"context_entries,omitempty" desc:"condition keys and their values"`
+	ContextEntries      ContextEntries   `json:"context_entries,omitempty" desc:"condition keys and their values"`
 	PermissionsBoundary PolicyDocument   `json:"permissions_boundary,omitempty" desc:"a permissions boundary to intersect with the policies"`
 	ResourcePolicy      PolicyDocument   `json:"resource_policy,omitempty" desc:"the resource's own policy (bucket policy, key policy, trust policy…), evaluated for caller_arn"`
 	CallerArn           string           `json:"caller_arn,omitempty" desc:"ARN of the caller, matched against the resource policy's principals and used for aws:PrincipalArn and aws:username"`
@@ -46,7 +46,7 @@ type ExplainAccessInput struct {
 	PrincipalArn   string         `json:"principal_arn" desc:"the IAM user or role (or an assumed-role session ARN) whose access to explain"`
 	Action         string         `json:"action" desc:"one action, e.g. s3:GetObject"`
 	Resource       string         `json:"resource,omitempty" desc:"the resource ARN (default *)"`
-	ContextEntries []ContextEntry `json:"context_entries,omitempty" desc:"condition keys and their values, e.g. aws:SourceIp"`
+	ContextEntries ContextEntries `json:"context_entries,omitempty" desc:"condition keys and their values, e.g. aws:SourceIp"`
 	ResourcePolicy PolicyDocument `json:"resource_policy,omitempty" desc:"the resource's own policy (bucket policy, key policy…), if it has one: it can allow or deny on its own"`
 }
 

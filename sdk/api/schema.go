@@ -29,9 +29,18 @@ var (
 	textType     = reflect.TypeOf(PolicyText(""))
 )
 
+// schemaer is a type that publishes its own schema, for a value JSON
+// accepts in more than one shape (ContextEntries).
+type schemaer interface{ JSONSchema() Schema }
+
+var schemaerType = reflect.TypeFor[schemaer]()
+
 func schemaFor(t reflect.Type) Schema {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if t.Implements(schemaerType) {
+		return reflect.Zero(t).Interface().(schemaer).JSONSchema()
 	}
 	switch {
 	case t == timeType:

@@ -3,7 +3,10 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -200,6 +203,257 @@ type ContextEntry struct {
 	ContextKeyName   string   `json:"context_key_name" desc:"e.g. aws:SourceIp"`
 	ContextKeyValues []string `json:"context_key_values"`
 	ContextKeyType   string   `json:"context_key_type,omitempty" desc:"IAM's type name; default string" enum:"string,stringList,numeric,numericList,boolean,booleanList,ip,ipList,binary,binaryList,date,dateList"`
+}
+
+// ContextEntries are the condition keys and values of a simulation, in
+// either of two shapes on input:
+//
+//   - IAM's own: a list of ContextEntry, as always;
+//   - the upstream server's: an object of condition key → value, where a
+//     value is a string (IAM type string), a number (numeric), true or
+//     false (boolean), or a list of strings (stringList).
+//
+// The object shape is read as strictly as the rest of the arguments:
+// keys spelled as given and given once (condition keys are
+// case-insensitive in IAM, so "aws:SourceIp" and "aws:sourceip" together
+// are one key given twice), each a condition key with its service prefix
+// — which also catches a single ContextEntry sent without its list, whose
+// keys would otherwise be read as condition keys. Either shape becomes the
+// list; it is always written as the list.
+type ContextEntries []ContextEntry
+
+// UnmarshalJSON reads either shape (see ContextEntries). Each list entry's
+// keys are checked here — a type that decodes itself is not walked by the
+// host's strict decoder — and its values are then read by encoding/json,
+// as before there were two shapes.
+func (e *ContextEntries) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case nil:
+		*e = nil
+		return nil
+	case json.Delim('['):
+		if err := checkEntryKeys(dec); err != nil {
+			return err
+		}
+		var list []ContextEntry
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&list); err != nil {
+			return err
+		}
+		*e = list
+		return nil
+	case json.Delim('{'):
+		list, err := readContextObject(dec)
+		if err != nil {
+			return err
+		}
+		*e = list
+		return nil
+	}
+	return contextError(" must be a list of {context_key_name, context_key_values, context_key_type} or an object of condition key → value, e.g. {\"aws:SourceIp\": \"203.0.113.7\"}")
+}
+
+// contextKeys are ContextEntry's JSON names, the only keys of an entry.
+var contextKeys = map[string]bool{"context_key_name": true, "context_key_values": true, "context_key_type": true}
+
+// checkEntryKeys walks the list shape after its '[': every entry that is
+// an object has only ContextEntry's keys, spelled exactly, each once.
+// Values, and entries that are not objects, are left to encoding/json,
+// whose type errors name the argument.
+func checkEntryKeys(dec *json.Decoder) error {
+	for i := 0; dec.More(); i++ {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if tok != json.Delim('{') {
+			if err := skipOpened(dec, tok); err != nil {
+				return err
+			}
+			continue
+		}
+		seen := map[string]bool{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			key, _ := kt.(string)
+			switch {
+			case !contextKeys[key]:
+				return contextError(fmt.Sprintf("[%d] has the unknown key %s; an entry has context_key_name, context_key_values and context_key_type, spelled exactly so", i, quoteShort(key)))
+			case seen[key]:
+				return contextError(fmt.Sprintf("[%d] gives %s twice; give each key once", i, key))
+			}
+			seen[key] = true
+			if err := skipValue(dec); err != nil {
+				return err
+			}
+		}
+		if _, err := dec.Token(); err != nil { // '}'
+			return err
+		}
+	}
+	_, err := dec.Token() // ']'
+	return err
+}
+
+// readContextObject reads the object shape after its '{'.
+func readContextObject(dec *json.Decoder) ([]ContextEntry, error) {
+	out := []ContextEntry{}
+	seen := map[string]string{} // lower case → as given
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := kt.(string)
+		service, name, ok := strings.Cut(key, ":")
+		switch {
+		case contextKeys[key]:
+			return nil, contextError(fmt.Sprintf(" has the key %s, which is not a condition key: to give entries with context_key_name, context_key_values and context_key_type, send a list of them", key))
+		case !ok || service == "" || name == "":
+			return nil, contextError(fmt.Sprintf(" has the key %s, which is not a condition key: a key names its service first, e.g. aws:SourceIp or s3:prefix", quoteShort(key)))
+		}
+		low := strings.ToLower(key)
+		if prev, dup := seen[low]; dup {
+			if prev == key {
+				return nil, contextError(fmt.Sprintf(" gives the key %s twice; give each condition key once", quoteShort(key)))
+			}
+			return nil, contextError(fmt.Sprintf(" gives the condition key %s twice, also as %s (IAM reads condition keys without regard to case); give it once", quoteShort(prev), quoteShort(key)))
+		}
+		seen[low] = key
+		entry, err := readContextValue(dec, key)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, entry)
+	}
+	if _, err := dec.Token(); err != nil { // '}'
+		return nil, err
+	}
+	return out, nil
+}
+
+// readContextValue reads one value of the object shape as an entry of
+// IAM's type for it.
+func readContextValue(dec *json.Decoder, key string) (ContextEntry, error) {
+	e := ContextEntry{ContextKeyName: key}
+	bad := func(what string) (ContextEntry, error) {
+		return e, contextError(fmt.Sprintf(" gives %s %s; a value is a string, a number, true or false, or a list of strings", quoteShort(key), what))
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return e, err
+	}
+	switch v := tok.(type) {
+	case string:
+		e.ContextKeyType, e.ContextKeyValues = "string", []string{v}
+	case json.Number:
+		e.ContextKeyType, e.ContextKeyValues = "numeric", []string{v.String()}
+	case bool:
+		e.ContextKeyType, e.ContextKeyValues = "boolean", []string{strconv.FormatBool(v)}
+	case nil:
+		return bad("null (leave a key out to give it no value)")
+	case json.Delim:
+		if v != '[' {
+			return bad("an object")
+		}
+		e.ContextKeyType, e.ContextKeyValues = "stringList", []string{}
+		for dec.More() {
+			t, err := dec.Token()
+			if err != nil {
+				return e, err
+			}
+			s, ok := t.(string)
+			if !ok {
+				return bad("a list holding something other than strings")
+			}
+			e.ContextKeyValues = append(e.ContextKeyValues, s)
+		}
+		if _, err := dec.Token(); err != nil { // ']'
+			return e, err
+		}
+		if len(e.ContextKeyValues) == 0 {
+			return bad("an empty list (leave a key out to give it no value)")
+		}
+	}
+	return e, nil
+}
+
+// skipValue reads one whole value; skipOpened finishes one whose first
+// token was tok. The host has bounded the nesting before this runs.
+func skipValue(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	return skipOpened(dec, tok)
+}
+
+func skipOpened(dec *json.Decoder, tok json.Token) error {
+	if d, ok := tok.(json.Delim); !ok || (d != '[' && d != '{') {
+		return nil
+	}
+	for depth := 1; depth > 0; {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch t {
+		case json.Delim('['), json.Delim('{'):
+			depth++
+		case json.Delim(']'), json.Delim('}'):
+			depth--
+		}
+	}
+	return nil
+}
+
+// contextError is a refusal of context_entries, named so ("context_entries"
+// + what, which starts with a space or an index): the host words it after
+// "the arguments could not be read: ".
+func contextError(what string) error { return errors.New("context_entries" + what) }
+
+// quoteShort quotes a key from outside for a message, showing at most
+// about 40 characters of it: a message must not echo a megabyte back.
+func quoteShort(s string) string {
+	const max = 40
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		q := strconv.Quote(string(r))
+		q = q[1 : len(q)-1]
+		if n+len(q) > max {
+			return `"` + b.String() + fmt.Sprintf(`"… (%d bytes in all)`, len(s))
+		}
+		b.WriteString(q)
+		n += len(q)
+	}
+	return `"` + b.String() + `"`
+}
+
+// JSONSchema publishes both shapes of ContextEntries: a list of entries,
+// or an object of condition key → value.
+func (ContextEntries) JSONSchema() Schema {
+	return Schema{
+		"type":          []string{"array", "object"},
+		"items":         SchemaOf(ContextEntry{}),
+		"propertyNames": Schema{"pattern": "^[^:]+:.+$", "maxLength": 256},
+		"additionalProperties": Schema{
+			"type":     []string{"string", "number", "boolean", "array"},
+			"items":    Schema{"type": "string"},
+			"minItems": 1,
+		},
+		"description": "a list of {context_key_name, context_key_values, context_key_type}, or an object of condition key → value: a string, a number, true or false, or a list of strings, e.g. {\"aws:SourceIp\": \"203.0.113.7\", \"aws:MultiFactorAuthPresent\": true}",
+	}
 }
 
 // MatchedStatement is a statement that decided a simulation.
