@@ -47,10 +47,30 @@ const MaxBytes = 256 << 10
 // operation (api.ArgDryRun, api.ArgConfirmed), next to the operation's own.
 type Options struct {
 	// DryRun asks for the plan instead of the change.
-	DryRun bool `json:"dry_run,omitempty"`
+	DryRun bool
 	// Confirmed is the upstream server's consent flag, recorded and
 	// otherwise ignored; nil when it was not given.
-	Confirmed *bool `json:"confirmed,omitempty"`
+	Confirmed *bool
+}
+
+// gateArgs is how Options are read: each a strict boolean.
+type gateArgs struct {
+	DryRun    strictBool `json:"dry_run"`
+	Confirmed strictBool `json:"confirmed"`
+}
+
+// strictBool is a boolean argument that must be true or false when given.
+// encoding/json reads null as "leave it alone", so "dry_run": null would
+// make a real change of a call that meant to look: null is refused.
+type strictBool struct{ set, value bool }
+
+func (b *strictBool) UnmarshalJSON(data []byte) error {
+	switch string(data) {
+	case "true", "false":
+		b.set, b.value = true, string(data) == "true"
+		return nil
+	}
+	return &json.UnmarshalTypeError{Value: string(bytes.TrimSpace(data[:min(len(data), 8)])), Type: reflect.TypeFor[bool]()}
 }
 
 // Decode reads raw as the arguments of op and returns a pointer to a new
@@ -79,13 +99,18 @@ func DecodeCall(op api.Operation, raw json.RawMessage) (any, Options, *api.Error
 		return nil, Options{}, err
 	}
 	w := reflect.ValueOf(v).Elem()
-	return w.Field(0).Addr().Interface(), w.Field(1).Interface().(Options), nil
+	g := w.Field(1).Interface().(gateArgs)
+	opts := Options{DryRun: g.DryRun.value}
+	if g.Confirmed.set {
+		opts.Confirmed = &g.Confirmed.value
+	}
+	return w.Field(0).Addr().Interface(), opts, nil
 }
 
-var optionTypes sync.Map // input type → struct{ input; Options }
+var optionTypes sync.Map // input type → struct{ input; gateArgs }
 
 // withOptions is the input type with the gate's arguments beside its own
-// fields: struct{ Input; Options }, both embedded, so that their JSON
+// fields: struct{ Input; gateArgs }, both embedded, so that their JSON
 // names share one object and strictjson checks them all at once.
 func withOptions(in reflect.Type) reflect.Type {
 	if t, ok := optionTypes.Load(in); ok {
@@ -93,7 +118,7 @@ func withOptions(in reflect.Type) reflect.Type {
 	}
 	t := reflect.StructOf([]reflect.StructField{
 		{Name: in.Name(), Type: in, Anonymous: true},
-		{Name: "Options", Type: reflect.TypeOf(Options{}), Anonymous: true},
+		{Name: "GateArgs", Type: reflect.TypeOf(gateArgs{}), Anonymous: true},
 	})
 	optionTypes.Store(in, t)
 	return t

@@ -3,6 +3,7 @@ package args
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -79,12 +80,25 @@ func FuzzDecode(f *testing.F) {
 		`{}`, `{"user_name":"alice"}`, `{"USER_NAME":"a"}`, `{"user_name":"a","user_name":"b"}`,
 		`{"tags":{"a":"b"}}`, `{"policy_document":{"Version":"2012-10-17"}}`, `{"max_items":1e400}`,
 		`{"context_entries":[{"context_key_name":"k","context_key_type":"string","context_key_values":["v"]}]}`,
+		`{"user_name":"a","dry_run":true,"confirmed":false}`, `{"user_name":"a","dry_run":null}`,
 	} {
 		f.Add(uint8(i*7), []byte(s))
 	}
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		o := api.Operations[int(which)%len(api.Operations)]
+		// The gate's reading: its own arguments never change what the
+		// operation's input decodes to.
+		gin, opts, gerr := DecodeCall(o, data)
+		if gerr != nil && (gerr.Code != api.InvalidInput || len(gerr.Message) > 600) {
+			t.Fatalf("%s: %v", o.Name, gerr)
+		}
+		if gerr == nil && !o.Mutates && (opts.DryRun || opts.Confirmed != nil) {
+			t.Fatalf("%s reads, yet took the gate's arguments", o.Name)
+		}
 		in, err := Decode(o, data)
+		if err == nil && (gerr != nil || !reflect.DeepEqual(in, gin)) {
+			t.Fatalf("%s: Decode took what DecodeCall refused, or read it otherwise: %v", o.Name, gerr)
+		}
 		if err != nil {
 			if err.Code != api.InvalidInput || len(err.Message) > 600 {
 				t.Fatalf("%s: %v", o.Name, err)
@@ -104,4 +118,41 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("%s: not canonical:\n%s\n%s", o.Name, once, twice)
 		}
 	})
+}
+
+// TestDecodeCallGateArguments: dry_run and confirmed are read as strictly
+// as the operation's own arguments, on mutations only, and null is refused
+// (encoding/json reads it as absent, which would turn a dry run into a
+// change).
+func TestDecodeCallGateArguments(t *testing.T) {
+	del, _ := api.Lookup("delete_user")
+	in, opts, err := DecodeCall(del, json.RawMessage(`{"user_name":"a","dry_run":true,"confirmed":false}`))
+	if err != nil || !opts.DryRun || opts.Confirmed == nil || *opts.Confirmed || in.(*api.DeleteUserInput).UserName != "a" {
+		t.Fatalf("both given: %+v %+v %v", in, opts, err)
+	}
+	if _, opts, err := DecodeCall(del, json.RawMessage(`{"user_name":"a"}`)); err != nil || opts.DryRun || opts.Confirmed != nil {
+		t.Fatalf("neither given: %+v %v", opts, err)
+	}
+	for _, bad := range []string{
+		`{"user_name":"a","dry_run":null}`, `{"user_name":"a","confirmed":null}`, `{"user_name":"a","dry_run":"true"}`,
+		`{"user_name":"a","dry_run":1}`, `{"user_name":"a","DRY_RUN":true}`, `{"user_name":"a","dry_run":true,"dry_run":false}`,
+		`{"user_name":"a","dry_run":[true]}`, `{"user_name":"a","confirmed":{}}`,
+	} {
+		if _, _, err := DecodeCall(del, json.RawMessage(bad)); err == nil || err.Code != api.InvalidInput {
+			t.Errorf("%s: %v", bad, err)
+		}
+		if _, err := Decode(del, json.RawMessage(bad)); err == nil {
+			t.Errorf("Decode took %s", bad)
+		}
+	}
+	// Decode, for callers without a gate, never takes them: a dry run
+	// must not be run as a change.
+	if _, err := Decode(del, json.RawMessage(`{"user_name":"a","dry_run":true}`)); err == nil {
+		t.Fatal("Decode took dry_run")
+	}
+	// A read takes neither.
+	list, _ := api.Lookup("list_users")
+	if _, _, err := DecodeCall(list, json.RawMessage(`{"dry_run":true}`)); err == nil {
+		t.Fatal("a read took dry_run")
+	}
 }

@@ -213,7 +213,9 @@ func TestConfirmedArgumentHasNoEffect(t *testing.T) {
 		t.Fatalf("the audit line does not record the confirmed argument:\n%s", audit.String())
 	}
 	// Misspellings of the gate's own arguments are refused like any other.
-	for _, bad := range []string{`{"user_name":"x","Dry_Run":true}`, `{"user_name":"x","dry_run":"true"}`, `{"user_name":"x","dry_run":true,"dry_run":false}`, `{"user_name":"x","confirmed":1}`} {
+	for _, bad := range []string{`{"user_name":"x","Dry_Run":true}`, `{"user_name":"x","dry_run":"true"}`, `{"user_name":"x","dry_run":true,"dry_run":false}`, `{"user_name":"x","confirmed":1}`,
+		// null is "absent" to encoding/json: a dry run would become a change.
+		`{"user_name":"x","dry_run":null}`, `{"user_name":"x","confirmed":null}`} {
 		if _, err := g.Call(ctx, Caller{Kind: BuiltIn}, "create_user", json.RawMessage(bad)); code(err) != api.InvalidInput {
 			t.Fatalf("%s: %v", bad, err)
 		}
