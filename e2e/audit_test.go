@@ -21,9 +21,20 @@ type auditRecord struct {
 	Operation string          `json:"operation"`
 	Mutates   bool            `json:"mutates"`
 	Arguments json.RawMessage `json:"arguments"`
+	DryRun    bool            `json:"dry_run"`
+	Confirmed *bool           `json:"confirmed_argument"`
+	Consent   *auditConsent   `json:"consent"`
 	Outcome   string          `json:"outcome"`
 	Code      string          `json:"code"`
 	Message   string          `json:"message"`
+}
+
+// auditConsent is a record's consent: the --confirm level that asked for
+// it, how the person was asked, and the answer.
+type auditConsent struct {
+	Level  string `json:"level"`
+	Via    string `json:"via"`
+	Answer string `json:"answer"`
 }
 
 func readAudit(t *testing.T, path string) ([]auditRecord, string) {
@@ -59,7 +70,7 @@ func TestAuditLog(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	const password = "Audit-Known-Passw0rd!9f2c"
 
-	s := start(t, "--toolsets", "all", "--audit-log", path, "--return-secrets", "--log-level", "debug")
+	s := startWritable(t, "--toolsets", "all", "--audit-log", path, "--return-secrets", "--log-level", "debug")
 	ok[api.UserOutput](s, "create_user", map[string]any{"user_name": "audit-user"})
 	ok[api.LoginProfileOutput](s, "create_login_profile", map[string]any{"user_name": "audit-user", "password": password})
 	key := ok[api.CreateAccessKeyOutput](s, "create_access_key", map[string]any{"user_name": "audit-user"})
@@ -142,7 +153,7 @@ func TestAuditLog(t *testing.T) {
 // content) and not in the server's log, even at debug level.
 func TestSecretsStayInTheFile(t *testing.T) {
 	t.Parallel()
-	s := start(t, "--log-level", "debug")
+	s := startWritable(t, "--log-level", "debug")
 	// isla.moreau already has two keys (planted): the limit.
 	fails(s, "create_access_key", map[string]any{"user_name": "isla.moreau"}, api.LimitExceeded)
 	ok[api.UserOutput](s, "create_user", map[string]any{"user_name": "secret-holder"})

@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
@@ -16,7 +19,9 @@ import (
 // serving.
 func TestBadInput(t *testing.T) {
 	t.Parallel()
-	s := start(t, "--toolsets", "all")
+	// Writes allowed without asking: a bad argument, not the mode, must be
+	// what stops each call.
+	s := startWritable(t, "--toolsets", "all")
 	cases := []struct {
 		family, tool string
 		args         string // raw JSON, sent as is
@@ -91,27 +96,19 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 
-	// An unknown tool: a tool error (isError) in a sentence that names the
-	// tool, not a crash and not a bare JSON-RPC error.
-	res, err := s.tryCall("no_such_tool", map[string]any{"user_name": "alice.nguyen"})
-	switch {
-	case err != nil:
-		t.Errorf("an unknown tool answered with a protocol error, not a tool error (isError): %v", err)
-	case !res.IsError:
-		t.Errorf("an unknown tool succeeded: %s", resultText(res))
-	default:
-		text := resultText(res)
-		checkSentence(t, "unknown tool", text)
-		if !strings.HasPrefix(text, string(api.InvalidInput)+": ") || !strings.Contains(text, "no_such_tool") {
-			t.Errorf("the unknown-tool error is not InvalidInput naming the tool: %s", text)
-		}
+	// An unknown tool: the JSON-RPC error the MCP specification names
+	// (-32602, invalid params), in a sentence that names the tool — not a
+	// crash, and not a tool result an assistant would take for the tool's
+	// own answer.
+	msg := unknownTool(t, s, "no_such_tool", map[string]any{"user_name": "alice.nguyen"})
+	if !strings.Contains(msg, "no_such_tool") {
+		t.Errorf("the unknown-tool error does not name the tool: %s", msg)
 	}
-	// A tool that exists in the catalogue but is not exposed is unknown too.
+	// A tool that exists in the catalogue but is not exposed is unknown too,
+	// and the error says which toolset exposes it.
 	narrow := start(t)
-	if res, err := narrow.tryCall("delete_role", map[string]any{"role_name": "lambda-exec"}); err != nil || !res.IsError {
-		t.Errorf("delete_role is not in the default toolset: want a tool error, got %v %v", err, res)
-	} else {
-		checkSentence(t, "unexposed tool", resultText(res))
+	if msg := unknownTool(t, narrow, "delete_role", map[string]any{"role_name": "lambda-exec"}); !strings.Contains(msg, "roles") {
+		t.Errorf("delete_role is outside the default toolset: the error does not name the toolset that exposes it: %s", msg)
 	}
 	ok[api.GetRoleOutput](narrow, "get_role", map[string]any{"role_name": "lambda-exec"})
 
@@ -124,6 +121,28 @@ func TestBadInput(t *testing.T) {
 	if strings.Contains(s.stderr.String(), "panic") {
 		t.Errorf("the server panicked:\n%s", s.stderr)
 	}
+}
+
+// unknownTool calls a tool the server does not list and returns the message
+// of the JSON-RPC error it must answer with (-32602).
+func unknownTool(t *testing.T, s *server, name string, args any) string {
+	t.Helper()
+	res, err := s.tryCall(name, args)
+	var rpcErr *jsonrpc.Error
+	switch {
+	case err == nil && res.IsError:
+		t.Errorf("tools/call %s (not listed): a tool error, want the JSON-RPC error -32602: %s", name, resultText(res))
+	case err == nil:
+		t.Errorf("tools/call %s (not listed) succeeded: %s", name, resultText(res))
+	case !errors.As(err, &rpcErr):
+		t.Errorf("tools/call %s (not listed): %v, want the JSON-RPC error -32602", name, err)
+	case rpcErr.Code != jsonrpc.CodeInvalidParams:
+		t.Errorf("tools/call %s (not listed): JSON-RPC error %d %q, want -32602", name, rpcErr.Code, rpcErr.Message)
+	default:
+		checkSentence(t, "tools/call "+name, rpcErr.Message)
+		return rpcErr.Message
+	}
+	return ""
 }
 
 // TestNoSuchEntity: IAM's own errors reach the assistant as a sentence

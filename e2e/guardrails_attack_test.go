@@ -33,7 +33,7 @@ func TestGuardrailsHoldUnderAttack(t *testing.T) {
 	if err := json.Unmarshal(b, &cases); err != nil {
 		t.Fatal(err)
 	}
-	s := start(t, "--toolsets", "all")
+	s := startWritable(t, "--toolsets", "all")
 	var risky, refused, reported, benign, written int
 	for i, c := range cases {
 		doc := string(c.Doc)
@@ -103,7 +103,7 @@ func TestGuardrailsHoldUnderAttack(t *testing.T) {
 	}
 
 	// The operator's switch: written, with the risk in the result.
-	risk := start(t, "--toolsets", "all", "--allow-risky-policies")
+	risk := startWritable(t, "--toolsets", "all", "--allow-risky-policies")
 	r := ok[api.Result](risk, "add_user_to_group", map[string]any{"group_name": "Admins", "user_name": "farid.haddad"})
 	if len(r.Warnings) == 0 || !strings.Contains(r.Warnings[0], "ADMIN_EQUIVALENT") {
 		t.Errorf("--allow-risky-policies: warnings %q", r.Warnings)

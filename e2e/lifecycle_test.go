@@ -91,7 +91,7 @@ func wantDecisions(t *testing.T, who string, got map[string]string, want map[str
 
 func TestUserLifecycle(t *testing.T) {
 	t.Parallel()
-	s := start(t, "--toolsets", "all")
+	s := startWritable(t, "--toolsets", "all")
 	const first, name = "e2e.dev", "e2e.developer"
 
 	created := ok[api.UserOutput](s, "create_user", map[string]any{"user_name": first, "path": "/e2e/"})
@@ -182,7 +182,7 @@ func TestUserLifecycle(t *testing.T) {
 
 func TestGroupLifecycle(t *testing.T) {
 	t.Parallel()
-	s := start(t, "--toolsets", "all")
+	s := startWritable(t, "--toolsets", "all")
 	const name = "e2e-readers"
 	dataLake := localPol + "/data/DataLakeRead"
 
@@ -237,7 +237,7 @@ func TestGroupLifecycle(t *testing.T) {
 
 func TestRoleLifecycle(t *testing.T) {
 	t.Parallel()
-	s := start(t, "--toolsets", "all")
+	s := startWritable(t, "--toolsets", "all")
 	const name, profile = "e2e-worker", "e2e-profile"
 	basic := awsPol + "service-role/AWSLambdaBasicExecutionRole"
 
@@ -339,7 +339,7 @@ func versionDoc(i int) string {
 
 func TestManagedPolicyLifecycle(t *testing.T) {
 	t.Parallel()
-	s := start(t, "--toolsets", "all")
+	s := startWritable(t, "--toolsets", "all")
 	created := ok[api.PolicyOutput](s, "create_policy", map[string]any{
 		"policy_name": "e2e-reports", "path": "/e2e/", "policy_document": s3ReadDoc, "description": "e2e reports",
 	})
@@ -422,7 +422,7 @@ func TestManagedPolicyLifecycle(t *testing.T) {
 
 func TestCredentialsLifecycle(t *testing.T) {
 	t.Parallel()
-	s := start(t, "--toolsets", "all")
+	s := startWritable(t, "--toolsets", "all")
 	const name = "e2e-keys"
 	ok[api.UserOutput](s, "create_user", map[string]any{"user_name": name})
 

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -92,6 +93,14 @@ func runMain(m *testing.M) int {
 	if shippedPlugins, err = shippedPluginsFile(root, dir, map[string]string{"access-review": reviewWasm, "key-rotation": rotationWasm, "hello-iam": helloWasm}); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
+	}
+	// The servers under test read IAM_MCP_* variables as flags; whatever
+	// the shell running the tests set must not decide what they may do.
+	// Tests that mean to set one pass it to launch.
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "IAM_MCP_") {
+			os.Unsetenv(name)
+		}
 	}
 	return m.Run()
 }
@@ -193,23 +202,52 @@ type server struct {
 
 // start spawns the server on the demo sandbox with extra flags, connects
 // the official client (initialize), and lists the tools, resolving each
-// tool's schemas for the client-side checks every call makes.
+// tool's schemas for the client-side checks every call makes. The client
+// cannot elicit: a change that needs a person's yes is refused.
 func start(t testing.TB, extra ...string) *server {
 	t.Helper()
+	return launch(t, launchOptions{args: extra})
+}
+
+// allowWrites are the flags of a server that changes IAM without asking
+// anyone: for the tests of what a change does, not of whether it may run
+// (write_defaults_test.go and consent_test.go test that).
+var allowWrites = []string{"--allow-write", "--confirm", "none"}
+
+// startWritable is start with allowWrites before extra.
+func startWritable(t testing.TB, extra ...string) *server {
+	t.Helper()
+	return start(t, append(slices.Clone(allowWrites), extra...)...)
+}
+
+// launchOptions say how launch spawns a server and connects to it.
+type launchOptions struct {
+	args   []string           // flags after --local --local-seed demo --secrets-dir DIR
+	env    []string           // NAME=value added to the server's environment
+	client *mcp.ClientOptions // nil: a client without elicitation or other handlers
+	// protocol is the MCP version the client asks for; "" for the newest
+	// it knows (the server may answer with an older one).
+	protocol string
+}
+
+// launch is start with an environment and client options.
+func launch(t testing.TB, o launchOptions) *server {
+	t.Helper()
 	s := &server{t: t, wire: &lockedBuffer{}, stderr: &lockedBuffer{}, secretsDir: filepath.Join(t.TempDir(), "secrets")}
-	s.args = append([]string{"--local", "--local-seed", "demo", "--secrets-dir", s.secretsDir}, extra...)
+	s.args = append([]string{"--local", "--local-seed", "demo", "--secrets-dir", s.secretsDir}, o.args...)
 	cmd := exec.Command(serverBin, s.args...)
+	cmd.Env = append(os.Environ(), o.env...)
 	cmd.Stderr = s.stderr
 	transport := &mcp.LoggingTransport{
 		Transport: &mcp.CommandTransport{Command: cmd, TerminateDuration: 5 * time.Second},
 		Writer:    s.wire,
 	}
-	client := mcp.NewClient(&mcp.Implementation{Name: "iam-mcp-e2e", Version: "1.0.0"}, nil)
+	client := mcp.NewClient(&mcp.Implementation{Name: "iam-mcp-e2e", Version: "1.0.0"}, o.client)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cs, err := client.Connect(ctx, transport, nil)
+	cs, err := client.Connect(ctx, transport, &mcp.ClientSessionOptions{ProtocolVersion: o.protocol})
 	if err != nil {
-		t.Fatalf("connecting the official MCP client to %s: %v\nserver stderr:\n%s", strings.Join(s.args, " "), err, s.stderr)
+		t.Fatalf("connecting the official MCP client to %s %s: %v\nserver stderr:\n%s", strings.Join(o.env, " "), strings.Join(s.args, " "), err, s.stderr)
 	}
 	s.cs = cs
 	t.Cleanup(s.close)

@@ -267,7 +267,9 @@ type ungroupedUsers struct {
 // built-in tools imply on the demo organisation.
 func TestPluginTools(t *testing.T) {
 	t.Parallel()
-	s, _ := startPlugins(t, writePlugins(t, helloEntry(), toolsEntry()), "--toolsets", "all")
+	// --allow-write with the default --confirm: t_create_user's change is
+	// not destructive, so it runs without asking anyone.
+	s, _ := startPlugins(t, writePlugins(t, helloEntry(), toolsEntry()), "--toolsets", "all", "--allow-write")
 
 	for name, readOnly := range map[string]bool{
 		"hello-iam_users_per_path": true, "hello-iam_ungrouped_users": true,
@@ -528,11 +530,13 @@ func TestPluginConcurrentCalls(t *testing.T) {
 func TestPluginReadOnly(t *testing.T) {
 	t.Parallel()
 	s, _ := startPlugins(t, writePlugins(t, helloEntry(), toolsEntry()), "--readonly")
-	if d := s.tools["t_create_user"].Description; !strings.Contains(d, "--readonly") {
-		t.Errorf("t_create_user's description does not warn of --readonly: %q", d)
+	// The warning says the server is read-only, whichever flag (or the
+	// lack of --allow-write) made it so.
+	if d := s.tools["t_create_user"].Description; !strings.Contains(d, "read-only") || !strings.Contains(d, string(api.ReadOnly)) {
+		t.Errorf("t_create_user's description does not warn that the server is read-only: %q", d)
 	}
-	if d := s.tools["hello-iam_users_per_path"].Description; strings.Contains(d, "--readonly") {
-		t.Errorf("a read-only plugin tool's description warns of --readonly: %q", d)
+	if d := s.tools["hello-iam_users_per_path"].Description; strings.Contains(d, string(api.ReadOnly)) {
+		t.Errorf("a read-only plugin tool's description warns of the read-only server: %q", d)
 	}
 	msg := pluginFails(s, "t_create_user", map[string]any{"user_name": "ro-plugin-user"}, api.ReadOnly)
 	checkSentence(t, "t_create_user", msg)
@@ -554,7 +558,7 @@ func TestPluginAudit(t *testing.T) {
 	hello.grants = []string{"list_users"} // not list_groups_for_user
 	tools := toolsEntry()
 	tools.limits = "{max_iam_calls: 10}"
-	s, _ := startPlugins(t, writePlugins(t, hello, tools), "--audit-log", path)
+	s, _ := startPlugins(t, writePlugins(t, hello, tools), append(slices.Clone(allowWrites), "--audit-log", path)...)
 
 	pluginOK[createdUser](s, "t_create_user", map[string]any{"user_name": "audited-plugin-user"})
 	pluginOK[gotUser](s, "t_get_user", map[string]any{"user_name": "alice.nguyen"})

@@ -10,9 +10,11 @@ import (
 // TestPolicyEngineTools drives the policy toolset as an assistant would,
 // over stdio: check a draft, simulate it, explain a real principal's
 // access, and see the guardrails refuse, then (with --allow-risky-policies)
-// let through, a risky write.
+// let through, a risky write. The first server may write but its client
+// cannot ask the person: a risky put_user_policy (destructive) is refused
+// by the guardrails, before anyone would be asked.
 func TestPolicyEngineTools(t *testing.T) {
-	s := start(t) // the default toolset: validate_policy and simulate_custom_policy are in it
+	s := start(t, "--allow-write") // the default toolset: validate_policy and simulate_custom_policy are in it
 	if s.tools["validate_policy"] == nil || s.tools["simulate_custom_policy"] == nil || s.tools["explain_access"] != nil {
 		t.Fatalf("default toolset: validate_policy %v, simulate_custom_policy %v, explain_access %v",
 			s.tools["validate_policy"] != nil, s.tools["simulate_custom_policy"] != nil, s.tools["explain_access"] != nil)
@@ -37,7 +39,7 @@ func TestPolicyEngineTools(t *testing.T) {
 		t.Errorf("guardrail refusal: %s", msg)
 	}
 
-	all := start(t, "--toolsets", "policy,inline", "--allow-risky-policies")
+	all := startWritable(t, "--toolsets", "policy,inline", "--allow-risky-policies")
 	if len(all.tools) != 3+12 {
 		t.Errorf("--toolsets policy,inline: %d tools, want 15", len(all.tools))
 	}

@@ -3,64 +3,12 @@ package e2e
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
-
-// mutatingArgs are plausible arguments for every mutating operation, on the
-// demo account as prepared by prepareState; each would succeed without
-// --readonly (or fail for an IAM reason), so a ReadOnly answer can only come
-// from the gate.
-var mutatingArgs = map[string]map[string]any{
-	"create_user":                       {"user_name": "ro-new-user", "path": "/e2e/"},
-	"delete_user":                       {"user_name": "former.employee", "force": true},
-	"update_user":                       {"user_name": "farid.haddad", "new_path": "/moved/"},
-	"put_user_permissions_boundary":     {"user_name": "farid.haddad", "permissions_boundary": localPol + "/boundaries/DeveloperBoundary"},
-	"delete_user_permissions_boundary":  {"user_name": "carol.diaz"},
-	"create_group":                      {"group_name": "ro-new-group"},
-	"delete_group":                      {"group_name": "Finance", "force": true},
-	"add_user_to_group":                 {"group_name": "Admins", "user_name": "farid.haddad"},
-	"remove_user_from_group":            {"group_name": "Admins", "user_name": "alice.nguyen"},
-	"attach_group_policy":               {"group_name": "Finance", "policy_arn": awsPol + "AdministratorAccess"},
-	"detach_group_policy":               {"group_name": "Admins", "policy_arn": awsPol + "AdministratorAccess"},
-	"create_role":                       {"role_name": "ro-new-role", "assume_role_policy_document": lambdaTrust},
-	"delete_role":                       {"role_name": "open-trust-role", "force": true},
-	"update_role":                       {"role_name": "lambda-exec", "description": "changed"},
-	"update_assume_role_policy":         {"role_name": "lambda-exec", "policy_document": ec2TrustString},
-	"attach_role_policy":                {"role_name": "lambda-exec", "policy_arn": awsPol + "AdministratorAccess"},
-	"detach_role_policy":                {"role_name": "ec2-app-role", "policy_arn": localPol + "/data/DataLakeRead"},
-	"put_role_permissions_boundary":     {"role_name": "lambda-exec", "permissions_boundary": localPol + "/boundaries/DeveloperBoundary"},
-	"delete_role_permissions_boundary":  {"role_name": "lambda-exec"},
-	"create_instance_profile":           {"instance_profile_name": "ro-new-profile"},
-	"add_role_to_instance_profile":      {"instance_profile_name": "e2e-empty-profile", "role_name": "lambda-exec"},
-	"remove_role_from_instance_profile": {"instance_profile_name": "ec2-app", "role_name": "ec2-app-role"},
-	"delete_instance_profile":           {"instance_profile_name": "e2e-empty-profile"},
-	"create_policy":                     {"policy_name": "ro-new-policy", "policy_document": s3ReadDoc},
-	"delete_policy":                     {"policy_arn": localPol + "/ops/SupportRead"},
-	"create_policy_version":             {"policy_arn": localPol + "/ops/SupportRead", "policy_document": denyDeleteDocString, "set_as_default": true},
-	"set_default_policy_version":        {"policy_arn": localPol + "/ci/DeployPipeline", "version_id": "v1"},
-	"delete_policy_version":             {"policy_arn": localPol + "/ci/DeployPipeline", "version_id": "v1"},
-	"attach_user_policy":                {"user_name": "farid.haddad", "policy_arn": awsPol + "AdministratorAccess"},
-	"detach_user_policy":                {"user_name": "ci-deploy", "policy_arn": localPol + "/ci/DeployPipeline"},
-	"put_user_policy":                   {"user_name": "farid.haddad", "policy_name": "ro", "policy_document": denyDeleteDocString},
-	"delete_user_policy":                {"user_name": "quinn.taylor", "policy_name": "break-glass"},
-	"put_role_policy":                   {"role_name": "lambda-exec", "policy_name": "ro", "policy_document": s3ReadDoc},
-	"delete_role_policy":                {"role_name": "lambda-exec", "policy_name": "e2e-inline"},
-	"put_group_policy":                  {"group_name": "Support", "policy_name": "ro", "policy_document": s3ReadDoc},
-	"delete_group_policy":               {"group_name": "Support", "policy_name": "e2e-inline"},
-	"create_access_key":                 {"user_name": "farid.haddad"},
-	"delete_access_key":                 {"user_name": "ci-deploy", "access_key_id": "$ci-key"},
-	"update_access_key":                 {"user_name": "ci-deploy", "access_key_id": "$ci-key", "status": "Inactive"},
-	"create_login_profile":              {"user_name": "farid.haddad", "password": "Ro-Passw0rd!long"},
-	"delete_login_profile":              {"user_name": "alice.nguyen"},
-	"deactivate_mfa_device":             {"user_name": "bob.martin", "serial_number": "arn:aws:iam::" + account + ":mfa/bob.martin"},
-	"tag_user":                          {"user_name": "alice.nguyen", "tags": map[string]string{"team": "platform"}},
-	"untag_user":                        {"user_name": "isla.moreau", "tag_keys": []string{"e2e"}},
-}
 
 // readArgs are arguments for every read operation that succeed on the
 // prepared demo account.
@@ -148,43 +96,14 @@ func TestReadOnlyTablesCoverTheCatalogue(t *testing.T) {
 	}
 }
 
-// prepareState writes a demo sandbox to a state file, with the fixtures the
-// tables need (inline policies on a role and a group, an empty instance
-// profile, a tag, a service-last-accessed job), and returns the values of
-// the tables' placeholders: ci-deploy's access key id ("$ci-key") and the
-// job's id ("$job").
-func prepareState(t *testing.T, state string) map[string]string {
-	t.Helper()
-	s := start(t, "--toolsets", "all", "--local-state", state)
-	// The job first: it is saved with the changes that follow it.
-	job := ok[api.GenerateServiceLastAccessedOutput](s, "generate_service_last_accessed_details", map[string]any{"arn": userArn + "/eng/alice.nguyen"})
-	ok[api.Result](s, "tag_user", map[string]any{"user_name": "isla.moreau", "tags": map[string]string{"e2e": "fixture"}})
-	ok[api.Result](s, "put_role_policy", map[string]any{"role_name": "lambda-exec", "policy_name": "e2e-inline", "policy_document": s3ReadDoc})
-	ok[api.Result](s, "put_group_policy", map[string]any{"group_name": "Support", "policy_name": "e2e-inline", "policy_document": denyDeleteDocString})
-	ok[api.InstanceProfileOutput](s, "create_instance_profile", map[string]any{"instance_profile_name": "e2e-empty-profile"})
-	keys := ok[api.ListAccessKeysOutput](s, "list_access_keys", map[string]any{"user_name": "ci-deploy"})
-	if len(keys.AccessKeys) != 1 {
-		t.Fatalf("ci-deploy has %d keys", len(keys.AccessKeys))
-	}
-	s.close()
-	if s.exitErr != nil {
-		t.Fatalf("the server preparing the state did not exit cleanly: %v", s.exitErr)
-	}
-	return map[string]string{"$ci-key": keys.AccessKeys[0].AccessKeyID, "$job": job.JobID}
-}
-
 // TestReadOnly walks the whole catalogue on a --readonly server: every
 // mutating tool is listed as disabled and refused with ReadOnly, the
 // sandbox's saved state is byte for byte unchanged, and every read tool
 // works.
 func TestReadOnly(t *testing.T) {
 	t.Parallel()
-	state := filepath.Join(t.TempDir(), "iam.json")
-	fixtures := prepareState(t, state)
-	before, err := os.ReadFile(state)
-	if err != nil {
-		t.Fatalf("the state file was not written: %v", err)
-	}
+	state, fixtures := freshState(t)
+	before := readState(t, state)
 
 	s := start(t, "--readonly", "--toolsets", "all", "--local-state", state)
 	init := s.cs.InitializeResult()

@@ -11,14 +11,15 @@ import (
 )
 
 // TestShippedPlugins loads the repository's plugins.yaml (its modules built
-// for this run) into a read-only server, as the quick start does, and
+// for this run) into a server with the default flags — read-only, as
+// the demo's second server is — and
 // drives both shipped plugins over stdio with the official client: the
 // access review reports progress and finds the demo's planted problems
 // with a handful of IAM calls; the key rotation plans without changing
 // anything; each tool is announced read-only or not by what it may call.
 func TestShippedPlugins(t *testing.T) {
 	t.Parallel()
-	s, progress := startPlugins(t, shippedPlugins, "--readonly")
+	s, progress := startPlugins(t, shippedPlugins)
 	for name, readOnly := range map[string]bool{"access_review": true, "plan_key_rotation": true, "rotate_access_key": false} {
 		tool := s.tools[name]
 		if tool == nil {

@@ -46,8 +46,9 @@ var stdioAttackLines = []string{
 // (--local), as `cat script | iam-mcp-server` would, closing stdin at the
 // end: the server answers every well-formed request around the hostile
 // lines, refuses a mutation sent before initialize (it never reaches the
-// gate), answers a last request that has no newline, writes nothing but
-// JSON-RPC on stdout, and exits 0 at EOF.
+// gate — the server may write without asking, so nothing else stops it),
+// answers a last request that has no newline, writes nothing but JSON-RPC
+// on stdout, and exits 0 at EOF.
 func TestStdioAttackScript(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -69,7 +70,8 @@ func TestStdioAttackScript(t *testing.T) {
 	// minute and some seconds.
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, serverBin, "--local", "--local-seed", "demo", "--secrets-dir", filepath.Join(dir, "secrets"), "--audit-log", audit)
+	cmd := exec.CommandContext(ctx, serverBin, "--local", "--local-seed", "demo", "--secrets-dir", filepath.Join(dir, "secrets"), "--audit-log", audit,
+		"--allow-write", "--confirm", "none")
 	cmd.Stdin = &script
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -134,8 +136,8 @@ func TestStdioAttackScript(t *testing.T) {
 			t.Errorf("id %s: %d answers, want none (a response, a misspelt id, a batch member)", id, len(answers[id]))
 		}
 	}
-	if a := one("12"); !strings.Contains(string(a["result"]), "unknown tool") {
-		t.Errorf("a call of an unknown tool with a long name: %s %s", a["result"], a["error"])
+	if a := one("12"); !strings.Contains(string(a["error"]), "-32602") {
+		t.Errorf("a call of an unknown tool with a long name: %s %s, want the JSON-RPC error -32602", a["result"], a["error"])
 	}
 
 	// Nothing the hostile lines named ran: the audit log records every

@@ -19,7 +19,9 @@ func TestArgumentsAreReadAsSpelt(t *testing.T) {
 	t.Parallel()
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")
 	const password = "Folded-Key-Passw0rd!77"
-	s := start(t, "--toolsets", "all", "--audit-log", audit)
+	// Writes allowed without asking: the spelling alone must stop the
+	// deletes.
+	s := startWritable(t, "--toolsets", "all", "--audit-log", audit)
 
 	fails(s, "delete_user", json.RawMessage(`{"user_name":"nobody-here","USER_NAME":"rosa.silva","force":true}`), api.InvalidInput)
 	fails(s, "delete_user", json.RawMessage(`{"USER_NAME":"rosa.silva","force":true}`), api.InvalidInput)
@@ -46,7 +48,7 @@ func TestArgumentsAreReadAsSpelt(t *testing.T) {
 	}
 
 	// The command line reads --args the same way.
-	cmd := exec.Command(serverBin, "call", "delete_user", "--local", "--local-seed", "demo",
+	cmd := exec.Command(serverBin, "call", "delete_user", "--local", "--local-seed", "demo", "--allow-write", "--yes",
 		"--args", `{"user_name":"nobody-here","USER_NAME":"rosa.silva","force":true}`)
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "InvalidInput") || !strings.Contains(string(out), "USER_NAME") {

@@ -134,7 +134,7 @@ func checkToolDefinitions(t *testing.T, s *server) {
 // object and as a JSON string, then that the server accepts both.
 func TestPolicyDocumentShapes(t *testing.T) {
 	t.Parallel()
-	s := start(t, "--toolsets", "all")
+	s := startWritable(t, "--toolsets", "all")
 	docArgs := map[string]string{ // tool → its document argument
 		"create_role": "assume_role_policy_document", "update_assume_role_policy": "policy_document",
 		"create_policy": "policy_document", "create_policy_version": "policy_document",

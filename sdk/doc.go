@@ -46,7 +46,12 @@
 //     [HostInfo]. Each is one host function call over Extism memory; the host
 //     runs every IAM request through the same gate as the built-in tools, so
 //     a request the operator did not grant fails with api.NotGranted and a
-//     mutation on a read-only server with api.ReadOnly.
+//     mutation on a read-only server with api.ReadOnly. A step that
+//     changes IAM states its changes first with [Consent], so that the
+//     person is asked once for the whole step (for the changes the
+//     operator's --confirm level covers) and the host then lets run exactly
+//     the calls approved; a tool call may be run again from the start after
+//     the person answers, so a step states the same plan each time.
 //
 // An instance serves one call at a time and may serve many calls over its
 // life, so package-level state survives from one call to the next; do not

@@ -72,3 +72,31 @@ func ExampleBatch() {
 		fmt.Println(len(roles.Roles))
 	}
 }
+
+// A step that changes IAM states its changes first, so that the person is
+// asked once for the whole step; a no changes nothing, and the result says
+// so.
+func ExampleConsent() {
+	const user, key = "ci-deploy", "AKIAEXAMPLEOLDKEY001"
+	retire := []sdk.Request{
+		{Op: sdk.OpUpdateAccessKey, Args: api.UpdateAccessKeyInput{UserName: user, AccessKeyID: key, Status: "Inactive"}},
+		{Op: sdk.OpTagUser, Args: api.TagUserInput{UserName: user, Tags: map[string]string{"retired-key": key}}},
+	}
+	_, err := sdk.Consent("Retire "+user+"'s old access key "+key+" (reversible: set it Active again)", retire...)
+	var apiErr *api.Error
+	switch {
+	case errors.As(err, &apiErr) && apiErr.Code == api.Declined:
+		fmt.Println("declined: nothing was changed")
+		return
+	case err != nil:
+		fmt.Println("not asked:", err) // ConsentRequired, NotGranted, ReadOnly, a guardrail
+		return
+	}
+	// Exactly the stated calls, in order: each runs without asking again.
+	for _, r := range retire {
+		if _, err := sdk.Call[api.Result](r.Op, r.Args); err != nil {
+			fmt.Println(r.Op, "failed:", err)
+			return
+		}
+	}
+}

@@ -1,11 +1,14 @@
 // Command iam-mcp-demo is the scripted session `make demo` shows a
 // newcomer: it starts the built server on the embedded sandbox with the demo
-// organisation, exactly as an MCP client would (the official Go SDK's
-// client, over stdio), and narrates a few calls: the tools, the account,
-// its users, an administrator without MFA, what principals may do, a
-// read-only refusal, then the two shipped plugins (plugins.yaml) at work on
-// the same read-only server: the access review's report and a key rotation
-// plan.
+// organisation and --allow-write, exactly as an MCP client would (the
+// official Go SDK's client, over stdio, with an elicitation handler standing
+// in for the person), and narrates a few calls: the tools, the account, its
+// users, an administrator without MFA, what principals may do; then changes:
+// one that needs no yes, a dry run, a destructive change the person accepts
+// and one they decline, each question shown as the client got it. A second
+// server with the default flags refuses a write (read-only unless
+// --allow-write) and runs the two shipped plugins (plugins.yaml): the access
+// review's report and a key rotation plan.
 //
 // It builds nothing: `make demo` builds the server and the plugins first
 // (or pass --server PATH and --plugins FILE). It exits
@@ -71,14 +74,17 @@ func run(ctx context.Context, w io.Writer, server, plugins string) error {
 	p.para(fmt.Sprintf(`This demo talks to the server the way an MCP client (Claude Desktop, Cursor, VS Code, …)
 does: it starts
 
-    %s --local --local-seed demo
+    %s --local --local-seed demo --allow-write
 
 and speaks MCP over the server's stdin and stdout. --local runs an IAM sandbox inside the
 server: no AWS account and no credentials are needed, and nothing leaves your machine.
 --local-seed demo fills it with Acme Corp, a small organisation with some security
-problems planted for you to find.`, server))
+problems planted for you to find. --allow-write lets the server change IAM at all (it is
+read-only without it); destructive changes are still put to you, the person at the
+client, before they run.`, server))
 
-	s, err := connect(ctx, server)
+	you := &person{p: p}
+	s, err := connect(ctx, server, you, "--allow-write")
 	if err != nil {
 		return err
 	}
@@ -170,24 +176,28 @@ credentials toolset, shows she has none.)`)
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t(%s)\n", c.who, c.action, sim.EvaluationResults[0].Decision, c.why)
 	}
 	tw.flush()
+
+	if err := changeSteps(ctx, p, s, you); err != nil {
+		return err
+	}
 	if err := s.close(); err != nil {
 		return fmt.Errorf("the server did not exit cleanly: %v%s", err, s.stderrTail())
 	}
 
-	// 6. Read-only.
-	ro, err := connect(ctx, server, "--readonly", "--plugins", plugins)
+	// 9. Read-only, the default.
+	ro, err := connect(ctx, server, nil, "--plugins", plugins)
 	if err != nil {
 		return err
 	}
 	defer ro.close()
-	p.step(6, "Read-only mode", `restart with --readonly, then create_user {"user_name": "mallory"}`)
+	p.step(9, "Without --allow-write, the server is read-only", `restart without it (and with --plugins), then create_user {"user_name": "mallory"}`)
 	res, err := ro.callTool(ctx, "create_user", map[string]any{"user_name": "mallory"})
 	if err != nil {
 		return err
 	}
 	text := resultText(res)
-	if !res.IsError || !strings.HasPrefix(text, string(api.ReadOnly)+":") {
-		return fmt.Errorf("create_user on a --readonly server was not refused with ReadOnly: %s", text)
+	if !res.IsError || !strings.HasPrefix(text, string(api.ReadOnly)+":") || !strings.Contains(text, "--allow-write") {
+		return fmt.Errorf("create_user on a server started without --allow-write was not refused with ReadOnly naming --allow-write: %s", text)
 	}
 	p.line("Refused, before any call to IAM:")
 	p.line("  %s", text)
@@ -197,8 +207,9 @@ credentials toolset, shows she has none.)`)
 	if _, err := call[api.AccountInfoOutput](ctx, ro, "get_account_info", nil); err != nil {
 		return err
 	}
-	p.para(`The tool stays listed, its description saying it is disabled, so the assistant can tell
-you why it cannot act; read tools work as before. Every caller passes the same gate.`)
+	p.para(`This is how the server starts unless the operator adds --allow-write: the tools stay listed,
+their descriptions saying they are disabled, so the assistant can tell you why it cannot
+act; reads and dry runs work as before. Every caller passes the same gate.`)
 
 	if err := pluginSteps(ctx, p, ro, plugins); err != nil {
 		return err
@@ -213,11 +224,148 @@ shows how to add the server to your MCP client, with --local or with your AWS pr
 	return nil
 }
 
+// changeSteps shows the server changing IAM: a change that needs nobody's
+// yes, the plan of a destructive one (a dry run), then that change put to
+// the person, who accepts, and another, which they decline.
+func changeSteps(ctx context.Context, p *printer, s *session, you *person) error {
+	const tester = "demo.tester"
+	p.step(6, "A change, planned before it is made", `create_user and add_user_to_group for `+tester+`, then delete_user {..., "dry_run": true}`)
+	asked := you.count()
+	if _, err := call[api.UserOutput](ctx, s, "create_user", map[string]any{"user_name": tester, "path": "/demo/"}); err != nil {
+		return err
+	}
+	if _, err := call[api.Result](ctx, s, "add_user_to_group", map[string]any{"group_name": "Support", "user_name": tester}); err != nil {
+		return err
+	}
+	if you.count() != asked {
+		return errors.New("the server asked before a change that is not destructive; with the default --confirm destructive it should not")
+	}
+	p.line("Created %s in the Support group: changes that destroy nothing run without a question", tester)
+	p.line("(--confirm writes would ask before those too; --confirm none never asks).")
+	p.line("")
+	del := map[string]any{"user_name": tester, "force": true}
+	dry, err := call[api.DryRunOutput](ctx, s, "delete_user", withArg(del, api.ArgDryRun, true))
+	if err != nil {
+		return err
+	}
+	if !dry.DryRun || len(dry.Plan.Steps) == 0 {
+		return fmt.Errorf("delete_user with dry_run: true did not answer a plan: %+v", dry)
+	}
+	p.line("The dry run's answer: %s", dry.Message)
+	p.plan(dry.Plan)
+	if _, err := call[api.GetUserOutput](ctx, s, "get_user", map[string]any{"user_name": tester}); err != nil {
+		return fmt.Errorf("%s is gone after a dry run: %v", tester, err)
+	}
+	p.para(`Any tool that changes IAM takes dry_run: true: the server checks the change with reads and
+the guardrails and answers its plan, changing nothing — even on a read-only server.`)
+
+	p.step(7, "A destructive change: you are asked, and say yes", `delete_user {"user_name": "`+tester+`", "force": true}`)
+	you.next("accept")
+	res, err := s.callTool(ctx, "delete_user", del)
+	if err != nil {
+		return err
+	}
+	if you.count() != asked+1 {
+		return fmt.Errorf("delete_user ran without asking the person (%d questions)", you.count()-asked)
+	}
+	if res.IsError {
+		return fmt.Errorf("delete_user, accepted: %s", resultText(res))
+	}
+	var deleted api.DeleteOutput
+	if err := structured(res, &deleted); err != nil {
+		return err
+	}
+	if _, err := call[api.GetUserOutput](ctx, s, "get_user", map[string]any{"user_name": tester}); err == nil {
+		return fmt.Errorf("%s still exists after an accepted delete_user", tester)
+	}
+	p.line("Outcome: %s", deleted.Message)
+	p.para(`The question comes from the server, through the client, to you: the model cannot answer it
+(the AWS Labs server's "confirmed" argument, which the model can set, is accepted and
+ignored). What runs is exactly the plan you saw.`)
+
+	keys, err := call[api.ListAccessKeysOutput](ctx, s, "list_access_keys", map[string]any{"user_name": "ci-deploy"})
+	if err != nil {
+		return err
+	}
+	if len(keys.AccessKeys) != 1 {
+		return fmt.Errorf("ci-deploy has %d access keys, the demo organisation gives it one", len(keys.AccessKeys))
+	}
+	key := keys.AccessKeys[0].AccessKeyID
+	p.step(8, "Another: you say no", `delete_access_key {"user_name": "ci-deploy", "access_key_id": "`+key+`"}`)
+	p.line("ci-deploy's key is 420 days old, but the CI pipeline signs with it every day.")
+	you.next("decline")
+	res, err = s.callTool(ctx, "delete_access_key", map[string]any{"user_name": "ci-deploy", "access_key_id": key})
+	if err != nil {
+		return err
+	}
+	text := resultText(res)
+	if you.count() != asked+2 || !res.IsError || !strings.HasPrefix(text, string(api.Declined)+":") {
+		return fmt.Errorf("delete_access_key, declined: %d questions, result %s", you.count()-asked-1, text)
+	}
+	after, err := call[api.ListAccessKeysOutput](ctx, s, "list_access_keys", map[string]any{"user_name": "ci-deploy"})
+	if err != nil {
+		return err
+	}
+	if len(after.AccessKeys) != 1 || after.AccessKeys[0].AccessKeyID != key {
+		return errors.New("ci-deploy's key changed after the person declined its deletion")
+	}
+	p.line("Outcome: %s", text)
+	p.line("The key is still there. A rotation (step 11) replaces it without breaking the pipeline.")
+	return nil
+}
+
+func withArg(args map[string]any, key string, v any) map[string]any {
+	out := map[string]any{key: v}
+	for k, x := range args {
+		out[k] = x
+	}
+	return out
+}
+
+// person stands in for the person at the client: it shows each question
+// the server asks through MCP elicitation, as a client would, and gives
+// the answer the script chose.
+type person struct {
+	p      *printer
+	mu     sync.Mutex
+	answer string // the next answer: accept or decline; "" expects none
+	asked  int
+}
+
+func (y *person) next(answer string) {
+	y.mu.Lock()
+	defer y.mu.Unlock()
+	y.answer = answer
+}
+
+func (y *person) count() int {
+	y.mu.Lock()
+	defer y.mu.Unlock()
+	return y.asked
+}
+
+// ask is the client's elicitation handler.
+func (y *person) ask(_ context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+	y.mu.Lock()
+	defer y.mu.Unlock()
+	y.asked++
+	a := y.answer
+	y.answer = ""
+	if a == "" {
+		// A question the script did not expect: no is the safe answer.
+		a = "decline"
+	}
+	y.p.line("The client shows you the server's question (MCP elicitation):")
+	y.p.excerpt(req.Params.Message, 30)
+	y.p.line("You answer: %s", a)
+	return &mcp.ElicitResult{Action: a}, nil
+}
+
 // pluginSteps shows the shipped plugins on the read-only server: they are
 // Wasm modules the operator loaded with --plugins, granted only what
 // plugins.yaml lists, and they reach IAM through the same gate.
 func pluginSteps(ctx context.Context, p *printer, ro *session, plugins string) error {
-	p.step(7, "An access review, from a plugin", "access_review {}  (plugin access-review, loaded from "+plugins+")")
+	p.step(10, "An access review, from a plugin", "access_review {}  (plugin access-review, loaded from "+plugins+")")
 	res, err := ro.callTool(ctx, "access_review", map[string]any{})
 	if err != nil {
 		return err
@@ -247,7 +395,7 @@ func pluginSteps(ctx context.Context, p *printer, ro *session, plugins string) e
 	p.line("not one per principal), and found %d problems. The start of its report:", review.Summary.Total)
 	p.excerpt(review.Markdown, 40)
 
-	p.step(8, "Keys due for rotation, and a rotation plan", "plan_key_rotation {}, then rotate_access_key {... \"step\": \"plan\"}")
+	p.step(11, "Keys due for rotation, and a rotation plan", "plan_key_rotation {}, then rotate_access_key {... \"step\": \"plan\"}")
 	res, err = ro.callTool(ctx, "plan_key_rotation", map[string]any{})
 	if err != nil {
 		return err
@@ -274,7 +422,8 @@ func pluginSteps(ctx context.Context, p *printer, ro *session, plugins string) e
 	p.excerpt(resultText(res), 30)
 	p.para(`The server is read-only, so the rotation stops at its plan: each step is a separate call
 that checks its preconditions first, and the new secret would go to a 0600 file, never into
-the conversation. Without --readonly, "rotate_access_key ... step: create" takes the next step.`)
+the conversation. With --allow-write, "rotate_access_key ... step: create" takes the next
+step once you approve the plan it puts to you.`)
 	return nil
 }
 
@@ -296,17 +445,38 @@ type session struct {
 	closed bool
 }
 
-func connect(ctx context.Context, server string, extra ...string) (*session, error) {
+// connect starts the server with extra flags and opens a session with it;
+// with a person, the client declares elicitation and the person answers
+// the server's questions.
+func connect(ctx context.Context, server string, you *person, extra ...string) (*session, error) {
 	s := &session{args: append([]string{"--local", "--local-seed", "demo"}, extra...), stderr: &lockedBuffer{}}
 	cmd := exec.Command(server, s.args...)
+	cmd.Env = withoutServerEnv(os.Environ())
 	cmd.Stderr = s.stderr
-	client := mcp.NewClient(&mcp.Implementation{Name: "iam-mcp-demo", Version: "1.0.0"}, nil)
+	var opts *mcp.ClientOptions
+	if you != nil {
+		opts = &mcp.ClientOptions{ElicitationHandler: you.ask}
+	}
+	client := mcp.NewClient(&mcp.Implementation{Name: "iam-mcp-demo", Version: "1.0.0"}, opts)
 	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: 3 * time.Second}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("cannot start an MCP session with %s %s: %v%s", server, strings.Join(s.args, " "), err, s.stderrTail())
 	}
 	s.cs = cs
 	return s, nil
+}
+
+// withoutServerEnv drops the IAM_MCP_* variables, which the server reads as
+// flags: the demo shows the defaults and the flags it names, whatever the
+// shell running it has set.
+func withoutServerEnv(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "IAM_MCP_") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 func (s *session) close() error {
@@ -401,6 +571,23 @@ func (p *printer) step(n int, title, call string) {
 
 func (p *printer) line(format string, args ...any) {
 	fmt.Fprintf(p.w, "   "+format+"\n", args...)
+}
+
+// plan prints a change's plan.
+func (p *printer) plan(pl api.Plan) {
+	p.line("  %s:", pl.Summary)
+	for i, st := range pl.Steps {
+		p.line("    %d. %s %s", i+1, st.Action, st.Target)
+	}
+	p.line("  affected: %s", strings.Join(pl.Affected, ", "))
+	for _, f := range pl.Findings {
+		p.line("  guardrails: %s", f)
+	}
+	if pl.Reversible {
+		p.line("  can be undone: %s", pl.Undo)
+	} else {
+		p.line("  cannot be undone: %s", pl.Undo)
+	}
 }
 
 func (p *printer) para(s string) {

@@ -21,18 +21,19 @@ import (
 
 // runCall runs one operation through the gate, as the command line caller,
 // or with --plugins one plugin tool through the plugin runtime, and prints
-// its result as indented JSON.
-func runCall(cfg config, pos []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// its result as indented JSON. A change that --confirm covers is put to
+// the person on the terminal first (see terminalConsent).
+func runCall(p process, cfg config, pos []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(pos) == 0 {
 		return usageFailure(stderr, "call", usagef("which tool? Name one (run \"iam-mcp-server tools --toolsets all\" to list them)"))
 	}
 	if len(pos) > 1 {
-		return usageFailure(stderr, "call", usagef("unexpected argument %q after the tool name (pass arguments with --args)", pos[1]))
+		return usageFailure(stderr, "call", usagef("unexpected argument %s after the tool name (pass arguments with --args)", quoted(pos[1])))
 	}
 	tool := pos[0]
 	op, isOp := api.Lookup(tool)
 	if !isOp && cfg.plugins == "" {
-		return usageFailure(stderr, "call", usagef("unknown tool %q (run \"iam-mcp-server tools --toolsets all\" to list them; plugin tools need --plugins FILE)", tool))
+		return usageFailure(stderr, "call", usagef("unknown tool %s (run \"iam-mcp-server tools --toolsets all\" to list them; plugin tools need --plugins FILE)", quoted(tool)))
 	}
 	args, err := readArgs(cfg.args, stdin)
 	if err != nil {
@@ -42,28 +43,36 @@ func runCall(cfg config, pos []string, stdin io.Reader, stdout, stderr io.Writer
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := cfg.logger(stderr)
+	cfg.warn(logger)
 	w, err := cfg.open(ctx, logger)
 	if err != nil {
-		fmt.Fprintf(stderr, "iam-mcp-server: %v\n", err)
-		return 1
+		return openFailure(stderr, "call", err)
 	}
 	defer w.close()
+	term, closeTerm := cfg.terminal(p, stdin, stderr)
+	defer closeTerm()
+	consent := &terminalConsent{yes: cfg.yes, level: cfg.confirm, terminal: term}
 
 	// A plugin tool is looked up by its name; the runtime refuses any
 	// plugin tool named like a catalogue operation, so a name means one
 	// thing.
 	if w.plugins != nil {
 		for _, t := range w.plugins.Tools() {
-			if t.Name == tool {
-				return callPlugin(ctx, cfg, w, t, args, stdout, stderr, logger)
+			if t.Name != tool {
+				continue
 			}
+			if cfg.filter.Excludes(t.Name) {
+				fmt.Fprintln(stderr, api.Errorf(api.Excluded, "%s is excluded from this server by its operator (%s); nothing was done", t.Name, cfg.source("exclude-tools")).Error())
+				return 1
+			}
+			return callPlugin(ctx, cfg, w, t, args, consent, stdout, stderr, logger)
 		}
 	}
 	if !isOp {
-		return usageFailure(stderr, "call", usagef("unknown tool %q: no catalogue operation and no tool of the plugins in %s (run \"iam-mcp-server tools --toolsets all --plugins %s\" to list them)", tool, cfg.plugins, cfg.plugins))
+		return usageFailure(stderr, "call", usagef("unknown tool %s: no catalogue operation and no tool of the plugins in %s (run \"iam-mcp-server tools --toolsets all --plugins %s\" to list them)", quoted(tool), cfg.plugins, cfg.plugins))
 	}
 
-	out, err := w.gate.Call(ctx, gate.Caller{Kind: gate.CLI, Tool: tool}, tool, args)
+	out, err := w.gate.Call(ctx, gate.Caller{Kind: gate.CLI, Tool: tool, Consent: consent}, tool, args)
 	if err != nil {
 		var ae *api.Error
 		if !errors.As(err, &ae) {
@@ -83,15 +92,55 @@ func runCall(cfg config, pos []string, stdin io.Reader, stdout, stderr io.Writer
 	return printResult(b, stdout, stderr)
 }
 
+// terminal says where call asks its question: on stdin when it is a
+// terminal, with the question on stderr; when stdin carries the arguments
+// (--args -), on the controlling terminal, question and answer both,
+// opened when the first question comes. Without either there is no
+// terminal.
+// The returned func closes what was opened.
+func (c config) terminal(p process, stdin io.Reader, stderr io.Writer) (func() (io.Reader, io.Writer, bool), func()) {
+	var tty *os.File
+	closeTTY := func() {
+		if tty != nil {
+			tty.Close()
+		}
+	}
+	if c.args != "-" {
+		f, ok := stdin.(*os.File)
+		isTerm := ok && isTerminal(f.Fd())
+		return func() (io.Reader, io.Writer, bool) { return stdin, stderr, isTerm }, closeTTY
+	}
+	return func() (io.Reader, io.Writer, bool) {
+		if tty != nil { // a plugin's second question
+			return tty, tty, true
+		}
+		if p.openTTY == nil {
+			return nil, nil, false
+		}
+		f, err := p.openTTY()
+		if err != nil {
+			return nil, nil, false
+		}
+		if !isTerminal(f.Fd()) {
+			f.Close()
+			return nil, nil, false
+		}
+		tty = f
+		return f, f, true
+	}, closeTTY
+}
+
 // callPlugin runs one plugin tool. Its progress reports are logged (shown
-// with --log-level info); its result is printed as the structured content,
-// indented, or else as the text content. A tool error is printed on stderr
-// and exits 1, like an operation's.
-func callPlugin(ctx context.Context, cfg config, w *wiring, t plugin.Tool, args json.RawMessage, stdout, stderr io.Writer, logger *slog.Logger) int {
+// with --log-level info); the changes it makes that --confirm covers are
+// put to the person as for an operation, once per plan the plugin states;
+// its result is printed as the structured content, indented, or else as
+// the text content. A tool error is printed on stderr and exits 1, like an
+// operation's.
+func callPlugin(ctx context.Context, cfg config, w *wiring, t plugin.Tool, args json.RawMessage, consent gate.Consent, stdout, stderr io.Writer, logger *slog.Logger) int {
 	progress := func(r api.ProgressReport) {
 		logger.Info("progress", "tool", t.Name, "progress", r.Progress, "total", r.Total, "message", r.Message)
 	}
-	res, err := w.plugins.Call(ctx, t.Name, args, progress)
+	res, err := w.plugins.CallWithConsent(ctx, t.Name, args, progress, consent)
 	if err != nil {
 		var ae *api.Error
 		if !errors.As(err, &ae) {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/iammcp/iam-mcp-server/host/args"
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/iam"
 	"github.com/iammcp/iam-mcp-server/host/localiam"
@@ -31,9 +33,29 @@ import (
 type config struct {
 	command string // serve, call, tools, policy or "plugins list"
 
-	readOnly bool
+	// readOnly is the mode the gates enforce: read-only unless
+	// --allow-write, and --readonly wins over --allow-write.
+	readOnly       bool
+	readOnlyFlag   bool // --readonly
+	allowWrite     bool // --allow-write
+	confirm        gate.Confirm
+	noConfirmation bool // --no-confirmation, upstream's --confirm none
+
 	toolsets string
-	tools    []api.Operation // toolsets, resolved
+	include  string // --tools
+	exclude  string // --exclude-tools
+	filter   *mcpserver.ToolFilter
+	// tools are the built-in tools exposed: the toolsets' operations that
+	// the filter shows, in catalogue order; never nil, since the MCP
+	// server reads nil as "the default toolset".
+	tools []api.Operation
+	// excluded are the catalogue operations --exclude-tools matches,
+	// exposed or not: the gates refuse them to every caller.
+	excluded map[string]bool
+	// pluginPatterns are the --tools and --exclude-tools patterns that no
+	// built-in tool satisfies: only a plugin tool can, which is checked
+	// once the plugins are loaded.
+	pluginPatterns []unmatched
 
 	region        string
 	profile       string
@@ -56,16 +78,34 @@ type config struct {
 
 	version bool   // --version
 	args    string // call: --args
+	yes     bool   // call: --yes
+
+	// from says where each flag that was set came from: "--name" for the
+	// command line, the variable's name for the environment; messages
+	// about a value name what the operator actually wrote.
+	from map[string]string
+	// warnings are said on stderr when the server or call starts.
+	warnings []string
 }
 
 // The shared flags, documented once for every command's usage.
 const flagsHelp = `Flags (for serve, call, tools, policy and plugins list; they may also follow the arguments):
-  --readonly             refuse every operation that changes IAM, whoever asks; mutating tools stay
-                         listed, their description saying they are disabled
+  --allow-write          allow the operations that change IAM; without it the server is read-only:
+                         mutating tools stay listed, marked disabled, and answer dry_run: true
+  --readonly             refuse every change, whoever asks, even with --allow-write (it wins)
+  --confirm LEVEL        which changes need a person's yes before they run, asked through the MCP client
+                         (by call, on the terminal): destructive (delete, overwrite, cut off access),
+                         writes (every change) or none (default "destructive")
+  --no-confirmation      the same as --confirm none (the AWS Labs server's spelling)
   --toolsets LIST        the tools to expose: default, all, or a comma-separated list of users, groups,
                          roles, policies, inline, credentials, simulation, policy, account (may include
                          default)
                          (default "default")
+  --tools LIST           expose only the tools matching these comma-separated names or globs (list_*,
+                         *_policy): built-in tools picked from --toolsets, and plugin tools
+  --exclude-tools LIST   hide the tools matching these names or globs, built-in or plugin; an excluded
+                         operation is refused to every caller, plugins included; exclusion wins over
+                         --tools. A pattern of either list that matches no tool stops the start
   --region REGION        AWS region for STS and request signing (default: the AWS configuration, else
                          us-east-1)
   --profile NAME         profile of the shared AWS configuration (default: AWS_PROFILE, else "default")
@@ -92,6 +132,12 @@ const flagsHelp = `Flags (for serve, call, tools, policy and plugins list; they 
   --log-level LEVEL      debug, info, warn or error; logs go to stderr (default "warn")
   --version              print the version and exit
 
+Each flag but --version (and call's --args and --yes) can also come from the environment, as
+IAM_MCP_ and its name in upper case, dashes as underscores: IAM_MCP_ALLOW_WRITE=true,
+IAM_MCP_TOOLSETS=all, IAM_MCP_EXCLUDE_TOOLS=delete_*. A flag on the command line wins over its
+variable; an empty variable counts as unset (but an empty IAM_MCP_EXPECT_ACCOUNT is refused);
+booleans take true, false, 1 or 0.
+
 The AWS environment variables (AWS_PROFILE, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 AWS_SESSION_TOKEN, ...) and the shared config and credentials files work as in every AWS tool.
 `
@@ -101,30 +147,40 @@ var commandUsage = map[string]string{
 	"serve": `Usage: iam-mcp-server [serve] [flags]
 
 Serves the IAM tools over MCP on stdin and stdout, for an MCP client (Claude Desktop, Cursor,
-Amazon Q CLI, VS Code, Cline) to start. Logs go to stderr.
+Amazon Q CLI, VS Code, Cline) to start. Read-only unless --allow-write; a change that --confirm
+covers runs only after the person says yes through the client. Logs go to stderr.
 `,
-	"call": `Usage: iam-mcp-server call TOOL [--args JSON|@FILE|-] [flags]
+	"call": `Usage: iam-mcp-server call TOOL [--args JSON|@FILE|-] [--yes] [flags]
 
-Runs one operation through the same checks as the MCP server (--readonly, --expect-account,
-the audit log) and prints its result as JSON. Every operation can be called, whatever
---toolsets exposes; with --plugins, so can every plugin tool (its progress is logged at
---log-level info). Exit status: 0 on success, 1 when the operation fails (the error is
-printed on stderr as "<Code>: <message>"), 2 for a usage error.
+Runs one operation through the same checks as the MCP server (--allow-write, --readonly,
+--confirm, --exclude-tools, --expect-account, the audit log) and prints its result as JSON.
+Every operation can be called, whatever --toolsets and --tools expose; with --plugins, so can
+every plugin tool (its progress is logged at --log-level info). A change that --confirm covers
+is shown on the terminal (its IAM calls, what it affects, the guardrails' findings, whether it
+can be undone) and runs only on "y"; without a terminal it is refused unless --yes is given.
+Exit status: 0 on success, 1 when the operation fails or is declined (the error is printed on
+stderr as "<Code>: <message>"), 2 for a usage error.
 
   --args JSON|@FILE|-    the operation's arguments: a JSON object, @FILE to read it from FILE,
-                         or - to read it from stdin (default {})
+                         or - to read it from stdin (default {}); the question is then asked on
+                         the controlling terminal
+  --yes                  approve the change without asking, for scripts (--allow-write is still
+                         needed to change anything)
 `,
 	"tools": `Usage: iam-mcp-server tools [flags]
 
-Lists the tools the server exposes with these flags, one per line: name, toolset, and read or
-write, in catalogue order; with --plugins, the plugins' tools follow, their toolset
-"plugin:<name>".
+Lists the tools the server exposes with these flags (--toolsets, --tools, --exclude-tools), one
+per line: name, toolset, and read or write, in catalogue order; with --plugins, the plugins'
+tools follow, their toolset "plugin:<name>".
 `,
-	"policy": `Usage: iam-mcp-server policy [--readonly] [--toolsets LIST] [--plugins FILE]
+	"policy": `Usage: iam-mcp-server policy [--allow-write] [--readonly] [--toolsets LIST] [--tools LIST]
+                            [--exclude-tools LIST] [--plugins FILE]
 
 Prints the least-privilege IAM policy the server's credentials need for the tools exposed with
-these flags (with --readonly, only the actions of tools that change nothing); with --plugins,
-the operations granted to the plugins count too.
+these flags: only the actions of tools that change nothing, unless --allow-write (without
+--readonly) lets them write. With --plugins, the operations granted to the plugins count too,
+but no excluded one; the plugins are not loaded, so a --tools or --exclude-tools pattern that
+no built-in tool matches is taken to name a plugin tool.
 `,
 	"plugins": `Usage: iam-mcp-server plugins list --plugins FILE [flags]
        iam-mcp-server plugins inspect FILE.wasm
@@ -159,14 +215,45 @@ func usagef(format string, args ...any) error {
 }
 
 // parseConfig parses a command's flags, wherever they appear among its
-// arguments, into a validated config. It returns the positional arguments.
-// flag.ErrHelp means -h or --help was asked for.
-func parseConfig(command string, args []string) (config, []string, error) {
+// arguments, and the IAM_MCP_* environment variables (through lookupEnv,
+// nil for none) into a validated config. It returns the positional
+// arguments. flag.ErrHelp means -h or --help was asked for.
+func parseConfig(command string, args []string, lookupEnv func(string) (string, bool)) (config, []string, error) {
 	c := config{command: command}
-	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	fs, logLevel, confirm := c.flagSet()
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, nil, err
+		}
+		return c, nil, &usageError{flagMessage(err)}
+	}
+	if c.version {
+		return c, pos, nil
+	}
+	c.from = map[string]string{}
+	fs.Visit(func(f *flag.Flag) { c.from[f.Name] = "--" + f.Name })
+	if err := c.fromEnvironment(fs, lookupEnv); err != nil {
+		return c, nil, err
+	}
+	if err := c.validate(*logLevel, *confirm); err != nil {
+		return c, nil, err
+	}
+	return c, pos, nil
+}
+
+// flagSet declares the flags of c.command, bound to c; the log level and
+// the confirmation level are returned to be parsed by validate.
+func (c *config) flagSet() (fs *flag.FlagSet, logLevel, confirm *string) {
+	fs = flag.NewFlagSet(c.command, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported by the caller, in one line
-	fs.BoolVar(&c.readOnly, "readonly", false, "")
+	fs.BoolVar(&c.allowWrite, "allow-write", false, "")
+	fs.BoolVar(&c.readOnlyFlag, "readonly", false, "")
+	confirm = fs.String("confirm", string(gate.ConfirmDestructive), "")
+	fs.BoolVar(&c.noConfirmation, "no-confirmation", false, "")
 	fs.StringVar(&c.toolsets, "toolsets", mcpserver.ToolsetDefault, "")
+	fs.StringVar(&c.include, "tools", "", "")
+	fs.StringVar(&c.exclude, "exclude-tools", "", "")
 	fs.StringVar(&c.region, "region", "", "")
 	fs.StringVar(&c.profile, "profile", "", "")
 	fs.StringVar(&c.endpointURL, "endpoint-url", "", "")
@@ -180,28 +267,88 @@ func parseConfig(command string, args []string) (config, []string, error) {
 	fs.StringVar(&c.auditLog, "audit-log", "", "")
 	fs.StringVar(&c.plugins, "plugins", "", "")
 	fs.StringVar(&c.cacheDir, "cache-dir", "", "")
-	logLevel := fs.String("log-level", "warn", "")
+	logLevel = fs.String("log-level", "warn", "")
 	fs.BoolVar(&c.version, "version", false, "")
-	if command == "call" {
+	if c.command == "call" {
 		fs.StringVar(&c.args, "args", "", "")
+		fs.BoolVar(&c.yes, "yes", false, "")
 	}
+	return fs, logLevel, confirm
+}
 
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return c, nil, err
+// notFromEnvironment are the flags no variable sets. --version and --args
+// are one command line's business. --yes is a person's approval of the
+// change in front of them: a variable would outlive that one command and
+// approve every later one run from the same shell or script.
+var notFromEnvironment = map[string]bool{"version": true, "args": true, "yes": true}
+
+// envName is the variable of a flag: IAM_MCP_ and the flag's name in upper
+// case, dashes as underscores. It is derived, never listed, so the
+// variables cannot drift from the flags.
+func envName(flagName string) string {
+	return "IAM_MCP_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// fromEnvironment sets each flag the command line did not set from its
+// variable, when that is set and not empty. --confirm and
+// --no-confirmation are one setting: either on the command line makes the
+// command line decide it, so that a flag always wins over a variable.
+func (c *config) fromEnvironment(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) error {
+	if lookupEnv == nil {
+		return nil
+	}
+	cmdline := func(name string) bool { return strings.HasPrefix(c.from[name], "--") }
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if err != nil || notFromEnvironment[f.Name] || cmdline(f.Name) {
+			return
 		}
-		return c, nil, &usageError{flagMessage(err)}
+		if (f.Name == "confirm" || f.Name == "no-confirmation") && (cmdline("confirm") || cmdline("no-confirmation")) {
+			return
+		}
+		name := envName(f.Name)
+		v, ok := lookupEnv(name)
+		switch {
+		case !ok:
+			return
+		case v == "" && f.Name == "expect-account":
+			// As for the empty flag: whoever set the variable meant to pin
+			// an account, and a template that failed to fill it in must
+			// not run against whatever the credentials reach.
+			err = usagef("%s is set but empty: set it to the 12-digit account id the credentials must belong to, or unset it to not pin an account", name)
+			return
+		case v == "":
+			return // an empty variable counts as unset
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			// Exactly these four: the flag package would also take "t",
+			// "T" or "TRUE", and a client config's "yes" or "on" must not
+			// be read as anything.
+			if v != "true" && v != "false" && v != "1" && v != "0" {
+				err = usagef("%s=%s: use true, false, 1 or 0", name, quoted(v))
+				return
+			}
+		}
+		if serr := f.Value.Set(v); serr != nil {
+			err = usagef("%s=%s: %v", name, quoted(v), serr)
+			return
+		}
+		c.from[f.Name] = name
+	})
+	return err
+}
+
+// set reports whether a flag was set, on the command line or by its
+// variable.
+func (c *config) set(name string) bool { return c.from[name] != "" }
+
+// source names where a flag's value came from, for a message: "--name",
+// or "IAM_MCP_NAME" when its variable set it.
+func (c *config) source(name string) string {
+	if s := c.from[name]; s != "" {
+		return s
 	}
-	if c.version {
-		return c, pos, nil
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if err := c.validate(set, *logLevel); err != nil {
-		return c, nil, err
-	}
-	return c, pos, nil
+	return "--" + name
 }
 
 // parseInterspersed lets flags follow positional arguments ("call list_users
@@ -237,34 +384,35 @@ var singleDash = regexp.MustCompile(`(^|[\s:])-([a-z])`)
 
 var accountID = regexp.MustCompile(`^\d{12}$`)
 
-// validate checks the values and their combinations; set holds the flags
-// given on the command line.
-func (c *config) validate(set map[string]bool, logLevel string) error {
-	tools, err := mcpserver.ResolveToolsets(c.toolsets)
-	if err != nil {
-		return usagef("--toolsets: %v", err)
-	}
-	c.tools = tools
-
+// validate checks the values and their combinations, and derives the
+// mode, the confirmation level and the tool selection from them.
+func (c *config) validate(logLevel, confirm string) error {
+	var err error
 	if c.logLevel, err = parseLevel(logLevel); err != nil {
-		return &usageError{err.Error()}
+		return usagef("%s: %v", c.source("log-level"), err)
+	}
+	if err := c.mode(confirm); err != nil {
+		return err
+	}
+	if err := c.selectTools(); err != nil {
+		return err
 	}
 
 	if c.local {
 		var bad []string
 		for _, f := range []string{"region", "profile", "endpoint-url"} {
-			if set[f] {
-				bad = append(bad, "--"+f)
+			if c.set(f) {
+				bad = append(bad, c.source(f))
 			}
 		}
 		if len(bad) > 0 {
-			return usagef("%s cannot be used with --local: --local runs the embedded sandbox in process and reads no AWS configuration; drop %s, or drop --local to use AWS",
-				strings.Join(bad, " and "), strings.Join(bad, " and "))
+			return usagef("%s cannot be used with %s: --local runs the embedded sandbox in process and reads no AWS configuration; drop %s, or drop --local to use AWS",
+				strings.Join(bad, " and "), c.source("local"), strings.Join(bad, " and "))
 		}
 	} else {
 		for _, f := range []string{"local-seed", "local-state"} {
-			if set[f] {
-				return usagef("--%s only applies with --local (the embedded sandbox)", f)
+			if c.set(f) {
+				return usagef("%s only applies with --local (the embedded sandbox)", c.source(f))
 			}
 		}
 	}
@@ -272,32 +420,32 @@ func (c *config) validate(set map[string]bool, logLevel string) error {
 	case seed == "none" || seed == "":
 		c.localSeed = ""
 	case !slices.Contains(localiam.SeedNames(), seed):
-		return usagef("--local-seed %q: use none or %s", seed, strings.Join(localiam.SeedNames(), ", "))
+		return usagef("%s %s: use none or %s", c.source("local-seed"), quoted(seed), strings.Join(localiam.SeedNames(), ", "))
 	}
 
-	if set["expect-account"] && strings.TrimSpace(c.expectAccount) == "" {
+	if c.set("expect-account") && strings.TrimSpace(c.expectAccount) == "" {
 		// An empty value must not read as "no pin": whoever wrote the flag
 		// meant to pin an account, and a template that failed to fill it in
 		// would otherwise run against whatever the credentials reach.
-		return usagef("--expect-account needs the 12-digit account id the credentials must belong to; leave the flag out to not pin an account")
+		return usagef("%s needs the 12-digit account id the credentials must belong to; leave the flag out to not pin an account", c.source("expect-account"))
 	}
 	if c.expectAccount != "" && !accountID.MatchString(c.expectAccount) {
-		return usagef("--expect-account %q: an AWS account id is 12 digits", c.expectAccount)
+		return usagef("%s %s: an AWS account id is 12 digits", c.source("expect-account"), quoted(c.expectAccount))
 	}
 	if c.endpointURL != "" {
 		u, err := url.Parse(c.endpointURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return usagef("--endpoint-url %q: use an http:// or https:// URL such as http://127.0.0.1:4599", c.endpointURL)
+			return usagef("%s %s: use an http:// or https:// URL such as http://127.0.0.1:4599", c.source("endpoint-url"), quoted(c.endpointURL))
 		}
 	}
-	for f, v := range map[string]string{"secrets-dir": c.secretsDir, "audit-log": c.auditLog, "local-state": c.localState,
-		"plugins": c.plugins, "cache-dir": c.cacheDir} {
-		if set[f] && strings.TrimSpace(v) == "" {
-			return usagef("--%s needs a path", f)
+	for _, f := range []struct{ name, value string }{{"secrets-dir", c.secretsDir}, {"audit-log", c.auditLog},
+		{"local-state", c.localState}, {"plugins", c.plugins}, {"cache-dir", c.cacheDir}} {
+		if c.set(f.name) && strings.TrimSpace(f.value) == "" {
+			return usagef("%s needs a path", c.source(f.name))
 		}
 	}
-	if set["cache-dir"] && c.plugins == "" {
-		return usagef("--cache-dir only applies with --plugins (it caches compiled plugins)")
+	if c.set("cache-dir") && c.plugins == "" {
+		return usagef("%s only applies with --plugins (it caches compiled plugins)", c.source("cache-dir"))
 	}
 	if c.command == "plugins list" && c.plugins == "" {
 		return usagef("which plugins? Name the plugins file with --plugins FILE")
@@ -305,9 +453,210 @@ func (c *config) validate(set map[string]bool, logLevel string) error {
 	return nil
 }
 
+// mode decides read-only and the confirmation level, with the warnings
+// the operator should see: --readonly winning over --allow-write, and
+// changes that run without anyone's yes.
+func (c *config) mode(confirm string) error {
+	c.readOnly = !c.allowWrite || c.readOnlyFlag
+	if c.allowWrite && c.readOnlyFlag {
+		c.warnings = append(c.warnings, fmt.Sprintf("%s wins over %s: every change is refused", c.source("readonly"), c.source("allow-write")))
+	}
+	level, err := gate.ParseConfirm(confirm)
+	if err != nil {
+		return usagef("%s: %v", c.source("confirm"), err)
+	}
+	if c.noConfirmation {
+		if c.set("confirm") && level != gate.ConfirmNone {
+			return usagef("%s means --confirm none, but %s says %s: give one of them", c.source("no-confirmation"), c.source("confirm"), level)
+		}
+		level = gate.ConfirmNone
+	}
+	c.confirm = level
+	if level == gate.ConfirmNone && !c.readOnly {
+		via := c.source("confirm")
+		if c.noConfirmation {
+			via = c.source("no-confirmation")
+		}
+		c.warnings = append(c.warnings, via+": changes, deletes included, run without a person's yes; only --allow-write and the guardrails stand before them")
+	}
+	return nil
+}
+
+// readOnlyAdvice ends a refused change: what the operator does to allow
+// changes.
+func (c *config) readOnlyAdvice() string {
+	restart := "Restart the server"
+	if c.command == "call" {
+		restart = "Run the command again"
+	}
+	switch {
+	case c.readOnlyFlag && c.allowWrite:
+		return fmt.Sprintf("The server was started with %s, which wins over %s; %s without it to allow changes",
+			c.source("readonly"), c.source("allow-write"), strings.ToLower(restart[:1])+restart[1:])
+	case c.readOnlyFlag:
+		return fmt.Sprintf("The server was started with %s; %s without it and with --allow-write (or IAM_MCP_ALLOW_WRITE=true) to allow changes",
+			c.source("readonly"), strings.ToLower(restart[:1])+restart[1:])
+	}
+	return restart + " with --allow-write (or IAM_MCP_ALLOW_WRITE=true) to allow changes"
+}
+
+// unmatched is a --tools or --exclude-tools pattern that no built-in tool
+// satisfies, left for the plugins' tools to match.
+type unmatched struct {
+	flag, pattern string
+	hint          string // why no built-in tool counts, when one would have
+}
+
+// selectTools resolves --toolsets, --tools and --exclude-tools: the
+// built-in tools exposed are the toolsets' operations that the filter
+// shows; the operations excluded are every catalogue operation an
+// --exclude-tools pattern matches, exposed or not (a plugin could call
+// it). --tools picks from the toolsets, never past them: it narrows what
+// --toolsets exposes, so that one flag decides the families on offer.
+//
+// Every pattern must match a tool: a typo must not silently expose or
+// hide. A pattern only a plugin tool could match is left for open to
+// check once the plugins are loaded; without --plugins it is an error.
+func (c *config) selectTools() error {
+	offered, err := mcpserver.ResolveToolsets(c.toolsets)
+	if err != nil {
+		return usagef("%s: %v", c.source("toolsets"), err)
+	}
+	for _, f := range []struct{ name, list string }{{"tools", c.include}, {"exclude-tools", c.exclude}} {
+		// The shell negates a class with [!…], path.Match with [^…] and
+		// reads [!u] as "! or u": list_[!u]* would pick list_users, the
+		// very tool it meant to leave out.
+		if strings.Contains(f.list, "[!") {
+			return usagef("%s: %s: a class is negated with [^…] here, not [!…] (which would match the characters it names)", c.source(f.name), quoted(f.list))
+		}
+	}
+	if c.filter, err = mcpserver.ParseToolFilter(c.include, c.exclude); err != nil {
+		var vars []string // the message says --tools; say which variable set it
+		for _, f := range []string{"tools", "exclude-tools"} {
+			if c.set(f) && !strings.HasPrefix(c.source(f), "--") {
+				vars = append(vars, c.source(f))
+			}
+		}
+		if len(vars) > 0 {
+			return usagef("%v (set by %s)", err, strings.Join(vars, " and "))
+		}
+		return &usageError{err.Error()}
+	}
+	c.tools = make([]api.Operation, 0, len(offered))
+	for _, op := range offered {
+		if c.filter.Shows(op.Name) {
+			c.tools = append(c.tools, op)
+		}
+	}
+	c.excluded = map[string]bool{}
+	for _, op := range api.Operations {
+		if c.filter.Excludes(op.Name) {
+			c.excluded[op.Name] = true
+		}
+	}
+
+	include, exclude := c.filter.Patterns()
+	c.pluginPatterns = nil
+	for _, p := range include {
+		if slices.ContainsFunc(offered, func(op api.Operation) bool { return match(p, op.Name) }) {
+			continue
+		}
+		u := unmatched{flag: c.source("tools"), pattern: p}
+		var sets []string
+		for _, op := range api.Operations {
+			if match(p, op.Name) && !slices.Contains(sets, string(op.Toolset)) {
+				sets = append(sets, string(op.Toolset))
+			}
+		}
+		if len(sets) > 0 {
+			u.hint = fmt.Sprintf("--tools picks from the toolsets, and what it matches is in %s, which %s %s does not expose: add it, as in --toolsets %s,%s",
+				strings.Join(sets, ", "), c.source("toolsets"), quoted(c.toolsets), c.toolsets, strings.Join(sets, ","))
+		}
+		c.pluginPatterns = append(c.pluginPatterns, u)
+	}
+	for _, p := range exclude {
+		if !slices.ContainsFunc(api.Operations, func(op api.Operation) bool { return match(p, op.Name) }) {
+			c.pluginPatterns = append(c.pluginPatterns, unmatched{flag: c.source("exclude-tools"), pattern: p})
+		}
+	}
+	if c.plugins == "" {
+		if len(c.pluginPatterns) > 0 {
+			return c.pluginPatterns[0].error(false)
+		}
+		if len(c.tools) == 0 {
+			return usagef("%s and %s leave no tool to expose (exclusion wins); change one of them", c.source("tools"), c.source("exclude-tools"))
+		}
+	}
+	return nil
+}
+
+// error is the usage error of a pattern that matched no tool.
+func (u unmatched) error(plugins bool) error {
+	what := "no tool"
+	if plugins {
+		what = "no tool, built-in or of the plugins,"
+	}
+	msg := fmt.Sprintf("%s: %s matches %s so it would expose or hide nothing", u.flag, quoted(u.pattern), what)
+	if u.hint != "" {
+		return usagef("%s; %s", msg, u.hint)
+	}
+	return usagef("%s; list the tools with \"iam-mcp-server tools --toolsets all\" (and --plugins FILE)", msg)
+}
+
+// checkPluginPatterns checks the patterns no built-in tool matched against
+// the loaded plugins' tools, and that some tool is left to expose.
+func (c *config) checkPluginPatterns(names []string) error {
+	for _, u := range c.pluginPatterns {
+		if !slices.ContainsFunc(names, func(n string) bool { return match(u.pattern, n) }) {
+			return u.error(true)
+		}
+	}
+	shown := len(c.tools)
+	for _, n := range names {
+		if c.filter.Shows(n) {
+			shown++
+		}
+	}
+	if shown == 0 && (c.set("tools") || c.set("exclude-tools")) {
+		return usagef("%s and %s leave no tool to expose, built-in or of the plugins (exclusion wins); change one of them", c.source("tools"), c.source("exclude-tools"))
+	}
+	return nil
+}
+
+// match is path.Match as the tool filter uses it; ParseToolFilter already
+// refused a malformed pattern.
+func match(pattern, name string) bool {
+	ok, _ := path.Match(pattern, name)
+	return ok
+}
+
 // logger writes the configured level and above to w (stderr).
 func (c config) logger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: c.logLevel}))
+	return slog.New(c.logHandler(w))
+}
+
+func (c config) logHandler(w io.Writer) slog.Handler {
+	return slog.NewTextHandler(w, &slog.HandlerOptions{Level: c.logLevel})
+}
+
+// warn says the configuration's warnings, for a command that may change
+// IAM (serve and call).
+func (c config) warn(logger *slog.Logger) {
+	for _, w := range c.warnings {
+		logger.Warn(w)
+	}
+}
+
+// openFailure reports an error of open: a pattern of --tools or
+// --exclude-tools that matched no plugin tool either is a usage error
+// (status 2), anything else a failure to start (status 1).
+func openFailure(stderr io.Writer, command string, err error) int {
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return usageFailure(stderr, command, ue)
+	}
+	fmt.Fprintf(stderr, "iam-mcp-server: %v\n", err)
+	return 1
 }
 
 // wiring is what open builds: the gate of the built-in tools and of the
@@ -324,7 +673,8 @@ type wiring struct {
 // it all and, with --plugins, the plugins.
 //
 // The plugins get a gate of their own over a catalogue of their own on the
-// same clients: the same read-only mode, expected account and audit log,
+// same clients: the same read-only mode, confirmation level, exclusions,
+// expected account and audit log,
 // but a catalogue that never returns a secret inline — a key created on a
 // plugin's behalf always goes to the secrets directory, whatever
 // --return-secrets says, since a plugin is code the operator may not trust.
@@ -356,7 +706,8 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 	}
 
 	w := &wiring{close: func() {}}
-	gopts := gate.Options{ReadOnly: c.readOnly, ExpectAccount: c.expectAccount}
+	gopts := gate.Options{ReadOnly: c.readOnly, ReadOnlyAdvice: c.readOnlyAdvice(), Confirm: c.confirm,
+		Excluded: c.excluded, ExpectAccount: c.expectAccount}
 	if c.auditLog != "" {
 		audit, fixed, err := private.OpenAppend(c.auditLog)
 		if err != nil {
@@ -379,7 +730,8 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 	if c.returnSecrets {
 		logger.Warn("--return-secrets: new secret access keys will be returned to the caller (and so reach the assistant's context) instead of being written to a file")
 	}
-	logger.Debug("configuration", "readonly", c.readOnly, "local", c.local, "seed", c.localSeed, "state", c.localState,
+	logger.Debug("configuration", "readonly", c.readOnly, "allow_write", c.allowWrite, "confirm", c.confirm,
+		"toolsets", c.toolsets, "tools", c.include, "exclude_tools", c.exclude, "excluded", len(c.excluded), "local", c.local, "seed", c.localSeed, "state", c.localState,
 		"secrets_dir", dir, "audit_log", c.auditLog, "expect_account", c.expectAccount, "region", c.region, "profile", c.profile,
 		"endpoint_url", c.endpointURL, "plugins", c.plugins, "cache_dir", c.cacheDir)
 	w.gate = gate.New(cat, gopts)
@@ -419,6 +771,18 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cannot load the plugins of %s: %w", c.plugins, err)
+	}
+	names := make([]string, 0, len(host.Tools()))
+	for _, t := range host.Tools() {
+		names = append(names, t.Name)
+	}
+	if err := c.checkPluginPatterns(names); err != nil {
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if cerr := host.Close(cctx); cerr != nil {
+			logger.Error("closing the plugins", "err", cerr)
+		}
+		return nil, err
 	}
 	logger.Info("plugins loaded", "file", c.plugins, "plugins", len(pcfg.Plugins), "tools", len(host.Tools()), "cache_dir", cacheDir, "took", time.Since(start))
 	w.plugins = host
@@ -506,3 +870,8 @@ func (c config) secretsDirectory() (string, error) {
 	}
 	return filepath.Join(base, "iam-mcp-server", "local-secrets"), nil
 }
+
+// quoted quotes a value from outside for a message: escaped, and no more
+// than a short prefix of it (args.Quote, under a name no parameter called
+// args shadows).
+func quoted(s string) string { return args.Quote(s) }

@@ -36,12 +36,23 @@ Run "iam-mcp-server COMMAND --help" for a command's details, and
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(run(process{lookupEnv: os.LookupEnv, openTTY: openTTY}, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// process is what a command takes from its process besides its arguments
+// and streams. The zero value has no environment and no terminal: tests
+// give each run its own, and never share the test process's.
+type process struct {
+	// lookupEnv reads the IAM_MCP_* variables; nil for none.
+	lookupEnv func(string) (string, bool)
+	// openTTY opens the controlling terminal, where call asks its question
+	// when stdin carries the arguments (--args -); nil for none.
+	openTTY func() (*os.File, error)
 }
 
 // run executes one command line and returns the process exit code: 0 on
 // success, 1 when the command failed, 2 for a usage error.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(p process, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	command := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		command, args = args[0], args[1:]
@@ -51,9 +62,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	switch command {
 	case "serve", "call", "tools", "policy":
-		return runCommand(command, args, stdin, stdout, stderr)
+		return runCommand(p, command, args, stdin, stdout, stderr)
 	case "plugins":
-		return runPlugins(args, stdin, stdout, stderr)
+		return runPlugins(p, args, stdin, stdout, stderr)
 	case "sandbox":
 		return runSandbox(args, stderr)
 	case "version":
@@ -63,7 +74,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage+flagsHelp)
 		return 0
 	}
-	fmt.Fprintf(stderr, "iam-mcp-server: unknown command %q\n\n%s", command, usage)
+	fmt.Fprintf(stderr, "iam-mcp-server: unknown command %s\n\n%s", quoted(command), usage)
 	return 2
 }
 
@@ -72,8 +83,8 @@ func isHelp(arg string) bool {
 }
 
 // runCommand parses a command's flags into a config and runs the command.
-func runCommand(command string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cfg, pos, err := parseConfig(command, args)
+func runCommand(p process, command string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cfg, pos, err := parseConfig(command, args, p.lookupEnv)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprint(stdout, commandUsage[command]+"\n"+flagsHelp)
@@ -86,10 +97,10 @@ func runCommand(command string, args []string, stdin io.Reader, stdout, stderr i
 	}
 	switch command {
 	case "call":
-		return runCall(cfg, pos, stdin, stdout, stderr)
+		return runCall(p, cfg, pos, stdin, stdout, stderr)
 	}
 	if len(pos) > 0 {
-		return usageFailure(stderr, command, usagef("unexpected argument %q", pos[0]))
+		return usageFailure(stderr, command, usagef("unexpected argument %s", quoted(pos[0])))
 	}
 	switch command {
 	case "serve":
@@ -103,10 +114,17 @@ func runCommand(command string, args []string, stdin io.Reader, stdout, stderr i
 	}
 }
 
+// maxMessage bounds a usage error's message, in characters.
+const maxMessage = 600
+
 // usageFailure reports a bad command line in one line, then the command's
 // synopsis, and returns exit status 2.
 func usageFailure(stderr io.Writer, command string, err error) int {
 	synopsis, _, _ := strings.Cut(commandUsage[command], "\n")
-	fmt.Fprintf(stderr, "iam-mcp-server %s: %v\n%s\nRun \"iam-mcp-server %s --help\" for the flags.\n", command, err, synopsis, command)
+	// Escaped and bounded whatever built it: the flag package quotes a bad
+	// value whole and names an unknown flag raw, and a flag carries
+	// whatever a script passes it.
+	msg := printableN(err.Error(), maxMessage)
+	fmt.Fprintf(stderr, "iam-mcp-server %s: %s\n%s\nRun \"iam-mcp-server %s --help\" for the flags.\n", command, msg, synopsis, command)
 	return 2
 }

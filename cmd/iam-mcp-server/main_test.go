@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -50,9 +51,23 @@ type result struct {
 
 func cli(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
+	return cliEnv(t, nil, stdin, args...)
+}
+
+// cliEnv runs a command line with env as its only environment variables.
+func cliEnv(t *testing.T, env map[string]string, stdin string, args ...string) result {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(args, strings.NewReader(stdin), &out, &errOut)
+	code := run(process{lookupEnv: lookupIn(env)}, args, strings.NewReader(stdin), &out, &errOut)
 	return result{code, out.String(), errOut.String()}
+}
+
+// lookupIn is os.LookupEnv over env alone.
+func lookupIn(env map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	}
 }
 
 // mustCall runs `call` and decodes its JSON output.
@@ -225,12 +240,16 @@ func TestUsageListsEveryFlag(t *testing.T) {
 		documented[m[1]] = true
 	}
 	for _, cmd := range []string{"serve", "call"} {
-		_, _, err := parseConfig(cmd, []string{"--help"})
+		_, _, err := parseConfig(cmd, []string{"--help"}, nil)
 		if err == nil {
 			t.Fatalf("%s --help: no ErrHelp", cmd)
 		}
 	}
-	for _, name := range flagNames("call") {
+	names := flagNames("call")
+	if len(names) < 24 {
+		t.Fatalf("call has %d flags: %v", len(names), names)
+	}
+	for _, name := range names {
 		if !documented[name] {
 			t.Errorf("--%s is accepted but not in the usage text", name)
 		}
@@ -241,17 +260,12 @@ func TestUsageListsEveryFlag(t *testing.T) {
 	}
 }
 
-// flagNames lists a command's flags by asking the parser about each
-// documented-looking name.
+// flagNames lists a command's flags, as its parser declares them.
 func flagNames(command string) []string {
+	c := config{command: command}
+	fs, _, _ := c.flagSet()
 	var names []string
-	for _, name := range []string{"readonly", "toolsets", "region", "profile", "endpoint-url", "expect-account", "local",
-		"local-seed", "local-state", "secrets-dir", "return-secrets", "allow-risky-policies", "audit-log", "plugins", "cache-dir", "log-level", "version", "args"} {
-		_, _, err := parseConfig(command, []string{"--" + name + "=x"})
-		if err == nil || !strings.Contains(err.Error(), "unknown flag") {
-			names = append(names, name)
-		}
-	}
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 	return names
 }
 
@@ -321,7 +335,7 @@ func TestPolicy(t *testing.T) {
 		}
 	}
 
-	full := decode("--toolsets", "all")
+	full := decode("--toolsets", "all", "--allow-write")
 	for _, op := range api.Operations {
 		for _, a := range op.IAMActions {
 			if !slices.Contains(full.Statement[0].Action, a) {
@@ -329,7 +343,7 @@ func TestPolicy(t *testing.T) {
 			}
 		}
 	}
-	ro := decode("--readonly", "--toolsets", "all")
+	ro := decode("--readonly", "--toolsets", "all", "--allow-write")
 	for _, a := range ro.Statement[0].Action {
 		if !readActions[a] {
 			t.Errorf("policy --readonly allows %s, which only mutating operations use", a)
@@ -347,6 +361,13 @@ func TestPolicy(t *testing.T) {
 	if slices.Contains(def.Statement[0].Action, "iam:DeleteRole") {
 		t.Error("the default policy allows iam:DeleteRole, but delete_role is not a default tool")
 	}
+	// Read-only by default: no write action unless writes are allowed.
+	if slices.Contains(def.Statement[0].Action, "iam:CreateUser") {
+		t.Error("the default policy allows iam:CreateUser, but the server is read-only without --allow-write")
+	}
+	if w := decode("--allow-write"); !slices.Contains(w.Statement[0].Action, "iam:CreateUser") {
+		t.Error("policy --allow-write lacks iam:CreateUser")
+	}
 	r := cli(t, "", "policy")
 	if !strings.HasPrefix(r.stdout, "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \"Effect\": \"Allow\",") {
 		t.Errorf("policy layout:\n%.200s", r.stdout)
@@ -358,7 +379,7 @@ func TestPolicy(t *testing.T) {
 func TestLocalStateAndAudit(t *testing.T) {
 	dir := t.TempDir()
 	state, audit := filepath.Join(dir, "state.json"), filepath.Join(dir, "audit.log")
-	common := []string{"--local", "--local-state", state, "--audit-log", audit}
+	common := []string{"--local", "--local-state", state, "--audit-log", audit, "--allow-write"}
 	mustCall[api.UserOutput](t, append([]string{"create_user", "--args", `{"user_name": "kept"}`}, common...)...)
 	mustCall[api.GetUserOutput](t, append([]string{"get_user", "--args", `{"user_name": "kept"}`}, common...)...)
 	if r := cli(t, "", append([]string{"call", "delete_user", "--readonly", "--args", `{"user_name": "kept"}`}, common...)...); r.code != 1 {
@@ -392,7 +413,7 @@ func TestLocalStateAndAudit(t *testing.T) {
 func TestSecrets(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "secrets")
 	state := filepath.Join(t.TempDir(), "state.json")
-	common := []string{"--local", "--local-state", state, "--secrets-dir", dir}
+	common := []string{"--local", "--local-state", state, "--secrets-dir", dir, "--allow-write"}
 	mustCall[api.UserOutput](t, append([]string{"create_user", "--args", `{"user_name": "keyed"}`}, common...)...)
 	r := cli(t, "", append([]string{"call", "create_access_key", "--args", `{"user_name": "keyed"}`}, common...)...)
 	if r.code != 0 {
@@ -430,7 +451,7 @@ func TestServe(t *testing.T) {
 	stderr := &lockedBuffer{}
 	done := make(chan int, 1)
 	go func() {
-		done <- run([]string{"--local", "--local-seed", "demo", "--readonly", "--log-level", "info"}, inR, outW, stderr)
+		done <- run(process{}, []string{"--local", "--local-seed", "demo", "--readonly", "--log-level", "info"}, inR, outW, stderr)
 		outW.Close()
 	}()
 	c := client.NewClient(transport.NewIO(outR, inW, nil))
@@ -529,11 +550,11 @@ func TestPluginsUsage(t *testing.T) {
 func TestPolicyWithPlugins(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "plugins.yaml")
 	os.WriteFile(file, []byte("plugins:\n  - name: x\n    path: x.wasm\n    sha256: "+strings.Repeat("0", 64)+"\n    grants: [create_user, list_users]\n"), 0o600)
-	r := cli(t, "", "policy", "--toolsets", "account", "--plugins", file)
+	r := cli(t, "", "policy", "--toolsets", "account", "--plugins", file, "--allow-write")
 	if r.code != 0 || !strings.Contains(r.stdout, `"iam:CreateUser"`) || !strings.Contains(r.stdout, `"iam:ListUsers"`) {
 		t.Errorf("policy --plugins: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	r = cli(t, "", "policy", "--toolsets", "account", "--plugins", file, "--readonly")
+	r = cli(t, "", "policy", "--toolsets", "account", "--plugins", file, "--allow-write", "--readonly")
 	if r.code != 0 || strings.Contains(r.stdout, `"iam:CreateUser"`) || !strings.Contains(r.stdout, `"iam:ListUsers"`) {
 		t.Errorf("policy --plugins --readonly: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}

@@ -92,7 +92,7 @@ func TestSecretsDirShared(t *testing.T) {
 
 	fresh := filepath.Join(t.TempDir(), "new", "secrets")
 	state := filepath.Join(t.TempDir(), "state.json")
-	common := []string{"--local", "--local-state", state, "--secrets-dir", fresh}
+	common := []string{"--local", "--local-state", state, "--secrets-dir", fresh, "--allow-write"}
 	mustCall[api.UserOutput](t, append([]string{"create_user", "--args", `{"user_name": "keyed"}`}, common...)...)
 	if r := cli(t, "", append([]string{"call", "create_access_key", "--args", `{"user_name": "keyed"}`}, common...)...); r.code != 0 {
 		t.Fatalf("create_access_key: %s", r.stderr)

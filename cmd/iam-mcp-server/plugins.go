@@ -19,7 +19,7 @@ import (
 )
 
 // runPlugins is `iam-mcp-server plugins list|inspect`.
-func runPlugins(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func runPlugins(p process, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		return usageFailure(stderr, "plugins", usagef("which one? plugins list or plugins inspect"))
 	}
@@ -28,11 +28,11 @@ func runPlugins(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, commandUsage["plugins"])
 		return 0
 	case sub == "list":
-		return runCommand("plugins list", rest, stdin, stdout, stderr)
+		return runCommand(p, "plugins list", rest, stdin, stdout, stderr)
 	case sub == "inspect":
 		return runInspect(rest, stdout, stderr)
 	default:
-		return usageFailure(stderr, "plugins", usagef("unknown subcommand %q: use plugins list or plugins inspect", sub))
+		return usageFailure(stderr, "plugins", usagef("unknown subcommand %s: use plugins list or plugins inspect", quoted(sub)))
 	}
 }
 
@@ -173,7 +173,7 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 	case len(pos) == 0:
 		return usageFailure(stderr, "plugins inspect", usagef("which module? Name a .wasm file"))
 	case len(pos) > 1:
-		return usageFailure(stderr, "plugins inspect", usagef("unexpected argument %q: inspect one module at a time", pos[1]))
+		return usageFailure(stderr, "plugins inspect", usagef("unexpected argument %s: inspect one module at a time", quoted(pos[1])))
 	}
 	path := pos[0]
 	if abs, err := filepath.Abs(path); err == nil {

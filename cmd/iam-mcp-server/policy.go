@@ -44,9 +44,11 @@ func leastPrivilege(ops []api.Operation, readOnly bool) iamPolicy {
 	}
 }
 
-// runPolicy prints the least-privilege policy as indented JSON. With
-// --plugins, the operations granted to the plugins count too (the file is
-// read, the plugins are not loaded).
+// runPolicy prints the least-privilege policy as indented JSON: the
+// actions of the tools exposed, and with --plugins of the operations
+// granted to the plugins (the file is read, the plugins are not loaded),
+// less the excluded operations, which no caller can run; only the reading
+// ones unless writes are allowed.
 func runPolicy(cfg config, stdout, stderr io.Writer) int {
 	ops := cfg.tools
 	if cfg.plugins != "" {
@@ -55,7 +57,7 @@ func runPolicy(cfg config, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "iam-mcp-server: the plugins file %s: %v\n", cfg.plugins, err)
 			return 1
 		}
-		ops = withGrants(ops, pcfg)
+		ops = withGrants(ops, pcfg, cfg.excluded)
 	}
 	b, err := json.MarshalIndent(leastPrivilege(ops, cfg.readOnly), "", "  ")
 	if err != nil {
@@ -66,19 +68,20 @@ func runPolicy(cfg config, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// withGrants adds to ops every operation the plugins file grants: each
-// named one, and for "read" every operation that does not mutate.
-func withGrants(ops []api.Operation, cfg *plugin.Config) []api.Operation {
+// withGrants adds to ops every operation the plugins file grants and
+// excluded does not name: each named one, and for "read" every operation
+// that does not mutate.
+func withGrants(ops []api.Operation, cfg *plugin.Config, excluded map[string]bool) []api.Operation {
 	out := slices.Clone(ops)
 	for _, spec := range cfg.Plugins {
 		for _, g := range spec.Grants {
 			if g == plugin.ReadGrant {
 				for _, op := range api.Operations {
-					if !op.Mutates {
+					if !op.Mutates && !excluded[op.Name] {
 						out = append(out, op)
 					}
 				}
-			} else if op, ok := api.Lookup(g); ok {
+			} else if op, ok := api.Lookup(g); ok && !excluded[op.Name] {
 				out = append(out, op)
 			}
 		}

@@ -25,7 +25,7 @@ func TestREADME(t *testing.T) {
 		t.Fatal(err)
 	}
 	var policy, stderr bytes.Buffer
-	if code := run([]string{"policy"}, strings.NewReader(""), &policy, &stderr); code != 0 {
+	if code := run(process{}, []string{"policy"}, strings.NewReader(""), &policy, &stderr); code != 0 {
 		t.Fatalf("policy: exit %d: %s", code, stderr.String())
 	}
 	sections := map[string]string{

@@ -60,7 +60,7 @@ func serveSandbox(ctx context.Context, args []string, stderr io.Writer, ready fu
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "sandbox: unexpected argument %q\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "sandbox: unexpected argument %s\n", quoted(fs.Arg(0)))
 		return 2
 	}
 	for name, rate := range map[string]float64{"--throttle-rate": *throttle, "--error-rate": *errRate} {
@@ -130,7 +130,7 @@ func serveSandbox(ctx context.Context, args []string, stderr io.Writer, ready fu
 func checkListen(addr string, allowRemote bool) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("--listen %q is not host:port: %v", addr, err)
+		return fmt.Errorf("--listen %s is not host:port: %v", quoted(addr), err)
 	}
 	if allowRemote {
 		return nil
@@ -148,7 +148,7 @@ func checkListen(addr string, allowRemote bool) error {
 func parseLevel(s string) (slog.Level, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return 0, fmt.Errorf("--log-level %q: use debug, info, warn or error", s)
+		return 0, fmt.Errorf("--log-level %s: use debug, info, warn or error", quoted(s))
 	}
 	return l, nil
 }

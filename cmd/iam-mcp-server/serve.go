@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,7 +17,12 @@ import (
 func runServe(cfg config, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logger := cfg.logger(stderr).With("component", "server")
+	// One logger for the process, built on the client log: the server's,
+	// the sandbox's and the plugins' records reach stderr as configured,
+	// and the MCP clients that ask for them (logging/setLevel, or a
+	// request's log level) as notifications/message.
+	var clientLog mcpserver.ClientLog
+	logger := slog.New(clientLog.Handler(cfg.logHandler(stderr))).With("component", "server")
 
 	if f, ok := stdin.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
@@ -25,13 +31,14 @@ func runServe(cfg config, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 
+	cfg.warn(logger)
 	w, err := cfg.open(ctx, logger)
 	if err != nil {
-		fmt.Fprintf(stderr, "iam-mcp-server: %v\n", err)
-		return 1
+		return openFailure(stderr, "serve", err)
 	}
 	defer w.close()
-	opts := mcpserver.Options{Tools: cfg.tools, Local: cfg.local, Version: version, Logger: logger}
+	opts := mcpserver.Options{Tools: cfg.tools, Filter: cfg.filter, Local: cfg.local, Version: version, Logger: logger,
+		ClientLog: &clientLog}
 	pluginTools := 0
 	if w.plugins != nil { // never a nil *plugin.Host in the interface
 		opts.Plugins = w.plugins
@@ -43,7 +50,7 @@ func runServe(cfg config, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	logger.Info("serving MCP on stdio", "version", version, "tools", len(cfg.tools), "toolsets", cfg.toolsets,
-		"plugin_tools", pluginTools, "readonly", cfg.readOnly, "local", cfg.local)
+		"plugin_tools", pluginTools, "readonly", cfg.readOnly, "confirm", cfg.confirm, "excluded", len(cfg.excluded), "local", cfg.local)
 	if err := srv.ServeStdio(ctx, stdin, stdout); err != nil {
 		fmt.Fprintf(stderr, "iam-mcp-server: %v\n", err)
 		return 1

@@ -8,28 +8,36 @@ import (
 	"os/signal"
 	"syscall"
 	"text/tabwriter"
+
+	"github.com/iammcp/iam-mcp-server/host/plugin"
 )
 
 // runTools prints one line per exposed tool: name, toolset, read or write,
-// in aligned columns and catalogue order. With --plugins the plugins are
-// loaded as the server would load them, and their tools follow, with the
-// toolset "plugin:<name>" and read only when every operation the plugin
-// may call is read-only.
+// in aligned columns and catalogue order — the toolsets' operations that
+// --tools and --exclude-tools show. With --plugins the plugins are loaded
+// as the server would load them, and their tools the filter shows follow,
+// with the toolset "plugin:<name>" and read only when every operation the
+// plugin may call is read-only.
 func runTools(cfg config, stdout, stderr io.Writer) int {
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	for _, op := range cfg.tools {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", op.Name, op.Toolset, readWrite(!op.Mutates))
-	}
+	var pluginTools []plugin.Tool
 	if cfg.plugins != "" {
+		// Loaded before anything is printed: a pattern that matches no
+		// tool is an error, and a partial listing would hide it.
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		w, err := cfg.open(ctx, cfg.logger(stderr))
 		if err != nil {
-			fmt.Fprintf(stderr, "iam-mcp-server: %v\n", err)
-			return 1
+			return openFailure(stderr, "tools", err)
 		}
 		defer w.close()
-		for _, t := range w.plugins.Tools() {
+		pluginTools = w.plugins.Tools()
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	for _, op := range cfg.tools {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", op.Name, op.Toolset, readWrite(!op.Mutates))
+	}
+	for _, t := range pluginTools {
+		if cfg.filter.Shows(t.Name) {
 			fmt.Fprintf(tw, "%s\tplugin:%s\t%s\n", t.Name, t.Plugin, readWrite(t.ReadOnly))
 		}
 	}

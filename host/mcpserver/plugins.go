@@ -14,6 +14,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
@@ -26,14 +27,19 @@ import (
 // operations the operator granted; this package only serves the tools.
 type Plugins interface {
 	Tools() []plugin.Tool
-	Call(ctx context.Context, tool string, args json.RawMessage, progress func(api.ProgressReport)) (*api.PluginResult, error)
+	// CallWithConsent runs a tool; consent asks the person about the
+	// changes the operator's --confirm covers (see plugin.Host). When a
+	// question is pending, it returns an error wrapping
+	// plugin.ErrConsentPending, and the call runs again from the start
+	// once the person answered.
+	CallWithConsent(ctx context.Context, tool string, args json.RawMessage, progress func(api.ProgressReport), consent gate.Consent) (*api.PluginResult, error)
 }
 
 // PluginReadOnlyPrefix starts the description of a plugin tool that may
 // change IAM when the server runs read-only. Unlike a built-in mutating
 // tool, such a tool still runs (its reads work); each change it attempts is
 // refused with ReadOnly, and the prefix says so before the assistant tries.
-const PluginReadOnlyPrefix = "[the server runs with --readonly: any change this tool attempts is refused with ReadOnly] "
+const PluginReadOnlyPrefix = "[the server is read-only: any change this tool attempts is refused with ReadOnly] "
 
 // toolName is MCP's (and the plugins file's) rule for tool names.
 var toolName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
@@ -103,6 +109,13 @@ func objectSchema(raw json.RawMessage) error {
 // pluginHandler runs one call of a plugin tool through the runtime, which
 // runs the plugin's own IAM calls through the plugins' gate.
 //
+// Consent: the call's consenter asks the person through the client, as for
+// a built-in tool. When the plugin's plan (or a change outside it) needs
+// an answer, the runtime stops the plugin and the handler returns the
+// input-required result; the client's retry runs the tool again from the
+// start, and the plugin's plan, stated again, is answered from the reply
+// if it is the plan the person was shown.
+//
 // Progress: when the request carries a progressToken, each report the
 // plugin makes becomes a notifications/progress written before the call's
 // result (see progressWriter); reports after the call has returned, or that
@@ -115,7 +128,7 @@ func (s *Server) pluginHandler(t plugin.Tool) server.ToolHandlerFunc {
 		start := time.Now()
 		defer func() {
 			if r := recover(); r != nil {
-				s.logger.Error("plugin tool call panicked", "tool", name, "plugin", t.Plugin, "panic", r, "stack", string(debug.Stack()))
+				s.logger.ErrorContext(ctx, "plugin tool call panicked", "tool", name, "plugin", t.Plugin, "panic", r, "stack", string(debug.Stack()))
 				res, err = errorResult(api.Errorf(api.Internal,
 					"the server failed while running %s (plugin %s) and cannot tell whether it changed anything; check with a read tool before retrying, and report the failure with the server's log", name, t.Plugin)), nil
 			}
@@ -129,15 +142,23 @@ func (s *Server) pluginHandler(t plugin.Tool) server.ToolHandlerFunc {
 			token = req.Params.Meta.ProgressToken
 		}
 		p := &progressForwarder{s: s, ctx: ctx, token: token, tool: name}
-		out, cerr := s.plugins.Call(ctx, name, args, p.report)
+		c := s.newConsenter(ctx, name, req, args)
+		out, cerr := s.plugins.CallWithConsent(ctx, name, args, p.report, c)
 		p.finish()
+		if cerr != nil && errors.Is(cerr, plugin.ErrConsentPending) {
+			if asked := c.inputRequired(); asked != nil {
+				s.logger.DebugContext(ctx, "plugin tool call waits for the person's answer", "tool", name, "plugin", t.Plugin, "duration", time.Since(start))
+				return asked, nil
+			}
+			cerr = api.Errorf(api.ConsentRequired, "plugin %s stopped %s to ask the person, but no question was put to them; nothing more was changed. Report this with the server's log", t.Plugin, name)
+		}
 		if cerr != nil {
 			ae := pluginError(t, cerr)
-			s.logger.Debug("plugin tool call failed", "tool", name, "plugin", t.Plugin, "code", ae.Code, "duration", time.Since(start))
+			s.logger.DebugContext(ctx, "plugin tool call failed", "tool", name, "plugin", t.Plugin, "code", ae.Code, "duration", time.Since(start))
 			return errorResult(ae), nil
 		}
 		res = pluginResult(t, out, hasOutput)
-		s.logger.Debug("plugin tool call", "tool", name, "plugin", t.Plugin, "ok", !res.IsError, "progress", p.sent, "duration", time.Since(start))
+		s.logger.DebugContext(ctx, "plugin tool call", "tool", name, "plugin", t.Plugin, "ok", !res.IsError, "progress", p.sent, "duration", time.Since(start))
 		return res, nil
 	}
 }

@@ -25,11 +25,16 @@ import (
 type fakePlugins struct {
 	tools []plugin.Tool
 	call  func(ctx context.Context, tool string, args json.RawMessage, progress func(api.ProgressReport)) (*api.PluginResult, error)
+	// consent, when set, serves calls instead of call, with the consenter.
+	consent func(ctx context.Context, tool string, args json.RawMessage, c gate.Consent) (*api.PluginResult, error)
 }
 
 func (f *fakePlugins) Tools() []plugin.Tool { return f.tools }
 
-func (f *fakePlugins) Call(ctx context.Context, tool string, args json.RawMessage, progress func(api.ProgressReport)) (*api.PluginResult, error) {
+func (f *fakePlugins) CallWithConsent(ctx context.Context, tool string, args json.RawMessage, progress func(api.ProgressReport), consent gate.Consent) (*api.PluginResult, error) {
+	if f.consent != nil {
+		return f.consent(ctx, tool, args, consent)
+	}
 	return f.call(ctx, tool, args, progress)
 }
 
@@ -464,5 +469,105 @@ func TestPluginConcurrentCalls(t *testing.T) {
 	}
 	if ok != n {
 		t.Errorf("%d of %d concurrent calls succeeded", ok, n)
+	}
+}
+
+// offboardPlan is the plan the fake plugin states; its target can change
+// between the question and the answer.
+type offboardPlan struct {
+	mu     sync.Mutex
+	target string
+	runs   int
+}
+
+// consentingPlugins is a fake runtime whose acme_offboard states a plan
+// and asks about it as the real runtime does: Pending stops the call with
+// ErrConsentPending, accept runs it, anything else changes nothing.
+func consentingPlugins(p *offboardPlan) *fakePlugins {
+	return &fakePlugins{tools: fakeTools, consent: func(ctx context.Context, tool string, _ json.RawMessage, c gate.Consent) (*api.PluginResult, error) {
+		p.mu.Lock()
+		target := p.target
+		p.mu.Unlock()
+		q := gate.Question{Caller: gate.Caller{Kind: gate.Plugin, Plugin: "acme", Tool: tool}, Summary: "offboard " + target,
+			Changes: []gate.Proposed{{Operation: "delete_user", Input: &api.DeleteUserInput{UserName: target},
+				Plan: &api.Plan{Operation: "delete_user", Summary: "delete IAM user " + target,
+					Steps: []api.PlanStep{{Action: "iam:DeleteUser", Target: "user/" + target}}, Undo: "a deleted user cannot be restored"}}}}
+		if c == nil {
+			return nil, api.Errorf(api.ConsentRequired, "no consenter")
+		}
+		a, err := c.Ask(ctx, q)
+		switch {
+		case err != nil:
+			return nil, err
+		case a.Pending:
+			return nil, fmt.Errorf("plugin acme: %w", plugin.ErrConsentPending)
+		case a.Unavailable != "":
+			return nil, api.Errorf(api.ConsentRequired, "nobody can be asked: %s", a.Unavailable)
+		case a.Decision != gate.Accept:
+			return nil, api.Errorf(api.Declined, "the person declined plugin acme's plan; nothing was changed")
+		}
+		p.mu.Lock()
+		p.runs++
+		p.mu.Unlock()
+		return &api.PluginResult{Content: []api.PluginContent{{Type: "text", Text: "offboarded " + target}}}, nil
+	}}
+}
+
+// TestPluginConsent: a plugin tool's plan is put to the person through the
+// client like a built-in tool's change, with the plugin's words marked as
+// such; the retry runs the tool again and the plan, stated again, is
+// answered from the reply; a plan that changed meanwhile is asked again.
+func TestPluginConsent(t *testing.T) {
+	p := &offboardPlan{target: "bob"}
+	w := startWire(t, wireSetup{opts: func(o *mcpserver.Options) { o.Plugins = consentingPlugins(p) }})
+	meta := modernMeta(elicitCaps)
+	token, msg := asked(t, w.call(meta, "acme_offboard", `{}`, ""))
+	for _, want := range []string{"Plugin acme (tool acme_offboard) asks", "Purpose (the plugin's words): offboard bob", "iam:DeleteUser user/bob", "CANNOT be undone"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the question lacks %q:\n%s", want, msg)
+		}
+	}
+	if r := w.call(meta, "acme_offboard", `{}`, answerWith(token, "decline")); !r.IsError || !strings.HasPrefix(r.text(), "Declined: ") {
+		t.Errorf("declined: %+v", r)
+	}
+	token, _ = asked(t, w.call(meta, "acme_offboard", `{}`, ""))
+	p.mu.Lock()
+	p.target = "carol" // the plan is not the one shown any more
+	p.mu.Unlock()
+	token2, msg := asked(t, w.call(meta, "acme_offboard", `{}`, answerWith(token, "accept")))
+	if !strings.Contains(msg, "user/carol") {
+		t.Errorf("the new question does not show the new plan:\n%s", msg)
+	}
+	if r := w.call(meta, "acme_offboard", `{}`, answerWith(token2, "accept")); r.IsError || r.text() != "offboarded carol" {
+		t.Errorf("accepted: %+v", r)
+	}
+	if p.runs != 1 {
+		t.Errorf("the plugin's change ran %d times", p.runs)
+	}
+	// A client that cannot elicit is refused with the flag to use.
+	if r := w.call(modernMeta(noElicitCaps), "acme_offboard", `{}`, ""); !r.IsError || !strings.Contains(r.text(), "--confirm none") {
+		t.Errorf("no elicitation: %+v", r)
+	}
+}
+
+// TestPluginToolFilter: a plugin tool that --tools/--exclude-tools hides is
+// neither listed nor callable, and a call says it is hidden.
+func TestPluginToolFilter(t *testing.T) {
+	filter, err := mcpserver.ParseToolFilter("", "acme_off*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakePlugins{tools: fakeTools, call: func(context.Context, string, json.RawMessage, func(api.ProgressReport)) (*api.PluginResult, error) {
+		t.Error("a hidden plugin tool ran")
+		return nil, nil
+	}}
+	w := startWire(t, wireSetup{opts: func(o *mcpserver.Options) { o.Plugins, o.Filter = f, filter }})
+	list := w.request("tools/list", `{"_meta":`+modernMeta(noElicitCaps)+`}`)
+	if strings.Contains(string(list.Result), "acme_offboard") || !strings.Contains(string(list.Result), "acme_review") {
+		t.Errorf("tools/list under --exclude-tools acme_off*: %.500s", list.Result)
+	}
+	res := w.request("tools/call", `{"name":"acme_offboard","arguments":{},"_meta":`+modernMeta(noElicitCaps)+`}`)
+	if res.Error == nil || res.Error.Code != -32602 || !strings.Contains(res.Error.Message, "hidden on this server by its operator") {
+		t.Errorf("a call of the hidden tool: %s", res.line)
 	}
 }

@@ -15,7 +15,10 @@
 //     reaches the AWS call;
 //  3. the gate's answer comes back as structured content and the same JSON
 //     as text (for clients that ignore structured content), or as a tool
-//     error (isError) reading "<Code>: <message>".
+//     error (isError) reading "<Code>: <message>";
+//  4. when the gate needs the person's yes (--confirm), the call's
+//     consenter (consent.go) asks through MCP elicitation: the call returns
+//     an input-required result, and the client's retry carries the answer.
 //
 // Plugin tools (Options.Plugins) are listed after the built-in ones with
 // the schemas and description their plugin declared; a call goes to the
@@ -36,6 +39,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -50,9 +54,11 @@ import (
 const Name = "iam-mcp-server"
 
 // DisabledPrefix starts the description of a mutating tool when the server
-// runs read-only. The tool stays listed, so that the assistant can tell the
-// user why it cannot do something instead of believing the tool is missing.
-const DisabledPrefix = "[disabled: the server runs with --readonly] "
+// runs read-only (the default, unless the operator allows writes). The tool
+// stays listed, so that the assistant can tell the user why it cannot do
+// something instead of believing the tool is missing, and its dry run
+// still works.
+const DisabledPrefix = "[disabled: the server is read-only (the operator did not allow writes); dry_run still works] "
 
 // Options configures a Server. The zero value serves the default tools.
 type Options struct {
@@ -71,6 +77,14 @@ type Options struct {
 	// after the built-in tools in the runtime's order. Their IAM calls go
 	// through the runtime's own gate, not through the one given to New.
 	Plugins Plugins
+	// Filter is --tools and --exclude-tools. Built-in tools arrive already
+	// filtered in Tools; a plugin tool the filter does not show is neither
+	// listed nor callable.
+	Filter *ToolFilter
+	// ClientLog, when set, sends the server's log records to the clients
+	// that ask for them (see ClientLog); the Logger is usually built on its
+	// Handler.
+	ClientLog *ClientLog
 }
 
 // Server is the MCP server of the built-in tools and the plugins' tools.
@@ -80,6 +94,15 @@ type Server struct {
 	gate    *gate.Gate
 	plugins Plugins
 	logger  *slog.Logger
+
+	exposed map[string]bool // the built-in tools served
+	hidden  map[string]bool // plugin tools the Filter hides
+	filter  *ToolFilter
+
+	questions *questionStore // consent questions awaiting the client's answer
+	clients   clientCaps     // what each session declared at initialize
+	clientLog *ClientLog
+	stdio     atomic.Pointer[stdioSession] // the ServeStdio session running, if any
 }
 
 // New registers one MCP tool per operation in opts.Tools, each calling
@@ -106,9 +129,7 @@ func New(g *gate.Gate, opts Options) (*Server, error) {
 	}
 
 	// tools/list answers in catalogue order (families together), not
-	// mcp-go's alphabetical order, and never shows the hidden unknown-tool
-	// handler. mcp-go also runs this filter on the one tool a call names:
-	// the hidden tool must pass then, or mcp-go would answer "not found".
+	// mcp-go's alphabetical order.
 	var pluginTools []plugin.Tool
 	if opts.Plugins != nil {
 		pluginTools = opts.Plugins.Tools()
@@ -121,22 +142,29 @@ func New(g *gate.Gate, opts Options) (*Server, error) {
 		rank[t.Name] = len(api.Operations) + i
 	}
 	listFilter := func(_ context.Context, tools []mcp.Tool) []mcp.Tool {
-		if len(tools) == 1 && tools[0].Name == unknownTool {
-			return tools
-		}
-		out := slices.DeleteFunc(slices.Clone(tools), func(t mcp.Tool) bool { return t.Name == unknownTool })
+		out := slices.Clone(tools)
 		slices.SortStableFunc(out, func(a, b mcp.Tool) int { return rank[a.Name] - rank[b.Name] })
 		return out
 	}
 
-	s := &Server{gate: g, plugins: opts.Plugins, logger: logger}
+	s := &Server{gate: g, plugins: opts.Plugins, logger: logger, filter: opts.Filter,
+		exposed: map[string]bool{}, hidden: map[string]bool{},
+		questions: newQuestionStore(), clientLog: opts.ClientLog}
+	hooks := &server.Hooks{}
+	s.clients.install(hooks)
+	s.installCancelHook(hooks)
+	if opts.ClientLog != nil {
+		opts.ClientLog.install(hooks)
+	}
 	s.mcp = server.NewMCPServer(Name, version,
 		server.WithToolCapabilities(false),
-		server.WithInstructions(instructions(g.ReadOnly(), slices.ContainsFunc(ops, func(op api.Operation) bool { return op.Name == "get_account_info" }), len(pluginTools) > 0)),
+		server.WithLogging(),
+		server.WithHooks(hooks),
+		server.WithInstructions(instructions(g.ReadOnly(), g.Confirm(), slices.ContainsFunc(ops, func(op api.Operation) bool { return op.Name == "get_account_info" }), len(pluginTools) > 0)),
 		server.WithToolFilter(listFilter),
 	)
 
-	seen := make(map[string]bool, len(ops))
+	seen := s.exposed
 	tools := make([]server.ServerTool, 0, len(ops))
 	for _, op := range ops {
 		if _, ok := api.Lookup(op.Name); !ok {
@@ -156,10 +184,11 @@ func New(g *gate.Gate, opts Options) (*Server, error) {
 	// a built-in tool or another plugin's; this repeats the check here,
 	// against the whole catalogue and not only what is exposed (a call of
 	// delete_role under the default toolsets must be told how to enable
-	// it, never run a plugin), against the hidden unknown-tool handler and
-	// every other '_' name, and without regard to letter case (a client
-	// that ignores case would take Delete_Role for delete_role), so that a
-	// plugin can never answer a call meant for something else.
+	// it, never run a plugin), against every '_' name the server keeps for
+	// itself, and without regard to letter case (a client that ignores
+	// case would take Delete_Role for delete_role), so that a plugin can
+	// never answer a call meant for something else. A tool the Filter
+	// hides is checked too: hiding it must not free its name.
 	owner := map[string]string{} // folded name → plugin
 	for _, t := range pluginTools {
 		if why := plugin.ReservedToolName(t.Name); why != "" {
@@ -179,47 +208,48 @@ func New(g *gate.Gate, opts Options) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
+		if !opts.Filter.Shows(t.Name) {
+			s.hidden[t.Name] = true
+			continue
+		}
 		tools = append(tools, server.ServerTool{Tool: tool, Handler: s.pluginHandler(t)})
 	}
-	tools = append(tools, server.ServerTool{
-		Tool:    mcp.Tool{Name: unknownTool, Description: "answers calls to tools this server does not have", RawInputSchema: json.RawMessage(`{"type":"object"}`)},
-		Handler: s.unknownToolHandler(seen),
-	})
 	s.mcp.AddTools(tools...)
+	if opts.ClientLog != nil {
+		opts.ClientLog.attach(s)
+	}
 	return s, nil
 }
 
 // MCP returns the underlying mcp-go server, for in-process clients and for
-// registering further tools (plugins). Its tool table also holds the hidden
-// tool that answers calls to unknown tools (see ServeStdio).
+// registering further tools.
 func (s *Server) MCP() *server.MCPServer { return s.mcp }
 
-// unknownTool is the hidden tool that answers calls to tools the server
-// does not have. No catalogue operation starts with an underscore; tools
-// registered later (plugins) must not use this name either.
-const unknownTool = "_unknown_tool"
-
-// unknownToolHandler says what to do about a call to a tool that is not
-// served: a catalogue operation outside the exposed toolsets, or no tool at
-// all.
-func (s *Server) unknownToolHandler(exposed map[string]bool) server.ToolHandlerFunc {
-	return func(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		name := req.GetString("tool", unknownTool)
-		s.logger.Debug("call to an unknown tool", "tool", name)
-		if op, ok := api.Lookup(name); ok && !exposed[name] {
-			return errorResult(api.Errorf(api.InvalidInput,
-				"the tool %q is not enabled on this server: it belongs to the %s toolset, which the operator can expose with --toolsets %s (or --toolsets all)",
-				name, op.Toolset, op.Toolset)), nil
-		}
-		return errorResult(api.Errorf(api.InvalidInput,
-			"unknown tool %q: this server has no tool of that name; list the tools to see the ones it offers", name)), nil
+// unknownToolMessage says what to do about a call to a tool that is not
+// served: a catalogue operation outside the exposed toolsets, a tool the
+// operator hid or excluded, or no tool at all. ServeStdio answers such a
+// call with a JSON-RPC Invalid params error (-32602) carrying it, as the
+// spec asks; the name is quoted short, since it comes from the client.
+func (s *Server) unknownToolMessage(name string) string {
+	q := quoteShort(name)
+	op, isOp := api.Lookup(name)
+	switch {
+	case isOp && s.gate.Excluded(name):
+		return fmt.Sprintf("the tool %s is excluded from this server by its operator (--exclude-tools), for every caller; it cannot be called here", q)
+	case (isOp || s.hidden[name]) && !s.filter.Shows(name):
+		return fmt.Sprintf("the tool %s is hidden on this server by its operator (--tools / --exclude-tools); list the tools to see the ones it offers", q)
+	case isOp:
+		return fmt.Sprintf("the tool %s is not enabled on this server: it belongs to the %s toolset, which the operator can expose with --toolsets %s (or --toolsets all)", q, op.Toolset, op.Toolset)
 	}
+	return fmt.Sprintf("unknown tool %s: this server has no tool of that name; list the tools to see the ones it offers", q)
 }
 
 // Tool describes op as an MCP tool. readOnly marks a mutating operation
 // disabled; openWorld is the openWorldHint (true when the calls reach AWS).
 func Tool(op api.Operation, readOnly, openWorld bool) (mcp.Tool, error) {
-	in, out := api.SchemaOf(op.Input), api.SchemaOf(op.Output)
+	// A mutating tool also takes dry_run and confirmed, and answers a dry
+	// run with its plan (api.DryRunOutput), so its output schema is either.
+	in, out := api.InputSchema(op), api.OutputSchema(op)
 	// MCP requires object schemas; mcp-go silently drops an output schema
 	// of another type, and clients then reject the structured result.
 	for what, sch := range map[string]api.Schema{"input": in, "output": out} {
@@ -267,13 +297,18 @@ func Title(name string) string {
 	return strings.Join(words, " ")
 }
 
-// handler runs one tool call through the gate.
+// handler runs one tool call through the gate. The caller's Consent is
+// this call's consenter: when the gate needs the person's yes, it asks the
+// client through MCP elicitation, and the call returns an input-required
+// result (the question, under a token); the client's retry of the call
+// carries the answer, and the gate plans the call again and lets it run
+// only if the person accepted that very plan.
 func (s *Server) handler(name string) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
 		start := time.Now()
 		defer func() {
 			if r := recover(); r != nil {
-				s.logger.Error("tool call panicked", "tool", name, "panic", r, "stack", string(debug.Stack()))
+				s.logger.ErrorContext(ctx, "tool call panicked", "tool", name, "panic", r, "stack", string(debug.Stack()))
 				res, err = errorResult(api.Errorf(api.Internal,
 					"the server failed while running %s and cannot tell whether it took effect; check with a read tool before retrying, and report the failure with the server's log", name)), nil
 			}
@@ -282,14 +317,21 @@ func (s *Server) handler(name string) server.ToolHandlerFunc {
 		if aerr != nil {
 			return errorResult(aerr), nil
 		}
-		out, cerr := s.gate.Call(ctx, gate.Caller{Kind: gate.BuiltIn, Tool: name}, name, args)
+		c := s.newConsenter(ctx, name, req, args)
+		out, cerr := s.gate.Call(ctx, gate.Caller{Kind: gate.BuiltIn, Tool: name, Consent: c}, name, args)
 		if cerr != nil {
+			if errors.Is(cerr, gate.ErrPending) {
+				if asked := c.inputRequired(); asked != nil {
+					s.logger.DebugContext(ctx, "tool call waits for the person's answer", "tool", name, "duration", time.Since(start))
+					return asked, nil
+				}
+			}
 			ae := asAPIError(cerr)
-			s.logger.Debug("tool call failed", "tool", name, "code", ae.Code, "duration", time.Since(start))
+			s.logger.DebugContext(ctx, "tool call failed", "tool", name, "code", ae.Code, "duration", time.Since(start))
 			return errorResult(ae), nil
 		}
 		res = successResult(name, out)
-		s.logger.Debug("tool call", "tool", name, "ok", !res.IsError, "duration", time.Since(start))
+		s.logger.DebugContext(ctx, "tool call", "tool", name, "ok", !res.IsError, "duration", time.Since(start))
 		return res, nil
 	}
 }
@@ -347,19 +389,29 @@ func asAPIError(err error) *api.Error {
 }
 
 // instructions is the initialize result's advice to the assistant.
-func instructions(readOnly, accountInfo, plugins bool) string {
+func instructions(readOnly bool, confirm gate.Confirm, accountInfo, plugins bool) string {
 	s := "Manages AWS Identity and Access Management (IAM) in one AWS account. "
 	if accountInfo {
 		s += "Call get_account_info first to learn which account it is. "
 	}
-	s += "Confirm with the user before changing anything: IAM changes take effect at once and some cannot be undone (tools annotated destructive). " +
+	s += "IAM changes take effect at once and some cannot be undone (tools annotated destructive): tell the user what a change will do before making it; " +
+		"every tool that changes IAM takes dry_run: true, which returns the plan of IAM calls and changes nothing. " +
 		"List tools return one page; pass the returned marker to continue. " +
-		"Errors start with a stable code (NoSuchEntity, DeleteConflict, ReadOnly, …) followed by what to do."
+		"Errors start with a stable code (NoSuchEntity, DeleteConflict, ReadOnly, Declined, …) followed by what to do."
 	if plugins {
 		s += " Some tools come from plugins the operator installed: they run workflows of several IAM calls, each checked like a built-in tool's."
 	}
 	if readOnly {
-		s += " This server runs read-only (--readonly): every tool that changes IAM is refused with ReadOnly, and nothing is changed."
+		s += " This server is read-only: the operator did not allow writes (--allow-write), so every tool that changes IAM is refused with ReadOnly and nothing is changed; dry runs still work."
+		return s
+	}
+	switch confirm {
+	case gate.ConfirmNone:
+		s += " The operator allowed changes to run without asking the person (--confirm none)."
+	case gate.ConfirmWrites:
+		s += " Before every change runs, the server shows its plan to the person through the client and asks for their yes (--confirm writes); a no comes back as Declined and nothing is changed. The confirmed argument has no effect: only the person can approve."
+	default:
+		s += " Before a destructive change runs (a delete, an overwrite, anything that can cut off access), the server shows its plan to the person through the client and asks for their yes (--confirm destructive); a no comes back as Declined and nothing is changed. The confirmed argument has no effect: only the person can approve."
 	}
 	return s
 }

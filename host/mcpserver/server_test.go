@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -477,23 +478,24 @@ func TestCallArgumentsNotAnObject(t *testing.T) {
 	s.ok("list_users", "") // the session survives
 }
 
-// TestCallUnknownTool: a call to a tool the server does not serve is a tool
-// error naming it and what to do, not a protocol error, and the session
-// goes on.
+// TestCallUnknownTool: a call to a tool the server does not serve is a
+// JSON-RPC Invalid params error (-32602), as MCP says, whose message names
+// the tool and says what to do; the session goes on.
 func TestCallUnknownTool(t *testing.T) {
 	s := start(t, setup{})
 	for _, c := range []struct{ name, want string }{
 		{"no_such_tool", `unknown tool "no_such_tool"`},
 		// In the catalogue, but not in the default toolset.
 		{"delete_role", `--toolsets roles`},
+		{"_unknown_tool", `unknown tool "_unknown_tool"`},
 	} {
-		msg := s.fails(c.name, `{"role_name": "x"}`, api.InvalidInput)
-		if !strings.Contains(msg, c.want) {
-			t.Errorf("calling %s: %q does not say %s", c.name, msg, c.want)
+		_, err := s.callErr(context.Background(), c.name, `{"role_name": "x"}`)
+		if err == nil {
+			t.Fatalf("calling %s: no protocol error", c.name)
 		}
-	}
-	if _, listed := s.tools["_unknown_tool"]; listed {
-		t.Error("the hidden unknown-tool handler is listed")
+		if !errors.Is(err, mcp.ErrInvalidParams) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("calling %s: %v, want invalid params saying %s", c.name, err, c.want)
+		}
 	}
 	s.ok("list_users", "")
 	if strings.Contains(s.audit.String(), "delete_role") {
@@ -561,5 +563,80 @@ func TestNewRefusesBadTools(t *testing.T) {
 	}
 	if n != 35 {
 		t.Errorf("zero Options serve %d tools, want the 35 default ones", n)
+	}
+}
+
+// TestToolSchemasTakeDryRun: every mutating tool takes dry_run and
+// confirmed and may answer with a plan; a read tool takes neither. A dry
+// run of a destructive tool, in read-only mode too, answers with its plan,
+// which satisfies the tool's published output schema (what an official
+// client checks), and changes nothing.
+func TestToolSchemasTakeDryRun(t *testing.T) {
+	s := start(t, setup{readOnly: true, seed: "demo", toolsets: "all"})
+	// mcp-go's client keeps only part of an output schema (not anyOf):
+	// the schemas are checked as the server sends them.
+	raw := map[string]mcp.Tool{}
+	for _, op := range api.Operations {
+		tool, err := mcpserver.Tool(op, true, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw[op.Name] = tool
+		in := schemaOf(t, tool.RawInputSchema)
+		props, _ := in["properties"].(map[string]any)
+		_, dry := props[api.ArgDryRun]
+		_, confirmed := props[api.ArgConfirmed]
+		if dry != op.Mutates || confirmed != op.Mutates {
+			t.Errorf("%s (mutates %v): dry_run %v, confirmed %v in the input schema", op.Name, op.Mutates, dry, confirmed)
+		}
+		out := schemaOf(t, tool.RawOutputSchema)
+		if _, anyOf := out["anyOf"]; anyOf != op.Mutates || out["type"] != "object" {
+			t.Errorf("%s (mutates %v): output schema %v", op.Name, op.Mutates, out)
+		}
+	}
+	plan := s.ok("delete_user", `{"user_name": "alice.nguyen", "force": true, "dry_run": true}`)
+	if plan["dry_run"] != true {
+		t.Fatalf("dry run: %v", plan)
+	}
+	if err := resolve(t, raw["delete_user"].RawOutputSchema).Validate(plan); err != nil {
+		t.Errorf("the dry run does not satisfy delete_user's output schema: %v", err)
+	}
+	p, _ := plan["plan"].(map[string]any)
+	if steps, _ := p["steps"].([]any); len(steps) < 2 || p["reversible"] != false {
+		t.Errorf("the plan of a force delete: %v", p)
+	}
+	s.ok("get_user", `{"user_name": "alice.nguyen"}`)
+}
+
+// TestInstructions: the instructions say whether the server writes, and
+// which changes are put to the person.
+func TestInstructions(t *testing.T) {
+	for _, c := range []struct {
+		readOnly bool
+		confirm  gate.Confirm
+		want     []string
+		not      []string
+	}{
+		{true, "", []string{"read-only", "--allow-write", "dry_run"}, []string{"asks for their yes"}},
+		{false, "", []string{"destructive change", "asks for their yes", "--confirm destructive", "confirmed argument has no effect"}, []string{"read-only"}},
+		{false, gate.ConfirmWrites, []string{"every change", "--confirm writes"}, []string{"read-only"}},
+		{false, gate.ConfirmNone, []string{"--confirm none"}, []string{"read-only", "asks for their yes"}},
+	} {
+		srv, err := mcpserver.New(gate.New(noRunner, gate.Options{ReadOnly: c.readOnly, Confirm: c.confirm}), mcpserver.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := srv.MCP().HandleMessage(context.Background(), json.RawMessage(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`))
+		b, _ := json.Marshal(res)
+		for _, w := range c.want {
+			if !strings.Contains(string(b), w) {
+				t.Errorf("read-only %v, confirm %q: the instructions do not say %q: %s", c.readOnly, c.confirm, w, b)
+			}
+		}
+		for _, w := range c.not {
+			if strings.Contains(string(b), w) {
+				t.Errorf("read-only %v, confirm %q: the instructions say %q: %s", c.readOnly, c.confirm, w, b)
+			}
+		}
 	}
 }

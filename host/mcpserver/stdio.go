@@ -55,12 +55,27 @@ import (
 //     passed on. Input after an initialize request is read only once that
 //     request is answered, so that whether the session is initialised is
 //     decided in the order the client wrote, not by goroutine timing.
-//  4. A call to a tool the server does not have is answered with a tool
-//     error (isError) naming the tool and what to do, instead of a JSON-RPC
-//     "invalid params" error: an assistant reads a tool error, while many
-//     clients only log a protocol error. Such calls are routed to a hidden
-//     tool before mcp-go sees them.
-//  5. At EOF the requests already read are answered before ServeStdio
+//  4. A call to a tool the server does not serve is answered here with
+//     JSON-RPC's Invalid params (-32602), as the spec says, with a message
+//     that says why and what to do (the toolset that enables it, or that
+//     the operator hid or excluded it). A list request with a cursor is
+//     refused the same way: this server answers every list in one page
+//     and hands out no cursors. The answers a client returns for the
+//     server's consent questions (a tools/call retry's inputResponses, or
+//     the response to an elicitation/create) are checked for keys that
+//     differ only in case, which mcp-go would read the way encoding/json
+//     does.
+//  5. Cancellation. A request the client cancels (notifications/cancelled
+//     naming a request in flight) gets no response: whatever its handler
+//     still returns is dropped, as the spec requires; its context is
+//     cancelled, also when the cancellation arrives before mcp-go has
+//     started the call. A cancellation of a request not in flight is
+//     dropped. Ids are compared as ServeStdio compares them (the string
+//     "7" is not the number 7); since mcp-go files in-flight requests by
+//     the id's printed form, a request whose id prints like that of one in
+//     flight is refused, so a cancellation reaches exactly the request it
+//     names.
+//  6. At EOF the requests already read are answered before ServeStdio
 //     returns. mcp-go cancels whatever is in flight when its input ends, so
 //     a script that writes its requests and closes stdin (printf … |
 //     iam-mcp-server) would otherwise get "cancelled" for its last calls.
@@ -95,10 +110,15 @@ import (
 func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
 	sess := &stdioSession{
 		logger:      s.logger,
-		pending:     map[string]bool{},
-		outstanding: map[string]bool{},
+		pending:     map[string]string{},
+		inflight:    map[string]string{},
+		cancelled:   map[string]bool{},
+		listening:   map[string]bool{},
+		outstanding: map[string]string{},
 		changed:     make(chan struct{}, 1),
 	}
+	s.stdio.Store(sess)
+	defer s.stdio.CompareAndSwap(sess, nil)
 	writer := &responseWriter{w: out, sess: sess}
 	reader := &lineReader{
 		ctx:   ctx,
@@ -110,7 +130,10 @@ func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) er
 	}
 
 	stdio := server.NewStdioServer(s.mcp)
-	stdio.SetErrorLogger(slog.NewLogLogger(s.logger.Handler(), slog.LevelError))
+	// mcp-go's own complaints are about this connection: they go to the
+	// log, never over the connection (a failed write would log a line
+	// that is sent, fails, and logs again).
+	stdio.SetErrorLogger(slog.NewLogLogger(unwrapClientLog(s.logger.Handler()), slog.LevelError))
 	server.WithWorkerPoolSize(WorkerPoolSize)(stdio)
 	server.WithQueueSize(QueueSize)(stdio)
 	stdio.SetContextFunc(func(ctx context.Context) context.Context {
@@ -223,12 +246,15 @@ type stdioSession struct {
 	logger *slog.Logger
 
 	mu          sync.Mutex
-	pending     map[string]bool // id keys of requests mcp-go will answer
-	outstanding map[string]bool // id keys of mcp-go's requests to the client
-	initialized bool            // an initialize was answered with a result
-	initKey     string          // id key of the initialize awaiting its answer
-	broken      bool            // a write to the client failed: nobody reads
-	changed     chan struct{}   // signalled after each change of the above
+	pending     map[string]string // id keys of requests mcp-go will answer → their mcp-go key
+	inflight    map[string]string // mcp-go keys (the id as mcp-go prints it) → id key
+	cancelled   map[string]bool   // id keys of pending requests the client cancelled
+	listening   map[string]bool   // id keys of pending subscriptions/listen: not waited for at EOF
+	outstanding map[string]string // id keys of mcp-go's requests to the client → method
+	initialized bool              // an initialize was answered with a result
+	initKey     string            // id key of the initialize awaiting its answer
+	broken      bool              // a write to the client failed: nobody reads
+	changed     chan struct{}     // signalled after each change of the above
 }
 
 func (s *stdioSession) signal() {
@@ -242,6 +268,7 @@ func (s *stdioSession) signal() {
 type outHead struct {
 	key     string // id key; "" for a notification or an id-less error
 	request bool   // a request of the server's own (sampling, elicitation, roots)
+	method  string // its method, for a request
 	result  bool   // a response with a result
 }
 
@@ -254,23 +281,32 @@ func parseOutHead(msg []byte) outHead {
 	if json.Unmarshal(msg, &head) != nil || len(head.ID) == 0 || bytes.Equal(head.ID, []byte("null")) {
 		return outHead{}
 	}
-	return outHead{key: responseIDKey(head.ID), request: head.Method != nil, result: bool(head.Result)}
+	h := outHead{key: responseIDKey(head.ID), request: head.Method != nil, result: bool(head.Result)}
+	if head.Method != nil {
+		h.method = *head.Method
+	}
+	return h
 }
 
 // sending notes a request of the server's own before it is written: the
 // client may answer before the write returns, and its answer is passed on
-// only to a request noted as outstanding.
-func (s *stdioSession) sending(h outHead) {
-	if !h.request || h.key == "" {
-		return
+// only to a request noted as outstanding. It reports whether the message
+// is to be written: the answer to a request the client cancelled is not.
+func (s *stdioSession) sending(h outHead) bool {
+	if h.key == "" {
+		return true
 	}
 	s.mu.Lock()
-	s.outstanding[h.key] = true
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	if h.request {
+		s.outstanding[h.key] = h.method
+		return true
+	}
+	return !s.cancelled[h.key]
 }
 
-// sent notes a message written to the client: an answer to a pending
-// request is no longer waited for.
+// sent notes a message written to the client (or dropped, for a cancelled
+// request): an answer to a pending request is no longer waited for.
 func (s *stdioSession) sent(h outHead, werr error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -283,11 +319,32 @@ func (s *stdioSession) sent(h outHead, werr error) {
 	if h.request || h.key == "" {
 		return
 	}
+	if mk, ok := s.pending[h.key]; ok {
+		delete(s.inflight, mk)
+	}
 	delete(s.pending, h.key)
+	delete(s.cancelled, h.key)
+	delete(s.listening, h.key)
 	if h.key == s.initKey {
 		s.initKey = ""
 		s.initialized = h.result
 	}
+}
+
+// isBroken reports whether a write to the client has failed.
+func (s *stdioSession) isBroken() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.broken
+}
+
+// isCancelled reports whether the client cancelled the pending request
+// whose id mcp-go decoded as id.
+func (s *stdioSession) isCancelled(id any) bool {
+	key := anyIDKey(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cancelled[key]
 }
 
 // presence records that a member is present without keeping its value.
@@ -361,9 +418,9 @@ func (r *lineReader) Read(p []byte) (int, error) {
 // already passed on, then lets mcp-go see the end.
 func (r *lineReader) drain() {
 	s := r.sess
-	if !s.wait(r.ctx, drainTimeout, func() bool { return len(s.pending) == 0 }) && r.ctx.Err() == nil {
+	if !s.wait(r.ctx, drainTimeout, func() bool { return len(s.pending) == len(s.listening) }) && r.ctx.Err() == nil {
 		s.mu.Lock()
-		left, broken := len(s.pending), s.broken
+		left, broken := len(s.pending)-len(s.listening), s.broken
 		s.mu.Unlock()
 		if !broken {
 			s.logger.Warn("input ended; requests still unanswered after the drain timeout are cancelled",
@@ -528,33 +585,47 @@ func (r *lineReader) handle(line []byte) []byte {
 			r.sess.logger.Warn("ignored a notification that cannot be decoded", "method", shortPrefix(method), "error", err)
 			return nil
 		}
+		if method == string(mcp.MethodNotificationCancelled) && !r.cancel(params) {
+			return nil
+		}
 		return withNewline(msg)
 	}
 
 	if bad := r.refuseBeforeInitialize(method, modern, id); bad {
 		return nil
 	}
+	mk := mcpIDKey(id)
 	r.sess.mu.Lock()
-	inFlight := r.sess.pending[idKey]
+	_, inFlight := r.sess.pending[idKey]
+	other, clash := r.sess.inflight[mk]
 	r.sess.mu.Unlock()
 	if inFlight {
 		r.refuse(id, mcp.INVALID_REQUEST, "Invalid Request: this id is already used by a request in flight; MCP requires a new id for each request of the session")
 		return nil
 	}
+	if clash {
+		r.refuse(id, mcp.INVALID_REQUEST, fmt.Sprintf("Invalid Request: this id reads like the id %s of a request in flight (one is a string, the other a number), and a cancellation could reach the wrong one; use another id", quoteShort(strings.TrimPrefix(strings.TrimPrefix(other, "s:"), "n:"))))
+		return nil
+	}
+	if bad := listCursor(method, params); bad != "" {
+		r.refuse(id, mcp.INVALID_PARAMS, bad)
+		return nil
+	}
 
 	out := msg
 	if method == string(mcp.MethodToolsCall) {
-		var ok bool
-		if out, ok = r.toolCall(id, params, msg); !ok {
+		if !r.toolCall(id, params) {
 			return nil
 		}
 	}
 
 	r.sess.mu.Lock()
+	r.sess.pending[idKey] = mk
+	r.sess.inflight[mk] = idKey
 	// subscriptions/listen is answered only when the stream is closed:
 	// waiting for it at EOF would only hold the exit back.
-	if method != string(mcp.MethodSubscriptionsListen) {
-		r.sess.pending[idKey] = true
+	if method == string(mcp.MethodSubscriptionsListen) {
+		r.sess.listening[idKey] = true
 	}
 	if method == string(mcp.MethodInitialize) && !modern {
 		r.sess.initKey = idKey
@@ -611,47 +682,173 @@ func (r *lineReader) isInitialized() bool {
 	return r.sess.initialized
 }
 
-// toolCall checks a tools/call's params and routes a call of a tool the
-// server does not have to the hidden unknown-tool handler; it returns the
-// message to pass on, or false when it answered the call itself.
-func (r *lineReader) toolCall(id json.RawMessage, params members, msg []byte) ([]byte, bool) {
+// toolCall checks a tools/call's params and answers a call of a tool the
+// server does not serve; it reports whether the call is to be passed on.
+func (r *lineReader) toolCall(id json.RawMessage, params members) bool {
 	if params == nil {
 		r.refuse(id, mcp.INVALID_PARAMS, `Invalid params: tools/call needs params {"name": TOOL, "arguments": {...}}`)
-		return nil, false
+		return false
 	}
 	for _, m := range params {
 		if !toolsCallParams[m.key] {
 			r.refuse(id, mcp.INVALID_PARAMS, fmt.Sprintf("Invalid params: unknown member %s in tools/call params; they are name, arguments and _meta", quoteShort(m.key)))
-			return nil, false
+			return false
 		}
 	}
 	var name string
 	if raw := params.get("name"); raw == nil || raw[0] != '"' || json.Unmarshal(raw, &name) != nil || name == "" {
 		r.refuse(id, mcp.INVALID_PARAMS, `Invalid params: tools/call needs "name", the tool to call, as a string; list the tools to see the ones this server offers`)
-		return nil, false
+		return false
 	}
-	// The hidden tool is reached only through this rewriting, never by
-	// name, so that its argument is always one this function wrote.
-	if name != unknownTool && r.srv.mcp.GetTool(name) != nil {
-		return msg, true
+	if raw := params.get("requestState"); raw != nil && (raw[0] != '"' || len(raw) > maxRequestStateBytes) {
+		r.refuse(id, mcp.INVALID_PARAMS, "Invalid params: requestState must be the string this server returned, echoed unchanged")
+		return false
 	}
-	type unknownParams struct {
-		Name      string            `json:"name"`
-		Arguments map[string]string `json:"arguments"`
-		Meta      json.RawMessage   `json:"_meta,omitempty"`
+	if raw := params.get("inputResponses"); raw != nil {
+		if problem := inputResponses(raw); problem != "" {
+			r.refuse(id, mcp.INVALID_PARAMS, "Invalid params: inputResponses "+problem)
+			return false
+		}
 	}
-	rewritten, err := json.Marshal(struct {
-		JSONRPC string          `json:"jsonrpc"`
-		ID      json.RawMessage `json:"id"`
-		Method  string          `json:"method"`
-		Params  unknownParams   `json:"params"`
-	}{mcp.JSONRPC_VERSION, id, string(mcp.MethodToolsCall),
-		unknownParams{Name: unknownTool, Arguments: map[string]string{"tool": shortPrefix(name)}, Meta: params.get("_meta")}})
-	if err != nil { // cannot happen: every part is valid JSON
-		r.refuse(id, mcp.INTERNAL_ERROR, "Internal error: the call could not be routed; report this with the server's log")
-		return nil, false
+	if r.srv.mcp.GetTool(name) == nil {
+		r.refuse(id, mcp.INVALID_PARAMS, "Invalid params: "+r.srv.unknownToolMessage(name))
+		return false
 	}
-	return rewritten, true
+	return true
+}
+
+// maxRequestStateBytes bounds a requestState as written: this server's are
+// 43 characters.
+const maxRequestStateBytes = 256
+
+// inputResponses checks a retry's answers: an object of objects, with no
+// two keys equal but for case at either level (mcp-go decodes the answers
+// with encoding/json, which would take "Action" for "action" and let a
+// later key win).
+func inputResponses(raw json.RawMessage) string {
+	if len(raw) == 0 || raw[0] != '{' {
+		return "must be an object of the answers, keyed as the server asked"
+	}
+	ms, err := objectMembers(raw)
+	if err != nil {
+		return "must be a JSON object: " + err.Error()
+	}
+	if dup := ms.foldDuplicate(); dup != "" {
+		return fmt.Sprintf("has the key %s more than once (keys are compared ignoring case)", quoteShort(dup))
+	}
+	for _, m := range ms {
+		if len(m.value) == 0 || m.value[0] != '{' {
+			return fmt.Sprintf("has an answer %s that is not an object", quoteShort(m.key))
+		}
+		inner, err := objectMembers(m.value)
+		if err != nil {
+			return fmt.Sprintf("has an answer %s that is not a JSON object", quoteShort(m.key))
+		}
+		if dup := inner.foldDuplicate(); dup != "" {
+			return fmt.Sprintf("has an answer with the key %s more than once (keys are compared ignoring case)", quoteShort(dup))
+		}
+	}
+	return ""
+}
+
+// listMethods are the list requests mcp-go pages with a cursor.
+var listMethods = map[string]bool{
+	string(mcp.MethodToolsList): true, string(mcp.MethodResourcesList): true, string(mcp.MethodResourcesTemplatesList): true,
+	string(mcp.MethodPromptsList): true, string(mcp.MethodTasksList): true,
+}
+
+// listCursor refuses a list request's cursor: this server answers every
+// list in one page, so it never handed one out, and mcp-go would answer a
+// cursor that is not base64 with the decoder's message, and take one
+// that is for a name to start after — in alphabetical order, which is not
+// the order tools are listed in.
+func listCursor(method string, params members) string {
+	if !listMethods[method] {
+		return ""
+	}
+	raw := params.get("cursor")
+	if raw == nil || bytes.Equal(raw, []byte(`""`)) || bytes.Equal(raw, []byte("null")) {
+		return ""
+	}
+	return fmt.Sprintf("Invalid params: %s was given a cursor, but this server answers every list in one page and hands out no cursors; call %s again without one", method, method)
+}
+
+// cancel decides about a notifications/cancelled: it is passed on only
+// when it names, as ServeStdio compares ids, a request in flight, which
+// is then marked so that its answer is dropped.
+func (r *lineReader) cancel(params members) bool {
+	raw := params.get("requestId")
+	key, problem := "", "no requestId"
+	if raw != nil {
+		key, problem = requestIDKey(raw)
+	}
+	s := r.sess
+	s.mu.Lock()
+	_, inFlight := s.pending[key]
+	ok := problem == "" && inFlight && key != s.initKey // "The client MUST NOT cancel initialize"
+	if ok {
+		s.cancelled[key] = true
+	}
+	s.mu.Unlock()
+	if !ok {
+		s.logger.Debug("ignored a cancellation of no request in flight", "requestId", shortPrefix(string(raw)))
+	}
+	return ok
+}
+
+// mcpIDKey is the key under which mcp-go files a request in flight for
+// notifications/cancelled: the id decoded into an any, printed with %v.
+func mcpIDKey(id json.RawMessage) string {
+	var v any
+	if json.Unmarshal(id, &v) != nil {
+		return "x:" + string(id)
+	}
+	return fmt.Sprintf("%v", v)
+}
+
+// anyIDKey is requestIDKey for an id as mcp-go decoded it.
+func anyIDKey(id any) string {
+	switch v := id.(type) {
+	case string:
+		return "s:" + v
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) <= maxSafeInteger {
+			return "n:" + strconv.FormatInt(int64(v), 10)
+		}
+	case json.Number:
+		return responseIDKey(json.RawMessage(v))
+	case mcp.RequestId:
+		b, err := json.Marshal(v)
+		if err == nil {
+			return responseIDKey(b)
+		}
+	}
+	return fmt.Sprintf("x:%v", id)
+}
+
+// installCancelHook closes the gap between a cancellation and the start
+// of the call it names: mcp-go cancels a request only once it has filed it
+// as in flight, which a tool call waiting for a worker has not. Each tool
+// call, once filed and before its handler runs, checks whether the client
+// cancelled it meanwhile, and if so hands mcp-go the cancellation again.
+func (s *Server) installCancelHook(h *server.Hooks) {
+	h.AddBeforeCallTool(func(ctx context.Context, id any, _ *mcp.CallToolRequest) {
+		sess := s.stdio.Load()
+		if sess == nil || !sess.isCancelled(id) {
+			return
+		}
+		b, err := json.Marshal(map[string]any{"jsonrpc": mcp.JSONRPC_VERSION, "method": mcp.MethodNotificationCancelled,
+			"params": map[string]any{"requestId": id, "reason": "cancelled by the client before the call started"}})
+		if err == nil {
+			s.mcp.HandleMessage(ctx, b)
+		}
+	})
+}
+
+// clientGone reports whether the client of ServeStdio stopped reading.
+func (s *Server) clientGone() bool {
+	sess := s.stdio.Load()
+	return sess != nil && sess.isBroken()
 }
 
 // handleResponse handles a message without a method: the client's answer to
@@ -672,14 +869,59 @@ func (r *lineReader) handleResponse(m members, rawID, id json.RawMessage, idKey 
 		return nil
 	}
 	r.sess.mu.Lock()
-	waiting := r.sess.outstanding[idKey]
+	method, waiting := r.sess.outstanding[idKey]
 	delete(r.sess.outstanding, idKey)
 	r.sess.mu.Unlock()
 	if !waiting {
 		r.sess.logger.Debug("ignored a response to no request of this server", "id", shortPrefix(string(id)))
 		return nil
 	}
+	if method == string(mcp.MethodElicitationCreate) && hasResult {
+		if problem := elicitationResult(m.get("result")); problem != "" {
+			// The person's answer decides whether a change runs: one
+			// that mcp-go could read otherwise than it is written is
+			// no answer, and the question fails (nothing runs).
+			r.sess.logger.Warn("refused the client's answer to a consent question", "problem", problem)
+			b, err := json.Marshal(map[string]any{"jsonrpc": mcp.JSONRPC_VERSION, "id": id,
+				"error": map[string]any{"code": mcp.INVALID_PARAMS, "message": "the client's answer to the question was malformed: " + problem}})
+			if err != nil {
+				return nil
+			}
+			return withNewline(b)
+		}
+	}
 	return withNewline(msg)
+}
+
+// elicitationResult checks the result of an elicitation/create: an object
+// with action (a string) and optionally content and _meta, each key once
+// and spelled exactly.
+func elicitationResult(raw json.RawMessage) string {
+	if len(raw) == 0 || raw[0] != '{' {
+		return "the result is not an object"
+	}
+	ms, err := objectMembers(raw)
+	if err != nil {
+		return "the result is not a JSON object"
+	}
+	if dup := ms.foldDuplicate(); dup != "" {
+		return fmt.Sprintf("the result has the key %s more than once (keys are compared ignoring case)", quoteShort(dup))
+	}
+	for _, m := range ms {
+		switch m.key {
+		case "action":
+			if len(m.value) == 0 || m.value[0] != '"' {
+				return "the action is not a string"
+			}
+		case "content", "_meta", "resultType":
+		default:
+			return fmt.Sprintf("the result has the unknown key %s (it has action, content and _meta)", quoteShort(m.key))
+		}
+	}
+	if ms.get("action") == nil {
+		return "the result has no action"
+	}
+	return ""
 }
 
 func (r *lineReader) refuse(id json.RawMessage, code int, message string) {
@@ -1045,7 +1287,12 @@ type responseWriter struct {
 func (w *responseWriter) Write(p []byte) (int, error) {
 	msg := capError(p)
 	head := parseOutHead(msg)
-	w.sess.sending(head)
+	if !w.sess.sending(head) {
+		// The client cancelled the request: MCP forbids answering it.
+		w.sess.logger.Debug("dropped the answer to a cancelled request")
+		w.sess.sent(head, nil)
+		return len(p), nil
+	}
 	w.mu.Lock()
 	_, err := w.w.Write(msg)
 	w.mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"io"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -73,7 +74,7 @@ func TestServeStdioAnswersBeforeEOF(t *testing.T) {
 		b, _ := json.Marshal(msg.ID)
 		answers[string(b)] = string(msg.Result) + string(msg.Error)
 	}
-	for id, want := range map[string]string{`1`: `"serverInfo"`, `2`: `"users"`, `"three"`: `unknown tool \"no_such_tool\"`, `4`: `"alice.nguyen"`} {
+	for id, want := range map[string]string{`1`: `"serverInfo"`, `2`: `"users"`, `"three"`: `-32602`, `4`: `"alice.nguyen"`} {
 		got, ok := answers[id]
 		if !ok {
 			t.Errorf("request %s was not answered:\n%s", id, out.String())
@@ -260,8 +261,21 @@ var hostileLines = []struct {
 	{"an unknown notification", `{"jsonrpc":"2.0","method":"notifications/whatever","params":{"x":1}}`, 0, ``},
 	{"a cancellation of nothing", `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"nope"}}`, 0, ``},
 	{"a second initialize", initLine, -32600, `"init"`},
-	{"an unknown tool with a long name", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + strings.Repeat("n", 100000) + `"}}`, 0, `1`},
-	{"the hidden tool by name", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"_unknown_tool","arguments":{"tool":"` + strings.Repeat("n", 100000) + `"}}}`, 0, `1`},
+	{"an unknown tool with a long name", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + strings.Repeat("n", 100000) + `"}}`, -32602, `1`},
+	{"the old hidden tool by name", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"_unknown_tool","arguments":{"tool":"` + strings.Repeat("n", 100000) + `"}}}`, -32602, `1`},
+	{"an unknown tool, Unicode", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_uſers"}}`, -32602, `1`},
+	{"a tool in another letter case", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"List_Users"}}`, -32602, `1`},
+	{"a cursor for tools/list", `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"cursor":"not base64!"}}`, -32602, `1`},
+	{"a base64 cursor for tools/list", `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"cursor":"bGlzdF91c2Vycw=="}}`, -32602, `1`},
+	{"a cursor that is a number", `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"cursor":5}}`, -32602, `1`},
+	{"an empty cursor", `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"cursor":""}}`, 0, `1`},
+	{"requestState a number", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_users","requestState":5}}`, -32602, `1`},
+	{"requestState too long", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_users","requestState":"` + strings.Repeat("s", 300) + `"}}`, -32602, `1`},
+	{"inputResponses an array", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_users","inputResponses":[]}}`, -32602, `1`},
+	{"inputResponses with a key twice, case apart", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_users","inputResponses":{"consent":{"action":"decline"},"CONSENT":{"action":"accept"}}}}`, -32602, `1`},
+	{"an answer with action twice, case apart", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_users","inputResponses":{"consent":{"action":"decline","Action":"accept"}}}}`, -32602, `1`},
+	{"an answer that is a string", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_users","inputResponses":{"consent":"accept"}}}`, -32602, `1`},
+	{"a read tool with a forged answer", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_users","requestState":"forged","inputResponses":{"consent":{"action":"accept"}}}}`, 0, `1`},
 	{"a task-augmented call", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_users","arguments":{},"task":{"ttl":1000}}}`, -1, `1`},
 	{"tasks/result of nothing", `{"jsonrpc":"2.0","id":1,"method":"tasks/result","params":{"taskId":"nope"}}`, -1, `1`},
 	{"tasks/get of nothing", `{"jsonrpc":"2.0","id":1,"method":"tasks/get","params":{"taskId":"nope"}}`, -1, `1`},
@@ -531,20 +545,24 @@ func TestServeStdioOversizeLine(t *testing.T) {
 }
 
 // TestServeStdioCancelledCall: a call the client cancels
-// (notifications/cancelled) is answered, and the end of input after it does
-// not wait for the call to run its course.
+// (notifications/cancelled) gets no response (MCP: "Receivers of a
+// cancellation notification SHOULD NOT send a response for the cancelled
+// request"), its handler's context ends, and the end of input after it
+// does not wait for the call to run its course.
 func TestServeStdioCancelledCall(t *testing.T) {
 	restore := mcpserver.SetStdioTimeouts(10*time.Minute, 10*time.Minute)
 	defer restore()
 	srv := newServer(t, 0)
 	started, release := make(chan struct{}), make(chan struct{})
+	ended := make(chan error, 1)
 	defer close(release)
 	srv.MCP().AddTool(mcp.Tool{Name: "slow", RawInputSchema: json.RawMessage(`{"type":"object"}`)},
 		func(ctx context.Context, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			close(started)
 			select {
 			case <-ctx.Done():
-				return nil, ctx.Err()
+				ended <- ctx.Err()
+				return mcp.NewToolResultText("returned after the cancellation"), nil
 			case <-release:
 				return mcp.NewToolResultText("ran its course"), nil
 			}
@@ -559,7 +577,26 @@ func TestServeStdioCancelledCall(t *testing.T) {
 	case <-time.After(3 * time.Minute): // a guard against a hang
 		t.Fatal("the call did not start")
 	}
+	// A cancellation of the string "7" is not one of the number 7.
+	io.WriteString(inW, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"7","reason":"test"}}`+"\n")
+	io.WriteString(inW, `{"jsonrpc":"2.0","id":"p","method":"ping"}`+"\n")
+	for !strings.Contains(out.String(), `"id":"p"`) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case <-ended:
+		t.Fatal("a cancellation of the string id \"7\" cancelled the request with the number id 7")
+	default:
+	}
 	io.WriteString(inW, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7,"reason":"test"}}`+"\n")
+	select {
+	case err := <-ended:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the handler's context ended with %v", err)
+		}
+	case <-time.After(3 * time.Minute): // a guard against a hang
+		t.Fatal("the cancelled call's context did not end")
+	}
 	inW.Close()
 	select {
 	case err := <-done:
@@ -569,9 +606,127 @@ func TestServeStdioCancelledCall(t *testing.T) {
 	case <-time.After(3 * time.Minute): // a guard, far below the drain timeout set above
 		t.Fatal("ServeStdio waited for a cancelled call")
 	}
-	if !strings.Contains(out.String(), `"id":7`) || strings.Contains(out.String(), "ran its course") {
-		t.Errorf("the cancelled call: %s", out.String())
+	if strings.Contains(out.String(), `"id":7`) {
+		t.Errorf("the cancelled call was answered:\n%s", out.String())
 	}
+}
+
+// TestServeStdioCancelledBeforeStart: a cancellation that arrives while
+// the call waits for a worker (mcp-go has not filed it as in flight yet)
+// still cancels it: the call's context is already cancelled when its
+// handler runs, and nothing answers it.
+func TestServeStdioCancelledBeforeStart(t *testing.T) {
+	srv := newServer(t, 0)
+	release := make(chan struct{})
+	var ran []string
+	var mu sync.Mutex
+	srv.MCP().AddTool(mcp.Tool{Name: "block", RawInputSchema: json.RawMessage(`{"type":"object"}`)},
+		func(ctx context.Context, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			<-release
+			return mcp.NewToolResultText("blocked"), nil
+		})
+	srv.MCP().AddTool(mcp.Tool{Name: "record", RawInputSchema: json.RawMessage(`{"type":"object"}`)},
+		func(ctx context.Context, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			mu.Lock()
+			ran = append(ran, fmt.Sprintf("ctx err %v", ctx.Err()))
+			mu.Unlock()
+			return mcp.NewToolResultText("recorded"), nil
+		})
+	// Fill every worker with a blocked call, so that the next call waits
+	// in the queue while its cancellation is read.
+	var in strings.Builder
+	in.WriteString(initLine + "\n")
+	for i := range mcpserver.WorkerPoolSize {
+		fmt.Fprintf(&in, `{"jsonrpc":"2.0","id":"b%d","method":"tools/call","params":{"name":"block"}}`+"\n", i)
+	}
+	in.WriteString(`{"jsonrpc":"2.0","id":"queued","method":"tools/call","params":{"name":"record"}}` + "\n")
+	in.WriteString(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"queued"}}` + "\n")
+	in.WriteString(`{"jsonrpc":"2.0","id":"p","method":"ping"}` + "\n")
+	inR, inW := io.Pipe()
+	var out lockedBuffer
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeStdio(context.Background(), inR, &out) }()
+	io.WriteString(inW, in.String())
+	for !strings.Contains(out.String(), `"id":"p"`) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(release)
+	inW.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ran) != 1 || ran[0] != "ctx err context canceled" {
+		t.Errorf("the call cancelled while queued ran with %v", ran)
+	}
+	if strings.Contains(out.String(), `"id":"queued"`) {
+		t.Errorf("the cancelled call was answered:\n%s", out.String())
+	}
+	if n := strings.Count(out.String(), `"blocked"`); n != mcpserver.WorkerPoolSize {
+		t.Errorf("%d of the %d blocked calls were answered", n, mcpserver.WorkerPoolSize)
+	}
+}
+
+// TestServeStdioIDsThatPrintAlike: mcp-go files requests in flight by the
+// id's printed form, so the string "7" and the number 7 would share one
+// slot and a cancellation of one could end the other: the second of such a
+// pair, while the first is in flight, is refused.
+func TestServeStdioIDsThatPrintAlike(t *testing.T) {
+	srv := newServer(t, 0)
+	release := make(chan struct{})
+	srv.MCP().AddTool(mcp.Tool{Name: "block", RawInputSchema: json.RawMessage(`{"type":"object"}`)},
+		func(ctx context.Context, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return mcp.NewToolResultText("done"), nil
+		})
+	inR, inW := io.Pipe()
+	var out lockedBuffer
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeStdio(context.Background(), inR, &out) }()
+	io.WriteString(inW, initLine+"\n"+
+		`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"block"}}`+"\n"+
+		`{"jsonrpc":"2.0","id":"7","method":"ping"}`+"\n"+
+		`{"jsonrpc":"2.0","id":1000000,"method":"tools/call","params":{"name":"block"}}`+"\n"+
+		`{"jsonrpc":"2.0","id":"1e+06","method":"ping"}`+"\n")
+	for strings.Count(out.String(), "a request in flight") < 2 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(release)
+	inW.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	msgs := parseLines(t, out.String())
+	for _, id := range []string{`"7"`, `"1e+06"`} {
+		if got := answers(msgs, id); len(got) != 1 || got[0].Error == nil || got[0].Error.Code != -32600 {
+			t.Errorf("the id %s beside a request in flight that prints alike: %v", id, got)
+		}
+	}
+	for _, id := range []string{`7`, `1000000`} {
+		if got := answers(msgs, id); len(got) != 1 || got[0].Result == nil {
+			t.Errorf("the call %s: %v", id, got)
+		}
+	}
+}
+
+func parseLines(t *testing.T, out string) []rpcMessage {
+	t.Helper()
+	var msgs []rpcMessage
+	for _, line := range strings.Split(out, "\n") {
+		if line == "" {
+			continue
+		}
+		m := rpcMessage{line: line}
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("not JSON-RPC: %q", line)
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs
 }
 
 // failingWriter is a client that stopped reading: every write fails.

@@ -127,6 +127,11 @@ func (r *concurrencyRunner) Run(ctx context.Context, op string, in any) (any, er
 
 func (r *concurrencyRunner) Account(context.Context) (string, error) { return "123456789012", nil }
 
+// Prepare is never reached: the test makes only reads.
+func (r *concurrencyRunner) Prepare(context.Context, string, any) (*api.Plan, func(context.Context) (any, error), error) {
+	return nil, nil, api.Errorf(api.Internal, "concurrencyRunner plans no change")
+}
+
 func TestBatchRunsConcurrentlyAndAnswersInOrder(t *testing.T) {
 	t.Parallel()
 	runner := &concurrencyRunner{}

@@ -6,10 +6,13 @@
 //
 // The contract with plugins (sdk/api/plugin.go, docs/plugins.md): a
 // plugin exports describe and call, and imports from api.HostModule the
-// host functions iam_call, iam_batch, progress and host_info. Every IAM
-// call a plugin makes goes through the gate (host/gate) as a plugin
-// caller with the operator's grants; the runtime adds the per-call caps of
-// the plugins file, and never hands a plugin a secret. What a plugin hands
+// host functions iam_call, iam_batch, progress, host_info and consent.
+// Every IAM call a plugin makes goes through the gate (host/gate) as a
+// plugin caller with the operator's grants; the runtime adds the per-call
+// caps of the plugins file, and never hands a plugin a secret. A plugin
+// states the changes of a step before it makes them (consent, see
+// consent.go): the person is asked once, and only the exact calls approved
+// then run without another question. What a plugin hands
 // the host is bounded before it costs the host anything: inputs by their
 // length before they are read, batches by their count before they are
 // decoded, answers as they are made, progress reports and log lines by

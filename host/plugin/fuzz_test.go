@@ -1,10 +1,13 @@
 package plugin
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/iammcp/iam-mcp-server/host/gate"
+	"github.com/iammcp/iam-mcp-server/internal/strictjson"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -103,3 +106,64 @@ func FuzzHostInput(f *testing.F) {
 		}
 	})
 }
+
+// FuzzConsentRequest: whatever bytes a plugin hands consent, the host
+// never panics, answers one ConsentAnswer that approves nothing it could
+// not plan (this gate's catalogue plans nothing), asks nobody, and never
+// echoes more than a short prefix of what it was sent.
+func FuzzConsentRequest(f *testing.F) {
+	for _, s := range []string{
+		`{"summary":"Remove alice","calls":[{"op":"delete_user","args":{"user_name":"alice"}}]}`,
+		`{"summary":"s","calls":[{"op":"delete_user"}],"Calls":[]}`,
+		`{"summary":"s","summary":"t","calls":[{"op":"tag_user"}]}`,
+		`{"summary":"two\nlines","calls":[{"op":"delete_user"}]}`,
+		`{"summary":"\u202e","calls":[{"op":"delete_user"}]}`,
+		`{"summary":"s","calls":[]}`,
+		`{"summary":"s","calls":{"op":"delete_user"}}`,
+		`{"summary":"s","calls":[{"op":"list_users","OP":"delete_user"}]}`,
+		`{"summary":"s","calls":[` + strings.Repeat(`{"op":"a"},`, 30) + `{"op":"a"}]}`,
+		`{"summary":"` + strings.Repeat("x", 2000) + `","calls":[{"op":"delete_user"}]}`,
+		`[`, `null`, `""`,
+	} {
+		f.Add([]byte(s))
+	}
+	p, err := newLoaded(Spec{Name: "fuzz", Path: "fuzz.wasm", SHA256: strings.Repeat("0", 64), Limits: Limits{MaxIAMCalls: 50}, Grants: api.Names()}, discardLogger())
+	if err != nil {
+		f.Fatal(err)
+	}
+	// Every operation granted and declared, in front of a catalogue that
+	// plans nothing: the request goes through every check there is.
+	p.toolGrants = map[string]map[string]bool{"fuzz_t": p.grants}
+	p.gate = gate.New(refusingRunner{}, gate.Options{Confirm: gate.ConfirmWrites})
+	asked := &person{answers: []gate.Answer{{Decision: gate.Accept}}}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		st := &callState{tool: "fuzz_t", consent: newToolConsent(asked, nil)}
+		out := p.consentFunc(ctx, st, in)
+		var a api.ConsentAnswer
+		if err := strictjson.Unmarshal(out, &a); err != nil {
+			t.Fatalf("consent %q answered %q: %v", in, out, err)
+		}
+		if a.Approved || a.Error == nil {
+			t.Fatalf("consent %q approved with no gate: %q", in, out)
+		}
+		if len(out) > 1024 {
+			t.Fatalf("consent %q answered %d bytes: %q", in, len(out), out)
+		}
+		if len(asked.asked()) != 0 {
+			t.Fatalf("consent %q asked the person", in)
+		}
+	})
+}
+
+// refusingRunner is a catalogue that plans nothing.
+type refusingRunner struct{}
+
+func (refusingRunner) Run(context.Context, string, any) (any, error) {
+	return nil, api.Errorf(api.ServiceFailure, "refusingRunner runs nothing")
+}
+
+func (refusingRunner) Prepare(context.Context, string, any) (*api.Plan, func(context.Context) (any, error), error) {
+	return nil, nil, api.Errorf(api.ServiceFailure, "refusingRunner plans nothing")
+}
+
+func (refusingRunner) Account(context.Context) (string, error) { return "123456789012", nil }

@@ -560,11 +560,29 @@ func (h *Host) Plugins() []PluginInfo {
 	return out
 }
 
-// Call runs one plugin tool. args are the tool's JSON arguments (empty for
-// none); progress, when not nil, receives the plugin's progress reports,
-// synchronously, while the call runs (never after it returns), within the
-// call's budget (ProgressPerSecond after ProgressBurst; the last report
-// dropped is delivered just before Call returns).
+// Call runs one plugin tool with nobody to ask for consent: a change that
+// the operator's --confirm covers is refused with ConsentRequired, whether
+// the plugin stated it in a plan or not. See CallWithConsent.
+func (h *Host) Call(ctx context.Context, tool string, args json.RawMessage, progress func(api.ProgressReport)) (*api.PluginResult, error) {
+	return h.CallWithConsent(ctx, tool, args, progress, nil)
+}
+
+// CallWithConsent runs one plugin tool. args are the tool's JSON arguments
+// (empty for none); progress, when not nil, receives the plugin's progress
+// reports, synchronously, while the call runs (never after it returns),
+// within the call's budget (ProgressPerSecond after ProgressBurst; the
+// last report dropped is delivered just before the call returns).
+//
+// consent asks the person behind the tool call (nil: nobody can be asked).
+// It is asked once for each plan the plugin states through the consent
+// host function, about the plan's changes that --confirm covers, and again
+// for any covered change the plugin makes that is not an unused approval
+// of such a plan. When it answers Pending — the question went to the
+// client, whose answer comes with a later request — the plugin is stopped
+// at once (every request it makes after that is refused, and its call is
+// cancelled) and CallWithConsent returns an error wrapping
+// ErrConsentPending; the caller runs the whole tool call again with the
+// answer.
 //
 // A failure the assistant should see — a trap or panic, the time or memory
 // limit, a result that is not JSON or is too large, an input too large, an
@@ -572,7 +590,7 @@ func (h *Host) Plugins() []PluginInfo {
 // what happened; a cancelled call returns an error wrapping the context's.
 // Either way the server, the other plugins and the next call go on: an
 // instance whose call failed is discarded and replaced.
-func (h *Host) Call(ctx context.Context, tool string, args json.RawMessage, progress func(api.ProgressReport)) (*api.PluginResult, error) {
+func (h *Host) CallWithConsent(ctx context.Context, tool string, args json.RawMessage, progress func(api.ProgressReport), consent gate.Consent) (*api.PluginResult, error) {
 	if h.closed.Load() {
 		return nil, api.Errorf(api.Internal, "the plugin runtime is closed; %s cannot run", tool)
 	}
@@ -600,7 +618,11 @@ func (h *Host) Call(ctx context.Context, tool string, args json.RawMessage, prog
 		return nil, api.Errorf(api.InvalidInput, "the arguments of %s are %d bytes; plugin %s accepts at most %d bytes per call (limits.memory is %s); nothing was run",
 			tool, len(input), p.name, p.maxInput, p.limits.Memory)
 	}
-	st := &callState{tool: tool, progress: progress}
+	// stop ends the plugin's call when a question to the person goes
+	// pending: wazero closes the module at its next check of the context.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	st := &callState{tool: tool, progress: progress, consent: newToolConsent(consent, stop)}
 	if progress != nil {
 		st.limiter = newProgressLimiter(p.now)
 	}
@@ -611,6 +633,11 @@ func (h *Host) Call(ctx context.Context, tool string, args json.RawMessage, prog
 		if r, ok := st.limiter.final(); ok {
 			progress(r)
 		}
+	}
+	if st.stopping() {
+		// Whatever the plugin answered, or however it stopped, it did not
+		// finish its work: it runs again once the person has answered.
+		return nil, fmt.Errorf("plugin %s: %s: %w", p.name, tool, ErrConsentPending)
 	}
 	if err != nil {
 		return nil, err

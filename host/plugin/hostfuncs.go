@@ -50,6 +50,10 @@ type callState struct {
 	limiter  *progressLimiter // nil when progress is nil
 	calls    atomic.Int64
 	mutating atomic.Int64
+	// consent is the tool call's consent: the approvals of the plans the
+	// plugin stated, and the consenter that asks the person about the
+	// rest; nil while describing.
+	consent *toolConsent
 
 	// host_info is decided (and audited) once per tool call: a plugin
 	// asking again in a loop gets the same answer, not another audit line.
@@ -75,6 +79,7 @@ func (p *loaded) hostFunctions() []extism.HostFunction {
 		p.hostFunction(hostFunc{name: api.HostIAMCall, maxIn: MaxHostInputBytes, run: p.iamCallFunc, tooBig: p.iamCallTooBig}),
 		p.hostFunction(hostFunc{name: api.HostIAMBatch, maxIn: MaxHostInputBytes, run: p.iamBatchFunc, tooBig: p.iamBatchTooBig}),
 		p.hostFunction(hostFunc{name: api.HostProgress, maxIn: maxProgressInputBytes, run: p.progressFunc, tooBig: p.progressTooBig}),
+		p.hostFunction(hostFunc{name: api.HostConsent, maxIn: MaxHostInputBytes, run: p.consentFunc, tooBig: p.consentTooBig}),
 		// host_info takes no input: whatever the plugin passes is not read.
 		p.hostFunction(hostFunc{name: api.HostInfoFunc, run: p.hostInfoFunc}),
 	}
@@ -143,9 +148,15 @@ func (p *loaded) readInput(cp *extism.CurrentPlugin, f hostFunc, off uint64) (in
 	return bytes.Clone(b), n, true
 }
 
-// caller is the gate's view of the plugin serving st's tool call.
+// caller is the gate's view of the plugin serving st's tool call. Its
+// Consent answers from the plans the person approved in this tool call,
+// and asks the person about anything else.
 func (p *loaded) caller(st *callState) gate.Caller {
-	return gate.Caller{Kind: gate.Plugin, Plugin: p.name, Tool: st.tool, Grants: p.toolGrants[st.tool]}
+	c := gate.Caller{Kind: gate.Plugin, Plugin: p.name, Tool: st.tool, Grants: p.toolGrants[st.tool]}
+	if st.consent != nil {
+		c.Consent = st.consent
+	}
+	return c
 }
 
 // refused has the gate write the audit line of a request the runtime
@@ -181,6 +192,9 @@ func (p *loaded) iamCallFunc(ctx context.Context, st *callState, in []byte) []by
 		return mustJSON(api.IAMResponse{Error: e})
 	}
 	req.Op = opName(req.Op)
+	if st.stopping() {
+		return mustJSON(api.IAMResponse{Error: p.pendingError()})
+	}
 	if e := p.admit(st, req.Op); e != nil {
 		p.refused(st, req.Op, req.Args, e)
 		return mustJSON(api.IAMResponse{Error: e})
@@ -232,6 +246,11 @@ func (p *loaded) iamBatchFunc(ctx context.Context, st *callState, in []byte) []b
 	var answered atomic.Int64
 	for i, req := range reqs {
 		req.Op = opName(req.Op)
+		if st.stopping() {
+			resps[i].Error = p.pendingError()
+			p.withinAnswerBudget(&answered, &resps[i], req.Op)
+			continue
+		}
 		if e := p.admit(st, req.Op); e != nil {
 			resps[i].Error = e
 			p.refused(st, req.Op, req.Args, e)
@@ -319,11 +338,14 @@ func (p *loaded) runIAM(ctx context.Context, st *callState, req api.IAMRequest) 
 	if p.gate == nil {
 		return api.IAMResponse{Error: api.Errorf(api.NotGranted, "plugin %s is being inspected, with no grants and no IAM", p.name)}
 	}
-	if p.grants[req.Op] && !p.toolGrants[st.tool][req.Op] {
-		e := api.Errorf(api.NotGranted,
-			"tool %s of plugin %s called %s, which the plugin is granted but the tool does not declare; the plugin's author must list it among the tool's operations", st.tool, p.name, req.Op)
+	if e := p.undeclared(st, req.Op); e != nil {
 		p.refused(st, req.Op, req.Args, e)
 		return api.IAMResponse{Error: e}
+	}
+	if st.stopping() {
+		// A request of a batch that was waiting for its turn while
+		// another's question went pending.
+		return api.IAMResponse{Error: p.pendingError()}
 	}
 	out, err := p.gate.Call(ctx, p.caller(st), req.Op, req.Args)
 	if err != nil {
@@ -338,6 +360,23 @@ func (p *loaded) runIAM(ctx context.Context, st *callState, req api.IAMRequest) 
 		return api.IAMResponse{Error: api.Errorf(api.Internal, "the result of %s could not be encoded: %v", req.Op, err)}
 	}
 	return api.IAMResponse{Result: res}
+}
+
+// undeclared refuses an operation the plugin is granted but the tool
+// being served does not declare, with a message that says so (the gate,
+// which sees only the tool's grants, would say it is not granted).
+func (p *loaded) undeclared(st *callState, op string) *api.Error {
+	if p.grants[op] && !p.toolGrants[st.tool][op] {
+		return api.Errorf(api.NotGranted,
+			"tool %s of plugin %s called %s, which the plugin is granted but the tool does not declare; the plugin's author must list it among the tool's operations", st.tool, p.name, op)
+	}
+	return nil
+}
+
+// stopping reports whether the tool call waits for the person's answer
+// to a question and is being stopped: nothing more of it runs.
+func (st *callState) stopping() bool {
+	return st.consent != nil && st.consent.pending.Load()
 }
 
 // secretField is the result field that carries a new secret access key
@@ -453,13 +492,13 @@ func (p *loaded) hostInfo(ctx context.Context, st *callState) api.HostInfo {
 		info.Grants = []string{}
 	}
 	if p.gate != nil {
-		info.ReadOnly = p.gate.ReadOnly()
+		info.ReadOnly, info.Confirm = p.gate.ReadOnly(), string(p.gate.Confirm())
 		if err := p.gate.Info(ctx, p.caller(st)); err != nil {
 			var ae *api.Error
 			if !errors.As(err, &ae) {
 				ae = api.Errorf(api.Internal, "unexpected failure: %v", err)
 			}
-			return api.HostInfo{ReadOnly: info.ReadOnly, Plugin: p.name, Grants: []string{}, Config: map[string]string{}, Error: ae}
+			return api.HostInfo{ReadOnly: info.ReadOnly, Confirm: info.Confirm, Plugin: p.name, Grants: []string{}, Config: map[string]string{}, Error: ae}
 		}
 	}
 	if p.account != nil {

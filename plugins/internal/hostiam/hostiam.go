@@ -24,6 +24,32 @@ type Host interface {
 	Info() (*api.HostInfo, error)
 }
 
+// Planner is a Host that can state a step's changes before making them
+// (the consent host function). It is a separate interface so that a Host
+// written before it (a test's fake) still is one; both Hosts of this
+// package implement it.
+type Planner interface {
+	Host
+	// Consent states the changes a step is about to make, in order and
+	// with exactly their inputs, before it makes any: the person is asked
+	// once about those the operator's --confirm covers, and each approved
+	// call then runs once without another question. nil: go ahead.
+	// Otherwise an *api.Error: Declined (change nothing and say so),
+	// ConsentRequired (nobody can be asked), or a call's own refusal. The
+	// requests' Out is not used.
+	Consent(summary string, calls []Request) error
+}
+
+// Consent states calls through h when it is a Planner. Any other Host
+// goes ahead: the gate still decides each change as it is made, and asks
+// the person about each one --confirm covers.
+func Consent(h Host, summary string, calls []Request) error {
+	if p, ok := h.(Planner); ok {
+		return p.Consent(summary, calls)
+	}
+	return nil
+}
+
 // Request is one operation of a batch.
 type Request struct {
 	Op  string

@@ -42,6 +42,15 @@ func (h sdkHost) Progress(done, total float64, message string) { h.ctx.Progress(
 
 func (h sdkHost) Info() (*api.HostInfo, error) { return sdk.HostInfo() }
 
+func (h sdkHost) Consent(summary string, calls []Request) error {
+	wire := make([]sdk.Request, len(calls))
+	for i, c := range calls {
+		wire[i] = sdk.Request{Op: c.Op, Args: c.In}
+	}
+	_, err := sdk.Consent(summary, wire...)
+	return err
+}
+
 func decodeInto(op string, raw json.RawMessage, out any) error {
 	if out == nil {
 		return nil // the caller wants only the outcome

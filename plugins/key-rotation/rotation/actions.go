@@ -36,6 +36,10 @@ func (r *run) makeRoom() (*RotateResult, error) {
 		return nil, err
 	}
 	id, evidence := o.AccessKeyID, r.usedText(o.AccessKeyID)
+	if res, err := r.ask(StepMakeRoom, fmt.Sprintf("delete %s's inactive key %s (%s) to free a slot for the new key; a deleted key cannot be restored", r.in.UserName, id, evidence),
+		r.deleteChange(id)); res != nil || err != nil {
+		return res, err
+	}
 	if err := r.deleteKey(id); err != nil {
 		return nil, wrap(err, "nothing was changed: deleting the inactive key %s failed", id)
 	}
@@ -72,14 +76,29 @@ func (r *run) create() (*RotateResult, error) {
 	if err := r.needGrants(); err != nil {
 		return nil, err
 	}
-	st := State{Phase: PhaseCreating, Began: r.now}
+	st := State{Phase: PhaseCreating, Began: r.stamp()}
+	var changes []change
 	if r.state != nil {
 		st = *r.state
-	} else if err := r.writeState(st); err != nil {
-		return nil, wrap(err, "nothing was created: recording the rotation's state on %s failed (tag_user)", u)
+	} else {
+		c, err := r.tagChange(st)
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, c)
+	}
+	changes = append(changes, r.createChange())
+	if res, err := r.ask(StepCreate, "record the rotation in a tag on "+u+", then create "+u+"'s new access key (its secret goes to a file on the server, never to the conversation); until something uses it, step rollback deletes it",
+		changes...); res != nil || err != nil {
+		return res, err
+	}
+	if r.state == nil {
+		if err := r.writeState(st); err != nil {
+			return nil, wrap(err, "nothing was created: recording the rotation's state on %s failed (tag_user)", u)
+		}
 	}
 	var out createdKey
-	if err := r.mutate(callCreate(u), api.UserNameInput{UserName: u}, &out); err != nil {
+	if err := r.mutate(r.createChange(), &out); err != nil {
 		msg := "the state tag was removed again"
 		if uerr := r.removeState(); uerr != nil {
 			msg = "and removing the state tag failed too (" + uerr.Error() + "): remove it with " + callUntag(u, k).Markdown()
@@ -107,6 +126,13 @@ func (r *run) adopt() (res *RotateResult, err error, done bool) {
 			r.in.AccessKeyID, u, o.AccessKeyID, o.CreateDate.UTC().Format(time.RFC3339), r.state.Began.Format(time.RFC3339),
 			rotateCall(u, r.in.AccessKeyID, StepRollback, "").String()), true
 	}
+	c, err := r.tagChange(r.createdState(*r.state, *o))
+	if err != nil {
+		return nil, err, true
+	}
+	if res, err := r.ask(StepCreate, fmt.Sprintf("record %s, created by the create step that was interrupted, as the rotation's new key in its tag", o.AccessKeyID), c); res != nil || err != nil {
+		return res, err, true
+	}
 	res, err = r.recordCreated(*r.state, *o, "",
 		fmt.Sprintf("the last create step was interrupted after IAM created %s (at %s); adopted it as the new key", o.AccessKeyID, o.CreateDate.UTC().Format(time.RFC3339)))
 	if err == nil {
@@ -118,11 +144,7 @@ func (r *run) adopt() (res *RotateResult, err error, done bool) {
 // recordCreated moves the state to phase created with the new key.
 func (r *run) recordCreated(st State, key api.AccessKey, secretFile, happened string) (*RotateResult, error) {
 	u := r.in.UserName
-	st.Phase, st.NewKeyID = PhaseCreated, key.AccessKeyID
-	st.NewCreated = key.CreateDate.UTC().Truncate(time.Second)
-	if st.NewCreated.IsZero() {
-		st.NewCreated = r.now
-	}
+	st = r.createdState(st, key)
 	if r.key(key.AccessKeyID) == nil {
 		r.keys = append(r.keys, key)
 		r.old = r.key(r.in.AccessKeyID)
@@ -145,6 +167,16 @@ func (r *run) recordCreated(st State, key api.AccessKey, secretFile, happened st
 		res.Warnings = append(res.Warnings, "the server gave no secret file for "+key.AccessKeyID+": a plugin is never handed secrets; ask the operator where the server put it (--secrets-dir)")
 	}
 	return res, nil
+}
+
+// createdState is st moved to phase created with the new key.
+func (r *run) createdState(st State, key api.AccessKey) State {
+	st.Phase, st.NewKeyID = PhaseCreated, key.AccessKeyID
+	st.NewCreated = key.CreateDate.UTC().Truncate(time.Second)
+	if st.NewCreated.IsZero() {
+		st.NewCreated = r.stamp()
+	}
+	return st
 }
 
 // cutOver judges the cut-over from the keys' last uses. IAM reports only a
@@ -215,6 +247,9 @@ func (r *run) cutover() (*RotateResult, error) {
 		}
 		if !v.firstUse.Equal(st.FirstUse) {
 			st.FirstUse = v.firstUse
+			if res, err := r.tagAsk(StepCutover, fmt.Sprintf("record in the rotation's tag that the new key %s was seen in use at %s", n, v.firstUse.Format(time.RFC3339)), st); res != nil || err != nil {
+				return res, err
+			}
 			if err := r.writeState(st); err != nil {
 				return nil, wrap(err, "nothing changed in the keys: recording the new key's use in the state tag failed")
 			}
@@ -223,7 +258,10 @@ func (r *run) cutover() (*RotateResult, error) {
 			k, r.usedText(k), n, ref.Format(time.RFC3339), k, n, k, v.firstUse.Format(time.RFC3339)),
 			r.nextFor(PhaseCreated)), nil
 	}
-	st.Phase, st.FirstUse, st.CutOver = PhaseCutOver, v.firstUse, r.now
+	st.Phase, st.FirstUse, st.CutOver = PhaseCutOver, v.firstUse, r.stamp()
+	if res, err := r.tagAsk(StepCutover, fmt.Sprintf("record in the rotation's tag that the cut-over to %s is confirmed", n), st); res != nil || err != nil {
+		return res, err
+	}
 	if err := r.writeState(st); err != nil {
 		return nil, wrap(err, "nothing changed in the keys: the cut-over is confirmed but recording it in the state tag failed; check again")
 	}
@@ -255,6 +293,9 @@ func (r *run) deactivate() (*RotateResult, error) {
 		if newLast, _ := r.lastUse(st.NewKeyID); newLast != nil {
 			st.FirstUse = *newLast
 		}
+		if res, err := r.tagAsk(StepDeactivate, fmt.Sprintf("%s was used after the cut-over, so it stays Active: record in the rotation's tag that it waits for the cut-over again", k), st); res != nil || err != nil {
+			return res, err
+		}
 		if err := r.writeState(st); err != nil {
 			return nil, wrap(err, "nothing changed in the keys: %s was used after the cut-over, and recording that in the state tag failed", k)
 		}
@@ -265,12 +306,24 @@ func (r *run) deactivate() (*RotateResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.Phase, st.Deactivated, st.GraceDays = PhaseDeactivated, r.stamp(), days
+	var changes []change
+	if r.old.Status == "Active" {
+		changes = append(changes, r.statusChange(k, "Inactive"))
+	}
+	c, err := r.tagChange(st)
+	if err != nil {
+		return nil, err
+	}
+	if res, err := r.ask(StepDeactivate, fmt.Sprintf("make the old key %s Inactive (anything still using it fails at once; step rollback turns it back on), and record in the rotation's tag a grace period of %d days (%s) before it may be deleted", k, days, source),
+		append(changes, c)...); res != nil || err != nil {
+		return res, err
+	}
 	if r.old.Status == "Active" {
 		if err := r.setStatus(k, "Inactive"); err != nil {
 			return nil, wrap(err, "nothing changed: deactivating %s failed", k)
 		}
 	}
-	st.Phase, st.Deactivated, st.GraceDays = PhaseDeactivated, r.now, days
 	if err := r.writeState(st); err != nil {
 		return nil, wrap(err, "%s was deactivated (undo: %s), but recording it in the state tag failed; call %s again to record it",
 			k, callUpdate(u, k, "Active").Markdown(), rotateCall(u, k, StepDeactivate, "").String())
@@ -313,6 +366,10 @@ func (r *run) delete(explicit bool) (*RotateResult, error) {
 	if res := r.newKeyUsable(); res != nil {
 		return res, nil
 	}
+	if res, err := r.ask(StepDelete, fmt.Sprintf("delete the old key %s, Inactive since %s with nothing failing (this cannot be undone), and remove the rotation's state tag: %s replaces it", k, st.Deactivated.Format(time.RFC3339), st.NewKeyID),
+		r.deleteChange(k), r.untagChange()); res != nil || err != nil {
+		return res, err
+	}
 	if err := r.deleteKey(k); err != nil {
 		return nil, wrap(err, "nothing changed: deleting %s failed", k)
 	}
@@ -333,12 +390,25 @@ func (r *run) rollback() (*RotateResult, error) {
 	u, k := r.in.UserName, r.in.AccessKeyID
 	st := *r.state
 	if st.Phase == PhaseDeactivated {
+		back := State{Phase: PhaseCreated, NewKeyID: st.NewKeyID, Began: st.Began, NewCreated: st.NewCreated}
+		var changes []change
+		if r.old.Status != "Active" {
+			changes = append(changes, r.statusChange(k, "Active"))
+		}
+		c, err := r.tagChange(back)
+		if err != nil {
+			return nil, err
+		}
+		if res, err := r.ask(StepRollback, fmt.Sprintf("turn the old key %s back on (Active), and record in the rotation's tag that it waits for the cut-over to %s again", k, st.NewKeyID),
+			append(changes, c)...); res != nil || err != nil {
+			return res, err
+		}
 		if r.old.Status != "Active" {
 			if err := r.setStatus(k, "Active"); err != nil {
 				return nil, wrap(err, "nothing changed: reactivating %s failed; try %s", k, callUpdate(u, k, "Active").Markdown())
 			}
 		}
-		st = State{Phase: PhaseCreated, NewKeyID: st.NewKeyID, Began: st.Began, NewCreated: st.NewCreated}
+		st = back
 		if err := r.writeState(st); err != nil {
 			return nil, wrap(err, "%s is Active again, but recording the rollback in the state tag failed; call %s again", k, rotateCall(u, k, StepRollback, "").String())
 		}
@@ -347,12 +417,25 @@ func (r *run) rollback() (*RotateResult, error) {
 	}
 	// Before deactivation the old key still works: undoing means removing
 	// the new key, which is safe only while nothing uses it.
-	var what []string
-	if n := st.NewKeyID; n != "" && r.key(n) != nil {
+	var what, plan []string
+	var changes []change
+	n := st.NewKeyID
+	deleteNew := n != "" && r.key(n) != nil
+	if deleteNew {
 		if t, ok := r.lastUse(n); !ok || t != nil {
 			return nil, &api.Error{Code: api.InvalidInput, Message: fmt.Sprintf("nothing changed: the new key %s is %s, so deleting it could break what uses it; %s still works. To abandon the rotation anyway, switch those back to %s, then: %s, %s, %s",
 				n, r.usedText(n), k, k, callUpdate(u, n, "Inactive").Markdown(), callDelete(u, n).Markdown(), callUntag(u, k).Markdown())}
 		}
+		changes, plan = append(changes, r.deleteChange(n)), append(plan, "delete the unused new key "+n)
+	}
+	if r.old.Status != "Active" {
+		changes, plan = append(changes, r.statusChange(k, "Active")), append(plan, "turn "+k+" back on")
+	}
+	changes, plan = append(changes, r.untagChange()), append(plan, "remove the rotation's state tag")
+	if res, err := r.ask(StepRollback, "abandon the rotation: "+strings.Join(plan, ", ")+"; "+k+" stays", changes...); res != nil || err != nil {
+		return res, err
+	}
+	if deleteNew {
 		if err := r.deleteKey(n); err != nil {
 			return nil, wrap(err, "nothing changed: deleting the unused new key %s failed", n)
 		}
@@ -378,4 +461,13 @@ func (r *run) rollback() (*RotateResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// tagAsk states a step whose only change is writing st to the state tag.
+func (r *run) tagAsk(step, summary string, st State) (*RotateResult, error) {
+	c, err := r.tagChange(st)
+	if err != nil {
+		return nil, err
+	}
+	return r.ask(step, summary, c)
 }

@@ -59,25 +59,35 @@ func newEnv(t *testing.T, seed string) *env {
 	return &env{
 		t: t, sb: sb, clock: c,
 		opts:  Options{Now: c.Now, Sleep: func(time.Duration) {}},
-		admin: hostiamtest.New(t, hostiamtest.Options{Sandbox: sb, Plugin: "test-admin", Grants: api.Names()}),
+		admin: hostiamtest.New(t, hostiamtest.Options{Sandbox: sb, Plugin: "test-admin", Grants: api.Names(), Person: hostiamtest.Accepting()}),
 	}
 }
 
 // allGrants is what plugins.yaml grants the key-rotation plugin.
 var allGrants = append(RotateOps(), PlanOps()...)
 
-// host is the plugin's host on the env's sandbox, with the plugin's grants.
+// host is the plugin's host on the env's sandbox, with the plugin's
+// grants, the default --confirm (destructive) and a person who says yes.
 func (e *env) host(o ...func(*hostiamtest.Options)) *hostiamtest.Host {
-	opts := hostiamtest.Options{Sandbox: e.sb, Plugin: "key-rotation", Grants: allGrants}
+	opts := hostiamtest.Options{Sandbox: e.sb, Plugin: "key-rotation", Grants: allGrants, Person: hostiamtest.Accepting()}
 	for _, f := range o {
 		f(&opts)
 	}
 	return hostiamtest.New(e.t, opts)
 }
 
-// rotate runs one step and fails the test on an error.
+// newToolCall starts a tool call on a test host: the approvals of the
+// last one are gone, as in the runtime.
+func newToolCall(h hostiam.Host) {
+	if tc, ok := h.(interface{ NewToolCall() }); ok {
+		tc.NewToolCall()
+	}
+}
+
+// rotate runs one step, as one tool call, and fails the test on an error.
 func (e *env) rotate(h hostiam.Host, user, key, step string) *RotateResult {
 	e.t.Helper()
+	newToolCall(h)
 	res, err := Rotate(h, RotateInput{UserName: user, AccessKeyID: key, Step: step}, e.opts)
 	if err != nil {
 		e.t.Fatalf("rotate %s %s step %q: %v", user, key, step, err)
@@ -89,6 +99,7 @@ func (e *env) rotate(h hostiam.Host, user, key, step string) *RotateResult {
 // rotateErr runs one step that must fail, and returns its error.
 func (e *env) rotateErr(h hostiam.Host, in RotateInput) *api.Error {
 	e.t.Helper()
+	newToolCall(h)
 	res, err := Rotate(h, in, e.opts)
 	if err == nil {
 		e.t.Fatalf("rotate %+v: want an error, got outcome %s: %s", in, res.Outcome, res.Happened)

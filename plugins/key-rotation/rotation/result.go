@@ -27,6 +27,7 @@ const (
 	OutcomeRolledBack = "rolled_back" // the last reversible step was undone
 	OutcomeCompleted  = "completed"   // the old key is deleted; nothing left to do
 	OutcomeReadOnly   = "read_only"   // the server runs --readonly: the full plan, nothing changed
+	OutcomeDeclined   = "declined"    // the person said no to the step's changes: nothing changed
 )
 
 // KeyEvidence is what is known of one access key: enough for a person to
@@ -62,7 +63,7 @@ type RotateResult struct {
 	UserName       string        `json:"user_name"`
 	AccessKeyID    string        `json:"access_key_id" desc:"the key being retired"`
 	Step           string        `json:"step" desc:"the step this call was asked for"`
-	Outcome        string        `json:"outcome" enum:"planned,status,advanced,waiting,blocked,stopped,rolled_back,completed,read_only"`
+	Outcome        string        `json:"outcome" enum:"planned,status,advanced,waiting,blocked,stopped,rolled_back,completed,read_only,declined"`
 	Happened       string        `json:"happened" desc:"what this call did"`
 	Phase          string        `json:"phase" desc:"what the state tag records: not started, creating, created, cutover, deactivated, done"`
 	CurrentStep    string        `json:"current_step" desc:"the step the rotation stands at: the next one to perform"`

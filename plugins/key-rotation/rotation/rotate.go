@@ -373,38 +373,112 @@ func (r *run) grace() (int, string, error) {
 
 // ---- changing ----
 
+// A step that changes IAM first states every change it will make, with
+// exactly the inputs it will make them with, through the host's consent
+// (ask): the person is asked once for the step, about the changes the
+// operator's --confirm level covers, and the host then lets run exactly
+// those calls. The changes below are built once, from the same values, for
+// the statement and for the calls, so the two cannot differ.
+
+// change is one change a step makes: the call as the answer records it,
+// and the input the host is sent.
+type change struct {
+	call Call
+	in   any
+}
+
+func (r *run) tagChange(st State) (change, error) {
+	v, err := st.Encode()
+	if err != nil {
+		return change{}, &api.Error{Code: api.Internal, Message: err.Error()}
+	}
+	u, k := r.in.UserName, r.in.AccessKeyID
+	return change{callTag(u, k, v), api.TagUserInput{UserName: u, Tags: map[string]string{TagKey(k): v}}}, nil
+}
+
+func (r *run) untagChange() change {
+	u, k := r.in.UserName, r.in.AccessKeyID
+	return change{callUntag(u, k), api.UntagUserInput{UserName: u, TagKeys: []string{TagKey(k)}}}
+}
+
+func (r *run) statusChange(id, status string) change {
+	u := r.in.UserName
+	return change{callUpdate(u, id, status), api.UpdateAccessKeyInput{UserName: u, AccessKeyID: id, Status: status}}
+}
+
+func (r *run) deleteChange(id string) change {
+	u := r.in.UserName
+	return change{callDelete(u, id), api.AccessKeyInput{UserName: u, AccessKeyID: id}}
+}
+
+func (r *run) createChange() change {
+	u := r.in.UserName
+	return change{callCreate(u), api.UserNameInput{UserName: u}}
+}
+
+// stamp is the time a state tag records for a change made now, to the
+// minute. A tool call whose question is answered in a later request runs
+// again from the start and must state the same changes, tag values
+// included (or the person is asked again): kept to the minute, the value
+// is the same unless the answer took the clock past a minute's end. The
+// rotation needs no finer time: the grace period is in days, and the
+// checks against a key's last use are made before the change.
+func (r *run) stamp() time.Time { return r.now.Truncate(time.Minute) }
+
+// ask states a step's changes before the first of them. It returns nil,
+// nil to go ahead; a result when the person said no (nothing changed, and
+// again is the call to make once they agree); an error when nobody could
+// be asked or a change would be refused.
+func (r *run) ask(step, summary string, changes ...change) (*RotateResult, error) {
+	reqs := make([]hostiam.Request, len(changes))
+	for i, c := range changes {
+		reqs[i] = hostiam.Request{Op: c.call.Op, In: c.in}
+	}
+	err := hostiam.Consent(r.h, fmt.Sprintf("Rotation of %s (user %s), step %s: %s", r.in.AccessKeyID, r.in.UserName, step, summary), reqs)
+	switch hostiam.Code(err) {
+	case "":
+		if err != nil {
+			return nil, wrap(err, "nothing was changed: stating the changes of step %s failed", step)
+		}
+		return nil, nil
+	case api.Declined:
+		r.res.Warnings = append(r.res.Warnings, err.Error())
+		return r.finish(OutcomeDeclined, "declined, nothing changed: the person said no to step "+step+" ("+summary+")",
+			rotateCall(r.in.UserName, r.in.AccessKeyID, step, "only once the person agrees to this step")), nil
+	}
+	return nil, wrap(err, "nothing was changed: step %s was not approved", step)
+}
+
 // mutate runs a changing operation and records it in the answer.
-func (r *run) mutate(c Call, in, out any) error {
-	if err := r.h.Call(c.Op, in, out); err != nil {
+func (r *run) mutate(c change, out any) error {
+	if err := r.h.Call(c.call.Op, c.in, out); err != nil {
 		return err
 	}
-	r.res.Changes = append(r.res.Changes, c)
+	r.res.Changes = append(r.res.Changes, c.call)
 	return nil
 }
 
 // writeState stores st in the old key's tag.
 func (r *run) writeState(st State) error {
-	v, err := st.Encode()
+	c, err := r.tagChange(st)
 	if err != nil {
-		return &api.Error{Code: api.Internal, Message: err.Error()}
+		return err
 	}
-	u, k := r.in.UserName, r.in.AccessKeyID
-	if err := r.mutate(callTag(u, k, v), api.TagUserInput{UserName: u, Tags: map[string]string{TagKey(k): v}}, &api.Result{}); err != nil {
+	if err := r.mutate(c, &api.Result{}); err != nil {
 		return err
 	}
 	r.state = &st
-	r.tags[TagKey(k)] = v
+	r.tags[TagKey(r.in.AccessKeyID)], _ = st.Encode() // encoded already by tagChange
 	return nil
 }
 
 // removeState deletes the old key's tag.
 func (r *run) removeState() error {
-	u, k := r.in.UserName, r.in.AccessKeyID
-	if err := r.mutate(callUntag(u, k), api.UntagUserInput{UserName: u, TagKeys: []string{TagKey(k)}}, &api.Result{}); err != nil {
+	if err := r.mutate(r.untagChange(), &api.Result{}); err != nil {
 		return err
 	}
 	for tk := range r.tags {
-		if strings.EqualFold(tk, TagKey(k)) {
+		if strings.EqualFold(tk, TagKey(r.in.AccessKeyID)) {
 			delete(r.tags, tk)
 		}
 	}
@@ -413,8 +487,7 @@ func (r *run) removeState() error {
 
 // setStatus changes a key's status and keeps r.keys current.
 func (r *run) setStatus(id, status string) error {
-	u := r.in.UserName
-	if err := r.mutate(callUpdate(u, id, status), api.UpdateAccessKeyInput{UserName: u, AccessKeyID: id, Status: status}, &api.Result{}); err != nil {
+	if err := r.mutate(r.statusChange(id, status), &api.Result{}); err != nil {
 		return err
 	}
 	if k := r.key(id); k != nil {
@@ -425,8 +498,7 @@ func (r *run) setStatus(id, status string) error {
 
 // deleteKey deletes a key and keeps r.keys current.
 func (r *run) deleteKey(id string) error {
-	u := r.in.UserName
-	if err := r.mutate(callDelete(u, id), api.AccessKeyInput{UserName: u, AccessKeyID: id}, &api.Result{}); err != nil {
+	if err := r.mutate(r.deleteChange(id), &api.Result{}); err != nil {
 		return err
 	}
 	for i := range r.keys {
@@ -690,6 +762,9 @@ func (r *run) oldMissing() (*RotateResult, error) {
 	if r.state != nil {
 		// The rotation's tag outlived its key: deleted outside this tool.
 		if r.state.Phase == PhaseDeactivated && !r.info.ReadOnly && (r.in.Step == "" || r.in.Step == StepNext || r.in.Step == StepDelete) {
+			if res, err := r.ask(StepDelete, k+" was deleted outside this tool during its grace period: remove the completed rotation's state tag", r.untagChange()); res != nil || err != nil {
+				return res, err
+			}
 			if err := r.removeState(); err != nil {
 				return nil, wrap(err, "%s no longer exists, but its rotation's state tag could not be removed", k)
 			}

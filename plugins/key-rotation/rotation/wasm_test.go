@@ -75,9 +75,37 @@ func TestWasmPlugin(t *testing.T) {
 	if !strings.Contains(compactJSON(rot.Plan), "3 days (the plugin's grace_days config)") {
 		t.Errorf("the grace period from the plugin's config is not in the plan: %s", compactJSON(rot.Plan[len(rot.Plan)-1]))
 	}
+	// The deactivate step states its change through the consent host
+	// function: nobody to ask refuses it; a no changes nothing; a yes is
+	// asked once, and the step runs on it.
+	(&env{t: t, sb: sb}).use(rot.NewAccessKeyID, secret)
+	old := ci[0].AccessKeyID
+	if res = call("rotate_access_key", `{"user_name":"ci-deploy","access_key_id":"`+old+`","step":"cutover"}`); !strings.Contains(string(res.StructuredContent), `"phase":"cutover"`) {
+		t.Fatalf("cutover in Wasm: %s", res.Content[0].Text)
+	}
+	deactivate := json.RawMessage(`{"user_name":"ci-deploy","access_key_id":"` + old + `","step":"deactivate"}`)
+	if res, err := h.Call(ctx, "rotate_access_key", deactivate, nil); err != nil || !res.IsError || !strings.Contains(res.Content[0].Text, "ConsentRequired") {
+		t.Fatalf("deactivate with nobody to ask, in Wasm: %+v, %v", res, err)
+	}
+	for _, c := range []struct {
+		person  *hostiamtest.Person
+		outcome string
+	}{{hostiamtest.Declining(), OutcomeDeclined}, {hostiamtest.Accepting(), OutcomeAdvanced}} {
+		res, err := h.CallWithConsent(ctx, "rotate_access_key", deactivate, nil, c.person)
+		if err != nil || res.IsError {
+			t.Fatalf("deactivate in Wasm: %+v, %v", res, err)
+		}
+		if err := json.Unmarshal(res.StructuredContent, &rot); err != nil {
+			t.Fatal(err)
+		}
+		if rot.Outcome != c.outcome || len(c.person.Asked()) != 1 || !strings.HasPrefix(c.person.Asked()[0], "update_access_key") {
+			t.Errorf("deactivate in Wasm: outcome %s (want %s), asked %q", rot.Outcome, c.outcome, c.person.Asked())
+		}
+	}
+
 	// A refusal is a tool error the assistant reads.
 	bad, err := h.Call(ctx, "rotate_access_key", json.RawMessage(`{"user_name":"ci-deploy","access_key_id":"`+ci[0].AccessKeyID+`","step":"delete"}`), nil)
-	if err != nil || !bad.IsError || !strings.Contains(bad.Content[0].Text, "out of order") {
-		t.Errorf("delete out of order in Wasm: %+v, %v", bad, err)
+	if err != nil || !bad.IsError || !strings.Contains(bad.Content[0].Text, "grace period") {
+		t.Errorf("delete during the grace period in Wasm: %+v, %v", bad, err)
 	}
 }

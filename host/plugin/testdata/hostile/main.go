@@ -35,9 +35,13 @@ func hostProgress(uint64) uint64
 //go:wasmimport iam_mcp host_info
 func hostInfo(uint64) uint64
 
+//go:wasmimport iam_mcp consent
+func hostConsent(uint64) uint64
+
 // hostFuncs are the host functions by name, for the raw tool.
 var hostFuncs = map[string]func(uint64) uint64{
 	"iam_call": hostIAMCall, "iam_batch": hostIAMBatch, "progress": hostProgress, "host_info": hostInfo,
+	"consent": hostConsent,
 }
 
 // callRaw hands fn the bytes b as they are, and returns its answer.

@@ -1,11 +1,15 @@
 // Package hostiamtest gives workflow tests a hostiam.Host over the real
-// gate and catalogue on an embedded sandbox, with a plugin's grants and
-// the server's read-only mode, as the plugin runtime would.
+// gate and catalogue on an embedded sandbox, with a plugin's grants, the
+// server's read-only mode and --confirm level, and a person who answers
+// the questions, as the plugin runtime would: plans stated through
+// Consent are approved, matched and refused by the runtime's own code
+// (plugin.Consent).
 package hostiamtest
 
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +18,7 @@ import (
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/iam"
 	"github.com/iammcp/iam-mcp-server/host/localiam"
+	"github.com/iammcp/iam-mcp-server/host/plugin"
 	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
@@ -25,6 +30,10 @@ type Options struct {
 	Plugin   string           // the plugin's name, for the gate and Info
 	Grants   []string         // operations granted; deny by default, as in plugins.yaml
 	ReadOnly bool             // the server's --readonly
+	Confirm  gate.Confirm     // the server's --confirm; "" is destructive
+	// Person answers the questions put to the person; nil: nobody can be
+	// asked, as with a client that cannot elicit.
+	Person gate.Consent
 	// Latency delays every call, so that wall time counts calls as a
 	// remote IAM would (batches still run eight at a time).
 	Latency time.Duration
@@ -37,6 +46,7 @@ type Host struct {
 	gate     *gate.Gate
 	caller   gate.Caller
 	opts     Options
+	consent  atomic.Pointer[plugin.Consent] // the current tool call's
 	calls    atomic.Int64
 	mu       sync.Mutex
 	progress []string
@@ -65,15 +75,46 @@ func New(t testing.TB, o Options) *Host {
 	for _, g := range o.Grants {
 		grants[g] = true
 	}
-	return &Host{
-		Sandbox: sb, gate: gate.New(cat, gate.Options{ReadOnly: o.ReadOnly}), opts: o, ops: map[string]int{},
+	h := &Host{
+		Sandbox: sb, gate: gate.New(cat, gate.Options{ReadOnly: o.ReadOnly, Confirm: o.Confirm}), opts: o, ops: map[string]int{},
 		caller: gate.Caller{Kind: gate.Plugin, Plugin: o.Plugin, Grants: grants},
 	}
+	h.NewToolCall()
+	return h
+}
+
+// NewToolCall starts a new tool call: the approvals of the plans stated
+// in the last one are gone, as in the runtime, where they last one tool
+// call.
+func (h *Host) NewToolCall() {
+	h.consent.Store(plugin.NewConsent(h.gate, h.caller, h.opts.Person))
+}
+
+// Consent implements hostiam.Host.
+func (h *Host) Consent(summary string, calls []hostiam.Request) error {
+	wire := make([]api.IAMRequest, len(calls))
+	for i, c := range calls {
+		args, err := json.Marshal(c.In)
+		if err != nil {
+			return &api.Error{Code: api.InvalidInput, Message: err.Error()}
+		}
+		wire[i] = api.IAMRequest{Op: c.Op, Args: args}
+	}
+	a := h.consent.Load().State(context.Background(), summary, wire)
+	if a.Error != nil {
+		return a.Error
+	}
+	return nil
 }
 
 // Call implements hostiam.Host.
 func (h *Host) Call(op string, in, out any) error {
 	time.Sleep(h.opts.Latency)
+	c := h.consent.Load()
+	if c.Pending() {
+		// The runtime stops a tool call whose question went pending.
+		return &api.Error{Code: api.ConsentRequired, Message: "this tool call is stopping to wait for the person's answer; nothing more runs in it"}
+	}
 	h.calls.Add(1)
 	h.mu.Lock()
 	h.ops[op]++
@@ -82,7 +123,7 @@ func (h *Host) Call(op string, in, out any) error {
 	if err != nil {
 		return &api.Error{Code: api.InvalidInput, Message: err.Error()}
 	}
-	res, err := h.gate.Call(context.Background(), h.caller, op, args)
+	res, err := h.gate.Call(context.Background(), c.Caller(), op, args)
 	if err != nil {
 		return err
 	}
@@ -126,7 +167,7 @@ func (h *Host) Progress(done, total float64, message string) {
 
 // Info implements hostiam.Host.
 func (h *Host) Info() (*api.HostInfo, error) {
-	return &api.HostInfo{ReadOnly: h.opts.ReadOnly, AccountID: localiam.AccountID, Partition: "aws", Plugin: h.opts.Plugin, Grants: h.opts.Grants, Config: map[string]string{}}, nil
+	return &api.HostInfo{ReadOnly: h.opts.ReadOnly, Confirm: string(h.gate.Confirm()), AccountID: localiam.AccountID, Partition: "aws", Plugin: h.opts.Plugin, Grants: h.opts.Grants, Config: map[string]string{}}, nil
 }
 
 // Calls is how many operations the host ran (batched ones each count).
@@ -148,4 +189,55 @@ func (h *Host) ProgressMessages() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]string{}, h.progress...)
+}
+
+// Person is a test's person at the client: it answers the questions put
+// to it in turn with its answers (the last one again once they run out;
+// accept when it has none) and records them.
+type Person struct {
+	mu        sync.Mutex
+	answers   []gate.Answer
+	questions []gate.Question
+}
+
+// NewPerson returns a person who gives these answers, in turn.
+func NewPerson(answers ...gate.Answer) *Person { return &Person{answers: answers} }
+
+// Accepting is a person who says yes to everything.
+func Accepting() *Person { return NewPerson(gate.Answer{Decision: gate.Accept, Via: "test"}) }
+
+// Declining is a person who says no to everything.
+func Declining() *Person { return NewPerson(gate.Answer{Decision: gate.Decline, Via: "test"}) }
+
+// Ask implements gate.Consent.
+func (p *Person) Ask(_ context.Context, q gate.Question) (gate.Answer, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.questions = append(p.questions, q)
+	if len(p.answers) == 0 {
+		return gate.Answer{Decision: gate.Accept, Via: "test"}, nil
+	}
+	return p.answers[min(len(p.questions), len(p.answers))-1], nil
+}
+
+// Questions are the questions asked so far.
+func (p *Person) Questions() []gate.Question {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]gate.Question(nil), p.questions...)
+}
+
+// Asked lists the questions asked so far, each as its changes
+// "op {input}; op {input}" with the decoded inputs.
+func (p *Person) Asked() []string {
+	var out []string
+	for _, q := range p.Questions() {
+		var calls []string
+		for _, c := range q.Changes {
+			b, _ := json.Marshal(c.Input)
+			calls = append(calls, c.Operation+" "+string(b))
+		}
+		out = append(out, strings.Join(calls, "; "))
+	}
+	return out
 }

@@ -73,6 +73,7 @@ func BuildWasm(t testing.TB, dir string) (path, sha256Hex string) {
 // WasmOptions configure LoadWasm.
 type WasmOptions struct {
 	ReadOnly bool          // the server's --readonly
+	Confirm  gate.Confirm  // the server's --confirm; "" is destructive
 	Latency  time.Duration // added to every IAM request, as a far-away IAM
 }
 
@@ -92,7 +93,7 @@ func LoadWasm(t testing.TB, sb *localiam.Server, spec plugin.Spec, o WasmOptions
 		t.Fatal(err)
 	}
 	h, err := plugin.Load(ctx, &plugin.Config{Plugins: []plugin.Spec{spec}}, plugin.Options{
-		Gate:     gate.New(cat, gate.Options{ReadOnly: o.ReadOnly}),
+		Gate:     gate.New(cat, gate.Options{ReadOnly: o.ReadOnly, Confirm: o.Confirm}),
 		CacheDir: filepath.Join(os.TempDir(), "iam-mcp-plugin-test-cache"),
 		Account:  func(context.Context) (string, string, error) { return localiam.AccountID, "aws", nil },
 	})
