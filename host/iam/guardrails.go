@@ -455,25 +455,13 @@ func restricts(d *policy.Document) bool {
 	return false
 }
 
-// holds says whether a source's holders include h ("group Admins"). IAM
-// names of users, groups and roles are unique without regard to case, so
-// "group ADMINS" is group Admins.
-func holds(from []string, h string) bool {
-	for _, f := range from {
-		if strings.EqualFold(f, h) {
-			return true
-		}
-	}
-	return false
-}
-
 // without is g's identity policies with holder h's matching ones taken
 // away: a source held by h and someone else (a managed policy attached to
 // the user and to its group) stays.
 func without(g *gatherer, h string, match func(i int, s policy.Source) bool) policy.Input {
 	out := policy.Input{Boundaries: g.in.Boundaries}
 	for i, s := range g.in.Identity {
-		if i < len(g.from) && holds(g.from[i], h) && match(i, s) {
+		if i < len(g.from) && containsFold(g.from[i], h) && match(i, s) {
 			rest := 0
 			for _, f := range g.from[i] {
 				if !strings.EqualFold(f, h) {
@@ -615,7 +603,7 @@ func (c *Catalogue) guardInline(ctx context.Context, k inlineKind, principal, na
 			// differs only in case.
 			exact := false
 			for i, s := range g.in.Identity {
-				if s.Type == k.kind && s.ID == name && i < len(g.from) && holds(g.from[i], h) {
+				if s.Type == k.kind && s.ID == name && i < len(g.from) && containsFold(g.from[i], h) {
 					exact = true
 				}
 			}

@@ -378,7 +378,14 @@ func TestConsentPendingStopsThePlugin(t *testing.T) {
 		t.Error("the change made before the question did not run")
 	}
 	for _, rec := range e.pluginRecords(t) {
-		if rec.Operation == "delete_user" || strings.Contains(string(rec.Arguments), "late") {
+		if rec.Operation != "delete_user" && !strings.Contains(string(rec.Arguments), "late") {
+			continue
+		}
+		// A batch's other requests run concurrently: one may be planning
+		// (reading IAM) when the question goes pending and the call is
+		// cancelled. Its read fails and is recorded as such; nothing may
+		// have run, and nothing else may be recorded.
+		if rec.Outcome == "ok" || rec.Code != api.ServiceFailure || !strings.Contains(rec.Message, "cancelled") {
 			t.Errorf("a pending call was audited: %+v", rec)
 		}
 	}
