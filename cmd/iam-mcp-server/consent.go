@@ -190,22 +190,25 @@ func printable(s string) string { return printableN(s, maxShown) }
 // printableN is printable with at most max characters shown.
 func printableN(s string, max int) string {
 	var b strings.Builder
-	shown := 0
+	shown := 0 // characters written, escapes counted as they show
 	for i, r := range s {
-		if shown == max {
-			fmt.Fprintf(&b, "… (%d characters)", utf8.RuneCountInString(s))
-			break
-		}
-		shown++
+		var piece string
 		switch {
 		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
-			fmt.Fprintf(&b, `\x%02x`, s[i])
+			piece = fmt.Sprintf(`\x%02x`, s[i])
 		case unicode.IsPrint(r) && !unicode.Is(unicode.Bidi_Control, r):
-			b.WriteRune(r)
+			piece = string(r)
 		default:
 			q := strconv.QuoteRuneToASCII(r)
-			b.WriteString(q[1 : len(q)-1])
+			piece = q[1 : len(q)-1]
 		}
+		if n := utf8.RuneCountInString(piece); shown+n <= max {
+			b.WriteString(piece)
+			shown += n
+			continue
+		}
+		fmt.Fprintf(&b, "… (%d characters)", utf8.RuneCountInString(s))
+		break
 	}
 	return b.String()
 }

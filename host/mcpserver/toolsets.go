@@ -5,6 +5,8 @@ import (
 	"path"
 	"strings"
 
+	"github.com/iammcp/iam-mcp-server/internal/quote"
+
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -36,8 +38,8 @@ func ResolveToolsets(spec string) ([]api.Operation, error) {
 	}
 	var all, def bool
 	sets := map[api.Toolset]bool{}
-	for _, name := range strings.Split(spec, ",") {
-		name = strings.ToLower(strings.TrimSpace(name))
+	for _, given := range strings.Split(spec, ",") {
+		name := strings.ToLower(strings.TrimSpace(given))
 		switch {
 		case name == "":
 			// "users,,groups" or a trailing comma: nothing to add.
@@ -48,7 +50,7 @@ func ResolveToolsets(spec string) ([]api.Operation, error) {
 		case isToolset(name):
 			sets[api.Toolset(name)] = true
 		default:
-			return nil, fmt.Errorf("unknown toolset %q; use %s", name, ValidToolsets())
+			return nil, fmt.Errorf("unknown toolset %s; use %s", quote.Short(strings.TrimSpace(given), 64), ValidToolsets())
 		}
 	}
 	var ops []api.Operation
@@ -58,7 +60,7 @@ func ResolveToolsets(spec string) ([]api.Operation, error) {
 		}
 	}
 	if len(ops) == 0 {
-		return nil, fmt.Errorf("--toolsets %q selects no tools; use %s", spec, ValidToolsets())
+		return nil, fmt.Errorf("--toolsets %s selects no tools; use %s", quote.Short(spec, 64), ValidToolsets())
 	}
 	return ops, nil
 }
@@ -121,12 +123,12 @@ func patterns(flag, list string) ([]string, error) {
 			continue
 		}
 		if _, err := path.Match(p, ""); err != nil {
-			return nil, fmt.Errorf("%s: %q is not a valid name or glob (use * and ?, e.g. list_* or *_policy)", flag, p)
+			return nil, fmt.Errorf("%s: %s is not a valid name or glob (use * and ?, e.g. list_* or *_policy)", flag, quote.Short(p, 64))
 		}
 		out = append(out, p)
 	}
 	if out == nil {
-		return nil, fmt.Errorf("%s %q names no tool; leave the flag out, or give names or globs such as list_*", flag, list)
+		return nil, fmt.Errorf("%s %s names no tool; leave the flag out, or give names or globs such as list_*", flag, quote.Short(list, 64))
 	}
 	return out, nil
 }
