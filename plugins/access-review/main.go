@@ -10,7 +10,7 @@
 // the host. See docs/access-review.md.
 //
 // It is read-only: every operation it declares is one IAM rates as a read
-// (generate_credential_report included), so it runs under --readonly.
+// (generate_credential_report included), so it runs on a read-only server.
 package main
 
 import (
@@ -30,7 +30,7 @@ func init() {
 			"privilege escalation through the published methods (confirmed or potential); trust policies open to anyone, other accounts or any OIDC subject; "+
 			"and how permissions are organised. Returns a Markdown report (summary first, most severe first) and structured findings, each with the rule id, "+
 			"the principal, the evidence (policy, version, statement, or credential report fields), a plan of catalogue calls that fixes it, and references. "+
-			"Read-only; works under --readonly.",
+			"Read-only; works on a read-only server.",
 		run, review.Operations...)
 }
 

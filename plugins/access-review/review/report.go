@@ -26,7 +26,7 @@ type Header struct {
 	Scope                       string         `json:"scope"`
 	MinSeverity                 Severity       `json:"min_severity"`
 	Include                     []string       `json:"include"`
-	ReadOnly                    bool           `json:"read_only" desc:"the server runs --readonly; the review needs nothing else"`
+	ReadOnly                    bool           `json:"read_only" desc:"the server is read-only (no --allow-write, or --readonly); the review needs nothing else"`
 	IAMCalls                    int            `json:"iam_calls" desc:"IAM operations this review ran, batched ones each counted"`
 	IAMCallsByOp                map[string]int `json:"iam_calls_by_operation"`
 	Reviewed                    Reviewed       `json:"reviewed"`

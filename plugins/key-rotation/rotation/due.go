@@ -74,7 +74,7 @@ type PlanResult struct {
 	Counts          Counts    `json:"counts"`
 	IAMCalls        int       `json:"iam_calls" desc:"catalogue calls this plan made"`
 	Notes           []string  `json:"notes,omitempty"`
-	ReadOnly        bool      `json:"read_only" desc:"the server runs --readonly: the rotations can be planned here but not carried out"`
+	ReadOnly        bool      `json:"read_only" desc:"the server is read-only (no --allow-write, or --readonly): the rotations can be planned here but not carried out"`
 }
 
 // Counts are the due keys by case.
@@ -402,7 +402,7 @@ func (p *PlanResult) Markdown() string {
 	fmt.Fprintf(&b, "%d keys due out of %d active keys of %d users (credential report of %s; %d IAM calls).",
 		len(p.Due), p.ActiveKeys, p.Users, p.ReportGenerated.Format(time.RFC3339), p.IAMCalls)
 	if p.ReadOnly {
-		b.WriteString(" The server runs read-only: these are plans; carrying them out needs a server without --readonly.")
+		b.WriteString(" The server runs read-only: these are plans; carrying them out needs a server started with --allow-write.")
 	}
 	b.WriteString("\n\n")
 	if len(p.Due) > 0 {

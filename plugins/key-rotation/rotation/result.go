@@ -26,7 +26,7 @@ const (
 	OutcomeStopped    = "stopped"     // a safety check failed (a key used after the cut-over, the new key gone)
 	OutcomeRolledBack = "rolled_back" // the last reversible step was undone
 	OutcomeCompleted  = "completed"   // the old key is deleted; nothing left to do
-	OutcomeReadOnly   = "read_only"   // the server runs --readonly: the full plan, nothing changed
+	OutcomeReadOnly   = "read_only"   // the server is read-only: the full plan, nothing changed
 	OutcomeDeclined   = "declined"    // the person said no to the step's changes: nothing changed
 )
 
@@ -77,7 +77,7 @@ type RotateResult struct {
 	Changes        []Call        `json:"changes" desc:"the changes this call made, in order"`
 	Plan           []PlanStep    `json:"plan" desc:"every step of the rotation: calls, preconditions, rollback"`
 	Warnings       []string      `json:"warnings,omitempty"`
-	ReadOnly       bool          `json:"read_only" desc:"the server runs --readonly: nothing can change"`
+	ReadOnly       bool          `json:"read_only" desc:"the server is read-only (no --allow-write, or --readonly): nothing can change"`
 }
 
 // PluginResult is the MCP result: the Markdown summary for a person as

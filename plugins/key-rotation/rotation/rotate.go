@@ -171,9 +171,9 @@ func Rotate(h hostiam.Host, in RotateInput, opts Options) (*RotateResult, error)
 	}
 	if info.ReadOnly {
 		if _, err := resolve(step, phase); err != nil {
-			r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("without --readonly this call would be refused: %v", err))
+			r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("on a server that allows writes this call would be refused: %v", err))
 		}
-		return r.report(OutcomeReadOnly, "nothing changed: the server runs read-only (--readonly), so this is the full plan from where the rotation stands, with every call it would make; restart the server without --readonly to carry it out"), nil
+		return r.report(OutcomeReadOnly, "nothing changed: the server runs read-only (started without --allow-write, or with --readonly), so this is the full plan from where the rotation stands, with every call it would make; the operator restarts it with --allow-write (and without --readonly) to carry it out"), nil
 	}
 	act, err := resolve(step, phase)
 	if err != nil {
@@ -665,7 +665,7 @@ func (r *run) report(outcome, happened string) *RotateResult {
 		happened += "; " + describePhase(r.state.Phase)
 	}
 	if outcome == OutcomeReadOnly && next != nil {
-		next.Why += " (needs the server without --readonly)"
+		next.Why += " (needs a server started with --allow-write)"
 	}
 	return r.finish(outcome, happened, next)
 }
