@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/iammcp/iam-mcp-server/host/plugin"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
@@ -24,17 +25,18 @@ type policyStatement struct {
 
 // leastPrivilege is the policy the server's credentials need to run ops:
 // one Allow of the sorted, unique IAM actions they declare, on every
-// resource; with readOnly, only the operations that change nothing count,
-// since the gate refuses the others before any AWS call.
+// resource; with readOnly, of a mutating operation only the reads its dry
+// run makes (the gate refuses the change itself before any AWS call).
 // sts:GetCallerIdentity needs no permission but is listed where the
 // catalogue uses it, so the policy says everything the server calls.
 func leastPrivilege(ops []api.Operation, readOnly bool) iamPolicy {
 	var actions []string
 	for _, op := range ops {
-		if readOnly && op.Mutates {
-			continue
+		for _, a := range op.IAMActions {
+			if !readOnly || !op.Mutates || reads(a) {
+				actions = append(actions, a)
+			}
 		}
-		actions = append(actions, op.IAMActions...)
 	}
 	slices.Sort(actions)
 	actions = slices.Compact(actions)
@@ -42,6 +44,13 @@ func leastPrivilege(ops []api.Operation, readOnly bool) iamPolicy {
 		Version:   "2012-10-17",
 		Statement: []policyStatement{{Effect: "Allow", Action: actions, Resource: "*"}},
 	}
+}
+
+// reads reports whether an IAM action only reads: what a dry run of a
+// mutating operation may call.
+func reads(action string) bool {
+	_, name, _ := strings.Cut(action, ":")
+	return strings.HasPrefix(name, "Get") || strings.HasPrefix(name, "List")
 }
 
 // runPolicy prints the least-privilege policy as indented JSON: the

@@ -27,7 +27,10 @@ func TestIAMCallProgressLogsAndAudit(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, gate.Options{}, goodWithReads())
 	var reports []api.ProgressReport
-	res, err := e.h.Call(ctx, "good_users", json.RawMessage(`{"path_prefix":"/"}`), func(r api.ProgressReport) { reports = append(reports, r) })
+	// The plugin's log lines carry the call's context: a client on the
+	// 2026-07-28 protocol gets a request's log records only through it.
+	callCtx := context.WithValue(ctx, requestKey{}, "call-1")
+	res, err := e.h.Call(callCtx, "good_users", json.RawMessage(`{"path_prefix":"/"}`), func(r api.ProgressReport) { reports = append(reports, r) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +41,7 @@ func TestIAMCallProgressLogsAndAudit(t *testing.T) {
 	if !reflect.DeepEqual(reports, want) {
 		t.Errorf("progress %+v, want %+v, delivered before Call returned", reports, want)
 	}
-	if !strings.Contains(e.logs.String(), `"level":"INFO","msg":"good: listing users","plugin":"good"`) {
+	if !strings.Contains(e.logs.String(), `"level":"INFO","msg":"good: listing users","plugin":"good","request":"call-1"`) {
 		t.Errorf("the plugin's log line is not in the host's log, tagged:\n%s", e.logs)
 	}
 	recs := e.auditRecords(t)

@@ -155,7 +155,7 @@ func newEnvWith(t testing.TB, c envConfig, specs ...Spec) *env {
 	e := &env{audit: &syncBuffer{}, logs: &syncBuffer{}}
 	c.gate.Audit = e.audit
 	e.gate, e.state, e.secrets = sandboxGateWith(t, c.gate, c.returnSecrets)
-	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := slog.New(requestTagger{slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})})
 	opts := Options{
 		Gate: e.gate, CacheDir: cacheDir, Logger: logger,
 		Account: func(context.Context) (string, string, error) { return "123456789012", "aws", nil },
@@ -290,3 +290,24 @@ func (e *env) auditRecords(t testing.TB) []gate.Record {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// requestKey tags a test's context, and requestTagger writes the tag into
+// each record logged with that context: it shows which records carry the
+// context of the call they belong to (the MCP layer's client log reads the
+// request from it).
+type requestKey struct{}
+
+type requestTagger struct{ slog.Handler }
+
+func (h requestTagger) Handle(ctx context.Context, r slog.Record) error {
+	if v, ok := ctx.Value(requestKey{}).(string); ok {
+		r.AddAttrs(slog.String("request", v))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestTagger) WithAttrs(as []slog.Attr) slog.Handler {
+	return requestTagger{h.Handler.WithAttrs(as)}
+}
+
+func (h requestTagger) WithGroup(name string) slog.Handler { return requestTagger{h.Handler.WithGroup(name)} }

@@ -453,13 +453,13 @@ func dropField(v any, name string) any {
 // synchronously, to the progress callback of the tool call if the call's
 // budget (ProgressPerSecond, ProgressBurst) has room; otherwise it is kept
 // as the call's last report (see Host.Call) and dropped.
-func (p *loaded) progressFunc(_ context.Context, st *callState, in []byte) []byte {
+func (p *loaded) progressFunc(ctx context.Context, st *callState, in []byte) []byte {
 	if st.progress == nil || st.limiter == nil {
 		return nil // nobody listens: not even decoded
 	}
 	var r api.ProgressReport
 	if err := strictjson.Unmarshal(in, &r); err != nil {
-		p.pluginLog(slog.LevelDebug, "progress report that is not {\"progress\": N, \"total\": N, \"message\": TEXT}, ignored", "err", err)
+		p.pluginLog(ctx, slog.LevelDebug, "progress report that is not {\"progress\": N, \"total\": N, \"message\": TEXT}, ignored", "err", err)
 		return nil
 	}
 	r.Message = cutText(r.Message, MaxProgressMessageBytes)
@@ -471,8 +471,8 @@ func (p *loaded) progressFunc(_ context.Context, st *callState, in []byte) []byt
 
 // progressTooBig drops a progress report over maxProgressInputBytes,
 // unread.
-func (p *loaded) progressTooBig(_ context.Context, _ *callState, size uint64) []byte {
-	p.pluginLog(slog.LevelDebug, "progress report too large, ignored", "bytes", size, "max", maxProgressInputBytes)
+func (p *loaded) progressTooBig(ctx context.Context, _ *callState, size uint64) []byte {
+	p.pluginLog(ctx, slog.LevelDebug, "progress report too large, ignored", "bytes", size, "max", maxProgressInputBytes)
 	return nil
 }
 

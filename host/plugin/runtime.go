@@ -122,6 +122,19 @@ type instance struct {
 	// that a plugin sleeping in WASI's poll_oneoff wakes up when its call is
 	// over (wazero's own sleep cannot be interrupted).
 	done atomic.Pointer[<-chan struct{}]
+	// ctx is the current call's context, for the plugin's log lines:
+	// Extism's log callback has none, and a client on the 2026-07-28
+	// protocol receives a request's log records only through it.
+	ctx atomic.Pointer[context.Context]
+}
+
+// callContext is the context of the call the instance serves, or
+// context.Background() between calls.
+func (inst *instance) callContext() context.Context {
+	if c := inst.ctx.Load(); c != nil {
+		return *c
+	}
+	return context.Background()
 }
 
 // newInstance instantiates the compiled plugin with its sandbox: no
@@ -144,7 +157,7 @@ func (p *loaded) newInstance(ctx context.Context) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	ext.SetLogger(p.guestLog)
+	ext.SetLogger(func(level extism.LogLevel, msg string) { p.guestLog(inst.callContext(), level, msg) })
 	inst.ext = ext
 	p.instances.Add(1)
 	return inst, nil
@@ -302,8 +315,10 @@ func (p *loaded) invokeOnce(ctx context.Context, export string, input []byte, st
 	defer cancel()
 	done := cctx.Done()
 	inst.done.Store(&done)
+	inst.ctx.Store(&cctx)
 	inst.stderr.Reset()
 	_, out, err = inst.ext.CallWithContext(cctx, export, input)
+	inst.ctx.Store(nil)
 	if err == nil {
 		p.pool.put(inst, true)
 		return out, false, nil
@@ -415,7 +430,7 @@ func clip(s string, n int) string {
 // Extism reads the line out of the plugin's memory before calling this
 // (a copy bounded by the plugin's memory limit, dropped right after);
 // what reaches the log is bounded here.
-func (p *loaded) guestLog(level extism.LogLevel, msg string) {
+func (p *loaded) guestLog(ctx context.Context, level extism.LogLevel, msg string) {
 	for _, noise := range sdkNoise {
 		if strings.HasPrefix(msg, noise) {
 			return
@@ -434,21 +449,21 @@ func (p *loaded) guestLog(level extism.LogLevel, msg string) {
 	default:
 		l = slog.LevelError
 	}
-	p.pluginLog(l, msg)
+	p.pluginLog(ctx, l, msg)
 }
 
 // pluginLog logs a line the plugin caused (its own, or the runtime's about
 // something it sent), within the plugin's log budget. A line below the
 // log's level costs nothing.
-func (p *loaded) pluginLog(level slog.Level, msg string, args ...any) {
-	if !p.logger.Enabled(context.Background(), level) {
+func (p *loaded) pluginLog(ctx context.Context, level slog.Level, msg string, args ...any) {
+	if !p.logger.Enabled(ctx, level) {
 		return
 	}
 	msg = cutText(msg, MaxLogLineBytes)
 	if !p.logs.allow(len(msg)) {
 		return
 	}
-	p.logger.Log(context.Background(), level, msg, args...)
+	p.logger.Log(ctx, level, msg, args...)
 }
 
 // reportDroppedLogs writes the one line that says how many of the
