@@ -310,4 +310,6 @@ func (h requestTagger) WithAttrs(as []slog.Attr) slog.Handler {
 	return requestTagger{h.Handler.WithAttrs(as)}
 }
 
-func (h requestTagger) WithGroup(name string) slog.Handler { return requestTagger{h.Handler.WithGroup(name)} }
+func (h requestTagger) WithGroup(name string) slog.Handler {
+	return requestTagger{h.Handler.WithGroup(name)}
+}
