@@ -522,14 +522,6 @@ func (c *config) selectTools() error {
 	if err != nil {
 		return usagef("%s: %v", c.source("toolsets"), err)
 	}
-	for _, f := range []struct{ name, list string }{{"tools", c.include}, {"exclude-tools", c.exclude}} {
-		// The shell negates a class with [!…], path.Match with [^…] and
-		// reads [!u] as "! or u": list_[!u]* would pick list_users, the
-		// very tool it meant to leave out.
-		if strings.Contains(f.list, "[!") {
-			return usagef("%s: %s: a class is negated with [^…] here, not [!…] (which would match the characters it names)", c.source(f.name), quoted(f.list))
-		}
-	}
 	if c.filter, err = mcpserver.ParseToolFilter(c.include, c.exclude); err != nil {
 		var vars []string // the message says --tools; say which variable set it
 		for _, f := range []string{"tools", "exclude-tools"} {

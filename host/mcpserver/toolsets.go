@@ -122,6 +122,12 @@ func patterns(flag, list string) ([]string, error) {
 		if p == "" {
 			continue
 		}
+		// The shell negates a class with [!…], path.Match with [^…] and
+		// reads [!u] as "! or u": list_[!u]* would pick list_users, the
+		// very tool it meant to leave out.
+		if strings.Contains(p, "[!") {
+			return nil, fmt.Errorf("%s: %s: a class is negated with [^…] here, not [!…] (which would match the characters it names)", flag, quote.Short(p, 64))
+		}
 		if _, err := path.Match(p, ""); err != nil {
 			return nil, fmt.Errorf("%s: %s is not a valid name or glob (use * and ?, e.g. list_* or *_policy)", flag, quote.Short(p, 64))
 		}

@@ -104,3 +104,17 @@ func ExampleResolveToolsets() {
 	// simulate_principal_policy get_account_authorization_details get_account_password_policy get_account_summary generate_service_last_accessed_details get_service_last_accessed_details list_entities_for_policy get_policy_version get_account_info
 	// unknown toolset "sers"; use "default", "all", or a comma-separated list of: users, groups, roles, policies, inline, credentials, simulation, policy, account (which may include default)
 }
+
+// TestToolFilterRefusesShellNegation: path.Match reads [!u] as "! or u",
+// so a shell user's list_[!u]* would pick the very tool meant to be left
+// out; every caller of ParseToolFilter gets the refusal.
+func TestToolFilterRefusesShellNegation(t *testing.T) {
+	for _, inc := range [][2]string{{"list_[!u]*", ""}, {"", "get_[!r]*"}} {
+		if _, err := mcpserver.ParseToolFilter(inc[0], inc[1]); err == nil || !strings.Contains(err.Error(), "[^…]") {
+			t.Errorf("%q %q: %v", inc[0], inc[1], err)
+		}
+	}
+	if f, err := mcpserver.ParseToolFilter("list_[^u]*", ""); err != nil || f.Shows("list_users") || !f.Shows("list_roles") {
+		t.Errorf("[^u]: %v", err)
+	}
+}
