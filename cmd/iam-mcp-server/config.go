@@ -673,12 +673,25 @@ type wiring struct {
 // w.close releases everything; on error open has released what it built.
 func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err error) {
 	opts := iam.ClientOptions{Region: c.region, Profile: c.profile, EndpointURL: c.endpointURL}
+	// The embedded sandbox saves what reads recorded (keys' last use) at
+	// most once a second; Close saves the rest when the server stops.
+	closeSandbox := func() {}
 	if c.local {
-		sb, err := localiam.New(localiam.Options{Seed: c.localSeed, StateFile: c.localState, Logger: logger.With("component", "sandbox")})
-		if err != nil {
-			return nil, fmt.Errorf("cannot start the embedded sandbox: %w", err)
+		sb, serr := localiam.New(localiam.Options{Seed: c.localSeed, StateFile: c.localState, Logger: logger.With("component", "sandbox")})
+		if serr != nil {
+			return nil, fmt.Errorf("cannot start the embedded sandbox: %w", serr)
 		}
 		opts.Local = sb.Transport()
+		closeSandbox = func() {
+			if cerr := sb.Close(); cerr != nil {
+				logger.Error("saving the sandbox state", "err", cerr)
+			}
+		}
+		defer func() {
+			if err != nil {
+				closeSandbox()
+			}
+		}()
 	}
 	clients, err := iam.NewClients(ctx, opts)
 	if err != nil {
@@ -697,7 +710,7 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 		return nil, err
 	}
 
-	w := &wiring{close: func() {}}
+	w := &wiring{close: closeSandbox}
 	gopts := gate.Options{ReadOnly: c.readOnly, ReadOnlyAdvice: c.readOnlyAdvice(), Confirm: c.confirm,
 		Excluded: c.excluded, ExpectAccount: c.expectAccount}
 	if c.auditLog != "" {
@@ -712,6 +725,7 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 			if err := audit.Close(); err != nil {
 				logger.Error("closing the audit log", "path", c.auditLog, "err", err)
 			}
+			closeSandbox()
 		}
 		// Two gates write to it: one lock keeps their lines whole.
 		gopts.Audit = &syncWriter{w: audit}

@@ -115,12 +115,21 @@ func serveSandbox(ctx context.Context, args []string, stderr io.Writer, ready fu
 	select {
 	case err := <-errc:
 		fmt.Fprintf(stderr, "sandbox: %v\n", err)
+		if cerr := srv.Close(); cerr != nil {
+			fmt.Fprintf(stderr, "sandbox: %v\n", cerr)
+		}
 		return 1
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = hs.Shutdown(shutdown)
+	// What reads recorded since the last save (keys' last use, reports)
+	// is written now.
+	if err := srv.Close(); err != nil {
+		fmt.Fprintf(stderr, "sandbox: %v\n", err)
+		return 1
+	}
 	logger.Info("IAM sandbox stopped")
 	return 0
 }

@@ -262,6 +262,7 @@ func generateCredentialReport(s *Server, c *call) (any, *Error) {
 		return result{State: "COMPLETE"}, nil
 	}
 	s.acct.CredentialReport = &CredentialReport{Generated: c.now, CSV: s.credentialReportCSV(c.now)}
+	s.derivedUnsaved.Store(true) // kept for four hours as IAM keeps it, restarts included (persist.go)
 	return result{"STARTED", "No report exists. Starting a new report generation task"}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"runtime"
 	"testing"
 
@@ -126,4 +127,42 @@ func BenchmarkAccountMemory(b *testing.B) {
 		runtime.KeepAlive(s)
 	}
 	b.ReportMetric(float64(total)/float64(b.N)/(1<<20), "MiB/account")
+}
+
+// BenchmarkGetUserSignedByKey: reads signed by a user's own key, which
+// record its last use, on 10,000 users, without and with a state file: what
+// saving reads' bookkeeping (at most once a second, persist.go) costs a
+// read-heavy client.
+func BenchmarkGetUserSignedByKey(b *testing.B) {
+	for _, withState := range []bool{false, true} {
+		b.Run(fmt.Sprintf("state=%v", withState), func(b *testing.B) {
+			opts := Options{Quotas: bigQuotas}
+			if withState {
+				opts.StateFile = filepath.Join(b.TempDir(), "s.json")
+			}
+			s, err := New(opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			populate(b, s, 10000, 0, 0)
+			if _, err := s.do("CreateAccessKey", url.Values{"UserName": {"user-00000"}}); err != nil {
+				b.Fatal(err)
+			}
+			key := s.acct.Users["user-00000"].AccessKeys[0].ID
+			hs := httptest.NewServer(s)
+			b.Cleanup(hs.Close)
+			c := iamClient(hs.URL, key, 1)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := c.GetUser(ctx, &iam.GetUserInput{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			if err := s.Close(); err != nil {
+				b.Fatal(err)
+			}
+			reportRate(b)
+		})
+	}
 }

@@ -169,7 +169,9 @@ func deleteAccessKey(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
+	id := u.AccessKeys[i].ID
 	u.AccessKeys = append(u.AccessKeys[:i:i], u.AccessKeys[i+1:]...)
+	s.forgetKey(id)
 	return nil, nil
 }
 

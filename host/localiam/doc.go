@@ -18,14 +18,18 @@
 //  2. The signing access key id is read from the SigV4 Authorization header
 //     (the signature is not checked).
 //  3. Injected faults (latency, throttling, 500s) are applied, if configured.
-//  4. The key's last use, and the service and action its user used (for
-//     service last accessed), are recorded; the action's handler runs under
-//     the account lock: a read lock for reads, the write lock for mutations
-//     and for the reads that generate reports (credential report, service
-//     last accessed).
+//  4. Under the account lock — a read lock for reads, the write lock for
+//     mutations and for the reads that generate reports (credential report,
+//     service last accessed) — a request signed by an Inactive or deleted
+//     key of the account is refused as IAM refuses it (keyauth.go); for one
+//     of the account's keys, the key's last use and the service and action
+//     its user used (for service last accessed) are recorded; the action's
+//     handler runs.
 //  5. After a successful mutation the account is persisted, if a state file
-//     is configured (temp file + rename, so a crash never leaves half a file);
-//     generated reports and recorded use are saved with it.
+//     is configured (temp file + rename, so a crash never leaves half a file).
+//     What reads record is saved too (persist.go): keys' last use at most
+//     once a second while requests come, generated reports with the next
+//     write, and all of it by Close.
 //  6. The result is written as IAM's XML, or an ErrorResponse with IAM's code
 //     and HTTP status.
 package localiam

@@ -147,6 +147,8 @@ func FuzzStateLoad(f *testing.F) {
 		stateOf(`{"Users":{"bob":{"Attached":["arn:aws:iam::123456789012:policy/p"],"SSHKeys":[{"ID":"APKAAAAAAAAAAAAAAAAA","Body":"ssh-rsa AAAA"}]}},"Policies":{"arn:aws:iam::123456789012:policy/p":{"Name":"p","DefaultVersion":"v1","Versions":[{"ID":"v1","Document":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}]}"}]}}}`),
 		stateOf(`{"MFADevices":{"arn:aws:iam::123456789012:mfa/d":{"Name":"d","Seed":"JBSWY3DPEHPK3PXP","User":"x"}},"Users":{"x":{}}}`),
 		stateOf(`{"ServiceUse":{"AIDAAAAAAAAAAAAAAAAAA":{"s3":{"When":"2024-01-01T00:00:00Z","Actions":{"GetObject":{}}}}},"Users":{"u":{"ID":"AIDAAAAAAAAAAAAAAAAAA"}}}`),
+		stateOf(`{"Users":{"u":{"AccessKeys":[{"ID":"AKIAAAAAAAAAAAAAAAA1","Status":"Inactive"}]}},"Root":{"AccessKeys":[{"ID":"AKIAAAAAAAAAAAAAAAA2","Status":"Inactive"}]},"DeletedKeys":["AKIAAAAAAAAAAAAAAAA3","AKIAAAAAAAAAAAAAAAA4"]}`),
+		stateOf(`{"DeletedKeys":["AKIAIOSFODNN7EXAMPLE"]}`),
 	} {
 		f.Add([]byte(s))
 	}
@@ -194,6 +196,14 @@ func FuzzStateLoad(f *testing.F) {
 		// per change costs the fuzzer most of its speed and tests nothing
 		// the one save does not.
 		srv.opts.StateFile = ""
+		// No key the file holds Inactive, or lists as deleted, signs a
+		// request that is served.
+		for _, id := range refusedKeys(srv) {
+			form := url.Values{"Action": {"CreateUser"}, "Version": {iamVersion}, "UserName": {"fuzz-refused"}}
+			if code, body := fuzzCallAs(srv, id, form); code != 403 || !strings.Contains(body, "InvalidClientTokenId") {
+				t.Fatalf("a request signed by refused key %s: %d %s", id, code, body)
+			}
+		}
 		for _, form := range fuzzRequests(srv) {
 			form.Set("Version", iamVersion)
 			if code, body := fuzzCall(srv, form); code >= 500 {
@@ -214,14 +224,45 @@ func FuzzStateLoad(f *testing.F) {
 	})
 }
 
-// fuzzCall sends one request in process and returns its status and body.
-func fuzzCall(s *Server, form url.Values) (int, string) {
+// fuzzCall sends one request in process, signed by the bootstrap key,
+// and returns its status and body.
+func fuzzCall(s *Server, form url.Values) (int, string) { return fuzzCallAs(s, testKeyID, form) }
+
+// fuzzCallAs is fuzzCall signed by keyID.
+func fuzzCallAs(s *Server, keyID string, form url.Values) (int, string) {
 	req := httptest.NewRequest("POST", "http://sandbox.invalid/", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+testKeyID+"/20240101/us-east-1/iam/aws4_request")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+keyID+"/20240101/us-east-1/iam/aws4_request")
 	rec := httptest.NewRecorder()
 	s.serve(rec, req, false)
 	return rec.Code, rec.Body.String()
+}
+
+// refusedKeys lists (a few of) the key ids a loaded account must refuse:
+// its users' and root's Inactive keys and its deleted keys (every id a
+// state file may hold is one a credential can name).
+func refusedKeys(s *Server) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []string
+	add := func(id string) {
+		if len(out) < 8 && accessKeyIDPattern.MatchString(id) {
+			out = append(out, id)
+		}
+	}
+	keys := append([]*AccessKey(nil), s.acct.Root.AccessKeys...)
+	for _, u := range sortedValues(s.acct.Users) {
+		keys = append(keys, u.AccessKeys...)
+	}
+	for _, k := range keys {
+		if k.Status != "Active" {
+			add(k.ID)
+		}
+	}
+	for _, id := range s.acct.DeletedKeys {
+		add(id)
+	}
+	return out
 }
 
 // fuzzRequests are requests touching every entity of a loaded account (a

@@ -109,6 +109,7 @@ func (s *Server) recordServiceUse(keyID string, now time.Time, namespace, action
 	s.keyMu.Lock()
 	defer s.keyMu.Unlock() // released even if recording panics: requests recover, the lock must too
 	s.acct.noteServiceUse(u.ID, namespace, actionName, region, now)
+	s.useUnsaved.Store(true)
 }
 
 // keyOwners indexes access key ids by owner: every request asks who signed
@@ -421,6 +422,7 @@ func generateServiceLastAccessedDetails(s *Server, c *call) (any, *Error) {
 	id := newRequestID() // a UUID, 36 characters, as IAM's job ids are
 	s.acct.AccessJobs[id] = &AccessJob{ARN: target, Granularity: granularity, Caller: s.callerARN(c), Created: c.now}
 	pruneAccessJobs(s.acct.AccessJobs)
+	s.derivedUnsaved.Store(true) // kept as IAM keeps a job; saved as persist.go says
 	return struct {
 		JobId string `xml:"JobId"`
 	}{id}, nil

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"time"
 
 	"github.com/iammcp/iam-mcp-server/internal/readfile"
 	"github.com/iammcp/iam-mcp-server/internal/strictjson"
@@ -121,20 +122,130 @@ func (s *Server) removeStaleTemps(path string) {
 	}
 }
 
+// When the state file is written.
+//
+// A change of the account (a mutation, SetRoot, RecordServiceUse) is
+// written before its answer, as it always was. Reads change bookkeeping
+// only, which IAM keeps and so the sandbox keeps over a restart too; it is
+// of two kinds, saved differently:
+//
+//   - Use: a key's last use, a user's service use. It is evidence that
+//     nothing can rebuild — a key rotation's cut-over and an access review
+//     decide on it —, so reads write it promptly. But a write (marshal the
+//     whole account, fsync, rename) per read would make every read cost as
+//     much as a change, and a review of a large account reads thousands of
+//     times: so a read that leaves use unsaved writes the file itself only
+//     when the last write is bookkeepingSaveInterval old or more (or this
+//     server has not written it yet). That is at most one write a second
+//     whatever the rate of reads, and a lone read after a quiet spell is
+//     saved at once; what the reads of the last second recorded is written
+//     by the next write, or by Close.
+//   - Derived data: a generated credential report, a service-last-accessed
+//     job. It is rebuilt from the account by one more Generate call, so it
+//     is not worth a write of its own: it is saved with the next write of
+//     the file, whatever causes it, or by Close. Reads signed by the
+//     sandbox's bootstrap credentials (the MCP server's own, with --local)
+//     record no use, so a read-only session writes nothing before Close.
+//
+// Close is called by the programs that own a sandbox when they stop. Only a
+// process killed without it loses bookkeeping: at most a second of use,
+// and the reports generated since the last write, never a change of the
+// account. There is no timer: nothing is written after Close, or after a
+// test has removed the directory of its state file, that no request or
+// Close asked for.
+
+// bookkeepingSaveInterval is how often reads' recorded use is written at
+// most while requests come.
+const bookkeepingSaveInterval = time.Second
+
+// saveBookkeeping writes the state file if reads recorded use since the
+// last write and the interval has passed. A failure is logged, not
+// returned: the read it follows succeeded, and IAM never fails a read for
+// its bookkeeping; the next read after the interval, or Close, tries
+// again. Called with s.mu held, read or write.
+func (s *Server) saveBookkeeping() {
+	if s.opts.StateFile == "" || !s.useUnsaved.Load() {
+		return
+	}
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	if !s.useUnsaved.Load() || (!s.lastSave.IsZero() && time.Since(s.lastSave) < time.Duration(s.saveEvery.Load())) {
+		return
+	}
+	if err := s.persistLocked(); err != nil {
+		s.log.Warn("localiam: cannot save the keys' last use to the state file; will try again", "file", s.opts.StateFile, "err", err)
+	}
+}
+
+// Close writes what requests recorded since the state file was last
+// written (see above): keys' last use, service use, generated reports. Call
+// it once the server takes no more requests, so that nothing is lost when
+// the program stops; it does not stop a listener, and a server used after
+// Close goes on working and saving as before. Without a state file, or
+// with nothing unsaved, it does nothing. It may be called more than once.
+func (s *Server) Close() error {
+	if s.opts.StateFile == "" {
+		return nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	if !s.useUnsaved.Load() && !s.derivedUnsaved.Load() {
+		return nil
+	}
+	if err := s.persistLocked(); err != nil {
+		return fmt.Errorf("localiam: cannot save the keys' last use and the reports to the state file %s: %w", s.opts.StateFile, err)
+	}
+	return nil
+}
+
 // persist writes the account to the state file atomically: a temp file in
 // the same directory, synced, then renamed over the old one. Called with
-// s.mu held for writing (or before the server is shared).
+// s.mu held (or before the server is shared): for writing after a change,
+// for reading at least to save bookkeeping, which keyMu guards.
 func (s *Server) persist() error {
+	if s.opts.StateFile == "" {
+		return nil
+	}
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	return s.persistLocked()
+}
+
+// persistLocked is persist with s.saveMu held: one write at a time, so
+// that two savers under the read lock never race to rename, each file
+// they write holds everything recorded before it, and the last rename
+// is the newest state.
+func (s *Server) persistLocked() error {
 	path := s.opts.StateFile
 	if path == "" {
 		return nil
 	}
+	s.lastSave = time.Now()
 	s.keyMu.Lock()
+	// Cleared with what they cover marshalled: what is recorded after
+	// this sets them again. A failed write sets them back.
+	hadUse, hadDerived := s.useUnsaved.Swap(false), s.derivedUnsaved.Swap(false)
 	data, err := json.Marshal(stateFile{Format: stateFormat, Account: s.acct})
 	s.keyMu.Unlock()
+	if err == nil {
+		err = s.writeState(path, data)
+	}
 	if err != nil {
+		if hadUse {
+			s.useUnsaved.Store(true)
+		}
+		if hadDerived {
+			s.derivedUnsaved.Store(true)
+		}
 		return err
 	}
+	return nil
+}
+
+// writeState replaces the state file with data.
+func (s *Server) writeState(path string, data []byte) error {
 	// The name must match tempPattern, so that a save interrupted here is
 	// cleaned up at the next start.
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")

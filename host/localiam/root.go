@@ -21,14 +21,18 @@ type RootUser struct {
 	// no_information, as IAM does for a password it has not seen used.
 	PasswordLastUsed *time.Time
 	// AccessKeys are the root's access keys, at most two as for any user.
-	// A request signed with one acts as the root, as with any key id that
-	// is no user's, and its use is recorded like a user's key's.
+	// A request signed with an Active one acts as the root, and its use is
+	// recorded like a user's key's; one signed with an Inactive one is
+	// refused (keyauth.go).
 	AccessKeys []*AccessKey
 }
 
 // SetRoot replaces the root user's state. A key without an id gets one,
 // without a status is Active, without a creation date is created now;
-// a key id a user already holds is refused, since it would sign as both.
+// a key id a user already holds is refused, since it would sign as both,
+// and so is the id of a deleted key. A key of the root's left out is
+// deleted: requests it signs are refused from then on, as IAM refuses
+// them.
 func (s *Server) SetRoot(r RootUser) error {
 	if len(r.AccessKeys) > maxAccessKeysPerUser {
 		return fmt.Errorf("localiam: the root user can have at most %d access keys, not %d", maxAccessKeysPerUser, len(r.AccessKeys))
@@ -58,6 +62,14 @@ func (s *Server) setRoot(r RootUser) error {
 		if c.Status == "" {
 			c.Status = "Active"
 		}
+		// What a state file may hold (statecheck.go), or the state saved
+		// now would not load again.
+		if n := len(c.ID); n < 16 || n > 128 || !accessKeyIDPattern.MatchString(c.ID) {
+			return fmt.Errorf("localiam: root access key id %s is not an access key id (16 to 128 letters, digits and _)", short(c.ID))
+		}
+		if findKey(keys, c.ID) != nil {
+			return fmt.Errorf("localiam: the root is given access key %s twice", c.ID)
+		}
 		if c.Status != "Active" && c.Status != "Inactive" {
 			return fmt.Errorf("localiam: root access key %s has status %q; it must be Active or Inactive", c.ID, c.Status)
 		}
@@ -67,7 +79,17 @@ func (s *Server) setRoot(r RootUser) error {
 		if u := s.acct.userByAccessKey(c.ID); u != nil {
 			return fmt.Errorf("localiam: access key %s belongs to user %s; the root needs its own", c.ID, u.Name)
 		}
+		if s.acct.deleted[c.ID] {
+			return fmt.Errorf("localiam: access key %s was deleted, and IAM never issues a key id twice; give the root a new one", c.ID)
+		}
 		keys = append(keys, &c)
+	}
+	// A root key left out is deleted: requests it signs are refused from
+	// now on (keyauth.go).
+	for _, old := range s.acct.Root.AccessKeys {
+		if findKey(keys, old.ID) == nil {
+			s.forgetKey(old.ID)
+		}
 	}
 	r.AccessKeys = keys
 	if r.PasswordLastUsed != nil {

@@ -23,7 +23,10 @@ type Options struct {
 	Seed string
 	// StateFile, when set, persists the account as JSON: loaded at start
 	// (an unreadable or corrupt file is an error, never a silent reset) and
-	// rewritten atomically after every successful change.
+	// rewritten atomically after every successful change. What reads
+	// record is kept too: keys' last use and service use are written at
+	// most once a second while requests come, generated reports with the
+	// next write, and all of it by Close (persist.go).
 	StateFile string
 	// Faults injects latency and errors, for tests and benchmarks.
 	Faults Faults
@@ -92,6 +95,16 @@ type Server struct {
 	keyMu sync.Mutex
 	// owners finds the user of a signing key without scanning every user.
 	owners keyOwners
+
+	// What reads recorded since the state file was last written, and when
+	// to write it (persist.go). useUnsaved is set under keyMu, and
+	// derivedUnsaved under the write lock; both are cleared under keyMu
+	// with the account marshalled.
+	saveMu         sync.Mutex // serialises writes of the state file
+	lastSave       time.Time  // guarded by saveMu; zero: not written by this server yet
+	useUnsaved     atomic.Bool
+	derivedUnsaved atomic.Bool
+	saveEvery      atomic.Int64
 	// reports keeps service-last-accessed reports between their pages.
 	reports accessReports
 }
@@ -109,6 +122,7 @@ func New(opts Options) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.saveEvery.Store(int64(bookkeepingSaveInterval))
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -142,9 +156,10 @@ type action struct {
 	// derived says the handler changes only what IAM derives from the
 	// account — a credential report, a service-last-accessed job — which
 	// IAM rates a read: it runs under the write lock, but is not a change
-	// of the account, so it reaches the state file with the next change,
-	// as key use does. A --readonly server, whose reads may generate
-	// reports, thus leaves the state file byte for byte as it was.
+	// of the account. What it made is kept as IAM keeps it: it reaches
+	// the state file with the next write of it, or at Close (persist.go).
+	// A read-only caller's requests thus leave the account's entities as
+	// they were, but not, after Close, the file's bytes.
 	derived bool
 	run     func(s *Server, c *call) (any, *Error)
 }
@@ -302,8 +317,10 @@ type use struct {
 	record bool
 }
 
-// run executes an action under the account lock, records the signing key's
-// use, and persists a successful mutation.
+// run executes an action under the account lock: it refuses a key IAM
+// would refuse (keyauth.go), records the signing key's use, persists a
+// successful mutation, and saves what a read recorded when it is time to
+// (persist.go).
 func (s *Server) run(act action, c *call, u use) (result any, apiError *Error) {
 	if act.mutates || act.derived {
 		s.mu.Lock()
@@ -320,9 +337,18 @@ func (s *Server) run(act action, c *call, u use) (result any, apiError *Error) {
 			result, apiError = nil, apiErr("ServiceFailure", 500, "The sandbox failed internally: %s", short(fmt.Sprint(p)))
 		}
 	}()
-	if u.record {
+	held, refused := s.authenticate(c.accessKeyID)
+	if refused != nil {
+		return nil, refused
+	}
+	if u.record && held {
 		s.recordKeyUse(c.accessKeyID, c.now, u.signedFor, u.region)
 		s.recordServiceUse(c.accessKeyID, c.now, u.service, u.action, u.region)
+	}
+	if !act.mutates {
+		// Deferred so that it runs after the handler, and even after a
+		// panic of it: what was recorded before is saved all the same.
+		defer s.saveBookkeeping()
 	}
 	result, apiError = act.run(s, c)
 	if act.mutates {
@@ -338,12 +364,23 @@ func (s *Server) run(act action, c *call, u use) (result any, apiError *Error) {
 	return result, apiError
 }
 
-var credentialScope = regexp.MustCompile(`Credential=([A-Z0-9]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request`)
+// credentialKey finds the first credential a request names, and its key
+// id: IAM's [\w]+, so that every id a key of the account may have is read
+// as itself, never as no key at all (which would let a refused key's
+// request through as unsigned). credentialScope then reads the scope of
+// that same credential, when it has SigV4's shape.
+var (
+	credentialKey   = regexp.MustCompile(`Credential=(\w+)/`)
+	credentialScope = regexp.MustCompile(`^Credential=(\w+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request`)
+)
 
 // signer reads the access key id, region and service from a SigV4
 // Authorization header (or presigned query). The signature is not checked:
 // the sandbox holds no secrets worth protecting, and checking would force
-// every client to know the sandbox's secrets.
+// every client to know the sandbox's secrets. The first credential named
+// is the one: it is checked (keyauth.go) and recorded alike, whatever else
+// the header says. A credential whose scope has another shape (SigV4a's
+// has no region) still names its key, with no service or region.
 func signer(r *http.Request) (keyID, service, region string) {
 	src := r.Header.Get("Authorization")
 	if src == "" {
@@ -351,16 +388,20 @@ func signer(r *http.Request) (keyID, service, region string) {
 			src = "Credential=" + c
 		}
 	}
-	m := credentialScope.FindStringSubmatch(src)
-	if m == nil {
+	at := credentialKey.FindStringSubmatchIndex(src)
+	if at == nil {
 		return "", "", ""
 	}
-	return m[1], m[3], m[2]
+	if m := credentialScope.FindStringSubmatch(src[at[0]:]); m != nil {
+		return m[1], m[3], m[2]
+	}
+	return src[at[2]:at[3]], "", ""
 }
 
-// recordKeyUse remembers when and where a key id last signed a request, as
-// IAM's GetAccessKeyLastUsed reports it. Called with s.mu held, read or
-// write; the last use reaches the state file with the next change.
+// recordKeyUse remembers when and where one of the account's keys last
+// signed a request, as IAM's GetAccessKeyLastUsed reports it. Called with
+// s.mu held, read or write; the use reaches the state file as persist.go
+// says.
 func (s *Server) recordKeyUse(keyID string, now time.Time, service, region string) {
 	if keyID == "" {
 		return
@@ -368,6 +409,7 @@ func (s *Server) recordKeyUse(keyID string, now time.Time, service, region strin
 	s.keyMu.Lock()
 	defer s.keyMu.Unlock() // deferred: a panic here must not leave every later request waiting
 	s.acct.KeyUse[keyID] = &KeyUse{When: now, Service: service, Region: region}
+	s.useUnsaved.Store(true)
 }
 
 // keyUse returns the recorded last use of a key id, or nil.

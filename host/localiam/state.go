@@ -24,8 +24,10 @@ type account struct {
 	Aliases          []string
 	PasswordPolicy   *PasswordPolicy
 	CredentialReport *CredentialReport
-	// KeyUse records the last use of every access key id that signed a
-	// request, including ids of no user (reported as the account root).
+	// KeyUse records the last use of the account's access keys (users' and
+	// the root's) by the requests they signed. Keys of no user sign as the
+	// root but leave no record (keyauth.go); a state file written before
+	// may still hold some, which are kept and reported nowhere.
 	KeyUse map[string]*KeyUse
 	// Root is the root user's credentials, which IAM reports (account
 	// summary, credential report) but no IAM action changes.
@@ -35,6 +37,15 @@ type account struct {
 	ServiceUse map[string]map[string]*ServiceUse
 	// AccessJobs are the service-last-accessed report jobs, by job id.
 	AccessJobs map[string]*AccessJob
+	// DeletedKeys are the ids of the access keys the account deleted
+	// (users' and the root's), oldest first, at most maxDeletedKeys: a
+	// request signed by one is refused as IAM refuses it, instead of being
+	// taken for a key of no user (keyauth.go). Left out of the file while
+	// empty, so that a state without deletions reads as before.
+	DeletedKeys []string `json:",omitempty"`
+	// deleted indexes DeletedKeys; it is not saved, and is rebuilt when a
+	// state file is loaded (statecheck.go).
+	deleted map[string]bool
 }
 
 func newAccount() *account {
@@ -48,6 +59,7 @@ func newAccount() *account {
 		KeyUse:           map[string]*KeyUse{},
 		ServiceUse:       map[string]map[string]*ServiceUse{},
 		AccessJobs:       map[string]*AccessJob{},
+		deleted:          map[string]bool{},
 	}
 }
 

@@ -97,7 +97,7 @@ func (c *stateChecker) run() error {
 	}
 	for _, step := range []func() error{
 		c.policies, c.users, c.groups, c.roles, c.instanceProfiles, c.mfaDevices,
-		c.root, c.accountSettings, c.history,
+		c.root, c.accountSettings, c.history, c.deletedKeys,
 	} {
 		if err := step(); err != nil {
 			return err

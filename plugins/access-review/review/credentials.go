@@ -288,6 +288,7 @@ func (r *reviewCtx) checkUserCredentials(row *api.CredentialReportRow, p *princi
 			active = append(active, k)
 		}
 	}
+	pwdIdle := r.passwordIdle(row)
 	mfaField := map[string]string{"password_enabled": strconv.FormatBool(row.PasswordEnabled), "mfa_active": strconv.FormatBool(row.MFAActive)}
 
 	// An administrator without MFA.
@@ -304,21 +305,33 @@ func (r *reviewCtx) checkUserCredentials(row *api.CredentialReportRow, p *princi
 				creds += fmt.Sprintf(" and %d active access key(s)", len(active))
 			}
 			r.emit(RuleAdminNoMFA, s, fmt.Sprintf("%s is admin-equivalent and has %s but no MFA device", row.User, creds), ev, func() Remediation {
-				return Remediation{
-					Summary: "Enable MFA for the administrator, or take its administrator rights away.",
-					Steps: []Step{
-						manualStep(fmt.Sprintf("Have %s assign an MFA device (IAM console → Users → %s → Security credentials → Assign MFA device); a FIDO2 security key resists phishing.", row.User, row.User)),
-						step("list_mfa_devices", map[string]any{"user_name": row.User}, "confirm a device is now enabled"),
-						manualStep("For access keys, also require MFA in the admin policies (Condition aws:MultiFactorAuthPresent) or move the work to a role assumed with MFA."),
-					}}
+				var steps []Step
+				if pwdIdle != "" {
+					// Unused: removed, as IAM.CRED.CONSOLE_UNUSED plans.
+					steps = append(steps, step("delete_login_profile", map[string]any{"user_name": row.User}, "first: its "+pwdIdle+", so remove it rather than protect it"))
+				}
+				steps = append(steps,
+					manualStep(fmt.Sprintf("Have %s assign an MFA device (IAM console → Users → %s → Security credentials → Assign MFA device); a FIDO2 security key resists phishing.", row.User, row.User)),
+					step("list_mfa_devices", map[string]any{"user_name": row.User}, "confirm a device is now enabled"),
+					manualStep("For access keys, also require MFA in the admin policies (Condition aws:MultiFactorAuthPresent) or move the work to a role assumed with MFA."))
+				return Remediation{Summary: "Enable MFA for the administrator, or take its administrator rights away.", Steps: steps}
 			})
 		}
 	}
-	// A console user without MFA.
+	// A console user without MFA. A password nobody uses is removed, not
+	// protected: the same plan as IAM.CRED.CONSOLE_UNUSED on the same user,
+	// so that the two findings do not disagree.
 	if row.PasswordEnabled && !row.MFAActive {
-		r.emit(RuleConsoleNoMFA, s, fmt.Sprintf("%s can sign in to the console with a password alone", row.User),
+		msg := fmt.Sprintf("%s can sign in to the console with a password alone", row.User)
+		if pwdIdle != "" {
+			msg += "; " + pwdIdle
+		}
+		r.emit(RuleConsoleNoMFA, s, msg,
 			[]Evidence{{Source: "credential_report", Fields: map[string]string{"password_enabled": "true", "mfa_active": "false", "password_last_used": fmtTime(row.PasswordLastUsed)}}},
 			func() Remediation {
+				if pwdIdle != "" {
+					return removePasswordPlan(row.User, pwdIdle)
+				}
 				return Remediation{Summary: "Enable MFA for the user, or remove the console password if the user does not need the console.",
 					Steps: []Step{
 						manualStep(fmt.Sprintf("Have %s assign an MFA device (IAM console → Users → %s → Security credentials → Assign MFA device).", row.User, row.User)),
@@ -327,77 +340,149 @@ func (r *reviewCtx) checkUserCredentials(row *api.CredentialReportRow, p *princi
 					}}
 			})
 	}
-	// Keys.
+	// Keys. Whether a key is unused is asked once (keyIdle), and every
+	// finding on the key plans from that answer: an unused key is retired
+	// (deactivated, then deleted), whichever rule reports it — rotating a
+	// key nobody uses would hand a new secret to nobody, and keep the old
+	// one's risk for the length of a rotation.
 	for _, k := range active {
+		idle, idleText, isIdle := r.keyIdle(k)
+		plan := func() Remediation { return r.keyPlan(row, k, keys) }
 		if k.created != nil && r.ago(*k.created) > rotateDays {
 			age := r.ago(*k.created)
-			r.emit(RuleKeyNotRotated, s, fmt.Sprintf("access key %d of %s is %d days old", k.slot, row.User, age),
-				[]Evidence{k.evidence()}, func() Remediation { return rotatePlan(row.User, k) }, func(f *Finding) { f.rank = age })
+			msg := fmt.Sprintf("access key %d of %s is %d days old", k.slot, row.User, age)
+			if isIdle {
+				msg += " and " + idleText + ": retire it rather than rotate it"
+			}
+			r.emit(RuleKeyNotRotated, s, msg, []Evidence{k.evidence()}, plan, func(f *Finding) { f.rank = age })
 		}
-		unused, idle := "", 0
-		switch {
-		case k.lastUsed == nil && k.created != nil && r.ago(*k.created) >= neverUsedGrace:
-			idle = r.ago(*k.created)
-			unused = fmt.Sprintf("access key %d of %s was never used (created %d days ago)", k.slot, row.User, idle)
-		case k.lastUsed != nil && r.ago(*k.lastUsed) >= unusedDays:
-			idle = r.ago(*k.lastUsed)
-			unused = fmt.Sprintf("access key %d of %s was last used %d days ago", k.slot, row.User, idle)
-		}
-		if unused != "" {
-			r.emit(RuleKeyUnused, s, unused, []Evidence{k.evidence()}, func() Remediation {
-				return Remediation{
-					Summary: "Deactivate the unused key, then delete it after a grace period.",
-					Steps: append(findKeyStep(row.User, k),
-						step("update_access_key", map[string]any{"user_name": row.User, "access_key_id": k.keyRef(), "status": "Inactive"}, "reversible: set Active again if something breaks"),
-						step("delete_access_key", map[string]any{"user_name": row.User, "access_key_id": k.keyRef()}, "after a grace period (e.g. 30 days) with no complaint"),
-					)}
-			}, func(f *Finding) { f.rank = idle })
+		if isIdle {
+			r.emit(RuleKeyUnused, s, fmt.Sprintf("access key %d of %s %s", k.slot, row.User, idleText), []Evidence{k.evidence()}, plan, func(f *Finding) { f.rank = idle })
 		}
 	}
 	if len(active) >= 2 {
-		older := active[0]
-		for _, k := range active[1:] {
-			if k.created != nil && (older.created == nil || k.created.Before(*older.created)) {
-				older = k
-			}
-		}
+		retire := r.keyToRetire(active)
 		var ev []Evidence
 		for _, k := range active {
 			ev = append(ev, k.evidence())
 		}
-		r.emit(RuleTwoActiveKeys, s, fmt.Sprintf("%s has %d active access keys", row.User, len(active)), ev, func() Remediation {
-			return Remediation{
-				Summary: "Finish the rotation: keep the key in use, deactivate the other (usually the older), then delete it.",
-				Steps: append(findKeyStep(row.User, older),
-					step(opAccessKeyLastUsed, map[string]any{"access_key_id": older.keyRef()}, "check the older key is no longer used before deactivating it"),
-					step("update_access_key", map[string]any{"user_name": row.User, "access_key_id": older.keyRef(), "status": "Inactive"}, "reversible"),
-					step("delete_access_key", map[string]any{"user_name": row.User, "access_key_id": older.keyRef()}, "after a grace period"),
-				)}
-		})
+		r.emit(RuleTwoActiveKeys, s, fmt.Sprintf("%s has %d active access keys", row.User, len(active)), ev, func() Remediation { return r.keyPlan(row, retire, keys) })
 	}
 	// An unused console password.
-	if row.PasswordEnabled {
-		var msg string
-		since := row.PasswordLastChanged
-		if since == nil {
-			since = row.UserCreationTime
-		}
-		switch {
-		case row.PasswordLastUsed != nil && r.ago(*row.PasswordLastUsed) >= unusedDays:
-			msg = fmt.Sprintf("%s's console password was last used %d days ago", row.User, r.ago(*row.PasswordLastUsed))
-		case row.PasswordLastUsed == nil && since != nil && r.ago(*since) >= unusedDays:
-			msg = fmt.Sprintf("%s's console password was never used (set %d days ago)", row.User, r.ago(*since))
-		}
-		if msg != "" {
-			r.emit(RuleConsoleUnused, s, msg, []Evidence{{Source: "credential_report", Fields: map[string]string{
-				"password_enabled": "true", "password_last_used": fmtTime(row.PasswordLastUsed), "password_last_changed": fmtTime(row.PasswordLastChanged),
-				"user_creation_time": fmtTime(row.UserCreationTime)}}},
-				func() Remediation {
-					return Remediation{Summary: "Remove the console password; the user can be given one again when needed.",
-						Steps: []Step{step("delete_login_profile", map[string]any{"user_name": row.User}, "access keys, if any, keep working")}}
-				})
+	if row.PasswordEnabled && pwdIdle != "" {
+		r.emit(RuleConsoleUnused, s, row.User+"'s "+pwdIdle, []Evidence{{Source: "credential_report", Fields: map[string]string{
+			"password_enabled": "true", "password_last_used": fmtTime(row.PasswordLastUsed), "password_last_changed": fmtTime(row.PasswordLastChanged),
+			"user_creation_time": fmtTime(row.UserCreationTime)}}},
+			func() Remediation { return removePasswordPlan(row.User, pwdIdle) })
+	}
+}
+
+// passwordIdle says, in words, that a user's console password is unused —
+// last used 45 days ago or more, or never used and set that long ago — or
+// "" when it is in use (or there is none).
+func (r *reviewCtx) passwordIdle(row *api.CredentialReportRow) string {
+	if !row.PasswordEnabled {
+		return ""
+	}
+	since := row.PasswordLastChanged
+	if since == nil {
+		since = row.UserCreationTime
+	}
+	switch {
+	case row.PasswordLastUsed != nil && r.ago(*row.PasswordLastUsed) >= unusedDays:
+		return fmt.Sprintf("console password was last used %d days ago", r.ago(*row.PasswordLastUsed))
+	case row.PasswordLastUsed == nil && since != nil && r.ago(*since) >= unusedDays:
+		return fmt.Sprintf("console password was never used (set %d days ago)", r.ago(*since))
+	}
+	return ""
+}
+
+// removePasswordPlan removes an unused console password.
+func removePasswordPlan(user, idle string) Remediation {
+	return Remediation{Summary: "Remove the console password, which nobody uses (its " + idle + "); the user can be given one again when needed.",
+		Steps: []Step{step("delete_login_profile", map[string]any{"user_name": user}, "access keys, if any, keep working")}}
+}
+
+// keyIdle says whether an active key is unused — never used and at least
+// neverUsedGrace days old (CIS 1.11: keys made at user setup and never
+// used), or last used unusedDays or more ago (CIS 1.12) — for how many
+// days, and in words.
+func (r *reviewCtx) keyIdle(k keyView) (int, string, bool) {
+	switch {
+	case k.lastUsed == nil && k.created != nil && r.ago(*k.created) >= neverUsedGrace:
+		return r.ago(*k.created), fmt.Sprintf("was never used (created %d days ago)", r.ago(*k.created)), true
+	case k.lastUsed != nil && r.ago(*k.lastUsed) >= unusedDays:
+		return r.ago(*k.lastUsed), fmt.Sprintf("was last used %d days ago", r.ago(*k.lastUsed)), true
+	}
+	return 0, "", false
+}
+
+// keyToRetire is the key of two active ones that a plan retires: an unused
+// one (the longer unused if both are), else the older, whose users move to
+// the newer. KEY_UNUSED and KEY_NOT_ROTATED plan the same key the same
+// way, so the three findings agree.
+func (r *reviewCtx) keyToRetire(active []keyView) keyView {
+	var pick *keyView
+	best := -1
+	for i := range active {
+		if idle, _, ok := r.keyIdle(active[i]); ok && idle > best {
+			pick, best = &active[i], idle
 		}
 	}
+	if pick != nil {
+		return *pick
+	}
+	older := active[0]
+	for _, k := range active[1:] {
+		if k.created != nil && (older.created == nil || k.created.Before(*older.created)) {
+			older = k
+		}
+	}
+	return older
+}
+
+// keyPlan is the one plan every finding on key k gives: retire it when it
+// is unused; else finish a rotation onto a newer key in use, when the user
+// has one; else rotate it.
+func (r *reviewCtx) keyPlan(row *api.CredentialReportRow, k keyView, keys []keyView) Remediation {
+	if _, idle, ok := r.keyIdle(k); ok {
+		return retirePlan(row.User, k, idle)
+	}
+	for _, o := range keys {
+		if o.slot == k.slot || !o.active {
+			continue
+		}
+		if _, _, idle := r.keyIdle(o); !idle && o.created != nil && k.created != nil && o.created.After(*k.created) {
+			return finishRotationPlan(row.User, k, o)
+		}
+	}
+	return rotatePlan(row.User, k, keys)
+}
+
+// retirePlan retires an unused key: confirm it is still unused, deactivate
+// it (reversible), delete it after a grace period in which nothing failed.
+func retirePlan(user string, k keyView, idle string) Remediation {
+	return Remediation{
+		Summary: "Retire the key, do not rotate it: it " + idle + ". Deactivate it, then delete it once a grace period shows nothing needed it.",
+		Steps: append(findKeyStep(user, k),
+			step(opAccessKeyLastUsed, map[string]any{"access_key_id": k.keyRef()}, "confirm it is still unused (the credential report can be four hours old); if it was used since, it is in use: keep it, and rotate it when it is due"),
+			step("update_access_key", map[string]any{"user_name": user, "access_key_id": k.keyRef(), "status": "Inactive"}, "reversible: set Active again if something breaks"),
+			manualStep("Wait a grace period (e.g. 30 days) and watch for failures: a client still holding the key is refused (InvalidClientTokenId) while it is inactive."),
+			step("delete_access_key", map[string]any{"user_name": user, "access_key_id": k.keyRef()}, "after the grace period with no failure; this cannot be undone"),
+		)}
+}
+
+// finishRotationPlan moves a key's users to the newer key the user already
+// has and retires the old one: no new key (IAM allows two).
+func finishRotationPlan(user string, old, newer keyView) Remediation {
+	return Remediation{
+		Summary: "Finish the rotation onto the newer key, which is in use: move the old key's last users over, then deactivate and delete the old key.",
+		Steps: append(findKeyStep(user, old),
+			manualStep(fmt.Sprintf("Deploy the newer key (%s) wherever the old one is still used (last: %s in %s).", newer.keyRef(), orNA(old.service), orNA(old.region))),
+			step(opAccessKeyLastUsed, map[string]any{"access_key_id": old.keyRef()}, "cut over only when the old key has been quiet for at least its usual interval (a day or more) and the newer key is used by the same services and regions"),
+			step("update_access_key", map[string]any{"user_name": user, "access_key_id": old.keyRef(), "status": "Inactive"}, "reversible: set Active again if something breaks"),
+			step("delete_access_key", map[string]any{"user_name": user, "access_key_id": old.keyRef()}, "after a grace period (e.g. 30 days) with no failure; this cannot be undone"),
+		)}
 }
 
 // findKeyStep is the list_access_keys step a plan needs when the report
@@ -409,17 +494,35 @@ func findKeyStep(user string, k keyView) []Step {
 	return []Step{step(opListAccessKeys, map[string]any{"user_name": user}, "find the key id: the credential report does not name it (include key_last_used does)")}
 }
 
-// rotatePlan is AWS's safe rotation sequence for one key.
-func rotatePlan(user string, k keyView) Remediation {
+// rotatePlan is AWS's safe rotation sequence for a key in use: a new key,
+// its users moved over, the old key quiet for its usual interval, then
+// deactivated and later deleted (the key-rotation plugin's
+// rotate_access_key walks these steps and proves the cut-over). IAM allows
+// two keys per user: when the user already has a second key (inactive, or
+// unused), that one is retired first, by its own finding's plan.
+func rotatePlan(user string, k keyView, keys []keyView) Remediation {
+	steps := findKeyStep(user, k)
+	for _, o := range keys {
+		if o.slot == k.slot {
+			continue
+		}
+		state := "inactive"
+		if o.active {
+			state = "active"
+		}
+		steps = append(steps, manualStep(fmt.Sprintf("%s already has two access keys, IAM's limit: retire the other one (%s, %s, last used %s) first, and delete it only once it has been inactive and unused for a grace period.",
+			user, o.keyRef(), state, fmtTime(o.lastUsed))))
+	}
+	steps = append(steps,
+		step("create_access_key", map[string]any{"user_name": user}, "the secret goes to the server's secrets directory, never into the conversation"),
+		manualStep(fmt.Sprintf("Deploy the new key wherever the old one is used (last: %s in %s).", orNA(k.service), orNA(k.region))),
+		step(opAccessKeyLastUsed, map[string]any{"access_key_id": k.keyRef()}, "cut over only when the old key has been quiet for at least its usual interval (a day or more) and the new key is used by the same services and regions; one test call with the new key is not a cut-over"),
+		step("update_access_key", map[string]any{"user_name": user, "access_key_id": k.keyRef(), "status": "Inactive"}, "reversible: set Active again if something breaks"),
+		step("delete_access_key", map[string]any{"user_name": user, "access_key_id": k.keyRef()}, "after a grace period (e.g. 30 days) with no failure; this cannot be undone"),
+	)
 	return Remediation{
 		Summary: "Rotate the key: create a new one, move its users over, deactivate the old one, delete it later (the key-rotation plugin's rotate_access_key walks these steps).",
-		Steps: append(findKeyStep(user, k),
-			step("create_access_key", map[string]any{"user_name": user}, "the secret goes to the server's secrets directory, never into the conversation; a user at two keys must first retire one"),
-			manualStep("Deploy the new key wherever the old one is used."),
-			step(opAccessKeyLastUsed, map[string]any{"access_key_id": k.keyRef()}, "wait until the old key's last use predates the new key's first use"),
-			step("update_access_key", map[string]any{"user_name": user, "access_key_id": k.keyRef(), "status": "Inactive"}, "reversible"),
-			step("delete_access_key", map[string]any{"user_name": user, "access_key_id": k.keyRef()}, "after a grace period"),
-		)}
+		Steps:   steps}
 }
 
 // checkPasswordPolicy runs the password policy rules against CIS 1.8 and

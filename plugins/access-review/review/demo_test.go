@@ -56,18 +56,16 @@ func TestSandboxDemoSeed(t *testing.T) {
 			t.Errorf("demo: %s reported on %s", miss.rule, miss.principal)
 		}
 	}
-	// The escalation through IAM itself comes first among the confirmed.
+	// Escalation by target: the one principal with a path to
+	// administrator is critical, with its path; those holding a method's
+	// actions with nothing privileged to reach are low.
 	esc := find(rep, RuleEscalationConfirmed, "")
+	if len(esc) != 1 || esc[0].PrincipalName != "liam.obrien" || esc[0].Severity != Critical {
+		t.Fatalf("confirmed escalations: %v", ruleSummary(rep))
+	}
 	liam := esc[0]
-	if liam.PrincipalName != "liam.obrien" {
-		t.Errorf("first confirmed escalation is %s", liam.PrincipalName)
-	}
-	var ids []string
-	for _, m := range liam.Methods {
-		ids = append(ids, m.ID)
-	}
-	if !contains(ids, "CreatePolicyVersion") || !contains(ids, "PassRole+EC2") {
-		t.Errorf("liam.obrien's methods %v", ids)
+	if len(liam.Path) == 0 || liam.Path[0].Kind != edgeSelf || !contains(liam.Path[0].Actions, "iam:CreatePolicyVersion") {
+		t.Errorf("liam.obrien's path %s", pathJSON(liam))
 	}
 	found := false
 	for _, e := range liam.Evidence {
@@ -75,6 +73,28 @@ func TestSandboxDemoSeed(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("liam.obrien's evidence does not name SelfServiceIAM's statement: %+v", liam.Evidence)
+	}
+	if len(find(rep, RuleEscalationPotential, "")) != 0 {
+		t.Errorf("potential escalations in the demo: %v", ruleSummary(rep))
+	}
+	for _, name := range []string{"rosa.silva", "farid.haddad", "carol.diaz", "dan.okafor", "erin.walsh", "sam.lee", "tara.bose", "github-deploy", "ci-deploy"} {
+		if f := mustFind(t, rep, RuleEscalationNoTarget, name); f.Severity != Low {
+			t.Errorf("%s: %s", name, f.Severity)
+		}
+	}
+	// Every plan was checked; none that passes writes what the guardrails
+	// refuse (TestDemoPassingPlansPassTheDryRun runs them), and the two
+	// that would together remove every administrator do not both pass.
+	admins := 0
+	for _, id := range []string{RuleAWSAdminAttached, RuleInlineAdminPolicy} {
+		for _, f := range find(rep, id, "") {
+			if f.Remediation.Check.Result != CheckRefused {
+				admins++
+			}
+		}
+	}
+	if admins != 1 {
+		t.Errorf("%d plans removing administrators pass; one must keep the last", admins)
 	}
 	// Five calls, whatever the number of principals: one page of
 	// authorization details, the report (generate, get), the password

@@ -43,9 +43,18 @@ type docInfo struct {
 	err  error
 
 	strict, relaxed *policy.Document
-	hasDeny         bool
-	notActionAllow  bool   // an unconditioned Allow with NotAction
-	cand            bitset // universe actions some Allow statement names
+	// cond keeps every Allow with its conditions removed but its resources
+	// as written, and only unconditioned Deny statements: allowed there
+	// means allowed on that resource under some conditions. widened keeps
+	// the unconditioned Allow statements with their resources widened to
+	// "*", and every Deny with its conditions removed: allowed there means
+	// allowed, whatever the request, on some resource the caller may name
+	// (a function or stack it creates). The principal graph uses both.
+	cond, widened  *policy.Document
+	hasVars        bool // the text uses policy variables (${aws:username}): answers depend on the principal
+	hasDeny        bool
+	notActionAllow bool   // an unconditioned Allow with NotAction
+	cand           bitset // universe actions some Allow statement names
 	// onStarStmts marks the unconditioned Allow statements whose resources
 	// reach "*" (by statement index); starCand is cand for those alone.
 	// Most policies name their resources, so most have none, and the
@@ -118,7 +127,8 @@ func (e *engine) doc(text string) *docInfo {
 		d.cand = newBitset(len(e.u.names))
 		return d
 	}
-	d.strict, d.relaxed = readings(d.doc)
+	d.strict, d.relaxed, d.cond, d.widened = readings(d.doc)
+	d.hasVars = strings.Contains(text, "${")
 	for i := range d.doc.Statements {
 		st := &d.doc.Statements[i]
 		switch st.Effect {
@@ -161,30 +171,40 @@ func onStarStatements(d *policy.Document) map[int]bool {
 	return out
 }
 
-// readings makes the strict and relaxed documents (see the file comment).
-func readings(d *policy.Document) (strict, relaxed *policy.Document) {
+// readings makes the strict, relaxed, cond and widened documents (see the
+// file comment and docInfo).
+func readings(d *policy.Document) (strict, relaxed, cond, widened *policy.Document) {
 	strict = &policy.Document{Version: d.Version, ID: d.ID}
 	relaxed = &policy.Document{Version: d.Version, ID: d.ID}
+	cond = &policy.Document{Version: d.Version, ID: d.ID}
+	widened = &policy.Document{Version: d.Version, ID: d.ID}
 	for _, st := range d.Statements {
 		switch st.Effect {
 		case "Allow":
 			if len(st.Condition) == 0 {
 				strict.Statements = append(strict.Statements, st)
+				w := st
+				w.Resource, w.NotResource = []string{"*"}, nil
+				widened.Statements = append(widened.Statements, w)
 			}
 			r := st
 			r.Condition = nil
+			c := r
 			r.Resource, r.NotResource = []string{"*"}, nil
 			relaxed.Statements = append(relaxed.Statements, r)
+			cond.Statements = append(cond.Statements, c)
 		case "Deny":
 			s := st
 			s.Condition = nil
 			strict.Statements = append(strict.Statements, s)
+			widened.Statements = append(widened.Statements, s)
 			if len(st.Condition) == 0 {
 				relaxed.Statements = append(relaxed.Statements, st)
+				cond.Statements = append(cond.Statements, st)
 			}
 		}
 	}
-	return strict, relaxed
+	return strict, relaxed, cond, widened
 }
 
 // candidates expands the document's Allow statements (those in only, when
@@ -245,8 +265,8 @@ func allowedBy(srcs []policy.Source, one *policy.Document, action string) bool {
 
 // isAdmin answers policy.AdminEquivalent for the document, running it only
 // when the document could be admin-equivalent at all: every such grant
-// allows iam:AttachUserPolicy on "*" from an unconditioned statement, or is
-// an unconditioned NotAction. The full test is costly (it walks AWS's whole
+// names iam:AttachUserPolicy in an Allow (on whatever resource), or is an
+// unconditioned NotAction. The full test is costly (it walks AWS's whole
 // catalogue), so the probe keeps it to the few documents that matter.
 func (e *engine) isAdmin(d *docInfo) (bool, string) {
 	if d.adminDone {
@@ -256,18 +276,11 @@ func (e *engine) isAdmin(d *docInfo) (bool, string) {
 	if d.doc == nil {
 		return false, ""
 	}
-	probe := e.u.lookup(adminProbeAction)
-	maybe := d.notActionAllow
-	if !maybe && d.cand.has(probe) {
-		// A matched unconditioned Allow, even if a Deny then decides: the
-		// full test weighs denies its own way.
-		r := policy.Evaluate(policy.Input{Identity: []policy.Source{{ID: "0", Type: "user-managed", Doc: d.strict}}},
-			policy.Request{Action: adminProbeAction, Resource: "*"})
-		for _, m := range r.Matched {
-			maybe = maybe || m.Effect == "Allow"
-		}
-	}
-	if maybe {
+	// Any Allow naming the probe action, whatever its resources: "iam:*" on
+	// "arn:aws:iam::ACCOUNT:*" is admin-equivalent although it never
+	// matches the resource "*". The full test weighs resources, conditions
+	// and denies its own way.
+	if d.notActionAllow || d.cand.has(e.u.lookup(adminProbeAction)) {
 		d.admin, d.adminWhy = policy.AdminEquivalent(d.doc)
 	}
 	return d.admin, d.adminWhy

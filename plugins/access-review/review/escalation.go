@@ -9,23 +9,33 @@ import (
 )
 
 // EscalationMethod is one published way for an identity to raise its own
-// privileges: a set of actions that, all allowed on every resource, let it
-// become an administrator (or act as a role more powerful than itself).
+// privileges: a set of actions that, allowed on the right target, let it
+// become an administrator or act as a more privileged principal.
 //
 // The methods are data, not code, so that a method published tomorrow is
 // one line here, and so that the documentation and tests enumerate them.
-// Whether an identity has a method is decided by the policy engine
-// (policy.Evaluate over its effective policies), never by looking at the
-// action names in its documents.
+// Whether an identity holds a method's actions is decided by the policy
+// engine over its effective policies; whether the method reaches anything
+// is decided by the principal graph (graph.go), which evaluates each action
+// on each concrete target.
 type EscalationMethod struct {
 	ID      string   `json:"id"`
 	Actions []string `json:"actions"`
 	How     string   `json:"how"`
 	Source  string   `json:"source"`
 	// Direct marks a method that changes IAM itself and needs nothing else
-	// to exist (no privileged function, instance or notebook to reach):
-	// findings with direct methods are listed first.
+	// to exist (no privileged function, instance or notebook to reach).
 	Direct bool `json:"direct"`
+	// Service is the service principal a role must trust for the method to
+	// act as it: the service the role is passed to (with iam:PassRole), or
+	// the one whose existing resource runs with it.
+	Service string `json:"service,omitempty"`
+	// Profile: the role must be in an instance profile (EC2).
+	Profile bool `json:"profile,omitempty"`
+	// Existing: the method takes over a resource already running with the
+	// role (a function, a development endpoint, a notebook, an instance),
+	// which IAM's data does not show: a path through it is conditional.
+	Existing bool `json:"existing,omitempty"`
 }
 
 const (
@@ -37,37 +47,37 @@ const (
 // (https://rhinosecuritylabs.com/aws/aws-privilege-escalation-methods-mitigation/)
 // and the ones published since that the same reasoning covers.
 var EscalationMethods = []EscalationMethod{
-	{"CreatePolicyVersion", []string{"iam:CreatePolicyVersion"}, "writes a new default version of a managed policy attached to itself, granting anything", srcRhino, true},
-	{"SetDefaultPolicyVersion", []string{"iam:SetDefaultPolicyVersion"}, "switches a policy attached to itself to an older, broader version", srcRhino, true},
-	{"PassRole+EC2", []string{"iam:PassRole", "ec2:RunInstances"}, "starts an instance with a more privileged instance profile and uses its credentials", srcRhino, false},
-	{"CreateAccessKey", []string{"iam:CreateAccessKey"}, "creates an access key for a more privileged user", srcRhino, true},
-	{"CreateLoginProfile", []string{"iam:CreateLoginProfile"}, "sets a console password on a more privileged user that has none", srcRhino, true},
-	{"UpdateLoginProfile", []string{"iam:UpdateLoginProfile"}, "changes the console password of a more privileged user", srcRhino, true},
-	{"AttachUserPolicy", []string{"iam:AttachUserPolicy"}, "attaches AdministratorAccess to itself", srcRhino, true},
-	{"AttachGroupPolicy", []string{"iam:AttachGroupPolicy"}, "attaches AdministratorAccess to a group it is in", srcRhino, true},
-	{"AttachRolePolicy", []string{"iam:AttachRolePolicy", "sts:AssumeRole"}, "attaches AdministratorAccess to a role it can assume", srcRhino, true},
-	{"PutUserPolicy", []string{"iam:PutUserPolicy"}, "writes an inline policy granting anything on itself", srcRhino, true},
-	{"PutGroupPolicy", []string{"iam:PutGroupPolicy"}, "writes an inline policy granting anything on a group it is in", srcRhino, true},
-	{"PutRolePolicy", []string{"iam:PutRolePolicy", "sts:AssumeRole"}, "writes an inline policy granting anything on a role it can assume", srcRhino, true},
-	{"AddUserToGroup", []string{"iam:AddUserToGroup"}, "adds itself to an administrators' group", srcRhino, true},
-	{"UpdateAssumeRolePolicy", []string{"iam:UpdateAssumeRolePolicy", "sts:AssumeRole"}, "rewrites a privileged role's trust policy to trust itself, then assumes it", srcRhino, true},
-	{"PassRole+Lambda+Invoke", []string{"iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"}, "creates a function with a privileged role and invokes it", srcRhino, false},
-	{"PassRole+Lambda+EventSource", []string{"iam:PassRole", "lambda:CreateFunction", "lambda:CreateEventSourceMapping"}, "creates a function with a privileged role, triggered by an event source", srcRhino, false},
-	{"UpdateFunctionCode", []string{"lambda:UpdateFunctionCode"}, "replaces the code of a function that runs with a privileged role", srcRhino, false},
-	{"PassRole+Glue", []string{"iam:PassRole", "glue:CreateDevEndpoint"}, "creates a Glue development endpoint with a privileged role and logs in to it", srcRhino, false},
-	{"UpdateDevEndpoint", []string{"glue:UpdateDevEndpoint"}, "adds its SSH key to an existing Glue development endpoint running with a role", srcRhino, false},
-	{"PassRole+CloudFormation", []string{"iam:PassRole", "cloudformation:CreateStack"}, "creates a stack that runs with a privileged role", srcRhino, false},
-	{"PassRole+DataPipeline", []string{"iam:PassRole", "datapipeline:CreatePipeline", "datapipeline:PutPipelineDefinition"}, "creates a pipeline that runs commands with a privileged role", srcRhino, false},
-	{"PassRole+Lambda+AddPermission", []string{"iam:PassRole", "lambda:CreateFunction", "lambda:AddPermission"}, "creates a function with a privileged role and lets itself invoke it through a resource policy", srcBishopFox, false},
-	{"UpdateFunctionConfiguration", []string{"lambda:UpdateFunctionConfiguration"}, "adds a layer that overrides code of a function running with a privileged role", srcBishopFox, false},
-	{"PassRole+SageMakerNotebook", []string{"iam:PassRole", "sagemaker:CreateNotebookInstance", "sagemaker:CreatePresignedNotebookInstanceUrl"}, "creates a notebook with a privileged role and opens it", srcBishopFox, false},
-	{"SageMakerPresignedURL", []string{"sagemaker:CreatePresignedNotebookInstanceUrl"}, "opens an existing notebook running with a role", srcBishopFox, false},
-	{"PassRole+CodeBuild", []string{"iam:PassRole", "codebuild:CreateProject", "codebuild:StartBuild"}, "runs a build with a privileged service role", srcBishopFox, false},
-	{"PassRole+ECS", []string{"iam:PassRole", "ecs:RegisterTaskDefinition", "ecs:RunTask"}, "runs a task with a privileged task role", srcBishopFox, false},
-	{"SSMSendCommand", []string{"ssm:SendCommand"}, "runs commands on instances and uses their instance profiles", srcBishopFox, false},
-	{"SSMStartSession", []string{"ssm:StartSession"}, "opens a shell on instances and uses their instance profiles", srcBishopFox, false},
-	{"DeleteUserPermissionsBoundary", []string{"iam:DeleteUserPermissionsBoundary"}, "removes the permissions boundary that limits it", srcBishopFox, true},
-	{"DeleteRolePermissionsBoundary", []string{"iam:DeleteRolePermissionsBoundary", "sts:AssumeRole"}, "removes a role's permissions boundary, then assumes the role", srcBishopFox, true},
+	{ID: "CreatePolicyVersion", Actions: []string{"iam:CreatePolicyVersion"}, How: "writes a new default version of a managed policy attached to itself, granting anything", Source: srcRhino, Direct: true},
+	{ID: "SetDefaultPolicyVersion", Actions: []string{"iam:SetDefaultPolicyVersion"}, How: "switches a policy attached to itself to an older, broader version", Source: srcRhino, Direct: true},
+	{ID: "PassRole+EC2", Actions: []string{"iam:PassRole", "ec2:RunInstances"}, How: "starts an instance with a more privileged instance profile and uses its credentials", Source: srcRhino, Service: "ec2.amazonaws.com", Profile: true},
+	{ID: "CreateAccessKey", Actions: []string{"iam:CreateAccessKey"}, How: "creates an access key for a more privileged user", Source: srcRhino, Direct: true},
+	{ID: "CreateLoginProfile", Actions: []string{"iam:CreateLoginProfile"}, How: "sets a console password on a more privileged user that has none", Source: srcRhino, Direct: true},
+	{ID: "UpdateLoginProfile", Actions: []string{"iam:UpdateLoginProfile"}, How: "changes the console password of a more privileged user", Source: srcRhino, Direct: true},
+	{ID: "AttachUserPolicy", Actions: []string{"iam:AttachUserPolicy"}, How: "attaches AdministratorAccess to itself", Source: srcRhino, Direct: true},
+	{ID: "AttachGroupPolicy", Actions: []string{"iam:AttachGroupPolicy"}, How: "attaches AdministratorAccess to a group it is in", Source: srcRhino, Direct: true},
+	{ID: "AttachRolePolicy", Actions: []string{"iam:AttachRolePolicy", "sts:AssumeRole"}, How: "attaches AdministratorAccess to a role it can assume", Source: srcRhino, Direct: true},
+	{ID: "PutUserPolicy", Actions: []string{"iam:PutUserPolicy"}, How: "writes an inline policy granting anything on itself", Source: srcRhino, Direct: true},
+	{ID: "PutGroupPolicy", Actions: []string{"iam:PutGroupPolicy"}, How: "writes an inline policy granting anything on a group it is in", Source: srcRhino, Direct: true},
+	{ID: "PutRolePolicy", Actions: []string{"iam:PutRolePolicy", "sts:AssumeRole"}, How: "writes an inline policy granting anything on a role it can assume", Source: srcRhino, Direct: true},
+	{ID: "AddUserToGroup", Actions: []string{"iam:AddUserToGroup"}, How: "adds itself to an administrators' group", Source: srcRhino, Direct: true},
+	{ID: "UpdateAssumeRolePolicy", Actions: []string{"iam:UpdateAssumeRolePolicy", "sts:AssumeRole"}, How: "rewrites a privileged role's trust policy to trust itself, then assumes it", Source: srcRhino, Direct: true},
+	{ID: "PassRole+Lambda+Invoke", Actions: []string{"iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"}, How: "creates a function with a privileged role and invokes it", Source: srcRhino, Service: "lambda.amazonaws.com"},
+	{ID: "PassRole+Lambda+EventSource", Actions: []string{"iam:PassRole", "lambda:CreateFunction", "lambda:CreateEventSourceMapping"}, How: "creates a function with a privileged role, triggered by an event source", Source: srcRhino, Service: "lambda.amazonaws.com"},
+	{ID: "UpdateFunctionCode", Actions: []string{"lambda:UpdateFunctionCode"}, How: "replaces the code of a function that runs with a privileged role", Source: srcRhino, Service: "lambda.amazonaws.com", Existing: true},
+	{ID: "PassRole+Glue", Actions: []string{"iam:PassRole", "glue:CreateDevEndpoint"}, How: "creates a Glue development endpoint with a privileged role and logs in to it", Source: srcRhino, Service: "glue.amazonaws.com"},
+	{ID: "UpdateDevEndpoint", Actions: []string{"glue:UpdateDevEndpoint"}, How: "adds its SSH key to an existing Glue development endpoint running with a role", Source: srcRhino, Service: "glue.amazonaws.com", Existing: true},
+	{ID: "PassRole+CloudFormation", Actions: []string{"iam:PassRole", "cloudformation:CreateStack"}, How: "creates a stack that runs with a privileged role", Source: srcRhino, Service: "cloudformation.amazonaws.com"},
+	{ID: "PassRole+DataPipeline", Actions: []string{"iam:PassRole", "datapipeline:CreatePipeline", "datapipeline:PutPipelineDefinition"}, How: "creates a pipeline that runs commands with a privileged role", Source: srcRhino, Service: "datapipeline.amazonaws.com"},
+	{ID: "PassRole+Lambda+AddPermission", Actions: []string{"iam:PassRole", "lambda:CreateFunction", "lambda:AddPermission"}, How: "creates a function with a privileged role and lets itself invoke it through a resource policy", Source: srcBishopFox, Service: "lambda.amazonaws.com"},
+	{ID: "UpdateFunctionConfiguration", Actions: []string{"lambda:UpdateFunctionConfiguration"}, How: "adds a layer that overrides code of a function running with a privileged role", Source: srcBishopFox, Service: "lambda.amazonaws.com", Existing: true},
+	{ID: "PassRole+SageMakerNotebook", Actions: []string{"iam:PassRole", "sagemaker:CreateNotebookInstance", "sagemaker:CreatePresignedNotebookInstanceUrl"}, How: "creates a notebook with a privileged role and opens it", Source: srcBishopFox, Service: "sagemaker.amazonaws.com"},
+	{ID: "SageMakerPresignedURL", Actions: []string{"sagemaker:CreatePresignedNotebookInstanceUrl"}, How: "opens an existing notebook running with a role", Source: srcBishopFox, Service: "sagemaker.amazonaws.com", Existing: true},
+	{ID: "PassRole+CodeBuild", Actions: []string{"iam:PassRole", "codebuild:CreateProject", "codebuild:StartBuild"}, How: "runs a build with a privileged service role", Source: srcBishopFox, Service: "codebuild.amazonaws.com"},
+	{ID: "PassRole+ECS", Actions: []string{"iam:PassRole", "ecs:RegisterTaskDefinition", "ecs:RunTask"}, How: "runs a task with a privileged task role", Source: srcBishopFox, Service: "ecs-tasks.amazonaws.com"},
+	{ID: "SSMSendCommand", Actions: []string{"ssm:SendCommand"}, How: "runs commands on instances and uses their instance profiles", Source: srcBishopFox, Service: "ec2.amazonaws.com", Profile: true, Existing: true},
+	{ID: "SSMStartSession", Actions: []string{"ssm:StartSession"}, How: "opens a shell on instances and uses their instance profiles", Source: srcBishopFox, Service: "ec2.amazonaws.com", Profile: true, Existing: true},
+	{ID: "DeleteUserPermissionsBoundary", Actions: []string{"iam:DeleteUserPermissionsBoundary"}, How: "removes the permissions boundary that limits it", Source: srcBishopFox, Direct: true},
+	{ID: "DeleteRolePermissionsBoundary", Actions: []string{"iam:DeleteRolePermissionsBoundary", "sts:AssumeRole"}, How: "removes a role's permissions boundary, then assumes the role", Source: srcBishopFox, Direct: true},
 }
 
 // The sensitive-action tables of the per-policy rules, after

@@ -159,6 +159,19 @@ func writeFinding(b *strings.Builder, n int, f *Finding) {
 		status = " [" + f.Status + "]"
 	}
 	fmt.Fprintf(b, "\n**%d. %s**%s (`%s`) — %s\n", n, f.PrincipalName, status, f.Principal, f.Message)
+	if len(f.Path) > 0 {
+		b.WriteString("- Path:\n")
+		for k, st := range f.Path {
+			fmt.Fprintf(b, "  %d. %s: %s", k+1, shortName(st.From), st.How)
+			if len(st.Actions) > 0 {
+				fmt.Fprintf(b, " (%s)", strings.Join(st.Actions, ", "))
+			}
+			if st.Condition != "" {
+				fmt.Fprintf(b, " — only if: %s", st.Condition)
+			}
+			b.WriteString("\n")
+		}
+	}
 	if len(f.Methods) > 0 {
 		b.WriteString("- Methods:\n")
 		for _, m := range f.Methods {
@@ -195,6 +208,16 @@ func writeFinding(b *strings.Builder, n int, f *Finding) {
 			note = " — " + s.Note
 		}
 		fmt.Fprintf(b, "  %d. `%s`%s%s\n", k+1, s.Op, args, note)
+	}
+	if c := f.Remediation.Check; c != nil {
+		fmt.Fprintf(b, "- Plan check: **%s**", strings.ReplaceAll(c.Result, "_", " "))
+		if len(c.Problems) > 0 {
+			fmt.Fprintf(b, " — %s", strings.Join(c.Problems, "; "))
+		}
+		if len(c.Affects) > 0 {
+			fmt.Fprintf(b, "; also affects %s", capList(c.Affects, 10))
+		}
+		b.WriteString("\n")
 	}
 	var refs []string
 	for _, r := range f.References {

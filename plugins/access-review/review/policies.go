@@ -265,21 +265,22 @@ func (r *reviewCtx) narrowPlan(t polTarget, actions []string, advice string) Rem
 	rem := Remediation{Summary: advice}
 	switch t.ref.typ {
 	case ptCustomer:
+		// The rewrite is a person's: which resources the job needs is not
+		// in IAM's data. A copy of the current document as the new version
+		// would change nothing, so the write is described, not prepared.
 		rem.Steps = []Step{
 			step("get_managed_policy_document", map[string]any{"policy_arn": t.ref.arn}, "read the version in effect"),
-			manualStep("Rewrite the statements granting " + capList(actions, 5) + " with named resources or conditions."),
-			step("create_policy_version", map[string]any{"policy_arn": t.ref.arn, "policy_document": docObject(t.ref.doc.text), "set_as_default": true},
-				"with the rewritten document in place of this copy of the current one; set_default_policy_version rolls back"),
+			manualStep("Rewrite the statements granting " + capList(actions, 5) + " with named resources or conditions, then call create_policy_version on " + t.ref.arn + " with the rewritten document and set_as_default true (IAM keeps five versions; set_default_policy_version rolls back). It reaches everyone the policy is attached to."),
 		}
 	case ptInline:
 		rem.Steps = []Step{
 			inlineStep("get", t.ref, "read it"),
-			manualStep("Rewrite the statements granting " + capList(actions, 5) + " with named resources or conditions."),
-			putInlineStep(t.ref, docObject(t.ref.doc.text), "with the rewritten document in place of this copy of the current one"),
+			manualStep("Rewrite the statements granting " + capList(actions, 5) + " with named resources or conditions, then put the rewritten document back under the same name (" + t.ref.name + ")."),
 		}
 	case ptAWS:
 		rem.Summary = "AWS managed policies cannot be edited: " + advice + " Write that as a customer managed policy and attach it in place of " + t.ref.name + " on each holder."
-		rem.Steps = []Step{step("list_entities_for_policy", map[string]any{"policy_arn": t.ref.arn}, "who holds it")}
+		rem.Steps = []Step{step("list_entities_for_policy", map[string]any{"policy_arn": t.ref.arn}, "who holds it"),
+			manualStep("Write a customer managed policy granting what the holders use of " + t.ref.name + " (service last accessed shows it), scoped, and attach it to each holder before detaching " + t.ref.name + ": detaching first takes away access they use.")}
 		for i, p := range t.mp.attached {
 			if i == 10 {
 				rem.Steps = append(rem.Steps, manualStep(fmt.Sprintf("and %d more holders", len(t.mp.attached)-10)))
@@ -288,159 +289,6 @@ func (r *reviewCtx) narrowPlan(t polTarget, actions []string, advice string) Rem
 			rem.Steps = append(rem.Steps, detachStep(&policyRef{arn: t.ref.arn, owner: p}, "after attaching the scoped replacement"))
 		}
 	}
-	return rem
-}
-
-// checkEscalation runs the privilege escalation rules on every user and
-// role in scope: for each published method whose actions the principal's
-// policies name at all, the engine evaluates each action on "*" over the
-// principal's effective policy set, strictly and relaxed (see engine.go).
-// Principals that are already admin-equivalent are skipped: they have
-// nothing to escalate to, and the admin rules report them.
-func (r *reviewCtx) checkEscalation() {
-	for _, list := range [][]*principal{r.m.users, r.m.roles} {
-		for _, p := range list {
-			if !p.inScope || p.set == nil {
-				continue
-			}
-			if ok, _, _ := r.e.setAdmin(p.set); ok {
-				continue
-			}
-			hits := r.e.escalations(p.set)
-			var confirmed, potential []methodResult
-			for _, h := range hits {
-				if h.status == StatusConfirmed {
-					confirmed = append(confirmed, h)
-				} else {
-					potential = append(potential, h)
-				}
-			}
-			if len(confirmed) > 0 {
-				r.escalationFinding(p, RuleEscalationConfirmed, StatusConfirmed, confirmed)
-			}
-			if len(potential) > 0 {
-				r.escalationFinding(p, RuleEscalationPotential, StatusPotential, potential)
-			}
-		}
-	}
-}
-
-// escalationFinding reports one principal's methods of one status, with
-// the statements that grant each action as evidence.
-func (r *reviewCtx) escalationFinding(p *principal, ruleID, status string, hits []methodResult) {
-	u := r.e.u
-	type key struct {
-		policy, via string
-		stmt        int
-	}
-	evs := map[key]*Evidence{}
-	var order []key
-	actionSet := map[string]bool{}
-	var methods []MethodHit
-	var ids []string
-	for _, h := range hits {
-		m := EscalationMethods[h.method]
-		mh := MethodHit{ID: m.ID, Status: status, Actions: m.Actions, How: m.How, Source: m.Source}
-		for _, li := range h.limited {
-			why := u.names[li] + " only on some resources or under conditions"
-			if len(r.e.action(p.set, li).deniedBy) > 0 {
-				why = u.names[li] + " allowed on *, but a Deny with conditions may apply"
-			}
-			mh.Limited = append(mh.Limited, why)
-		}
-		methods = append(methods, mh)
-		ids = append(ids, m.ID)
-		for _, ai := range u.methods[h.method] {
-			actionSet[u.names[ai]] = true
-			ar := r.e.action(p.set, ai)
-			for _, mt := range ar.by {
-				id, err := strconv.Atoi(mt.SourceID)
-				if err != nil {
-					continue
-				}
-				for _, ref := range p.refsFor(id) {
-					k := key{ref.label(), ref.viaText(), mt.Index}
-					e := evs[k]
-					if e == nil {
-						e = &Evidence{Source: "policy", Policy: ref.label(), PolicyType: ref.typ, Via: ref.viaText(), Version: ref.version,
-							Statement: intp(mt.Index), Sid: mt.Sid}
-						evs[k] = e
-						order = append(order, k)
-					}
-					if !contains(e.Actions, u.names[ai]) {
-						e.Actions = append(e.Actions, u.names[ai])
-					}
-				}
-			}
-		}
-	}
-	ev := make([]Evidence, 0, len(order))
-	for _, k := range order {
-		e := evs[k]
-		sort.Strings(e.Actions)
-		ev = append(ev, *e)
-	}
-	if p.boundary != nil {
-		ev = append(ev, Evidence{Source: "policy", Policy: p.boundary.label(), PolicyType: ptBoundary, Version: p.boundary.version,
-			Detail: "the permissions boundary allows these actions"})
-	}
-	actions := sortedKeys(actionSet)
-	msg := fmt.Sprintf("%s %s can escalate through %s", p.kind, p.name, capList(ids, 6))
-	if status == StatusPotential {
-		msg = fmt.Sprintf("%s %s may escalate through %s, depending on resources or conditions", p.kind, p.name, capList(ids, 6))
-	}
-	rank := len(methods)
-	for _, h := range hits {
-		if EscalationMethods[h.method].Direct {
-			rank += 1000
-		}
-	}
-	r.emit(ruleID, p.subject(), msg, ev, func() Remediation { return r.escalationPlan(p, actions, status) }, func(f *Finding) {
-		f.Status, f.Methods, f.rank = status, methods, rank
-	})
-}
-
-// escalationPlan verifies with IAM's own simulator, then denies the
-// escalation actions through the principal's permissions boundary — the
-// one change that limits this principal alone, whatever grants them.
-func (r *reviewCtx) escalationPlan(p *principal, actions []string, status string) Remediation {
-	rem := Remediation{Summary: "Deny " + capList(actions, 6) + " to " + p.name + " through its permissions boundary, or remove or scope the grants listed in the evidence. If the job needs some of these actions, scope them to resources that run with no more privilege than the principal has."}
-	if status == StatusPotential {
-		rem.Summary = "Check the resources and conditions the grants are limited to (evidence); if any reaches a more privileged role, function or user, scope them tighter or deny them through the permissions boundary."
-	}
-	steps := []Step{step("simulate_principal_policy", map[string]any{"policy_source_arn": p.arn, "action_names": actions}, "confirm with IAM's simulator")}
-	putBoundary := "put_user_permissions_boundary"
-	key := "user_name"
-	if p.kind == KindRole {
-		putBoundary, key = "put_role_permissions_boundary", "role_name"
-	}
-	awsBoundary := p.boundary != nil && strings.HasPrefix(p.boundary.arn, "arn:"+r.partition+":iam::aws:")
-	if p.boundary != nil && p.boundary.doc != nil && !awsBoundary {
-		if s, ok := denyInPolicy(p.boundary, "AccessReviewDenyEscalation", actions, "adds the Deny to the boundary "+p.boundary.name+" (every principal it bounds is affected)"); ok {
-			steps = append(steps, s)
-		}
-	} else {
-		// A new boundary: everything the identity policies allow (or, when
-		// the principal has an AWS managed boundary, which cannot be
-		// edited, everything that boundary allows) except the escalation.
-		name := "AccessReviewDenyEscalation-" + shortHash(actions...)
-		var doc map[string]any
-		if awsBoundary && p.boundary.doc != nil {
-			name = "AccessReviewDenyEscalation-" + shortHash(append([]string{p.boundary.arn}, actions...)...)
-			doc = withStatement(p.boundary.doc.text, denyStatement("DenyEscalation", actions))
-		} else {
-			doc = map[string]any{"Version": "2012-10-17", "Statement": []any{
-				map[string]any{"Sid": "AllowWhatIdentityPoliciesAllow", "Effect": "Allow", "Action": "*", "Resource": "*"},
-				denyStatement("DenyEscalation", actions),
-			}}
-		}
-		steps = append(steps,
-			step("create_policy", map[string]any{"policy_name": name, "policy_document": doc, "description": "Permissions boundary: everything the identity policies allow except privilege escalation"}, "once; other findings with the same actions reuse it"),
-			step(putBoundary, map[string]any{key: p.name, "permissions_boundary": "arn:" + r.partition + ":iam::" + r.account + ":policy/" + name}, "the boundary only removes: the principal keeps everything else its policies allow"),
-		)
-	}
-	steps = append(steps, step("simulate_principal_policy", map[string]any{"policy_source_arn": p.arn, "action_names": actions}, "every action should now be denied"))
-	rem.Steps = steps
 	return rem
 }
 

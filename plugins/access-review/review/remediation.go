@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"sort"
 	"strings"
 )
 
@@ -18,36 +17,6 @@ func step(op string, args map[string]any, note string) Step {
 }
 
 func manualStep(note string) Step { return Step{Manual: true, Note: note} }
-
-// withStatement returns a policy document with one statement appended, as
-// a JSON object for a plan's policy_document argument. The original's
-// statements are kept verbatim; an unreadable original yields nil.
-func withStatement(doc string, st map[string]any) map[string]any {
-	var d map[string]any
-	if err := json.Unmarshal([]byte(doc), &d); err != nil {
-		return nil
-	}
-	var list []any
-	switch s := d["Statement"].(type) {
-	case []any:
-		list = s
-	case map[string]any:
-		list = []any{s}
-	}
-	d["Statement"] = append(list, st)
-	if _, ok := d["Version"]; !ok {
-		d["Version"] = "2012-10-17"
-	}
-	return d
-}
-
-// denyStatement denies actions on every resource: the mechanical fix for a
-// grant that must not stand, which a person may then narrow instead.
-func denyStatement(sid string, actions []string) map[string]any {
-	acts := append([]string(nil), actions...)
-	sort.Strings(acts)
-	return map[string]any{"Sid": sid, "Effect": "Deny", "Action": acts, "Resource": "*"}
-}
 
 // docObject decodes a document for a plan argument.
 func docObject(doc string) map[string]any {
@@ -94,31 +63,4 @@ func inlineOp(verb string, o *principal) (string, string) {
 func inlineStep(verb string, ref *policyRef, note string) Step {
 	op, key := inlineOp(verb, ref.owner)
 	return step(op, map[string]any{key: ref.owner.name, "policy_name": ref.name}, note)
-}
-
-// putInlineStep rewrites an inline policy with a document.
-func putInlineStep(ref *policyRef, doc map[string]any, note string) Step {
-	op, key := inlineOp("put", ref.owner)
-	return step(op, map[string]any{key: ref.owner.name, "policy_name": ref.name, "policy_document": doc}, note)
-}
-
-// denyInPolicy is the step that adds a Deny of actions to a customer
-// managed or inline policy: a new default version, or the inline policy
-// rewritten.
-func denyInPolicy(ref *policyRef, sid string, actions []string, note string) (Step, bool) {
-	if ref.doc == nil {
-		return Step{}, false
-	}
-	doc := withStatement(ref.doc.text, denyStatement(sid, actions))
-	if doc == nil {
-		return Step{}, false
-	}
-	switch ref.typ {
-	case ptCustomer, ptBoundary:
-		return step("create_policy_version", map[string]any{"policy_arn": ref.arn, "policy_document": doc, "set_as_default": true},
-			note+" (IAM keeps at most 5 versions: delete_policy_version an old one first if needed; set_default_policy_version rolls back)"), true
-	case ptInline:
-		return putInlineStep(ref, doc, note), true
-	}
-	return Step{}, false
 }

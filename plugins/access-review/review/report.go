@@ -96,7 +96,8 @@ type Finding struct {
 	Status      string      `json:"status,omitempty"`
 	Message     string      `json:"message"`
 	Evidence    []Evidence  `json:"evidence"`
-	Methods     []MethodHit `json:"methods,omitempty" desc:"privilege escalation: the methods found"`
+	Methods     []MethodHit `json:"methods,omitempty" desc:"privilege escalation: the methods whose actions it holds (for a path, the methods its steps use)"`
+	Path        []PathStep  `json:"path,omitempty" desc:"privilege escalation: the steps from the principal to an administrator, in order"`
 	Remediation Remediation `json:"remediation"`
 	References  []Reference `json:"references"`
 	CIS         []string    `json:"cis,omitempty" desc:"CIS AWS Foundations Benchmark v3.0 controls"`
@@ -133,12 +134,50 @@ type MethodHit struct {
 	Limited []string `json:"limited,omitempty"`
 }
 
-// Remediation is a fix as an ordered plan of catalogue calls (with the
-// manual steps no catalogue call can do, marked so).
-type Remediation struct {
-	Summary string `json:"summary"`
-	Steps   []Step `json:"steps"`
+// PathStep is one edge of an escalation path: how one principal becomes,
+// or acts as, the next.
+type PathStep struct {
+	From    string   `json:"from" desc:"ARN of the principal taking the step"`
+	To      string   `json:"to" desc:"ARN of the principal it acts as after the step; \"administrator\" when it rewrites its own permissions"`
+	Kind    string   `json:"kind" enum:"assume,pass-role,existing-resource,rewrite-trust,credentials,join-group,rewrite-own-permissions,admin-equivalent"`
+	Method  string   `json:"method,omitempty" desc:"the escalation method the step uses"`
+	How     string   `json:"how"`
+	Actions []string `json:"actions,omitempty"`
+	// Condition says why the step holds only conditionally; empty when it
+	// holds whatever the request.
+	Condition string `json:"condition,omitempty"`
 }
+
+// Remediation is a fix as an ordered plan of catalogue calls (with the
+// manual steps no catalogue call can do, marked so), and what checking the
+// plan before showing it found.
+type Remediation struct {
+	Summary string     `json:"summary"`
+	Steps   []Step     `json:"steps"`
+	Check   *PlanCheck `json:"check,omitempty"`
+}
+
+// PlanCheck is what the review found when it checked a plan against the
+// account before showing it: the documents it writes against the server's
+// guardrails, the account after the plan (the risk gone, and no
+// administrator left without a path), and who else the change reaches.
+type PlanCheck struct {
+	// Result is "passes" (every check passed), "needs_input" (a person
+	// must fill in values in angle brackets first; the checks that could
+	// run passed) or "refused" (the plan as written would be refused or
+	// would do harm; Problems says why and the steps say the manual choice).
+	Result   string   `json:"result" enum:"passes,needs_input,refused"`
+	Checks   []string `json:"checks" desc:"what was checked, each with its outcome"`
+	Problems []string `json:"problems,omitempty"`
+	Affects  []string `json:"affects,omitempty" desc:"every principal the change reaches (a shared policy, group or boundary), beyond the one the finding is about"`
+}
+
+// Plan check results.
+const (
+	CheckPasses     = "passes"
+	CheckNeedsInput = "needs_input"
+	CheckRefused    = "refused"
+)
 
 // Step is one call of the plan: a catalogue operation and its arguments,
 // exactly as the built-in tool of that name takes them; or, when Manual, a

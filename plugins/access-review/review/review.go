@@ -47,6 +47,7 @@ type reviewCtx struct {
 	g         *gathered
 	m         *model
 	e         *engine
+	graph     *graph // the principal graph, built by checkEscalation
 	findings  []Finding
 	notes     []string
 	keys      map[string]*userKeys // key_last_used results by user name
@@ -122,6 +123,8 @@ func Run(h hostiam.Host, in Input, o Options) (*Report, error) {
 
 	r.progress("writing the report")
 	sum, listed, omitted := assemble(r.findings, cfg)
+	r.progress("checking the fix plans")
+	r.verifyPlans(listed)
 	rep := &Report{
 		Header: Header{
 			AccountID: r.account, Partition: r.partition, GeneratedAt: r.now,

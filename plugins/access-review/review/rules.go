@@ -118,11 +118,13 @@ const (
 	RuleAssumeRoleOnStar     = "IAM.PRIV.ASSUMEROLE_ON_STAR"
 	RuleEscalationConfirmed  = "IAM.ESC.CONFIRMED"
 	RuleEscalationPotential  = "IAM.ESC.POTENTIAL"
+	RuleEscalationNoTarget   = "IAM.ESC.METHOD_NO_PRIVILEGED_TARGET"
 	RuleTrustAnyone          = "IAM.TRUST.ANYONE"
 	RuleTrustAnyoneCond      = "IAM.TRUST.ANYONE_CONDITIONED"
 	RuleTrustCrossAccount    = "IAM.TRUST.CROSS_ACCOUNT_NO_EXTERNAL_ID"
 	RuleTrustCrossAccountCnd = "IAM.TRUST.CROSS_ACCOUNT_WEAK_CONDITION"
 	RuleTrustOIDCNoSub       = "IAM.TRUST.OIDC_NO_SUBJECT"
+	RuleTrustOIDCBroad       = "IAM.TRUST.OIDC_SUBJECT_BROAD"
 	RuleTrustServiceNoSource = "IAM.TRUST.SERVICE_NO_SOURCE"
 	RuleUserAttachedPolicy   = "IAM.STRUCT.USER_DIRECT_POLICY"
 	RuleInlinePolicy         = "IAM.STRUCT.INLINE_POLICY"
@@ -202,7 +204,7 @@ var Rules = []Rule{
 		References: []Reference{ref("MFA in IAM", docMFA)}},
 	{ID: RuleKeyNotRotated, Severity: Medium, Category: "credentials", Kinds: []Kind{KindUser},
 		Title: "An active access key is older than 90 days",
-		Why:   "Long-lived keys accumulate copies (laptops, CI settings, logs); rotation bounds how long a leaked copy works.",
+		Why:   "Long-lived keys accumulate copies (laptops, CI settings, logs); rotation bounds how long a leaked copy works. A key that is also unused for 45 days is retired (deactivated, then deleted), not rotated: a new secret for nobody would only prolong the risk.",
 		CIS:   []string{"1.14"}, Prowler: []string{"iam_rotate_access_key_90_days"}, Cloudsplaining: []string{"Credentials Exposure"},
 		References: []Reference{ref("Rotating access keys", docKeys+"#rotating_access_keys_console"), ref("Credential report", docCredReport)}},
 	{ID: RuleKeyUnused, Severity: Medium, Category: "credentials", Kinds: []Kind{KindUser},
@@ -291,40 +293,50 @@ var Rules = []Rule{
 
 	// ---- privilege escalation ----
 	{ID: RuleEscalationConfirmed, Severity: Critical, Category: "privilege escalation", Kinds: []Kind{KindUser, KindRole},
-		Title:   "An identity can escalate to administrator (confirmed)",
-		Why:     "Its effective policies (its own, its groups', within its permissions boundary) allow every action of a published escalation method on * with no condition, and nothing denies them: it can make itself an administrator.",
+		Title:   "An identity can make itself an administrator (a path to admin)",
+		Why:     "A path in the account's principal graph leads from it to an admin-equivalent principal (or to rewriting its own permissions): each step — assuming a role, passing a role to a service it controls, rewriting a role's trust or a principal's policies, joining a group, minting a user's credentials — is allowed by its policies and the target's trust without any condition. The evidence is the path.",
 		Prowler: []string{"iam_policy_allows_privilege_escalation", "iam_inline_policy_allows_privilege_escalation"}, Cloudsplaining: []string{"Privilege Escalation"},
 		References: []Reference{ref("Rhino Security Labs: AWS IAM privilege escalation methods", docRhino), ref("Permissions boundaries", docBoundaries)}},
-	{ID: RuleEscalationPotential, Severity: Medium, Category: "privilege escalation", Kinds: []Kind{KindUser, KindRole},
-		Title:   "An identity may be able to escalate (potential)",
-		Why:     "Its policies allow the actions of an escalation method, but only on some resources, under conditions, or with a conditional Deny that may apply: whether it escalates depends on which resources and conditions those are.",
+	{ID: RuleEscalationPotential, Severity: High, Category: "privilege escalation", Kinds: []Kind{KindUser, KindRole},
+		Title:   "An identity may be able to make itself an administrator (a conditional path)",
+		Why:     "A path leads from it to an admin-equivalent principal, but a step of it holds only under conditions (MFA, tags, a conditional Deny) or needs a resource IAM does not show (a function, instance or notebook already running with the privileged role).",
 		Prowler: []string{"iam_policy_allows_privilege_escalation", "iam_inline_policy_allows_privilege_escalation"}, Cloudsplaining: []string{"Privilege Escalation"},
 		References: []Reference{ref("Rhino Security Labs: AWS IAM privilege escalation methods", docRhino)}},
+	{ID: RuleEscalationNoTarget, Severity: Low, Category: "privilege escalation", Kinds: []Kind{KindUser, KindRole},
+		Title:   "An identity holds the actions of an escalation method, with no privileged target today",
+		Why:     "Its policies allow every action of a published escalation method, but no role, user, group or policy it can reach with them is more privileged than it is: a role or function created later with more rights would complete the path.",
+		Prowler: []string{"iam_policy_allows_privilege_escalation", "iam_inline_policy_allows_privilege_escalation"}, Cloudsplaining: []string{"Privilege Escalation"},
+		References: []Reference{ref("Rhino Security Labs: AWS IAM privilege escalation methods", docRhino), ref("Granting a user permissions to pass a role", docPassRole)}},
 
 	// ---- trust ----
 	{ID: RuleTrustAnyone, Severity: Critical, Category: "trust", Kinds: []Kind{KindRole},
 		Title:          "Anyone can assume a role",
-		Why:            "The trust policy allows every principal of every AWS account, with no condition, to assume the role and use its permissions.",
+		Why:            "The trust policy lets a principal of any AWS account assume the role and use its permissions: the policy engine, asked with a concrete outsider, found nothing that stops it — no condition, or only conditions anyone meets (aws:SecureTransport, aws:PrincipalAccount like \"*\", aws:PrincipalArn like arn:aws:iam::*:role/x), which are as good as none.",
 		Cloudsplaining: []string{"Resource Exposure"},
 		References:     []Reference{ref("Roles terms and concepts: trust policy", docTrust)}},
-	{ID: RuleTrustAnyoneCond, Severity: Medium, Category: "trust", Kinds: []Kind{KindRole},
-		Title:      "Anyone can assume a role, limited only by conditions",
-		Why:        "The trust policy names every principal and relies on conditions alone; a condition that does not pin the caller (an organisation id, an exact ARN) leaves the role open.",
-		References: []Reference{ref("Roles terms and concepts: trust policy", docTrust)}},
+	{ID: RuleTrustAnyoneCond, Severity: Low, Category: "trust", Kinds: []Kind{KindRole},
+		Title:      "Anyone is named in a role's trust, held back only by conditions",
+		Why:        "The trust policy names every principal (Principal \"*\" or NotPrincipal) and relies on conditions, or a Deny, that the policy engine found do stop an outsider: the role is not open, but those conditions are all that stands between it and every AWS account — check that they are the intended ones (an organisation id, exact ARNs), and prefer naming the principals.",
+		References: []Reference{ref("Roles terms and concepts: trust policy", docTrust), ref("aws:PrincipalOrgID", docPrincipalOrgID)}},
 	{ID: RuleTrustCrossAccount, Severity: High, Category: "trust", Kinds: []Kind{KindRole},
-		Title:      "Another account can assume a role without any condition",
-		Why:        "Any principal the other account allows, including a third party's service acting for another customer (the confused deputy), can assume the role.",
+		Title:      "Another account can assume a role with no condition that restricts it",
+		Why:        "Any principal the other account allows, including a third party's service acting for another customer (the confused deputy), can assume the role: there is no condition, or only conditions every principal of that account meets (aws:SecureTransport, aws:PrincipalAccount like \"*\"), which the policy engine found restrict nothing.",
 		Prowler:    []string{"iam_role_cross_account_readonlyaccess_policy (partly)"},
 		References: []Reference{ref("Use an external ID for third-party access", docExternalID), ref("The confused deputy problem", docConfusedDeputy)}},
 	{ID: RuleTrustCrossAccountCnd, Severity: Low, Category: "trust", Kinds: []Kind{KindRole},
 		Title:      "Another account can assume a role under conditions that do not pin the caller",
-		Why:        "The conditions test neither sts:ExternalId, aws:PrincipalOrgID nor aws:PrincipalArn, so they may not stop a confused deputy.",
+		Why:        "The policy engine found that the conditions stop some of the other account's principals (a network, MFA, a date), but they test neither sts:ExternalId, aws:PrincipalOrgID nor aws:PrincipalArn: any principal of that account that meets them, a third party's service acting for another customer included, can assume the role.",
 		References: []Reference{ref("Use an external ID for third-party access", docExternalID)}},
 	{ID: RuleTrustOIDCNoSub, Severity: Critical, Category: "trust", Kinds: []Kind{KindRole},
 		Title:      "A role trusts an OIDC provider without restricting the subject",
-		Why:        "Without a condition on the provider's sub claim (for GitHub Actions: which repository and branch), any workload the provider issues tokens to, in any organisation, can assume the role.",
+		Why:        "The provider's tokens can be obtained by anyone (GitHub Actions, GitLab, Terraform Cloud, Cognito guest identities, Google…) and nothing pins whose they are — for GitHub Actions, which repository and branch: the policy engine let a token the outsider mints for its own workload assume the role.",
 		Prowler:    []string{"iam_role_github_oidc_trust_subject_restricted"},
 		References: []Reference{ref("Create a role for OIDC federation", docOIDC), ref("GitHub: configuring OpenID Connect in AWS", docGitHubOIDC)}},
+	{ID: RuleTrustOIDCBroad, Severity: Medium, Category: "trust", Kinds: []Kind{KindRole},
+		Title:      "A role trusts an OIDC provider for a whole organisation or provider, not one workload",
+		Why:        "The subject is pinned to an organisation but not to one of its repositories or projects (anyone who can add a workflow to any of them gets the role), or the provider is the account's own (an EKS cluster, a company identity provider) and any subject it issues tokens to — any service account of the cluster — may assume the role.",
+		Prowler:    []string{"iam_role_github_oidc_trust_subject_restricted (partly)"},
+		References: []Reference{ref("Create a role for OIDC federation", docOIDC), ref("IAM roles for service accounts (EKS)", docEKSIRSA)}},
 	{ID: RuleTrustServiceNoSource, Severity: Low, Category: "trust", Kinds: []Kind{KindRole},
 		Title:      "A service role's trust has no aws:SourceAccount or aws:SourceArn",
 		Why:        "A service trusted without a source condition can be steered by another account's resource into acting with this role (the cross-service confused deputy).",

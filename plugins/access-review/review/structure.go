@@ -1,11 +1,13 @@
 package review
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/iammcp/iam-mcp-server/host/policy"
 	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
@@ -24,64 +26,34 @@ func (r *reviewCtx) checkStructure() {
 		}
 		var names []string
 		var ev []Evidence
-		var steps []Step
-		group := "<group for " + p.name + "'s job, e.g. an existing one with the same policies>"
-		steps = append(steps, step("create_group", map[string]any{"group_name": group, "path": p.path}, "or use an existing group whose members do the same job"))
 		for _, ref := range p.own {
 			names = append(names, ref.name)
 			ev = append(ev, Evidence{Source: "authorization_details", Policy: ref.label(), PolicyType: ref.typ, Version: ref.version})
-			if ref.typ == ptInline {
-				steps = append(steps,
-					step("create_policy", map[string]any{"policy_name": p.name + "-" + ref.name, "policy_document": docObject(ref.doc.text), "path": p.path}, "the inline policy as a managed one (review it: it may be broader than the job)"),
-					step("attach_group_policy", map[string]any{"group_name": group, "policy_arn": "arn:" + r.partition + ":iam::" + r.account + ":policy" + p.path + p.name + "-" + ref.name}, ""))
-			} else {
-				steps = append(steps, step("attach_group_policy", map[string]any{"group_name": group, "policy_arn": ref.arn}, ""))
-			}
-		}
-		steps = append(steps, step("add_user_to_group", map[string]any{"group_name": group, "user_name": p.name}, ""))
-		for _, ref := range p.own {
-			if ref.typ == ptInline {
-				steps = append(steps, inlineStep("delete", ref, "once the group grants the same"))
-			} else {
-				steps = append(steps, detachStep(ref, "once the group grants the same"))
-			}
 		}
 		r.emit(RuleUserAttachedPolicy, p.subject(), fmt.Sprintf("user %s has %d policies of its own: %s", p.name, len(p.own), capList(names, 5)), ev,
-			func() Remediation {
-				return Remediation{Summary: "Grant the permissions through a group for the user's job, then remove the user's own policies.", Steps: steps}
-			})
+			func() Remediation { return r.userGroupPlan(p) })
 	}
 	for _, list := range [][]*principal{r.m.groups, r.m.roles} {
 		for _, p := range list {
-			if !p.inScope {
+			// A service-linked role's policies are AWS's: IAM refuses to
+			// change them, so there is nothing to move.
+			if !p.inScope || strings.HasPrefix(p.path, "/aws-service-role/") {
 				continue
 			}
 			var names []string
 			var ev []Evidence
-			var steps []Step
 			for _, ref := range p.own {
 				if ref.typ != ptInline {
 					continue
 				}
 				names = append(names, ref.name)
 				ev = append(ev, Evidence{Source: "authorization_details", Policy: ref.name, PolicyType: ptInline})
-				arn := "arn:" + r.partition + ":iam::" + r.account + ":policy" + p.path + p.name + "-" + ref.name
-				attachOp, key := "attach_group_policy", "group_name"
-				if p.kind == KindRole {
-					attachOp, key = "attach_role_policy", "role_name"
-				}
-				steps = append(steps,
-					step("create_policy", map[string]any{"policy_name": p.name + "-" + ref.name, "policy_document": docObject(ref.doc.text), "path": p.path}, "the inline policy as a managed, versioned one"),
-					step(attachOp, map[string]any{key: p.name, "policy_arn": arn}, ""),
-					inlineStep("delete", ref, "once the managed policy is attached"))
 			}
 			if len(names) == 0 {
 				continue
 			}
 			r.emit(RuleInlinePolicy, p.subject(), fmt.Sprintf("%s %s has inline policies: %s", p.kind, p.name, capList(names, 5)), ev,
-				func() Remediation {
-					return Remediation{Summary: "Move inline policies to customer managed policies, which are versioned, reusable and listed.", Steps: steps}
-				})
+				func() Remediation { return r.inlineToManagedPlan(p) })
 		}
 	}
 	if r.cfg.wants(KindAccount) {
@@ -147,6 +119,248 @@ func (r *reviewCtx) roleHas(arn string) bool {
 		}
 	}
 	return false
+}
+
+// The structural plans move permissions, they do not judge them: what
+// they move is granted again exactly as before (to the same user through a
+// group, or to the same role as a managed policy). So a policy that another
+// rule says must go — admin-equivalent, a step of a path to administrator,
+// or one the server's guardrails refuse to write or attach — is never
+// copied or re-granted: the plan leaves it where it is, says which finding
+// to fix first, and applies to what remains. Otherwise the two plans would
+// contradict each other (one deletes the break-glass *:* policy, the other
+// recreates it as a managed policy), and the copy would be refused anyway.
+
+// movePlan is the part of an identity's policies a structural plan can move.
+type movePlan struct {
+	move []*policyRef
+	held []heldPolicy
+}
+
+// heldPolicy is a policy the plan leaves in place, and why.
+type heldPolicy struct {
+	ref   *policyRef
+	why   string
+	rules []string // findings to fix first
+}
+
+// splitMovable sorts p's own policies of the given types into those a
+// structural plan may move and those it must leave to other findings.
+func (r *reviewCtx) splitMovable(p *principal, inlineOnly bool) movePlan {
+	var mp movePlan
+	escalates := r.findingsOn(p.arn, "privilege escalation", High)
+	for _, ref := range p.own {
+		if inlineOnly && ref.typ != ptInline {
+			continue
+		}
+		if ref.doc == nil || ref.doc.doc == nil {
+			mp.held = append(mp.held, heldPolicy{ref: ref, why: "its document does not parse"})
+			continue
+		}
+		if ok, why := r.e.isAdmin(ref.doc); ok {
+			mp.held = append(mp.held, heldPolicy{ref: ref, why: "it is admin-equivalent (" + why + ")", rules: r.fixFirst(p, ref, adminRuleFor(ref))})
+			continue
+		}
+		if ref.typ == ptInline {
+			if _, bad := r.managedCopy(ref); bad != "" {
+				mp.held = append(mp.held, heldPolicy{ref: ref, why: bad, rules: r.fixFirst(p, ref, "")})
+				continue
+			}
+		} else if bad := guardProblems(ref.doc.text, policy.ValidateOptions{Account: r.account, Stored: true, SizeLimit: -1, Inline: true}); bad != "" {
+			mp.held = append(mp.held, heldPolicy{ref: ref, why: "the server's guardrails refuse attaching it: " + bad, rules: r.fixFirst(p, ref, "")})
+			continue
+		}
+		if len(escalates) > 0 {
+			if hits := r.e.escalations(r.e.set([]*docInfo{ref.doc}, nil)); len(hits) > 0 {
+				var ids []string
+				for _, h := range hits {
+					ids = append(ids, EscalationMethods[h.method].ID)
+				}
+				mp.held = append(mp.held, heldPolicy{ref: ref, why: "it grants the actions of " + capList(ids, 3) + ", a step of the escalation reported on " + p.name, rules: escalates})
+				continue
+			}
+		}
+		mp.move = append(mp.move, ref)
+	}
+	return mp
+}
+
+// managedCopy is an inline policy's document as a customer managed
+// policy, and why it cannot be one ("" when it can): a managed policy must
+// say Version 2012-10-17 (an inline one may leave it out, and then means
+// 2008-10-17, under which ${…} is literal text: such a document is not
+// copied, since the copy would mean something else), must fit the managed
+// quota, and must pass the guardrails.
+func (r *reviewCtx) managedCopy(ref *policyRef) (map[string]any, string) {
+	d := docObject(ref.doc.text)
+	if d == nil {
+		return nil, "its document is not a JSON object"
+	}
+	if v, _ := d["Version"].(string); v != "2012-10-17" {
+		if strings.Contains(ref.doc.text, "${") {
+			return nil, "it uses ${…} under policy version " + orNA(v) + ", where they are literal text; a managed copy (version 2012-10-17) would read them as variables"
+		}
+		d["Version"] = "2012-10-17"
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil, "its document does not encode"
+	}
+	if bad := guardProblems(string(b), policy.ValidateOptions{Account: r.account}); bad != "" {
+		return nil, "the server's guardrails (or IAM's quota for a managed policy) refuse it as a managed policy: " + bad
+	}
+	return d, ""
+}
+
+// guardProblems validates a document as the server's guardrails do and
+// says why they would refuse it ("" when they would not).
+func guardProblems(text string, o policy.ValidateOptions) string {
+	var bad []string
+	for _, f := range policy.ValidateWithOptions(text, policy.IdentityPolicy, o) {
+		if f.Severity == policy.SeverityError || f.Severity == policy.SeveritySecurityWarning {
+			bad = append(bad, f.Code+": "+f.Message)
+		}
+	}
+	return capList(bad, 2)
+}
+
+// adminRuleFor is the rule that reports an admin-equivalent policy of the
+// reference's type.
+func adminRuleFor(ref *policyRef) string {
+	switch ref.typ {
+	case ptInline:
+		return RuleInlineAdminPolicy
+	case ptAWS:
+		return RuleAWSAdminAttached
+	}
+	return RuleCustomerAdminPolicy
+}
+
+// findingsOn lists the rules of a category, at least min severe, already
+// reported on a principal or policy ARN.
+func (r *reviewCtx) findingsOn(arn, category string, min Severity) []string {
+	var out []string
+	for _, f := range r.findings {
+		if f.Principal == arn && f.Severity >= min && rulesByID[f.RuleID].Category == category {
+			out = appendNew(out, f.RuleID)
+		}
+	}
+	return out
+}
+
+// fixFirst names the findings that deal with a held policy: the
+// over-privilege and escalation findings on the policy itself or on p,
+// else the fallback rule.
+func (r *reviewCtx) fixFirst(p *principal, ref *policyRef, fallback string) []string {
+	var out []string
+	for _, f := range r.findings {
+		cat := rulesByID[f.RuleID].Category
+		if (cat != "over-privilege" && cat != "privilege escalation") || f.Severity < Medium {
+			continue
+		}
+		if (ref.arn != "" && f.Principal == ref.arn) || f.Principal == p.arn {
+			out = appendNew(out, f.RuleID)
+		}
+	}
+	if len(out) == 0 && fallback != "" {
+		out = append(out, fallback)
+	}
+	return out
+}
+
+// heldText says what a plan leaves in place and which findings to fix
+// first.
+func heldText(held []heldPolicy) string {
+	var parts []string
+	var rules []string
+	for _, h := range held {
+		parts = append(parts, h.ref.name+" ("+h.why+")")
+		for _, id := range h.rules {
+			rules = appendNew(rules, id)
+		}
+	}
+	fix := "fix its own findings first"
+	if len(rules) > 0 {
+		fix = "fix " + strings.Join(rules, ", ") + " first"
+	}
+	return "Left in place, not copied or re-granted: " + strings.Join(parts, "; ") + ". " + strings.ToUpper(fix[:1]) + fix[1:] + "; this plan applies to what remains."
+}
+
+// managedName is the name of an inline policy's managed copy: the owner's
+// name and the policy's, within IAM's 128 characters (a hash of the two
+// keeps long ones apart).
+func managedName(owner, name string) string {
+	n := owner + "-" + name
+	if len(n) <= 128 {
+		return n
+	}
+	return n[:119] + "-" + shortHash(owner, name)
+}
+
+// userGroupPlan moves a user's own policies to a group: each movable
+// policy attached to (or, inline, copied as a managed policy and attached
+// to) a group for the user's job, the user added, then its own copies
+// removed.
+func (r *reviewCtx) userGroupPlan(p *principal) Remediation {
+	mp := r.splitMovable(p, false)
+	if len(mp.move) == 0 {
+		return Remediation{Summary: "Nothing to move into a group until the user's other findings are fixed.",
+			Steps: []Step{manualStep(heldText(mp.held) + " Run the review again afterwards.")}}
+	}
+	group := "<group for " + p.name + "'s job, e.g. an existing one with the same policies>"
+	steps := []Step{step("create_group", map[string]any{"group_name": group, "path": p.path}, "or use an existing group whose members do the same job")}
+	for _, ref := range mp.move {
+		if ref.typ == ptInline {
+			doc, _ := r.managedCopy(ref)
+			name := managedName(p.name, ref.name)
+			steps = append(steps,
+				step("create_policy", map[string]any{"policy_name": name, "policy_document": doc, "path": p.path}, "the inline policy as a managed one (review it: it may be broader than the job)"),
+				step("attach_group_policy", map[string]any{"group_name": group, "policy_arn": "arn:" + r.partition + ":iam::" + r.account + ":policy" + p.path + name}, ""))
+		} else {
+			steps = append(steps, step("attach_group_policy", map[string]any{"group_name": group, "policy_arn": ref.arn}, ""))
+		}
+	}
+	steps = append(steps, step("add_user_to_group", map[string]any{"group_name": group, "user_name": p.name}, ""))
+	for _, ref := range mp.move {
+		if ref.typ == ptInline {
+			steps = append(steps, inlineStep("delete", ref, "once the group grants the same"))
+		} else {
+			steps = append(steps, detachStep(ref, "once the group grants the same"))
+		}
+	}
+	summary := "Grant the permissions through a group for the user's job, then remove the user's own policies."
+	if len(mp.held) > 0 {
+		summary += " " + heldText(mp.held)
+	}
+	return Remediation{Summary: summary, Steps: steps}
+}
+
+// inlineToManagedPlan moves a group's or role's inline policies to
+// customer managed ones attached to it.
+func (r *reviewCtx) inlineToManagedPlan(p *principal) Remediation {
+	mp := r.splitMovable(p, true)
+	if len(mp.move) == 0 {
+		return Remediation{Summary: "Nothing to move to a managed policy until the " + string(p.kind) + "'s other findings are fixed.",
+			Steps: []Step{manualStep(heldText(mp.held) + " Run the review again afterwards.")}}
+	}
+	attachOp, key := "attach_group_policy", "group_name"
+	if p.kind == KindRole {
+		attachOp, key = "attach_role_policy", "role_name"
+	}
+	var steps []Step
+	for _, ref := range mp.move {
+		doc, _ := r.managedCopy(ref)
+		name := managedName(p.name, ref.name)
+		steps = append(steps,
+			step("create_policy", map[string]any{"policy_name": name, "policy_document": doc, "path": p.path}, "the inline policy as a managed, versioned one"),
+			step(attachOp, map[string]any{key: p.name, "policy_arn": "arn:" + r.partition + ":iam::" + r.account + ":policy" + p.path + name}, ""),
+			inlineStep("delete", ref, "once the managed policy is attached"))
+	}
+	summary := "Move inline policies to customer managed policies, which are versioned, reusable and listed."
+	if len(mp.held) > 0 {
+		summary += " " + heldText(mp.held)
+	}
+	return Remediation{Summary: summary, Steps: steps}
 }
 
 // serviceLastAccessed is the service_last_accessed deep check: for users
