@@ -115,8 +115,8 @@ func TestBadInput(t *testing.T) {
 	// The server is still serving, and nothing changed.
 	ok[api.AccountInfoOutput](s, "get_account_info", nil)
 	ok[api.GetUserOutput](s, "get_user", map[string]any{"user_name": "former.employee"})
-	if l := ok[api.ListRolesOutput](s, "list_roles", map[string]any{"path_prefix": "/"}); len(l.Roles) != 7 {
-		t.Errorf("the demo's 7 roles became %d", len(l.Roles))
+	if l := ok[api.ListRolesOutput](s, "list_roles", map[string]any{"path_prefix": "/"}); len(l.Roles) != 9 {
+		t.Errorf("the demo's 9 roles became %d", len(l.Roles))
 	}
 	if strings.Contains(s.stderr.String(), "panic") {
 		t.Errorf("the server panicked:\n%s", s.stderr)

@@ -119,7 +119,7 @@ func TestAuthorizationDetails(t *testing.T) {
 		}
 	}
 	local := call[api.AuthorizationDetailsOutput](t, c, "get_account_authorization_details", `{"filter":["LocalManagedPolicy","Group"]}`)
-	if len(local.Users)+len(local.Roles) != 0 || len(local.Groups) != 6 || len(local.Policies) != 7 {
+	if len(local.Users)+len(local.Roles) != 0 || len(local.Groups) != 6 || len(local.Policies) != 8 {
 		t.Fatalf("LocalManagedPolicy,Group: %d groups %d policies", len(local.Groups), len(local.Policies))
 	}
 	for _, p := range local.Policies {
@@ -310,7 +310,7 @@ func TestPasswordPolicyAndSummary(t *testing.T) {
 		t.Fatalf("demo's weak policy: %+v", pp.PasswordPolicy)
 	}
 	sum := call[api.AccountSummaryOutput](t, c, "get_account_summary", `{}`).Summary
-	if sum["Users"] != 25 || sum["Roles"] != 7 || sum["Groups"] != 6 || sum["Policies"] != 7 || sum["AccountMFAEnabled"] != 0 ||
+	if sum["Users"] != 25 || sum["Roles"] != 9 || sum["Groups"] != 6 || sum["Policies"] != 8 || sum["AccountMFAEnabled"] != 0 ||
 		sum["AccountAccessKeysPresent"] != 1 || sum["UsersQuota"] != 5000 {
 		t.Fatalf("demo summary: %v", sum)
 	}

@@ -57,6 +57,8 @@ const (
 	// no sub condition, so a workflow of any repository on GitHub can
 	// assume the role.
 	githubTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}}]}`
+	// The account's own principals, as their policies allow.
+	accountTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`
 	// Planted: anyone in any account may assume it.
 	openTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`
 	// Planted: another account, no sts:ExternalId condition (confused deputy).
@@ -80,6 +82,12 @@ const (
 	legacyAdmin = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
 	// Planted: a sensitive action (credentials exposure) on every resource.
 	readAllSecrets = `{"Version":"2012-10-17","Statement":[{"Sid":"AppSecrets","Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
+	// Planted: a chain to administrator. Support may assume the runbook
+	// role; the runbook role may assume any role under /ops/, and one of
+	// them is an administrator's.
+	runbookAccess     = `{"Version":"2012-10-17","Statement":[{"Sid":"Runbooks","Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::123456789012:role/ops/support-automation"}]}`
+	runbookRolePolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"OpsRoles","Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::123456789012:role/ops/*"}]}`
+	opsAdminTrust     = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/ops/support-automation"},"Action":"sts:AssumeRole"}]}`
 )
 
 // demoUser is one person or service of the demo organisation.
@@ -109,6 +117,7 @@ func seedDemo(s *Server) error {
 	sd.do("CreatePolicy", "PolicyName", "SelfServiceIAM", "Path", "/eng/", "PolicyDocument", selfServiceIAM, "Description", "Engineers update their team's policies and launch build hosts")
 	sd.do("CreatePolicy", "PolicyName", "LegacyAdmin", "PolicyDocument", legacyAdmin, "Description", "Administrator access from before SSO; kept just in case")
 	sd.do("CreatePolicy", "PolicyName", "ReadAllSecrets", "Path", "/service/", "PolicyDocument", readAllSecrets, "Description", "Application secrets")
+	sd.do("CreatePolicy", "PolicyName", "RunbookAccess", "Path", "/ops/", "PolicyDocument", runbookAccess, "Description", "Support runs runbooks through the automation role")
 
 	// Groups and what they grant.
 	groups := []struct {
@@ -118,7 +127,7 @@ func seedDemo(s *Server) error {
 		{"Admins", "/", []string{aws + "AdministratorAccess"}},
 		{"Developers", "/eng/", []string{aws + "PowerUserAccess", aws + "IAMUserChangePassword"}},
 		{"DataScience", "/data/", []string{local("/data/", "DataLakeRead"), aws + "AmazonS3ReadOnlyAccess"}},
-		{"Support", "/ops/", []string{local("/ops/", "SupportRead"), aws + "ReadOnlyAccess"}},
+		{"Support", "/ops/", []string{local("/ops/", "SupportRead"), aws + "ReadOnlyAccess", local("/ops/", "RunbookAccess")}},
 		{"Auditors", "/security/", []string{aws + "SecurityAudit"}},
 		{"Finance", "/finance/", []string{aws + "job-function/ViewOnlyAccess"}},
 	}
@@ -239,6 +248,9 @@ func seedDemo(s *Server) error {
 		{"vendor-integration", "/partners/", vendorTrust, "Monitoring vendor, with an external id", []string{aws + "ReadOnlyAccess"}},
 		{"github-deploy", "/ci/", githubTrust, "GitHub Actions deployments", []string{local("/ci/", "DeployPipeline")}}, // planted: OIDC trust without sub
 		{"orders-api", "/service/", ecsTrust, "Orders service tasks", []string{local("/service/", "ReadAllSecrets")}},   // planted: every secret readable
+		// Planted: a chain to administrator (Support → support-automation → ops-admin).
+		{"support-automation", "/ops/", accountTrust, "Runbook automation for the support team", nil},
+		{"ops-admin", "/ops/", opsAdminTrust, "Operations administrator, for runbooks that change infrastructure", []string{aws + "AdministratorAccess"}},
 	}
 	for _, r := range roles {
 		sd.do("CreateRole", "RoleName", r.name, "Path", r.path, "AssumeRolePolicyDocument", r.trust, "Description", r.desc)
@@ -252,8 +264,9 @@ func seedDemo(s *Server) error {
 	// Dates, so that ages read like an account's history rather than all
 	// "today": roles over the past two years, and customer policies (with
 	// their versions) each when it was written.
+	sd.do("PutRolePolicy", "RoleName", "support-automation", "PolicyName", "ops-roles", "PolicyDocument", runbookRolePolicy)
 	for i, r := range roles {
-		s.acct.Roles[key(r.name)].Created = daysAgo(650 - 90*i)
+		s.acct.Roles[key(r.name)].Created = daysAgo(650 - 70*i)
 	}
 	policyDates := map[string][]int{ // days ago of each version, v1 first
 		local("/data/", "DataLakeRead"):            {640},
@@ -263,6 +276,7 @@ func seedDemo(s *Server) error {
 		local("/eng/", "SelfServiceIAM"):           {60},
 		local("/", "LegacyAdmin"):                  {900},
 		local("/service/", "ReadAllSecrets"):       {120},
+		local("/ops/", "RunbookAccess"):            {100},
 	}
 	for policyARN, days := range policyDates {
 		p := s.acct.Policies[policyARN]
@@ -316,6 +330,8 @@ func seedDemo(s *Server) error {
 		{"role/partners/vendor-integration", "ec2:DescribeInstances", "us-east-1", 1},
 		{"role/ci/github-deploy", "cloudformation:UpdateStack", "eu-west-1", 3},
 		{"role/ci/github-deploy", "s3:PutObject", "eu-west-1", 3},
+		{"role/ops/support-automation", "sts:AssumeRole", "us-east-1", 5},
+		{"role/ops/ops-admin", "ec2:DescribeInstances", "us-east-1", 5},
 	}
 	for _, h := range history {
 		if err := s.recordHistory(arn("", "", h.principal), h.action, h.region, daysAgo(h.daysAgo)); err != nil {

@@ -21,16 +21,22 @@ func (r *reviewCtx) checkStructure() {
 		return
 	}
 	for _, p := range r.m.users {
-		if !p.inScope || len(p.own) == 0 {
+		if !p.inScope {
 			continue
 		}
 		var names []string
 		var ev []Evidence
 		for _, ref := range p.own {
+			if isGuard(ref) {
+				continue
+			}
 			names = append(names, ref.name)
 			ev = append(ev, Evidence{Source: "authorization_details", Policy: ref.label(), PolicyType: ref.typ, Version: ref.version})
 		}
-		r.emit(RuleUserAttachedPolicy, p.subject(), fmt.Sprintf("user %s has %d policies of its own: %s", p.name, len(p.own), capList(names, 5)), ev,
+		if len(names) == 0 {
+			continue
+		}
+		r.emit(RuleUserAttachedPolicy, p.subject(), fmt.Sprintf("user %s has %d policies of its own: %s", p.name, len(names), capList(names, 5)), ev,
 			func() Remediation { return r.userGroupPlan(p) })
 	}
 	for _, list := range [][]*principal{r.m.groups, r.m.roles} {
@@ -43,7 +49,7 @@ func (r *reviewCtx) checkStructure() {
 			var names []string
 			var ev []Evidence
 			for _, ref := range p.own {
-				if ref.typ != ptInline {
+				if ref.typ != ptInline || isGuard(ref) {
 					continue
 				}
 				names = append(names, ref.name)
@@ -109,6 +115,13 @@ func (r *reviewCtx) checkStructure() {
 	}
 }
 
+// isGuard reports whether a policy is the Deny an escalation plan of this
+// review wrote: it belongs to its one principal on purpose, so it is no
+// structure finding, and no structural plan moves it into a group.
+func isGuard(ref *policyRef) bool {
+	return ref.name == denyPolicyName || strings.HasPrefix(ref.name, denyPolicyName+"-")
+}
+
 // roleHas reports whether some role has the managed policy attached.
 func (r *reviewCtx) roleHas(arn string) bool {
 	for _, p := range r.m.roles {
@@ -150,7 +163,7 @@ func (r *reviewCtx) splitMovable(p *principal, inlineOnly bool) movePlan {
 	var mp movePlan
 	escalates := r.findingsOn(p.arn, "privilege escalation", High)
 	for _, ref := range p.own {
-		if inlineOnly && ref.typ != ptInline {
+		if (inlineOnly && ref.typ != ptInline) || isGuard(ref) {
 			continue
 		}
 		if ref.doc == nil || ref.doc.doc == nil {

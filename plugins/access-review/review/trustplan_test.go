@@ -728,7 +728,10 @@ func TestDemoCredentialSeverities(t *testing.T) {
 	// former.employee's unused password: removed by both findings, not
 	// protected with MFA by one and removed by the other.
 	a, b := find(rep, RuleConsoleNoMFA, "former.employee"), find(rep, RuleConsoleUnused, "former.employee")
-	if len(a) != 1 || len(b) != 1 || !reflect.DeepEqual(a[0].Remediation.Steps, b[0].Remediation.Steps) {
+	// The second plan does not repeat the call (it would fail once the
+	// first has run): it points to the first.
+	if len(a) != 1 || len(b) != 1 || len(a[0].Remediation.Steps) != 1 || a[0].Remediation.Steps[0].Op != "delete_login_profile" ||
+		!strings.Contains(strings.Join(b[0].Remediation.Check.Checks, " "), "delete_login_profile is already in the plan of "+RuleConsoleNoMFA) {
 		t.Errorf("former.employee's password plans disagree: %+v / %+v", a, b)
 	}
 }

@@ -38,11 +38,12 @@ import (
 type planState struct {
 	removed map[*principal]map[*docInfo]bool // identity documents taken away, per principal
 	admins  []*principal                     // admin-equivalent users and roles before any plan
+	done    map[string]string                // the changing steps of the passing plans so far → whose plan
 }
 
 // verifyPlans checks the listed findings' plans, in report order.
 func (r *reviewCtx) verifyPlans(fs []Finding) {
-	st := &planState{removed: map[*principal]map[*docInfo]bool{}}
+	st := &planState{removed: map[*principal]map[*docInfo]bool{}, done: map[string]string{}}
 	for _, list := range [][]*principal{r.m.users, r.m.roles} {
 		for _, p := range list {
 			if p.set != nil {
@@ -62,6 +63,26 @@ func (r *reviewCtx) verifyPlan(f *Finding, st *planState) {
 	c := rem.Check
 	if c == nil {
 		c = &PlanCheck{Result: CheckPasses}
+	}
+	// A change a plan listed above already makes is not repeated (two
+	// findings on one console password both remove it): run twice, the
+	// second call would fail.
+	kept := rem.Steps[:0:0]
+	for _, s := range rem.Steps {
+		if whose, dup := st.done[stepKey(s)]; dup && !s.Manual {
+			c.Checks = append(c.Checks, s.Op+" is already in the plan of "+whose+" listed above; it is not repeated here")
+			continue
+		}
+		kept = append(kept, s)
+	}
+	if len(kept) < len(rem.Steps) {
+		rem.Steps = kept
+		if !mutates(kept) {
+			rem.Steps = append(rem.Steps, manualStep("Nothing more to do: the plan listed above makes this change."))
+			c.Checks = append(c.Checks, "nothing left to run once that plan has run")
+			rem.Check = c
+			return
+		}
 	}
 	refuse := func(msg string) {
 		c.Result = CheckRefused
@@ -213,6 +234,13 @@ func (r *reviewCtx) verifyPlan(f *Finding, st *planState) {
 		}
 	}
 	c.Affects = sortedKeys(affects)
+	if c.Result == CheckPasses {
+		for _, s := range rem.Steps {
+			if op, ok := api.Lookup(s.Op); ok && op.Mutates {
+				st.done[stepKey(s)] = f.RuleID + " on " + f.PrincipalName
+			}
+		}
+	}
 	if c.Result == CheckRefused {
 		var was []string
 		for _, s := range rem.Steps {
@@ -230,6 +258,12 @@ func (r *reviewCtx) verifyPlan(f *Finding, st *planState) {
 		}
 	}
 	rem.Check = c
+}
+
+// stepKey identifies a call: its operation and arguments.
+func stepKey(s Step) string {
+	b, _ := json.Marshal(s.Args)
+	return s.Op + " " + string(b)
 }
 
 // mutates reports whether a plan has a step that changes IAM.

@@ -22,29 +22,107 @@ func (r *run) needGrants() error {
 	return nil
 }
 
-// makeRoom deletes the user's other key, which must be Inactive, so that
-// the new key has a slot.
+// makeRoom deletes the user's other key, which must be Inactive and unused
+// for the grace period, so that the new key has a slot. IAM does not record
+// when a key was deactivated, so "inactive for the grace period" rests on
+// what IAM does record: the key's last use (its creation, if never used)
+// is at least a grace period ago — a key deactivated minutes ago but used
+// days ago may still have a job that runs weekly.
 func (r *run) makeRoom() (*RotateResult, error) {
 	if res := r.blocked(); res != nil {
 		return res, nil
 	}
+	u, k := r.in.UserName, r.in.AccessKeyID
+	if stale, why := r.stale(); stale {
+		return nil, invalid("step make_room is not needed: %s is %s, so it is retired, not rotated, and needs no free slot: %s", k, why, r.nextFor(PhaseNone).String())
+	}
 	o := r.other()
 	if o == nil {
-		return nil, invalid("step make_room is not needed: %s holds only %s, so the new key has a slot: %s", r.in.UserName, r.in.AccessKeyID, r.nextFor(PhaseNone).String())
+		return nil, invalid("step make_room is not needed: %s holds only %s, so the new key has a slot: %s", u, k, r.nextFor(PhaseNone).String())
 	}
 	if err := r.needGrants(); err != nil {
 		return nil, err
 	}
 	id, evidence := o.AccessKeyID, r.usedText(o.AccessKeyID)
-	if res, err := r.ask(StepMakeRoom, fmt.Sprintf("delete %s's inactive key %s (%s) to free a slot for the new key; a deleted key cannot be restored", r.in.UserName, id, evidence),
+	at := r.makeRoomAt(o)
+	if at == nil {
+		return nil, &api.Error{Code: api.ServiceFailure, Message: "nothing changed: the last use of " + id + " could not be read, and it is deleted only once it has been unused for the grace period; try again later"}
+	}
+	if r.now.Before(*at) {
+		days, _, _ := r.grace()
+		return nil, invalid("nothing deleted: %s is Inactive but %s, and IAM does not record when a key was deactivated, so it is deleted only once it has been unused for the grace period of %d days: not before %s. Until then anything that still needs it fails visibly, and %s turns it back on. %s",
+			id, evidence, days, at.Format(time.RFC3339), callUpdate(u, id, "Active").Markdown(), r.nextFor(PhaseNone).String())
+	}
+	if res, err := r.ask(StepMakeRoom, fmt.Sprintf("delete %s's inactive key %s (%s, unused for the grace period) to free a slot for the new key; a deleted key cannot be restored", u, id, evidence),
 		r.deleteChange(id)); res != nil || err != nil {
 		return res, err
 	}
 	if err := r.deleteKey(id); err != nil {
 		return nil, wrap(err, "nothing was changed: deleting the inactive key %s failed", id)
 	}
-	return r.finish(OutcomeAdvanced, fmt.Sprintf("deleted %s's inactive key %s (%s) to free a slot for the new key", r.in.UserName, id, evidence),
+	return r.finish(OutcomeAdvanced, fmt.Sprintf("deleted %s's inactive key %s (%s) to free a slot for the new key", u, id, evidence),
 		r.nextFor(PhaseNone)), nil
+}
+
+// retire deactivates a key nothing needs — unused for StaleDays, never
+// used, already Inactive, or one of two active keys a person chose — and
+// records the retirement, so that the delete step removes it after the
+// grace period, with no replacement.
+func (r *run) retire() (*RotateResult, error) {
+	u, k := r.in.UserName, r.in.AccessKeyID
+	stale, why := r.stale()
+	last, ok := r.lastUse(k)
+	if !ok {
+		return nil, &api.Error{Code: api.ServiceFailure, Message: "nothing changed: the last use of " + k + " could not be read; try again later"}
+	}
+	o := r.other()
+	otherActive := o != nil && o.Status == "Active"
+	if r.old.Status == "Active" && !stale && last != nil && !otherActive {
+		return nil, invalid("step retire refused: %s is %s, within the last %d days, and it is %s's only active key, so something still needs it: rotate it instead (%s). A key is retired without a replacement when it is unused for %d days, never used, already Inactive, or one of two active keys",
+			k, r.usedText(k), StaleDays, u, rotateCall(u, k, StepCreate, "").String(), StaleDays)
+	}
+	if err := r.needGrants(); err != nil {
+		return nil, err
+	}
+	days, source, err := r.grace()
+	if err != nil {
+		return nil, err
+	}
+	st := State{Phase: PhaseRetiring, Deactivated: r.stamp(), GraceDays: days}
+	var changes []change
+	what := "record that it was found Inactive now"
+	if r.old.Status == "Active" {
+		changes = append(changes, r.statusChange(k, "Inactive"))
+		what = "make it Inactive (anything still using it fails at once; step rollback turns it back on)"
+	}
+	c, err := r.tagChange(st)
+	if err != nil {
+		return nil, err
+	}
+	reason := "the person's choice between two active keys"
+	switch {
+	case stale:
+		reason = why
+	case last == nil:
+		reason = "never used"
+	case r.old.Status != "Active":
+		reason = "Inactive already, " + r.usedText(k)
+	}
+	if res, err := r.ask(StepRetire, fmt.Sprintf("retire %s without a replacement (%s): %s, and record a grace period of %d days (%s) before it may be deleted", k, reason, what, days, source),
+		append(changes, c)...); res != nil || err != nil {
+		return res, err
+	}
+	if r.old.Status == "Active" {
+		if err := r.setStatus(k, "Inactive"); err != nil {
+			return nil, wrap(err, "nothing changed: deactivating %s failed", k)
+		}
+	}
+	if err := r.writeState(st); err != nil {
+		return nil, wrap(err, "%s is Inactive (undo: %s), but recording its retirement in the state tag failed; call %s again to record it",
+			k, callUpdate(u, k, "Active").Markdown(), rotateCall(u, k, StepRetire, "").String())
+	}
+	return r.finish(OutcomeAdvanced, fmt.Sprintf("retiring %s (%s): it is Inactive, so anything still using it now fails, and step rollback turns it back on. It may be deleted after a grace period of %d days (%s), at %s, if nothing has failed",
+		k, reason, days, source, st.GraceEnds().Format(time.RFC3339)), r.nextFor(PhaseRetiring)), nil
 }
 
 // createdKey is create_access_key's output without the secret: the
@@ -54,7 +132,8 @@ type createdKey struct {
 	SecretFile string        `json:"secret_file"`
 }
 
-// create creates the new key: the state tag first (phase creating), then
+// create creates the new key: the state tag first (phase creating, with
+// what the old key was last used by and how long it had been quiet), then
 // the key, then the tag again with the key's id. A call that dies between
 // the two tag writes leaves phase creating, and the next call adopts the
 // key it finds.
@@ -68,6 +147,10 @@ func (r *run) create() (*RotateResult, error) {
 		if res := r.blocked(); res != nil {
 			return res, nil
 		}
+		if stale, why := r.stale(); stale {
+			return nil, invalid("step create refused: %s is %s. A key unused for %d days or more is retired (deactivated, then deleted after the grace period), not rotated: nothing needs a replacement. %s",
+				k, why, StaleDays, rotateCall(u, k, StepRetire, "").String())
+		}
 		if o := r.other(); o != nil {
 			return nil, invalid("step create is out of order: %s holds two keys (%s and the inactive %s), and IAM allows two; free a slot first: %s",
 				u, k, o.AccessKeyID, r.nextFor(PhaseNone).String())
@@ -76,11 +159,18 @@ func (r *run) create() (*RotateResult, error) {
 	if err := r.needGrants(); err != nil {
 		return nil, err
 	}
-	st := State{Phase: PhaseCreating, Began: r.stamp()}
 	var changes []change
+	st := State{}
 	if r.state != nil {
 		st = *r.state
 	} else {
+		if _, ok := r.lastUse(k); !ok {
+			return nil, &api.Error{Code: api.ServiceFailure, Message: "nothing was created: the last use of " + k + " could not be read, and the cut-over proof starts from it; try again later"}
+		}
+		st = State{Phase: PhaseCreating, Began: r.stamp(), QuietHours: MinQuietHours}
+		if w := seeOld(&st, r.now, useOf(r.used[k]), true); w != "" {
+			r.res.Warnings = append(r.res.Warnings, w)
+		}
 		c, err := r.tagChange(st)
 		if err != nil {
 			return nil, err
@@ -121,7 +211,7 @@ func (r *run) adopt() (res *RotateResult, err error, done bool) {
 	// The user held only the old key when the rotation began (create
 	// requires it), so another key created since is the interrupted
 	// call's. A few minutes of slack absorb clock differences.
-	if o.CreateDate.Before(r.state.Began.Add(-5 * time.Minute)) {
+	if o.CreateDate.Before(r.state.Began.Add(-clockSlack)) {
 		return nil, invalid("the rotation of %s was interrupted while creating its new key, and %s now holds %s, created %s, before the rotation began (%s): it is not the rotation's key. Decide what it is for, then start again: %s",
 			r.in.AccessKeyID, u, o.AccessKeyID, o.CreateDate.UTC().Format(time.RFC3339), r.state.Began.Format(time.RFC3339),
 			rotateCall(u, r.in.AccessKeyID, StepRollback, "").String()), true
@@ -161,6 +251,7 @@ func (r *run) recordCreated(st State, key api.AccessKey, secretFile, happened st
 	res := r.finish(OutcomeAdvanced, happened+". Give it to whatever uses "+r.in.AccessKeyID+" ("+r.usedText(r.in.AccessKeyID)+"), switch that over, then check the cut-over",
 		r.nextFor(PhaseCreated))
 	res.SecretFile = secretFile
+	res.SecretNote = r.secretNote(secretFile)
 	if secretFile != "" {
 		res.Happened += ". Its secret is in " + secretFile + " on the server (mode 0600, readable only by the server's user): hand the file over, and delete it once the secret is stored where it is used"
 	} else if happened != "" && !strings.Contains(happened, "adopted") {
@@ -171,39 +262,12 @@ func (r *run) recordCreated(st State, key api.AccessKey, secretFile, happened st
 
 // createdState is st moved to phase created with the new key.
 func (r *run) createdState(st State, key api.AccessKey) State {
-	st.Phase, st.NewKeyID = PhaseCreated, key.AccessKeyID
+	st.Phase, st.NewKeyID, st.Began = PhaseCreated, key.AccessKeyID, time.Time{}
 	st.NewCreated = key.CreateDate.UTC().Truncate(time.Second)
 	if st.NewCreated.IsZero() {
 		st.NewCreated = r.stamp()
 	}
 	return st
-}
-
-// cutOver judges the cut-over from the keys' last uses. IAM reports only a
-// key's last use, so the new key's first use is approximated by the first
-// use the rotation has seen (state.FirstUse, recorded at the first check
-// that found the new key used). The cut-over is confirmed when the old
-// key's last use predates it. When the old key was used at or after it,
-// both keys are in use: the reference moves to the new key's latest use,
-// and a later check confirms once the old key stays unused after it.
-type cutOverVerdict struct {
-	confirmed bool
-	newUnused bool      // nothing has used the new key yet
-	firstUse  time.Time // the reference to record
-}
-
-func judgeCutOver(firstUse time.Time, oldLast, newLast *time.Time) cutOverVerdict {
-	if newLast == nil {
-		return cutOverVerdict{newUnused: true, firstUse: firstUse}
-	}
-	f := firstUse
-	if f.IsZero() {
-		f = newLast.UTC().Truncate(time.Second)
-	}
-	if oldLast != nil && !oldLast.Before(f) {
-		return cutOverVerdict{firstUse: newLast.UTC().Truncate(time.Second)}
-	}
-	return cutOverVerdict{confirmed: true, firstUse: f}
 }
 
 // newKeyUsable stops the rotation when its new key is gone or inactive:
@@ -222,65 +286,111 @@ func (r *run) newKeyUsable() *RotateResult {
 	return nil
 }
 
-// cutover checks whether whatever used the old key now uses the new one.
+// cutover checks whether whatever used the old key now uses the new one:
+// it records what this check sees (proof.go) and confirms the cut-over
+// once the proof holds; otherwise it says what is missing and when to
+// check again.
 func (r *run) cutover() (*RotateResult, error) {
 	k := r.in.AccessKeyID
 	if res := r.newKeyUsable(); res != nil {
 		return res, nil
 	}
-	st := *r.state
+	st := cloneState(*r.state)
 	n := st.NewKeyID
-	oldLast, ok1 := r.lastUse(k)
-	newLast, ok2 := r.lastUse(n)
-	if !ok1 || !ok2 {
-		return nil, &api.Error{Code: api.ServiceFailure, Message: "nothing changed: the last use of " + k + " or " + n + " could not be read (see the warnings of the status step); try again later"}
+	if _, ok := r.lastUse(k); !ok {
+		return nil, &api.Error{Code: api.ServiceFailure, Message: "nothing changed: the last use of " + k + " could not be read (see the warnings of the status step); try again later"}
 	}
-	v := judgeCutOver(st.FirstUse, oldLast, newLast)
+	if _, ok := r.lastUse(n); !ok {
+		return nil, &api.Error{Code: api.ServiceFailure, Message: "nothing changed: the last use of " + n + " could not be read (see the warnings of the status step); try again later"}
+	}
+	v, changed := judge(&st, r.now, useOf(r.used[k]), useOf(r.used[n]))
+	if v.Unrecordable != "" {
+		r.res.Warnings = append(r.res.Warnings, v.Unrecordable)
+	}
+	if v.Confirmed {
+		st.Phase, st.CutOver = PhaseCutOver, r.stamp()
+		if _, err := fitState(&st); err != nil {
+			return nil, &api.Error{Code: api.Internal, Message: err.Error()}
+		}
+		if res, err := r.tagAsk(StepCutover, fmt.Sprintf("record in the rotation's tag that the cut-over to %s is proven", n), st); res != nil || err != nil {
+			return res, err
+		}
+		if err := r.writeState(st); err != nil {
+			return nil, wrap(err, "nothing changed in the keys: the cut-over is proven but recording it in the state tag failed; check again")
+		}
+		covered := "the old key was not seen used by any service during the rotation"
+		if len(st.Seen) > 0 {
+			var ps []Pair
+			for _, p := range st.Seen {
+				ps = append(ps, p.Pair)
+			}
+			covered = n + " was seen used by " + pairList(ps) + ", as " + k + " was"
+		}
+		return r.finish(OutcomeAdvanced, fmt.Sprintf("the cut-over is proven: %s; and %s (%s) has not been used since %s was first seen in use (%s), for %d hours, its usual interval",
+			covered, k, r.usedText(k), n, st.FirstUse.Format(time.RFC3339), max(st.QuietHours, MinQuietHours)),
+			r.nextFor(PhaseCutOver)), nil
+	}
+	var dropped []Pair
+	if changed {
+		var err error
+		if dropped, err = fitState(&st); err != nil {
+			return r.finish(OutcomeStopped, fmt.Sprintf("stopped: %s was seen used by more services and regions (%s) than the rotation's state tag can hold, so the hand-over cannot be proven from IAM's data. Find every user of %s (CloudTrail events with accessKeyId %s), switch them to %s, then roll back and rotate again, or retire %s once nothing uses it",
+				k, pairList(st.Missing()), k, k, n, k), rotateCall(r.in.UserName, k, StepRollback, "abandon this rotation")), nil
+		}
+		if res, err := r.tagAsk(StepCutover, "record in the rotation's tag what this cut-over check saw of "+k+" and "+n, st); res != nil || err != nil {
+			return res, err
+		}
+		if err := r.writeState(st); err != nil {
+			return nil, wrap(err, "nothing changed in the keys: recording what the check saw in the state tag failed")
+		}
+	}
+	if len(dropped) > 0 {
+		r.res.Warnings = append(r.res.Warnings, "to fit the state tag, the services and regions the new key has already covered were dropped from it ("+pairList(dropped)+"); if the old key is seen there again, the new key must be seen there again too")
+	}
+	var missing []string
+	next := r.nextFor(PhaseCreated)
+	later := r.now.Add(time.Hour)
 	switch {
-	case v.newUnused:
-		return r.finish(OutcomeWaiting, fmt.Sprintf("checked: nothing has used the new key %s yet, and %s is %s. Switch whatever uses %s to %s, then check again", n, k, r.usedText(k), k, n),
-			r.nextFor(PhaseCreated)), nil
-	case !v.confirmed:
-		ref := st.FirstUse
-		if ref.IsZero() {
-			ref = v.firstUse
+	case v.NewUnused:
+		missing = append(missing, "nothing has used "+n+" yet: switch whatever uses "+k+" ("+r.usedText(k)+") to it")
+		next.NotBefore = &later
+	case v.OldSince:
+		missing = append(missing, fmt.Sprintf("%s is %s, not before %s's first use seen (%s): something still uses the old key. Find it (the service and region, or CloudTrail events with accessKeyId %s) and switch it to %s",
+			k, r.usedText(k), n, st.FirstUse.Format(time.RFC3339), k, n))
+		next.NotBefore = &later
+	}
+	if len(v.Missing) > 0 {
+		missing = append(missing, fmt.Sprintf("%s has not been seen used by %s, as %s was; IAM shows only a key's latest use, so check again after those jobs have run with %s", n, pairList(v.Missing), k, n))
+		next.NotBefore = &later
+	}
+	if v.Unrecordable != "" {
+		missing = append(missing, "the old key's latest use cannot be recorded (see the warnings)")
+		next.NotBefore = &later
+	}
+	if !v.NewUnused && !v.OldSince && r.now.Before(v.QuietUntil) {
+		missing = append(missing, fmt.Sprintf("%s must stay unused until %s: %d hours after %s was first seen in use, its usual interval (the longest it was seen unused before the switch, at least %d hours)",
+			k, v.QuietUntil.Format(time.RFC3339), max(st.QuietHours, MinQuietHours), n, MinQuietHours))
+		if next.NotBefore == nil || next.NotBefore.Before(v.QuietUntil) {
+			q := v.QuietUntil
+			next.NotBefore = &q
 		}
-		if !v.firstUse.Equal(st.FirstUse) {
-			st.FirstUse = v.firstUse
-			if res, err := r.tagAsk(StepCutover, fmt.Sprintf("record in the rotation's tag that the new key %s was seen in use at %s", n, v.firstUse.Format(time.RFC3339)), st); res != nil || err != nil {
-				return res, err
-			}
-			if err := r.writeState(st); err != nil {
-				return nil, wrap(err, "nothing changed in the keys: recording the new key's use in the state tag failed")
-			}
-		}
-		return r.finish(OutcomeWaiting, fmt.Sprintf("checked: both keys are in use. %s is %s, not before %s was first seen in use (%s): something still uses the old key. Find it (the service and region, or CloudTrail events with accessKeyId %s) and switch it to %s. A later check confirms the cut-over if %s stays unused after %s (the new key's latest use, now the reference)",
-			k, r.usedText(k), n, ref.Format(time.RFC3339), k, n, k, v.firstUse.Format(time.RFC3339)),
-			r.nextFor(PhaseCreated)), nil
 	}
-	st.Phase, st.FirstUse, st.CutOver = PhaseCutOver, v.firstUse, r.stamp()
-	if res, err := r.tagAsk(StepCutover, fmt.Sprintf("record in the rotation's tag that the cut-over to %s is confirmed", n), st); res != nil || err != nil {
-		return res, err
+	what := "nothing changed"
+	if changed {
+		what = "recorded what this check saw"
 	}
-	if err := r.writeState(st); err != nil {
-		return nil, wrap(err, "nothing changed in the keys: the cut-over is confirmed but recording it in the state tag failed; check again")
-	}
-	was := "never used"
-	if oldLast != nil {
-		was = "last used " + oldLast.Format(time.RFC3339)
-	}
-	return r.finish(OutcomeAdvanced, fmt.Sprintf("the cut-over is confirmed: %s was %s, before %s was first seen in use (%s)", k, was, n, v.firstUse.Format(time.RFC3339)),
-		r.nextFor(PhaseCutOver)), nil
+	return r.finish(OutcomeWaiting, fmt.Sprintf("checked, %s; the cut-over is not proven yet: %s", what, strings.Join(missing, "; ")), next), nil
 }
 
 // deactivate makes the old key Inactive, after checking once more that
-// nothing used it since the cut-over.
+// nothing used it since the new key's first use; the proof itself was
+// checked against IAM when the call read the state (checkState).
 func (r *run) deactivate() (*RotateResult, error) {
 	u, k := r.in.UserName, r.in.AccessKeyID
 	if res := r.newKeyUsable(); res != nil {
 		return res, nil
 	}
-	st := *r.state
+	st := cloneState(*r.state)
 	ref := st.FirstUse
 	oldLast, ok := r.lastUse(k)
 	if !ok {
@@ -290,8 +400,12 @@ func (r *run) deactivate() (*RotateResult, error) {
 		// Used after the cut-over: back to waiting, and the next check
 		// needs the old key unused after the new key's latest use.
 		st.Phase, st.CutOver = PhaseCreated, time.Time{}
-		if newLast, _ := r.lastUse(st.NewKeyID); newLast != nil {
+		if newLast, _ := r.lastUse(st.NewKeyID); newLast != nil && newLast.After(st.FirstUse) {
 			st.FirstUse = *newLast
+		}
+		seeOld(&st, r.now, useOf(r.used[k]), false)
+		if _, err := fitState(&st); err != nil {
+			return nil, &api.Error{Code: api.Internal, Message: err.Error()}
 		}
 		if res, err := r.tagAsk(StepDeactivate, fmt.Sprintf("%s was used after the cut-over, so it stays Active: record in the rotation's tag that it waits for the cut-over again", k), st); res != nil || err != nil {
 			return res, err
@@ -333,40 +447,58 @@ func (r *run) deactivate() (*RotateResult, error) {
 }
 
 // delete deletes the old key once its grace period is over, if nothing
-// used it since it was deactivated. explicit is false when the step came
-// from next: before the grace period ends, next waits; delete refuses.
+// used it since it was deactivated; for a rotation, only while the new key
+// is Active. explicit is false when the step came from next: before the
+// grace period ends, next waits; delete refuses.
+//
+// The grace period that applies is never less than MinGraceDays, whatever
+// the tag says, and the deactivation time it runs from was checked against
+// IAM (checkState): not in the future, not before the keys existed, and —
+// below — after the old key's last use. So the old key is deleted only
+// once IAM shows it unused for at least MinGraceDays.
 func (r *run) delete(explicit bool) (*RotateResult, error) {
 	u, k := r.in.UserName, r.in.AccessKeyID
 	st := *r.state
 	if r.in.GraceDays != nil && *r.in.GraceDays != st.GraceDays {
-		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("grace_days is ignored after the deactivate step: this rotation's grace period was fixed at %d days when %s was deactivated", st.GraceDays, k))
+		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("grace_days is ignored after %s was deactivated: the grace period was fixed at %d days then", k, max(st.GraceDays, MinGraceDays)))
+	}
+	if st.GraceDays < MinGraceDays {
+		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("the state tag says g=%d, below the minimum grace period of %d days, which applies instead: the tag was edited outside this tool", st.GraceDays, MinGraceDays))
 	}
 	if r.old.Status == "Active" {
-		return r.finish(OutcomeStopped, fmt.Sprintf("nothing deleted: %s is Active again (someone reactivated it after this rotation deactivated it, perhaps because something failed). Roll back to record that and return to the cut-over check", k),
-			rotateCall(u, k, StepRollback, "records that "+k+" is active again and returns to waiting for the cut-over")), nil
-	}
-	ends := st.GraceEnds()
-	if r.now.Before(ends) {
-		if explicit {
-			return nil, invalid("nothing deleted: %s's grace period of %d days runs until %s (it was deactivated %s); delete it after that: %s",
-				k, st.GraceDays, ends.Format(time.RFC3339), st.Deactivated.Format(time.RFC3339), r.nextFor(PhaseDeactivated).String())
-		}
-		return r.finish(OutcomeWaiting, fmt.Sprintf("nothing changed: %s is in its grace period until %s; if something fails meanwhile, roll back (step rollback reactivates it)", k, ends.Format(time.RFC3339)),
-			r.nextFor(PhaseDeactivated)), nil
+		return r.finish(OutcomeStopped, fmt.Sprintf("nothing deleted: %s is Active again (someone reactivated it after it was deactivated, perhaps because something failed). Roll back to record that", k),
+			rotateCall(u, k, StepRollback, "records that "+k+" is active again")), nil
 	}
 	oldLast, ok := r.lastUse(k)
 	if !ok {
 		return nil, &api.Error{Code: api.ServiceFailure, Message: "nothing deleted: the last use of " + k + " could not be read; try again later"}
 	}
 	if oldLast != nil && !oldLast.Before(st.Deactivated) {
-		return r.finish(OutcomeStopped, fmt.Sprintf("stopped, %s was NOT deleted: it was %s, after it was deactivated at %s. Whatever did that is failing now. Roll back to reactivate %s (so that it works again), then find it, switch it to %s, and go through the cut-over again",
-			k, r.usedText(k), st.Deactivated.Format(time.RFC3339), k, st.NewKeyID),
+		then := "go through the cut-over again"
+		if st.NewKeyID != "" {
+			then = "switch it to " + st.NewKeyID + ", and go through the cut-over again"
+		}
+		return r.finish(OutcomeStopped, fmt.Sprintf("stopped, %s was NOT deleted: it was %s, after it was deactivated at %s (reactivated and used meanwhile, or the state tag's deactivation time is wrong). Roll back to reactivate %s if something needs it, then find it (CloudTrail events with accessKeyId %s), %s",
+			k, r.usedText(k), st.Deactivated.Format(time.RFC3339), k, k, then),
 			rotateCall(u, k, StepRollback, "reactivates "+k)), nil
 	}
-	if res := r.newKeyUsable(); res != nil {
-		return res, nil
+	ends := st.GraceEnds()
+	if r.now.Before(ends) {
+		if explicit {
+			return nil, invalid("nothing deleted: %s's grace period of %d days runs until %s (it was deactivated %s); delete it after that: %s",
+				k, max(st.GraceDays, MinGraceDays), ends.Format(time.RFC3339), st.Deactivated.Format(time.RFC3339), r.nextFor(st.Phase).String())
+		}
+		return r.finish(OutcomeWaiting, fmt.Sprintf("nothing changed: %s is in its grace period until %s; if something fails meanwhile, roll back (step rollback reactivates it)", k, ends.Format(time.RFC3339)),
+			r.nextFor(st.Phase)), nil
 	}
-	if res, err := r.ask(StepDelete, fmt.Sprintf("delete the old key %s, Inactive since %s with nothing failing (this cannot be undone), and remove the rotation's state tag: %s replaces it", k, st.Deactivated.Format(time.RFC3339), st.NewKeyID),
+	replaced := "it is retired without a replacement"
+	if st.Phase == PhaseDeactivated {
+		if res := r.newKeyUsable(); res != nil {
+			return res, nil
+		}
+		replaced = st.NewKeyID + " replaces it"
+	}
+	if res, err := r.ask(StepDelete, fmt.Sprintf("delete the old key %s, Inactive since %s with nothing failing (this cannot be undone), and remove the rotation's state tag: %s", k, st.Deactivated.Format(time.RFC3339), replaced),
 		r.deleteChange(k), r.untagChange()); res != nil || err != nil {
 		return res, err
 	}
@@ -374,8 +506,13 @@ func (r *run) delete(explicit bool) (*RotateResult, error) {
 		return nil, wrap(err, "nothing changed: deleting %s failed", k)
 	}
 	r.done = true
-	res := r.finish(OutcomeCompleted, fmt.Sprintf("deleted %s after its grace period: the rotation is complete, and %s replaces it", k, st.NewKeyID),
-		catalogueCall(callListKeys(u), "optional: check that "+u+" holds only "+st.NewKeyID))
+	what := "the rotation is complete, and " + replaced
+	next := catalogueCall(callListKeys(u), "optional: check that "+u+" holds only "+st.NewKeyID)
+	if st.Phase == PhaseRetiring {
+		what = "the retirement is complete"
+		next = catalogueCall(callListKeys(u), "optional: check "+u+"'s keys")
+	}
+	res := r.finish(OutcomeCompleted, fmt.Sprintf("deleted %s after its grace period: %s", k, what), next)
 	if err := r.removeState(); err != nil {
 		res.Warnings = append(res.Warnings, "the rotation's state tag could not be removed ("+err.Error()+"): remove it with "+callUntag(u, k).Markdown())
 	}
@@ -385,12 +522,15 @@ func (r *run) delete(explicit bool) (*RotateResult, error) {
 // rollback undoes the last reversible step: before the old key is
 // deactivated, it deletes the new key if nothing has used it and ends the
 // rotation; after, it reactivates the old key and goes back to waiting for
-// the cut-over.
+// the cut-over. A retirement is undone by reactivating the key and
+// removing the tag.
 func (r *run) rollback() (*RotateResult, error) {
 	u, k := r.in.UserName, r.in.AccessKeyID
-	st := *r.state
+	st := cloneState(*r.state)
 	if st.Phase == PhaseDeactivated {
-		back := State{Phase: PhaseCreated, NewKeyID: st.NewKeyID, Began: st.Began, NewCreated: st.NewCreated}
+		// What was seen of the old key's uses and interval stays: the
+		// next cut-over must prove at least as much.
+		back := State{Phase: PhaseCreated, NewKeyID: st.NewKeyID, NewCreated: st.NewCreated, QuietHours: st.QuietHours, Seen: st.Seen, Restarted: r.stamp()}
 		var changes []change
 		if r.old.Status != "Active" {
 			changes = append(changes, r.statusChange(k, "Active"))
@@ -416,7 +556,8 @@ func (r *run) rollback() (*RotateResult, error) {
 			k, k, r.usedText(k), st.NewKeyID), r.nextFor(PhaseCreated)), nil
 	}
 	// Before deactivation the old key still works: undoing means removing
-	// the new key, which is safe only while nothing uses it.
+	// the new key, which is safe only while nothing uses it. A retirement
+	// has no new key: undoing it turns the key back on.
 	var what, plan []string
 	var changes []change
 	n := st.NewKeyID
@@ -432,7 +573,11 @@ func (r *run) rollback() (*RotateResult, error) {
 		changes, plan = append(changes, r.statusChange(k, "Active")), append(plan, "turn "+k+" back on")
 	}
 	changes, plan = append(changes, r.untagChange()), append(plan, "remove the rotation's state tag")
-	if res, err := r.ask(StepRollback, "abandon the rotation: "+strings.Join(plan, ", ")+"; "+k+" stays", changes...); res != nil || err != nil {
+	abandon := "abandon the rotation"
+	if st.Phase == PhaseRetiring {
+		abandon = "abandon the retirement"
+	}
+	if res, err := r.ask(StepRollback, abandon+": "+strings.Join(plan, ", ")+"; "+k+" stays", changes...); res != nil || err != nil {
 		return res, err
 	}
 	if deleteNew {
@@ -452,7 +597,7 @@ func (r *run) rollback() (*RotateResult, error) {
 	}
 	what = append(what, "removed the rotation's state tag")
 	r.state = nil
-	res := r.finish(OutcomeRolledBack, strings.Join(what, ", ")+": the rotation is abandoned and "+k+" is unchanged",
+	res := r.finish(OutcomeRolledBack, strings.Join(what, ", ")+": the "+strings.TrimPrefix(abandon, "abandon the ")+" is abandoned and "+k+" is Active",
 		rotateCall(u, k, StepPlan, "to start again"))
 	if st.Phase == PhaseCreating {
 		if o := r.other(); o != nil {

@@ -26,11 +26,7 @@ func (e *env) toCutOver(user string) (old, n string) {
 	old = e.createUser(user, 1)[0]
 	h := e.host()
 	n = e.rotate(h, user, old, StepCreate).NewAccessKeyID
-	e.clock.Advance(time.Minute)
-	e.use(n, "")
-	if res := e.rotate(h, user, old, StepCutover); res.Phase != string(PhaseCutOver) {
-		e.t.Fatalf("cut-over: %s", res.Happened)
-	}
+	e.toCutOverAt(h, user, old, n, MinQuietHours)
 	return old, n
 }
 
@@ -50,9 +46,7 @@ func TestConsentOneYesPerStep(t *testing.T) {
 	}
 	n := e.rotate(h, "una", old, StepCreate).NewAccessKeyID
 	asked("create") // create_access_key and tag_user are not destructive
-	e.clock.Advance(time.Minute)
-	e.use(n, "")
-	e.rotate(h, "una", old, StepCutover)
+	e.toCutOverAt(h, "una", old, n, MinQuietHours)
 	asked("cutover")
 	deactivate := `update_access_key {"user_name":"una","access_key_id":"` + old + `","status":"Inactive"}`
 	e.rotate(h, "una", old, StepDeactivate)
@@ -81,13 +75,11 @@ func TestConsentEveryChangeUnderConfirmWrites(t *testing.T) {
 	res := e.rotate(h, "val", old, StepCreate)
 	n := res.NewAccessKeyID
 	got := p.Asked()
-	if len(got) != 2 || !strings.HasPrefix(got[0], `tag_user {"user_name":"val","tags":{"`+TagKey(old)+`":"v=1/s=creating/b=`) ||
+	if len(got) != 2 || !strings.HasPrefix(got[0], `tag_user {"user_name":"val","tags":{"`+TagKey(old)+`":"v=2/s=creating/b=`) ||
 		!strings.HasSuffix(got[0], `; create_access_key {"user_name":"val"}`) || !strings.Contains(got[1], "s=created/n="+n) {
 		t.Fatalf("create under --confirm writes asked %q", got)
 	}
-	e.clock.Advance(time.Minute)
-	e.use(n, "")
-	e.rotate(h, "val", old, StepCutover)
+	e.toCutOverAt(h, "val", old, n, MinQuietHours)
 	e.rotate(h, "val", old, StepDeactivate)
 	got = p.Asked()[2:]
 	if len(got) != 2 || !strings.Contains(got[0], "s=cutover") || !strings.HasPrefix(got[1], "update_access_key") || !strings.Contains(got[1], "; tag_user") {
@@ -140,6 +132,7 @@ func TestConsentDeclined(t *testing.T) {
 	if err := e.admin.Call("update_access_key", api.UpdateAccessKeyInput{UserName: "xia", AccessKeyID: ids[1], Status: "Inactive"}, &api.Result{}); err != nil {
 		t.Fatal(err)
 	}
+	e.clock.Advance(MinGraceDays * 24 * time.Hour) // the inactive key unused for the grace period
 	if res = e.rotate(no, "xia", ids[0], StepMakeRoom); res.Outcome != OutcomeDeclined || len(e.keys("xia")) != 2 {
 		t.Errorf("declined make_room: %s %s", res.Outcome, res.Happened)
 	}

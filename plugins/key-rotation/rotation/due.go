@@ -29,12 +29,13 @@ func PlanOps() []string {
 
 // PlanInput is plan_key_rotation's input.
 type PlanInput struct {
-	MaxAgeDays int `json:"max_age_days,omitempty" desc:"active keys older than this many whole days are due (default 90)" minimum:"1" maximum:"3650"`
+	MaxAgeDays int `json:"max_age_days,omitempty" desc:"active keys older than this many whole days are due for rotation (default 90); active keys unused for 45 days or more are due for retirement whatever their age" minimum:"1" maximum:"3650"`
 }
 
 // The cases a due key falls in.
 const (
 	CaseRotate     = "rotate"      // the user holds only this key: the rotation can start
+	CaseRetire     = "retire"      // unused for StaleDays (or never used and that old): deactivated, then deleted, not rotated
 	CaseMakeRoom   = "make_room"   // the user's other key is inactive: delete it first
 	CaseChoose     = "choose"      // the user's two keys are active: a person picks which to retire
 	CaseRoot       = "root"        // a root user's key: never rotated, deleted from the console
@@ -53,7 +54,7 @@ type DueKey struct {
 	LastUsedDate    *time.Time   `json:"last_used_date,omitempty" desc:"as the credential report saw it"`
 	LastUsedService string       `json:"last_used_service,omitempty"`
 	LastUsedRegion  string       `json:"last_used_region,omitempty"`
-	Case            string       `json:"case" enum:"rotate,make_room,choose,root,in_progress"`
+	Case            string       `json:"case" enum:"rotate,retire,make_room,choose,root,in_progress"`
 	Reason          string       `json:"reason"`
 	OtherKey        *KeyEvidence `json:"other_key,omitempty" desc:"the user's other key, when it has one"`
 	Phase           string       `json:"phase,omitempty" desc:"for a rotation in progress: its phase"`
@@ -80,6 +81,7 @@ type PlanResult struct {
 // Counts are the due keys by case.
 type Counts struct {
 	Rotate     int `json:"rotate"`
+	Retire     int `json:"retire"`
 	MakeRoom   int `json:"make_room"`
 	Choose     int `json:"choose"`
 	Root       int `json:"root"`
@@ -174,8 +176,9 @@ func PlanDue(host hostiam.Host, in PlanInput, opts Options) (*PlanResult, error)
 			}
 			// A root key is due whatever its age and status: it should not
 			// exist. A user's key is due when active and older than the
-			// limit ("older than 90 days": more than 90 whole days).
-			if root || (k.Active && age > in.MaxAgeDays) {
+			// limit ("older than 90 days": more than 90 whole days), or
+			// active and unused for StaleDays (to be retired).
+			if root || (k.Active && (age > in.MaxAgeDays || reportStale(k, now))) {
 				cands = append(cands, candidate{row: row, key: k, age: age, root: root})
 			}
 		}
@@ -271,6 +274,8 @@ func PlanDue(host hostiam.Host, in PlanInput, opts Options) (*PlanResult, error)
 		switch d.Case {
 		case CaseRotate:
 			res.Counts.Rotate++
+		case CaseRetire:
+			res.Counts.Retire++
 		case CaseMakeRoom:
 			res.Counts.MakeRoom++
 		case CaseChoose:
@@ -283,6 +288,18 @@ func PlanDue(host hostiam.Host, in PlanInput, opts Options) (*PlanResult, error)
 	}
 	res.IAMCalls = h.n
 	return res, nil
+}
+
+// reportStale says whether the report shows a key unused for StaleDays
+// or more (never used: created that long ago).
+func reportStale(k api.CredentialReportKey, now time.Time) bool {
+	switch {
+	case k.LastUsedDate != nil:
+		return ageDays(k.LastUsedDate.UTC(), now) >= StaleDays
+	case k.LastRotated != nil:
+		return ageDays(k.LastRotated.UTC(), now) >= StaleDays
+	}
+	return false
 }
 
 func status(active bool) string {
@@ -339,7 +356,7 @@ func planDueKey(d *DueKey, keys []api.AccessKey, tags map[string]string, row *ap
 	in := planInput{user: u, oldKey: k, graceDays: DefaultGraceDays, graceSource: "the default, unless grace_days or the plugin's config says otherwise"}
 	if v, ok := lookupTag(tags, TagKey(k)); ok {
 		if st, err := ParseState(v); err == nil {
-			in.state = &st
+			in.state, in.retire = &st, st.Phase == PhaseRetiring
 			d.Case, d.Phase = CaseInProgress, string(st.Phase)
 			d.Reason = fmt.Sprintf("a rotation of %s is in progress: %s", k, describePhase(st.Phase))
 			d.Plan = buildPlan(in)
@@ -354,6 +371,10 @@ func planDueKey(d *DueKey, keys []api.AccessKey, tags map[string]string, row *ap
 	}
 	age := fmt.Sprintf("%d days old, %s", d.AgeDays, used)
 	switch {
+	case reportStale(api.CredentialReportKey{LastUsedDate: d.LastUsedDate, LastRotated: d.CreateDate}, now):
+		d.Case = CaseRetire
+		d.Reason += fmt.Sprintf("%s: unused for %d days or more, so it is retired (deactivated, then deleted after the grace period), not rotated", age, StaleDays)
+		in.retire = true
 	case other != nil && other.Status == "Active":
 		d.Case = CaseChoose
 		d.Reason += fmt.Sprintf("%s; %s also holds the active key %s, and IAM allows two keys per user: a person must choose which to retire", age, u, other.AccessKeyID)
@@ -362,8 +383,18 @@ func planDueKey(d *DueKey, keys []api.AccessKey, tags map[string]string, row *ap
 		return
 	case other != nil:
 		d.Case = CaseMakeRoom
-		d.Reason += fmt.Sprintf("%s; %s's other key %s is inactive and is deleted first to free a slot", age, u, other.AccessKeyID)
+		d.Reason += fmt.Sprintf("%s; %s's other key %s is inactive and is deleted first to free a slot, once it has been unused for the grace period", age, u, other.AccessKeyID)
 		in.other = other
+		// IAM does not record when a key was deactivated: the other key
+		// may go once its last use (its creation, if never used) is a
+		// grace period ago.
+		from := other.CreateDate.UTC()
+		if e := d.OtherKey; e != nil && e.LastUsedDate != nil {
+			from = *e.LastUsedDate
+		}
+		if at := from.Add(DefaultGraceDays * 24 * time.Hour); at.After(now) {
+			in.makeRoomAt = &at
+		}
 	default:
 		d.Case = CaseRotate
 		d.Reason += age
@@ -398,7 +429,7 @@ func (p *PlanResult) PluginResult() (*api.PluginResult, error) {
 // and the first call for each.
 func (p *PlanResult) Markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "## Access keys due for rotation (older than %d days)\n\n", p.MaxAgeDays)
+	fmt.Fprintf(&b, "## Access keys due for rotation (older than %d days) or retirement (unused for %d days)\n\n", p.MaxAgeDays, StaleDays)
 	fmt.Fprintf(&b, "%d keys due out of %d active keys of %d users (credential report of %s; %d IAM calls).",
 		len(p.Due), p.ActiveKeys, p.Users, p.ReportGenerated.Format(time.RFC3339), p.IAMCalls)
 	if p.ReadOnly {
@@ -427,7 +458,7 @@ func (p *PlanResult) Markdown() string {
 		}
 		b.WriteString("\n")
 		for _, d := range p.Due {
-			if d.Case == CaseChoose || d.Case == CaseRoot || d.Case == CaseMakeRoom {
+			if d.Case == CaseChoose || d.Case == CaseRoot || d.Case == CaseMakeRoom || d.Case == CaseRetire {
 				fmt.Fprintf(&b, "- **%s %s:** %s\n", d.UserName, orSlot(d), d.Reason)
 			}
 		}

@@ -63,7 +63,7 @@ func TestPlanDemo(t *testing.T) {
 			}
 		}
 	}
-	for user, want := range map[string]string{"ci-deploy": "[420]", "legacy-etl": "[300]", "isla.moreau": "[90 30]"} {
+	for user, want := range map[string]string{"ci-deploy": "[420]", "legacy-etl": "[300]", "isla.moreau": "[90 30]", "carol.diaz": "[20]"} {
 		if got := fmt.Sprint(ageOf[user]); got != want {
 			t.Fatalf("the demo seed changed: %s's active keys are %v days old, the test needs %s", user, ageOf[user], want)
 		}
@@ -78,8 +78,12 @@ func TestPlanDemo(t *testing.T) {
 	if len(ci) != 1 || ci[0].AgeDays != 420 || ci[0].Case != CaseRotate || ci[0].AccessKeyID != e.onlyKey("ci-deploy") {
 		t.Fatalf("ci-deploy: %+v", ci)
 	}
-	if len(etl) != 1 || etl[0].AgeDays != 300 || etl[0].Case != CaseRotate {
+	// legacy-etl's key is unused for 200 days: retired, not rotated.
+	if len(etl) != 1 || etl[0].AgeDays != 300 || etl[0].Case != CaseRetire || etl[0].Plan[0].Step != StepRetire || etl[0].Next.Args["step"] != StepPlan {
 		t.Fatalf("legacy-etl: %+v", etl)
+	}
+	if res.Counts.Retire != 1 || !strings.Contains(res.Markdown(), "retire") {
+		t.Errorf("the demo's keys to retire: %+v", res.Counts)
 	}
 	if len(dueFor(res, "isla.moreau")) != 0 {
 		t.Error("isla.moreau's 90-day-old key is due at 90 days; due means older than 90 whole days")
@@ -92,7 +96,7 @@ func TestPlanDemo(t *testing.T) {
 		if len(d.Plan) == 0 || (d.Next == nil && len(d.ConsoleSteps) == 0 && len(d.Choices) == 0) {
 			t.Errorf("%s %s has no plan or first step: %+v", d.UserName, d.AccessKeyID, d)
 		}
-		if d.UserName != RootUser && d.AgeDays <= DefaultMaxAgeDays {
+		if d.UserName != RootUser && d.AgeDays <= DefaultMaxAgeDays && d.Case != CaseRetire {
 			t.Errorf("%s's key is %d days old, not due", d.UserName, d.AgeDays)
 		}
 		if d.Next != nil && (d.Next.Tool != ToolRotate || d.Next.Args["access_key_id"] != d.AccessKeyID) {
@@ -140,7 +144,9 @@ func TestPlanDemo(t *testing.T) {
 	}
 }
 
-// TestPlanCases: the make_room and in-progress cases, and the root.
+// TestPlanCases: the make_room, in-progress and retire cases, and the
+// root. A key unused for 45 days or more is due for retirement whatever
+// its age; one unused for 44 days is not (the near miss).
 func TestPlanCases(t *testing.T) {
 	e := newEnv(t, "")
 	spare := e.createUser("dana", 2)
@@ -148,11 +154,21 @@ func TestPlanCases(t *testing.T) {
 		t.Fatal(err)
 	}
 	busy := e.createUser("eve", 1)[0]
-	e.createUser("fresh", 1)
+	fresh := e.createUser("fresh", 1)[0]
+	idle := e.createUser("idle", 1)[0]   // never used: retired at 45 days
+	e.createUser("almost", 1)            // used 44 days before the plan: rotated (it is 100 days old), not retired
+	stale := e.createUser("stale", 1)[0] // used 45 days before the plan: retired
 	if err := e.sb.SetRoot(rootWithKey(e.clock.Now().Add(-10 * 24 * time.Hour))); err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Advance(100 * 24 * time.Hour)
+	e.clock.Advance(55 * 24 * time.Hour)
+	e.useFor(stale, "s3", "us-east-1")
+	e.clock.Advance(24 * time.Hour)
+	e.useFor(e.onlyKey("almost"), "s3", "us-east-1")
+	e.clock.Advance(44 * 24 * time.Hour)
+	for _, k := range []string{spare[0], busy, fresh} {
+		e.useFor(k, "s3", "us-east-1")
+	}
 	h := e.host()
 	e.rotate(h, "eve", busy, StepCreate)
 	e.createUser("newcomer", 1)
@@ -162,7 +178,7 @@ func TestPlanCases(t *testing.T) {
 	for _, d := range res.Due {
 		got[d.UserName] = d.Case
 	}
-	want := map[string]string{"dana": CaseMakeRoom, "eve": CaseInProgress, "fresh": CaseRotate, RootUser: CaseRoot}
+	want := map[string]string{"dana": CaseMakeRoom, "eve": CaseInProgress, "fresh": CaseRotate, "almost": CaseRotate, "idle": CaseRetire, "stale": CaseRetire, RootUser: CaseRoot}
 	if compactJSON(got) != compactJSON(want) {
 		t.Fatalf("cases: %v, want %v", got, want)
 	}
@@ -176,10 +192,26 @@ func TestPlanCases(t *testing.T) {
 			if d.Phase != string(PhaseCreated) || d.Next.Args["step"] != StepNext {
 				t.Errorf("eve: %+v", d)
 			}
+		case "idle", "stale":
+			if d.Plan[0].Step != StepRetire || len(d.Plan) != 2 || d.AccessKeyID == "" {
+				t.Errorf("%s: %+v", d.UserName, d)
+			}
+			if d.UserName == "idle" && d.AccessKeyID != idle {
+				t.Errorf("idle: %+v", d)
+			}
 		}
 	}
-	if res.Counts != (Counts{Rotate: 1, MakeRoom: 1, Root: 1, InProgress: 1}) {
+	if res.Counts != (Counts{Rotate: 2, Retire: 2, MakeRoom: 1, Root: 1, InProgress: 1}) {
 		t.Errorf("counts: %+v", res.Counts)
+	}
+	// With a year as the age limit only the retirements (and the root)
+	// are due: a key unused for 44 days is not.
+	got = map[string]string{}
+	for _, d := range e.plan(h, 365).Due {
+		got[d.UserName] = d.Case
+	}
+	if want := (map[string]string{"idle": CaseRetire, "stale": CaseRetire, RootUser: CaseRoot}); compactJSON(got) != compactJSON(want) {
+		t.Errorf("cases at 365 days: %v, want %v", got, want)
 	}
 	// Read-only: the same plans, said to be plans.
 	ro := e.plan(e.host(func(o *hostiamtest.Options) { o.ReadOnly = true }), 90)

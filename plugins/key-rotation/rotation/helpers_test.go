@@ -2,8 +2,11 @@ package rotation
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -12,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
@@ -222,6 +226,57 @@ func (e *env) use(keyID, secret string) {
 	if _, err := client.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
 		e.t.Fatalf("signing a request with %s: %v", keyID, err)
 	}
+}
+
+// useFor signs a request with a key for a service and region, as a
+// program using the key with that service there would: the sandbox records
+// the service and region the signature names as the key's last use, as IAM
+// reports them. The request is STS's GetCallerIdentity, which the sandbox
+// answers whatever service the signature names; the signature is made by
+// the AWS SDK's own SigV4 signer.
+func (e *env) useFor(keyID, service, region string) {
+	e.t.Helper()
+	const body = "Action=GetCallerIdentity&Version=2011-06-15"
+	req, err := http.NewRequest(http.MethodPost, "http://localiam.invalid/", strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	sum := sha256.Sum256([]byte(body))
+	creds := aws.Credentials{AccessKeyID: keyID, SecretAccessKey: "not-the-secret-but-the-sandbox-does-not-check"}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), service, region, e.clock.Now()); err != nil {
+		e.t.Fatal(err)
+	}
+	resp, err := e.sb.Transport().RoundTrip(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+		e.t.Fatalf("signing a request with %s for %s in %s: HTTP %d: %s", keyID, service, region, resp.StatusCode, b)
+	}
+}
+
+// toCutOverAt brings a rotation from phase created to the cut-over: the new
+// key used by each pair given, then the old key quiet for hours, and the
+// cut-over checked. It fails the test unless the cut-over is proven.
+func (e *env) toCutOverAt(h hostiam.Host, user, old, n string, hours int, pairs ...Pair) *RotateResult {
+	e.t.Helper()
+	e.clock.Advance(time.Minute)
+	for _, p := range pairs {
+		e.useFor(n, p.Service, p.Region)
+		e.clock.Advance(time.Minute)
+	}
+	if len(pairs) == 0 {
+		e.use(n, "")
+	}
+	e.clock.Advance(time.Duration(hours) * time.Hour)
+	res := e.rotate(h, user, old, StepCutover)
+	if res.Phase != string(PhaseCutOver) {
+		e.t.Fatalf("the cut-over of %s after %d quiet hours: %s", old, hours, res.Happened)
+	}
+	return res
 }
 
 // secretOf reads the secret file create_access_key wrote, checking its mode.

@@ -93,17 +93,27 @@ type planInput struct {
 	user, oldKey string
 	state        *State         // nil: no rotation started
 	other        *api.AccessKey // the user's other key when it blocks creation (PhaseNone only)
+	makeRoomAt   *time.Time     // when the other key may be deleted (unused for the grace period)
+	retire       bool           // the key is retired without a replacement
+	oldUse       keyUse         // the old key's last use, before the rotation starts
 	graceDays    int
 	graceSource  string
 }
 
-// stepOrder is the sequence of steps; make_room appears only when needed.
-var stepOrder = []string{StepMakeRoom, StepCreate, StepCutover, StepDeactivate, StepDelete}
+// The sequences of steps: a rotation (make_room appears only when needed),
+// and a retirement.
+var (
+	stepOrder   = []string{StepMakeRoom, StepCreate, StepCutover, StepDeactivate, StepDelete}
+	retireOrder = []string{StepRetire, StepDelete}
+)
 
 // currentStep is the step a rotation stands at.
 func (in planInput) currentStep() string {
 	if in.state == nil {
-		if in.other != nil {
+		switch {
+		case in.retire:
+			return StepRetire
+		case in.other != nil:
 			return StepMakeRoom
 		}
 		return StepCreate
@@ -111,36 +121,49 @@ func (in planInput) currentStep() string {
 	return in.state.Phase.Next()
 }
 
+// grace describes the grace period for the plan.
+func (in planInput) grace() string {
+	if st := in.state; st != nil && (st.Phase == PhaseDeactivated || st.Phase == PhaseRetiring) {
+		return fmt.Sprintf("%d days (fixed when %s was deactivated)", max(st.GraceDays, MinGraceDays), in.oldKey)
+	}
+	return fmt.Sprintf("%d days (%s)", in.graceDays, in.graceSource)
+}
+
 // buildPlan writes out every step of the rotation, marking those done, the
 // current one and those still pending.
 func buildPlan(in planInput) []PlanStep {
+	if in.retire {
+		return mark(retirePlan(in), retireOrder, in.currentStep())
+	}
 	u, k := in.user, in.oldKey
 	n := "<new key id>"
 	if in.state != nil && in.state.NewKeyID != "" {
 		n = in.state.NewKeyID
 	}
-	current := in.currentStep()
-	grace := fmt.Sprintf("%d days (%s)", in.graceDays, in.graceSource)
-	if in.state != nil && in.state.Phase == PhaseDeactivated {
-		grace = fmt.Sprintf("%d days (fixed when %s was deactivated)", in.state.GraceDays, k)
-	}
+	grace := in.grace()
 	var steps []PlanStep
 	if in.state == nil && in.other != nil {
 		o := in.other.AccessKeyID
 		steps = append(steps, PlanStep{
 			Step:  StepMakeRoom,
-			Title: fmt.Sprintf("Free a slot: delete %s's other key %s, which is Inactive (IAM allows two keys per user)", u, o),
+			Title: fmt.Sprintf("Free a slot: delete %s's other key %s, which is Inactive (IAM allows two keys per user), once it has been unused for the grace period", u, o),
 			Calls: []Call{
 				note(callListKeys(u), o+" is still Inactive and "+k+" Active"),
-				note(callLastUsed(o), "evidence: when "+o+" was last used, before it was deactivated"),
+				note(callLastUsed(o), "evidence: when "+o+" was last used; IAM does not record when it was deactivated"),
 				callDelete(u, o),
 			},
 			Preconditions: []string{
 				o + " is Inactive, so nothing can authenticate with it",
+				o + " has been unused for the grace period of " + grace + " (since its last use, or its creation if never used)",
 				"no rotation of " + u + "'s keys is in progress",
 			},
-			Rollback: "none: a deleted key cannot be restored. It was Inactive, so nothing could use it; if it is needed after all, create a new key",
+			Rollback:  "none: a deleted key cannot be restored. It was Inactive and unused for the grace period; if it is needed after all, create a new key",
+			NotBefore: in.makeRoomAt,
 		})
+	}
+	needs := "every service and region the old key is seen using during the rotation"
+	if p := in.oldUse.Pair; in.state == nil && p.Service != "" && p.Region != "" {
+		needs = p.String() + " (" + k + "'s last use) and " + needs
 	}
 	steps = append(steps,
 		PlanStep{
@@ -148,12 +171,13 @@ func buildPlan(in planInput) []PlanStep {
 			Title: "Create the new key and record the rotation in a tag on " + u,
 			Calls: []Call{
 				note(callListKeys(u), k+" is Active and the only key of "+u),
-				note(callTag(u, k, "v=1/s=creating/b=<now>"), "recorded first, so that a key created by a call that dies is found and adopted"),
+				note(callLastUsed(k), "what "+k+" is used by, and how long it has been quiet: what the cut-over will require"),
+				note(callTag(u, k, "v=2/s=creating/b=<now>/q=<hours>/o=<service:region>"), "recorded first, so that a key created by a call that dies is found and adopted"),
 				note(callCreate(u), "the secret is written to a file (mode 0600) on the server; the answer gives its path, never the secret"),
-				note(callTag(u, k, "v=1/s=created/n="+n+"/b=<began>/c=<its creation date>"), ""),
+				note(callTag(u, k, "v=2/s=created/n="+n+"/c=<its creation date>/q=<hours>/o=<service:region>"), ""),
 			},
 			Preconditions: []string{
-				k + " is Active",
+				k + " is Active, and not unused for " + fmt.Sprint(StaleDays) + " days or more (such a key is retired, not rotated)",
 				u + " holds no other key (a free slot)",
 				"the operator granted every operation the rotation needs: " + joinOps(rotationOps),
 			},
@@ -162,14 +186,14 @@ func buildPlan(in planInput) []PlanStep {
 		},
 		PlanStep{
 			Step:  StepCutover,
-			Title: "Wait for the cut-over: whatever used " + k + " now uses " + n,
+			Title: "Prove the hand-over: whatever used " + k + " now uses " + n,
 			Calls: []Call{
 				callLastUsed(k), callLastUsed(n),
-				note(callTag(u, k, "v=1/s=cutover/n="+n+"/…/f=<first use of the new key>/u=<now>"), "only when the cut-over is confirmed (or to record the new key's first use)"),
+				note(callTag(u, k, "v=2/s=cutover/n="+n+"/…/f=<first use of the new key>/u=<now>"), "when the cut-over is proven (or to record what this check saw)"),
 			},
 			Preconditions: []string{
-				n + " is Active and has been used",
-				"the last use of " + k + " predates the first use of " + n + " that the rotation has seen",
+				n + " is Active and has been used by " + needs,
+				k + " has not been used since " + n + " was first seen in use, for at least its usual interval (the longest it was seen unused before the switch, at least " + fmt.Sprint(MinQuietHours) + " hours)",
 			},
 			Rollback:      "nothing changes in IAM; to abandon the rotation, rotate_access_key step rollback deletes " + n + " if nothing has used it",
 			RollbackCalls: []Call{callDelete(u, n), callUntag(u, k)},
@@ -181,10 +205,10 @@ func buildPlan(in planInput) []PlanStep {
 				note(callListKeys(u), n+" is still Active"),
 				note(callLastUsed(k), k+" has not been used since the cut-over"),
 				callUpdate(u, k, "Inactive"),
-				note(callTag(u, k, "v=1/s=deactivated/n="+n+"/…/d=<now>/g=<grace days>"), "the grace period: "+grace),
+				note(callTag(u, k, "v=2/s=deactivated/n="+n+"/…/d=<now>/g=<grace days>"), "the grace period: "+grace),
 			},
 			Preconditions: []string{
-				"the cut-over is confirmed",
+				"the cut-over is proven, and the state tag agrees with IAM",
 				k + " has not been used since " + n + " was first seen in use",
 				n + " exists and is Active",
 			},
@@ -201,7 +225,7 @@ func buildPlan(in planInput) []PlanStep {
 				note(callUntag(u, k), "the rotation is complete: its state tag goes"),
 			},
 			Preconditions: []string{
-				k + " has been Inactive for the whole grace period",
+				k + " has been Inactive for the whole grace period (at least " + fmt.Sprint(MinGraceDays) + " days, whatever the tag says)",
 				"nothing used " + k + " since it was deactivated",
 				n + " exists and is Active",
 			},
@@ -213,9 +237,59 @@ func buildPlan(in planInput) []PlanStep {
 		t := in.state.GraceEnds()
 		steps[len(steps)-1].NotBefore = &t
 	}
-	pos := indexOf(stepOrder, current)
+	return mark(steps, stepOrder, in.currentStep())
+}
+
+// retirePlan is the plan of a key retired without a replacement.
+func retirePlan(in planInput) []PlanStep {
+	u, k := in.user, in.oldKey
+	grace := in.grace()
+	steps := []PlanStep{
+		{
+			Step:  StepRetire,
+			Title: "Deactivate " + k + ", which nothing needs, and record its retirement in a tag on " + u,
+			Calls: []Call{
+				note(callListKeys(u), k+"'s status"),
+				note(callLastUsed(k), "evidence: "+k+" is unused for "+fmt.Sprint(StaleDays)+" days or more, or never used"),
+				callUpdate(u, k, "Inactive"),
+				note(callTag(u, k, "v=2/s=retiring/d=<now>/g=<grace days>"), "the grace period: "+grace),
+			},
+			Preconditions: []string{
+				k + " is unused for " + fmt.Sprint(StaleDays) + " days or more (or never used, or already Inactive, or " + u + " holds another active key and a person chose to retire this one)",
+				"no rotation of " + k + " is in progress",
+			},
+			Rollback:      "rotate_access_key step rollback sets " + k + " Active again and removes the tag",
+			RollbackCalls: []Call{callUpdate(u, k, "Active"), callUntag(u, k)},
+		},
+		{
+			Step:  StepDelete,
+			Title: "Delete " + k + " after a grace period of " + grace,
+			Calls: []Call{
+				note(callListKeys(u), k+" is still Inactive"),
+				note(callLastUsed(k), "nothing used "+k+" after it was deactivated"),
+				callDelete(u, k),
+				note(callUntag(u, k), "the retirement is complete: its state tag goes"),
+			},
+			Preconditions: []string{
+				k + " has been Inactive for the whole grace period (at least " + fmt.Sprint(MinGraceDays) + " days, whatever the tag says)",
+				"nothing used " + k + " since it was deactivated",
+			},
+			Rollback:      "before the delete: rotate_access_key step rollback reactivates " + k + ". After it: none, a deleted key is gone for good",
+			RollbackCalls: []Call{callUpdate(u, k, "Active")},
+		},
+	}
+	if in.state != nil && in.state.Phase == PhaseRetiring {
+		t := in.state.GraceEnds()
+		steps[1].NotBefore = &t
+	}
+	return steps
+}
+
+// mark sets each step's status from where the rotation stands.
+func mark(steps []PlanStep, order []string, current string) []PlanStep {
+	pos := indexOf(order, current)
 	for i := range steps {
-		switch at := indexOf(stepOrder, steps[i].Step); {
+		switch at := indexOf(order, steps[i].Step); {
 		case at < pos:
 			steps[i].Status = "done"
 		case at == pos:

@@ -49,7 +49,28 @@ type Choice struct {
 	Retire  string    `json:"retire" desc:"the key this choice retires"`
 	Summary string    `json:"summary"`
 	Calls   []Call    `json:"calls" desc:"the catalogue calls, in order"`
+	Start   *NextCall `json:"start,omitempty" desc:"the call that carries the choice out, step by step"`
 	Then    *NextCall `json:"then,omitempty" desc:"what to call once they are done"`
+}
+
+// UsePair is a service and region the old key was seen using.
+type UsePair struct {
+	Service        string `json:"service"`
+	Region         string `json:"region"`
+	SeenWithNewKey bool   `json:"seen_with_new_key,omitempty"`
+}
+
+// CutOverProof is what the cut-over needs and what it has seen: the new key
+// used by every service and region the old key was seen using, and the old
+// key unused since the new key's first use for its usual interval.
+type CutOverProof struct {
+	Needs          []UsePair  `json:"needs" desc:"the services and regions the old key was seen using during the rotation; the new key must be seen used by each"`
+	Missing        []UsePair  `json:"missing" desc:"those the new key has not been seen using yet"`
+	NewKeyFirstUse *time.Time `json:"new_key_first_use,omitempty" desc:"the first use of the new key the rotation saw (the reference)"`
+	OldKeyLastUse  *time.Time `json:"old_key_last_use,omitempty"`
+	QuietHours     int        `json:"quiet_hours" desc:"how long the old key must stay unused after the new key's first use: its usual interval as observed, at least 24 hours"`
+	QuietUntil     *time.Time `json:"quiet_until,omitempty" desc:"the old key must not be used before this time for the cut-over to be confirmed"`
+	Confirmed      bool       `json:"confirmed"`
 }
 
 // StateTag is the rotation's state as stored on the user.
@@ -65,10 +86,13 @@ type RotateResult struct {
 	Step           string        `json:"step" desc:"the step this call was asked for"`
 	Outcome        string        `json:"outcome" enum:"planned,status,advanced,waiting,blocked,stopped,rolled_back,completed,read_only,declined"`
 	Happened       string        `json:"happened" desc:"what this call did"`
-	Phase          string        `json:"phase" desc:"what the state tag records: not started, creating, created, cutover, deactivated, done"`
+	Phase          string        `json:"phase" desc:"what the state tag records: not started, creating, created, cutover, deactivated, retiring, done"`
 	CurrentStep    string        `json:"current_step" desc:"the step the rotation stands at: the next one to perform"`
 	NewAccessKeyID string        `json:"new_access_key_id,omitempty"`
 	SecretFile     string        `json:"secret_file,omitempty" desc:"where the server wrote the new key's secret (mode 0600); the secret itself is never in this answer"`
+	SecretNote     string        `json:"secret_note,omitempty" desc:"where the new key's secret is until the new key has been used, then the reminder to delete that file"`
+	CutOver        *CutOverProof `json:"cutover,omitempty" desc:"the cut-over proof: what the new key must still show, and until when the old key must stay unused"`
+	Evidence       []string      `json:"evidence,omitempty" desc:"what IAM showed that the answer rests on (the root key check)"`
 	Next           *NextCall     `json:"next,omitempty" desc:"the exact call to make next; absent when a person must decide or act (see choices, console_steps)"`
 	Choices        []Choice      `json:"choices,omitempty"`
 	ConsoleSteps   []string      `json:"console_steps,omitempty" desc:"what a person does in the AWS console (root keys)"`
@@ -110,11 +134,27 @@ func (r *RotateResult) Markdown() string {
 		}
 		b.WriteString("\n\n")
 	}
+	if r.SecretNote != "" {
+		fmt.Fprintf(&b, "**The new secret:** %s\n\n", r.SecretNote)
+	}
+	if p := r.CutOver; p != nil {
+		b.WriteString(p.Markdown())
+	}
+	if len(r.Evidence) > 0 {
+		b.WriteString("**Evidence:**\n")
+		for _, e := range r.Evidence {
+			fmt.Fprintf(&b, "- %s\n", e)
+		}
+		b.WriteString("\n")
+	}
 	if r.Next != nil {
 		fmt.Fprintf(&b, "**Next:** %s\n\n", r.Next.Markdown())
 	}
 	for i, c := range r.Choices {
 		fmt.Fprintf(&b, "**Choice %d: retire %s.** %s\n", i+1, c.Retire, c.Summary)
+		if c.Start != nil {
+			fmt.Fprintf(&b, "  - %s\n", c.Start.Markdown())
+		}
 		for _, call := range c.Calls {
 			fmt.Fprintf(&b, "  - %s\n", call.Markdown())
 		}
@@ -162,6 +202,41 @@ func (r *RotateResult) Markdown() string {
 		fmt.Fprintf(&b, "> **Warning:** %s\n", w)
 	}
 	return strings.TrimRight(b.String(), "\n") + "\n"
+}
+
+// Markdown says what the cut-over has and lacks, in a few lines.
+func (p *CutOverProof) Markdown() string {
+	var b strings.Builder
+	state := "not yet proven"
+	if p.Confirmed {
+		state = "proven"
+	}
+	fmt.Fprintf(&b, "**Cut-over (%s):** ", state)
+	if len(p.Needs) == 0 {
+		b.WriteString("the old key was not seen used by any service during the rotation")
+	} else {
+		var parts []string
+		for _, n := range p.Needs {
+			mark := "not yet seen with the new key"
+			if n.SeenWithNewKey {
+				mark = "seen with the new key"
+			}
+			parts = append(parts, fmt.Sprintf("%s in %s (%s)", n.Service, n.Region, mark))
+		}
+		b.WriteString("the old key was seen used by " + strings.Join(parts, ", "))
+	}
+	switch {
+	case p.NewKeyFirstUse == nil:
+		fmt.Fprintf(&b, "; the new key has not been seen in use; then the old key must stay unused for %d hours", p.QuietHours)
+	default:
+		fmt.Fprintf(&b, "; the new key was first seen in use %s, and the old key must stay unused for %d hours after it, until %s",
+			p.NewKeyFirstUse.UTC().Format(time.RFC3339), p.QuietHours, p.QuietUntil.UTC().Format(time.RFC3339))
+	}
+	if p.OldKeyLastUse != nil {
+		fmt.Fprintf(&b, " (its last use: %s)", p.OldKeyLastUse.UTC().Format(time.RFC3339))
+	}
+	b.WriteString(".\n\n")
+	return b.String()
 }
 
 // keysTable renders key evidence as a Markdown table.

@@ -54,13 +54,26 @@ func (o Options) sleep(d time.Duration) {
 // user of the old key shows up. It comes from rotate_access_key's
 // grace_days, else the plugin's grace_days config (plugins.yaml), else
 // DefaultGraceDays; it is fixed in the state tag when the old key is
-// deactivated, so that a later call cannot shorten it by accident.
+// deactivated, so that a later call cannot shorten it by accident. It is
+// never less than MinGraceDays, whatever the argument, the config or the
+// state tag says: the tag can be rewritten by anyone allowed iam:TagUser,
+// and a key deleted is gone for good. Deleting sooner is a person's
+// decision, made with delete_access_key directly.
 const (
 	DefaultGraceDays = 7
+	MinGraceDays     = 7
 	MaxGraceDays     = 365
 	// ConfigGraceDays is the plugin config key that sets the default.
 	ConfigGraceDays = "grace_days"
 )
+
+// StaleDays: a key unused for this many days (or never used and this old)
+// is retired — deactivated, then deleted after the grace period — and not
+// rotated: nothing needs it, so it needs no replacement. 45 days, as the
+// CIS AWS Foundations Benchmark (1.12, "credentials unused for 45 days or
+// greater are disabled") and AWS Config's iam-user-unused-credentials-check
+// use.
+const StaleDays = 45
 
 // rotationOps are the operations a rotation needs from start to end. The
 // create step refuses to start unless all are granted, so that a rotation
@@ -70,15 +83,20 @@ var rotationOps = []string{
 	"delete_access_key", "list_user_tags", "tag_user", "untag_user",
 }
 
-// RotateOps are the operations rotate_access_key declares.
-func RotateOps() []string { return append([]string(nil), rotationOps...) }
+// rootOps are the reads that prove a key is the root user's: the credential
+// report's root row (the IAM API lists no root key).
+var rootOps = []string{"generate_credential_report", "get_credential_report"}
+
+// RotateOps are the operations rotate_access_key declares: the rotation's,
+// and the reads of the root key check.
+func RotateOps() []string { return append(append([]string(nil), rotationOps...), rootOps...) }
 
 // RotateInput is rotate_access_key's input.
 type RotateInput struct {
 	UserName    string `json:"user_name" desc:"the IAM user who owns the key; <root_account> for a key of the root user (never rotated: you get the steps to delete it)"`
 	AccessKeyID string `json:"access_key_id" desc:"the key to retire and replace, e.g. AKIA…; keep passing the old key's id at every step" pattern:"^[A-Za-z0-9_]{16,128}$"`
-	Step        string `json:"step,omitempty" desc:"next (default: continue from the rotation's state tag), status or plan (read only), make_room, create, cutover, deactivate, delete, or rollback (undo the last reversible step)" enum:"next,status,plan,make_room,create,cutover,deactivate,delete,rollback"`
-	GraceDays   *int   `json:"grace_days,omitempty" desc:"days the old key stays Inactive before it may be deleted; fixed at the deactivate step (default: the plugin's grace_days config, else 7)" minimum:"0" maximum:"365"`
+	Step        string `json:"step,omitempty" desc:"next (default: continue from the rotation's state tag), status or plan (read only), make_room, create, cutover, deactivate, delete, rollback (undo the last reversible step), or retire (deactivate a key unused for 45+ days, or one of two active keys, and delete it after the grace period, with no replacement)" enum:"next,status,plan,make_room,create,cutover,deactivate,delete,rollback,retire"`
+	GraceDays   *int   `json:"grace_days,omitempty" desc:"days the old key stays Inactive before it may be deleted, at least 7; fixed at the deactivate or retire step (default: the plugin's grace_days config, else 7)" minimum:"7" maximum:"365"`
 }
 
 var (
@@ -95,20 +113,20 @@ func (in RotateInput) validate() error {
 	case in.UserName == "":
 		return invalid("user_name is required: the IAM user who owns the key (%s for the root user)", RootUser)
 	case in.UserName != RootUser && !userNamePattern.MatchString(in.UserName):
-		return invalid("user_name %q is not an IAM user name (1-64 letters, digits and +=,.@_-); use %s for the root user", in.UserName, RootUser)
+		return invalid("user_name %q is not an IAM user name (1-64 letters, digits and +=,.@_-); use %s for the root user", short(in.UserName), RootUser)
 	case in.AccessKeyID == "":
 		return invalid("access_key_id is required: the key to retire (AKIA…)")
 	case !keyIDPattern.MatchString(in.AccessKeyID):
-		return invalid("access_key_id %q is not an access key id (16-128 letters and digits, e.g. AKIA…)", in.AccessKeyID)
+		return invalid("access_key_id %q is not an access key id (16-128 letters and digits, e.g. AKIA…)", short(in.AccessKeyID))
 	case strings.HasPrefix(in.AccessKeyID, "ASIA"):
 		return invalid("%s is a temporary key from STS (ASIA…): it expires by itself and cannot be rotated; rotate the long-term key (AKIA…) it was issued from, if any", in.AccessKeyID)
 	case len(TagKey(in.AccessKeyID)) > 128:
 		return invalid("access_key_id %q is too long to name a state tag (IAM tag keys have at most 128 characters)", in.AccessKeyID)
-	case in.GraceDays != nil && (*in.GraceDays < 0 || *in.GraceDays > MaxGraceDays):
-		return invalid("grace_days %d is outside 0-%d", *in.GraceDays, MaxGraceDays)
+	case in.GraceDays != nil && (*in.GraceDays < MinGraceDays || *in.GraceDays > MaxGraceDays):
+		return invalid("grace_days %d is outside %d-%d: the grace period is at least %d days (to delete an inactive key sooner, a person calls delete_access_key directly)", *in.GraceDays, MinGraceDays, MaxGraceDays, MinGraceDays)
 	}
 	if in.Step != "" && indexOf(Steps, in.Step) == len(Steps) {
-		return invalid("unknown step %q: the steps are %s", in.Step, strings.Join(Steps, ", "))
+		return invalid("unknown step %q: the steps are %s", short(in.Step), strings.Join(Steps, ", "))
 	}
 	return nil
 }
@@ -152,7 +170,7 @@ func Rotate(h hostiam.Host, in RotateInput, opts Options) (*RotateResult, error)
 		Keys: []KeyEvidence{}, Changes: []Call{}, Plan: []PlanStep{},
 	}}
 	if in.UserName == RootUser {
-		return r.root(), nil
+		return r.root()
 	}
 	if err := r.gather(); err != nil {
 		return nil, err
@@ -164,6 +182,8 @@ func Rotate(h hostiam.Host, in RotateInput, opts Options) (*RotateResult, error)
 		if err := r.isNewKey(); err != nil {
 			return nil, err
 		}
+	} else if err := r.checkState(); err != nil {
+		return nil, err
 	}
 	phase := PhaseNone
 	if r.state != nil {
@@ -196,6 +216,8 @@ func Rotate(h hostiam.Host, in RotateInput, opts Options) (*RotateResult, error)
 		return r.delete(step == StepDelete)
 	case actRollback:
 		return r.rollback()
+	case actRetire:
+		return r.retire()
 	}
 	return nil, &api.Error{Code: api.Internal, Message: fmt.Sprintf("step %s resolved to no action; report this bug", step)}
 }
@@ -257,7 +279,7 @@ func (r *run) gather() error {
 	if v, ok := r.tag(TagKey(r.in.AccessKeyID)); ok {
 		st, err := ParseState(v)
 		if err != nil {
-			return invalid("%v. The rotation cannot tell where it stands: check the keys with list_access_keys, then remove the tag with untag_user {\"user_name\":%q,\"tag_keys\":[%q]} and start again with step plan", err, u, TagKey(r.in.AccessKeyID))
+			return invalid("%v. The rotation does not act on a state it cannot read: check the keys with list_access_keys, then remove the tag with %s and start again with step plan", err, callUntag(u, r.in.AccessKeyID).Markdown())
 		}
 		r.state = &st
 	}
@@ -356,19 +378,41 @@ func missingGrants(info *api.HostInfo, ops []string) []string {
 	return missing
 }
 
-// grace is the grace period for this call and where it comes from.
+// grace is the grace period for this call and where it comes from: at
+// least MinGraceDays, whatever the source.
 func (r *run) grace() (int, string, error) {
 	if r.in.GraceDays != nil {
 		return *r.in.GraceDays, "grace_days given", nil
 	}
 	if v := strings.TrimSpace(r.info.Config[ConfigGraceDays]); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > MaxGraceDays {
-			return 0, "", invalid("the plugin's config %s=%q is not a number of days from 0 to %d; fix it in the plugins file, or pass grace_days", ConfigGraceDays, v, MaxGraceDays)
+		if err != nil || n < MinGraceDays || n > MaxGraceDays {
+			return 0, "", invalid("the plugin's config %s=%q is not a number of days from %d to %d; fix it in the plugins file, or pass grace_days", ConfigGraceDays, short(v), MinGraceDays, MaxGraceDays)
 		}
 		return n, "the plugin's " + ConfigGraceDays + " config", nil
 	}
 	return DefaultGraceDays, "the default", nil
+}
+
+// stale says whether the old key is unused for StaleDays or more (never
+// used: created that long ago), with the evidence; unknown last use is not
+// stale.
+func (r *run) stale() (bool, string) {
+	return staleKey(*r.old, r.used[r.old.AccessKeyID], r.now)
+}
+
+func staleKey(k api.AccessKey, used *api.AccessKeyLastUsedOutput, now time.Time) (bool, string) {
+	switch {
+	case used == nil:
+		return false, ""
+	case used.LastUsedDate != nil:
+		days := ageDays(used.LastUsedDate.UTC(), now)
+		return days >= StaleDays, fmt.Sprintf("unused for %d days (last used %s)", days, used.LastUsedDate.UTC().Format(time.RFC3339))
+	case !k.CreateDate.IsZero():
+		days := ageDays(k.CreateDate.UTC(), now)
+		return days >= StaleDays, fmt.Sprintf("never used in the %d days since it was created", days)
+	}
+	return false, ""
 }
 
 // ---- changing ----
@@ -518,17 +562,31 @@ func (r *run) nextFor(p Phase) *NextCall {
 	u, k := r.in.UserName, r.in.AccessKeyID
 	switch p {
 	case PhaseNone:
+		if r.retiring() {
+			return rotateCall(u, k, StepRetire, "retire "+k+" without a replacement: deactivate it now, delete it after the grace period")
+		}
 		if o := r.other(); o != nil && o.Status == "Inactive" {
-			return rotateCall(u, k, StepMakeRoom, "free a slot by deleting the inactive key "+o.AccessKeyID)
+			n := rotateCall(u, k, StepMakeRoom, "free a slot by deleting the inactive key "+o.AccessKeyID)
+			if at := r.makeRoomAt(o); at != nil && at.After(r.now) {
+				n.NotBefore = at
+				n.Why += ", once it has been unused for the grace period"
+			}
+			return n
 		}
 		return rotateCall(u, k, StepCreate, "create the new key")
 	case PhaseCreating:
 		return rotateCall(u, k, StepCreate, "finish creating the new key (a key created by an interrupted call is adopted)")
 	case PhaseCreated:
-		return rotateCall(u, k, StepCutover, "once whatever used "+k+" has been switched to the new key: check the cut-over")
+		n := rotateCall(u, k, StepCutover, "once whatever used "+k+" has been switched to the new key: check the cut-over")
+		if st := r.state; st != nil && !st.FirstUse.IsZero() && len(st.Missing()) == 0 {
+			if t := st.QuietFrom().Add(st.Quiet()); t.After(r.now) {
+				n.NotBefore = &t
+			}
+		}
+		return n
 	case PhaseCutOver:
 		return rotateCall(u, k, StepDeactivate, "deactivate "+k+" (reversible)")
-	case PhaseDeactivated:
+	case PhaseDeactivated, PhaseRetiring:
 		n := rotateCall(u, k, StepDelete, "delete "+k+" once its grace period is over and nothing has failed")
 		if r.state != nil {
 			t := r.state.GraceEnds()
@@ -539,8 +597,43 @@ func (r *run) nextFor(p Phase) *NextCall {
 	return nil
 }
 
-// finish completes the answer: the phase, the current step, the evidence
-// and the plan.
+// retiring says whether a rotation not started is a retirement: the key is
+// unused for StaleDays, or Inactive already.
+func (r *run) retiring() bool {
+	if r.state != nil {
+		return r.state.Phase == PhaseRetiring
+	}
+	if r.old == nil {
+		return false
+	}
+	stale, _ := r.stale()
+	return stale || r.old.Status != "Active"
+}
+
+// makeRoomAt is when the user's other, inactive key may be deleted: once it
+// has been unused for the grace period. IAM does not record when a key was
+// deactivated, so its last use (never used: its creation) is the only
+// evidence of how long nothing has needed it. nil when its last use is
+// unknown.
+func (r *run) makeRoomAt(o *api.AccessKey) *time.Time {
+	u := r.used[o.AccessKeyID]
+	if u == nil {
+		return nil
+	}
+	days, _, err := r.grace()
+	if err != nil {
+		days = DefaultGraceDays
+	}
+	from := o.CreateDate.UTC()
+	if u.LastUsedDate != nil {
+		from = u.LastUsedDate.UTC().Truncate(time.Second)
+	}
+	t := from.Add(time.Duration(days) * 24 * time.Hour)
+	return &t
+}
+
+// finish completes the answer: the phase, the current step, the evidence,
+// the cut-over proof so far, where the new secret is, and the plan.
 func (r *run) finish(outcome, happened string, next *NextCall) *RotateResult {
 	res := r.res
 	res.Outcome, res.Happened, res.Next = outcome, happened, next
@@ -552,14 +645,21 @@ func (r *run) finish(outcome, happened string, next *NextCall) *RotateResult {
 	switch {
 	case r.done:
 		in.state = &State{Phase: PhaseDone}
+		in.retire = r.state != nil && r.state.Phase == PhaseRetiring
 		res.Phase, res.CurrentStep = string(PhaseDone), StepDone
 		res.StateTag = nil
 	case r.state == nil:
-		if o := r.other(); o != nil && o.Status == "Inactive" {
+		in.retire = r.retiring()
+		if o := r.other(); o != nil && o.Status == "Inactive" && !in.retire {
 			in.other = o
+			in.makeRoomAt = r.makeRoomAt(o)
+		}
+		if r.old != nil {
+			in.oldUse = useOf(r.used[r.old.AccessKeyID])
 		}
 		res.Phase, res.CurrentStep = PhaseNone.String(), in.currentStep()
 	default:
+		in.retire = r.state.Phase == PhaseRetiring
 		res.Phase, res.CurrentStep = string(r.state.Phase), r.state.Phase.Next()
 		v, _ := r.tag(TagKey(r.in.AccessKeyID))
 		res.StateTag = &StateTag{Key: TagKey(r.in.AccessKeyID), Value: v}
@@ -568,9 +668,55 @@ func (r *run) finish(outcome, happened string, next *NextCall) *RotateResult {
 	if r.done && r.state != nil {
 		res.NewAccessKeyID = r.state.NewKeyID
 	}
+	res.CutOver = r.proofView()
+	res.SecretNote = r.secretNote(res.SecretFile)
 	res.Plan = buildPlan(in)
 	res.Keys = r.evidence()
 	return res
+}
+
+// proofView is the cut-over proof as it stands, for the answer: what the
+// new key must still show, and until when the old key must stay quiet.
+func (r *run) proofView() *CutOverProof {
+	st := r.state
+	if st == nil || st.NewKeyID == "" || r.done {
+		return nil
+	}
+	p := &CutOverProof{Needs: []UsePair{}, Missing: []UsePair{}, QuietHours: max(st.QuietHours, MinQuietHours),
+		Confirmed: st.Phase == PhaseCutOver || st.Phase == PhaseDeactivated}
+	for _, s := range st.Seen {
+		p.Needs = append(p.Needs, UsePair{Service: s.Service, Region: s.Region, SeenWithNewKey: s.ByNew})
+		if !s.ByNew {
+			p.Missing = append(p.Missing, UsePair{Service: s.Service, Region: s.Region})
+		}
+	}
+	if !st.FirstUse.IsZero() {
+		f, q := st.FirstUse, st.QuietFrom().Add(st.Quiet())
+		p.NewKeyFirstUse, p.QuietUntil = &f, &q
+	}
+	if t, ok := r.lastUse(r.in.AccessKeyID); ok && t != nil {
+		p.OldKeyLastUse = t
+	}
+	return p
+}
+
+// secretNote says where the new key's secret is, until the new key has been
+// used, and then that the file should go: the plugin itself can touch no
+// file (see docs/key-rotation.md, "The new key's secret").
+func (r *run) secretNote(secretFile string) string {
+	st := r.state
+	if st == nil || st.NewKeyID == "" {
+		return ""
+	}
+	n := st.NewKeyID
+	where := n + ".json in the server's secrets directory (--secrets-dir), as the create step said"
+	if secretFile != "" {
+		where = secretFile
+	}
+	if t, ok := r.lastUse(n); ok && t != nil {
+		return fmt.Sprintf("%s has been used (%s), so its secret has reached what uses it: delete its secret file on the server now, if it is still there: %s. This plugin cannot remove files; whoever runs the server can", n, t.Format(time.RFC3339), where)
+	}
+	return fmt.Sprintf("the secret of %s is only in %s (mode 0600, on the server): hand it to whatever uses %s; once %s has been used, delete the file", n, where, r.in.AccessKeyID, n)
 }
 
 // evidence describes the user's keys.
@@ -657,6 +803,9 @@ func (r *run) report(outcome, happened string) *RotateResult {
 		}
 	}
 	if r.state == nil {
+		if stale, why := r.stale(); stale {
+			happened += fmt.Sprintf(". %s is %s: a key unused for %d days or more is retired (deactivated, then deleted after the grace period), not rotated — nothing needs a replacement", r.in.AccessKeyID, why, StaleDays)
+		}
 		r.startWarnings()
 	}
 	next := r.nextFor(PhaseNone)
@@ -676,20 +825,28 @@ func (r *run) startWarnings() {
 		r.res.Warnings = append(r.res.Warnings, "the operator has not granted this plugin "+joinOps(missing)+
 			": the create step will refuse to start until they are granted in the plugins file, so that a rotation never stops halfway")
 	}
-	if t, ok := r.lastUse(r.in.AccessKeyID); ok && t == nil {
-		r.res.Warnings = append(r.res.Warnings, r.in.AccessKeyID+" has never been used: rather than rotating it, consider deactivating and deleting it (update_access_key, then delete_access_key). A rotation's cut-over needs the new key to be used")
+	if stale, _ := r.stale(); !stale {
+		if t, ok := r.lastUse(r.in.AccessKeyID); ok && t == nil {
+			r.res.Warnings = append(r.res.Warnings, r.in.AccessKeyID+" has never been used: rather than rotating it, consider retiring it (step retire: deactivated now, deleted after the grace period). A rotation's cut-over needs the new key to be used")
+		}
 	}
 }
 
 // blocked is the answer when a rotation cannot start without a person:
 // the old key is already inactive, another rotation is in progress, or the
-// user holds two active keys. nil when it can start.
+// user holds two active keys. nil when it can start (a key to retire needs
+// no free slot).
 func (r *run) blocked() *RotateResult {
 	u, k := r.in.UserName, r.in.AccessKeyID
 	if r.old.Status != "Active" {
-		return r.finishBlocked(StepBlocked,
-			"nothing changed: "+k+" is Inactive already, so nothing can authenticate with it and there is nothing to rotate. If nothing needs it, delete it; to rotate it instead, set it Active first",
-			catalogueCall(callDelete(u, k), "only if nothing needs "+k+" (it is Inactive, "+r.usedText(k)+")"))
+		res := r.finish(OutcomeBlocked,
+			"nothing changed: "+k+" is Inactive already, so nothing can authenticate with it and there is nothing to rotate. If nothing needs it, retire it: step retire records that it was found Inactive now and deletes it once the grace period has passed (IAM does not record when a key was deactivated, so the period runs from now). To rotate it instead, set it Active first",
+			rotateCall(u, k, StepRetire, "only if nothing needs "+k+" (it is Inactive, "+r.usedText(k)+")"))
+		res.CurrentStep = StepRetire
+		return res
+	}
+	if stale, _ := r.stale(); stale {
+		return nil
 	}
 	o := r.other()
 	if o == nil {
@@ -724,36 +881,25 @@ func (r *run) finishBlocked(current, happened string, next *NextCall) *RotateRes
 	return res
 }
 
-// twoActiveChoices are the ways out when a user's two keys are both active.
+// twoActiveChoices are the ways out when a user's two keys are both active:
+// either key can be retired (step retire: deactivated, deleted after the
+// grace period, with no replacement).
 func twoActiveChoices(u, k, o, kUsed, oUsed string) []Choice {
 	return []Choice{
 		{
 			Retire:  o,
-			Summary: fmt.Sprintf("if %s (%s) is the one to go: deactivate it, wait to see that nothing fails, delete it, then rotate %s", o, oUsed, k),
-			Calls:   []Call{callLastUsed(o), callUpdate(u, o, "Inactive"), note(callDelete(u, o), "after a grace period with nothing failing; update_access_key Active undoes the deactivation until then")},
-			Then:    rotateCall(u, k, StepPlan, "plan the rotation of "+k+" again: the slot is free"),
+			Summary: fmt.Sprintf("if %s (%s) is the one to go: retire it (deactivated now, deleted after the grace period if nothing fails), then rotate %s", o, oUsed, k),
+			Calls:   []Call{callLastUsed(o), callUpdate(u, o, "Inactive"), note(callTag(u, o, "v=2/s=retiring/d=<now>/g=<grace days>"), "records the retirement"), note(callDelete(u, o), "after the grace period with nothing failing; step rollback undoes the deactivation until then")},
+			Start:   rotateCall(u, o, StepRetire, "retire "+o),
+			Then:    rotateCall(u, k, StepPlan, "plan the rotation of "+k+" again once "+o+" is deleted: the slot is free"),
 		},
 		{
 			Retire:  k,
-			Summary: fmt.Sprintf("if whatever uses %s (%s) can use %s instead, no new key is needed: switch it, deactivate %s, and delete it after a grace period", k, kUsed, o, k),
-			Calls:   []Call{callLastUsed(k), callUpdate(u, k, "Inactive"), note(callDelete(u, k), "after a grace period with nothing failing")},
+			Summary: fmt.Sprintf("if whatever uses %s (%s) can use %s instead, no new key is needed: switch it, then retire %s (deactivated now, deleted after the grace period)", k, kUsed, o, k),
+			Calls:   []Call{callLastUsed(k), callUpdate(u, k, "Inactive"), note(callTag(u, k, "v=2/s=retiring/d=<now>/g=<grace days>"), "records the retirement"), note(callDelete(u, k), "after the grace period with nothing failing")},
+			Start:   rotateCall(u, k, StepRetire, "retire "+k),
 		},
 	}
-}
-
-// root answers for a key of the root user: never rotated, deleted from the
-// console. It makes no IAM call: the API cannot see root keys.
-func (r *run) root() *RotateResult {
-	res := r.res
-	res.Outcome = OutcomeBlocked
-	if r.info.ReadOnly {
-		res.Outcome = OutcomeReadOnly
-	}
-	res.Happened = "nothing changed: " + r.in.AccessKeyID + " belongs to the root user, whose access keys are never rotated (no workload should hold the root user's credentials) and which the IAM API cannot list, deactivate or delete. The plan is to move its users to IAM roles or users and delete the key from the console"
-	res.Phase, res.CurrentStep = PhaseNone.String(), "root"
-	res.ConsoleSteps = rootConsoleSteps
-	res.Plan = rootPlan(r.in.AccessKeyID)
-	return res
 }
 
 // oldMissing answers when the user has no key with the given id.
@@ -761,20 +907,24 @@ func (r *run) oldMissing() (*RotateResult, error) {
 	u, k := r.in.UserName, r.in.AccessKeyID
 	if r.state != nil {
 		// The rotation's tag outlived its key: deleted outside this tool.
-		if r.state.Phase == PhaseDeactivated && !r.info.ReadOnly && (r.in.Step == "" || r.in.Step == StepNext || r.in.Step == StepDelete) {
+		inGrace := r.state.Phase == PhaseDeactivated || r.state.Phase == PhaseRetiring
+		if inGrace && !r.info.ReadOnly && (r.in.Step == "" || r.in.Step == StepNext || r.in.Step == StepDelete) {
 			if res, err := r.ask(StepDelete, k+" was deleted outside this tool during its grace period: remove the completed rotation's state tag", r.untagChange()); res != nil || err != nil {
 				return res, err
 			}
 			if err := r.removeState(); err != nil {
 				return nil, wrap(err, "%s no longer exists, but its rotation's state tag could not be removed", k)
 			}
-			n := r.state.NewKeyID
 			r.done = true
-			return r.finish(OutcomeCompleted, k+" was deleted already (outside this tool) while in its grace period: the rotation is complete, and its state tag is removed. "+n+" replaces it",
-				catalogueCall(callListKeys(u), "optional: check that "+u+" holds only "+n)), nil
+			if n := r.state.NewKeyID; n != "" {
+				return r.finish(OutcomeCompleted, k+" was deleted already (outside this tool) while in its grace period: the rotation is complete, and its state tag is removed. "+n+" replaces it",
+					catalogueCall(callListKeys(u), "optional: check that "+u+" holds only "+n)), nil
+			}
+			return r.finish(OutcomeCompleted, k+" was deleted already (outside this tool) while in its grace period: the retirement is complete, and its state tag is removed",
+				catalogueCall(callListKeys(u), "optional: check "+u+"'s keys")), nil
 		}
 		next := catalogueCall(callUntag(u, k), "remove the stale state tag")
-		if r.state.Phase == PhaseDeactivated {
+		if inGrace {
 			next = rotateCall(u, k, StepDelete, "records the rotation as complete and removes its state tag")
 		}
 		return r.finish(OutcomeStopped, fmt.Sprintf("nothing changed: %s no longer exists, though its rotation was at phase %s (%s). It was deleted outside this tool; %s holds: %s",
@@ -787,7 +937,7 @@ func (r *run) oldMissing() (*RotateResult, error) {
 	if err := r.h.Call("get_access_key_last_used", api.AccessKeyIDInput{AccessKeyID: k}, &lu); err == nil && lu.UserName != "" && !strings.EqualFold(lu.UserName, u) {
 		return nil, &api.Error{Code: api.NoSuchEntity, Message: fmt.Sprintf("%s belongs to user %s, not %s: call rotate_access_key with user_name %q", k, lu.UserName, u, lu.UserName)}
 	}
-	return nil, &api.Error{Code: api.NoSuchEntity, Message: fmt.Sprintf("%s has no access key %s (its keys: %s). Check the id with list_access_keys; if it was just rotated, it is deleted", u, k, r.keyList())}
+	return nil, &api.Error{Code: api.NoSuchEntity, Message: fmt.Sprintf("%s has no access key %s (its keys: %s). Check the id with list_access_keys; if it was just rotated, it is deleted; if it is the root user's key, pass user_name %s", u, k, r.keyList(), RootUser)}
 }
 
 // isNewKey refuses a key that is the new key of another rotation: a

@@ -11,7 +11,11 @@ import (
 )
 
 // TestFullRotation walks ci-deploy's 420-day-old key of the demo account
-// through every step: plan, create, cut-over, deactivate, delete.
+// (last used a day ago by cloudformation in eu-west-1) through every step:
+// plan, create, cut-over, deactivate, delete. One test call with the new
+// key does not prove the cut-over (it did, before): the new key must be
+// seen used by cloudformation in eu-west-1, and the old key must stay
+// unused for its usual interval after the new key's first use.
 func TestFullRotation(t *testing.T) {
 	e := newEnv(t, "demo")
 	h := e.host()
@@ -52,29 +56,70 @@ func TestFullRotation(t *testing.T) {
 		t.Error("the answer does not give the secret file's path")
 	}
 	st, ok := e.state(u, old)
-	if !ok || st.Phase != PhaseCreated || st.NewKeyID != n || !st.Began.Equal(t0) {
+	cf := Pair{"cloudformation", "eu-west-1"}
+	if !ok || st.Phase != PhaseCreated || st.NewKeyID != n || st.NewCreated.IsZero() || st.QuietHours != 24 || len(st.Seen) != 1 || st.Seen[0].Pair != cf {
 		t.Fatalf("after create, the state tag says %+v (present %v)", st, ok)
+	}
+	if !strings.Contains(res.SecretNote, res.SecretFile) || !strings.Contains(res.Markdown(), res.SecretNote) {
+		t.Errorf("the create answer does not say where the secret is: %q", res.SecretNote)
 	}
 	if got := strings.Join(opsOf(res.Changes), ","); got != "tag_user,create_access_key,tag_user" {
 		t.Errorf("create made %s", got)
 	}
 
-	// cut-over: nothing uses the new key yet, so it waits.
+	// cut-over: nothing uses the new key yet, so it waits, and records
+	// that the old key has now been seen quiet for 24.5 hours.
 	e.clock.Advance(30 * time.Minute)
 	res = e.rotate(h, u, old, "")
-	if res.Outcome != OutcomeWaiting || res.CurrentStep != StepCutover || len(res.Changes) != 0 {
-		t.Fatalf("cut-over before any use: %s %s, changes %v", res.Outcome, res.Happened, res.Changes)
+	if res.Outcome != OutcomeWaiting || res.CurrentStep != StepCutover || res.Next.NotBefore == nil || !strings.Contains(res.Happened, "nothing has used") {
+		t.Fatalf("cut-over before any use: %s %s, next %+v", res.Outcome, res.Happened, res.Next)
 	}
-	// The program switches to the new key and signs a request with it.
+	if st, _ = e.state(u, old); st.QuietHours != 25 {
+		t.Errorf("the old key's interval after 24.5 quiet hours: %d", st.QuietHours)
+	}
+	if !strings.Contains(res.SecretNote, "only in") {
+		t.Errorf("before the new key is used, the answer does not say where its secret is: %q", res.SecretNote)
+	}
+	// One test call with the new key (sts in eu-west-1), a minute later:
+	// not the cut-over, and the answer says what is missing.
 	e.clock.Advance(30 * time.Minute)
 	e.use(n, secret)
 	e.clock.Advance(time.Minute)
 	res = e.rotate(h, u, old, StepCutover)
-	if res.Outcome != OutcomeAdvanced || res.Phase != string(PhaseCutOver) || res.Next.Args["step"] != StepDeactivate {
-		t.Fatalf("cut-over after the switch: %s %s", res.Outcome, res.Happened)
+	if res.Outcome != OutcomeWaiting || res.Phase != string(PhaseCreated) || !strings.Contains(res.Happened, "cloudformation in eu-west-1") {
+		t.Fatalf("a test call confirmed the cut-over: %s %s", res.Outcome, res.Happened)
+	}
+	if res.CutOver == nil || len(res.CutOver.Missing) != 1 || res.CutOver.Missing[0].Service != "cloudformation" || res.Next.NotBefore == nil {
+		t.Errorf("the proof after a test call: %+v, next %+v", res.CutOver, res.Next)
+	}
+	if !strings.Contains(res.SecretNote, "delete its secret file") {
+		t.Errorf("once the new key is used, the answer does not say to delete its secret file: %q", res.SecretNote)
+	}
+	// The deploy pipeline switches: cloudformation in eu-west-1 with the
+	// new key. Covered, but the old key must stay quiet for 25 hours after
+	// the new key's first use (an hour in).
+	e.clock.Advance(time.Hour)
+	e.useFor(n, "cloudformation", "eu-west-1")
+	e.clock.Advance(time.Minute)
+	res = e.rotate(h, u, old, StepCutover)
+	quietUntil := t0.Add(26 * time.Hour)
+	if res.Outcome != OutcomeWaiting || len(res.CutOver.Missing) != 0 || res.Next.NotBefore == nil || !res.Next.NotBefore.Equal(quietUntil) {
+		t.Fatalf("covered but not quiet long enough: %s %s, next %+v", res.Outcome, res.Happened, res.Next)
+	}
+	if ae := e.rotateErr(h, RotateInput{UserName: u, AccessKeyID: old, Step: StepDeactivate}); !strings.Contains(ae.Message, "not confirmed") {
+		t.Errorf("deactivate before the cut-over is proven: %v", ae)
+	}
+	e.clock.Advance(quietUntil.Sub(e.clock.Now()) - time.Minute)
+	if res = e.rotate(h, u, old, StepCutover); res.Outcome != OutcomeWaiting {
+		t.Fatalf("a minute before the old key's interval is over: %s %s", res.Outcome, res.Happened)
+	}
+	e.clock.Advance(time.Minute)
+	res = e.rotate(h, u, old, StepCutover)
+	if res.Outcome != OutcomeAdvanced || res.Phase != string(PhaseCutOver) || res.Next.Args["step"] != StepDeactivate || !res.CutOver.Confirmed {
+		t.Fatalf("cut-over after the switch and a quiet interval: %s %s", res.Outcome, res.Happened)
 	}
 	st, _ = e.state(u, old)
-	if !st.FirstUse.Equal(t0.Add(time.Hour)) || st.CutOver.IsZero() {
+	if !st.FirstUse.Equal(t0.Add(time.Hour)) || !st.CutOver.Equal(quietUntil) || len(st.Missing()) != 0 {
 		t.Errorf("the cut-over state: %+v", st)
 	}
 
@@ -86,7 +131,7 @@ func TestFullRotation(t *testing.T) {
 	if k := e.key(u, old); k == nil || k.Status != "Inactive" {
 		t.Fatalf("after deactivate, the old key is %+v", k)
 	}
-	if res.Next.NotBefore == nil || !res.Next.NotBefore.Equal(e.clock.Now().Add(7*24*time.Hour)) {
+	if res.Next.NotBefore == nil || !res.Next.NotBefore.Equal(e.clock.Now().Truncate(time.Minute).Add(7*24*time.Hour)) {
 		t.Errorf("deactivate: the delete step is not held for the default 7 days: %+v", res.Next)
 	}
 	// A retry of the same step is answered, not refused, and changes nothing.
@@ -140,7 +185,7 @@ func opsOf(calls []Call) []string {
 // creating the key and recording it adopts the key.
 func TestResume(t *testing.T) {
 	e := newEnv(t, "demo")
-	const u = "legacy-etl"
+	const u = "ci-deploy"
 	old := e.onlyKey(u)
 	res := e.rotate(e.host(), u, old, StepCreate)
 	n := res.NewAccessKeyID
@@ -196,18 +241,31 @@ func TestResume(t *testing.T) {
 }
 
 // TestTwoKeyLimitInactiveKey: the user's other key is inactive, so the plan
-// proposes deleting it first, and create refuses until it is gone.
+// proposes deleting it first, and create refuses until it is gone. The
+// inactive key is deleted only once it has been unused for the grace
+// period: IAM does not record when it was deactivated, so its last use is
+// the evidence (before, make_room deleted a key used 3 days earlier,
+// seconds after someone deactivated it).
 func TestTwoKeyLimitInactiveKey(t *testing.T) {
 	e := newEnv(t, "")
 	ids := e.createUser("dana", 2)
 	old, spare := ids[0], ids[1]
+	// The spare was in use until 3 days ago; someone deactivates it now.
+	e.useFor(spare, "s3", "us-east-1")
+	used := e.clock.Now()
+	e.clock.Advance(3 * 24 * time.Hour)
 	if err := e.admin.Call("update_access_key", api.UpdateAccessKeyInput{UserName: "dana", AccessKeyID: spare, Status: "Inactive"}, &api.Result{}); err != nil {
 		t.Fatal(err)
 	}
+	e.clock.Advance(10 * time.Second)
 	h := e.host()
 	res := e.rotate(h, "dana", old, StepPlan)
+	deleteAt := used.Add(MinGraceDays * 24 * time.Hour)
 	if res.CurrentStep != StepMakeRoom || res.Next.Args["step"] != StepMakeRoom || res.Plan[0].Step != StepMakeRoom {
 		t.Fatalf("plan with an inactive spare: current %s, next %v", res.CurrentStep, res.Next)
+	}
+	if res.Next.NotBefore == nil || !res.Next.NotBefore.Equal(deleteAt) || res.Plan[0].NotBefore == nil || !res.Plan[0].NotBefore.Equal(deleteAt) {
+		t.Errorf("the plan does not hold make_room until the spare is unused for the grace period (%s): next %+v, plan %v", deleteAt, res.Next, res.Plan[0].NotBefore)
 	}
 	if !strings.Contains(compactJSON(res.Plan[0]), spare) {
 		t.Errorf("the make_room step does not name %s: %+v", spare, res.Plan[0])
@@ -215,6 +273,23 @@ func TestTwoKeyLimitInactiveKey(t *testing.T) {
 	ae := e.rotateErr(h, RotateInput{UserName: "dana", AccessKeyID: old, Step: StepCreate})
 	if !strings.Contains(ae.Message, "free a slot") || len(e.keys("dana")) != 2 {
 		t.Errorf("create at the limit: %v", ae)
+	}
+	// Seconds after the deactivation, and a minute before the grace period
+	// since its last use is over: refused, with when.
+	for _, wait := range []time.Duration{0, deleteAt.Sub(e.clock.Now()) - time.Minute} {
+		e.clock.Advance(wait)
+		ae = e.rotateErr(h, RotateInput{UserName: "dana", AccessKeyID: old, Step: StepMakeRoom})
+		if ae.Code != api.InvalidInput || !strings.Contains(ae.Message, deleteAt.Format(time.RFC3339)) || e.key("dana", spare) == nil {
+			t.Fatalf("make_room %s before the spare is unused for the grace period: %v", deleteAt.Sub(e.clock.Now()), ae)
+		}
+	}
+	if m := mutations(h); len(m) != 0 {
+		t.Errorf("the refused make_room changed %v", m)
+	}
+	// A longer grace period asked for holds it longer.
+	e.clock.Advance(time.Minute)
+	if _, err := Rotate(h, RotateInput{UserName: "dana", AccessKeyID: old, Step: StepMakeRoom, GraceDays: ptr(10)}, e.opts); err == nil || e.key("dana", spare) == nil {
+		t.Errorf("make_room with grace_days 10, 7 days after the spare's last use: %v", err)
 	}
 	res = e.rotate(h, "dana", old, StepMakeRoom)
 	if res.Outcome != OutcomeAdvanced || e.key("dana", spare) != nil || res.Next.Args["step"] != StepCreate {
@@ -226,6 +301,21 @@ func TestTwoKeyLimitInactiveKey(t *testing.T) {
 	// make_room is only for a rotation not started.
 	if ae := e.rotateErr(h, RotateInput{UserName: "dana", AccessKeyID: old, Step: StepMakeRoom}); !strings.Contains(ae.Message, "out of order") {
 		t.Errorf("make_room during a rotation: %v", ae)
+	}
+
+	// A spare never used: the grace period runs from its creation.
+	ids = e.createUser("dora", 2)
+	if err := e.admin.Call("update_access_key", api.UpdateAccessKeyInput{UserName: "dora", AccessKeyID: ids[1], Status: "Inactive"}, &api.Result{}); err != nil {
+		t.Fatal(err)
+	}
+	e.useFor(ids[0], "s3", "us-east-1")
+	if ae = e.rotateErr(h, RotateInput{UserName: "dora", AccessKeyID: ids[0], Step: StepMakeRoom}); ae.Code != api.InvalidInput || e.key("dora", ids[1]) == nil {
+		t.Errorf("make_room of a spare created a minute ago: %v", ae)
+	}
+	e.clock.Advance(MinGraceDays * 24 * time.Hour)
+	e.useFor(ids[0], "s3", "us-east-1")
+	if res = e.rotate(h, "dora", ids[0], StepMakeRoom); res.Outcome != OutcomeAdvanced || e.key("dora", ids[1]) != nil {
+		t.Errorf("make_room of a spare never used in the grace period: %s %s", res.Outcome, res.Happened)
 	}
 }
 
@@ -261,43 +351,84 @@ func TestTwoActiveKeys(t *testing.T) {
 }
 
 // TestRootKey: a root key is never rotated; the answer is the plan to
-// delete it from the console, with no IAM call at all.
+// delete it from the console — once IAM's data show the key is the root's:
+// no IAM user holds it, and the credential report shows the root holding a
+// key. Before, user_name <root_account> was taken at its word, with no IAM
+// call at all.
 func TestRootKey(t *testing.T) {
 	e := newEnv(t, "demo")
 	h := e.host()
-	res := e.rotate(h, RootUser, "AKIAROOTKEY000000001", "")
+	rootKey := e.sb.Root().AccessKeys[0].ID
+	res := e.rotate(h, RootUser, rootKey, "")
 	if res.CurrentStep != "root" || len(res.ConsoleSteps) < 4 || len(res.Plan) != 1 || res.Plan[0].Step != "root" {
 		t.Fatalf("root key: %+v", res)
 	}
 	if !strings.Contains(res.Happened, "never rotated") || !strings.Contains(strings.Join(res.ConsoleSteps, " "), "Delete") {
 		t.Errorf("root key: %s / %v", res.Happened, res.ConsoleSteps)
 	}
-	if len(h.Ops()) != 0 {
-		t.Errorf("the root plan made IAM calls: %v", h.Ops())
+	ev := strings.Join(res.Evidence, "\n")
+	if !strings.Contains(ev, "no IAM user") || !strings.Contains(ev, "root user holds 1 access key") || !strings.Contains(res.Markdown(), "**Evidence:**") {
+		t.Errorf("the root answer's evidence: %q", res.Evidence)
+	}
+	if ops := h.Ops(); ops["get_access_key_last_used"] == 0 || ops["get_credential_report"] == 0 || len(mutations(h)) != 0 {
+		t.Errorf("the root check's IAM calls: %v", ops)
+	}
+
+	// An IAM user's key claimed to be the root's: refused, naming the user.
+	ci := e.onlyKey("ci-deploy")
+	ae := e.rotateErr(h, RotateInput{UserName: RootUser, AccessKeyID: ci})
+	if ae.Code != api.NoSuchEntity || !strings.Contains(ae.Message, "belongs to the IAM user ci-deploy") {
+		t.Errorf("an IAM user's key as the root's: %v", ae)
+	}
+	// An IAM user named "root" holding it: still an IAM user's key.
+	rootUserKey := e.createUser("root", 1)[0]
+	if ae = e.rotateErr(h, RotateInput{UserName: RootUser, AccessKeyID: rootUserKey}); ae.Code != api.NoSuchEntity || !strings.Contains(ae.Message, "IAM user root") {
+		t.Errorf("the key of the IAM user named root, as the root's: %v", ae)
 	}
 	// "root" is a possible IAM user name, so it is not taken for the root.
-	if ae := e.rotateErr(h, RotateInput{UserName: "root", AccessKeyID: "AKIAROOTKEY000000001"}); ae.Code != api.NoSuchEntity || !strings.Contains(ae.Message, RootUser) {
+	if ae = e.rotateErr(h, RotateInput{UserName: "root", AccessKeyID: rootKey}); ae.Code != api.NoSuchEntity || !strings.Contains(ae.Message, RootUser) {
 		t.Errorf("user root: %v", ae)
+	}
+	if len(mutations(h)) != 0 {
+		t.Errorf("the root checks changed %v", mutations(h))
+	}
+
+	// An account whose root holds no key: no key is the root's.
+	bare := newEnv(t, "")
+	bare.createUser("alice", 1)
+	if ae = bare.rotateErr(bare.host(), RotateInput{UserName: RootUser, AccessKeyID: "AKIAROOTKEY000000001"}); ae.Code != api.NoSuchEntity || !strings.Contains(ae.Message, "holds no access key") {
+		t.Errorf("a root without keys: %v", ae)
+	}
+	// The same account once its root has a key (the near miss): the plan.
+	if err := bare.sb.SetRoot(rootWithKey(bare.clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+	bare.clock.Advance(5 * time.Hour) // IAM regenerates the report at most every 4 hours
+	if res = bare.rotate(bare.host(), RootUser, bare.sb.Root().AccessKeys[0].ID, ""); res.CurrentStep != "root" {
+		t.Errorf("a root with a key: %+v", res)
+	}
+	// Without the report's grants the check cannot be made, and says so.
+	noReport := e.host(func(o *hostiamtest.Options) { o.Grants = append([]string(nil), rotationOps...) })
+	if ae = e.rotateErr(noReport, RotateInput{UserName: RootUser, AccessKeyID: rootKey}); ae.Code != api.NotGranted {
+		t.Errorf("the root check without the report's grants: %v", ae)
 	}
 }
 
 // TestKeyUsedAfterCutOver: the old key used after the cut-over stops the
-// deactivation; used after its deactivation, it stops the delete and the
-// rollback reactivates it.
+// deactivation; used after its deactivation (IAM refuses an inactive key,
+// so: reactivated, used and deactivated again by someone), it stops the
+// delete, and the rollback reactivates it and restarts the quiet period.
 func TestKeyUsedAfterCutOver(t *testing.T) {
 	e := newEnv(t, "demo")
 	h := e.host()
 	const u = "monitoring-bot"
+	logs := Pair{"logs", "us-east-1"}
 	old := e.onlyKey(u)
 	res := e.rotate(h, u, old, StepCreate)
-	n, secret := res.NewAccessKeyID, secretOf(t, res.SecretFile, res.NewAccessKeyID)
-	e.clock.Advance(time.Hour)
-	e.use(n, secret)
-	if res = e.rotate(h, u, old, StepCutover); res.Phase != string(PhaseCutOver) {
-		t.Fatalf("cut-over: %s", res.Happened)
-	}
+	n := res.NewAccessKeyID
+	e.toCutOverAt(h, u, old, n, MinQuietHours, logs)
 
-	// Something still holding the old key uses it.
+	// Something still holding the old key uses it, with STS in eu-west-1.
 	e.clock.Advance(time.Hour)
 	e.use(old, "")
 	res = e.rotate(h, u, old, StepDeactivate)
@@ -307,35 +438,47 @@ func TestKeyUsedAfterCutOver(t *testing.T) {
 	if k := e.key(u, old); k.Status != "Active" {
 		t.Error("the old key was deactivated though it was used after the cut-over")
 	}
+	if st, _ := e.state(u, old); len(st.Missing()) != 1 || st.Missing()[0] != (Pair{"sts", "eu-west-1"}) {
+		t.Errorf("the straggler's service and region are not required of the new key: %+v", st.Seen)
+	}
 	// Still both in use: the cut-over waits.
 	if res = e.rotate(h, u, old, StepCutover); res.Outcome != OutcomeWaiting {
 		t.Fatalf("cut-over with the old key in use: %s", res.Happened)
 	}
-	// The straggler switches; the new key is used after it. The check that
-	// first sees the new key used after the old key's last use moves the
-	// reference there; the next check confirms if the old key stayed unused.
+	// The straggler switches; the new key is used by it. The check that
+	// first sees that moves the reference there; the cut-over is proven
+	// once the old key has been quiet for its interval after it.
 	e.clock.Advance(time.Hour)
-	e.use(n, secret)
-	if res = e.rotate(h, u, old, StepCutover); res.Outcome != OutcomeWaiting {
+	e.use(n, "")
+	if res = e.rotate(h, u, old, StepCutover); res.Outcome != OutcomeWaiting || res.Next.NotBefore == nil {
 		t.Fatalf("cut-over just after the straggler switched: %s", res.Happened)
 	}
-	e.clock.Advance(time.Hour)
+	e.clock.Advance(MinQuietHours * time.Hour)
 	if res = e.rotate(h, u, old, StepCutover); res.Phase != string(PhaseCutOver) {
-		t.Fatalf("cut-over an hour after the straggler switched: %s", res.Happened)
+		t.Fatalf("cut-over a day after the straggler switched: %s", res.Happened)
 	}
-	res = e.rotate(h, u, old, StepDeactivate)
-	if res.Phase != string(PhaseDeactivated) {
+	if res = e.rotate(h, u, old, StepDeactivate); res.Phase != string(PhaseDeactivated) {
 		t.Fatalf("deactivate: %s", res.Happened)
 	}
 
-	// After the deactivation, something tries the old key (the sandbox
-	// records the attempt as IAM's last use would a success).
+	// Someone turns the old key back on, something uses it, and it is
+	// turned off again: the delete sees the use and stops.
+	adminSet := func(status string) {
+		t.Helper()
+		if err := e.admin.Call("update_access_key", api.UpdateAccessKeyInput{UserName: u, AccessKeyID: old, Status: status}, &api.Result{}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	e.clock.Advance(time.Hour)
-	e.use(old, "")
+	adminSet("Active")
+	e.useFor(old, "logs", "us-east-1")
+	adminSet("Inactive")
+	e.clock.Advance(time.Minute)
+	e.useFor(n, "logs", "us-east-1")
 	e.clock.Advance(8 * 24 * time.Hour)
 	res = e.rotate(h, u, old, "")
 	if res.Outcome != OutcomeStopped || res.Next.Args["step"] != StepRollback || e.key(u, old) == nil {
-		t.Fatalf("delete after a use of the inactive key: %s: %s", res.Outcome, res.Happened)
+		t.Fatalf("delete after a use of the key since its deactivation: %s: %s", res.Outcome, res.Happened)
 	}
 	res = e.rotate(h, u, old, StepRollback)
 	if res.Outcome != OutcomeRolledBack || res.Phase != string(PhaseCreated) || res.Next.Args["step"] != StepCutover {
@@ -346,6 +489,17 @@ func TestKeyUsedAfterCutOver(t *testing.T) {
 	}
 	if k := e.key(u, n); k == nil || k.Status != "Active" {
 		t.Error("the rollback touched the new key")
+	}
+	// Whatever failed may not have run since: the old key's quiet period
+	// restarts at the rollback, so a check right after it proves nothing
+	// (the new key's use eight days ago would have, without the restart).
+	st, _ := e.state(u, old)
+	if st.Restarted.IsZero() || len(st.Seen) != 2 {
+		t.Errorf("after the rollback the state is %+v", st)
+	}
+	e.clock.Advance(time.Hour)
+	if res = e.rotate(h, u, old, StepCutover); res.Outcome != OutcomeWaiting || res.Next.NotBefore == nil || !res.Next.NotBefore.Equal(st.Restarted.Add(MinQuietHours*time.Hour)) {
+		t.Fatalf("cut-over an hour after the rollback: %s %s, next %+v", res.Outcome, res.Happened, res.Next)
 	}
 }
 
@@ -399,7 +553,7 @@ func TestReadOnly(t *testing.T) {
 			}
 			ops = append(ops, opsOf(s.Calls)...)
 		}
-		want := "list_access_keys,tag_user,create_access_key,tag_user,get_access_key_last_used,get_access_key_last_used,tag_user," +
+		want := "list_access_keys,get_access_key_last_used,tag_user,create_access_key,tag_user,get_access_key_last_used,get_access_key_last_used,tag_user," +
 			"list_access_keys,get_access_key_last_used,update_access_key,tag_user,list_access_keys,get_access_key_last_used,delete_access_key,untag_user"
 		if got := strings.Join(ops, ","); got != want {
 			t.Errorf("the plan's calls:\n got %s\nwant %s", got, want)
@@ -414,8 +568,8 @@ func TestReadOnly(t *testing.T) {
 	if len(e.keys("ci-deploy")) != 1 || len(e.tags("ci-deploy")) != 0 {
 		t.Error("read-only mode changed ci-deploy")
 	}
-	// The root plan too.
-	if res := e.rotate(h, RootUser, "AKIAROOTKEY000000001", StepDelete); res.Outcome != OutcomeReadOnly {
+	// The root plan too (its check only reads).
+	if res := e.rotate(h, RootUser, e.sb.Root().AccessKeys[0].ID, StepDelete); res.Outcome != OutcomeReadOnly {
 		t.Errorf("root in read-only: %s", res.Outcome)
 	}
 }
@@ -465,7 +619,7 @@ func TestBadInput(t *testing.T) {
 	e := newEnv(t, "demo")
 	h := e.host()
 	old := e.onlyKey("ci-deploy")
-	neg, big := -1, 400
+	neg, big, zero, six := -1, 400, 0, MinGraceDays-1
 	for _, c := range []struct {
 		in   RotateInput
 		want string
@@ -479,10 +633,16 @@ func TestBadInput(t *testing.T) {
 		{RotateInput{UserName: "ci-deploy", AccessKeyID: old, Step: "skip"}, "unknown step"},
 		{RotateInput{UserName: "ci-deploy", AccessKeyID: old, GraceDays: &neg}, "grace_days"},
 		{RotateInput{UserName: "ci-deploy", AccessKeyID: old, GraceDays: &big}, "grace_days"},
+		{RotateInput{UserName: "ci-deploy", AccessKeyID: old, GraceDays: &zero}, "at least 7 days"},
+		{RotateInput{UserName: "ci-deploy", AccessKeyID: old, GraceDays: &six}, "at least 7 days"},
+		{RotateInput{UserName: strings.Repeat("u", 500), AccessKeyID: old}, "not an IAM user name"},
 	} {
 		ae := e.rotateErr(h, c.in)
 		if ae.Code != api.InvalidInput || !strings.Contains(ae.Message, c.want) {
 			t.Errorf("%+v: %v, want InvalidInput with %q", c.in, ae, c.want)
+		}
+		if len(ae.Message) > 600 {
+			t.Errorf("a %d-character refusal echoes too much of the input: %.100s…", len(ae.Message), ae.Message)
 		}
 	}
 	if len(h.Ops()) != 0 {
@@ -505,7 +665,7 @@ func TestBadInput(t *testing.T) {
 }
 
 // TestGracePeriod: grace_days, then the plugin's config, then the default;
-// fixed at deactivation.
+// fixed at deactivation, and never less than MinGraceDays from any source.
 func TestGracePeriod(t *testing.T) {
 	for _, c := range []struct {
 		name   string
@@ -515,7 +675,8 @@ func TestGracePeriod(t *testing.T) {
 	}{
 		{"default", nil, "", DefaultGraceDays},
 		{"config", nil, "14", 14},
-		{"input over config", ptr(0), "14", 0},
+		{"input over config", ptr(10), "14", 10},
+		{"the minimum", ptr(MinGraceDays), "", MinGraceDays},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, "")
@@ -525,9 +686,7 @@ func TestGracePeriod(t *testing.T) {
 				h.config[ConfigGraceDays] = c.config
 			}
 			res := e.rotate(h, "gus", old, StepCreate)
-			e.clock.Advance(time.Minute)
-			e.use(res.NewAccessKeyID, "")
-			e.rotate(h, "gus", old, StepCutover)
+			e.toCutOverAt(h, "gus", old, res.NewAccessKeyID, MinQuietHours)
 			res, err := Rotate(h, RotateInput{UserName: "gus", AccessKeyID: old, Step: StepDeactivate, GraceDays: c.input}, e.opts)
 			if err != nil {
 				t.Fatal(err)
@@ -537,28 +696,31 @@ func TestGracePeriod(t *testing.T) {
 				t.Fatalf("grace %d days, want %d (%s)", st.GraceDays, c.want, res.Happened)
 			}
 			// A later grace_days does not shorten it.
-			if c.want > 0 {
-				_, err := Rotate(h, RotateInput{UserName: "gus", AccessKeyID: old, Step: StepDelete, GraceDays: ptr(0)}, e.opts)
-				if err == nil || e.key("gus", old) == nil {
-					t.Errorf("grace_days 0 at the delete step shortened the grace period")
-				}
-			} else if res = e.rotate(h, "gus", old, StepDelete); res.Outcome != OutcomeCompleted {
-				t.Errorf("grace 0: %s", res.Happened)
+			e.clock.Advance(time.Duration(c.want)*24*time.Hour - time.Hour)
+			if _, err := Rotate(h, RotateInput{UserName: "gus", AccessKeyID: old, Step: StepDelete, GraceDays: ptr(MinGraceDays)}, e.opts); err == nil || e.key("gus", old) == nil {
+				t.Errorf("grace_days %d at the delete step shortened the grace period", MinGraceDays)
+			}
+			e.clock.Advance(time.Hour)
+			if res = e.rotate(h, "gus", old, StepDelete); res.Outcome != OutcomeCompleted {
+				t.Errorf("after %d days: %s", c.want, res.Happened)
 			}
 		})
 	}
-	e := newEnv(t, "")
-	old := e.createUser("hal", 1)[0]
-	h := configHost{Host: e.host(), config: map[string]string{ConfigGraceDays: "a week"}}
-	e.rotate(h, "hal", old, StepCreate)
-	e.use(e.keys("hal")[1].AccessKeyID, "")
-	e.clock.Advance(time.Second)
-	e.rotate(h, "hal", old, StepCutover)
-	if ae := e.rotateErr(h, RotateInput{UserName: "hal", AccessKeyID: old, Step: StepDeactivate}); !strings.Contains(ae.Message, "grace_days") {
-		t.Errorf("a bad config: %v", ae)
-	}
-	if k := e.key("hal", old); k.Status != "Active" {
-		t.Error("deactivated with a bad grace period config")
+	// A config below the minimum, or not a number, is refused before
+	// anything changes.
+	for _, bad := range []string{"a week", "0", "3", "-7", "366", strings.Repeat("9", 300)} {
+		e := newEnv(t, "")
+		old := e.createUser("hal", 1)[0]
+		h := configHost{Host: e.host(), config: map[string]string{ConfigGraceDays: bad}}
+		res := e.rotate(h, "hal", old, StepCreate)
+		e.toCutOverAt(h, "hal", old, res.NewAccessKeyID, MinQuietHours)
+		ae := e.rotateErr(h, RotateInput{UserName: "hal", AccessKeyID: old, Step: StepDeactivate})
+		if !strings.Contains(ae.Message, "grace_days") || len(ae.Message) > 400 {
+			t.Errorf("config %.20q: %v", bad, ae)
+		}
+		if k := e.key("hal", old); k.Status != "Active" {
+			t.Errorf("deactivated with the grace period config %.20q", bad)
+		}
 	}
 }
 
@@ -584,18 +746,17 @@ func TestOutsideChanges(t *testing.T) {
 	toDeactivated := func(user, old string) string {
 		t.Helper()
 		n := e.rotate(h, user, old, StepCreate).NewAccessKeyID
-		e.clock.Advance(time.Minute)
-		e.use(n, "")
-		e.rotate(h, user, old, StepCutover)
+		e.toCutOverAt(h, user, old, n, MinQuietHours)
 		e.rotate(h, user, old, StepDeactivate)
 		return n
 	}
 
-	// An inactive key: nothing to rotate.
+	// An inactive key: nothing to rotate; retiring it is proposed (not an
+	// immediate delete: IAM does not say when it was deactivated).
 	ina := e.createUser("ina", 1)[0]
 	adminSet("ina", ina, "Inactive")
 	res := e.rotate(h, "ina", ina, StepCreate)
-	if res.Outcome != OutcomeBlocked || res.CurrentStep != StepBlocked || res.Next.Tool != "delete_access_key" || len(mutations(h)) != 0 {
+	if res.Outcome != OutcomeBlocked || res.CurrentStep != StepRetire || res.Next.Args["step"] != StepRetire || len(mutations(h)) != 0 {
 		t.Errorf("an inactive key: %s, %s, next %+v", res.Outcome, res.CurrentStep, res.Next)
 	}
 

@@ -9,7 +9,9 @@ import (
 // (only when the user already holds two keys), create the new key, wait for
 // the cut-over, deactivate the old key, and delete it after a grace period.
 // next continues from the state tag; status and plan only read; rollback
-// undoes the last reversible step.
+// undoes the last reversible step. retire is the other way: a key nothing
+// needs (unused for StaleDays, or one of two active keys a person chose)
+// is deactivated and deleted after the grace period, with no replacement.
 const (
 	StepNext       = "next"
 	StepStatus     = "status"
@@ -20,6 +22,7 @@ const (
 	StepDeactivate = "deactivate"
 	StepDelete     = "delete"
 	StepRollback   = "rollback"
+	StepRetire     = "retire"
 	// StepDone, StepChoose and StepBlocked are where a rotation can stand
 	// but not steps one can ask for: finished; waiting for a person to
 	// choose which of two active keys to retire; unable to start for
@@ -31,7 +34,7 @@ const (
 )
 
 // Steps lists the steps a caller may name, for the input schema's enum.
-var Steps = []string{StepNext, StepStatus, StepPlan, StepMakeRoom, StepCreate, StepCutover, StepDeactivate, StepDelete, StepRollback}
+var Steps = []string{StepNext, StepStatus, StepPlan, StepMakeRoom, StepCreate, StepCutover, StepDeactivate, StepDelete, StepRollback, StepRetire}
 
 // action is what a call does once the step it names is checked against
 // the rotation's phase.
@@ -46,6 +49,7 @@ const (
 	actDelete                   // delete the old key once the grace period is over
 	actRollback                 // undo the last reversible step
 	actAlready                  // the step asked for is the one that led to this phase: a retry, answered as status
+	actRetire                   // deactivate a key nothing needs, to delete it after the grace period
 )
 
 // resolve decides what a requested step does in phase p. A step out of
@@ -78,7 +82,7 @@ func resolve(step string, p Phase) (action, error) {
 			return actCutover, nil
 		case PhaseCutOver:
 			return actDeactivate, nil
-		case PhaseDeactivated:
+		case PhaseDeactivated, PhaseRetiring:
 			return actDelete, nil
 		}
 	case StepMakeRoom:
@@ -92,6 +96,8 @@ func resolve(step string, p Phase) (action, error) {
 			return actCreate, nil
 		case PhaseCreated:
 			return actAlready, nil
+		case PhaseRetiring:
+			return refuse("the key is being retired without a replacement; to rotate it instead, roll back first")
 		}
 		return refuse("the new key was created already")
 	case StepCutover:
@@ -100,8 +106,8 @@ func resolve(step string, p Phase) (action, error) {
 			return actCutover, nil
 		case PhaseCutOver:
 			return actAlready, nil
-		case PhaseNone, PhaseCreating:
-			return refuse("there is no new key yet to cut over to")
+		case PhaseNone, PhaseCreating, PhaseRetiring:
+			return refuse("there is no new key to cut over to")
 		}
 		return refuse("the old key is already deactivated")
 	case StepDeactivate:
@@ -115,7 +121,7 @@ func resolve(step string, p Phase) (action, error) {
 		}
 		return refuse("there is no new key to take over yet")
 	case StepDelete:
-		if p == PhaseDeactivated {
+		if p == PhaseDeactivated || p == PhaseRetiring {
 			return actDelete, nil
 		}
 		return refuse("the old key is deleted only after it has been Inactive for the grace period")
@@ -124,6 +130,14 @@ func resolve(step string, p Phase) (action, error) {
 			return refuse("there is nothing to roll back")
 		}
 		return actRollback, nil
+	case StepRetire:
+		switch p {
+		case PhaseNone:
+			return actRetire, nil
+		case PhaseRetiring:
+			return actAlready, nil
+		}
+		return refuse("a rotation of the key is in progress; to retire the key instead, roll the rotation back first")
 	default:
 		return 0, fmt.Errorf("unknown step %q: the steps are %s", step, strings.Join(Steps, ", "))
 	}
@@ -143,6 +157,8 @@ func describePhase(p Phase) string {
 		return "cut-over confirmed, old key still active"
 	case PhaseDeactivated:
 		return "old key inactive, in its grace period"
+	case PhaseRetiring:
+		return "key inactive, retired without a replacement, in its grace period"
 	case PhaseDone:
 		return "old key deleted"
 	}

@@ -4,13 +4,36 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/iammcp/iam-mcp-server/host/localiam"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
 	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
+
+// offsetClock is the real time moved by an offset: the plugin in Wasm
+// reads the real clock (WASI's), so a rotation that needs a day of quiet
+// is begun natively with the sandbox's clock set back, and finished in
+// Wasm with it at the real time.
+type offsetClock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *offsetClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+
+func (c *offsetClock) Set(off time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.off = off
+}
 
 // TestWasmPlugin builds the plugin for wasip1 and runs it in the server's
 // plugin runtime on the demo sandbox: its describe declares the two tools
@@ -21,14 +44,15 @@ func TestWasmPlugin(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the plugin builds; not running it")
 	}
-	sb, err := localiam.New(localiam.Options{Seed: "demo"})
+	oc := &offsetClock{}
+	sb, err := localiam.New(localiam.Options{Seed: "demo", Now: oc.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	prefix := ""
 	spec := plugin.Spec{Name: "key-rotation", Path: wasm, SHA256: sum, Prefix: &prefix, Grants: allGrants,
-		Config: map[string]string{ConfigGraceDays: "3"}}
+		Config: map[string]string{ConfigGraceDays: "10"}}
 	h := hostiamtest.LoadWasm(t, sb, spec, hostiamtest.WasmOptions{})
 	ops := map[string][]string{}
 	for _, tool := range h.Tools() {
@@ -71,19 +95,42 @@ func TestWasmPlugin(t *testing.T) {
 	if strings.Contains(string(res.StructuredContent), secret) || strings.Contains(res.Content[0].Text, secret) {
 		t.Fatal("the secret is in the plugin's answer")
 	}
-	// The operator's config reaches the workflow: the grace period is 3 days.
-	if !strings.Contains(compactJSON(rot.Plan), "3 days (the plugin's grace_days config)") {
+	// The operator's config reaches the workflow: the grace period is 10 days.
+	if !strings.Contains(compactJSON(rot.Plan), "10 days (the plugin's grace_days config)") {
 		t.Errorf("the grace period from the plugin's config is not in the plan: %s", compactJSON(rot.Plan[len(rot.Plan)-1]))
+	}
+	if !strings.Contains(rot.SecretNote, rot.SecretFile) {
+		t.Errorf("the create answer in Wasm does not say where the secret is: %q", rot.SecretNote)
+	}
+	// One test call with the new key does not prove the cut-over.
+	e := &env{t: t, sb: sb, clock: &clock{t: time.Now()}, opts: Options{Now: oc.Now, Sleep: func(time.Duration) {}},
+		admin: hostiamtest.New(t, hostiamtest.Options{Sandbox: sb, Plugin: "test-admin", Grants: api.Names(), Person: hostiamtest.Accepting()})}
+	e.use(rot.NewAccessKeyID, secret)
+	old := ci[0].AccessKeyID
+	if res = call("rotate_access_key", `{"user_name":"ci-deploy","access_key_id":"`+old+`","step":"cutover"}`); !strings.Contains(string(res.StructuredContent), `"outcome":"waiting"`) ||
+		!strings.Contains(res.Content[0].Text, "cloudformation in eu-west-1") {
+		t.Fatalf("cutover in Wasm after one test call: %s", res.Content[0].Text)
+	}
+
+	// A rotation begun three days ago (natively, on the sandbox's clock set
+	// back): the old key used by s3 in us-east-1, the new key too, an hour
+	// later. In Wasm, now, the cut-over is proven.
+	oc.Set(-72 * time.Hour)
+	wk := e.createUser("wasm-user", 1)[0]
+	e.useFor(wk, "s3", "us-east-1")
+	oc.Set(-72*time.Hour + time.Minute)
+	n := e.rotate(e.host(), "wasm-user", wk, StepCreate).NewAccessKeyID
+	oc.Set(-71 * time.Hour)
+	e.useFor(n, "s3", "us-east-1")
+	oc.Set(0)
+	if res = call("rotate_access_key", `{"user_name":"wasm-user","access_key_id":"`+wk+`","step":"cutover"}`); !strings.Contains(string(res.StructuredContent), `"phase":"cutover"`) {
+		t.Fatalf("cutover in Wasm: %s", res.Content[0].Text)
 	}
 	// The deactivate step states its change through the consent host
 	// function: nobody to ask refuses it; a no changes nothing; a yes is
 	// asked once, and the step runs on it.
-	(&env{t: t, sb: sb}).use(rot.NewAccessKeyID, secret)
-	old := ci[0].AccessKeyID
-	if res = call("rotate_access_key", `{"user_name":"ci-deploy","access_key_id":"`+old+`","step":"cutover"}`); !strings.Contains(string(res.StructuredContent), `"phase":"cutover"`) {
-		t.Fatalf("cutover in Wasm: %s", res.Content[0].Text)
-	}
-	deactivate := json.RawMessage(`{"user_name":"ci-deploy","access_key_id":"` + old + `","step":"deactivate"}`)
+	old = wk
+	deactivate := json.RawMessage(`{"user_name":"wasm-user","access_key_id":"` + old + `","step":"deactivate"}`)
 	if res, err := h.Call(ctx, "rotate_access_key", deactivate, nil); err != nil || !res.IsError || !strings.Contains(res.Content[0].Text, "ConsentRequired") {
 		t.Fatalf("deactivate with nobody to ask, in Wasm: %+v, %v", res, err)
 	}
@@ -104,7 +151,7 @@ func TestWasmPlugin(t *testing.T) {
 	}
 
 	// A refusal is a tool error the assistant reads.
-	bad, err := h.Call(ctx, "rotate_access_key", json.RawMessage(`{"user_name":"ci-deploy","access_key_id":"`+ci[0].AccessKeyID+`","step":"delete"}`), nil)
+	bad, err := h.Call(ctx, "rotate_access_key", json.RawMessage(`{"user_name":"wasm-user","access_key_id":"`+old+`","step":"delete"}`), nil)
 	if err != nil || !bad.IsError || !strings.Contains(bad.Content[0].Text, "grace period") {
 		t.Errorf("delete during the grace period in Wasm: %+v, %v", bad, err)
 	}
