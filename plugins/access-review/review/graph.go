@@ -472,7 +472,7 @@ func (g *graph) edgeTo(p, t *principal, extra []*docInfo, conditional bool) *edg
 			// passed it as far as the review can tell.
 			return nil
 		} else if ok, why, ms := g.may(p, extra, conditional, "sts:AssumeRole", t.arn, trust, nil); ok {
-			offer(&edge{kind: edgeAssume, from: p, to: t, how: "assumes role " + t.name + " (its trust policy allows " + string(p.kind) + " " + p.name + ")",
+			offer(&edge{kind: edgeAssume, from: p, to: t, how: "assumes role " + t.name + ", which its trust policy admits",
 				actions: []string{"sts:AssumeRole"}, cuts: []cut{{"sts:AssumeRole", t.arn}}, cond: why, matches: ms})
 		}
 		if best == nil || best.cond != "" {

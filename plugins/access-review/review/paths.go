@@ -98,7 +98,28 @@ func (r *reviewCtx) pathFinding(p *principal, ruleID, status string, priv map[*p
 	if direct {
 		rank += 1000
 	}
-	r.emit(ruleID, p.subject(), msg, ev, func() Remediation { return r.escalationPlan(p) }, func(f *Finding) {
+	// A path through another principal that escalates on its own: fixing
+	// that one's step (its own finding) cuts the path for everyone who
+	// reaches it, which the plan says.
+	var via *principal
+	if len(edges) > 1 && edges[0].to != nil {
+		if h := priv[edges[0].to]; h != nil && h.e != nil {
+			via = edges[0].to
+		}
+	}
+	r.emit(ruleID, p.subject(), msg, ev, func() Remediation {
+		rem := r.escalationPlan(p)
+		if via != nil {
+			n := 0
+			for _, h := range priv {
+				if h.next == via {
+					n++
+				}
+			}
+			rem.Summary += fmt.Sprintf(" The path continues through %s %s, which has a finding of its own: its plan cuts the rest of the path for all %d principal(s) whose first step reaches it, and may be the better fix.", via.kind, via.name, n)
+		}
+		return rem
+	}, func(f *Finding) {
 		f.Status, f.Methods, f.Path, f.rank = status, methods, steps, rank
 	})
 }
@@ -368,19 +389,16 @@ func cutText(cuts []cut) string {
 	return capList(parts, 4)
 }
 
-func cutActions(cuts []cut) []string {
-	var out []string
-	for _, c := range cuts {
-		out = appendNew(out, c.action)
-	}
-	sort.Strings(out)
-	return out
+func cutActions(cuts []cut) []string { return cutField(cuts, func(c cut) string { return c.action }) }
+func cutResources(cuts []cut) []string {
+	return cutField(cuts, func(c cut) string { return c.resource })
 }
 
-func cutResources(cuts []cut) []string {
+// cutField lists one field of the cuts, each value once, sorted.
+func cutField(cuts []cut, field func(cut) string) []string {
 	var out []string
 	for _, c := range cuts {
-		out = appendNew(out, c.resource)
+		out = appendNew(out, field(c))
 	}
 	sort.Strings(out)
 	return out

@@ -362,29 +362,16 @@ func (r *reviewCtx) ownerOf(s Step) *principal {
 	if g := r.groupNamed(s.Args["group_name"]); g != nil {
 		return g
 	}
-	if name, ok := s.Args["role_name"].(string); ok {
-		for _, p := range r.m.roles {
-			if p.name == name {
-				return p
-			}
-		}
-	}
-	return nil
+	return named(r.m.roles, s.Args["role_name"])
 }
 
-func (r *reviewCtx) userNamed(v any) *principal {
-	name, _ := v.(string)
-	for _, p := range r.m.users {
-		if p.name == name {
-			return p
-		}
-	}
-	return nil
-}
+func (r *reviewCtx) userNamed(v any) *principal  { return named(r.m.users, v) }
+func (r *reviewCtx) groupNamed(v any) *principal { return named(r.m.groups, v) }
 
-func (r *reviewCtx) groupNamed(v any) *principal {
+// named finds the principal of a list whose name is v (a plan's argument).
+func named(list []*principal, v any) *principal {
 	name, _ := v.(string)
-	for _, p := range r.m.groups {
+	for _, p := range list {
 		if p.name == name {
 			return p
 		}
