@@ -324,6 +324,16 @@ func (r *reviewCtx) escalationPlan(p *principal) Remediation {
 		check.Checks = append(check.Checks, "steps through resources IAM does not show are left to a person (the manual steps)")
 	}
 	check.Checks = append(check.Checks, "no other principal is affected: the Deny is "+p.name+"'s own")
+	// What the Deny may stop that is in use: a role on the path that
+	// something assumed lately (IAM records when, not by whom).
+	for _, e := range edges {
+		if e.to == nil || e.to.role == nil || len(e.cuts) == 0 || e.to.role.LastUsedDate == nil {
+			continue
+		}
+		if d := r.ago(*e.to.role.LastUsedDate); d <= 90 {
+			check.Checks = append(check.Checks, fmt.Sprintf("role %s was last used %d day(s) ago, by someone: if %s is who uses it, this stops that work, and the better fix is to give the role less privilege", e.to.name, d, p.name))
+		}
+	}
 	rem.Check = check
 	return rem
 }
