@@ -51,7 +51,11 @@
 //     person is asked once for the whole step (for the changes the
 //     operator's --confirm level covers) and the host then lets run exactly
 //     the calls approved; a tool call may be run again from the start after
-//     the person answers, so a step states the same plan each time.
+//     the person answers, so a step states the same plan each time. State
+//     the plugin keeps outside the server (a tag) carries the server's
+//     [Seal], checked when read back; the secret file of a key created on
+//     the plugin's behalf goes with [RemoveSecretFile] once the key has
+//     been used.
 //
 // An instance serves one call at a time and may serve many calls over its
 // life, so package-level state survives from one call to the next; do not

@@ -116,8 +116,9 @@ const flagsHelp = `Flags (for serve, call, tools, policy and plugins list; they 
   --local-seed NAME      with --local: seed a new sandbox account, "none" or "demo" (default "none")
   --local-state FILE     with --local: keep the sandbox account in FILE, loaded at start and saved
                          after every change (default: in memory, lost at exit)
-  --secrets-dir DIR      where new secret access keys are written, one 0600 file each (default: the
-                         user config dir's iam-mcp-server/secrets; with --local, the user cache dir's
+  --secrets-dir DIR      where new secret access keys are written, one 0600 file each, and the key
+                         that seals plugins' state (state-seal.key) is kept (default: the user config
+                         dir's iam-mcp-server/secrets; with --local, the user cache dir's
                          iam-mcp-server/local-secrets)
   --return-secrets       return new secret access keys inline, once, instead of writing a file
   --allow-risky-policies write policies the guardrails call risky (admin-equivalent, privilege
@@ -774,6 +775,9 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 		Account:  accountOf(pcat),
 		Builtins: builtins,
 		Secrets:  iam.SecretFiles{Dir: dir},
+		// secret_file_remove removes there what pcat wrote; state_seal
+		// keeps its key there.
+		SecretsDir: dir,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cannot load the plugins of %s: %w", c.plugins, err)

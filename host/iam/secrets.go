@@ -2,9 +2,12 @@ package iam
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"time"
 
 	"github.com/iammcp/iam-mcp-server/internal/private"
@@ -58,7 +61,11 @@ func (s SecretFiles) StoreAccessKey(userName, keyID, secret string, created time
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(s.Dir, keyID+".json")
+	if !storedKeyID.MatchString(keyID) {
+		// The id comes from IAM's answer and names a file: never a path.
+		return "", fmt.Errorf("the access key id %.40q is not one IAM issues (16-128 letters, digits and _), so its secret was not written", keyID)
+	}
+	path := s.file(keyID)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return "", fmt.Errorf("cannot create the secret file %s: %w", path, err)
@@ -69,6 +76,70 @@ func (s SecretFiles) StoreAccessKey(userName, keyID, secret string, created time
 	}
 	if err := f.Close(); err != nil {
 		return "", fmt.Errorf("cannot write the secret file %s: %w", path, err)
+	}
+	return path, nil
+}
+
+// storedKeyID is what StoreAccessKey accepts as a key id, IAM's own
+// pattern for access key ids ([\w]+, 16 to 128 characters): it becomes a
+// file name, so nothing that could name a directory or climb out of Dir.
+var storedKeyID = regexp.MustCompile(`^[A-Za-z0-9_]{16,128}$`)
+
+// AccessKeyIDPattern is what AccessKeyFile and RemoveAccessKey accept as
+// a key id: AWS's access key ids, upper-case letters and digits (AKIA…).
+// These take the id from a caller (a plugin), not from IAM, so they take
+// exactly what IAM issues, nothing that could be a path.
+var AccessKeyIDPattern = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
+
+// file is where keyID's secret is written: DIR/<key id>.json.
+func (s SecretFiles) file(keyID string) string { return filepath.Join(s.Dir, keyID+".json") }
+
+// AccessKeyFile returns the path StoreAccessKey writes keyID's secret to,
+// for a key id of AccessKeyIDPattern (an error otherwise, quoting at most
+// a short prefix of it).
+func (s SecretFiles) AccessKeyFile(keyID string) (string, error) {
+	if !AccessKeyIDPattern.MatchString(keyID) {
+		return "", fmt.Errorf("%.40q is not an access key id (16-128 upper-case letters and digits, AKIA…)", keyID)
+	}
+	if s.Dir == "" {
+		return "", errors.New("there is no secrets directory")
+	}
+	return s.file(keyID), nil
+}
+
+// RemoveAccessKey removes the file StoreAccessKey wrote for keyID and
+// returns its path, or "" when there is none. Only a regular file is
+// removed: a symbolic link, a directory or anything else at that name is
+// not one this server wrote, and is refused (left as it is). The
+// directory itself must still be one the server may keep secrets in (see
+// Check). Deciding whether the secret may go — the key has been used — is
+// the caller's.
+func (s SecretFiles) RemoveAccessKey(keyID string) (string, error) {
+	path, err := s.AccessKeyFile(keyID)
+	if err != nil {
+		return "", err
+	}
+	if err := s.Check(); err != nil {
+		return "", err
+	}
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("cannot look at the secret file %s: %w", path, err)
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return "", fmt.Errorf("%s is a symbolic link, not a secret file this server wrote; it was left as it is", path)
+	case !fi.Mode().IsRegular():
+		return "", fmt.Errorf("%s is not a regular file (%s), not a secret file this server wrote; it was left as it is", path, fi.Mode().Type())
+	}
+	// Remove unlinks the name: were it swapped for a link since, the link
+	// would go, never what it points to.
+	if err := os.Remove(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", nil // removed meanwhile
+		}
+		return "", fmt.Errorf("cannot remove the secret file %s: %w", path, err)
 	}
 	return path, nil
 }

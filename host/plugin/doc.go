@@ -6,13 +6,18 @@
 //
 // The contract with plugins (sdk/api/plugin.go, docs/plugins.md): a
 // plugin exports describe and call, and imports from api.HostModule the
-// host functions iam_call, iam_batch, progress, host_info and consent.
+// host functions iam_call, iam_batch, progress, host_info, consent,
+// state_seal and secret_file_remove.
 // Every IAM call a plugin makes goes through the gate (host/gate) as a
 // plugin caller with the operator's grants; the runtime adds the per-call
 // caps of the plugins file, and never hands a plugin a secret. A plugin
 // states the changes of a step before it makes them (consent, see
 // consent.go): the person is asked once, and only the exact calls approved
-// then run without another question. What a plugin hands
+// then run without another question. State a plugin keeps outside the
+// server is sealed with a key of the server's it never sees (state_seal,
+// seal.go), and the secret file of a key created on its behalf is removed
+// once IAM shows the key used (secret_file_remove, secretfile.go). What a
+// plugin hands
 // the host is bounded before it costs the host anything: inputs by their
 // length before they are read, batches by their count before they are
 // decoded, answers as they are made, progress reports and log lines by

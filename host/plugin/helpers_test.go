@@ -26,7 +26,7 @@ import (
 var ctx = context.Background()
 
 // The test plugins, built from testdata/<name> once per test run.
-var testPlugins = []string{"good", "hostile", "sdkbatch", "consent"}
+var testPlugins = []string{"good", "hostile", "sdkbatch", "consent", "seal"}
 
 var (
 	// wasmPath and wasmSHA are each test plugin's module and hash.

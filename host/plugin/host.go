@@ -65,6 +65,12 @@ type Options struct {
 	// returns one inline (it should not; see Gate), instead of the plugin;
 	// nil discards it (the result then tells the plugin so).
 	Secrets iam.SecretSink
+	// SecretsDir is the server's secrets directory (--secrets-dir): where
+	// the plugins' catalogue writes new keys' secrets, which
+	// secret_file_remove removes once a key has been used, and where
+	// state_seal keeps its key (SealKeyFile). "" for none: state_seal then
+	// answers Unavailable, and secret_file_remove finds no file.
+	SecretsDir string
 	// Now is the clock of the budgets of progress reports and log lines
 	// (tests stop it to count exactly what passes); nil means time.Now.
 	Now func() time.Time
@@ -173,10 +179,14 @@ type loaded struct {
 
 	gate    *gate.Gate // nil while inspecting
 	secrets iam.SecretSink
-	account func(ctx context.Context) (string, string, error)
-	now     func() time.Time
-	logger  *slog.Logger
-	logs    *logBudget // the plugin's log lines, all its calls together
+	// secretsDir and sealer serve secret_file_remove and state_seal (see
+	// Options.SecretsDir); the sealer is the Host's, shared by its plugins.
+	secretsDir string
+	sealer     *StateSealer
+	account    func(ctx context.Context) (string, string, error)
+	now        func() time.Time
+	logger     *slog.Logger
+	logs       *logBudget // the plugin's log lines, all its calls together
 
 	compiled  *extism.CompiledPlugin
 	pool      *pool
@@ -210,6 +220,7 @@ func Load(ctx context.Context, cfg *Config, opts Options) (*Host, error) {
 		h.cache = cache
 	}
 
+	sealer := NewStateSealer(opts.SecretsDir)
 	h.plugins = make([]*loaded, len(cfg.Plugins))
 	errs := make([]error, len(cfg.Plugins))
 	var wg sync.WaitGroup
@@ -220,6 +231,7 @@ func Load(ctx context.Context, cfg *Config, opts Options) (*Host, error) {
 			continue
 		}
 		p.gate, p.secrets, p.account = opts.Gate, opts.Secrets, opts.Account
+		p.secretsDir, p.sealer = opts.SecretsDir, sealer
 		if opts.Now != nil {
 			p.now = opts.Now
 		}
@@ -301,6 +313,7 @@ func newLoaded(spec Spec, logger *slog.Logger) (*loaded, error) {
 		grants:   grants, granted: sortedKeys(grants), readOnly: true,
 		maxInstances: defaultMaxInstances, concurrency: defaultConcurrency,
 		logger: logger.With("plugin", spec.Name), now: time.Now,
+		sealer: NewStateSealer(""), // no secrets directory until Load gives one
 	}
 	// The budget reads p.now at each line, so that Options.Now, set after
 	// this, is its clock.

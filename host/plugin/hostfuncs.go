@@ -80,6 +80,8 @@ func (p *loaded) hostFunctions() []extism.HostFunction {
 		p.hostFunction(hostFunc{name: api.HostIAMBatch, maxIn: MaxHostInputBytes, run: p.iamBatchFunc, tooBig: p.iamBatchTooBig}),
 		p.hostFunction(hostFunc{name: api.HostProgress, maxIn: maxProgressInputBytes, run: p.progressFunc, tooBig: p.progressTooBig}),
 		p.hostFunction(hostFunc{name: api.HostConsent, maxIn: MaxHostInputBytes, run: p.consentFunc, tooBig: p.consentTooBig}),
+		p.hostFunction(hostFunc{name: api.HostStateSeal, maxIn: MaxSealInputBytes, run: p.stateSealFunc, tooBig: p.stateSealTooBig}),
+		p.hostFunction(hostFunc{name: api.HostSecretFileRemove, maxIn: MaxSecretFileRemoveInputBytes, run: p.secretFileRemoveFunc, tooBig: p.secretFileRemoveTooBig}),
 		// host_info takes no input: whatever the plugin passes is not read.
 		p.hostFunction(hostFunc{name: api.HostInfoFunc, run: p.hostInfoFunc}),
 	}

@@ -20,11 +20,11 @@ func init() {
 	sdk.Tool("rotate_access_key",
 		"Rotate one IAM user's access key in AWS's safe order, one step per call: plan, make_room (only when the user already holds two keys; "+
 			"the other, inactive key is deleted once unused for the grace period), create the new key (its secret goes to a 0600 file on the server; "+
-			"the answer gives the path, never the secret), cutover (proven only when the new key has been seen used by every service and region "+
+			"the answer gives the path, never the secret; the first cut-over check that sees the new key used has the server remove that file), cutover (proven only when the new key has been seen used by every service and region "+
 			"the old key was seen using, and the old key stayed unused for its usual interval, at least 24 hours, after the new key's first use; "+
 			"the answer says what is missing and when to check again), deactivate the old key (reversible), and delete it after a grace period "+
 			"of at least 7 days. A key unused for 45+ days is retired instead (step retire: deactivated, then deleted after the grace period, "+
-			"no new key). The rotation's state is kept in a tag on the user and checked against IAM's own records at every call, so omit step "+
+			"no new key). The rotation's state is kept in a tag on the user, sealed by the server and checked against the seal and IAM's own records at every call, so omit step "+
 			"(next) to continue where it stopped, even in a new conversation; every answer says what happened, the current step and the exact "+
 			"next call. Steps out of order are refused; rollback undoes the last reversible step. A key claimed to be the root user's is checked "+
 			"against IAM (no IAM user holds it; the credential report shows root keys) and gets the plan to delete it; in read-only mode you get "+

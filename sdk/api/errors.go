@@ -53,6 +53,10 @@ const (
 	// WrongAccount: the credentials belong to another account than
 	// --expect-account names.
 	WrongAccount ErrorCode = "WrongAccount"
+	// Unavailable: the server lacks what the request needs — no secrets
+	// directory, or a key file there it refuses to use — and retrying as
+	// is fails again; the message says what the operator must fix.
+	Unavailable ErrorCode = "Unavailable"
 	// Internal: a bug; the message says what to report.
 	Internal ErrorCode = "Internal"
 )

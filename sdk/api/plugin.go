@@ -24,6 +24,14 @@ const (
 	// it makes any: the host asks the person once for those that need a
 	// yes, then lets run exactly the calls approved, each once.
 	HostConsent = "consent" // ConsentRequest → ConsentAnswer
+	// HostStateSeal signs a plugin's own data with a key of the server's
+	// that the plugin never sees (an HMAC bound to the plugin's name and
+	// the account), so that state the plugin keeps where others can write
+	// it (a tag) can be checked on the way back.
+	HostStateSeal = "state_seal" // SealRequest → SealAnswer
+	// HostSecretFileRemove removes the secret file the server wrote for a
+	// new access key, once IAM shows the key used.
+	HostSecretFileRemove = "secret_file_remove" // SecretFileRemoveRequest → SecretFileRemoveAnswer
 )
 
 // MaxBatchRequests caps the requests of one iam_batch. The host refuses a

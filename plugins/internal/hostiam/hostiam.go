@@ -1,6 +1,7 @@
 // Package hostiam is what the shipped plugins' workflows need from the
 // host: catalogue calls, batches, progress and the host's facts, behind one
-// small interface. Inside a plugin it is the SDK's host functions
+// small interface (and, as optional interfaces, consent, the server's seal
+// of state kept in tags, and the removal of a used key's secret file). Inside a plugin it is the SDK's host functions
 // (FromSDK, built for wasip1); in tests it is the real gate over the real
 // catalogue on the embedded sandbox (package hostiamtest). So a workflow's
 // logic, its IAM calls included, is tested natively and fast, and the Wasm
@@ -48,6 +49,49 @@ func Consent(h Host, summary string, calls []Request) error {
 		return p.Consent(summary, calls)
 	}
 	return nil
+}
+
+// Sealer is a Host that can seal a workflow's state with the server's
+// key (the state_seal host function), so that state kept where others can
+// write it (a tag) can be checked when it is read back. A separate
+// interface, as Planner is.
+type Sealer interface {
+	Host
+	// Seal returns the server's seal of data (at most api.MaxSealData
+	// bytes of UTF-8): the same for the same data, plugin, account and
+	// secrets directory. Errors are *api.Error (Unavailable: the server
+	// cannot seal).
+	Seal(data string) (string, error)
+}
+
+// Seal seals data through h, or fails with api.Unavailable when h cannot
+// seal: a workflow that relies on seals must not go on without them.
+func Seal(h Host, data string) (string, error) {
+	if s, ok := h.(Sealer); ok {
+		return s.Seal(data)
+	}
+	return "", &api.Error{Code: api.Unavailable, Message: "this host cannot seal state (it offers no state_seal)"}
+}
+
+// SecretFileRemover is a Host that can remove the secret file the server
+// wrote for a new access key, once IAM shows the key used (the
+// secret_file_remove host function).
+type SecretFileRemover interface {
+	Host
+	// RemoveSecretFile removes accessKeyID's secret file: removed is its
+	// path, or "" with a note saying why there was none. Errors are
+	// *api.Error: NotGranted, ReadOnly, InvalidInput (the key not used
+	// yet), or the IAM call's.
+	RemoveSecretFile(accessKeyID string) (removed, note string, err error)
+}
+
+// RemoveSecretFile removes accessKeyID's secret file through h, or fails
+// with api.Unavailable when h cannot.
+func RemoveSecretFile(h Host, accessKeyID string) (removed, note string, err error) {
+	if r, ok := h.(SecretFileRemover); ok {
+		return r.RemoveSecretFile(accessKeyID)
+	}
+	return "", "", &api.Error{Code: api.Unavailable, Message: "this host cannot remove secret files (it offers no secret_file_remove)"}
 }
 
 // Request is one operation of a batch.

@@ -51,6 +51,16 @@ func (h sdkHost) Consent(summary string, calls []Request) error {
 	return err
 }
 
+func (h sdkHost) Seal(data string) (string, error) { return sdk.Seal(data) }
+
+func (h sdkHost) RemoveSecretFile(accessKeyID string) (string, string, error) {
+	a, err := sdk.RemoveSecretFile(accessKeyID)
+	if err != nil {
+		return "", "", err
+	}
+	return a.Removed, a.Note, nil
+}
+
 func decodeInto(op string, raw json.RawMessage, out any) error {
 	if out == nil {
 		return nil // the caller wants only the outcome

@@ -300,8 +300,14 @@ func (r *run) cutover() (*RotateResult, error) {
 	if _, ok := r.lastUse(k); !ok {
 		return nil, &api.Error{Code: api.ServiceFailure, Message: "nothing changed: the last use of " + k + " could not be read (see the warnings of the status step); try again later"}
 	}
-	if _, ok := r.lastUse(n); !ok {
+	if t, ok := r.lastUse(n); !ok {
 		return nil, &api.Error{Code: api.ServiceFailure, Message: "nothing changed: the last use of " + n + " could not be read (see the warnings of the status step); try again later"}
+	} else if t != nil {
+		// The new key has been used: its secret has reached what uses it,
+		// and the copy on the server goes (the server checks the use
+		// again). Harmless to repeat, so made before the step's plan: a
+		// check run again finds no file, and says so.
+		r.removeSecretFile(n)
 	}
 	v, changed := judge(&st, r.now, useOf(r.used[k]), useOf(r.used[n]))
 	if v.Unrecordable != "" {

@@ -60,7 +60,7 @@ func TestConsentOneYesPerStep(t *testing.T) {
 	if res.Outcome != OutcomeCompleted {
 		t.Fatalf("delete: %s", res.Happened)
 	}
-	asked("delete", deactivate, `delete_access_key {"user_name":"una","access_key_id":"`+old+`"}; untag_user {"user_name":"una","tag_keys":["`+TagKey(old)+`"]}`)
+	asked("delete", deactivate, `delete_access_key {"user_name":"una","access_key_id":"`+old+`"}; untag_user {"user_name":"una","tag_keys":["`+TagKey(old)+`","`+SealKey(old)+`"]}`)
 }
 
 // TestConsentEveryChangeUnderConfirmWrites: --confirm writes asks for

@@ -332,3 +332,36 @@ func (c configHost) Info() (*api.HostInfo, error) {
 	info.Config = c.config
 	return info, nil
 }
+
+// setTag writes a rotation state value as is, as anyone allowed
+// iam:TagUser can: the seal tag beside it, if any, is left as it was.
+func (e *env) setTag(user, key, v string) {
+	e.t.Helper()
+	if err := e.admin.Call("tag_user", api.TagUserInput{UserName: user, Tags: map[string]string{TagKey(key): v}}, &api.Result{}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// setSealedTag writes a value with the server's own seal of it, which
+// only the plugin can have made: how the tests reach the checks against
+// IAM behind the seal, as if the seal key had leaked (defence in depth).
+func (e *env) setSealedTag(user, key, v string) {
+	e.t.Helper()
+	mac, err := e.host().Seal(sealData(user, key, v))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.admin.Call("tag_user", api.TagUserInput{UserName: user, Tags: map[string]string{TagKey(key): v, SealKey(key): mac}}, &api.Result{}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// fileExists reports whether path exists.
+func fileExists(t *testing.T, path string) bool {
+	t.Helper()
+	_, err := os.Lstat(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return err == nil
+}

@@ -78,12 +78,20 @@ func callUpdate(user, key, status string) Call {
 func callDelete(user, key string) Call {
 	return Call{Op: "delete_access_key", Args: map[string]any{"user_name": user, "access_key_id": key}}
 }
+
+// callTag writes a state value (of a plan: the seal is the server's, made
+// when the value is).
 func callTag(user, key, value string) Call {
-	return Call{Op: "tag_user", Args: map[string]any{"user_name": user, "tags": map[string]string{TagKey(key): value}}}
+	return Call{Op: "tag_user", Args: map[string]any{"user_name": user, "tags": map[string]string{TagKey(key): value, SealKey(key): sealPlaceholder}}}
 }
+
+// callUntag removes the state tag and its seal.
 func callUntag(user, key string) Call {
-	return Call{Op: "untag_user", Args: map[string]any{"user_name": user, "tag_keys": []string{TagKey(key)}}}
+	return Call{Op: "untag_user", Args: map[string]any{"user_name": user, "tag_keys": stateTagKeys(key)}}
 }
+
+// stateTagKeys are the tags of key's rotation: its state and its seal.
+func stateTagKeys(key string) []string { return []string{TagKey(key), SealKey(key)} }
 
 func note(c Call, n string) Call { c.Note = n; return c }
 

@@ -1,10 +1,13 @@
 package rotation
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
+	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -124,15 +127,14 @@ func TestCutOverProof(t *testing.T) {
 // careless person) would try to shorten the wait for the old key's delete;
 // each is refused or has no effect, and the old key survives. Before,
 // g=0 in a hand-edited tag deleted the old key at once.
+//
+// The seal refuses every one of these edits first (TestStateTagSeal).
+// Here each edit carries the server's own seal, as if its key had leaked,
+// so that the checks against IAM behind the seal are tested too.
 func TestStateTagEdits(t *testing.T) {
 	e := newEnv(t, "")
 	h := e.host()
-	setTag := func(user, key, v string) {
-		t.Helper()
-		if err := e.admin.Call("tag_user", api.TagUserInput{UserName: user, Tags: map[string]string{TagKey(key): v}}, &api.Result{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	setTag := e.setSealedTag
 	edit := func(user, key string, f func(*State)) {
 		t.Helper()
 		st, ok := e.state(user, key)
@@ -395,8 +397,10 @@ func TestRetire(t *testing.T) {
 	}
 }
 
-// TestSecretNote: until the new key has been used, every answer says where
-// its secret is; once it has been, every answer says to delete that file.
+// TestSecretNote: until the new key has been used, every answer says
+// where its secret is, and the file stays; the first cut-over check that
+// sees the new key used has the server remove the file, and says so; later
+// answers say it is gone, or to delete it if it is still there.
 func TestSecretNote(t *testing.T) {
 	e := newEnv(t, "")
 	h := e.host()
@@ -411,12 +415,251 @@ func TestSecretNote(t *testing.T) {
 		if !strings.Contains(res.SecretNote, "only in "+n+".json") || !strings.Contains(res.Markdown(), res.SecretNote) {
 			t.Errorf("step %q before the new key is used: %q", step, res.SecretNote)
 		}
+		if res.SecretFileRemoved != "" || !fileExists(t, file) {
+			t.Fatalf("step %q removed the secret file before the new key was used", step)
+		}
 	}
-	e.toCutOverAt(h, "sam", old, n, MinQuietHours)
+	// The new key used: the status step (which changes nothing) leaves
+	// the file; the cut-over check removes it.
+	e.clock.Advance(time.Minute)
+	e.use(n, "")
+	if res = e.rotate(h, "sam", old, StepStatus); !fileExists(t, file) || !strings.Contains(res.SecretNote, "delete it now: "+n+".json") {
+		t.Fatalf("status after the new key's use: %q, the file exists %v", res.SecretNote, fileExists(t, file))
+	}
+	res = e.rotate(h, "sam", old, StepCutover)
+	if res.SecretFileRemoved != file || fileExists(t, file) || !strings.Contains(res.SecretNote, file+" was removed") || !strings.Contains(res.Markdown(), "was removed from the server") {
+		t.Fatalf("the first cut-over check after the new key's use: removed %q, note %q", res.SecretFileRemoved, res.SecretNote)
+	}
+	if got := h.Ops()["get_access_key_last_used"]; got == 0 {
+		t.Error("the removal's check of the new key's use was not made through the host")
+	}
+	res = e.rotate(h, "sam", old, StepCutover)
+	if res.SecretFileRemoved != "" || !strings.Contains(res.SecretNote, "no secret file of "+n) {
+		t.Errorf("a second check: removed %q, note %q", res.SecretFileRemoved, res.SecretNote)
+	}
+	e.clock.Advance(MinQuietHours * time.Hour)
+	e.rotate(h, "sam", old, StepCutover)
 	for _, step := range []string{StepStatus, StepDeactivate} {
 		res = e.rotate(h, "sam", old, step)
-		if !strings.Contains(res.SecretNote, "delete its secret file") || !strings.Contains(res.SecretNote, n+".json") {
+		if !strings.Contains(res.SecretNote, "if it is still there, delete it now") || !strings.Contains(res.SecretNote, n+".json") {
 			t.Errorf("step %q after the new key is used: %q", step, res.SecretNote)
 		}
+	}
+}
+
+// TestSecretFileKept: the file stays, and the answer says why and where it
+// is, when the server will not remove it: the plugin not granted
+// create_access_key (a host that lost the grant after the create).
+func TestSecretFileKept(t *testing.T) {
+	e := newEnv(t, "")
+	old := e.createUser("kim", 1)[0]
+	res := e.rotate(e.host(), "kim", old, StepCreate)
+	n, file := res.NewAccessKeyID, res.SecretFile
+	e.clock.Advance(time.Minute)
+	e.use(n, "")
+	var grants []string
+	for _, g := range allGrants {
+		if g != "create_access_key" {
+			grants = append(grants, g)
+		}
+	}
+	h := e.host(func(o *hostiamtest.Options) { o.Grants = grants })
+	res = e.rotate(h, "kim", old, StepCutover)
+	if res.SecretFileRemoved != "" || !fileExists(t, file) {
+		t.Fatalf("removed without create_access_key: %q", res.SecretFileRemoved)
+	}
+	if !strings.Contains(res.SecretNote, "did not remove") || !strings.Contains(res.SecretNote, "NotGranted") || !strings.Contains(res.SecretNote, n+".json") ||
+		!strings.Contains(strings.Join(res.Warnings, " "), "create_access_key") {
+		t.Errorf("the answer when the file stays: %q, warnings %q", res.SecretNote, res.Warnings)
+	}
+	if res.Outcome != OutcomeWaiting {
+		t.Errorf("a refused removal changed the check's outcome: %s %s", res.Outcome, res.Happened)
+	}
+}
+
+// TestStateTagSeal: every value the plugin writes is sealed by the server,
+// and a value whose seal does not verify is refused, with the call that
+// clears the tags, before anything is read from it. Each attack edit of
+// TestStateTagEdits — g=0, the times moved, a forged cut-over — is
+// refused by the seal; and one that the checks against IAM let through
+// (the deactivation moved back, consistently, to the proven cut-over: the
+// delete five days early) is refused now.
+func TestStateTagSeal(t *testing.T) {
+	e := newEnv(t, "")
+	h := e.host()
+	sealed := func(user, key string) {
+		t.Helper()
+		tags := e.tags(user)
+		v, mac := tags[TagKey(key)], tags[SealKey(key)]
+		want, err := h.Seal(sealData(user, key, v))
+		if err != nil || v == "" || mac != want {
+			t.Fatalf("the state of %s is not sealed: %q, seal %q (want %q, %v)", key, v, mac, want, err)
+		}
+	}
+	refused := func(h hostiam.Host, user, key, want string) {
+		t.Helper()
+		ae := e.rotateErr(h, RotateInput{UserName: user, AccessKeyID: key})
+		if ae.Code != api.InvalidInput || !strings.Contains(ae.Message, want) || !strings.Contains(ae.Message, `"tag_keys":["`+TagKey(key)+`","`+SealKey(key)+`"]`) {
+			t.Errorf("%s: %v, want a refusal with %q and the untag_user call of both tags", user, ae, want)
+		}
+		if e.key(user, key) == nil {
+			t.Fatalf("%s's old key was deleted", user)
+		}
+	}
+	edit := func(user, key string, f func(*State)) {
+		t.Helper()
+		st, _ := e.state(user, key)
+		f(&st)
+		v, err := st.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.setTag(user, key, v) // the seal tag stays the old value's
+	}
+
+	// Each step writes a sealed value.
+	old := e.createUser("sid", 1)[0]
+	e.useFor(old, "s3", "us-east-1")
+	e.clock.Advance(time.Minute)
+	n := e.rotate(h, "sid", old, StepCreate).NewAccessKeyID
+	sealed("sid", old)
+	if st := e.rotate(h, "sid", old, StepStatus).StateTag; st == nil || st.SealKey != SealKey(old) || st.Seal != e.tags("sid")[SealKey(old)] {
+		t.Errorf("the answer's state tag: %+v", st)
+	}
+	e.toCutOverAt(h, "sid", old, n, MinQuietHours, Pair{"s3", "us-east-1"})
+	sealed("sid", old)
+	e.rotate(h, "sid", old, StepDeactivate)
+	sealed("sid", old)
+	good := e.tags("sid")
+
+	// The attacks of TestStateTagEdits, without the server's seal.
+	notSealed := "does not carry the server's seal"
+	edit("sid", old, func(st *State) { st.GraceDays = 0 })
+	refused(h, "sid", old, notSealed)
+	edit("sid", old, func(st *State) { st.GraceDays = 7; st.Deactivated = st.Deactivated.Add(-48 * time.Hour) })
+	refused(h, "sid", old, notSealed)
+	edit("sid", old, func(st *State) { st.Deactivated = e.clock.Now().Add(48 * time.Hour) })
+	refused(h, "sid", old, notSealed)
+	// Even a read-only server refuses to plan from it.
+	refused(e.host(func(o *hostiamtest.Options) { o.ReadOnly = true }), "sid", old, notSealed)
+	// The value put back as it was verifies again.
+	e.setTag("sid", old, good[TagKey(old)])
+	if res := e.rotate(h, "sid", old, StepStatus); res.Phase != string(PhaseDeactivated) {
+		t.Fatalf("the genuine value: %s", res.Happened)
+	}
+	// A forged cut-over on a rotation that has not proven it.
+	f := e.createUser("fay", 1)[0]
+	e.useFor(f, "s3", "us-east-1")
+	fn := e.rotate(h, "fay", f, StepCreate).NewAccessKeyID
+	e.clock.Advance(time.Minute)
+	e.useFor(fn, "s3", "us-east-1")
+	e.clock.Advance(MinQuietHours * time.Hour)
+	edit("fay", f, func(st *State) {
+		st.Phase, st.FirstUse, st.CutOver = PhaseCutOver, e.clock.Now().Add(-MinQuietHours*time.Hour), e.clock.Now().Truncate(time.Minute)
+		st.Seen[0].ByNew = true
+	})
+	refused(h, "fay", f, notSealed)
+	if e.key("fay", f).Status != "Active" {
+		t.Fatal("a forged cut-over deactivated the old key")
+	}
+
+	// The seal tag gone (the previous format, v=2 without a seal), or
+	// another rotation's seal (another user's, or another key's): refused.
+	if err := e.admin.Call("untag_user", api.UntagUserInput{UserName: "sid", TagKeys: []string{SealKey(old)}}, &api.Result{}); err != nil {
+		t.Fatal(err)
+	}
+	refused(h, "sid", old, "has no seal")
+	fayTags := e.tags("fay")
+	if err := e.admin.Call("tag_user", api.TagUserInput{UserName: "sid", Tags: map[string]string{SealKey(old): fayTags[SealKey(f)]}}, &api.Result{}); err != nil {
+		t.Fatal(err)
+	}
+	refused(h, "sid", old, notSealed)
+	// The same value and its seal, moved to another user's key: the seal
+	// binds the user and the key.
+	other := e.createUser("sly", 1)[0]
+	if err := e.admin.Call("tag_user", api.TagUserInput{UserName: "sly", Tags: map[string]string{TagKey(other): good[TagKey(old)], SealKey(other): good[SealKey(old)]}}, &api.Result{}); err != nil {
+		t.Fatal(err)
+	}
+	refused(h, "sly", other, notSealed)
+	// A server with another secrets directory (another seal key) does not
+	// take this one's seals.
+	e.setSealedTag("sid", old, good[TagKey(old)])
+	elsewhere := e.host(func(o *hostiamtest.Options) { o.SecretsDir = filepath.Join(t.TempDir(), "elsewhere") })
+	refused(elsewhere, "sid", old, notSealed)
+	// The user's name in another letter case is the same user: the seal
+	// holds.
+	if res := e.rotate(h, "SID", old, StepStatus); res.Phase != string(PhaseDeactivated) {
+		t.Errorf("the user named in upper case: %s", res.Happened)
+	}
+
+	// The edit the checks against IAM let through: the operator waited five
+	// days after the cut-over to deactivate; the tag then moves the
+	// deactivation back to the cut-over — consistent with every date IAM
+	// has (after the new key's creation and the old key's last use, the
+	// cut-over's interval after the first use). Sealed with the server's
+	// key (as if it leaked, which is what the plugin had before seals),
+	// the old key is deleted five days early; without it, refused.
+	var users [2]string
+	var keys [2]string
+	for i, u := range []string{"early-forged", "early-plain"} {
+		users[i] = u
+		keys[i] = e.createUser(u, 1)[0]
+		e.useFor(keys[i], "s3", "us-east-1")
+	}
+	e.clock.Advance(time.Minute)
+	var news [2]string
+	for i := range users {
+		news[i] = e.rotate(h, users[i], keys[i], StepCreate).NewAccessKeyID
+	}
+	e.clock.Advance(time.Minute)
+	for i := range users {
+		e.useFor(news[i], "s3", "us-east-1")
+	}
+	e.clock.Advance(MinQuietHours * time.Hour)
+	for i := range users {
+		if res := e.rotate(h, users[i], keys[i], StepCutover); res.Phase != string(PhaseCutOver) {
+			t.Fatalf("%s: the cut-over: %s", users[i], res.Happened)
+		}
+	}
+	e.clock.Advance(5 * 24 * time.Hour)
+	for i := range users {
+		e.rotate(h, users[i], keys[i], StepDeactivate)
+	}
+	honest := e.clock.Now().Add(MinGraceDays * 24 * time.Hour)
+	for i := range users {
+		st, _ := e.state(users[i], keys[i])
+		st.Deactivated = st.CutOver
+		v, _ := st.Encode()
+		if i == 0 {
+			e.setSealedTag(users[i], keys[i], v)
+		} else {
+			e.setTag(users[i], keys[i], v)
+		}
+	}
+	e.clock.Advance(2*24*time.Hour + time.Minute)
+	if !e.clock.Now().Before(honest) {
+		t.Fatal("the test's clock is past the honest grace period")
+	}
+	if res := e.rotate(h, users[0], keys[0], ""); res.Outcome != OutcomeCompleted || e.key(users[0], keys[0]) != nil {
+		t.Fatalf("with the checks against IAM alone the edit is not let through (the test no longer shows the gap): %s %s", res.Outcome, res.Happened)
+	}
+	refused(h, users[1], keys[1], notSealed)
+}
+
+// TestSealUnavailable: a host that cannot seal (no secrets directory, or
+// no state_seal) stops a rotation before its first change: a state that
+// cannot be sealed is not written, and one that cannot be checked is not
+// acted on.
+func TestSealUnavailable(t *testing.T) {
+	e := newEnv(t, "")
+	old := e.createUser("una", 1)[0]
+	blind := struct{ hostiam.Host }{e.host()} // hides Seal (and Consent)
+	ae := e.rotateErr(blind, RotateInput{UserName: "una", AccessKeyID: old, Step: StepCreate})
+	if ae.Code != api.Unavailable || !strings.Contains(ae.Message, "nothing was changed") || len(e.keys("una")) != 1 || len(e.tags("una")) != 0 {
+		t.Fatalf("create without seals: %v; keys %d, tags %v", ae, len(e.keys("una")), e.tags("una"))
+	}
+	e.rotate(e.host(), "una", old, StepCreate)
+	if ae = e.rotateErr(blind, RotateInput{UserName: "una", AccessKeyID: old}); ae.Code != api.Unavailable || !strings.Contains(ae.Message, "cannot be checked") {
+		t.Errorf("a sealed state read without seals: %v", ae)
 	}
 }

@@ -77,31 +77,38 @@ type CutOverProof struct {
 type StateTag struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
+	// SealKey is the tag beside it that holds the server's seal of the
+	// value, checked at every call.
+	SealKey string `json:"seal_key"`
+	Seal    string `json:"seal"`
 }
 
 // RotateResult is rotate_access_key's answer.
 type RotateResult struct {
-	UserName       string        `json:"user_name"`
-	AccessKeyID    string        `json:"access_key_id" desc:"the key being retired"`
-	Step           string        `json:"step" desc:"the step this call was asked for"`
-	Outcome        string        `json:"outcome" enum:"planned,status,advanced,waiting,blocked,stopped,rolled_back,completed,read_only,declined"`
-	Happened       string        `json:"happened" desc:"what this call did"`
-	Phase          string        `json:"phase" desc:"what the state tag records: not started, creating, created, cutover, deactivated, retiring, done"`
-	CurrentStep    string        `json:"current_step" desc:"the step the rotation stands at: the next one to perform"`
-	NewAccessKeyID string        `json:"new_access_key_id,omitempty"`
-	SecretFile     string        `json:"secret_file,omitempty" desc:"where the server wrote the new key's secret (mode 0600); the secret itself is never in this answer"`
-	SecretNote     string        `json:"secret_note,omitempty" desc:"where the new key's secret is until the new key has been used, then the reminder to delete that file"`
-	CutOver        *CutOverProof `json:"cutover,omitempty" desc:"the cut-over proof: what the new key must still show, and until when the old key must stay unused"`
-	Evidence       []string      `json:"evidence,omitempty" desc:"what IAM showed that the answer rests on (the root key check)"`
-	Next           *NextCall     `json:"next,omitempty" desc:"the exact call to make next; absent when a person must decide or act (see choices, console_steps)"`
-	Choices        []Choice      `json:"choices,omitempty"`
-	ConsoleSteps   []string      `json:"console_steps,omitempty" desc:"what a person does in the AWS console (root keys)"`
-	Keys           []KeyEvidence `json:"keys" desc:"the user's keys, with their last use"`
-	StateTag       *StateTag     `json:"state_tag,omitempty"`
-	Changes        []Call        `json:"changes" desc:"the changes this call made, in order"`
-	Plan           []PlanStep    `json:"plan" desc:"every step of the rotation: calls, preconditions, rollback"`
-	Warnings       []string      `json:"warnings,omitempty"`
-	ReadOnly       bool          `json:"read_only" desc:"the server is read-only (no --allow-write, or --readonly): nothing can change"`
+	UserName       string `json:"user_name"`
+	AccessKeyID    string `json:"access_key_id" desc:"the key being retired"`
+	Step           string `json:"step" desc:"the step this call was asked for"`
+	Outcome        string `json:"outcome" enum:"planned,status,advanced,waiting,blocked,stopped,rolled_back,completed,read_only,declined"`
+	Happened       string `json:"happened" desc:"what this call did"`
+	Phase          string `json:"phase" desc:"what the state tag records: not started, creating, created, cutover, deactivated, retiring, done"`
+	CurrentStep    string `json:"current_step" desc:"the step the rotation stands at: the next one to perform"`
+	NewAccessKeyID string `json:"new_access_key_id,omitempty"`
+	SecretFile     string `json:"secret_file,omitempty" desc:"where the server wrote the new key's secret (mode 0600); the secret itself is never in this answer"`
+	SecretNote     string `json:"secret_note,omitempty" desc:"where the new key's secret is until the new key has been used; then what became of its file (removed by the cut-over check, or why not)"`
+	// SecretFileRemoved is the new key's secret file, when this call had
+	// the server remove it.
+	SecretFileRemoved string        `json:"secret_file_removed,omitempty" desc:"the new key's secret file, removed from the server by this call (the new key has been used)"`
+	CutOver           *CutOverProof `json:"cutover,omitempty" desc:"the cut-over proof: what the new key must still show, and until when the old key must stay unused"`
+	Evidence          []string      `json:"evidence,omitempty" desc:"what IAM showed that the answer rests on (the root key check)"`
+	Next              *NextCall     `json:"next,omitempty" desc:"the exact call to make next; absent when a person must decide or act (see choices, console_steps)"`
+	Choices           []Choice      `json:"choices,omitempty"`
+	ConsoleSteps      []string      `json:"console_steps,omitempty" desc:"what a person does in the AWS console (root keys)"`
+	Keys              []KeyEvidence `json:"keys" desc:"the user's keys, with their last use"`
+	StateTag          *StateTag     `json:"state_tag,omitempty"`
+	Changes           []Call        `json:"changes" desc:"the changes this call made, in order"`
+	Plan              []PlanStep    `json:"plan" desc:"every step of the rotation: calls, preconditions, rollback"`
+	Warnings          []string      `json:"warnings,omitempty"`
+	ReadOnly          bool          `json:"read_only" desc:"the server is read-only (no --allow-write, or --readonly): nothing can change"`
 }
 
 // PluginResult is the MCP result: the Markdown summary for a person as

@@ -120,8 +120,8 @@ func (in RotateInput) validate() error {
 		return invalid("access_key_id %q is not an access key id (16-128 letters and digits, e.g. AKIA…)", short(in.AccessKeyID))
 	case strings.HasPrefix(in.AccessKeyID, "ASIA"):
 		return invalid("%s is a temporary key from STS (ASIA…): it expires by itself and cannot be rotated; rotate the long-term key (AKIA…) it was issued from, if any", in.AccessKeyID)
-	case len(TagKey(in.AccessKeyID)) > 128:
-		return invalid("access_key_id %q is too long to name a state tag (IAM tag keys have at most 128 characters)", in.AccessKeyID)
+	case len(TagKey(in.AccessKeyID)) > 128 || len(SealKey(in.AccessKeyID)) > 128:
+		return invalid("access_key_id %q is too long to name the state tags (IAM tag keys have at most 128 characters)", in.AccessKeyID)
 	case in.GraceDays != nil && (*in.GraceDays < MinGraceDays || *in.GraceDays > MaxGraceDays):
 		return invalid("grace_days %d is outside %d-%d: the grace period is at least %d days (to delete an inactive key sooner, a person calls delete_access_key directly)", *in.GraceDays, MinGraceDays, MaxGraceDays, MinGraceDays)
 	}
@@ -146,6 +146,9 @@ type run struct {
 	old   *api.AccessKey
 	state *State // nil: no rotation of this key started
 	done  bool   // the rotation completed in this call
+
+	seals   map[string]string // the server's seal of each state value, asked once
+	removal *secretRemoval    // this call's removal of the new key's secret file, if asked
 }
 
 // Rotate runs one step of the rotation of in.AccessKeyID. It returns an
@@ -279,7 +282,10 @@ func (r *run) gather() error {
 	if v, ok := r.tag(TagKey(r.in.AccessKeyID)); ok {
 		st, err := ParseState(v)
 		if err != nil {
-			return invalid("%v. The rotation does not act on a state it cannot read: check the keys with list_access_keys, then remove the tag with %s and start again with step plan", err, callUntag(u, r.in.AccessKeyID).Markdown())
+			return invalid("%v. The rotation does not act on a state it cannot read: check the keys with list_access_keys, then remove the tags with %s and start again with step plan", err, callUntag(u, r.in.AccessKeyID).Markdown())
+		}
+		if err := r.checkSeal(v); err != nil {
+			return err
 		}
 		r.state = &st
 	}
@@ -436,13 +442,17 @@ func (r *run) tagChange(st State) (change, error) {
 	if err != nil {
 		return change{}, &api.Error{Code: api.Internal, Message: err.Error()}
 	}
-	u, k := r.in.UserName, r.in.AccessKeyID
-	return change{callTag(u, k, v), api.TagUserInput{UserName: u, Tags: map[string]string{TagKey(k): v}}}, nil
+	tags, err := r.sealedTags(v)
+	if err != nil {
+		return change{}, err
+	}
+	u := r.in.UserName
+	return change{Call{Op: "tag_user", Args: map[string]any{"user_name": u, "tags": tags}}, api.TagUserInput{UserName: u, Tags: tags}}, nil
 }
 
 func (r *run) untagChange() change {
 	u, k := r.in.UserName, r.in.AccessKeyID
-	return change{callUntag(u, k), api.UntagUserInput{UserName: u, TagKeys: []string{TagKey(k)}}}
+	return change{callUntag(u, k), api.UntagUserInput{UserName: u, TagKeys: stateTagKeys(k)}}
 }
 
 func (r *run) statusChange(id, status string) change {
@@ -512,7 +522,9 @@ func (r *run) writeState(st State) error {
 		return err
 	}
 	r.state = &st
-	r.tags[TagKey(r.in.AccessKeyID)], _ = st.Encode() // encoded already by tagChange
+	for k, v := range c.in.(api.TagUserInput).Tags {
+		r.tags[k] = v
+	}
 	return nil
 }
 
@@ -522,8 +534,10 @@ func (r *run) removeState() error {
 		return err
 	}
 	for tk := range r.tags {
-		if strings.EqualFold(tk, TagKey(r.in.AccessKeyID)) {
-			delete(r.tags, tk)
+		for _, gone := range stateTagKeys(r.in.AccessKeyID) {
+			if strings.EqualFold(tk, gone) {
+				delete(r.tags, tk)
+			}
 		}
 	}
 	return nil
@@ -662,7 +676,8 @@ func (r *run) finish(outcome, happened string, next *NextCall) *RotateResult {
 		in.retire = r.state.Phase == PhaseRetiring
 		res.Phase, res.CurrentStep = string(r.state.Phase), r.state.Phase.Next()
 		v, _ := r.tag(TagKey(r.in.AccessKeyID))
-		res.StateTag = &StateTag{Key: TagKey(r.in.AccessKeyID), Value: v}
+		seal, _ := r.tag(SealKey(r.in.AccessKeyID))
+		res.StateTag = &StateTag{Key: TagKey(r.in.AccessKeyID), Value: v, SealKey: SealKey(r.in.AccessKeyID), Seal: seal}
 		res.NewAccessKeyID = r.state.NewKeyID
 	}
 	if r.done && r.state != nil {
@@ -701,8 +716,9 @@ func (r *run) proofView() *CutOverProof {
 }
 
 // secretNote says where the new key's secret is, until the new key has been
-// used, and then that the file should go: the plugin itself can touch no
-// file (see docs/key-rotation.md, "The new key's secret").
+// used; then what became of its file: the cut-over check that sees the new
+// key used asks the server to remove it (secret_file_remove), and says what
+// came of that; later answers remind to delete it if it is still there.
 func (r *run) secretNote(secretFile string) string {
 	st := r.state
 	if st == nil || st.NewKeyID == "" {
@@ -713,10 +729,21 @@ func (r *run) secretNote(secretFile string) string {
 	if secretFile != "" {
 		where = secretFile
 	}
-	if t, ok := r.lastUse(n); ok && t != nil {
-		return fmt.Sprintf("%s has been used (%s), so its secret has reached what uses it: delete its secret file on the server now, if it is still there: %s. This plugin cannot remove files; whoever runs the server can", n, t.Format(time.RFC3339), where)
+	t, ok := r.lastUse(n)
+	if !ok || t == nil {
+		return fmt.Sprintf("the secret of %s is only in %s (mode 0600, on the server): hand it to whatever uses %s; once %s has been used, the cut-over check removes the file", n, where, r.in.AccessKeyID, n)
 	}
-	return fmt.Sprintf("the secret of %s is only in %s (mode 0600, on the server): hand it to whatever uses %s; once %s has been used, delete the file", n, where, r.in.AccessKeyID, n)
+	used := fmt.Sprintf("%s has been used (%s), so its secret has reached what uses it", n, t.Format(time.RFC3339))
+	rm := r.removal
+	switch {
+	case rm == nil:
+		return used + ": the cut-over check removes its secret file from the server when the server allows it; if it is still there, delete it now: " + where
+	case rm.removed != "":
+		return used + ": its secret file " + rm.removed + " was removed from the server by this check"
+	case rm.err == nil:
+		return used + ": " + rm.note
+	}
+	return fmt.Sprintf("%s, but the server did not remove its secret file (%v): delete it now, if it is still there: %s", used, rm.err, where)
 }
 
 // evidence describes the user's keys.

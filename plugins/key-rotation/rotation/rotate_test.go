@@ -44,6 +44,7 @@ func TestFullRotation(t *testing.T) {
 		t.Fatal("create: no secret file in the answer")
 	}
 	secret := secretOf(t, res.SecretFile, n)
+	secretFile := res.SecretFile
 	pr, err := res.PluginResult()
 	if err != nil {
 		t.Fatal(err)
@@ -92,8 +93,10 @@ func TestFullRotation(t *testing.T) {
 	if res.CutOver == nil || len(res.CutOver.Missing) != 1 || res.CutOver.Missing[0].Service != "cloudformation" || res.Next.NotBefore == nil {
 		t.Errorf("the proof after a test call: %+v, next %+v", res.CutOver, res.Next)
 	}
-	if !strings.Contains(res.SecretNote, "delete its secret file") {
-		t.Errorf("once the new key is used, the answer does not say to delete its secret file: %q", res.SecretNote)
+	// The first check that sees the new key used has its secret file
+	// removed from the server, and says so.
+	if res.SecretFileRemoved != secretFile || fileExists(t, secretFile) || !strings.Contains(res.SecretNote, "was removed from the server") {
+		t.Errorf("once the new key is used, its secret file %s is not removed (removed %q): %q", secretFile, res.SecretFileRemoved, res.SecretNote)
 	}
 	// The deploy pipeline switches: cloudformation in eu-west-1 with the
 	// new key. Covered, but the old key must stay quiet for 25 hours after
@@ -219,9 +222,7 @@ func TestResume(t *testing.T) {
 	old2 := e2.onlyKey(v)
 	began := State{Phase: PhaseCreating, Began: e2.clock.Now()}
 	val, _ := began.Encode()
-	if err := e2.admin.Call("tag_user", api.TagUserInput{UserName: v, Tags: map[string]string{TagKey(old2): val}}, &api.Result{}); err != nil {
-		t.Fatal(err)
-	}
+	e2.setSealedTag(v, old2, val) // as the create step wrote it
 	e2.clock.Advance(time.Second)
 	var created api.CreateAccessKeyOutput
 	if err := e2.admin.Call("create_access_key", api.UserNameInput{UserName: v}, &created); err != nil {

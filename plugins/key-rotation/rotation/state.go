@@ -22,10 +22,12 @@ import (
 // spaces and _ . : / = + - @.
 //
 // Anyone allowed iam:TagUser can rewrite the tag, so nothing in it is
-// trusted on its own: every time it holds is checked against what IAM
-// itself records (the keys' creation dates, status and last use; see
-// checkState), and the waits it records can only be lengthened by an edit,
-// never shortened (MinGraceDays, MinQuietHours).
+// trusted on its own: every value carries the server's seal in a second
+// tag (seal.go), checked before anything is read from it; every time it
+// holds is checked against what IAM itself records as well (the keys'
+// creation dates, status and last use; see checkState), and the waits it
+// records can only be lengthened by an edit, never shortened
+// (MinGraceDays, MinQuietHours).
 
 // TagPrefix starts the key of every rotation state tag.
 const TagPrefix = "iam-mcp:rotation:"
@@ -424,15 +426,28 @@ func (s State) check() error {
 }
 
 // short cuts a value echoed in a message: enough to recognise it, never a
-// page of whatever someone wrote into a tag or an argument.
+// page of whatever someone wrote into a tag or an argument. Messages quote
+// it (%q), which writes a byte that is not printable text as four
+// characters, so what is bounded is the quoted form: at most 80
+// characters between the quotes, and a run of invalid bytes shows as one
+// U+FFFD.
 func short(v string) string {
 	const most = 80
-	if len(v) <= most {
-		return v
+	cut := len(v) > most
+	if cut {
+		n := most
+		for n > 0 && !utf8.RuneStart(v[n]) {
+			n-- // not in the middle of a character
+		}
+		v = v[:n]
 	}
-	cut := most
-	for cut > 0 && !utf8.RuneStart(v[cut]) {
-		cut-- // not in the middle of a character
+	v = strings.ToValidUTF8(v, "\uFFFD")
+	for len(strconv.Quote(v)) > most+2 {
+		_, size := utf8.DecodeLastRuneInString(v)
+		v, cut = v[:len(v)-size], true
 	}
-	return v[:cut] + "…"
+	if cut {
+		v += "…"
+	}
+	return v
 }

@@ -400,3 +400,17 @@ func TestBuildPlan(t *testing.T) {
 		t.Errorf("retiring: %s, not before %v", got, steps[1].NotBefore)
 	}
 }
+
+// TestShort: what a message quotes of a value stays short whatever the
+// value holds: printable text, control characters (which %q writes as
+// four characters each) or invalid bytes.
+func TestShort(t *testing.T) {
+	for _, v := range []string{strings.Repeat("a", 300), strings.Repeat("\x01", 300), strings.Repeat("\xf7", 300), "v=2/" + strings.Repeat("\xf7", 69), strings.Repeat("é\x00", 100), "ok"} {
+		if q := fmt.Sprintf("%q", short(v)); len(q) > 90 {
+			t.Errorf("short(%.20q) quotes as %d characters: %s", v, len(q), q)
+		}
+	}
+	if short("ok") != "ok" || short(strings.Repeat("a", 80)) != strings.Repeat("a", 80) {
+		t.Error("a short value was changed")
+	}
+}

@@ -111,6 +111,23 @@ func TestWasmPlugin(t *testing.T) {
 		!strings.Contains(res.Content[0].Text, "cloudformation in eu-west-1") {
 		t.Fatalf("cutover in Wasm after one test call: %s", res.Content[0].Text)
 	}
+	// That check saw the new key used: the server removed its secret
+	// file (secret_file_remove), and the answer says so.
+	var checked RotateResult
+	if err := json.Unmarshal(res.StructuredContent, &checked); err != nil {
+		t.Fatal(err)
+	}
+	if checked.SecretFileRemoved != rot.SecretFile || fileExists(t, rot.SecretFile) || !strings.Contains(res.Content[0].Text, "was removed from the server") {
+		t.Errorf("the secret file after the new key's use, in Wasm: removed %q, exists %v: %s", checked.SecretFileRemoved, fileExists(t, rot.SecretFile), checked.SecretNote)
+	}
+	// The state written in Wasm is sealed with the server's key: the
+	// native workflow, on the same secrets directory, checks it.
+	if st := checked.StateTag; st == nil || st.Seal == "" || e.tags("ci-deploy")[SealKey(old)] != st.Seal {
+		t.Errorf("the state tag written in Wasm: %+v", st)
+	}
+	if res := e.rotate(e.host(), "ci-deploy", old, StepStatus); res.Phase != string(PhaseCreated) {
+		t.Errorf("the state sealed in Wasm, read natively: %s", res.Happened)
+	}
 
 	// A rotation begun three days ago (natively, on the sandbox's clock set
 	// back): the old key used by s3 in us-east-1, the new key too, an hour

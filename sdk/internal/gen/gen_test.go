@@ -80,7 +80,7 @@ func TestWasmDirectivesMatchContract(t *testing.T) {
 	if want := []string{api.ExportCall, api.ExportDescribe}; strings.Join(exports, ",") != strings.Join(want, ",") {
 		t.Errorf("the SDK exports %v, the contract says %v", exports, want)
 	}
-	for _, fn := range []string{api.HostIAMCall, api.HostIAMBatch, api.HostProgress, api.HostInfoFunc, api.HostConsent} {
+	for _, fn := range []string{api.HostIAMCall, api.HostIAMBatch, api.HostProgress, api.HostInfoFunc, api.HostConsent, api.HostStateSeal, api.HostSecretFileRemove} {
 		if mod, ok := imports[fn]; !ok {
 			t.Errorf("the SDK does not import the host function %s", fn)
 		} else if mod != api.HostModule {

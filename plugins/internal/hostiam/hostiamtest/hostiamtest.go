@@ -9,6 +9,7 @@ package hostiamtest
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,12 @@ type Options struct {
 	// Latency delays every call, so that wall time counts calls as a
 	// remote IAM would (batches still run eight at a time).
 	Latency time.Duration
+	// SecretsDir is the server's secrets directory: where new keys'
+	// secrets are written (and RemoveSecretFile removes them) and where
+	// Seal's key is kept. "" is the sandbox's own, one per sandbox, so
+	// that every Host (and LoadWasm) on a sandbox shares it, as servers
+	// restarted with the same --secrets-dir do.
+	SecretsDir string
 }
 
 // Host is a hostiam.Host for tests; it counts the operations it ran and
@@ -46,6 +53,8 @@ type Host struct {
 	gate     *gate.Gate
 	caller   gate.Caller
 	opts     Options
+	secrets  string                         // the secrets directory
+	sealer   *plugin.StateSealer            // the runtime's own sealer, over secrets
 	consent  atomic.Pointer[plugin.Consent] // the current tool call's
 	calls    atomic.Int64
 	mu       sync.Mutex
@@ -67,7 +76,11 @@ func New(t testing.TB, o Options) *Host {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: t.TempDir()}})
+	secrets := o.SecretsDir
+	if secrets == "" {
+		secrets = SandboxSecretsDir(t, sb)
+	}
+	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: secrets}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +90,8 @@ func New(t testing.TB, o Options) *Host {
 	}
 	h := &Host{
 		Sandbox: sb, gate: gate.New(cat, gate.Options{ReadOnly: o.ReadOnly, Confirm: o.Confirm}), opts: o, ops: map[string]int{},
-		caller: gate.Caller{Kind: gate.Plugin, Plugin: o.Plugin, Grants: grants},
+		caller:  gate.Caller{Kind: gate.Plugin, Plugin: o.Plugin, Grants: grants},
+		secrets: secrets, sealer: plugin.NewStateSealer(secrets),
 	}
 	h.NewToolCall()
 	return h
@@ -168,6 +182,59 @@ func (h *Host) Progress(done, total float64, message string) {
 // Info implements hostiam.Host.
 func (h *Host) Info() (*api.HostInfo, error) {
 	return &api.HostInfo{ReadOnly: h.opts.ReadOnly, Confirm: string(h.gate.Confirm()), AccountID: localiam.AccountID, Partition: "aws", Plugin: h.opts.Plugin, Grants: h.opts.Grants, Config: map[string]string{}}, nil
+}
+
+// Seal implements hostiam.Sealer with the runtime's own sealer, over the
+// host's secrets directory, for the plugin in the sandbox's account.
+func (h *Host) Seal(data string) (string, error) {
+	a := h.sealer.Seal(h.opts.Plugin, localiam.AccountID, data)
+	if a.Error != nil {
+		return "", a.Error
+	}
+	return a.MAC, nil
+}
+
+// RemoveSecretFile implements hostiam.SecretFileRemover with the
+// runtime's own code (plugin.RemoveSecretFile) over the real gate: the
+// plugin's grants and the server's read-only mode decide, and the
+// get_access_key_last_used it makes counts as one of the host's calls.
+func (h *Host) RemoveSecretFile(accessKeyID string) (string, string, error) {
+	c := h.consent.Load()
+	if c.Pending() {
+		return "", "", &api.Error{Code: api.ConsentRequired, Message: "this tool call is stopping to wait for the person's answer; nothing more runs in it"}
+	}
+	a := plugin.RemoveSecretFile(context.Background(), h.gate, c.Caller(), iam.SecretFiles{Dir: h.secrets}, accessKeyID, nil, func(op string) *api.Error {
+		h.calls.Add(1)
+		h.mu.Lock()
+		h.ops[op]++
+		h.mu.Unlock()
+		return nil
+	})
+	if a.Error != nil {
+		return "", "", a.Error
+	}
+	return a.Removed, a.Note, nil
+}
+
+// SecretsDir is the host's secrets directory.
+func (h *Host) SecretsDir() string { return h.secrets }
+
+// sandboxSecrets holds each sandbox's own secrets directory.
+var sandboxSecrets sync.Map // *localiam.Server → string
+
+// SandboxSecretsDir is sb's own secrets directory, made in t's temporary
+// directory the first time it is asked for, and shared by every Host and
+// LoadWasm on sb that names none (so their seals agree).
+func SandboxSecretsDir(t testing.TB, sb *localiam.Server) string {
+	t.Helper()
+	if v, ok := sandboxSecrets.Load(sb); ok {
+		return v.(string)
+	}
+	v, loaded := sandboxSecrets.LoadOrStore(sb, filepath.Join(t.TempDir(), "secrets"))
+	if !loaded {
+		t.Cleanup(func() { sandboxSecrets.Delete(sb) })
+	}
+	return v.(string)
 }
 
 // Calls is how many operations the host ran (batched ones each count).

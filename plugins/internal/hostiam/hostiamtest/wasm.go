@@ -75,6 +75,9 @@ type WasmOptions struct {
 	ReadOnly bool          // the server's --readonly
 	Confirm  gate.Confirm  // the server's --confirm; "" is destructive
 	Latency  time.Duration // added to every IAM request, as a far-away IAM
+	// SecretsDir is the server's --secrets-dir; "" is the sandbox's own
+	// (SandboxSecretsDir), shared with the Hosts of New on it.
+	SecretsDir string
 }
 
 // LoadWasm loads one plugin into the real runtime, over a gate and
@@ -88,14 +91,20 @@ func LoadWasm(t testing.TB, sb *localiam.Server, spec plugin.Spec, o WasmOptions
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: t.TempDir()}})
+	secrets := o.SecretsDir
+	if secrets == "" {
+		secrets = SandboxSecretsDir(t, sb)
+	}
+	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: secrets}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h, err := plugin.Load(ctx, &plugin.Config{Plugins: []plugin.Spec{spec}}, plugin.Options{
-		Gate:     gate.New(cat, gate.Options{ReadOnly: o.ReadOnly, Confirm: o.Confirm}),
-		CacheDir: filepath.Join(os.TempDir(), "iam-mcp-plugin-test-cache"),
-		Account:  func(context.Context) (string, string, error) { return localiam.AccountID, "aws", nil },
+		Gate:       gate.New(cat, gate.Options{ReadOnly: o.ReadOnly, Confirm: o.Confirm}),
+		CacheDir:   filepath.Join(os.TempDir(), "iam-mcp-plugin-test-cache"),
+		Account:    func(context.Context) (string, string, error) { return localiam.AccountID, "aws", nil },
+		Secrets:    iam.SecretFiles{Dir: secrets},
+		SecretsDir: secrets,
 	})
 	if err != nil {
 		t.Fatal(err)
