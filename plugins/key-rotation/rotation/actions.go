@@ -112,14 +112,8 @@ func (r *run) retire() (*RotateResult, error) {
 		append(changes, c)...); res != nil || err != nil {
 		return res, err
 	}
-	if r.old.Status == "Active" {
-		if err := r.setStatus(k, "Inactive"); err != nil {
-			return nil, wrap(err, "nothing changed: deactivating %s failed", k)
-		}
-	}
-	if err := r.writeState(st); err != nil {
-		return nil, wrap(err, "%s is Inactive (undo: %s), but recording its retirement in the state tag failed; call %s again to record it",
-			k, callUpdate(u, k, "Active").Markdown(), rotateCall(u, k, StepRetire, "").String())
+	if err := r.deactivateAndRecord(st, StepRetire, "its retirement"); err != nil {
+		return nil, err
 	}
 	return r.finish(OutcomeAdvanced, fmt.Sprintf("retiring %s (%s): it is Inactive, so anything still using it now fails, and step rollback turns it back on. It may be deleted after a grace period of %d days (%s), at %s, if nothing has failed",
 		k, reason, days, source, st.GraceEnds().Format(time.RFC3339)), r.nextFor(PhaseRetiring)), nil
@@ -392,7 +386,7 @@ func (r *run) cutover() (*RotateResult, error) {
 // nothing used it since the new key's first use; the proof itself was
 // checked against IAM when the call read the state (checkState).
 func (r *run) deactivate() (*RotateResult, error) {
-	u, k := r.in.UserName, r.in.AccessKeyID
+	k := r.in.AccessKeyID
 	if res := r.newKeyUsable(); res != nil {
 		return res, nil
 	}
@@ -439,17 +433,28 @@ func (r *run) deactivate() (*RotateResult, error) {
 		append(changes, c)...); res != nil || err != nil {
 		return res, err
 	}
-	if r.old.Status == "Active" {
-		if err := r.setStatus(k, "Inactive"); err != nil {
-			return nil, wrap(err, "nothing changed: deactivating %s failed", k)
-		}
-	}
-	if err := r.writeState(st); err != nil {
-		return nil, wrap(err, "%s was deactivated (undo: %s), but recording it in the state tag failed; call %s again to record it",
-			k, callUpdate(u, k, "Active").Markdown(), rotateCall(u, k, StepDeactivate, "").String())
+	if err := r.deactivateAndRecord(st, StepDeactivate, "it"); err != nil {
+		return nil, err
 	}
 	return r.finish(OutcomeAdvanced, fmt.Sprintf("deactivated %s: anything still using it now fails, and step rollback turns it back on. It may be deleted after a grace period of %d days (%s), at %s, if nothing has failed",
 		k, days, source, st.GraceEnds().Format(time.RFC3339)), r.nextFor(PhaseDeactivated)), nil
+}
+
+// deactivateAndRecord makes the old key Inactive (unless it already is)
+// and then writes the state tag; a failure of the tag after the key
+// changed says how to undo it and how to record it again.
+func (r *run) deactivateAndRecord(st State, step, what string) error {
+	u, k := r.in.UserName, r.in.AccessKeyID
+	if r.old.Status == "Active" {
+		if err := r.setStatus(k, "Inactive"); err != nil {
+			return wrap(err, "nothing changed: deactivating %s failed", k)
+		}
+	}
+	if err := r.writeState(st); err != nil {
+		return wrap(err, "%s is Inactive (undo: %s), but recording %s in the state tag failed; call %s again to record it",
+			k, callUpdate(u, k, "Active").Markdown(), what, rotateCall(u, k, step, "").String())
+	}
+	return nil
 }
 
 // delete deletes the old key once its grace period is over, if nothing

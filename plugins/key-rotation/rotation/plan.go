@@ -223,29 +223,34 @@ func buildPlan(in planInput) []PlanStep {
 			Rollback:      "set " + k + " Active again: rotate_access_key step rollback does it and goes back to waiting for the cut-over",
 			RollbackCalls: []Call{callUpdate(u, k, "Active")},
 		},
-		PlanStep{
-			Step:  StepDelete,
-			Title: "Delete the old key " + k + " after a grace period of " + grace,
-			Calls: []Call{
-				note(callListKeys(u), n+" is still Active"),
-				note(callLastUsed(k), "nothing used "+k+" after it was deactivated"),
-				callDelete(u, k),
-				note(callUntag(u, k), "the rotation is complete: its state tag goes"),
-			},
-			Preconditions: []string{
-				k + " has been Inactive for the whole grace period (at least " + fmt.Sprint(MinGraceDays) + " days, whatever the tag says)",
-				"nothing used " + k + " since it was deactivated",
-				n + " exists and is Active",
-			},
-			Rollback:      "before the delete: rotate_access_key step rollback reactivates " + k + ". After it: none, a deleted key is gone for good",
-			RollbackCalls: []Call{callUpdate(u, k, "Active")},
-		},
+		deleteStep(u, k, "Delete the old key "+k+" after a grace period of "+grace, n+" is still Active", "rotation", n+" exists and is Active"),
 	)
 	if in.state != nil && in.state.Phase == PhaseDeactivated {
 		t := in.state.GraceEnds()
 		steps[len(steps)-1].NotBefore = &t
 	}
 	return mark(steps, stepOrder, in.currentStep())
+}
+
+// deleteStep is the last step of a rotation or a retirement: the old key
+// deleted once its grace period is over and nothing used it since.
+func deleteStep(u, k, title, listNote, what string, more ...string) PlanStep {
+	return PlanStep{
+		Step:  StepDelete,
+		Title: title,
+		Calls: []Call{
+			note(callListKeys(u), listNote),
+			note(callLastUsed(k), "nothing used "+k+" after it was deactivated"),
+			callDelete(u, k),
+			note(callUntag(u, k), "the "+what+" is complete: its state tag goes"),
+		},
+		Preconditions: append([]string{
+			k + " has been Inactive for the whole grace period (at least " + fmt.Sprint(MinGraceDays) + " days, whatever the tag says)",
+			"nothing used " + k + " since it was deactivated",
+		}, more...),
+		Rollback:      "before the delete: rotate_access_key step rollback reactivates " + k + ". After it: none, a deleted key is gone for good",
+		RollbackCalls: []Call{callUpdate(u, k, "Active")},
+	}
 }
 
 // retirePlan is the plan of a key retired without a replacement.
@@ -269,22 +274,7 @@ func retirePlan(in planInput) []PlanStep {
 			Rollback:      "rotate_access_key step rollback sets " + k + " Active again and removes the tag",
 			RollbackCalls: []Call{callUpdate(u, k, "Active"), callUntag(u, k)},
 		},
-		{
-			Step:  StepDelete,
-			Title: "Delete " + k + " after a grace period of " + grace,
-			Calls: []Call{
-				note(callListKeys(u), k+" is still Inactive"),
-				note(callLastUsed(k), "nothing used "+k+" after it was deactivated"),
-				callDelete(u, k),
-				note(callUntag(u, k), "the retirement is complete: its state tag goes"),
-			},
-			Preconditions: []string{
-				k + " has been Inactive for the whole grace period (at least " + fmt.Sprint(MinGraceDays) + " days, whatever the tag says)",
-				"nothing used " + k + " since it was deactivated",
-			},
-			Rollback:      "before the delete: rotate_access_key step rollback reactivates " + k + ". After it: none, a deleted key is gone for good",
-			RollbackCalls: []Call{callUpdate(u, k, "Active")},
-		},
+		deleteStep(u, k, "Delete "+k+" after a grace period of "+grace, k+" is still Inactive", "retirement"),
 	}
 	if in.state != nil && in.state.Phase == PhaseRetiring {
 		t := in.state.GraceEnds()
