@@ -74,7 +74,6 @@ type edge struct {
 	cuts     []cut
 	cond     string         // why it holds only under conditions; "" when it holds outright
 	matches  []policy.Match // the identity statements that allow it (source ids are docInfo ids)
-	viaGroup *principal     // join-group: the group
 }
 
 // hop is how a privileged node reaches administrator: its first edge and
@@ -82,8 +81,7 @@ type edge struct {
 type hop struct {
 	e     *edge
 	next  *principal
-	depth int
-	admin string // for depth 0: why the node is admin-equivalent
+	admin string // for an admin-equivalent node: why it is
 }
 
 // graph is the account's principal graph, built once per review.
@@ -94,9 +92,6 @@ type graph struct {
 	full    map[*principal]*hop
 	trusts  map[trustKey]bool
 	mays    map[mayKey]mayResult
-	// adminDoc is a grant of everything, the document a principal that can
-	// write its own policies would write.
-	adminDoc *docInfo
 }
 
 type trustKey struct {
@@ -142,7 +137,7 @@ var graphActions = []string{
 // buildGraph finds every principal's shortest path to administrator, in
 // the strict reading and allowing conditional edges.
 func (r *reviewCtx) buildGraph() *graph {
-	g := &graph{r: r, trusts: map[trustKey]bool{}, mays: map[mayKey]mayResult{}, adminDoc: r.e.doc(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)}
+	g := &graph{r: r, trusts: map[trustKey]bool{}, mays: map[mayKey]mayResult{}}
 	u := r.e.u
 	var idx []int
 	for _, a := range graphActions {
@@ -237,10 +232,10 @@ func (g *graph) search(conditional bool) map[*principal]*hop {
 			continue
 		}
 		if e := g.selfEdge(p, nil, conditional); e != nil {
-			priv[p] = &hop{e: e, depth: 1}
+			priv[p] = &hop{e: e}
 			frontier = append(frontier, p)
 		} else if es := g.controlEdges(p, nil, conditional, true); len(es) > 0 {
-			priv[p] = &hop{e: es[0], depth: 1}
+			priv[p] = &hop{e: es[0]}
 			frontier = append(frontier, p)
 		}
 	}
@@ -252,7 +247,7 @@ func (g *graph) search(conditional bool) map[*principal]*hop {
 			}
 			for _, t := range frontier {
 				if e := g.edgeTo(p, t, nil, conditional); e != nil {
-					priv[p] = &hop{e: e, next: t, depth: priv[t].depth + 1}
+					priv[p] = &hop{e: e, next: t}
 					next = append(next, p)
 					break
 				}
@@ -555,7 +550,7 @@ func (g *graph) edgeTo(p, t *principal, extra []*docInfo, conditional bool) *edg
 			return nil
 		}
 		offer(&edge{kind: edgeJoin, from: p, to: t, method: "AddUserToGroup", how: "adds itself to group " + t.name,
-			actions: []string{"iam:AddUserToGroup"}, cuts: []cut{{"iam:AddUserToGroup", t.arn}}, cond: why, matches: ms, viaGroup: t})
+			actions: []string{"iam:AddUserToGroup"}, cuts: []cut{{"iam:AddUserToGroup", t.arn}}, cond: why, matches: ms})
 	}
 	return best
 }
@@ -796,9 +791,12 @@ func describePath(p *principal, edges []*edge, end *principal) string {
 			fmt.Fprintf(&b, " → %s %s", e.to.kind, e.to.name)
 		}
 	}
-	if end == nil || len(edges) > 0 && edges[len(edges)-1].kind == edgeSelf {
+	switch {
+	case len(edges) > 0 && edges[len(edges)-1].kind == edgeControl:
+		b.WriteString(" → administrator (its permissions rewritten)")
+	case end == nil || len(edges) > 0 && edges[len(edges)-1].kind == edgeSelf:
 		b.WriteString(" → administrator (own permissions rewritten)")
-	} else {
+	default:
 		b.WriteString(" (admin-equivalent)")
 	}
 	return b.String()

@@ -108,7 +108,7 @@ func (r *reviewCtx) pathFinding(p *principal, ruleID, status string, priv map[*p
 		}
 	}
 	r.emit(ruleID, p.subject(), msg, ev, func() Remediation {
-		rem := r.escalationPlan(p)
+		rem := r.escalationPlan(p, status)
 		if via != nil {
 			n := 0
 			for _, h := range priv {
@@ -247,7 +247,7 @@ func methodByID(id string) *EscalationMethod {
 // a Deny policy of p's own, so that no other principal is touched. Before
 // the plan is shown the graph is asked again with the Deny added: p must
 // reach no administrator, and the Deny must pass the guardrails.
-func (r *reviewCtx) escalationPlan(p *principal) Remediation {
+func (r *reviewCtx) escalationPlan(p *principal, status string) Remediation {
 	edges := r.graph.outEdges(p, nil)
 	var cuts []cut
 	var manual []Step
@@ -259,7 +259,7 @@ func (r *reviewCtx) escalationPlan(p *principal) Remediation {
 		cuts = append(cuts, e.cuts...)
 	}
 	broad := collapsed(cuts)
-	rem := Remediation{Summary: "Deny " + p.name + " exactly the steps that lead to an administrator (" + cutText(cuts) + "), through a Deny policy of its own: every other principal, and everything else " + p.name + " does, stays as it is. If the job needs one of these steps, give the target less privilege instead."}
+	rem := Remediation{Summary: "Deny " + p.name + " exactly the steps that lead to an administrator (" + cutText(cuts) + "), through a Deny policy of its own: every other principal, and everything else " + p.name + " does, stays as it is. If the job needs one of these steps, give the target less privilege instead; if " + p.name + " is meant to be an administrator, require MFA on the step instead (a condition on aws:MultiFactorAuthPresent in the trust policy)."}
 	if len(broad) > 0 {
 		rem.Summary += " " + strings.Join(broad, ", ") + " reach more than " + strconv.Itoa(maxDenyTargets) + " privileged targets each, so they are denied on every resource: check that the job does not need them."
 	}
@@ -296,6 +296,11 @@ func (r *reviewCtx) escalationPlan(p *principal) Remediation {
 	steps = append(steps, step("simulate_principal_policy", map[string]any{"policy_source_arn": p.arn, "action_names": cutActions(cuts), "resource_arns": cutResources(cuts)},
 		"every one should now be explicitDeny"))
 	rem.Steps = append(steps, manual...)
+	if status == StatusPotential {
+		// A conditional path is often the intended one: an administrator
+		// who assumes the admin role with MFA. A person decides first.
+		rem.Steps = append([]Step{manualStep("Decide whether " + p.name + " is meant to reach an administrator this way (" + conditionText(edges) + "). If it is, keep the path and make sure the condition holds (MFA for people); if not, run the calls below.")}, rem.Steps...)
+	}
 
 	// The graph after (verifyPlans checks the document against the
 	// guardrails, as for every plan).
@@ -336,6 +341,20 @@ func (r *reviewCtx) escalationPlan(p *principal) Remediation {
 	}
 	rem.Check = check
 	return rem
+}
+
+// conditionText lists the conditions the edges hold under.
+func conditionText(edges []*edge) string {
+	var out []string
+	for _, e := range edges {
+		if e.cond != "" {
+			out = appendNew(out, e.cond)
+		}
+	}
+	if len(out) == 0 {
+		return "every step holds whatever the request"
+	}
+	return strings.Join(out, "; ")
 }
 
 // denyDocument is p's Deny policy: one statement per action, with the
