@@ -87,11 +87,18 @@ type hop struct {
 // graph is the account's principal graph, built once per review.
 type graph struct {
 	r       *reviewCtx
-	sources []*principal // users and roles whose policies name a graph action
-	strict  map[*principal]*hop
-	full    map[*principal]*hop
-	trusts  map[trustKey]bool
-	mays    map[mayKey]mayResult
+	sources []*principal // users and roles whose policies name a graph action, or whom a trust policy names
+	// acting: the sources whose policies name a graph action; the others
+	// can only assume a role whose trust policy names them (or everyone),
+	// so they are tried against those roles alone.
+	acting map[*principal]bool
+	// admits: per role, the principal ARNs its trust policy names, "*"
+	// for everyone.
+	admits map[*principal]map[string]bool
+	strict map[*principal]*hop
+	full   map[*principal]*hop
+	trusts map[trustKey]bool
+	mays   map[mayKey]mayResult
 }
 
 type trustKey struct {
@@ -146,23 +153,29 @@ func (r *reviewCtx) buildGraph() *graph {
 	for _, m := range u.methods {
 		idx = append(idx, m...)
 	}
-	named, everyone := r.trustNamed()
+	g.admits = r.trustNamed()
+	named := map[string]bool{}
+	for _, arns := range g.admits {
+		for a := range arns {
+			named[a] = true
+		}
+	}
+	g.acting = map[*principal]bool{}
 	for _, list := range [][]*principal{r.m.users, r.m.roles} {
 		for _, p := range list {
 			if p.set == nil {
 				continue
 			}
-			if everyone || named[p.arn] {
+			for _, i := range idx {
+				if p.set.cand.has(i) {
+					g.acting[p] = true
+					break
+				}
+			}
+			if g.acting[p] || named["*"] || named[p.arn] {
 				// A trust policy naming it (or everyone) lets it assume a
 				// role with no permission of its own.
 				g.sources = append(g.sources, p)
-				continue
-			}
-			for _, i := range idx {
-				if p.set.cand.has(i) {
-					g.sources = append(g.sources, p)
-					break
-				}
 			}
 		}
 	}
@@ -171,11 +184,10 @@ func (r *reviewCtx) buildGraph() *graph {
 	return g
 }
 
-// trustNamed lists the principals of the account that some role's trust
-// policy names by ARN, and whether one names every principal ("*").
-func (r *reviewCtx) trustNamed() (map[string]bool, bool) {
-	named := map[string]bool{}
-	everyone := false
+// trustNamed lists, per role, the principal ARNs its trust policy's Allow
+// statements name, "*" for everyone (a wildcard or NotPrincipal).
+func (r *reviewCtx) trustNamed() map[*principal]map[string]bool {
+	out := map[*principal]map[string]bool{}
 	for _, t := range r.m.roles {
 		if len(t.role.AssumeRolePolicyDocument) == 0 {
 			continue
@@ -184,26 +196,38 @@ func (r *reviewCtx) trustNamed() (map[string]bool, bool) {
 		if d.doc == nil {
 			continue
 		}
+		names := map[string]bool{}
 		for _, st := range d.doc.Statements {
 			if st.Effect != "Allow" {
 				continue
 			}
 			if st.NotPrincipal != nil || (st.Principal != nil && st.Principal.Wildcard) {
-				everyone = true
+				names["*"] = true
 				continue
 			}
 			if st.Principal == nil {
 				continue
 			}
 			for _, v := range st.Principal.Values["AWS"] {
-				if v == "*" {
-					everyone = true
-				}
-				named[v] = true
+				names[v] = true
 			}
 		}
+		if len(names) > 0 {
+			out[t] = names
+		}
 	}
-	return named, everyone
+	return out
+}
+
+// tries reports whether the search asks for p's edge to t at all: a
+// source whose policies name no graph action can only assume a role that
+// names it (or everyone).
+func (g *graph) tries(p, t *principal) bool {
+	if g.acting[p] {
+		return true
+	}
+	names := g.admits[t]
+	return names != nil && (names["*"] || names[p.arn])
 }
 
 // search runs the backward search; conditional allows conditional edges.
@@ -231,6 +255,9 @@ func (g *graph) search(conditional bool) map[*principal]*hop {
 		if priv[p] != nil {
 			continue
 		}
+		if !g.acting[p] {
+			continue
+		}
 		if e := g.selfEdge(p, nil, conditional); e != nil {
 			priv[p] = &hop{e: e}
 			frontier = append(frontier, p)
@@ -246,6 +273,9 @@ func (g *graph) search(conditional bool) map[*principal]*hop {
 				continue
 			}
 			for _, t := range frontier {
+				if !g.tries(p, t) {
+					continue
+				}
 				if e := g.edgeTo(p, t, nil, conditional); e != nil {
 					priv[p] = &hop{e: e, next: t}
 					next = append(next, p)
