@@ -23,8 +23,9 @@ const denyPolicyName = "AccessReviewDenyEscalation"
 // plan denies the action on every resource and says so.
 const maxDenyTargets = 20
 
-// Inline policy size quotas (IAM counts without white space).
-var inlineQuota = map[Kind]int{KindUser: 2048, KindRole: 10240, KindGroup: 5120}
+// inlineQuota is IAM's quota on all of an owner's inline policies
+// (counted without white space), per kind of owner.
+var inlineQuota = map[Kind]int{KindUser: int(policy.UserInlineLimit), KindRole: int(policy.RoleInlineLimit), KindGroup: int(policy.GroupInlineLimit)}
 
 // checkEscalation builds the graph and reports every user and role in
 // scope that is not already an administrator.
