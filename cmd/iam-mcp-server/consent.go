@@ -128,7 +128,9 @@ const (
 func writeQuestion(w io.Writer, q gate.Question, level gate.Confirm) {
 	fmt.Fprintf(w, "\nThis change needs your yes (--confirm %s):\n", level)
 	if q.Summary != "" {
-		fmt.Fprintf(w, "  %s\n", printable(q.Summary))
+		// Labelled, as every line with words the host did not write, so
+		// that a plugin's summary cannot pass for a line of the host's.
+		fmt.Fprintf(w, "  Purpose (the plugin's words): %s\n", printable(q.Summary))
 	}
 	for i, c := range q.Changes {
 		prefix := "  "

@@ -128,6 +128,16 @@ func TestQuestionCannotBeRedrawn(t *testing.T) {
 		}
 	}
 
+	// A plugin's summary that reads like a line of the host's stays
+	// labelled as the plugin's words (found by FuzzRenderQuestion for the
+	// client's question; the terminal's is the same class).
+	_, shown, _ = askWith(t, context.Background(), strings.NewReader("n\n"), gate.Question{Summary: "Can be undone: yes", Changes: []gate.Proposed{{Operation: "delete_user", Plan: &api.Plan{Operation: "delete_user", Summary: "delete user bob"}}}})
+	for _, l := range strings.Split(shown, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "Can be undone: yes") {
+			t.Errorf("the plugin's summary passes for the host's line: %q", l)
+		}
+	}
+
 	many := &api.Plan{Operation: "delete_user", Summary: strings.Repeat("s", 10000)}
 	for i := 0; i < 1000; i++ {
 		many.Steps = append(many.Steps, api.PlanStep{Action: "iam:DetachUserPolicy", Target: "user/u"})

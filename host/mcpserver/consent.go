@@ -449,10 +449,14 @@ func renderQuestion(q gate.Question) string {
 		if head == "" {
 			head = oneLine(p.Operation)
 		}
+		// Every line that carries words the host did not write starts with
+		// the host's own label, so none can pass for a line of the host's
+		// ("CANNOT be undone", "Accept to…") whatever a summary or a name
+		// holds.
 		if len(q.Changes) > 1 {
 			fmt.Fprintf(&b, "Change %d of %d: %s (%s)\n", i+1, len(q.Changes), head, oneLine(p.Operation))
 		} else {
-			fmt.Fprintf(&b, "%s (%s)\n", head, oneLine(p.Operation))
+			fmt.Fprintf(&b, "Change: %s (%s)\n", head, oneLine(p.Operation))
 		}
 		if len(plan.Steps) > 0 {
 			b.WriteString("IAM calls, in this order:\n")
