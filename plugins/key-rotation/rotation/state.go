@@ -362,11 +362,13 @@ func ParseState(v string) (State, error) {
 // parseStamp reads a time of the tag: exactly the stamp format, and not the
 // zero time (which Encode never writes).
 func parseStamp(v string) (time.Time, error) {
+	// time.Parse's own error quotes the value whole (twice), so it is not
+	// passed on: the message quotes it cut, as every refusal here does.
 	t, err := time.Parse(stamp, v)
-	if err == nil && (t.IsZero() || t.Format(stamp) != v) {
-		err = fmt.Errorf("%q is not a time this plugin writes", short(v))
+	if err != nil || t.IsZero() || t.Format(stamp) != v {
+		return time.Time{}, fmt.Errorf("%q is not a time this plugin writes (like 20250601T120000Z)", short(v))
 	}
-	return t, err
+	return t, nil
 }
 
 // parseCount reads a whole number from 0 to most, digits only (no sign,
