@@ -346,8 +346,10 @@ func (g *graph) may(p *principal, extra []*docInfo, conditional bool, action, re
 		if trust != nil {
 			k.trust = trust.id
 		}
-		for _, v := range ctx {
-			k.ctx += strings.Join(v, ",") + ";"
+		// The context's keys with their values, in a fixed order, so
+		// that two contexts share an entry only when they are the same.
+		for _, key := range sortedKeys(ctx) {
+			k.ctx += key + "=" + strings.Join(ctx[key], ",") + ";"
 		}
 		if r, ok := g.mays[k]; ok {
 			return r.ok, r.why, r.ms
