@@ -25,10 +25,10 @@ bench: build bench-sandbox bench-policy ## the sandbox's benchmarks, the policy 
 	$(GO) run ./cmd/iam-mcp-bench --server $(BIN)
 
 bench-sandbox: ## the embedded sandbox: requests per second on 10,000 users, memory of a large account
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./host/localiam/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./host/sandbox/
 
-bench-policy: ## host/policy.Evaluate against the oracle (npm ci --prefix host/policy/testdata/oracle): ns/eval of each and their ratio
-	$(GO) test -run '^$$' -bench EvaluateVsOracle ./host/policy/
+bench-policy: ## policy.Evaluate against the oracle (npm ci --prefix policy/testdata/oracle): ns/eval of each and their ratio
+	$(GO) test -run '^$$' -bench EvaluateVsOracle ./policy/
 
 sandbox: build ## the embedded IAM sandbox with the demo organisation, on 127.0.0.1:$(PORT)
 	$(BIN) sandbox --listen 127.0.0.1:$(PORT) --seed demo

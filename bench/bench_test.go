@@ -32,13 +32,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/host/iam"
-	"github.com/iammcp/iam-mcp-server/host/localiam"
 	"github.com/iammcp/iam-mcp-server/host/mcpserver"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 )
 
 var (
@@ -236,13 +236,13 @@ func BenchmarkToolsList(b *testing.B) {
 
 // sandboxClients wires what --local --local-seed demo wires: the sandbox,
 // in process, behind the real AWS SDK clients.
-func sandboxClients(b *testing.B) *iam.Clients {
+func sandboxClients(b *testing.B) *catalogue.Clients {
 	b.Helper()
-	sb, err := localiam.New(localiam.Options{Seed: "demo"})
+	sb, err := sandbox.New(sandbox.Options{Seed: "demo"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	clients, err := iam.NewClients(context.Background(), iam.ClientOptions{Local: sb.Transport()})
+	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Local: sb.Transport()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -261,19 +261,19 @@ func BenchmarkBareSDKGetUser(b *testing.B) {
 	name := aws.String(benchUser)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := c.GetUser(ctx, &awsiam.GetUserInput{UserName: name}); err != nil {
+		if _, err := c.GetUser(ctx, &iam.GetUserInput{UserName: name}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := c.ListAttachedUserPolicies(ctx, &awsiam.ListAttachedUserPoliciesInput{UserName: name}); err != nil {
+		if _, err := c.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: name}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := c.ListUserPolicies(ctx, &awsiam.ListUserPoliciesInput{UserName: name}); err != nil {
+		if _, err := c.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: name}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := c.ListGroupsForUser(ctx, &awsiam.ListGroupsForUserInput{UserName: name}); err != nil {
+		if _, err := c.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: name}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := c.ListAccessKeys(ctx, &awsiam.ListAccessKeysInput{UserName: name}); err != nil {
+		if _, err := c.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: name}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -286,7 +286,7 @@ func BenchmarkBareSDKGetUserOnly(b *testing.B) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := c.GetUser(ctx, &awsiam.GetUserInput{UserName: aws.String(benchUser)}); err != nil {
+		if _, err := c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(benchUser)}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -296,7 +296,7 @@ func BenchmarkBareSDKGetUserOnly(b *testing.B) {
 // --local-seed demo builds it: catalogue, gate, MCP server.
 func builtIn(b *testing.B) (*gate.Gate, *mcpserver.Server) {
 	b.Helper()
-	cat, err := iam.New(sandboxClients(b), iam.Options{Secrets: iam.SecretFiles{Dir: filepath.Join(b.TempDir(), "secrets")}})
+	cat, err := catalogue.New(sandboxClients(b), catalogue.Options{Secrets: catalogue.SecretFiles{Dir: filepath.Join(b.TempDir(), "secrets")}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -32,11 +32,11 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/host/iam"
-	"github.com/iammcp/iam-mcp-server/host/localiam"
 	"github.com/iammcp/iam-mcp-server/host/mcpserver"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 )
 
 // batchConcurrency is the iam_batch concurrency the benchmarks load the
@@ -158,27 +158,27 @@ func BenchmarkPluginSpawnToInitialize(b *testing.B) {
 // for the plugins, the plugin runtime on the warm cache, the MCP server.
 type inProcess struct {
 	gate, pluginGate *gate.Gate
-	host             *plugin.Host
+	host             *plugin.Runtime
 	srv              *mcpserver.Server
 }
 
 func newInProcess(b *testing.B, latency time.Duration) *inProcess {
 	b.Helper()
 	file := pluginsFile(b)
-	sb, err := localiam.New(localiam.Options{Seed: "demo", Faults: localiam.Faults{Latency: latency}})
+	sb, err := sandbox.New(sandbox.Options{Seed: "demo", Faults: sandbox.Faults{Latency: latency}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	clients, err := iam.NewClients(context.Background(), iam.ClientOptions{Local: sb.Transport()})
+	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Local: sb.Transport()})
 	if err != nil {
 		b.Fatal(err)
 	}
-	secrets := iam.SecretFiles{Dir: filepath.Join(b.TempDir(), "secrets")}
-	cat, err := iam.New(clients, iam.Options{Secrets: secrets})
+	secrets := catalogue.SecretFiles{Dir: filepath.Join(b.TempDir(), "secrets")}
+	cat, err := catalogue.New(clients, catalogue.Options{Secrets: secrets})
 	if err != nil {
 		b.Fatal(err)
 	}
-	pcat, err := iam.New(clients, iam.Options{Secrets: secrets})
+	pcat, err := catalogue.New(clients, catalogue.Options{Secrets: secrets})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func BenchmarkPluginIAMCall(b *testing.B) {
 
 // repeat calls t_repeat through the runtime and checks that all n calls
 // succeeded.
-func repeat(b *testing.B, h *plugin.Host, args json.RawMessage, n int) {
+func repeat(b *testing.B, h *plugin.Runtime, args json.RawMessage, n int) {
 	res, err := h.Call(context.Background(), "t_repeat", args, nil)
 	if err != nil {
 		b.Fatal(err)

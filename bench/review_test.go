@@ -37,12 +37,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/host/iam"
-	"github.com/iammcp/iam-mcp-server/host/localiam"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 )
 
 const reviewLatency = 20 * time.Millisecond
@@ -61,7 +61,7 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // reviewAccount is a sandbox account of about n principals with 20 ms of
 // latency per request, and a counter of the requests it serves.
 type reviewAccount struct {
-	sb      *localiam.Server
+	sb      *sandbox.Server
 	counter *countingTransport
 }
 
@@ -81,15 +81,15 @@ func bigReviewAccount(b *testing.B, n int) *reviewAccount {
 	if a := accounts[n]; a != nil {
 		return a
 	}
-	sb, err := localiam.New(localiam.Options{
-		Faults: localiam.Faults{Latency: reviewLatency},
-		Quotas: localiam.Quotas{Users: 2 * n, Groups: n, Roles: n, Policies: n, InstanceProfiles: n},
+	sb, err := sandbox.New(sandbox.Options{
+		Faults: sandbox.Faults{Latency: reviewLatency},
+		Quotas: sandbox.Quotas{Users: 2 * n, Groups: n, Roles: n, Policies: n, InstanceProfiles: n},
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
 	a := &reviewAccount{sb: sb, counter: &countingTransport{next: sb.Transport()}}
-	cl := awsiam.New(awsiam.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://sandbox.local"),
+	cl := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://sandbox.local"),
 		HTTPClient: &http.Client{Transport: sb.Transport()}, Credentials: aws.AnonymousCredentials{}})
 	ctx := context.Background()
 	users, roles, groups, policies := n*60/100, n*25/100, max(n*3/100, 1), n*12/100
@@ -102,20 +102,20 @@ func bigReviewAccount(b *testing.B, n int) *reviewAccount {
 	}
 	var jobs []func() error
 	add := func(f func() error) { jobs = append(jobs, f) }
-	policyARN := func(i int) string { return fmt.Sprintf("arn:aws:iam::%s:policy/bench/p-%d", localiam.AccountID, i) }
+	policyARN := func(i int) string { return fmt.Sprintf("arn:aws:iam::%s:policy/bench/p-%d", sandbox.AccountID, i) }
 	for i := range policies {
 		doc := docs[i%len(docs)]
 		if i%len(docs) == 0 {
 			doc = fmt.Sprintf(doc, i, i)
 		}
 		add(func() error {
-			_, err := cl.CreatePolicy(ctx, &awsiam.CreatePolicyInput{PolicyName: aws.String(fmt.Sprintf("p-%d", i)), Path: aws.String("/bench/"), PolicyDocument: aws.String(doc)})
+			_, err := cl.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(fmt.Sprintf("p-%d", i)), Path: aws.String("/bench/"), PolicyDocument: aws.String(doc)})
 			return err
 		})
 	}
 	for i := range groups {
 		add(func() error {
-			_, err := cl.CreateGroup(ctx, &awsiam.CreateGroupInput{GroupName: aws.String(fmt.Sprintf("g-%d", i))})
+			_, err := cl.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(fmt.Sprintf("g-%d", i))})
 			return err
 		})
 	}
@@ -123,31 +123,31 @@ func bigReviewAccount(b *testing.B, n int) *reviewAccount {
 	jobs = nil
 	for i := range groups {
 		add(func() error {
-			_, err := cl.AttachGroupPolicy(ctx, &awsiam.AttachGroupPolicyInput{GroupName: aws.String(fmt.Sprintf("g-%d", i)), PolicyArn: aws.String(policyARN(i % policies))})
+			_, err := cl.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String(fmt.Sprintf("g-%d", i)), PolicyArn: aws.String(policyARN(i % policies))})
 			return err
 		})
 	}
 	for i := range users {
 		name := aws.String(fmt.Sprintf("u-%d", i))
 		add(func() error {
-			if _, err := cl.CreateUser(ctx, &awsiam.CreateUserInput{UserName: name}); err != nil {
+			if _, err := cl.CreateUser(ctx, &iam.CreateUserInput{UserName: name}); err != nil {
 				return err
 			}
-			if _, err := cl.AddUserToGroup(ctx, &awsiam.AddUserToGroupInput{UserName: name, GroupName: aws.String(fmt.Sprintf("g-%d", i%groups))}); err != nil {
+			if _, err := cl.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: name, GroupName: aws.String(fmt.Sprintf("g-%d", i%groups))}); err != nil {
 				return err
 			}
 			if i%5 == 0 {
-				if _, err := cl.AttachUserPolicy(ctx, &awsiam.AttachUserPolicyInput{UserName: name, PolicyArn: aws.String(policyARN(i % policies))}); err != nil {
+				if _, err := cl.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: name, PolicyArn: aws.String(policyARN(i % policies))}); err != nil {
 					return err
 				}
 			}
 			if i%7 == 0 {
-				if _, err := cl.PutUserPolicy(ctx, &awsiam.PutUserPolicyInput{UserName: name, PolicyName: aws.String("inline"), PolicyDocument: aws.String(docs[1])}); err != nil {
+				if _, err := cl.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: name, PolicyName: aws.String("inline"), PolicyDocument: aws.String(docs[1])}); err != nil {
 					return err
 				}
 			}
 			if i%3 == 0 {
-				if _, err := cl.CreateAccessKey(ctx, &awsiam.CreateAccessKeyInput{UserName: name}); err != nil {
+				if _, err := cl.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: name}); err != nil {
 					return err
 				}
 			}
@@ -162,10 +162,10 @@ func bigReviewAccount(b *testing.B, n int) *reviewAccount {
 	for i := range roles {
 		name := aws.String(fmt.Sprintf("r-%d", i))
 		add(func() error {
-			if _, err := cl.CreateRole(ctx, &awsiam.CreateRoleInput{RoleName: name, AssumeRolePolicyDocument: aws.String(trusts[i%len(trusts)])}); err != nil {
+			if _, err := cl.CreateRole(ctx, &iam.CreateRoleInput{RoleName: name, AssumeRolePolicyDocument: aws.String(trusts[i%len(trusts)])}); err != nil {
 				return err
 			}
-			_, err := cl.AttachRolePolicy(ctx, &awsiam.AttachRolePolicyInput{RoleName: name, PolicyArn: aws.String(policyARN((i * 7) % policies))})
+			_, err := cl.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: name, PolicyArn: aws.String(policyARN((i * 7) % policies))})
 			return err
 		})
 	}
@@ -288,7 +288,7 @@ func BenchmarkAccessReview(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("principals=%d/per-principal", n), func(b *testing.B) {
 			a := bigReviewAccount(b, n)
-			cl := awsiam.New(awsiam.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://sandbox.local"),
+			cl := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://sandbox.local"),
 				HTTPClient: &http.Client{Transport: a.counter}, Credentials: aws.AnonymousCredentials{}})
 			for i := 0; i < b.N; i++ {
 				resetPeakRSS()
@@ -307,13 +307,13 @@ func BenchmarkAccessReview(b *testing.B) {
 
 // reviewHost loads the access-review plugin over a gate on the account's
 // counting transport.
-func reviewHost(b *testing.B, a *reviewAccount) *plugin.Host {
+func reviewHost(b *testing.B, a *reviewAccount) *plugin.Runtime {
 	file := reviewPlugin(b)
-	clients, err := iam.NewClients(context.Background(), iam.ClientOptions{Local: a.counter})
+	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Local: a.counter})
 	if err != nil {
 		b.Fatal(err)
 	}
-	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: filepath.Join(b.TempDir(), "secrets")}})
+	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: filepath.Join(b.TempDir(), "secrets")}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -333,7 +333,7 @@ func reviewHost(b *testing.B, a *reviewAccount) *plugin.Host {
 
 // gatherPerPrincipal reads what an access review needs one entity at a
 // time, batchConcurrency requests in flight: the baseline.
-func gatherPerPrincipal(ctx context.Context, cl *awsiam.Client) error {
+func gatherPerPrincipal(ctx context.Context, cl *iam.Client) error {
 	var jobs []func() error
 	users, err := allUsers(ctx, cl)
 	if err != nil {
@@ -341,41 +341,41 @@ func gatherPerPrincipal(ctx context.Context, cl *awsiam.Client) error {
 	}
 	for _, u := range users {
 		jobs = append(jobs, func() error {
-			if _, err := cl.ListAttachedUserPolicies(ctx, &awsiam.ListAttachedUserPoliciesInput{UserName: u}); err != nil {
+			if _, err := cl.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: u}); err != nil {
 				return err
 			}
-			inline, err := cl.ListUserPolicies(ctx, &awsiam.ListUserPoliciesInput{UserName: u})
+			inline, err := cl.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: u})
 			if err != nil {
 				return err
 			}
 			for _, p := range inline.PolicyNames {
-				if _, err := cl.GetUserPolicy(ctx, &awsiam.GetUserPolicyInput{UserName: u, PolicyName: aws.String(p)}); err != nil {
+				if _, err := cl.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: u, PolicyName: aws.String(p)}); err != nil {
 					return err
 				}
 			}
-			if _, err := cl.ListGroupsForUser(ctx, &awsiam.ListGroupsForUserInput{UserName: u}); err != nil {
+			if _, err := cl.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: u}); err != nil {
 				return err
 			}
-			keys, err := cl.ListAccessKeys(ctx, &awsiam.ListAccessKeysInput{UserName: u})
+			keys, err := cl.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: u})
 			if err != nil {
 				return err
 			}
 			for _, k := range keys.AccessKeyMetadata {
-				if _, err := cl.GetAccessKeyLastUsed(ctx, &awsiam.GetAccessKeyLastUsedInput{AccessKeyId: k.AccessKeyId}); err != nil {
+				if _, err := cl.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: k.AccessKeyId}); err != nil {
 					return err
 				}
 			}
-			if _, err := cl.ListMFADevices(ctx, &awsiam.ListMFADevicesInput{UserName: u}); err != nil {
+			if _, err := cl.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: u}); err != nil {
 				return err
 			}
-			_, err = cl.GetLoginProfile(ctx, &awsiam.GetLoginProfileInput{UserName: u})
+			_, err = cl.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: u})
 			if err != nil && !strings.Contains(err.Error(), "NoSuchEntity") {
 				return err
 			}
 			return nil
 		})
 	}
-	for p := awsiam.NewListRolesPaginator(cl, &awsiam.ListRolesInput{}); p.HasMorePages(); {
+	for p := iam.NewListRolesPaginator(cl, &iam.ListRolesInput{}); p.HasMorePages(); {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return err
@@ -383,15 +383,15 @@ func gatherPerPrincipal(ctx context.Context, cl *awsiam.Client) error {
 		for _, r := range page.Roles {
 			name := r.RoleName
 			jobs = append(jobs, func() error {
-				if _, err := cl.ListAttachedRolePolicies(ctx, &awsiam.ListAttachedRolePoliciesInput{RoleName: name}); err != nil {
+				if _, err := cl.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: name}); err != nil {
 					return err
 				}
-				_, err := cl.ListRolePolicies(ctx, &awsiam.ListRolePoliciesInput{RoleName: name})
+				_, err := cl.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: name})
 				return err
 			})
 		}
 	}
-	for p := awsiam.NewListGroupsPaginator(cl, &awsiam.ListGroupsInput{}); p.HasMorePages(); {
+	for p := iam.NewListGroupsPaginator(cl, &iam.ListGroupsInput{}); p.HasMorePages(); {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return err
@@ -399,15 +399,15 @@ func gatherPerPrincipal(ctx context.Context, cl *awsiam.Client) error {
 		for _, g := range page.Groups {
 			name := g.GroupName
 			jobs = append(jobs, func() error {
-				if _, err := cl.ListAttachedGroupPolicies(ctx, &awsiam.ListAttachedGroupPoliciesInput{GroupName: name}); err != nil {
+				if _, err := cl.ListAttachedGroupPolicies(ctx, &iam.ListAttachedGroupPoliciesInput{GroupName: name}); err != nil {
 					return err
 				}
-				_, err := cl.ListGroupPolicies(ctx, &awsiam.ListGroupPoliciesInput{GroupName: name})
+				_, err := cl.ListGroupPolicies(ctx, &iam.ListGroupPoliciesInput{GroupName: name})
 				return err
 			})
 		}
 	}
-	for p := awsiam.NewListPoliciesPaginator(cl, &awsiam.ListPoliciesInput{Scope: "Local"}); p.HasMorePages(); {
+	for p := iam.NewListPoliciesPaginator(cl, &iam.ListPoliciesInput{Scope: "Local"}); p.HasMorePages(); {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return err
@@ -415,15 +415,15 @@ func gatherPerPrincipal(ctx context.Context, cl *awsiam.Client) error {
 		for _, pol := range page.Policies {
 			arn, v := pol.Arn, pol.DefaultVersionId
 			jobs = append(jobs, func() error {
-				_, err := cl.GetPolicyVersion(ctx, &awsiam.GetPolicyVersionInput{PolicyArn: arn, VersionId: v})
+				_, err := cl.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: arn, VersionId: v})
 				return err
 			})
 		}
 	}
 	jobs = append(jobs,
-		func() error { _, err := cl.GetAccountSummary(ctx, &awsiam.GetAccountSummaryInput{}); return err },
+		func() error { _, err := cl.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{}); return err },
 		func() error {
-			_, err := cl.GetAccountPasswordPolicy(ctx, &awsiam.GetAccountPasswordPolicyInput{})
+			_, err := cl.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
 			if err != nil && strings.Contains(err.Error(), "NoSuchEntity") {
 				return nil
 			}
@@ -432,9 +432,9 @@ func gatherPerPrincipal(ctx context.Context, cl *awsiam.Client) error {
 	return runAll(jobs, batchConcurrency)
 }
 
-func allUsers(ctx context.Context, cl *awsiam.Client) ([]*string, error) {
+func allUsers(ctx context.Context, cl *iam.Client) ([]*string, error) {
 	var out []*string
-	for p := awsiam.NewListUsersPaginator(cl, &awsiam.ListUsersInput{}); p.HasMorePages(); {
+	for p := iam.NewListUsersPaginator(cl, &iam.ListUsersInput{}); p.HasMorePages(); {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, err

@@ -10,7 +10,7 @@ import (
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
-// The guardrail attack corpus (host/policy/testdata/guardrail_corpus.json:
+// The guardrail attack corpus (policy/testdata/guardrail_corpus.json:
 // risky documents in many spellings, each with a request our simulator
 // allows, and benign near-misses) through the built binary over stdio:
 // without --allow-risky-policies every risky one is refused and nothing is
@@ -25,7 +25,7 @@ type attackCase struct {
 
 func TestGuardrailsHoldUnderAttack(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile("../host/policy/testdata/guardrail_corpus.json")
+	b, err := os.ReadFile("../policy/testdata/guardrail_corpus.json")
 	if err != nil {
 		t.Fatal(err)
 	}

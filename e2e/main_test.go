@@ -544,7 +544,7 @@ func has[T comparable](list []T, v T) bool {
 	return false
 }
 
-// Demo account facts (host/localiam/seed.go).
+// Demo account facts (host/sandbox/seed.go).
 const (
 	account  = "123456789012"
 	awsPol   = "arn:aws:iam::aws:policy/"

@@ -56,7 +56,7 @@ func main() {
 	}
 }
 
-// Demo account facts (host/localiam/seed.go).
+// Demo account facts (host/sandbox/seed.go).
 const (
 	userArn = "arn:aws:iam::123456789012:user"
 	admin   = "alice.nguyen"

@@ -18,11 +18,11 @@ import (
 	"time"
 
 	"github.com/iammcp/iam-mcp-server/host/args"
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/host/iam"
-	"github.com/iammcp/iam-mcp-server/host/localiam"
 	"github.com/iammcp/iam-mcp-server/host/mcpserver"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 	"github.com/iammcp/iam-mcp-server/internal/private"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
@@ -420,8 +420,8 @@ func (c *config) validate(logLevel, confirm string) error {
 	switch seed := c.localSeed; {
 	case seed == "none" || seed == "":
 		c.localSeed = ""
-	case !slices.Contains(localiam.SeedNames(), seed):
-		return usagef("%s %s: use none or %s", c.source("local-seed"), quoted(seed), strings.Join(localiam.SeedNames(), ", "))
+	case !slices.Contains(sandbox.SeedNames(), seed):
+		return usagef("%s %s: use none or %s", c.source("local-seed"), quoted(seed), strings.Join(sandbox.SeedNames(), ", "))
 	}
 
 	if c.set("expect-account") && strings.TrimSpace(c.expectAccount) == "" {
@@ -656,7 +656,7 @@ func openFailure(stderr io.Writer, command string, err error) int {
 // command line, and the plugin runtime (with --plugins) behind its own gate.
 type wiring struct {
 	gate    *gate.Gate
-	plugins *plugin.Host // nil without --plugins
+	plugins *plugin.Runtime // nil without --plugins
 	close   func()       // releases the plugins, then the audit log
 }
 
@@ -673,12 +673,12 @@ type wiring struct {
 // --return-secrets says, since a plugin is code the operator may not trust.
 // w.close releases everything; on error open has released what it built.
 func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err error) {
-	opts := iam.ClientOptions{Region: c.region, Profile: c.profile, EndpointURL: c.endpointURL}
+	opts := catalogue.ClientOptions{Region: c.region, Profile: c.profile, EndpointURL: c.endpointURL}
 	// The embedded sandbox saves what reads recorded (keys' last use) at
 	// most once a second; Close saves the rest when the server stops.
 	closeSandbox := func() {}
 	if c.local {
-		sb, serr := localiam.New(localiam.Options{Seed: c.localSeed, StateFile: c.localState, Logger: logger.With("component", "sandbox")})
+		sb, serr := sandbox.New(sandbox.Options{Seed: c.localSeed, StateFile: c.localState, Logger: logger.With("component", "sandbox")})
 		if serr != nil {
 			return nil, fmt.Errorf("cannot start the embedded sandbox: %w", serr)
 		}
@@ -694,7 +694,7 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 			}
 		}()
 	}
-	clients, err := iam.NewClients(ctx, opts)
+	clients, err := catalogue.NewClients(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -703,10 +703,10 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 	if err != nil {
 		return nil, err
 	}
-	if err := (iam.SecretFiles{Dir: dir}).Check(); err != nil {
+	if err := (catalogue.SecretFiles{Dir: dir}).Check(); err != nil {
 		return nil, err
 	}
-	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: dir}, ReturnSecrets: c.returnSecrets, AllowRiskyPolicies: c.allowRisky})
+	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: dir}, ReturnSecrets: c.returnSecrets, AllowRiskyPolicies: c.allowRisky})
 	if err != nil {
 		return nil, err
 	}
@@ -755,7 +755,7 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 	if err != nil {
 		return nil, fmt.Errorf("the plugins file %s: %w", c.plugins, err)
 	}
-	pcat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: dir}, ReturnSecrets: false, AllowRiskyPolicies: c.allowRisky})
+	pcat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: dir}, ReturnSecrets: false, AllowRiskyPolicies: c.allowRisky})
 	if err != nil {
 		return nil, err
 	}
@@ -774,7 +774,7 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 		Logger:   logger.With("component", "plugins"),
 		Account:  accountOf(pcat),
 		Builtins: builtins,
-		Secrets:  iam.SecretFiles{Dir: dir},
+		Secrets:  catalogue.SecretFiles{Dir: dir},
 		// secret_file_remove removes there what pcat wrote; state_seal
 		// keeps its key there.
 		SecretsDir: dir,
@@ -814,7 +814,7 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 // granted nor audited), remembered once known. Without the permission
 // get_account_info needs beyond STS, the account id alone is known and the
 // partition is taken to be "aws".
-func accountOf(cat *iam.Catalogue) func(ctx context.Context) (string, string, error) {
+func accountOf(cat *catalogue.Catalogue) func(ctx context.Context) (string, string, error) {
 	var mu sync.Mutex
 	var id, partition string
 	return func(ctx context.Context) (string, string, error) {
@@ -872,7 +872,7 @@ func (c config) secretsDirectory() (string, error) {
 		return c.secretsDir, nil
 	}
 	if !c.local {
-		return iam.DefaultSecretsDir()
+		return catalogue.DefaultSecretsDir()
 	}
 	base, err := os.UserCacheDir()
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iammcp/iam-mcp-server/host/localiam"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -115,6 +115,6 @@ func parameters(op api.Operation) string {
 }
 
 func actionsMarkdown() string {
-	actions := localiam.Actions()
+	actions := sandbox.Actions()
 	return fmt.Sprintf("**The %d IAM actions it implements** (and STS `GetCallerIdentity`): %s.\n", len(actions), strings.Join(actions, ", "))
 }

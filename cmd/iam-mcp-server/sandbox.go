@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/iammcp/iam-mcp-server/host/localiam"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 )
 
 // runSandbox serves the embedded IAM sandbox until interrupted.
@@ -86,10 +86,10 @@ func serveSandbox(ctx context.Context, args []string, stderr io.Writer, ready fu
 	if host, _, _ := net.SplitHostPort(*listen); host != "" && net.ParseIP(host) == nil && !strings.EqualFold(host, "localhost") {
 		allowHosts = append(allowHosts, host)
 	}
-	srv, err := localiam.New(localiam.Options{
+	srv, err := sandbox.New(sandbox.Options{
 		Seed:         *seed,
 		StateFile:    *state,
-		Faults:       localiam.Faults{Latency: *latency, ThrottleRate: *throttle, ErrorRate: *errRate, Seed: *faultSeed},
+		Faults:       sandbox.Faults{Latency: *latency, ThrottleRate: *throttle, ErrorRate: *errRate, Seed: *faultSeed},
 		Logger:       logger,
 		AllowedHosts: allowHosts,
 	})
@@ -103,7 +103,7 @@ func serveSandbox(ctx context.Context, args []string, stderr io.Writer, ready fu
 		return 1
 	}
 	url := "http://" + ln.Addr().String()
-	logger.Info("IAM sandbox listening", "url", url, "account", localiam.AccountID, "seed", *seed, "state", *state, "allowed_hosts", allowHosts)
+	logger.Info("IAM sandbox listening", "url", url, "account", sandbox.AccountID, "seed", *seed, "state", *state, "allowed_hosts", allowHosts)
 	fmt.Fprintf(stderr, "Try: AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=sandbox aws iam list-users --endpoint-url %s --region us-east-1\n", url)
 
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}

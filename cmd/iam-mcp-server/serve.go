@@ -40,7 +40,7 @@ func runServe(cfg config, stdin io.Reader, stdout, stderr io.Writer) int {
 	opts := mcpserver.Options{Tools: cfg.tools, Filter: cfg.filter, Local: cfg.local, Version: version, Logger: logger,
 		ClientLog: &clientLog}
 	pluginTools := 0
-	if w.plugins != nil { // never a nil *plugin.Host in the interface
+	if w.plugins != nil { // never a nil *plugin.Runtime in the interface
 		opts.Plugins = w.plugins
 		pluginTools = len(w.plugins.Tools())
 	}

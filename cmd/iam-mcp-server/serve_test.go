@@ -82,7 +82,7 @@ func TestServeFilterAndClientLog(t *testing.T) {
 	for found := false; !found; {
 		select {
 		case l := <-logs:
-			found = strings.Contains(l, "localiam") && strings.Contains(l, "ListUsers")
+			found = strings.Contains(l, "sandbox") && strings.Contains(l, "ListUsers")
 		case <-ctx.Done():
 			t.Fatalf("no sandbox log record reached the client\nstderr: %s", stderr)
 		}
@@ -96,7 +96,7 @@ func TestServeFilterAndClientLog(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("serve did not exit after its input closed")
 	}
-	if strings.Contains(stderr.String(), "localiam") {
+	if strings.Contains(stderr.String(), "ListUsers") {
 		t.Errorf("a debug record reached stderr at --log-level error:\n%s", stderr)
 	}
 }

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iammcp/iam-mcp-server/host/iam"
-	"github.com/iammcp/iam-mcp-server/host/localiam"
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -119,15 +119,15 @@ var readErrorsAllowed = map[string]api.ErrorCode{"get_role_policy": api.NoSuchEn
 func newGate(t *testing.T, opts Options) (*Gate, string) {
 	t.Helper()
 	state := filepath.Join(t.TempDir(), "state.json")
-	sb, err := localiam.New(localiam.Options{Seed: "demo", StateFile: state})
+	sb, err := sandbox.New(sandbox.Options{Seed: "demo", StateFile: state})
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients, err := iam.NewClients(ctx, iam.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
+	clients, err := catalogue.NewClients(ctx, catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: t.TempDir()}})
+	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: t.TempDir()}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,10 +15,10 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/host/iam"
-	"github.com/iammcp/iam-mcp-server/host/localiam"
 	"github.com/iammcp/iam-mcp-server/host/mcpserver"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -84,15 +84,15 @@ func startWire(t testing.TB, ws wireSetup) *wire {
 // --local` does, with the gate writing its audit to audit.
 func buildServer(t testing.TB, ws wireSetup, audit io.Writer) *mcpserver.Server {
 	t.Helper()
-	sb, err := localiam.New(localiam.Options{Seed: "demo"})
+	sb, err := sandbox.New(sandbox.Options{Seed: "demo"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients, err := iam.NewClients(context.Background(), iam.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
+	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: t.TempDir()}})
+	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: t.TempDir()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -655,15 +655,15 @@ func TestConsentNotForReads(t *testing.T) {
 // with an elicitation handler, gets the question and its yes runs the
 // change: the bridge works for a real client, not only for these lines.
 func TestConsentInProcessClient(t *testing.T) {
-	sb, err := localiam.New(localiam.Options{Seed: "demo"})
+	sb, err := sandbox.New(sandbox.Options{Seed: "demo"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients, err := iam.NewClients(context.Background(), iam.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
+	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: t.TempDir()}})
+	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: t.TempDir()}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/host/iam"
 	"github.com/iammcp/iam-mcp-server/host/mcpserver"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
@@ -85,7 +85,7 @@ func fakeCall(_ context.Context, tool string, args json.RawMessage, progress fun
 }
 
 // noRunner is a gate's runner for tests that call no built-in tool.
-var noRunner = (*iam.Catalogue)(nil)
+var noRunner = (*catalogue.Catalogue)(nil)
 
 func newPluginServer(t *testing.T, readOnly bool, f *fakePlugins) *mcpserver.Server {
 	t.Helper()

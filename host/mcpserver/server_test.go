@@ -17,10 +17,10 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/host/iam"
-	"github.com/iammcp/iam-mcp-server/host/localiam"
 	"github.com/iammcp/iam-mcp-server/host/mcpserver"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -56,7 +56,7 @@ type setup struct {
 	readOnly bool
 	toolsets string
 	seed     string
-	faults   localiam.Faults
+	faults   sandbox.Faults
 	runner   gate.Runner // instead of a catalogue on the sandbox
 }
 
@@ -64,15 +64,15 @@ func start(t *testing.T, s setup) *session {
 	t.Helper()
 	runner := s.runner
 	if runner == nil {
-		sb, err := localiam.New(localiam.Options{Seed: s.seed, Faults: s.faults})
+		sb, err := sandbox.New(sandbox.Options{Seed: s.seed, Faults: s.faults})
 		if err != nil {
 			t.Fatal(err)
 		}
-		clients, err := iam.NewClients(context.Background(), iam.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
+		clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
-		cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: t.TempDir()}})
+		cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: t.TempDir()}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -507,7 +507,7 @@ func TestCallUnknownTool(t *testing.T) {
 // client that gives up (notifications/cancelled) stops it well before the
 // sandbox's injected latency would have let it finish.
 func TestCallCancelled(t *testing.T) {
-	s := start(t, setup{faults: localiam.Faults{Latency: 30 * time.Second}})
+	s := start(t, setup{faults: sandbox.Faults{Latency: 30 * time.Second}})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -529,7 +529,7 @@ func TestCallCancelled(t *testing.T) {
 // Internal tool error, and the server keeps serving.
 func TestCallPanicRecovered(t *testing.T) {
 	// A catalogue without clients panics on its first AWS call.
-	var broken *iam.Catalogue
+	var broken *catalogue.Catalogue
 	s := start(t, setup{runner: broken})
 	msg := s.fails("list_users", "{}", api.Internal)
 	if strings.Contains(msg, "nil pointer") || strings.Contains(msg, "goroutine") {
@@ -540,7 +540,7 @@ func TestCallPanicRecovered(t *testing.T) {
 
 // TestNewRefusesBadTools: New checks what it is asked to expose.
 func TestNewRefusesBadTools(t *testing.T) {
-	g := gate.New((*iam.Catalogue)(nil), gate.Options{})
+	g := gate.New((*catalogue.Catalogue)(nil), gate.Options{})
 	op, _ := api.Lookup("list_users")
 	if _, err := mcpserver.New(g, mcpserver.Options{Tools: []api.Operation{op, op}}); err == nil {
 		t.Error("New accepted an operation listed twice")

@@ -12,9 +12,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/host/iam"
-	"github.com/iammcp/iam-mcp-server/host/localiam"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 )
 
 // SetStdioTimeouts shortens ServeStdio's end-of-input bounds for a test
@@ -37,17 +37,17 @@ var (
 // from changing what later inputs see.
 func fuzzTarget(t testing.TB) *Server {
 	fuzzOnce.Do(func() {
-		sb, err := localiam.New(localiam.Options{Seed: "demo"})
+		sb, err := sandbox.New(sandbox.Options{Seed: "demo"})
 		if err != nil {
 			fuzzErr = err
 			return
 		}
-		clients, err := iam.NewClients(context.Background(), iam.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
+		clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
 		if err != nil {
 			fuzzErr = err
 			return
 		}
-		cat, err := iam.New(clients, iam.Options{})
+		cat, err := catalogue.New(clients, catalogue.Options{})
 		if err != nil {
 			fuzzErr = err
 			return

@@ -17,24 +17,24 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/host/iam"
-	"github.com/iammcp/iam-mcp-server/host/localiam"
 	"github.com/iammcp/iam-mcp-server/host/mcpserver"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 )
 
 // newServer wires a server on a sandbox with injected latency.
 func newServer(t *testing.T, latency time.Duration) *mcpserver.Server {
 	t.Helper()
-	sb, err := localiam.New(localiam.Options{Seed: "demo", Faults: localiam.Faults{Latency: latency}})
+	sb, err := sandbox.New(sandbox.Options{Seed: "demo", Faults: sandbox.Faults{Latency: latency}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients, err := iam.NewClients(context.Background(), iam.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
+	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: t.TempDir()}})
+	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: t.TempDir()}})
 	if err != nil {
 		t.Fatal(err)
 	}

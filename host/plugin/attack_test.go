@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/host/localiam"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -545,7 +545,7 @@ func TestLogFloodIsBounded(t *testing.T) {
 // second audit line. Under the right account it answers and is audited.
 func TestHostInfoPassesTheAccountCheck(t *testing.T) {
 	t.Parallel()
-	for _, acct := range []string{"999999999999", localiam.AccountID} {
+	for _, acct := range []string{"999999999999", sandbox.AccountID} {
 		e := newEnv(t, gate.Options{ExpectAccount: acct}, spec("hostile"))
 		s := structured(t, e.call(t, "hostile_raw", `{"fn":"host_info","n":3}`))
 		var info api.HostInfo
@@ -560,7 +560,7 @@ func TestHostInfoPassesTheAccountCheck(t *testing.T) {
 		if len(recs) != 1 || recs[0].Operation != gate.HostInfoOperation || recs[0].Plugin != "hostile" || recs[0].Tool != "hostile_raw" {
 			t.Fatalf("expect %s: audit %+v", acct, recs)
 		}
-		if acct == localiam.AccountID {
+		if acct == sandbox.AccountID {
 			if info.Error != nil || info.AccountID != "123456789012" || recs[0].Outcome != "ok" {
 				t.Errorf("the right account: %+v, audit %+v", info, recs[0])
 			}

@@ -33,5 +33,5 @@
 // panics, loops, runs out of memory or answers garbage fails with an error
 // naming the plugin, and its instance is replaced.
 //
-// See Host for a plugin's lifecycle.
+// See Runtime for a plugin's lifecycle.
 package plugin

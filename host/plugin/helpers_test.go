@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/host/iam"
-	"github.com/iammcp/iam-mcp-server/host/localiam"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -129,7 +129,7 @@ func spec(name string) Spec {
 // env is one test's world: a sandbox, the gate in front of it, its audit
 // log, and a host with some plugins.
 type env struct {
-	h       *Host
+	h       *Runtime
 	gate    *gate.Gate
 	state   string // the sandbox's state file
 	audit   *syncBuffer
@@ -188,16 +188,16 @@ func sandboxGateWith(t testing.TB, opts gate.Options, returnSecrets bool) (*gate
 		t.Cleanup(func() { os.RemoveAll(dir) })
 	}
 	state := filepath.Join(dir, "state.json")
-	sb, err := localiam.New(localiam.Options{Seed: "demo", StateFile: state})
+	sb, err := sandbox.New(sandbox.Options{Seed: "demo", StateFile: state})
 	if err != nil {
 		panic(err)
 	}
-	clients, err := iam.NewClients(ctx, iam.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
+	clients, err := catalogue.NewClients(ctx, catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
 	if err != nil {
 		panic(err)
 	}
 	secrets := filepath.Join(dir, "secrets")
-	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: secrets}, ReturnSecrets: returnSecrets})
+	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: secrets}, ReturnSecrets: returnSecrets})
 	if err != nil {
 		panic(err)
 	}

@@ -454,7 +454,7 @@ func dropField(v any, name string) any {
 // decoded strictly, its message cut to MaxProgressMessageBytes, and handed,
 // synchronously, to the progress callback of the tool call if the call's
 // budget (ProgressPerSecond, ProgressBurst) has room; otherwise it is kept
-// as the call's last report (see Host.Call) and dropped.
+// as the call's last report (see Runtime.Call) and dropped.
 func (p *loaded) progressFunc(ctx context.Context, st *callState, in []byte) []byte {
 	if st.progress == nil || st.limiter == nil {
 		return nil // nobody listens: not even decoded

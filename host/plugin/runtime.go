@@ -3,12 +3,14 @@ package plugin
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,579 +18,736 @@ import (
 
 	extism "github.com/extism/go-sdk"
 	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/iammcp/iam-mcp-server/host/args"
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
+	"github.com/iammcp/iam-mcp-server/host/gate"
+	"github.com/iammcp/iam-mcp-server/internal/quote"
+	"github.com/iammcp/iam-mcp-server/internal/readfile"
+	"github.com/iammcp/iam-mcp-server/internal/strictjson"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
-// Caps on what crosses the boundary in one call.
-const (
-	// MaxInputBytes caps the JSON handed to a plugin's call (the arguments
-	// with the tool's name). A plugin's input cap is this or half its memory
-	// limit, whichever is smaller: Extism's kernel cannot allocate an input
-	// larger than the memory left to it, and then hands the plugin an empty
-	// input without a word, so a larger input is refused before the call.
-	MaxInputBytes = 8 << 20
-	// MaxResultBytes caps the JSON a plugin's call may answer.
-	MaxResultBytes = 8 << 20
-	// maxVarBytes bounds the Extism variables of one instance (kept in the
-	// host's memory). Set explicitly: a ManifestMemory written as a Go struct
-	// leaves it 0, which makes every var_set trap.
-	maxVarBytes = 1 << 20
-	// maxHTTPResponseBytes is 0 on purpose, and set explicitly: plugins have
-	// no allowed hosts, so Extism refuses every HTTP request before it is
-	// made, and nothing could ever be read.
-	maxHTTPResponseBytes = 0
-	// stderrTail is how much of a plugin's standard error is kept to explain
-	// a crash (its start, with a Go panic's message, and its end).
-	stderrTail = 4 << 10
-	// defaultMaxInstances bounds the instances of one plugin.
-	defaultMaxInstances = 8
-	// defaultConcurrency bounds the IAM calls of one iam_batch that run at
-	// once.
-	defaultConcurrency = 8
-)
-
-// processOnce does what the Extism SDK needs once per process.
-var processOnce sync.Once
-
-// prepareProcess makes the process safe for plugins: with
-// EXTISM_ENABLE_WASI_OUTPUT set, the Extism SDK connects every instance's
-// stdout to the process's, which in stdio mode is the MCP stream, so it is
-// unset (each time, since it is read at each instantiation). Guest logs are
-// dropped until extism.SetLogLevel is called; the level is process-wide,
-// and Debug keeps the SDK's own trace lines (printed with the standard
-// logger before an instance has its own) out.
-func prepareProcess() {
-	_ = os.Unsetenv("EXTISM_ENABLE_WASI_OUTPUT")
-	processOnce.Do(func() { extism.SetLogLevel(extism.LogLevelDebug) })
+// Options configures Load.
+type Options struct {
+	// Gate runs every IAM call a plugin makes: it checks the plugin's
+	// grants, read-only mode and the expected account, and audits. Required.
+	// Give plugins a gate over a catalogue without ReturnSecrets, so that a
+	// key created on a plugin's behalf has its secret written to the secrets
+	// directory whatever --return-secrets says (the runtime also strips any
+	// secret from what a plugin sees; see Secrets).
+	Gate *gate.Gate
+	// CacheDir is wazero's on-disk compilation cache, so that a restart
+	// skips the second-long compilation of each plugin; "" for none. It is
+	// created 0700, and refused when another user owns it or others may
+	// write it: it holds machine code that runs without the sha256 check.
+	CacheDir string
+	// Logger receives the runtime's log and the plugins' own log lines and
+	// output, each tagged plugin=<name>; nil discards them.
+	Logger *slog.Logger
+	// Account gives host_info the account id and partition; nil (or an
+	// error) leaves them empty.
+	Account func(ctx context.Context) (accountID, partition string, err error)
+	// Concurrency bounds how many requests of one iam_batch run at once;
+	// default 8.
+	Concurrency int
+	// Builtins are the tool names already taken (the built-in tools): a
+	// plugin tool of the same name, in any letter case, is a load error
+	// naming both. Every catalogue operation's name is refused anyway,
+	// exposed or not (see Runtime).
+	Builtins []string
+	// MaxInstances bounds the instances of each plugin, and so the calls of
+	// it that run at once (more wait for a free one, within their time
+	// limit); default 8. Each instance holds up to the plugin's memory
+	// limit.
+	MaxInstances int
+	// Secrets receives a new secret access key if the gate's catalogue ever
+	// returns one inline (it should not; see Gate), instead of the plugin;
+	// nil discards it (the result then tells the plugin so).
+	Secrets catalogue.SecretSink
+	// SecretsDir is the server's secrets directory (--secrets-dir): where
+	// the plugins' catalogue writes new keys' secrets, which
+	// secret_file_remove removes once a key has been used, and where
+	// state_seal keeps its key (SealKeyFile). "" for none: state_seal then
+	// answers Unavailable, and secret_file_remove finds no file.
+	SecretsDir string
+	// Now is the clock of the budgets of progress reports and log lines
+	// (tests stop it to count exactly what passes); nil means time.Now.
+	Now func() time.Time
 }
 
-// compile builds the plugin's compiled module: one wazero runtime of its
-// own (so that its memory limit is its own) with the host functions, the
-// Extism kernel and the plugin's module, compiled once, through the
-// compilation cache when there is one.
-func (p *loaded) compile(ctx context.Context, wasm []byte, cache wazero.CompilationCache) error {
-	rc := wazero.NewRuntimeConfig().
-		// The timeout and the MCP request's cancellation must stop a running
-		// plugin, loops included: wazero then checks the context in the
-		// compiled code. The price: wazero 1.9's compiled code leaves for Go
-		// at every loop back-edge to check (wazero issue #2466), which makes
-		// a Go guest some 2-5x slower; nothing else can stop a loop.
-		WithCloseOnContextDone(true).
-		WithMemoryLimitPages(p.pages)
-	if cache != nil {
-		rc = rc.WithCompilationCache(cache)
+// Runtime is the loaded plugins: their compiled modules, pools of initialised
+// instances, and tools. It is safe for concurrent use.
+//
+// A plugin's life in the host:
+//
+//  1. Load reads its .wasm — a regular file of at most MaxModuleBytes,
+//     opened without blocking, so that a FIFO or /dev/zero is refused
+//     rather than waited on or read for ever — and checks the sha256 the
+//     operator pinned;
+//  2. compiles it once (through the on-disk cache when there is one) into a
+//     wazero runtime of its own that carries its memory limit;
+//  3. instantiates one sandboxed instance and calls its describe export,
+//     within its time limit, to learn its tools; that warm instance is
+//     kept;
+//  4. names its tools <prefix>_<tool> and refuses a name that is, in any
+//     letter case, a catalogue operation's (exposed as a tool or not: a
+//     plugin must never answer a call meant for one), a built-in tool's,
+//     another plugin tool's, or that starts with '_' (the server's own);
+//  5. each Call then takes an idle instance (or makes one, up to
+//     MaxInstances), runs call in it under the plugin's timeout and the
+//     caller's context, and gives the instance back, or closes it if the
+//     call failed so that the next call gets a fresh one;
+//  6. Close closes every instance, runtime and the compilation cache.
+type Runtime struct {
+	opts    Options
+	logger  *slog.Logger
+	cache   wazero.CompilationCache
+	plugins []*loaded
+	byTool  map[string]toolEntry
+	tools   []Tool
+	closed  atomic.Bool
+	once    sync.Once
+}
+
+type toolEntry struct {
+	tool Tool
+	p    *loaded
+}
+
+// Tool is one plugin tool as the MCP server lists it.
+type Tool struct {
+	Name         string // full MCP name: <prefix>_<tool>, or <tool> with an empty prefix
+	Plugin       string // the plugin's name in the plugins file
+	PluginTool   string // the name the plugin knows it by (unprefixed)
+	Description  string
+	InputSchema  json.RawMessage // a JSON Schema object; {"type":"object"} when the plugin gave none
+	OutputSchema json.RawMessage // nil when the plugin declared none
+	// ReadOnly is true when every operation the tool may call is
+	// read-only: a tool may call only the operations its describe lists
+	// that the plugins file grants.
+	ReadOnly bool
+	// Operations are the operations describe says the tool needs (a
+	// request; only the grants count).
+	Operations []string
+}
+
+// PluginInfo describes one loaded plugin, for `plugins list`.
+type PluginInfo struct {
+	Name        string
+	Path        string
+	SHA256      string
+	Version     string // from describe
+	Description string // from describe
+	Prefix      string // "" for none
+	Tools       []string
+	// Asked are the operations describe asks for, sorted.
+	Asked []string
+	// Granted are the operations the plugins file grants, sorted, with
+	// "read" expanded.
+	Granted []string
+	// NotGranted are asked for but not granted: calls to them fail with
+	// NotGranted.
+	NotGranted []string
+	// Limits are the effective limits, defaults applied.
+	Limits      Limits
+	MemoryPages uint32
+	MaxInput    int  // bytes of call input accepted
+	ReadOnly    bool // every granted operation is read-only
+}
+
+// loaded is one plugin in the host.
+type loaded struct {
+	spec       Spec
+	name, path string
+	sha        string
+	limits     Limits
+	pages      uint32
+	maxInput   int
+	grants     map[string]bool
+	// toolGrants narrows the grants to each tool's declared operations
+	// (by full MCP name): a tool may call only what its describe lists
+	// and the operator granted, so a read-only tool of a plugin that also
+	// holds mutating grants is read-only, and says so.
+	toolGrants   map[string]map[string]bool
+	granted      []string
+	desc         *api.PluginDescription
+	tools        []Tool
+	readOnly     bool
+	maxInstances int
+	concurrency  int
+
+	gate    *gate.Gate // nil while inspecting
+	secrets catalogue.SecretSink
+	// secretsDir and sealer serve secret_file_remove and state_seal (see
+	// Options.SecretsDir); the sealer is the Runtime's, shared by its plugins.
+	secretsDir string
+	sealer     *StateSealer
+	account    func(ctx context.Context) (string, string, error)
+	now        func() time.Time
+	logger     *slog.Logger
+	logs       *logBudget // the plugin's log lines, all its calls together
+
+	compiled  *extism.CompiledPlugin
+	pool      *pool
+	instances atomic.Int64 // instances made, for tests and benchmarks
+}
+
+// Load verifies, compiles and describes every plugin of cfg, and returns
+// the host serving their tools. Plugins load in parallel; the first
+// failure, in the file's order, is returned and nothing stays loaded. Each
+// error names the plugin and what to do.
+func Load(ctx context.Context, cfg *Config, opts Options) (*Runtime, error) {
+	if opts.Gate == nil {
+		return nil, errors.New("plugin: Options.Gate is required: every IAM call of a plugin goes through a gate")
 	}
-	compiled, err := extism.NewCompiledPlugin(ctx, p.manifest(wasm), extism.PluginConfig{
-		RuntimeConfig: rc,
-		EnableWasi:    true, // Go's wasip1 port needs WASI's clocks, random and stdio; nothing more is given
-	}, p.hostFunctions())
-	if err != nil && strings.Contains(err.Error(), "over limit of") {
-		return fmt.Errorf("plugin %s: its module needs more memory than limits.memory (%s) allows (%v); raise limits.memory in the plugins file", p.name, p.limits.Memory, err)
+	if cfg == nil {
+		cfg = &Config{}
 	}
-	if err != nil {
-		return fmt.Errorf("plugin %s: cannot compile %s: %w", p.name, p.path, err)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	p.compiled = compiled
-	p.pool = &pool{p: p, slots: make(chan struct{}, p.maxInstances)}
+	prepareProcess()
+	h := &Runtime{opts: opts, logger: opts.Logger, byTool: map[string]toolEntry{}}
+	if h.logger == nil {
+		h.logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.CacheDir != "" {
+		cache, err := openCache(opts.CacheDir)
+		if err != nil {
+			return nil, err
+		}
+		h.cache = cache
+	}
+
+	sealer := NewStateSealer(opts.SecretsDir)
+	h.plugins = make([]*loaded, len(cfg.Plugins))
+	errs := make([]error, len(cfg.Plugins))
+	var wg sync.WaitGroup
+	for i, spec := range cfg.Plugins {
+		p, err := newLoaded(spec, h.logger)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		p.gate, p.secrets, p.account = opts.Gate, opts.Secrets, opts.Account
+		p.secretsDir, p.sealer = opts.SecretsDir, sealer
+		if opts.Now != nil {
+			p.now = opts.Now
+		}
+		if opts.MaxInstances > 0 {
+			p.maxInstances = opts.MaxInstances
+		}
+		if opts.Concurrency > 0 {
+			p.concurrency = opts.Concurrency
+		}
+		h.plugins[i] = p
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = p.load(ctx, h.cache)
+		}()
+	}
+	wg.Wait()
+	if err := firstError(errs); err != nil {
+		_ = h.Close(ctx)
+		return nil, err
+	}
+	if err := h.buildTools(); err != nil {
+		_ = h.Close(ctx)
+		return nil, err
+	}
+	return h, nil
+}
+
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// manifest is the plugin's Extism manifest: its module, memory limits
-// (every field set explicitly: a ManifestMemory written as a Go struct
-// otherwise leaves MaxVarBytes and MaxHttpResponseBytes at 0) and config.
-func (p *loaded) manifest(wasm []byte) extism.Manifest {
-	return extism.Manifest{
-		Wasm: []extism.Wasm{extism.WasmData{Data: wasm, Name: "main"}},
-		Memory: &extism.ManifestMemory{
-			MaxPages:             p.pages,
-			MaxVarBytes:          maxVarBytes,
-			MaxHttpResponseBytes: maxHTTPResponseBytes,
-		},
-		Config: copyConfig(p.spec.Config),
-		// No AllowedHosts: Extism's http_request refuses every URL. No
-		// AllowedPaths: no directory is mounted. No Timeout: each call gets
-		// its own deadline (see invoke), so that a timeout can be told from a
-		// cancellation.
+// openCache creates (0700) or checks the compilation cache directory and
+// opens wazero's cache in it.
+func openCache(dir string) (wazero.CompilationCache, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("the compilation cache directory: %w", err)
 	}
-}
-
-// instance is one initialised copy of a plugin, used by one call at a time.
-type instance struct {
-	ext    *extism.Plugin
-	stderr *tailBuffer
-	// done is the current call's ctx.Done(), read by the instance's sleep so
-	// that a plugin sleeping in WASI's poll_oneoff wakes up when its call is
-	// over (wazero's own sleep cannot be interrupted).
-	done atomic.Pointer[<-chan struct{}]
-	// ctx is the current call's context, for the plugin's log lines:
-	// Extism's log callback has none, and a client on the 2026-07-28
-	// protocol receives a request's log records only through it.
-	ctx atomic.Pointer[context.Context]
-}
-
-// callContext is the context of the call the instance serves, or
-// context.Background() between calls.
-func (inst *instance) callContext() context.Context {
-	if c := inst.ctx.Load(); c != nil {
-		return *c
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create the compilation cache directory %s: %w", dir, err)
 	}
-	return context.Background()
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("the compilation cache directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("the compilation cache %s is not a directory", dir)
+	}
+	if err := checkCacheOwner(dir, fi); err != nil {
+		return nil, err
+	}
+	cache, err := wazero.NewCompilationCacheWithDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the compilation cache in %s: %w", dir, err)
+	}
+	return cache, nil
 }
 
-// newInstance instantiates the compiled plugin with its sandbox: no
-// filesystem, no environment, no arguments, empty stdin, stdout and stderr
-// to the log (never the process's), real clocks, a real but interruptible
-// sleep, and crypto/rand as the random source.
-func (p *loaded) newInstance(ctx context.Context) (*instance, error) {
-	inst := &instance{stderr: &tailBuffer{max: stderrTail}}
-	mc := wazero.NewModuleConfig().
-		// wazero's clocks are fake by default (they advance 1ms per reading)
-		// and its sleep returns at once.
-		WithSysWalltime().
-		WithSysNanotime().
-		WithNanosleep(inst.sleep).
-		WithRandSource(rand.Reader).
-		WithStdin(bytes.NewReader(nil)).
-		WithStdout(&lineLogger{log: p.logger, budget: p.logs, stream: "stdout"}).
-		WithStderr(multiWriter{inst.stderr, &lineLogger{log: p.logger, budget: p.logs, stream: "stderr"}})
-	ext, err := p.compiled.Instance(context.WithoutCancel(ctx), extism.PluginInstanceConfig{ModuleConfig: mc})
+// newLoaded prepares a plugin from its (validated) spec, defaults applied.
+func newLoaded(spec Spec, logger *slog.Logger) (*loaded, error) {
+	limits := spec.Limits.withDefaults()
+	pages, err := limits.Pages()
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: limits: %w", spec.Name, err)
+	}
+	grants, err := expandGrants(spec.Grants)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", spec.Name, err)
+	}
+	p := &loaded{
+		spec: spec, name: spec.Name, path: spec.Path, limits: limits, pages: pages,
+		maxInput: min(MaxInputBytes, int(pages)*pageSize/2),
+		grants:   grants, granted: sortedKeys(grants), readOnly: true,
+		maxInstances: defaultMaxInstances, concurrency: defaultConcurrency,
+		logger: logger.With("plugin", spec.Name), now: time.Now,
+		sealer: NewStateSealer(""), // no secrets directory until Load gives one
+	}
+	// The budget reads p.now at each line, so that Options.Now, set after
+	// this, is its clock.
+	p.logs = newLogBudget(func() time.Time { return p.now() })
+	for op := range grants {
+		if meta, _ := api.Lookup(op); meta.Mutates {
+			p.readOnly = false
+		}
+	}
+	return p, nil
+}
+
+// load verifies, compiles and describes one plugin.
+func (p *loaded) load(ctx context.Context, cache wazero.CompilationCache) error {
+	wasm, err := readfile.Regular(p.path, "module", MaxModuleBytes)
+	if err != nil {
+		return fmt.Errorf("plugin %s: %w", p.name, err)
+	}
+	sum := sha256.Sum256(wasm)
+	p.sha = hex.EncodeToString(sum[:])
+	if want := strings.ToLower(p.spec.SHA256); p.sha != want {
+		return fmt.Errorf("plugin %s: %s has sha256 %s, but the plugins file pins %s; the module was refused. If the new module is trusted, put its hash in the plugins file",
+			p.name, p.path, p.sha, want)
+	}
+	start := time.Now()
+	if err := p.compile(ctx, wasm, cache); err != nil {
+		return err
+	}
+	compiled := time.Since(start)
+	desc, err := p.describe(ctx)
+	if err != nil {
+		return err
+	}
+	p.desc = desc
+	p.logger.Debug("plugin loaded", "path", p.path, "sha256", p.sha, "version", desc.Version, "tools", len(desc.Tools),
+		"compile", compiled, "describe", time.Since(start)-compiled)
+	return nil
+}
+
+// describe calls the plugin's describe export and checks what it says.
+// The instance it ran in stays in the pool, warm.
+func (p *loaded) describe(ctx context.Context) (*api.PluginDescription, error) {
+	out, err := p.invoke(ctx, api.ExportDescribe, nil, &callState{}, "describe", p.startupLimit())
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: describe failed: %w", p.name, err)
+	}
+	return parseDescription(p.name, out)
+}
+
+// parseDescription decodes describe's JSON and checks each tool: a valid
+// unique name, and object schemas (a missing input schema means any
+// object).
+//
+// The decoding is strict (internal/strictjson): exactly the contract's
+// keys, each once. With encoding/json, a describe holding both "tools"
+// and "Tools", or "tools" twice, would be read one way here and possibly
+// another way by a person reading it in `plugins inspect`; what the
+// operator reviews must be what runs.
+func parseDescription(name string, out []byte) (*api.PluginDescription, error) {
+	var d api.PluginDescription
+	if len(out) > MaxResultBytes {
+		return nil, fmt.Errorf("plugin %s: describe returned %d bytes, more than the %d it may; report this to the plugin's author", name, len(out), MaxResultBytes)
+	}
+	trimmed := bytes.TrimSpace(out)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, fmt.Errorf("plugin %s: describe did not return a JSON object but %s", name, quote.Short(string(out), 80))
+	}
+	if err := strictjson.Unmarshal(trimmed, &d); err != nil {
+		return nil, fmt.Errorf("plugin %s: describe returned JSON that is not a plugin description (%v): %s", name, err, quote.Short(string(out), 80))
+	}
+	seen := map[string]bool{}
+	for i := range d.Tools {
+		t := &d.Tools[i]
+		if !namePattern.MatchString(t.Name) {
+			return nil, fmt.Errorf("plugin %s: describe: tool %d's name %s must be 1 to 64 letters, digits, '_' or '-'", name, i, args.Quote(t.Name))
+		}
+		if seen[t.Name] {
+			return nil, fmt.Errorf("plugin %s: describe lists the tool %q twice", name, t.Name)
+		}
+		seen[t.Name] = true
+		in, err := objectSchema(t.InputSchema)
+		if err != nil {
+			return nil, fmt.Errorf("plugin %s: describe: tool %s: input_schema %v", name, t.Name, err)
+		}
+		if in == nil {
+			in = json.RawMessage(`{"type":"object"}`)
+		}
+		t.InputSchema = in
+		if t.OutputSchema, err = objectSchema(t.OutputSchema); err != nil {
+			return nil, fmt.Errorf("plugin %s: describe: tool %s: output_schema %v", name, t.Name, err)
+		}
+	}
+	return &d, nil
+}
+
+// objectSchema checks that raw, when given, is a JSON Schema of an object,
+// as MCP requires; nil when absent.
+//
+// A key given twice anywhere in it is refused: a client reading the schema
+// may keep the other one than this check saw.
+func objectSchema(raw json.RawMessage) (json.RawMessage, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil, nil
+	}
+	var s map[string]any
+	if err := strictjson.Unmarshal(raw, &s); err != nil {
+		var dup *strictjson.DuplicateKeyError
+		var deep *strictjson.DepthError
+		if errors.As(err, &dup) || errors.As(err, &deep) {
+			return nil, err
+		}
+		return nil, errors.New("is not a JSON object")
+	}
+	if t, ok := s["type"]; ok && t != "object" {
+		return nil, fmt.Errorf("has type %s; MCP tools take and give objects", args.Quote(fmt.Sprint(t)))
+	}
+	if _, ok := s["type"]; !ok {
+		s["type"] = "object"
+		return json.Marshal(s)
+	}
+	return raw, nil
+}
+
+// buildTools names every plugin's tools and refuses collisions.
+//
+// Names are compared without regard to letter case: MCP's names are
+// case-sensitive, but a client that is not (or a person reading a list)
+// would take Delete_Role for delete_role, so a plugin may not take a name
+// that differs from another only in case.
+func (h *Runtime) buildTools() error {
+	builtins := map[string]string{} // folded → as given
+	for _, b := range h.opts.Builtins {
+		builtins[strings.ToLower(b)] = b
+	}
+	taken := map[string]string{} // folded → full name, of the plugin tools so far
+	for _, p := range h.plugins {
+		prefix := p.name
+		if p.spec.Prefix != nil {
+			prefix = *p.spec.Prefix
+		}
+		for _, d := range p.desc.Tools {
+			full := d.Name
+			if prefix != "" {
+				full = prefix + "_" + d.Name
+			}
+			if !namePattern.MatchString(full) {
+				return fmt.Errorf("plugin %s: its tool %q would be named %q, longer than MCP's 64 characters; give the plugin a shorter prefix in the plugins file", p.name, d.Name, full)
+			}
+			if why := ReservedToolName(full); why != "" {
+				return fmt.Errorf("plugin %s: its tool %q would be named %s, which %s; give the plugin another prefix in the plugins file", p.name, d.Name, full, why)
+			}
+			if b, ok := builtins[strings.ToLower(full)]; ok {
+				return fmt.Errorf("plugin %s: its tool %q would be named %s, which is (in some letter case) the built-in tool %s; give the plugin another prefix in the plugins file", p.name, d.Name, full, b)
+			}
+			if prev, ok := taken[strings.ToLower(full)]; ok {
+				other := h.byTool[prev]
+				return fmt.Errorf("plugin %s: its tool %q would be named %s, like (in some letter case) plugin %s's tool %s; give one of them another prefix in the plugins file",
+					p.name, d.Name, full, other.p.name, prev)
+			}
+			taken[strings.ToLower(full)] = full
+			tg, readOnly := map[string]bool{}, true
+			for _, op := range d.Operations {
+				if p.grants[op] {
+					tg[op] = true
+					if meta, _ := api.Lookup(op); meta.Mutates {
+						readOnly = false
+					}
+				}
+			}
+			if p.toolGrants == nil {
+				p.toolGrants = map[string]map[string]bool{}
+			}
+			p.toolGrants[full] = tg
+			t := Tool{
+				Name: full, Plugin: p.name, PluginTool: d.Name, Description: d.Description,
+				InputSchema: d.InputSchema, OutputSchema: d.OutputSchema, ReadOnly: readOnly,
+				Operations: append([]string(nil), d.Operations...),
+			}
+			h.byTool[full] = toolEntry{tool: t, p: p}
+			h.tools = append(h.tools, t)
+			p.tools = append(p.tools, t)
+		}
+		var notAsked []string
+		for _, op := range p.asked() {
+			if _, ok := api.Lookup(op); !ok {
+				notAsked = append(notAsked, op)
+			}
+		}
+		if len(notAsked) > 0 {
+			p.logger.Warn("describe asks for operations that do not exist", "operations", notAsked)
+		}
+	}
+	return nil
+}
+
+// ReservedToolName says why a plugin tool may not have the full MCP name
+// name, or "" when it may: it is, in any letter case, the name of a
+// catalogue operation (exposed as a built-in tool or not: the server
+// answers a call to an operation it does not expose by saying how to
+// enable it, and a plugin tool of that name would run instead), or it
+// starts with '_', which the server keeps for its own hidden tools.
+func ReservedToolName(name string) string {
+	if strings.HasPrefix(name, "_") {
+		return "starts with '_', which is kept for the server's own tools"
+	}
+	for _, op := range api.Operations {
+		if strings.EqualFold(op.Name, name) {
+			if op.Name == name {
+				return "is the name of the catalogue operation " + op.Name + " (whether it is exposed as a tool or not)"
+			}
+			return "differs only in letter case from the catalogue operation " + op.Name + " (clients that ignore case would take one for the other)"
+		}
+	}
+	return ""
+}
+
+// asked returns the operations describe asks for, sorted.
+func (p *loaded) asked() []string {
+	set := map[string]bool{}
+	for _, t := range p.desc.Tools {
+		for _, op := range t.Operations {
+			set[op] = true
+		}
+	}
+	return sortedKeys(set)
+}
+
+// Tools returns every plugin tool, plugins in the file's order and each
+// plugin's tools in its describe's order.
+func (h *Runtime) Tools() []Tool {
+	return append([]Tool(nil), h.tools...)
+}
+
+// Plugins describes every loaded plugin, in the file's order.
+func (h *Runtime) Plugins() []PluginInfo {
+	out := make([]PluginInfo, 0, len(h.plugins))
+	for _, p := range h.plugins {
+		info := PluginInfo{
+			Name: p.name, Path: p.path, SHA256: p.sha, Version: p.desc.Version, Description: p.desc.Description,
+			Prefix: p.name, Asked: p.asked(), Granted: append([]string(nil), p.granted...),
+			Limits: p.limits, MemoryPages: p.pages, MaxInput: p.maxInput, ReadOnly: p.readOnly,
+		}
+		if p.spec.Prefix != nil {
+			info.Prefix = *p.spec.Prefix
+		}
+		for _, t := range p.tools {
+			info.Tools = append(info.Tools, t.Name)
+		}
+		for _, op := range info.Asked {
+			if !p.grants[op] {
+				info.NotGranted = append(info.NotGranted, op)
+			}
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+// Call runs one plugin tool with nobody to ask for consent: a change that
+// the operator's --confirm covers is refused with ConsentRequired, whether
+// the plugin stated it in a plan or not. See CallWithConsent.
+func (h *Runtime) Call(ctx context.Context, tool string, args json.RawMessage, progress func(api.ProgressReport)) (*api.PluginResult, error) {
+	return h.CallWithConsent(ctx, tool, args, progress, nil)
+}
+
+// CallWithConsent runs one plugin tool. args are the tool's JSON arguments
+// (empty for none); progress, when not nil, receives the plugin's progress
+// reports, synchronously, while the call runs (never after it returns),
+// within the call's budget (ProgressPerSecond after ProgressBurst; the
+// last report dropped is delivered just before the call returns).
+//
+// consent asks the person behind the tool call (nil: nobody can be asked).
+// It is asked once for each plan the plugin states through the consent
+// host function, about the plan's changes that --confirm covers, and again
+// for any covered change the plugin makes that is not an unused approval
+// of such a plan. When it answers Pending — the question went to the
+// client, whose answer comes with a later request — the plugin is stopped
+// at once (every request it makes after that is refused, and its call is
+// cancelled) and CallWithConsent returns an error wrapping
+// ErrConsentPending; the caller runs the whole tool call again with the
+// answer.
+//
+// A failure the assistant should see — a trap or panic, the time or memory
+// limit, a result that is not JSON or is too large, an input too large, an
+// error the plugin reports — is an *api.Error naming the plugin and saying
+// what happened; a cancelled call returns an error wrapping the context's.
+// Either way the server, the other plugins and the next call go on: an
+// instance whose call failed is discarded and replaced.
+func (h *Runtime) CallWithConsent(ctx context.Context, tool string, args json.RawMessage, progress func(api.ProgressReport), consent gate.Consent) (*api.PluginResult, error) {
+	if h.closed.Load() {
+		return nil, api.Errorf(api.Internal, "the plugin runtime is closed; %s cannot run", tool)
+	}
+	e, ok := h.byTool[tool]
+	if !ok {
+		return nil, api.Errorf(api.InvalidInput, "there is no plugin tool %q; list the tools to see what exists", tool)
+	}
+	p := e.p
+	a := bytes.TrimSpace(args)
+	if len(a) == 0 || bytes.Equal(a, []byte("null")) {
+		a = []byte("{}")
+	}
+	if len(a) > p.maxInput {
+		return nil, api.Errorf(api.InvalidInput, "the arguments of %s are %d bytes; plugin %s accepts at most %d bytes per call (limits.memory is %s); nothing was run",
+			tool, len(a), p.name, p.maxInput, p.limits.Memory)
+	}
+	if !json.Valid(a) {
+		return nil, api.Errorf(api.InvalidInput, "the arguments of %s are not valid JSON", tool)
+	}
+	input, err := json.Marshal(api.PluginCall{Tool: e.tool.PluginTool, Arguments: a})
+	if err != nil {
+		return nil, api.Errorf(api.InvalidInput, "the arguments of %s cannot be encoded: %v", tool, err)
+	}
+	if len(input) > p.maxInput {
+		return nil, api.Errorf(api.InvalidInput, "the arguments of %s are %d bytes; plugin %s accepts at most %d bytes per call (limits.memory is %s); nothing was run",
+			tool, len(input), p.name, p.maxInput, p.limits.Memory)
+	}
+	// stop ends the plugin's call when a question to the person goes
+	// pending: wazero closes the module at its next check of the context.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	st := &callState{tool: tool, progress: progress, consent: newToolConsent(consent, stop)}
+	if progress != nil {
+		st.limiter = newProgressLimiter(p.now)
+	}
+	out, err := p.invoke(ctx, api.ExportCall, input, st, tool, p.callLimit())
+	if st.limiter != nil {
+		// Where the call ended, if that report was over the budget: still
+		// before the result.
+		if r, ok := st.limiter.final(); ok {
+			progress(r)
+		}
+	}
+	if st.stopping() {
+		// Whatever the plugin answered, or however it stopped, it did not
+		// finish its work: it runs again once the person has answered.
+		return nil, fmt.Errorf("plugin %s: %s: %w", p.name, tool, ErrConsentPending)
+	}
 	if err != nil {
 		return nil, err
 	}
-	ext.SetLogger(func(level extism.LogLevel, msg string) { p.guestLog(inst.callContext(), level, msg) })
-	inst.ext = ext
-	p.instances.Add(1)
-	return inst, nil
+	if len(out) > MaxResultBytes {
+		return nil, api.Errorf(api.LimitExceeded, "plugin %s answered %s with %d bytes, more than the %d a result may have; ask for less at once (a filter, a page)",
+			p.name, tool, len(out), MaxResultBytes)
+	}
+	res, why := parseResult(out)
+	if why != "" {
+		return nil, api.Errorf(api.Internal, "plugin %s answered %s with something that is not a JSON result (%s: %q); report this to the plugin's author",
+			p.name, tool, why, clip(string(out), 80))
+	}
+	return res, nil
 }
 
-// sleep is the WASI sleep of an instance: time.Sleep, cut short when the
-// call the instance serves ends (timeout or cancellation), after which
-// wazero stops the module.
-func (inst *instance) sleep(ns int64) {
-	if ns <= 0 {
-		return
+// parseResult decodes call's answer strictly: exactly the contract's keys,
+// each once ("is_error" given twice, or beside "Is_Error", would let a
+// person reading the plugin's answer see a success where the server
+// reports a failure, or the reverse). The structured content is the
+// plugin's to shape; it is passed on as sent (and checked to be an object
+// by the server). why says what is wrong, or is "".
+func parseResult(out []byte) (*api.PluginResult, string) {
+	trimmed := bytes.TrimSpace(out)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, "not a JSON object"
 	}
-	var done <-chan struct{}
-	if d := inst.done.Load(); d != nil {
-		done = *d
+	var res api.PluginResult
+	if err := strictjson.Unmarshal(trimmed, &res); err != nil {
+		return nil, clip(err.Error(), 200)
 	}
-	t := time.NewTimer(time.Duration(ns))
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-done:
-	}
+	return &res, ""
 }
 
-func (inst *instance) close() {
-	_ = inst.ext.Close(context.Background())
+// Close stops every plugin: running calls are stopped, instances and
+// runtimes closed, the compilation cache released. Calls after Close fail.
+func (h *Runtime) Close(ctx context.Context) error {
+	var errs []error
+	h.once.Do(func() {
+		h.closed.Store(true)
+		for _, p := range h.plugins {
+			if p == nil || p.compiled == nil {
+				continue
+			}
+			p.pool.close()
+			if err := p.compiled.Close(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("plugin %s: %w", p.name, err))
+			}
+		}
+		if h.cache != nil {
+			if err := h.cache.Close(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	})
+	return errors.Join(errs...)
 }
 
-// pool keeps a plugin's initialised instances: at most cap(slots) exist at
-// once; idle ones are reused most-recent first (the warmest), new ones are
-// made on demand, and one whose call failed is closed instead of returned.
-type pool struct {
-	p      *loaded
-	slots  chan struct{}
-	mu     sync.Mutex
-	idle   []*instance
-	closed bool
-}
+// inspectCacheDir is the compilation cache Inspect uses: none, except in
+// this package's tests, which share theirs so that no module is compiled
+// twice in a run.
+var inspectCacheDir string
 
-var errClosed = errors.New("the plugin runtime is closed")
-
-// get returns an instance for one call, waiting for a free slot until ctx
-// is done.
-func (pl *pool) get(ctx context.Context) (*instance, error) {
-	select {
-	case pl.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	pl.mu.Lock()
-	if pl.closed {
-		pl.mu.Unlock()
-		<-pl.slots
-		return nil, errClosed
-	}
-	if n := len(pl.idle); n > 0 {
-		inst := pl.idle[n-1]
-		pl.idle = pl.idle[:n-1]
-		pl.mu.Unlock()
-		return inst, nil
-	}
-	pl.mu.Unlock()
-	inst, err := pl.p.newInstance(ctx)
+// Inspect reads a module, and calls its describe with the default limits,
+// no grants and no compilation cache, so that an operator can pin its hash
+// and write its grants (`plugins inspect`). The description is checked as
+// Load checks it.
+func Inspect(ctx context.Context, wasmPath string) (sha256Hex string, d *api.PluginDescription, err error) {
+	prepareProcess()
+	wasm, err := readfile.Regular(wasmPath, "module", MaxModuleBytes)
 	if err != nil {
-		<-pl.slots
-		return nil, fmt.Errorf("%w: %w", errStart, err)
+		return "", nil, err
 	}
-	return inst, nil
-}
-
-var errStart = errors.New("cannot start an instance")
-
-// put gives an instance back after a call: kept when healthy, closed (and
-// so replaced by the next call that needs one) otherwise.
-func (pl *pool) put(inst *instance, healthy bool) {
-	inst.done.Store(nil)
-	pl.mu.Lock()
-	if healthy && !pl.closed {
-		pl.idle = append(pl.idle, inst)
-		pl.mu.Unlock()
-		<-pl.slots
-		return
-	}
-	pl.mu.Unlock()
-	inst.close()
-	<-pl.slots
-}
-
-// close closes the idle instances; busy ones are closed when they come
-// back (and stopped at once by the runtime's own Close).
-func (pl *pool) close() {
-	pl.mu.Lock()
-	idle := pl.idle
-	pl.idle, pl.closed = nil, true
-	pl.mu.Unlock()
-	for _, inst := range idle {
-		inst.close()
-	}
-}
-
-// idleCount reports the idle instances (for tests).
-func (pl *pool) idleCount() int {
-	pl.mu.Lock()
-	defer pl.mu.Unlock()
-	return len(pl.idle)
-}
-
-// StartupTimeout bounds a plugin's start-up — instantiating a module and
-// its describe — separately from a tool call's limits.timeout. A limit
-// chosen for a tool's work (a few hundred milliseconds, say) must not make
-// the server fail to start on a machine that is busy for a moment; the
-// start-up limit only guards against a module that never answers.
-const StartupTimeout = 2 * time.Minute
-
-// timeLimit is the limit a call runs under, and what messages call it.
-type timeLimit struct {
-	d    time.Duration
-	name string
-}
-
-// callLimit is a tool call's limit; startupLimit describe's, never less
-// than the call limit.
-func (p *loaded) callLimit() timeLimit { return timeLimit{p.limits.Timeout, "limits.timeout"} }
-func (p *loaded) startupLimit() timeLimit {
-	return timeLimit{max(StartupTimeout, p.limits.Timeout), "the start-up limit"}
-}
-
-// invoke runs one export of the plugin within limit, on a pooled
-// instance, and explains any failure as an error naming the plugin. what
-// names the call for messages ("describe", or the tool's MCP name).
-func (p *loaded) invoke(ctx context.Context, export string, input []byte, st *callState, what string, limit timeLimit) ([]byte, error) {
-	defer p.reportDroppedLogs(what)
-	for attempt := 0; ; attempt++ {
-		out, retry, err := p.invokeOnce(ctx, export, input, st, what, limit, attempt == 0)
-		if !retry {
-			return out, err
-		}
-	}
-}
-
-// invokeOnce is one attempt of invoke; retry asks for another, on a new
-// instance, when the one it got had exited and mayRetry allows it.
-func (p *loaded) invokeOnce(ctx context.Context, export string, input []byte, st *callState, what string, limit timeLimit, mayRetry bool) (out []byte, retry bool, err error) {
-	// Waiting for a free instance counts against the limit; making a new
-	// one does not (wazero's instantiation cannot be interrupted, and a
-	// machine busy for a moment must not turn it into a tool's timeout):
-	// the export's own clock starts once the instance is there.
-	wctx, wcancel := context.WithTimeout(ctx, limit.d)
-	defer wcancel()
-	inst, err := p.pool.get(wctx)
+	sum := sha256.Sum256(wasm)
+	sha := hex.EncodeToString(sum[:])
+	name := strings.TrimSuffix(filepath.Base(wasmPath), filepath.Ext(wasmPath))
+	p, err := newLoaded(Spec{Name: name, Path: wasmPath, SHA256: sha}, slog.New(slog.DiscardHandler))
 	if err != nil {
-		return nil, false, p.waitFailure(ctx, wctx, err, what, limit)
+		return sha, nil, err
 	}
-	cctx, cancel := context.WithTimeout(context.WithValue(ctx, stateKey{}, st), limit.d)
-	defer cancel()
-	done := cctx.Done()
-	inst.done.Store(&done)
-	inst.ctx.Store(&cctx)
-	inst.stderr.Reset()
-	_, out, err = inst.ext.CallWithContext(cctx, export, input)
-	inst.ctx.Store(nil)
-	if err == nil {
-		p.pool.put(inst, true)
-		return out, false, nil
-	}
-	if err.Error() == "module is closed" && mayRetry && cctx.Err() == nil {
-		// An instance that exited at the end of its last call (a WASI
-		// proc_exit(0) looks like success): replace it and try once more.
-		p.pool.put(inst, false)
-		return nil, true, nil
-	}
-	reported := inst.ext.GetError()
-	healthy := reported != "" && strings.HasPrefix(err.Error(), reported) && ctx.Err() == nil && cctx.Err() == nil
-	ferr := p.failure(ctx, cctx, inst, err, healthy, what, limit)
-	p.pool.put(inst, healthy)
-	return nil, false, ferr
-}
-
-// waitFailure explains why no instance could be had.
-func (p *loaded) waitFailure(ctx, cctx context.Context, err error, what string, limit timeLimit) error {
-	switch {
-	case ctx.Err() != nil:
-		return fmt.Errorf("plugin %s: %s was cancelled before it started: %w", p.name, what, ctx.Err())
-	case cctx.Err() != nil:
-		return api.Errorf(api.LimitExceeded, "plugin %s: %s waited its whole time limit (%v, %s) for a free instance, all %d being busy; try again later",
-			p.name, what, limit.d, limit.name, p.maxInstances)
-	case errors.Is(err, errClosed):
-		return api.Errorf(api.Internal, "plugin %s: %s cannot run: the server is shutting down", p.name, what)
-	}
-	return api.Errorf(api.Internal, "plugin %s: %s cannot run: %v (is limits.memory, %s, enough for it?)", p.name, what, err, p.limits.Memory)
-}
-
-// failure explains a failed call, most specific cause first.
-func (p *loaded) failure(ctx, cctx context.Context, inst *instance, err error, reported bool, what string, limit timeLimit) error {
-	var exit *sys.ExitError
-	stderr := inst.stderr.String()
-	switch {
-	case ctx.Err() != nil:
-		return fmt.Errorf("plugin %s: %s was cancelled, and the plugin was stopped: %w", p.name, what, ctx.Err())
-	case cctx.Err() != nil:
-		return api.Errorf(api.LimitExceeded, "plugin %s: %s did not finish within its time limit (%v, %s) and was stopped; it may have done part of its work, so check with a read tool before retrying",
-			p.name, what, limit.d, limit.name)
-	case reported:
-		return api.Errorf(api.Internal, "plugin %s reported an error in %s: %s", p.name, what, err.Error())
-	case strings.Contains(stderr, "out of memory") || strings.Contains(err.Error(), "out of memory"):
-		return api.Errorf(api.LimitExceeded, "plugin %s ran out of memory in %s (limits.memory is %s) and was stopped; ask for less at once, or raise the limit in the plugins file",
-			p.name, what, p.limits.Memory)
-	case goCrash(stderr) != "":
-		// A Go panic or fatal error: the runtime printed why, then trapped
-		// (unreachable) or exited.
-		return api.Errorf(api.Internal, "plugin %s crashed in %s: %s; report this to the plugin's author", p.name, what, goCrash(stderr))
-	case errors.As(err, &exit):
-		detail := fmt.Sprintf("it exited with code %d", exit.ExitCode())
-		if line := firstLine(stderr); line != "" {
-			detail += ": " + line
+	var cache wazero.CompilationCache
+	if inspectCacheDir != "" {
+		if cache, err = openCache(inspectCacheDir); err != nil {
+			return sha, nil, err
 		}
-		return api.Errorf(api.Internal, "plugin %s stopped in %s: %s; report this to the plugin's author", p.name, what, detail)
+		defer cache.Close(ctx)
 	}
-	line := trapLine(err)
-	if strings.HasPrefix(line, "HTTP request to ") && strings.HasSuffix(line, " is not allowed") {
-		return api.Errorf(api.Internal, "plugin %s tried to reach the network in %s (%s), and plugins have no network; report this to the plugin's author", p.name, what, line)
+	if err := p.compile(ctx, wasm, cache); err != nil {
+		return sha, nil, err
 	}
-	return api.Errorf(api.Internal, "plugin %s failed in %s: %s; report this to the plugin's author", p.name, what, line)
-}
-
-// goCrash picks the line of a guest's stderr that says why the Go runtime
-// gave up ("panic: …" or "fatal error: …"), or "".
-func goCrash(stderr string) string {
-	for _, l := range strings.Split(stderr, "\n") {
-		if strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "fatal error: ") {
-			return clip(strings.TrimSpace(l), 300)
-		}
+	defer func() {
+		p.pool.close()
+		_ = p.compiled.Close(ctx)
+	}()
+	d, err = p.describe(ctx)
+	if err != nil {
+		return sha, nil, err
 	}
-	return ""
-}
-
-// firstLine is the first non-blank line of s, clipped.
-func firstLine(s string) string {
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			return clip(l, 300)
-		}
-	}
-	return ""
-}
-
-// trapLine is the first line of a wazero error (the rest is a stack), with
-// wazero's own words about how it caught it removed.
-func trapLine(err error) string {
-	s := err.Error()
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	s = strings.TrimSuffix(strings.TrimSpace(s), "(recovered by wazero)")
-	return clip(strings.TrimSpace(s), 300)
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
-
-// guestLog routes a plugin's Extism log lines to the host's log, tagged
-// with the plugin's name, each cut to MaxLogLineBytes and within the
-// plugin's log budget (see reportDroppedLogs). The SDK's own chatter about
-// calling functions is dropped.
-//
-// Extism reads the line out of the plugin's memory before calling this
-// (a copy bounded by the plugin's memory limit, dropped right after);
-// what reaches the log is bounded here.
-func (p *loaded) guestLog(ctx context.Context, level extism.LogLevel, msg string) {
-	for _, noise := range sdkNoise {
-		if strings.HasPrefix(msg, noise) {
-			return
-		}
-	}
-	var l slog.Level
-	switch level {
-	case extism.LogLevelTrace:
-		l = slog.LevelDebug - 4
-	case extism.LogLevelDebug:
-		l = slog.LevelDebug
-	case extism.LogLevelInfo:
-		l = slog.LevelInfo
-	case extism.LogLevelWarn:
-		l = slog.LevelWarn
-	default:
-		l = slog.LevelError
-	}
-	p.pluginLog(ctx, l, msg)
-}
-
-// pluginLog logs a line the plugin caused (its own, or the runtime's about
-// something it sent), within the plugin's log budget. A line below the
-// log's level costs nothing.
-func (p *loaded) pluginLog(ctx context.Context, level slog.Level, msg string, args ...any) {
-	if !p.logger.Enabled(ctx, level) {
-		return
-	}
-	msg = cutText(msg, MaxLogLineBytes)
-	if !p.logs.allow(len(msg)) {
-		return
-	}
-	p.logger.Log(ctx, level, msg, args...)
-}
-
-// reportDroppedLogs writes the one line that says how many of the
-// plugin's log lines its budget dropped since the last such line; called
-// as each call of the plugin ends, so that a flood costs one line per call.
-func (p *loaded) reportDroppedLogs(what string) {
-	if lines, bytes := p.logs.takeDropped(); lines > 0 {
-		p.logger.Warn("plugin log lines dropped: more than its log budget allows",
-			"lines", lines, "bytes", bytes, "call", what,
-			"budget", fmt.Sprintf("%d lines and %d KiB a second, bursts of %d lines and %d KiB", LogLinesPerSecond, LogBytesPerSecond>>10, LogLineBurst, LogBytesBurst>>10))
-	}
-}
-
-// sdkNoise are the prefixes of the Extism SDK's own debug lines, logged on
-// every call through the plugin's logger.
-var sdkNoise = []string{"Calling function : ", "Initializing runtime for ", "Calling _initialize", "Calling __wasm_call_ctors", "Initialized Haskell"}
-
-// tailBuffer keeps the first and the last max/2 bytes written to it: a Go
-// crash says why at the start of its stderr (a panic's message, "fatal
-// error: out of memory"), then dumps every goroutine.
-type tailBuffer struct {
-	mu         sync.Mutex
-	max        int
-	head, tail []byte
-	cut        bool
-}
-
-func (t *tailBuffer) Write(b []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	n := len(b)
-	if room := t.max/2 - len(t.head); room > 0 {
-		k := min(room, len(b))
-		t.head = append(t.head, b[:k]...)
-		b = b[k:]
-	}
-	t.tail = append(t.tail, b...)
-	if len(t.tail) > t.max/2 {
-		t.tail = append(t.tail[:0:0], t.tail[len(t.tail)-t.max/2:]...)
-		t.cut = true
-	}
-	return n, nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.cut {
-		return string(t.head) + "\n…\n" + string(t.tail)
-	}
-	return string(t.head) + string(t.tail)
-}
-
-func (t *tailBuffer) Reset() {
-	t.mu.Lock()
-	t.head, t.tail, t.cut = t.head[:0], t.tail[:0], false
-	t.mu.Unlock()
-}
-
-// lineLogger logs what a plugin writes to stdout or stderr, a line at a
-// time, at debug level: a plugin author sees it with --log-level debug, and
-// it can never reach the MCP stream on the process's stdout. Lines are cut
-// to MaxLogLineBytes (only that much of one is ever held) and share the
-// plugin's log budget with its Extism log lines.
-type lineLogger struct {
-	log     *slog.Logger
-	budget  *logBudget
-	stream  string
-	mu      sync.Mutex
-	partial []byte
-	length  int // of the line being written, including what was not kept
-}
-
-func (w *lineLogger) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n := len(b)
-	for len(b) > 0 {
-		i := bytes.IndexByte(b, '\n')
-		chunk := b
-		if i >= 0 {
-			chunk = b[:i]
-		}
-		w.length += len(chunk)
-		if room := MaxLogLineBytes - len(w.partial); room > 0 {
-			w.partial = append(w.partial, chunk[:min(room, len(chunk))]...)
-		}
-		if i < 0 {
-			break
-		}
-		b = b[i+1:]
-		w.flush()
-	}
-	return n, nil
-}
-
-// flush logs the completed line, if it is not blank and the budget allows.
-func (w *lineLogger) flush() {
-	line, length := string(w.partial), w.length
-	w.partial, w.length = w.partial[:0], 0
-	if strings.TrimSpace(line) == "" || !w.log.Enabled(context.Background(), slog.LevelDebug) {
-		return
-	}
-	line = cutKept(line, length, MaxLogLineBytes)
-	if !w.budget.allow(len(line)) {
-		return
-	}
-	w.log.Debug("plugin output", "stream", w.stream, "line", line)
-}
-
-// multiWriter writes to every writer (tailBuffer and lineLogger, which
-// never fail).
-type multiWriter []io.Writer
-
-func (m multiWriter) Write(b []byte) (int, error) {
-	for _, w := range m {
-		_, _ = w.Write(b)
-	}
-	return len(b), nil
-}
-
-func copyConfig(c map[string]string) map[string]string {
-	out := make(map[string]string, len(c))
-	for k, v := range c {
-		out[k] = v
-	}
-	return out
+	return sha, d, nil
 }

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/host/iam"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -381,7 +381,7 @@ func TestSecretKeyNeverHandedToThePlugin(t *testing.T) {
 	// Miswired (a catalogue that returns secrets): stripped, and kept in
 	// Options.Secrets.
 	dir := t.TempDir()
-	mis := newEnvWith(t, envConfig{returnSecrets: true, opts: func(o *Options) { o.Secrets = iam.SecretFiles{Dir: dir} }}, s)
+	mis := newEnvWith(t, envConfig{returnSecrets: true, opts: func(o *Options) { o.Secrets = catalogue.SecretFiles{Dir: dir} }}, s)
 	out = check(t, mis)
 	if b, err := os.ReadFile(out.SecretFile); err != nil || !strings.HasPrefix(out.SecretFile, dir) || !bytes.Contains(b, []byte(`"secret_access_key"`)) {
 		t.Errorf("the withheld secret was not kept: %s, %v", out.SecretFile, err)

@@ -64,7 +64,7 @@ const MaxSealInputBytes = 6*api.MaxSealData + 64
 const sealDomain = "iam-mcp-server state_seal v1"
 
 // StateSealer makes the seals of state_seal, with the key kept in a
-// secrets directory. The runtime makes one per Host; a test kit that runs
+// secrets directory. The runtime makes one per Runtime; a test kit that runs
 // a plugin's workflow natively (hostiamtest) makes one over the same
 // directory, so that the seals are the runtime's own. It is safe for
 // concurrent use.

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/iammcp/iam-mcp-server/host/args"
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/host/iam"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -30,7 +30,7 @@ import (
 //   - only on a server that allows writes: the file is the server's own
 //     artifact, not IAM state, but the rotation that made it needed writes,
 //     and a read-only server changes nothing on anyone's behalf;
-//   - only a key id AKIA… (iam.AccessKeyIDPattern) names a file, and only
+//   - only a key id AKIA… (catalogue.AccessKeyIDPattern) names a file, and only
 //     a regular file is removed (never a symbolic link or what it points
 //     to);
 //   - only once get_access_key_last_used, made through the gate as the
@@ -89,7 +89,7 @@ func (p *loaded) secretFileRemove(ctx context.Context, st *callState, in []byte)
 		return refuse(api.Errorf(api.NotGranted, "tool %s of plugin %s called secret_file_remove, which needs %s: the plugin is granted it but the tool does not declare it; the plugin's author must list it among the tool's operations. Nothing was removed",
 			st.tool, p.name, grantOfSecretFiles))
 	}
-	return RemoveSecretFile(ctx, p.gate, p.caller(st), iam.SecretFiles{Dir: p.secretsDir}, req.AccessKeyID, p.logger, func(op string) *api.Error {
+	return RemoveSecretFile(ctx, p.gate, p.caller(st), catalogue.SecretFiles{Dir: p.secretsDir}, req.AccessKeyID, p.logger, func(op string) *api.Error {
 		if e := p.admit(st, op); e != nil {
 			return e
 		}
@@ -113,7 +113,7 @@ func (p *loaded) secretFileRemoveTooBig(_ context.Context, st *callState, size u
 // (hostiamtest) calls it too, so that both decide alike. admit, when not
 // nil, may refuse the IAM call first (the runtime's caps and declared
 // operations). logger receives the line of each removal (nil: none).
-func RemoveSecretFile(ctx context.Context, g *gate.Gate, caller gate.Caller, files iam.SecretFiles, keyID string, logger *slog.Logger, admit func(op string) *api.Error) api.SecretFileRemoveAnswer {
+func RemoveSecretFile(ctx context.Context, g *gate.Gate, caller gate.Caller, files catalogue.SecretFiles, keyID string, logger *slog.Logger, admit func(op string) *api.Error) api.SecretFileRemoveAnswer {
 	who := "plugin " + caller.Plugin
 	refuse := func(e *api.Error) api.SecretFileRemoveAnswer {
 		g.Refused(caller, api.HostSecretFileRemove, nil, e)
@@ -124,7 +124,7 @@ func RemoveSecretFile(ctx context.Context, g *gate.Gate, caller gate.Caller, fil
 		return refuse(api.Errorf(api.NotGranted, "%s may remove secret files only when granted %s (it removes the files that call creates); the operator grants it in the plugins file. Nothing was removed", who, grantOfSecretFiles))
 	case g.ReadOnly():
 		return refuse(api.Errorf(api.ReadOnly, "%s asked to remove a secret file, and the server is read-only: it removes nothing on anyone's behalf (the operator restarts it with --allow-write, and without --readonly). The file stays; whoever runs the server can delete it", who))
-	case !iam.AccessKeyIDPattern.MatchString(keyID):
+	case !catalogue.AccessKeyIDPattern.MatchString(keyID):
 		return refuse(api.Errorf(api.InvalidInput, "%s: %s is not an access key id (16-128 upper-case letters and digits, AKIA…); nothing was removed", who, args.Quote(keyID)))
 	case files.Dir == "":
 		return api.SecretFileRemoveAnswer{Note: "this server has no secrets directory, so it wrote no secret file for " + keyID + "; nothing to remove"}

@@ -15,33 +15,33 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/host/iam"
-	"github.com/iammcp/iam-mcp-server/host/localiam"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
 // keyEnv is a sandbox whose keys are created with their secrets in a
 // secrets directory, and used by signing requests with them.
 type keyEnv struct {
-	sb      *localiam.Server
-	cat     *iam.Catalogue
+	sb      *sandbox.Server
+	cat     *catalogue.Catalogue
 	admin   *gate.Gate // creates keys, whatever the plugins' gate allows
 	secrets string
 }
 
 func newKeyEnv(t *testing.T) *keyEnv {
 	t.Helper()
-	sb, err := localiam.New(localiam.Options{Seed: "demo"})
+	sb, err := sandbox.New(sandbox.Options{Seed: "demo"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients, err := iam.NewClients(ctx, iam.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
+	clients, err := catalogue.NewClients(ctx, catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	secrets := filepath.Join(t.TempDir(), "secrets")
-	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: secrets}})
+	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: secrets}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func (k *keyEnv) use(t *testing.T, id string) {
 	t.Helper()
 	cfg := aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider(id, "the-sandbox-does-not-check", ""),
 		HTTPClient: &http.Client{Transport: k.sb.Transport()}}
-	client := sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String("http://localiam.invalid") })
+	client := sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String("http://sandbox.invalid") })
 	if _, err := client.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
 		t.Fatalf("signing with %s: %v", id, err)
 	}
@@ -95,7 +95,7 @@ func TestRemoveSecretFile(t *testing.T) {
 	k := newKeyEnv(t)
 	audit := &syncBuffer{}
 	g := gate.New(k.cat, gate.Options{Audit: audit})
-	files := iam.SecretFiles{Dir: k.secrets}
+	files := catalogue.SecretFiles{Dir: k.secrets}
 	granted := gate.Caller{Kind: gate.Plugin, Plugin: "rot", Tool: "rot_t", Grants: map[string]bool{"create_access_key": true, "get_access_key_last_used": true}}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
@@ -150,7 +150,7 @@ func TestRemoveSecretFile(t *testing.T) {
 		t.Errorf("again: %+v", a)
 	}
 	// No secrets directory: nothing was ever written, nothing to remove.
-	if a = RemoveSecretFile(ctx, g, granted, iam.SecretFiles{}, id, logger, nil); a.Error != nil || a.Removed != "" || !strings.Contains(a.Note, "no secrets directory") {
+	if a = RemoveSecretFile(ctx, g, granted, catalogue.SecretFiles{}, id, logger, nil); a.Error != nil || a.Removed != "" || !strings.Contains(a.Note, "no secrets directory") {
 		t.Errorf("no secrets directory: %+v", a)
 	}
 	// A key IAM does not know, with a file planted for it: the check
@@ -182,7 +182,7 @@ func TestRemoveSecretFile(t *testing.T) {
 func TestRemoveSecretFileAttacks(t *testing.T) {
 	k := newKeyEnv(t)
 	g := gate.New(k.cat, gate.Options{})
-	files := iam.SecretFiles{Dir: k.secrets}
+	files := catalogue.SecretFiles{Dir: k.secrets}
 	granted := gate.Caller{Kind: gate.Plugin, Plugin: "rot", Tool: "rot_t", Grants: map[string]bool{"create_access_key": true, "get_access_key_last_used": true}}
 	id, file := k.newKey(t, "victim-user")
 	k.use(t, id)
@@ -252,7 +252,7 @@ func TestRemoveSecretFileAttacks(t *testing.T) {
 // inputs are decoded strictly.
 func TestSecretFileRemoveWasm(t *testing.T) {
 	k := newKeyEnv(t)
-	load := func(ro bool, maxCalls int, grants ...string) (*Host, *syncBuffer) {
+	load := func(ro bool, maxCalls int, grants ...string) (*Runtime, *syncBuffer) {
 		t.Helper()
 		s := spec("seal")
 		s.Grants, s.Limits.MaxIAMCalls = grants, maxCalls
@@ -268,7 +268,7 @@ func TestSecretFileRemoveWasm(t *testing.T) {
 		t.Cleanup(func() { h.Close(ctx) })
 		return h, logs
 	}
-	call := func(h *Host, tool, args string) sealResult {
+	call := func(h *Runtime, tool, args string) sealResult {
 		t.Helper()
 		res, err := h.Call(ctx, tool, json.RawMessage(args), nil)
 		if err != nil || res.IsError {
@@ -300,7 +300,7 @@ func TestSecretFileRemoveWasm(t *testing.T) {
 		t.Fatalf("not granted: %+v", r)
 	}
 	capped, cappedLogs := load(false, 2, both...)
-	rawRemove := func(h *Host, input string) api.SecretFileRemoveAnswer {
+	rawRemove := func(h *Runtime, input string) api.SecretFileRemoveAnswer {
 		t.Helper()
 		args, _ := json.Marshal(map[string]string{"fn": api.HostSecretFileRemove, "input": input})
 		r := call(h, "seal_raw", string(args))

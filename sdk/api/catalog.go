@@ -1,7 +1,7 @@
 package api
 
 // Operations is the catalogue: every IAM operation the server offers, once.
-// host/iam implements each entry; host/iam refuses to start if an entry has
+// host/catalogue implements each entry; host/catalogue refuses to start if an entry has
 // no implementation or an implementation has no entry.
 var Operations = []Operation{
 	// ---- users ----

@@ -4,7 +4,7 @@
 // every caller sees.
 //
 // It has no build tag and imports nothing from AWS or the host, so that the
-// server (host/iam, host/gate, host/mcpserver) and the guest-side plugin SDK
+// server (host/catalogue, host/gate, host/mcpserver) and the guest-side plugin SDK
 // (sdk/, built for GOOS=wasip1) compile the very same definitions and can
 // never drift. It is the wazero `api` package's pattern: a small,
 // dependency-free vocabulary both sides import.

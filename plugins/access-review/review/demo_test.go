@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iammcp/iam-mcp-server/host/localiam"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
@@ -117,7 +117,7 @@ func TestSandboxDemoSeed(t *testing.T) {
 	if h.Calls() != 5 || rep.Header.IAMCalls != 5 || rep.Header.Reviewed.Users != 25 {
 		t.Errorf("demo review: %d calls (%v), header %d, %d users", h.Calls(), h.Ops(), rep.Header.IAMCalls, rep.Header.Reviewed.Users)
 	}
-	if rep.Header.AccountID != localiam.AccountID || !rep.Header.ReadOnly || rep.Header.CredentialReportGeneratedAt == nil {
+	if rep.Header.AccountID != sandbox.AccountID || !rep.Header.ReadOnly || rep.Header.CredentialReportGeneratedAt == nil {
 		t.Errorf("header %+v", rep.Header)
 	}
 	checkPlans(t, rep)
@@ -211,7 +211,7 @@ func TestSandboxReadOnly(t *testing.T) {
 // Throttling that outlasts the SDK's retries is retried by the review; a
 // flaky account still gives a complete review.
 func TestSandboxThrottling(t *testing.T) {
-	sb, err := localiam.New(localiam.Options{Seed: "demo", Faults: localiam.Faults{ThrottleRate: 0.25, Seed: 7}})
+	sb, err := sandbox.New(sandbox.Options{Seed: "demo", Faults: sandbox.Faults{ThrottleRate: 0.25, Seed: 7}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/iammcp/iam-mcp-server/host/policy"
-	"github.com/iammcp/iam-mcp-server/host/policy/iamdata"
+	"github.com/iammcp/iam-mcp-server/policy"
+	"github.com/iammcp/iam-mcp-server/policy/iamdata"
 )
 
 // The policy reasoning, with its caches. Every question is answered by the

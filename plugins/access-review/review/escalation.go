@@ -5,7 +5,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/iammcp/iam-mcp-server/host/policy/iamdata"
+	"github.com/iammcp/iam-mcp-server/policy/iamdata"
 )
 
 // EscalationMethod is one published way for an identity to raise its own

@@ -247,7 +247,7 @@ func (h *fakeHost) total() int {
 }
 
 // run reviews a fixture at fxNow with instant sleeps.
-func run(t testing.TB, h hostiam.Host, in Input) *Report {
+func run(t testing.TB, h hostiam.Client, in Input) *Report {
 	t.Helper()
 	rep, err := Run(h, in, Options{Now: func() time.Time { return fxNow }, Sleep: func(time.Duration) {}})
 	if err != nil {
@@ -257,7 +257,7 @@ func run(t testing.TB, h hostiam.Host, in Input) *Report {
 }
 
 // reviewAll runs with a cap high enough that nothing is cut.
-func reviewAll(t testing.TB, h hostiam.Host) *Report {
+func reviewAll(t testing.TB, h hostiam.Client) *Report {
 	return run(t, h, Input{MaxFindingsPerRule: maxMaxFindingsPerRule, MinSeverity: "info"})
 }
 

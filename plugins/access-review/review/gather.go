@@ -47,7 +47,7 @@ var Operations = []string{
 // counter wraps the host to count IAM calls per operation, so that the
 // header states the review's cost whatever the host is.
 type counter struct {
-	h     hostiam.Host
+	h     hostiam.Client
 	total int
 	byOp  map[string]int
 	sleep func(time.Duration)

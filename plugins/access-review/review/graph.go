@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/iammcp/iam-mcp-server/host/policy"
+	"github.com/iammcp/iam-mcp-server/policy"
 )
 
 // The principal graph: privilege escalation decided by target, not by

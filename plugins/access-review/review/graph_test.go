@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
@@ -34,122 +34,122 @@ func serviceTrust(svc string) string {
 
 type pathCase struct {
 	name      string
-	plant     func(s *sandbox)
+	plant     func(s *testAccount)
 	principal string   // the escalating principal (name)
 	rule      string   // RuleEscalationConfirmed or RuleEscalationPotential
 	kinds     []string // the path's step kinds, in order
 	to        string   // a substring of the last step's target ARN
-	nearMiss  func(s *sandbox)
+	nearMiss  func(s *testAccount)
 	missRule  string // what the near miss gives instead ("" = no escalation finding at all)
 }
 
 func pathCases() []pathCase {
 	return []pathCase{
 		{name: "pass an admin role to Lambda and invoke it", principal: "dev", rule: RuleEscalationConfirmed, kinds: []string{edgePass, "admin-equivalent"}, to: "role/fn-admin",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("fn-admin", "/", lambdaTrustDoc, adminPolicy)
 				s.user("dev")
 				s.inlineUser("dev", "fn", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:CreateFunction","lambda:InvokeFunction"],"Resource":"*"},{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::`+acct+`:role/fn-*"}]}`)
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.role("fn-logs", "/", lambdaTrustDoc, "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
 				s.role("fn-admin", "/", lambdaTrustDoc, adminPolicy)
 				s.user("dev")
 				s.inlineUser("dev", "fn", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:CreateFunction","lambda:InvokeFunction"],"Resource":"*"},{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::`+acct+`:role/fn-logs"}]}`)
 			}, missRule: RuleEscalationNoTarget},
 		{name: "rewrite an admin role's trust and assume it", principal: "dev", rule: RuleEscalationConfirmed, kinds: []string{edgeTrust, "admin-equivalent"}, to: "role/ops",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("ops", "/", serviceTrust("ec2.amazonaws.com"), adminPolicy)
 				s.user("dev")
 				s.inlineUser("dev", "trust", allowDoc(`["iam:UpdateAssumeRolePolicy","sts:AssumeRole"]`, `"arn:aws:iam::`+acct+`:role/ops"`))
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.role("ops", "/", serviceTrust("ec2.amazonaws.com"), adminPolicy)
 				s.user("dev")
 				s.inlineUser("dev", "trust", allowDoc(`["iam:UpdateAssumeRolePolicy"]`, `"arn:aws:iam::`+acct+`:role/ops"`))
 			}},
 		{name: "CloudFormation with an admin role", principal: "ci", rule: RuleEscalationConfirmed, kinds: []string{edgePass, "admin-equivalent"}, to: "role/cfn-admin",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("cfn-admin", "/", serviceTrust("cloudformation.amazonaws.com"), adminPolicy)
 				s.user("ci")
 				s.inlineUser("ci", "deploy", allowDoc(`["cloudformation:CreateStack","iam:PassRole"]`, `"*"`))
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				// The admin role trusts EC2 only: CloudFormation cannot use it.
 				s.role("cfn-admin", "/", serviceTrust("ec2.amazonaws.com"), adminPolicy)
 				s.user("ci")
 				s.inlineUser("ci", "deploy", allowDoc(`["cloudformation:CreateStack","iam:PassRole"]`, `"*"`))
 			}, missRule: RuleEscalationNoTarget},
 		{name: "Glue development endpoint with an admin role", principal: "etl", rule: RuleEscalationConfirmed, kinds: []string{edgePass, "admin-equivalent"}, to: "role/glue-admin",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("glue-admin", "/", serviceTrust("glue.amazonaws.com"), adminPolicy)
 				s.user("etl")
 				s.inlineUser("etl", "glue", allowDoc(`["glue:CreateDevEndpoint","iam:PassRole"]`, `"*"`))
 			}},
 		{name: "CodeBuild with an admin service role", principal: "builder", rule: RuleEscalationConfirmed, kinds: []string{edgePass, "admin-equivalent"}, to: "role/build-admin",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("build-admin", "/", serviceTrust("codebuild.amazonaws.com"), adminPolicy)
 				s.user("builder")
 				s.inlineUser("builder", "build", allowDoc(`["codebuild:CreateProject","codebuild:StartBuild","iam:PassRole"]`, `"*"`))
 			}},
 		{name: "EC2 instance profile with an admin role", principal: "ops", rule: RuleEscalationConfirmed, kinds: []string{edgePass, "admin-equivalent"}, to: "role/host-admin",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("host-admin", "/", ec2Trust, adminPolicy)
-				s.ok(s.c.CreateInstanceProfile(bg, &awsiam.CreateInstanceProfileInput{InstanceProfileName: aws.String("host-admin")}))
-				s.ok(s.c.AddRoleToInstanceProfile(bg, &awsiam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("host-admin"), RoleName: aws.String("host-admin")}))
+				s.ok(s.c.CreateInstanceProfile(bg, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("host-admin")}))
+				s.ok(s.c.AddRoleToInstanceProfile(bg, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("host-admin"), RoleName: aws.String("host-admin")}))
 				s.user("ops")
 				s.inlineUser("ops", "hosts", allowDoc(`["ec2:RunInstances","iam:PassRole"]`, `"*"`))
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				// No instance profile holds the role: RunInstances cannot use it.
 				s.role("host-admin", "/", ec2Trust, adminPolicy)
 				s.user("ops")
 				s.inlineUser("ops", "hosts", allowDoc(`["ec2:RunInstances","iam:PassRole"]`, `"*"`))
 			}, missRule: RuleEscalationNoTarget},
 		{name: "add itself to the administrators' group", principal: "eve", rule: RuleEscalationConfirmed, kinds: []string{edgeJoin, "admin-equivalent"}, to: "group/Admins",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.group("Admins", adminPolicy)
 				s.user("eve")
 				s.inlineUser("eve", "groups", allowDoc(`"iam:AddUserToGroup"`, `"arn:aws:iam::`+acct+`:group/*"`))
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				// A boundary keeps her from using what the group grants.
 				s.group("Admins", adminPolicy)
 				s.user("eve")
 				s.inlineUser("eve", "groups", allowDoc(`"iam:AddUserToGroup"`, `"arn:aws:iam::`+acct+`:group/*"`))
 				b := s.policy("OnlyGroups", allowDoc(`["iam:AddUserToGroup","s3:*"]`, `"*"`))
-				s.ok(s.c.PutUserPermissionsBoundary(bg, &awsiam.PutUserPermissionsBoundaryInput{UserName: aws.String("eve"), PermissionsBoundary: aws.String(b)}))
+				s.ok(s.c.PutUserPermissionsBoundary(bg, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("eve"), PermissionsBoundary: aws.String(b)}))
 			}},
 		{name: "create an access key for an administrator", principal: "helpdesk", rule: RuleEscalationConfirmed, kinds: []string{edgeCreds, "admin-equivalent"}, to: "user/root-like",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.user("root-like")
 				s.attachUser("root-like", adminPolicy)
 				s.user("helpdesk")
 				s.inlineUser("helpdesk", "keys", allowDoc(`"iam:CreateAccessKey"`, `"arn:aws:iam::`+acct+`:user/*"`))
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.user("root-like")
 				s.attachUser("root-like", adminPolicy)
 				s.user("helpdesk")
 				s.inlineUser("helpdesk", "keys", allowDoc(`"iam:CreateAccessKey"`, `"arn:aws:iam::`+acct+`:user/${aws:username}"`))
 			}},
 		{name: "write its own inline policy through ${aws:username}", principal: "self", rule: RuleEscalationConfirmed, kinds: []string{edgeSelf}, to: "administrator",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.user("self")
 				s.inlineUser("self", "own", allowDoc(`"iam:PutUserPolicy"`, `"arn:aws:iam::`+acct+`:user/${aws:username}"`))
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.user("self")
 				s.inlineUser("self", "own", allowDoc(`"iam:PutUserPolicy"`, `"arn:aws:iam::`+acct+`:user/bots/${aws:username}"`))
 			}},
 		{name: "a chain: a role that may assume an admin role", principal: "analyst", rule: RuleEscalationConfirmed, kinds: []string{edgeAssume, edgeAssume, "admin-equivalent"}, to: "role/top",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("top", "/", trustOf(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+acct+`:role/middle"},"Action":"sts:AssumeRole"}`), adminPolicy)
 				s.role("middle", "/", s.accountTrust(), s.policy("HopTop", allowDoc(`"sts:AssumeRole"`, `"arn:aws:iam::`+acct+`:role/top"`)))
 				s.user("analyst")
 				s.inlineUser("analyst", "hop", allowDoc(`"sts:AssumeRole"`, `"arn:aws:iam::`+acct+`:role/middle"`))
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				// The admin role trusts another role, not middle.
 				s.role("top", "/", trustOf(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+acct+`:role/breakglass"},"Action":"sts:AssumeRole"}`), adminPolicy)
 				s.role("middle", "/", s.accountTrust(), s.policy("HopTop", allowDoc(`"sts:AssumeRole"`, `"arn:aws:iam::`+acct+`:role/top"`)))
@@ -157,59 +157,59 @@ func pathCases() []pathCase {
 				s.inlineUser("analyst", "hop", allowDoc(`"sts:AssumeRole"`, `"arn:aws:iam::`+acct+`:role/middle"`))
 			}},
 		{name: "PassRole with NotResource reaches the admin role", principal: "dev", rule: RuleEscalationConfirmed, kinds: []string{edgePass, "admin-equivalent"}, to: "role/fn-admin",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("fn-admin", "/", lambdaTrustDoc, adminPolicy)
 				s.user("dev")
 				s.inlineUser("dev", "fn", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:CreateFunction","lambda:InvokeFunction"],"Resource":"*"},{"Effect":"Allow","Action":"iam:PassRole","NotResource":"arn:aws:iam::`+acct+`:role/reader"}]}`)
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.role("fn-admin", "/", lambdaTrustDoc, adminPolicy)
 				s.user("dev")
 				s.inlineUser("dev", "fn", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:CreateFunction","lambda:InvokeFunction","iam:PassRole"],"Resource":"*"},{"Effect":"Deny","Action":"iam:PassRole","Resource":"arn:aws:iam::`+acct+`:role/fn-admin"}]}`)
 			}, missRule: RuleEscalationNoTarget},
 		{name: "rewrite the policy of a role it can pass", principal: "liam", rule: RuleEscalationConfirmed, kinds: []string{edgeControl}, to: "role/app",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("app", "/", ec2Trust, s.policy("AppData", allowDoc(`"s3:GetObject"`, `"arn:aws:s3:::app/*"`)))
-				s.ok(s.c.CreateInstanceProfile(bg, &awsiam.CreateInstanceProfileInput{InstanceProfileName: aws.String("app")}))
-				s.ok(s.c.AddRoleToInstanceProfile(bg, &awsiam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("app"), RoleName: aws.String("app")}))
+				s.ok(s.c.CreateInstanceProfile(bg, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("app")}))
+				s.ok(s.c.AddRoleToInstanceProfile(bg, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("app"), RoleName: aws.String("app")}))
 				s.user("liam")
 				s.inlineUser("liam", "iam", allowDoc(`["iam:CreatePolicyVersion","iam:PassRole","ec2:RunInstances"]`, `"*"`))
 			}},
 		{name: "spelled otherwise: IAM:PASSROLE, lambda:Create*, a role ARN with wildcards", principal: "dev", rule: RuleEscalationConfirmed, kinds: []string{edgePass, "admin-equivalent"}, to: "role/fn-admin",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("fn-admin", "/", lambdaTrustDoc, adminPolicy)
 				s.user("dev")
 				s.inlineUser("dev", "fn", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["LAMBDA:Create*","lambda:invokefunction"],"Resource":"*"},{"Effect":"Allow","Action":"IAM:PASSROLE","Resource":"arn:aws:iam::*:role/fn-?dmin"}]}`)
 			}},
 		{name: "a trust policy that names the user, with no permission of its own", principal: "contractor", rule: RuleEscalationConfirmed, kinds: []string{edgeAssume, "admin-equivalent"}, to: "role/ops-admin",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.user("contractor")
 				s.role("ops-admin", "/", trustOf(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+acct+`:user/contractor"},"Action":"sts:AssumeRole"}`), adminPolicy)
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				// Trusting the account delegates to its IAM: the user has no permission.
 				s.user("contractor")
 				s.role("ops-admin", "/", s.accountTrust(), adminPolicy)
 			}},
 		{name: "a conditional Deny leaves a conditional path", principal: "dev", rule: RuleEscalationPotential, kinds: []string{edgePass, "admin-equivalent"}, to: "role/fn-admin",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("fn-admin", "/", lambdaTrustDoc, adminPolicy)
 				s.user("dev")
 				s.inlineUser("dev", "fn", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:CreateFunction","lambda:InvokeFunction","iam:PassRole"],"Resource":"*"},{"Effect":"Deny","Action":"iam:PassRole","Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":"eu-west-1"}}}]}`)
 			}},
 		{name: "assume an admin role whose trust asks for MFA (conditional)", principal: "bob", rule: RuleEscalationPotential, kinds: []string{edgeAssume, "admin-equivalent"}, to: "role/admin",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("admin", "/", trustOf(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+acct+`:root"},"Action":"sts:AssumeRole","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}`), adminPolicy)
 				s.user("bob")
 				s.inlineUser("bob", "hop", allowDoc(`"sts:AssumeRole"`, `"arn:aws:iam::`+acct+`:role/admin"`))
 			}},
 		{name: "update the code of a function that may run with an admin role (conditional)", principal: "dev", rule: RuleEscalationPotential, kinds: []string{edgeExisting, "admin-equivalent"}, to: "role/fn-admin",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("fn-admin", "/", lambdaTrustDoc, adminPolicy)
 				s.user("dev")
 				s.inlineUser("dev", "code", allowDoc(`"lambda:UpdateFunctionCode"`, `"*"`))
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.role("fn-logs", "/", lambdaTrustDoc, "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
 				s.user("dev")
 				s.inlineUser("dev", "code", allowDoc(`"lambda:UpdateFunctionCode"`, `"*"`))
@@ -280,7 +280,7 @@ func pathJSON(f Finding) string {
 // the guardrails and the catalogue's own checks), then for real; then
 // reviews again. The finding is gone, and the other principals' findings
 // are unchanged.
-func runPlanAndReview(t *testing.T, s *sandbox, before *Report, f Finding) {
+func runPlanAndReview(t *testing.T, s *testAccount, before *Report, f Finding) {
 	t.Helper()
 	if f.Remediation.Check == nil || f.Remediation.Check.Result != CheckPasses {
 		t.Fatalf("plan check %+v", f.Remediation.Check)

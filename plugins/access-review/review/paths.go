@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/iammcp/iam-mcp-server/host/policy"
+	"github.com/iammcp/iam-mcp-server/policy"
 )
 
 // Privilege escalation findings, from the principal graph (graph.go):

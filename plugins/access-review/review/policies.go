@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/iammcp/iam-mcp-server/host/policy"
+	"github.com/iammcp/iam-mcp-server/policy"
 )
 
 // Over-privilege and privilege escalation: what the policies allow, as the

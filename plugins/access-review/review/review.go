@@ -3,7 +3,7 @@
 // Rules over it with the project's policy engine, and renders the report.
 //
 // It has no build tag and imports only the standard library, sdk/api,
-// host/policy (with its action catalogue) and plugins/internal/hostiam, so
+// policy (with its action catalogue) and plugins/internal/hostiam, so
 // the same code runs inside the Wasm plugin (through hostiam.FromSDK) and
 // in native tests against the embedded sandbox (hostiamtest), where every
 // rule is planted and found.
@@ -43,7 +43,7 @@ type reviewCtx struct {
 	account   string
 	partition string
 	c         *counter
-	h         hostiam.Host
+	h         hostiam.Client
 	g         *gathered
 	m         *model
 	e         *engine
@@ -57,7 +57,7 @@ type reviewCtx struct {
 // Run reviews the account through the host and returns the report. It
 // fails only on bad input or when nothing at all could be read; anything
 // else unreadable is listed in the header with what it cost.
-func Run(h hostiam.Host, in Input, o Options) (*Report, error) {
+func Run(h hostiam.Client, in Input, o Options) (*Report, error) {
 	cfg, err := parseInput(in)
 	if err != nil {
 		return nil, &api.Error{Code: api.InvalidInput, Message: err.Error()}

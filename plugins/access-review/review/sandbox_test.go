@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
-	"github.com/iammcp/iam-mcp-server/host/iam"
-	"github.com/iammcp/iam-mcp-server/host/localiam"
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 )
 
@@ -46,12 +46,12 @@ func (c *clock) set(t time.Time) {
 	c.t = t
 }
 
-type sandbox struct {
+type testAccount struct {
 	t   testing.TB
-	sb  *localiam.Server
+	sb  *sandbox.Server
 	clk *clock
 	now time.Time
-	c   *awsiam.Client
+	c   *iam.Client
 	// noSupportPolicy: the sandbox does not have the AWS managed policy
 	// AWSSupportAccess, so no account of it passes IAM.STRUCT.NO_SUPPORT_ROLE.
 	noSupportPolicy bool
@@ -60,27 +60,27 @@ type sandbox struct {
 // newSandbox starts a sandbox with a seed. clean makes a seed "" account
 // pass every rule: a strong password policy, MFA on the root user, and a
 // support role (CIS 1.17).
-func newSandbox(t testing.TB, seed string, clean bool) *sandbox {
+func newSandbox(t testing.TB, seed string, clean bool) *testAccount {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Second)
 	clk := &clock{t: now}
-	sb, err := localiam.New(localiam.Options{Seed: seed, Now: clk.now})
+	sb, err := sandbox.New(sandbox.Options{Seed: seed, Now: clk.now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients, err := iam.NewClients(bg, iam.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
+	clients, err := catalogue.NewClients(bg, catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &sandbox{t: t, sb: sb, clk: clk, now: now, c: clients.IAM}
+	s := &testAccount{t: t, sb: sb, clk: clk, now: now, c: clients.IAM}
 	if clean {
-		s.ok(s.c.UpdateAccountPasswordPolicy(bg, &awsiam.UpdateAccountPasswordPolicyInput{MinimumPasswordLength: aws.Int32(14), RequireSymbols: true,
+		s.ok(s.c.UpdateAccountPasswordPolicy(bg, &iam.UpdateAccountPasswordPolicyInput{MinimumPasswordLength: aws.Int32(14), RequireSymbols: true,
 			RequireNumbers: true, RequireUppercaseCharacters: true, RequireLowercaseCharacters: true, AllowUsersToChangePassword: true, PasswordReusePrevention: aws.Int32(24)}))
-		if err := sb.SetRoot(localiam.RootUser{MFAEnabled: true}); err != nil {
+		if err := sb.SetRoot(sandbox.RootUser{MFAEnabled: true}); err != nil {
 			t.Fatal(err)
 		}
 		s.role("support", "/", s.accountTrust(), securityAudit)
-		_, err := s.c.AttachRolePolicy(bg, &awsiam.AttachRolePolicyInput{RoleName: aws.String("support"), PolicyArn: aws.String(supportAccess)})
+		_, err := s.c.AttachRolePolicy(bg, &iam.AttachRolePolicyInput{RoleName: aws.String("support"), PolicyArn: aws.String(supportAccess)})
 		switch {
 		case err != nil && strings.Contains(err.Error(), "NoSuchEntity"):
 			s.noSupportPolicy = true
@@ -96,7 +96,7 @@ const (
 	securityAudit = "arn:aws:iam::aws:policy/SecurityAudit"
 )
 
-func (s *sandbox) ok(_ any, err error) {
+func (s *testAccount) ok(_ any, err error) {
 	s.t.Helper()
 	if err != nil {
 		s.t.Fatal(err)
@@ -104,41 +104,41 @@ func (s *sandbox) ok(_ any, err error) {
 }
 
 // at runs fn with the clock days before now.
-func (s *sandbox) at(days int, fn func()) {
+func (s *testAccount) at(days int, fn func()) {
 	s.clk.set(s.now.Add(-time.Duration(days) * 24 * time.Hour))
 	defer s.clk.set(s.now)
 	fn()
 }
 
 // advance moves now (and the clock) forward.
-func (s *sandbox) advance(d time.Duration) {
+func (s *testAccount) advance(d time.Duration) {
 	s.now = s.now.Add(d)
 	s.clk.set(s.now)
 }
 
-func (s *sandbox) daysAgo(d int) time.Time { return s.now.Add(-time.Duration(d) * 24 * time.Hour) }
+func (s *testAccount) daysAgo(d int) time.Time { return s.now.Add(-time.Duration(d) * 24 * time.Hour) }
 
-func (s *sandbox) accountTrust() string {
-	return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + localiam.AccountID + `:root"},"Action":"sts:AssumeRole"}]}`
+func (s *testAccount) accountTrust() string {
+	return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + sandbox.AccountID + `:root"},"Action":"sts:AssumeRole"}]}`
 }
 
 func allowDoc(actions, resource string) string {
 	return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":` + actions + `,"Resource":` + resource + `}]}`
 }
 
-func (s *sandbox) user(name string) {
+func (s *testAccount) user(name string) {
 	s.t.Helper()
-	s.ok(s.c.CreateUser(bg, &awsiam.CreateUserInput{UserName: aws.String(name)}))
+	s.ok(s.c.CreateUser(bg, &iam.CreateUserInput{UserName: aws.String(name)}))
 }
 
-func (s *sandbox) login(name string) {
+func (s *testAccount) login(name string) {
 	s.t.Helper()
-	s.ok(s.c.CreateLoginProfile(bg, &awsiam.CreateLoginProfileInput{UserName: aws.String(name), Password: aws.String("Correct-Horse-Battery-9")}))
+	s.ok(s.c.CreateLoginProfile(bg, &iam.CreateLoginProfileInput{UserName: aws.String(name), Password: aws.String("Correct-Horse-Battery-9")}))
 }
 
-func (s *sandbox) key(name string) string {
+func (s *testAccount) key(name string) string {
 	s.t.Helper()
-	out, err := s.c.CreateAccessKey(bg, &awsiam.CreateAccessKeyInput{UserName: aws.String(name)})
+	out, err := s.c.CreateAccessKey(bg, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func (s *sandbox) key(name string) string {
 // useKey signs a request with a key id at the clock's time days ago, as a
 // client holding the key would: the sandbox records it as the key's last
 // use (it does not check signatures).
-func (s *sandbox) useKey(id string, days int) {
+func (s *testAccount) useKey(id string, days int) {
 	s.t.Helper()
 	s.at(days, func() {
 		req, _ := http.NewRequest(http.MethodPost, "https://iam.amazonaws.com/", strings.NewReader("Action=ListUsers&Version=2010-05-08"))
@@ -163,15 +163,15 @@ func (s *sandbox) useKey(id string, days int) {
 }
 
 // mfa gives a user a virtual MFA device, enabled with two TOTP codes.
-func (s *sandbox) mfa(name string) {
+func (s *testAccount) mfa(name string) {
 	s.t.Helper()
-	dev, err := s.c.CreateVirtualMFADevice(bg, &awsiam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String(name)})
+	dev, err := s.c.CreateVirtualMFADevice(bg, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String(name)})
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	step := s.clk.now().Unix() / 30
 	seed := string(dev.VirtualMFADevice.Base32StringSeed)
-	s.ok(s.c.EnableMFADevice(bg, &awsiam.EnableMFADeviceInput{UserName: aws.String(name), SerialNumber: dev.VirtualMFADevice.SerialNumber,
+	s.ok(s.c.EnableMFADevice(bg, &iam.EnableMFADeviceInput{UserName: aws.String(name), SerialNumber: dev.VirtualMFADevice.SerialNumber,
 		AuthenticationCode1: aws.String(totp(s.t, seed, step-1)), AuthenticationCode2: aws.String(totp(s.t, seed, step))}))
 }
 
@@ -190,51 +190,51 @@ func totp(t testing.TB, seed string, step int64) string {
 	return fmt.Sprintf("%06d", (binary.BigEndian.Uint32(sum[off:off+4])&0x7fffffff)%1000000)
 }
 
-func (s *sandbox) policy(name, doc string) string {
+func (s *testAccount) policy(name, doc string) string {
 	s.t.Helper()
-	out, err := s.c.CreatePolicy(bg, &awsiam.CreatePolicyInput{PolicyName: aws.String(name), PolicyDocument: aws.String(doc)})
+	out, err := s.c.CreatePolicy(bg, &iam.CreatePolicyInput{PolicyName: aws.String(name), PolicyDocument: aws.String(doc)})
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	return *out.Policy.Arn
 }
 
-func (s *sandbox) attachUser(user, arn string) {
+func (s *testAccount) attachUser(user, arn string) {
 	s.t.Helper()
-	s.ok(s.c.AttachUserPolicy(bg, &awsiam.AttachUserPolicyInput{UserName: aws.String(user), PolicyArn: aws.String(arn)}))
+	s.ok(s.c.AttachUserPolicy(bg, &iam.AttachUserPolicyInput{UserName: aws.String(user), PolicyArn: aws.String(arn)}))
 }
 
-func (s *sandbox) inlineUser(user, name, doc string) {
+func (s *testAccount) inlineUser(user, name, doc string) {
 	s.t.Helper()
-	s.ok(s.c.PutUserPolicy(bg, &awsiam.PutUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(name), PolicyDocument: aws.String(doc)}))
+	s.ok(s.c.PutUserPolicy(bg, &iam.PutUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(name), PolicyDocument: aws.String(doc)}))
 }
 
-func (s *sandbox) inlineRole(role, name, doc string) {
+func (s *testAccount) inlineRole(role, name, doc string) {
 	s.t.Helper()
-	s.ok(s.c.PutRolePolicy(bg, &awsiam.PutRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name), PolicyDocument: aws.String(doc)}))
+	s.ok(s.c.PutRolePolicy(bg, &iam.PutRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name), PolicyDocument: aws.String(doc)}))
 }
 
-func (s *sandbox) group(name string, arns ...string) {
+func (s *testAccount) group(name string, arns ...string) {
 	s.t.Helper()
-	s.ok(s.c.CreateGroup(bg, &awsiam.CreateGroupInput{GroupName: aws.String(name)}))
+	s.ok(s.c.CreateGroup(bg, &iam.CreateGroupInput{GroupName: aws.String(name)}))
 	for _, a := range arns {
-		s.ok(s.c.AttachGroupPolicy(bg, &awsiam.AttachGroupPolicyInput{GroupName: aws.String(name), PolicyArn: aws.String(a)}))
+		s.ok(s.c.AttachGroupPolicy(bg, &iam.AttachGroupPolicyInput{GroupName: aws.String(name), PolicyArn: aws.String(a)}))
 	}
 }
 
-func (s *sandbox) join(user, group string) {
+func (s *testAccount) join(user, group string) {
 	s.t.Helper()
-	s.ok(s.c.AddUserToGroup(bg, &awsiam.AddUserToGroupInput{UserName: aws.String(user), GroupName: aws.String(group)}))
+	s.ok(s.c.AddUserToGroup(bg, &iam.AddUserToGroupInput{UserName: aws.String(user), GroupName: aws.String(group)}))
 }
 
-func (s *sandbox) role(name, path, trust string, arns ...string) string {
+func (s *testAccount) role(name, path, trust string, arns ...string) string {
 	s.t.Helper()
-	out, err := s.c.CreateRole(bg, &awsiam.CreateRoleInput{RoleName: aws.String(name), Path: aws.String(path), AssumeRolePolicyDocument: aws.String(trust)})
+	out, err := s.c.CreateRole(bg, &iam.CreateRoleInput{RoleName: aws.String(name), Path: aws.String(path), AssumeRolePolicyDocument: aws.String(trust)})
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	for _, a := range arns {
-		s.ok(s.c.AttachRolePolicy(bg, &awsiam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(a)}))
+		s.ok(s.c.AttachRolePolicy(bg, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(a)}))
 	}
 	return *out.Role.Arn
 }
@@ -244,7 +244,7 @@ func trustOf(stmt string) string { return `{"Version":"2012-10-17","Statement":[
 // review runs the access review as the plugin would: through the gate, as
 // plugin access-review, granted only its declared (read-only) operations,
 // on a server in read-only mode.
-func (s *sandbox) review(in Input) (*Report, *hostiamtest.Host) {
+func (s *testAccount) review(in Input) (*Report, *hostiamtest.Client) {
 	s.t.Helper()
 	h := hostiamtest.New(s.t, hostiamtest.Options{Sandbox: s.sb, Plugin: "access-review", Grants: Operations, ReadOnly: true})
 	if in.MaxFindingsPerRule == 0 {
@@ -262,10 +262,10 @@ func (s *sandbox) review(in Input) (*Report, *hostiamtest.Host) {
 type ruleCase struct {
 	rule      string
 	include   []string
-	plant     func(s *sandbox)
+	plant     func(s *testAccount)
 	principal string // suffix of the principal's ARN, or its name
-	check     func(t *testing.T, s *sandbox, f Finding)
-	nearMiss  func(s *sandbox)
+	check     func(t *testing.T, s *testAccount, f Finding)
+	nearMiss  func(s *testAccount)
 }
 
 var ec2Trust = trustOf(`{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}`)
@@ -274,39 +274,44 @@ func ruleCases() []ruleCase {
 	const admin = "arn:aws:iam::aws:policy/AdministratorAccess"
 	return []ruleCase{
 		{rule: RuleRootAccessKey, principal: ":root",
-			plant: func(s *sandbox) {
-				must(s, s.sb.SetRoot(localiam.RootUser{MFAEnabled: true, AccessKeys: []*localiam.AccessKey{{Created: s.daysAgo(100)}}}))
+			plant: func(s *testAccount) {
+				must(s, s.sb.SetRoot(sandbox.RootUser{MFAEnabled: true, AccessKeys: []*sandbox.AccessKey{{Created: s.daysAgo(100)}}}))
 			},
-			check: func(t *testing.T, s *sandbox, f Finding) {
+			check: func(t *testing.T, s *testAccount, f Finding) {
 				if f.Evidence[0].Fields["access_key_1_active"] != "true" || f.Evidence[1].Fields["AccountAccessKeysPresent"] != "1" {
 					t.Errorf("evidence %+v", f.Evidence)
 				}
 			},
-			nearMiss: func(s *sandbox) {}},
+			nearMiss: func(s *testAccount) {}},
 		{rule: RuleRootNoMFA, principal: ":root",
-			plant: func(s *sandbox) { must(s, s.sb.SetRoot(localiam.RootUser{})) },
-			check: func(t *testing.T, s *sandbox, f Finding) {
+			plant: func(s *testAccount) { must(s, s.sb.SetRoot(sandbox.RootUser{})) },
+			check: func(t *testing.T, s *testAccount, f Finding) {
 				if f.Evidence[0].Fields["AccountMFAEnabled"] != "0" {
 					t.Errorf("evidence %+v", f.Evidence)
 				}
 			}},
 		{rule: RuleRootRecentlyUsed, principal: ":root",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				used := s.daysAgo(3)
-				must(s, s.sb.SetRoot(localiam.RootUser{MFAEnabled: true, PasswordLastUsed: &used}))
+				must(s, s.sb.SetRoot(sandbox.RootUser{MFAEnabled: true, PasswordLastUsed: &used}))
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				used := s.daysAgo(60)
-				must(s, s.sb.SetRoot(localiam.RootUser{MFAEnabled: true, PasswordLastUsed: &used}))
+				must(s, s.sb.SetRoot(sandbox.RootUser{MFAEnabled: true, PasswordLastUsed: &used}))
 			}},
 		{rule: RuleAdminNoMFA, principal: "boss",
-			plant: func(s *sandbox) { s.group("Admins", admin); s.user("boss"); s.login("boss"); s.join("boss", "Admins") },
-			check: func(t *testing.T, s *sandbox, f Finding) {
+			plant: func(s *testAccount) {
+				s.group("Admins", admin)
+				s.user("boss")
+				s.login("boss")
+				s.join("boss", "Admins")
+			},
+			check: func(t *testing.T, s *testAccount, f Finding) {
 				if f.Evidence[1].Policy != admin || f.Evidence[1].Via != "group Admins" || f.Evidence[0].Fields["mfa_active"] != "false" {
 					t.Errorf("evidence %+v", f.Evidence)
 				}
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.group("Admins", admin)
 				s.user("boss")
 				s.login("boss")
@@ -314,129 +319,133 @@ func ruleCases() []ruleCase {
 				s.mfa("boss")
 			}},
 		{rule: RuleConsoleNoMFA, principal: "ana",
-			plant:    func(s *sandbox) { s.user("ana"); s.login("ana") },
-			nearMiss: func(s *sandbox) { s.user("ana"); s.login("ana"); s.mfa("ana") }},
+			plant:    func(s *testAccount) { s.user("ana"); s.login("ana") },
+			nearMiss: func(s *testAccount) { s.user("ana"); s.login("ana"); s.mfa("ana") }},
 		{rule: RuleKeyNotRotated, principal: "svc",
-			plant: func(s *sandbox) { s.user("svc"); s.at(120, func() { s.useKey(s.key("svc"), 1) }) },
-			check: func(t *testing.T, s *sandbox, f Finding) {
+			plant: func(s *testAccount) { s.user("svc"); s.at(120, func() { s.useKey(s.key("svc"), 1) }) },
+			check: func(t *testing.T, s *testAccount, f Finding) {
 				if !strings.Contains(f.Message, "120 days old") || f.Evidence[0].Fields["access_key_1_active"] != "true" {
 					t.Errorf("finding %+v", f)
 				}
 			},
-			nearMiss: func(s *sandbox) { s.user("svc"); s.at(60, func() { s.useKey(s.key("svc"), 1) }) }},
+			nearMiss: func(s *testAccount) { s.user("svc"); s.at(60, func() { s.useKey(s.key("svc"), 1) }) }},
 		{rule: RuleKeyUnused, principal: "svc",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.user("svc")
 				var id string
 				s.at(80, func() { id = s.key("svc") })
 				s.useKey(id, 60)
 			},
-			check: func(t *testing.T, s *sandbox, f Finding) {
+			check: func(t *testing.T, s *testAccount, f Finding) {
 				if !strings.Contains(f.Message, "last used 60 days ago") || f.Evidence[0].Fields["access_key_1_last_used_date"] != s.daysAgo(60).Format(time.RFC3339) {
 					t.Errorf("finding %+v", f)
 				}
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.user("svc")
 				var id string
 				s.at(80, func() { id = s.key("svc") })
 				s.useKey(id, 1)
 			}},
 		{rule: RuleTwoActiveKeys, principal: "svc",
-			plant: func(s *sandbox) { s.user("svc"); s.useKey(s.key("svc"), 0); s.useKey(s.key("svc"), 0) },
-			nearMiss: func(s *sandbox) {
+			plant: func(s *testAccount) { s.user("svc"); s.useKey(s.key("svc"), 0); s.useKey(s.key("svc"), 0) },
+			nearMiss: func(s *testAccount) {
 				s.user("svc")
 				old := s.key("svc")
 				s.useKey(s.key("svc"), 0)
-				s.ok(s.c.UpdateAccessKey(bg, &awsiam.UpdateAccessKeyInput{UserName: aws.String("svc"), AccessKeyId: aws.String(old), Status: "Inactive"}))
+				s.ok(s.c.UpdateAccessKey(bg, &iam.UpdateAccessKeyInput{UserName: aws.String("svc"), AccessKeyId: aws.String(old), Status: "Inactive"}))
 			}},
 		{rule: RuleConsoleUnused, principal: "left",
-			plant:    func(s *sandbox) { s.at(60, func() { s.user("left"); s.login("left"); s.mfa("left") }) },
-			nearMiss: func(s *sandbox) { s.at(10, func() { s.user("left"); s.login("left"); s.mfa("left") }) }},
+			plant:    func(s *testAccount) { s.at(60, func() { s.user("left"); s.login("left"); s.mfa("left") }) },
+			nearMiss: func(s *testAccount) { s.at(10, func() { s.user("left"); s.login("left"); s.mfa("left") }) }},
 		{rule: RulePasswordPolicyNone, principal: ":root",
-			plant: func(s *sandbox) {
-				s.ok(s.c.DeleteAccountPasswordPolicy(bg, &awsiam.DeleteAccountPasswordPolicyInput{}))
+			plant: func(s *testAccount) {
+				s.ok(s.c.DeleteAccountPasswordPolicy(bg, &iam.DeleteAccountPasswordPolicyInput{}))
 			}},
 		{rule: RulePasswordPolicyWeak, principal: ":root",
-			plant: func(s *sandbox) {
-				s.ok(s.c.UpdateAccountPasswordPolicy(bg, &awsiam.UpdateAccountPasswordPolicyInput{MinimumPasswordLength: aws.Int32(8), RequireNumbers: true}))
+			plant: func(s *testAccount) {
+				s.ok(s.c.UpdateAccountPasswordPolicy(bg, &iam.UpdateAccountPasswordPolicyInput{MinimumPasswordLength: aws.Int32(8), RequireNumbers: true}))
 			},
-			check: func(t *testing.T, s *sandbox, f Finding) {
+			check: func(t *testing.T, s *testAccount, f Finding) {
 				if f.Evidence[0].Fields["minimum_password_length"] != "8" || !strings.Contains(f.Message, "symbols") {
 					t.Errorf("finding %+v", f)
 				}
 			}},
 		{rule: RuleAWSAdminAttached, principal: "role/ops",
-			plant:    func(s *sandbox) { s.role("ops", "/", s.accountTrust(), admin) },
-			nearMiss: func(s *sandbox) { s.role("ops", "/", s.accountTrust(), "arn:aws:iam::aws:policy/PowerUserAccess") }},
+			plant:    func(s *testAccount) { s.role("ops", "/", s.accountTrust(), admin) },
+			nearMiss: func(s *testAccount) { s.role("ops", "/", s.accountTrust(), "arn:aws:iam::aws:policy/PowerUserAccess") }},
 		{rule: RuleCustomerAdminPolicy, principal: "policy/AlmostAll",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.group("Ops", s.policy("AlmostAll", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":"s3:*","Resource":"*"}]}`))
 			},
-			check: func(t *testing.T, s *sandbox, f Finding) {
+			check: func(t *testing.T, s *testAccount, f Finding) {
 				if f.Evidence[0].Fields["attached_to"] != "group Ops" || !strings.Contains(f.Evidence[0].Detail, "every IAM action") || *f.Evidence[0].Statement != 0 {
 					t.Errorf("evidence %+v", f.Evidence)
 				}
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.group("Ops", s.policy("AlmostAll", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":["iam:*","organizations:*","account:*"],"Resource":"*"}]}`))
 			}},
 		{rule: RuleInlineAdminPolicy, principal: "role/breakglass",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("breakglass", "/", s.accountTrust())
 				s.inlineRole("breakglass", "all", allowDoc(`"*"`, `"*"`))
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.role("breakglass", "/", s.accountTrust())
 				s.inlineRole("breakglass", "all", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}`)
 			}},
 		{rule: RuleServiceWildcard, principal: "policy/Keys",
-			plant: func(s *sandbox) { s.group("Crypto", s.policy("Keys", allowDoc(`"kms:*"`, `"*"`))) },
-			check: func(t *testing.T, s *sandbox, f Finding) {
+			plant: func(s *testAccount) { s.group("Crypto", s.policy("Keys", allowDoc(`"kms:*"`, `"*"`))) },
+			check: func(t *testing.T, s *testAccount, f Finding) {
 				if f.Evidence[0].Actions[0] != "kms:*" || *f.Evidence[0].Statement != 0 {
 					t.Errorf("evidence %+v", f.Evidence)
 				}
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.group("Crypto", s.policy("Keys", allowDoc(`"kms:*"`, `"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"`)))
 			}},
 		{rule: RuleDataExfiltration, principal: "policy/Secrets",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("app", "/", ec2Trust, s.policy("Secrets", allowDoc(`"secretsmanager:GetSecretValue"`, `"*"`)))
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.role("app", "/", ec2Trust, s.policy("Secrets", allowDoc(`"secretsmanager:GetSecretValue"`, `"arn:aws:secretsmanager:us-east-1:123456789012:secret:app-*"`)))
 			}},
 		{rule: RuleCredentialsExposure, principal: "policy/Passwords",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("app", "/", ec2Trust, s.policy("Passwords", allowDoc(`"ec2:GetPasswordData"`, `"*"`)))
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.role("app", "/", ec2Trust, s.policy("Passwords", allowDoc(`"ec2:GetPasswordData"`, `"arn:aws:ec2:us-east-1:123456789012:instance/i-0abc"`)))
 			}},
 		{rule: RuleResourceExposure, principal: "policy/Buckets",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("app", "/", ec2Trust, s.policy("Buckets", allowDoc(`"s3:PutBucketPolicy"`, `"*"`)))
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.role("app", "/", ec2Trust, s.policy("Buckets", allowDoc(`"s3:PutBucketPolicy"`, `"arn:aws:s3:::app-bucket"`)))
 			}},
 		{rule: RulePassRoleOnStar, principal: "policy/Pass",
-			plant: func(s *sandbox) { s.role("app", "/", ec2Trust, s.policy("Pass", allowDoc(`"iam:PassRole"`, `"*"`))) },
-			nearMiss: func(s *sandbox) {
+			plant: func(s *testAccount) {
+				s.role("app", "/", ec2Trust, s.policy("Pass", allowDoc(`"iam:PassRole"`, `"*"`)))
+			},
+			nearMiss: func(s *testAccount) {
 				s.role("app", "/", ec2Trust, s.policy("Pass", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PassRole","Resource":"*","Condition":{"StringEquals":{"iam:PassedToService":"ec2.amazonaws.com"}}}]}`))
 			}},
 		{rule: RuleAssumeRoleOnStar, principal: "policy/Hop",
-			plant: func(s *sandbox) { s.role("app", "/", ec2Trust, s.policy("Hop", allowDoc(`"sts:AssumeRole"`, `"*"`))) },
-			nearMiss: func(s *sandbox) {
+			plant: func(s *testAccount) {
+				s.role("app", "/", ec2Trust, s.policy("Hop", allowDoc(`"sts:AssumeRole"`, `"*"`)))
+			},
+			nearMiss: func(s *testAccount) {
 				s.role("app", "/", ec2Trust, s.policy("Hop", allowDoc(`"sts:AssumeRole"`, `"arn:aws:iam::123456789012:role/reader"`)))
 			}},
 		{rule: RuleEscalationConfirmed, principal: "user/dev",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.user("dev")
 				s.inlineUser("dev", "self-service", allowDoc(`["iam:AttachUserPolicy","s3:ListAllMyBuckets"]`, `"*"`))
 			},
-			check: func(t *testing.T, s *sandbox, f Finding) {
+			check: func(t *testing.T, s *testAccount, f Finding) {
 				if f.Status != StatusConfirmed || len(f.Methods) != 1 || f.Methods[0].ID != "AttachUserPolicy" {
 					t.Errorf("methods %+v", f.Methods)
 				}
@@ -445,150 +454,153 @@ func ruleCases() []ruleCase {
 					t.Errorf("evidence %+v", f.Evidence)
 				}
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.user("dev")
 				s.inlineUser("dev", "self-service", allowDoc(`["iam:AttachUserPolicy","s3:ListAllMyBuckets"]`, `"*"`))
 				b := s.policy("S3Only", allowDoc(`"s3:*"`, `"*"`))
-				s.ok(s.c.PutUserPermissionsBoundary(bg, &awsiam.PutUserPermissionsBoundaryInput{UserName: aws.String("dev"), PermissionsBoundary: aws.String(b)}))
+				s.ok(s.c.PutUserPermissionsBoundary(bg, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("dev"), PermissionsBoundary: aws.String(b)}))
 			}},
 		{rule: RuleEscalationPotential, principal: "user/dev",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("fn-admin", "/", lambdaTrustDoc, adminPolicy)
 				s.user("dev")
 				s.inlineUser("dev", "code", allowDoc(`"lambda:UpdateFunctionCode"`, `"*"`))
 			},
-			check: func(t *testing.T, s *sandbox, f Finding) {
+			check: func(t *testing.T, s *testAccount, f Finding) {
 				if f.Status != StatusPotential || f.Methods[0].ID != "UpdateFunctionCode" || f.Path[0].Condition == "" {
 					t.Errorf("methods %+v, path %+v", f.Methods, f.Path)
 				}
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.role("fn-logs", "/", lambdaTrustDoc)
 				s.user("dev")
 				s.inlineUser("dev", "code", allowDoc(`"lambda:UpdateFunctionCode"`, `"*"`))
 			}},
 		{rule: RuleEscalationNoTarget, principal: "user/dev",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("app", "/", ec2Trust)
 				s.user("dev")
 				s.inlineUser("dev", "functions", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:CreateFunction","lambda:InvokeFunction"],"Resource":"*"},{"Sid":"PassApp","Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::123456789012:role/app"}]}`)
 			},
-			check: func(t *testing.T, s *sandbox, f Finding) {
+			check: func(t *testing.T, s *testAccount, f Finding) {
 				if f.Severity != Low || len(f.Methods) == 0 || f.Methods[0].ID != "PassRole+Lambda+Invoke" {
 					t.Errorf("methods %+v", f.Methods)
 				}
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.user("dev")
 				s.inlineUser("dev", "functions", allowDoc(`["lambda:CreateFunction","lambda:InvokeFunction"]`, `"*"`))
 			}},
 		{rule: RuleTrustAnyone, principal: "role/open",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("open", "/", trustOf(`{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}`))
 			},
-			nearMiss: func(s *sandbox) { s.role("open", "/", s.accountTrust()) }},
+			nearMiss: func(s *testAccount) { s.role("open", "/", s.accountTrust()) }},
 		{rule: RuleTrustAnyoneCond, principal: "role/org",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("org", "/", trustOf(`{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3"}}}`))
 			},
-			nearMiss: func(s *sandbox) { s.role("org", "/", s.accountTrust()) }},
+			nearMiss: func(s *testAccount) { s.role("org", "/", s.accountTrust()) }},
 		{rule: RuleTrustCrossAccount, principal: "role/partner",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("partner", "/", trustOf(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::210987654321:root"},"Action":"sts:AssumeRole"}`))
 			},
-			check: func(t *testing.T, s *sandbox, f Finding) {
+			check: func(t *testing.T, s *testAccount, f Finding) {
 				if f.Remediation.Steps[0].Op != "update_assume_role_policy" {
 					t.Errorf("plan %+v", f.Remediation)
 				}
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.role("partner", "/", trustOf(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::210987654321:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"x-7f3a"}}}`))
 			}},
 		{rule: RuleTrustCrossAccountCnd, principal: "role/partner",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("partner", "/", trustOf(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::210987654321:root"},"Action":"sts:AssumeRole","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}`))
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.role("partner", "/", trustOf(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::210987654321:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalArn":"arn:aws:iam::210987654321:role/auditor"}}}`))
 			}},
 		{rule: RuleTrustOIDCNoSub, principal: "role/deploy",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("deploy", "/", trustOf(`{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}}`))
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.role("deploy", "/", trustOf(`{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/app:ref:refs/heads/main"}}}`))
 			}},
 		{rule: RuleTrustOIDCBroad, principal: "role/deploy",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("deploy", "/", trustOf(`{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/*"}}}`))
 			},
-			check: func(t *testing.T, s *sandbox, f Finding) {
+			check: func(t *testing.T, s *testAccount, f Finding) {
 				b, _ := json.Marshal(f.Remediation.Steps[0].Args["policy_document"])
 				if !strings.Contains(string(b), `"repo:acme/\u003crepo\u003e:ref:refs/heads/\u003cbranch\u003e"`) || strings.Contains(string(b), `"repo:acme/*"`) {
 					t.Errorf("plan %s", b)
 				}
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.role("deploy", "/", trustOf(`{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/app:environment:production"}}}`))
 			}},
 		{rule: RuleTrustServiceNoSource, principal: "role/recorder",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("recorder", "/", trustOf(`{"Effect":"Allow","Principal":{"Service":"config.amazonaws.com"},"Action":"sts:AssumeRole"}`))
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.role("recorder", "/", trustOf(`{"Effect":"Allow","Principal":{"Service":"config.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"123456789012"}}}`))
 				s.role("web", "/", ec2Trust) // EC2 instance roles are protected by iam:PassRole
 			}},
 		{rule: RuleUserAttachedPolicy, principal: "user/ana",
-			plant: func(s *sandbox) { s.user("ana"); s.attachUser("ana", "arn:aws:iam::aws:policy/IAMUserChangePassword") },
-			nearMiss: func(s *sandbox) {
+			plant: func(s *testAccount) {
+				s.user("ana")
+				s.attachUser("ana", "arn:aws:iam::aws:policy/IAMUserChangePassword")
+			},
+			nearMiss: func(s *testAccount) {
 				s.group("Staff", "arn:aws:iam::aws:policy/IAMUserChangePassword")
 				s.user("ana")
 				s.join("ana", "Staff")
 			}},
 		{rule: RuleInlinePolicy, principal: "role/app",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				s.role("app", "/", ec2Trust)
 				s.inlineRole("app", "logs", allowDoc(`"logs:PutLogEvents"`, `"*"`))
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				s.role("app", "/", ec2Trust, s.policy("Logs", allowDoc(`"logs:PutLogEvents"`, `"*"`)))
 			}},
 		{rule: RuleUnattachedAdmin, principal: "policy/Spare",
-			plant: func(s *sandbox) { s.policy("Spare", allowDoc(`"*"`, `"*"`)) },
-			nearMiss: func(s *sandbox) {
+			plant: func(s *testAccount) { s.policy("Spare", allowDoc(`"*"`, `"*"`)) },
+			nearMiss: func(s *testAccount) {
 				// The same document as a permissions boundary is how boundaries start.
 				b := s.policy("Spare", allowDoc(`"*"`, `"*"`))
 				s.user("ana")
-				s.ok(s.c.PutUserPermissionsBoundary(bg, &awsiam.PutUserPermissionsBoundaryInput{UserName: aws.String("ana"), PermissionsBoundary: aws.String(b)}))
+				s.ok(s.c.PutUserPermissionsBoundary(bg, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("ana"), PermissionsBoundary: aws.String(b)}))
 			}},
 		{rule: RuleNoSupportRole, principal: ":root",
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				if !s.noSupportPolicy {
-					s.ok(s.c.DetachRolePolicy(bg, &awsiam.DetachRolePolicyInput{RoleName: aws.String("support"), PolicyArn: aws.String(supportAccess)}))
+					s.ok(s.c.DetachRolePolicy(bg, &iam.DetachRolePolicyInput{RoleName: aws.String("support"), PolicyArn: aws.String(supportAccess)}))
 				}
 			}},
 		{rule: RuleNoAuditRole, principal: ":root",
-			plant: func(s *sandbox) {
-				s.ok(s.c.DetachRolePolicy(bg, &awsiam.DetachRolePolicyInput{RoleName: aws.String("support"), PolicyArn: aws.String(securityAudit)}))
+			plant: func(s *testAccount) {
+				s.ok(s.c.DetachRolePolicy(bg, &iam.DetachRolePolicyInput{RoleName: aws.String("support"), PolicyArn: aws.String(securityAudit)}))
 			}},
 		{rule: RuleRoleUnused, principal: "role/stale",
-			plant:    func(s *sandbox) { s.at(120, func() { s.role("stale", "/", ec2Trust) }) },
-			nearMiss: func(s *sandbox) { s.at(10, func() { s.role("stale", "/", ec2Trust) }) }},
+			plant:    func(s *testAccount) { s.at(120, func() { s.role("stale", "/", ec2Trust) }) },
+			nearMiss: func(s *testAccount) { s.at(10, func() { s.role("stale", "/", ec2Trust) }) }},
 		{rule: RuleUnusedServices, principal: "role/reader", include: []string{IncludeServiceLastAccessed},
-			plant: func(s *sandbox) {
+			plant: func(s *testAccount) {
 				var arn string
 				s.at(120, func() { arn = s.role("reader", "/", ec2Trust) })
 				s.inlineRole("reader", "read", allowDoc(`["s3:ListBucket","dynamodb:GetItem"]`, `"*"`))
 				must(s, s.sb.RecordServiceUse(arn, "s3:ListBucket", "us-east-1", s.daysAgo(100)))
 				must(s, s.sb.RecordServiceUse(arn, "dynamodb:GetItem", "us-east-1", s.daysAgo(2)))
 			},
-			check: func(t *testing.T, s *sandbox, f Finding) {
+			check: func(t *testing.T, s *testAccount, f Finding) {
 				if !strings.Contains(f.Message, "1 of 2 services") || f.Evidence[0].Fields["s3"] != s.daysAgo(100).Format(time.RFC3339) {
 					t.Errorf("finding %+v", f)
 				}
 			},
-			nearMiss: func(s *sandbox) {
+			nearMiss: func(s *testAccount) {
 				var arn string
 				s.at(120, func() { arn = s.role("reader", "/", ec2Trust) })
 				s.inlineRole("reader", "read", allowDoc(`["s3:ListBucket","dynamodb:GetItem"]`, `"*"`))
@@ -598,7 +610,7 @@ func ruleCases() []ruleCase {
 	}
 }
 
-func must(s *sandbox, err error) {
+func must(s *testAccount, err error) {
 	s.t.Helper()
 	if err != nil {
 		s.t.Fatal(err)

@@ -6,10 +6,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
-	"github.com/iammcp/iam-mcp-server/host/iam"
-	"github.com/iammcp/iam-mcp-server/host/localiam"
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 )
 
@@ -21,13 +21,13 @@ import (
 
 // largeSandbox builds the account through the AWS SDK (no latency while
 // building).
-func largeSandbox(t testing.TB, n int) *localiam.Server {
+func largeSandbox(t testing.TB, n int) *sandbox.Server {
 	t.Helper()
-	sb, err := localiam.New(localiam.Options{Seed: "demo", Quotas: localiam.Quotas{Users: 2 * n, Roles: 2 * n, Groups: n, Policies: 2 * n}})
+	sb, err := sandbox.New(sandbox.Options{Seed: "demo", Quotas: sandbox.Quotas{Users: 2 * n, Roles: 2 * n, Groups: n, Policies: 2 * n}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients, err := iam.NewClients(bg, iam.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
+	clients, err := catalogue.NewClients(bg, catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,43 +44,43 @@ func largeSandbox(t testing.TB, n int) *localiam.Server {
 		if i%25 == 0 {
 			doc = allowDoc(`["iam:PassRole","ec2:RunInstances"]`, `"*"`) // an escalation, shared
 		}
-		out, err := c.CreatePolicy(bg, &awsiam.CreatePolicyInput{PolicyName: aws.String(fmt.Sprintf("team-%d", i)), Path: aws.String("/teams/"), PolicyDocument: aws.String(doc)})
+		out, err := c.CreatePolicy(bg, &iam.CreatePolicyInput{PolicyName: aws.String(fmt.Sprintf("team-%d", i)), Path: aws.String("/teams/"), PolicyDocument: aws.String(doc)})
 		check(out, err)
 		arns = append(arns, *out.Policy.Arn)
 	}
 	for i := 0; i < groups; i++ {
 		g := fmt.Sprintf("group-%d", i)
-		check(c.CreateGroup(bg, &awsiam.CreateGroupInput{GroupName: aws.String(g)}))
-		check(c.AttachGroupPolicy(bg, &awsiam.AttachGroupPolicyInput{GroupName: aws.String(g), PolicyArn: aws.String(arns[i%len(arns)])}))
+		check(c.CreateGroup(bg, &iam.CreateGroupInput{GroupName: aws.String(g)}))
+		check(c.AttachGroupPolicy(bg, &iam.AttachGroupPolicyInput{GroupName: aws.String(g), PolicyArn: aws.String(arns[i%len(arns)])}))
 	}
 	for i := 0; i < users; i++ {
 		u := fmt.Sprintf("user-%05d", i)
-		check(c.CreateUser(bg, &awsiam.CreateUserInput{UserName: aws.String(u), Path: aws.String(fmt.Sprintf("/dept%d/", i%7))}))
-		check(c.AddUserToGroup(bg, &awsiam.AddUserToGroupInput{UserName: aws.String(u), GroupName: aws.String(fmt.Sprintf("group-%d", i%groups))}))
+		check(c.CreateUser(bg, &iam.CreateUserInput{UserName: aws.String(u), Path: aws.String(fmt.Sprintf("/dept%d/", i%7))}))
+		check(c.AddUserToGroup(bg, &iam.AddUserToGroupInput{UserName: aws.String(u), GroupName: aws.String(fmt.Sprintf("group-%d", i%groups))}))
 		if i%10 == 0 {
-			check(c.PutUserPolicy(bg, &awsiam.PutUserPolicyInput{UserName: aws.String(u), PolicyName: aws.String("home"),
+			check(c.PutUserPolicy(bg, &iam.PutUserPolicyInput{UserName: aws.String(u), PolicyName: aws.String("home"),
 				PolicyDocument: aws.String(allowDoc(`["s3:*"]`, fmt.Sprintf(`"arn:aws:s3:::home/%s/*"`, u)))}))
 		}
 		if i%3 == 0 {
-			check(c.CreateAccessKey(bg, &awsiam.CreateAccessKeyInput{UserName: aws.String(u)}))
+			check(c.CreateAccessKey(bg, &iam.CreateAccessKeyInput{UserName: aws.String(u)}))
 		}
 		if i%5 == 0 {
-			check(c.CreateLoginProfile(bg, &awsiam.CreateLoginProfileInput{UserName: aws.String(u), Password: aws.String("Correct-Horse-Battery-9")}))
+			check(c.CreateLoginProfile(bg, &iam.CreateLoginProfileInput{UserName: aws.String(u), Password: aws.String("Correct-Horse-Battery-9")}))
 		}
 	}
 	trusts := []string{ec2Trust,
 		trustOf(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::210987654321:root"},"Action":"sts:AssumeRole"}`),
 		trustOf(`{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}`),
-		trustOf(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + localiam.AccountID + `:root"},"Action":"sts:AssumeRole"}`)}
+		trustOf(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + sandbox.AccountID + `:root"},"Action":"sts:AssumeRole"}`)}
 	for i := 0; i < roles; i++ {
 		r := fmt.Sprintf("role-%05d", i)
-		check(c.CreateRole(bg, &awsiam.CreateRoleInput{RoleName: aws.String(r), Path: aws.String("/apps/"), AssumeRolePolicyDocument: aws.String(trusts[i%len(trusts)])}))
-		check(c.AttachRolePolicy(bg, &awsiam.AttachRolePolicyInput{RoleName: aws.String(r), PolicyArn: aws.String(arns[i%len(arns)])}))
+		check(c.CreateRole(bg, &iam.CreateRoleInput{RoleName: aws.String(r), Path: aws.String("/apps/"), AssumeRolePolicyDocument: aws.String(trusts[i%len(trusts)])}))
+		check(c.AttachRolePolicy(bg, &iam.AttachRolePolicyInput{RoleName: aws.String(r), PolicyArn: aws.String(arns[i%len(arns)])}))
 	}
 	return sb
 }
 
-func reviewLarge(t testing.TB, sb *localiam.Server, latency time.Duration) (*Report, time.Duration) {
+func reviewLarge(t testing.TB, sb *sandbox.Server, latency time.Duration) (*Report, time.Duration) {
 	h := hostiamtest.New(t, hostiamtest.Options{Sandbox: sb, Plugin: "access-review", Grants: Operations, ReadOnly: true, Latency: latency})
 	start := time.Now()
 	rep, err := Run(h, Input{}, Options{Sleep: func(time.Duration) {}})

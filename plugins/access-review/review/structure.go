@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iammcp/iam-mcp-server/host/policy"
 	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
+	"github.com/iammcp/iam-mcp-server/policy"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/iammcp/iam-mcp-server/host/policy"
+	"github.com/iammcp/iam-mcp-server/policy"
 )
 
 // Trust policy checks. Who may assume a role is decided the way AWS
@@ -55,7 +55,7 @@ var passedRoleServices = map[string]bool{
 var pinningKeys = []string{"sts:ExternalId", "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:PrincipalArn", "aws:PrincipalAccount",
 	"aws:username", "aws:userid", "aws:SourceIdentity"}
 
-// TrustRisks' finding kinds, as host/policy names them.
+// TrustRisks' finding kinds, as policy names them.
 const (
 	trustKindAnyone       = "anyone"
 	trustKindOtherUncond  = "other-account-unconditioned"

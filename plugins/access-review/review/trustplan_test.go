@@ -9,11 +9,11 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
-	"github.com/iammcp/iam-mcp-server/host/localiam"
-	"github.com/iammcp/iam-mcp-server/host/policy"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
+	"github.com/iammcp/iam-mcp-server/policy"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -27,7 +27,7 @@ import (
 
 const partnerRoot = "arn:aws:iam::210987654321:root"
 
-const githubProvider = "arn:aws:iam::" + localiam.AccountID + ":oidc-provider/token.actions.githubusercontent.com"
+const githubProvider = "arn:aws:iam::" + sandbox.AccountID + ":oidc-provider/token.actions.githubusercontent.com"
 
 func allowAssume(principal, cond string) string {
 	st := `{"Effect":"Allow","Principal":{` + principal + `},"Action":"sts:AssumeRole"`
@@ -54,7 +54,7 @@ var (
 	anyone  = `"AWS":"*"`
 	partner = `"AWS":"` + partnerRoot + `"`
 	// denyOutsiders stops every caller outside the role's own account.
-	denyOutsiders = denyAssume(`{"StringNotEquals":{"aws:PrincipalAccount":"` + localiam.AccountID + `"}}`)
+	denyOutsiders = denyAssume(`{"StringNotEquals":{"aws:PrincipalAccount":"` + sandbox.AccountID + `"}}`)
 )
 
 // trustSeverity is what each trust rule must rate, written out here so
@@ -115,7 +115,7 @@ func trustCases() []trustCase {
 		{"gh-any-owner", allowWeb(githubProvider, `{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:*/app:*"}}`), RuleTrustOIDCNoSub},
 		{"gh-org-wide", allowWeb(githubProvider, `{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/*"}}`), RuleTrustOIDCBroad},
 		{"gh-pinned", allowWeb(githubProvider, `{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/app:ref:refs/heads/main"},"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}`), ""},
-		{"gitlab-open", allowWeb("arn:aws:iam::"+localiam.AccountID+":oidc-provider/gitlab.com", ""), RuleTrustOIDCNoSub},
+		{"gitlab-open", allowWeb("arn:aws:iam::"+sandbox.AccountID+":oidc-provider/gitlab.com", ""), RuleTrustOIDCNoSub},
 		{"cognito-guests", allowWeb("cognito-identity.amazonaws.com", `{"StringEquals":{"cognito-identity.amazonaws.com:aud":"us-east-1:0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"}}`), RuleTrustOIDCNoSub},
 		{"cognito-authenticated", allowWeb("cognito-identity.amazonaws.com", `{"StringEquals":{"cognito-identity.amazonaws.com:aud":"us-east-1:0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"},"ForAnyValue:StringLike":{"cognito-identity.amazonaws.com:amr":"authenticated"}}`), ""},
 		{"google-any-app", allowWeb("accounts.google.com", ""), RuleTrustOIDCNoSub},
@@ -123,8 +123,8 @@ func trustCases() []trustCase {
 		// app's client id is how web identity federation is meant to work.
 		{"google-app", allowWeb("accounts.google.com", `{"StringEquals":{"accounts.google.com:aud":"1234567890-abc.apps.googleusercontent.com"}}`), ""},
 		// The account's own cluster: not anyone, but every service account.
-		{"eks-any-subject", allowWeb("arn:aws:iam::"+localiam.AccountID+":oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF", ""), RuleTrustOIDCBroad},
-		{"eks-pinned", allowWeb("arn:aws:iam::"+localiam.AccountID+":oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF",
+		{"eks-any-subject", allowWeb("arn:aws:iam::"+sandbox.AccountID+":oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF", ""), RuleTrustOIDCBroad},
+		{"eks-pinned", allowWeb("arn:aws:iam::"+sandbox.AccountID+":oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF",
 			`{"StringEquals":{"oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF:sub":"system:serviceaccount:payments:api","oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF:aud":"sts.amazonaws.com"}}`), ""},
 		// A service steered by another account's resource.
 		{"config-open", `{"Effect":"Allow","Principal":{"Service":"config.amazonaws.com"},"Action":"sts:AssumeRole"}`, RuleTrustServiceNoSource},
@@ -145,13 +145,13 @@ func trustFindings(rep *Report) map[string][]Finding {
 
 // gateHost is a host whose calls go through the real gate on the sandbox,
 // granted ops, on a server that may write, with a person who accepts.
-func gateHost(t *testing.T, s *sandbox, ops ...string) *hostiamtest.Host {
+func gateHost(t *testing.T, s *testAccount, ops ...string) *hostiamtest.Client {
 	t.Helper()
 	return hostiamtest.New(t, hostiamtest.Options{Sandbox: s.sb, Plugin: "access-review", Grants: ops, Person: hostiamtest.Accepting()})
 }
 
 // dryRun runs one step with dry_run through the gate.
-func dryRun(h *hostiamtest.Host, op string, args map[string]any) error {
+func dryRun(h *hostiamtest.Client, op string, args map[string]any) error {
 	a := map[string]any{"dry_run": true}
 	for k, v := range args {
 		a[k] = v
@@ -245,7 +245,7 @@ func fillTrust(t *testing.T, doc any, principalARN, orig string) map[string]any 
 // through the real gate with dry_run, which must accept it; then asks the
 // policy engine, independently of the review, whether an outsider still
 // gets in.
-func checkTrustFix(t *testing.T, h *hostiamtest.Host, f Finding, principalARN, orig string) {
+func checkTrustFix(t *testing.T, h *hostiamtest.Client, f Finding, principalARN, orig string) {
 	t.Helper()
 	if c := f.Remediation.Check; c == nil || c.Result == CheckRefused {
 		t.Errorf("%s on %s: plan check %+v", f.RuleID, f.PrincipalName, c)
@@ -264,7 +264,7 @@ func checkTrustFix(t *testing.T, h *hostiamtest.Host, f Finding, principalARN, o
 	if err != nil {
 		t.Fatalf("%s: %v", b, err)
 	}
-	for _, tf := range policy.TrustRisks(d, localiam.AccountID) {
+	for _, tf := range policy.TrustRisks(d, sandbox.AccountID) {
 		if tf.Open || tf.Kind == trustKindFedOwner {
 			t.Errorf("%s on %s: after the plan the engine still finds %s (%s): %s", f.RuleID, f.PrincipalName, tf.Kind, tf.Message, b)
 		}
@@ -414,7 +414,7 @@ func TestTrustConditionThatPinsNothingRatesAsNone(t *testing.T) {
 // IAM.TRUST.OIDC_SUBJECT_BROAD, and a provider the engine does not know to
 // be public is never rated as if anyone could get its tokens.
 func TestTrustOIDCAgreesWithTrustRisks(t *testing.T) {
-	r := &reviewCtx{account: localiam.AccountID, partition: "aws"}
+	r := &reviewCtx{account: sandbox.AccountID, partition: "aws"}
 	for _, c := range trustCases() {
 		if !strings.Contains(c.stmts, "Federated") {
 			continue
@@ -484,7 +484,7 @@ func TestDemoTrustSeverities(t *testing.T) {
 	h := gateHost(t, s, "update_assume_role_policy")
 	for _, fs := range trustFindings(rep) {
 		for _, f := range fs {
-			checkTrustFix(t, h, f, "arn:aws:iam::"+localiam.AccountID+":role/service/ec2-app-role", "")
+			checkTrustFix(t, h, f, "arn:aws:iam::"+sandbox.AccountID+":role/service/ec2-app-role", "")
 		}
 	}
 }
@@ -580,7 +580,7 @@ func TestUnusedKeysAreRetiredNotRotated(t *testing.T) {
 	pairIdle := plant("pair-idle", [2]int{60, 1}, [2]int{30, -1})
 	pairRot := plant("pair-rotating", [2]int{120, 2}, [2]int{10, 1})
 	full := plant("full", [2]int{200, 150}, [2]int{120, 1})
-	s.ok(s.c.UpdateAccessKey(bg, &awsiam.UpdateAccessKeyInput{UserName: aws.String("full"), AccessKeyId: aws.String(full[0]), Status: "Inactive"}))
+	s.ok(s.c.UpdateAccessKey(bg, &iam.UpdateAccessKeyInput{UserName: aws.String("full"), AccessKeyId: aws.String(full[0]), Status: "Inactive"}))
 
 	rep, _ := s.review(Input{MinSeverity: "info", Include: []string{IncludeKeyLastUsed}})
 	want := []struct {
@@ -747,7 +747,7 @@ var structGrants = []string{"create_group", "create_policy", "attach_group_polic
 // document-writing step first as a dry run, then every step for real,
 // through the gate, with the group placeholder named. A step the gate
 // refuses fails the test. It returns the findings whose plans ran.
-func runStructuralPlans(t *testing.T, s *sandbox, rep *Report) []Finding {
+func runStructuralPlans(t *testing.T, s *testAccount, rep *Report) []Finding {
 	t.Helper()
 	h := gateHost(t, s, structGrants...)
 	var ran []Finding
@@ -884,8 +884,8 @@ func TestStructuralPlansHoldRiskyGrants(t *testing.T) {
 	s.inlineRole("app", "small", allowDoc(`"logs:PutLogEvents"`, `"*"`))
 	s.role("ops-role", "/", ec2Trust)
 	s.inlineRole("ops-role", "everything", allowDoc(`"*"`, `"*"`))
-	s.ok(s.c.CreateGroup(bg, &awsiam.CreateGroupInput{GroupName: aws.String("Ops")}))
-	s.ok(s.c.PutGroupPolicy(bg, &awsiam.PutGroupPolicyInput{GroupName: aws.String("Ops"), PolicyName: aws.String("pass-any"),
+	s.ok(s.c.CreateGroup(bg, &iam.CreateGroupInput{GroupName: aws.String("Ops")}))
+	s.ok(s.c.PutGroupPolicy(bg, &iam.PutGroupPolicyInput{GroupName: aws.String("Ops"), PolicyName: aws.String("pass-any"),
 		PolicyDocument: aws.String(allowDoc(`["iam:PassRole","ec2:RunInstances"]`, `"*"`))}))
 
 	// AdministratorAccess attached to a user directly.
@@ -896,7 +896,7 @@ func TestStructuralPlansHoldRiskyGrants(t *testing.T) {
 	// escalation on the user.
 	s.role("admin-fn", "/", trustOf(`{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}`), "arn:aws:iam::aws:policy/AdministratorAccess")
 	s.user("fn-dev")
-	s.inlineUser("fn-dev", "functions", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:CreateFunction","lambda:InvokeFunction"],"Resource":"*"},{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::`+localiam.AccountID+`:role/admin-fn"}]}`)
+	s.inlineUser("fn-dev", "functions", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:CreateFunction","lambda:InvokeFunction"],"Resource":"*"},{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::`+sandbox.AccountID+`:role/admin-fn"}]}`)
 
 	rep, _ := s.review(Input{MinSeverity: "info"})
 	plan := func(rule, who string) string {

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iammcp/iam-mcp-server/host/policy"
-	"github.com/iammcp/iam-mcp-server/host/policy/iamdata"
 	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
+	"github.com/iammcp/iam-mcp-server/policy"
+	"github.com/iammcp/iam-mcp-server/policy/iamdata"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 

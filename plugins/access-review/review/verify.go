@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/iammcp/iam-mcp-server/host/policy"
+	"github.com/iammcp/iam-mcp-server/policy"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iammcp/iam-mcp-server/host/localiam"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
@@ -43,7 +43,7 @@ func TestWasmBuild(t *testing.T) {
 // plugins.yaml has.
 func TestWasmDescribe(t *testing.T) {
 	t.Parallel()
-	sb, err := localiam.New(localiam.Options{})
+	sb, err := sandbox.New(sandbox.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestWasmDescribe(t *testing.T) {
 
 // loadPlugin loads the built plugin over a sandbox as plugins.yaml would:
 // prefix "", only its declared read operations granted, server read-only.
-func loadPlugin(t testing.TB, sb *localiam.Server, latency time.Duration) *plugin.Host {
+func loadPlugin(t testing.TB, sb *sandbox.Server, latency time.Duration) *plugin.Runtime {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the plugin")
@@ -72,7 +72,7 @@ func loadPlugin(t testing.TB, sb *localiam.Server, latency time.Duration) *plugi
 	return hostiamtest.LoadWasm(t, sb, spec, hostiamtest.WasmOptions{ReadOnly: true, Latency: latency})
 }
 
-func callReview(t testing.TB, h *plugin.Host, args string) (*Report, *api.PluginResult, []api.ProgressReport) {
+func callReview(t testing.TB, h *plugin.Runtime, args string) (*Report, *api.PluginResult, []api.ProgressReport) {
 	t.Helper()
 	var mu sync.Mutex
 	var progress []api.ProgressReport
@@ -96,13 +96,13 @@ func callReview(t testing.TB, h *plugin.Host, args string) (*Report, *api.Plugin
 
 func TestWasmPluginOnDemo(t *testing.T) {
 	t.Parallel()
-	sb, err := localiam.New(localiam.Options{Seed: "demo"})
+	sb, err := sandbox.New(sandbox.Options{Seed: "demo"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := loadPlugin(t, sb, 0)
 	rep, res, progress := callReview(t, h, `{"include":["key_last_used"]}`)
-	if len(res.Content) != 1 || !strings.HasPrefix(res.Content[0].Text, "# IAM access review — account "+localiam.AccountID) || res.Content[0].Text != rep.Markdown {
+	if len(res.Content) != 1 || !strings.HasPrefix(res.Content[0].Text, "# IAM access review — account "+sandbox.AccountID) || res.Content[0].Text != rep.Markdown {
 		t.Fatalf("text content: %.200q", res.Content)
 	}
 	if len(find(rep, RuleRootNoMFA, "")) != 1 || len(find(rep, RuleEscalationConfirmed, "liam.obrien")) != 1 || !rep.Header.ReadOnly || len(rep.Header.Unreadable) != 0 {

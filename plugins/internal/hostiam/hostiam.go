@@ -10,8 +10,8 @@ package hostiam
 
 import "github.com/iammcp/iam-mcp-server/sdk/api"
 
-// Host runs catalogue operations for a workflow.
-type Host interface {
+// Client runs catalogue operations for a workflow.
+type Client interface {
 	// Call runs one operation; out is a pointer to its output type, or nil
 	// to discard the result. Errors are *api.Error.
 	Call(op string, in, out any) error
@@ -25,12 +25,12 @@ type Host interface {
 	Info() (*api.HostInfo, error)
 }
 
-// Planner is a Host that can state a step's changes before making them
-// (the consent host function). It is a separate interface so that a Host
-// written before it (a test's fake) still is one; both Hosts of this
+// Planner is a Client that can state a step's changes before making them
+// (the consent host function). It is a separate interface so that a Client
+// written before it (a test's fake) still is one; both Clients of this
 // package implement it.
 type Planner interface {
-	Host
+	Client
 	// Consent states the changes a step is about to make, in order and
 	// with exactly their inputs, before it makes any: the person is asked
 	// once about those the operator's --confirm covers, and each approved
@@ -41,22 +41,22 @@ type Planner interface {
 	Consent(summary string, calls []Request) error
 }
 
-// Consent states calls through h when it is a Planner. Any other Host
+// Consent states calls through h when it is a Planner. Any other Client
 // goes ahead: the gate still decides each change as it is made, and asks
 // the person about each one --confirm covers.
-func Consent(h Host, summary string, calls []Request) error {
+func Consent(h Client, summary string, calls []Request) error {
 	if p, ok := h.(Planner); ok {
 		return p.Consent(summary, calls)
 	}
 	return nil
 }
 
-// Sealer is a Host that can seal a workflow's state with the server's
+// Sealer is a Client that can seal a workflow's state with the server's
 // key (the state_seal host function), so that state kept where others can
 // write it (a tag) can be checked when it is read back. A separate
 // interface, as Planner is.
 type Sealer interface {
-	Host
+	Client
 	// Seal returns the server's seal of data (at most api.MaxSealData
 	// bytes of UTF-8): the same for the same data, plugin, account and
 	// secrets directory. Errors are *api.Error (Unavailable: the server
@@ -66,18 +66,18 @@ type Sealer interface {
 
 // Seal seals data through h, or fails with api.Unavailable when h cannot
 // seal: a workflow that relies on seals must not go on without them.
-func Seal(h Host, data string) (string, error) {
+func Seal(h Client, data string) (string, error) {
 	if s, ok := h.(Sealer); ok {
 		return s.Seal(data)
 	}
 	return "", &api.Error{Code: api.Unavailable, Message: "this host cannot seal state (it offers no state_seal)"}
 }
 
-// SecretFileRemover is a Host that can remove the secret file the server
+// SecretFileRemover is a Client that can remove the secret file the server
 // wrote for a new access key, once IAM shows the key used (the
 // secret_file_remove host function).
 type SecretFileRemover interface {
-	Host
+	Client
 	// RemoveSecretFile removes accessKeyID's secret file: removed is its
 	// path, or "" with a note saying why there was none. Errors are
 	// *api.Error: NotGranted, ReadOnly, InvalidInput (the key not used
@@ -87,7 +87,7 @@ type SecretFileRemover interface {
 
 // RemoveSecretFile removes accessKeyID's secret file through h, or fails
 // with api.Unavailable when h cannot.
-func RemoveSecretFile(h Host, accessKeyID string) (removed, note string, err error) {
+func RemoveSecretFile(h Client, accessKeyID string) (removed, note string, err error) {
 	if r, ok := h.(SecretFileRemover); ok {
 		return r.RemoveSecretFile(accessKeyID)
 	}

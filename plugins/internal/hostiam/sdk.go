@@ -9,12 +9,12 @@ import (
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
-// FromSDK is the Host of a running plugin tool call.
-func FromSDK(ctx *sdk.Context) Host { return sdkHost{ctx} }
+// FromSDK is the Client of a running plugin tool call.
+func FromSDK(ctx *sdk.Context) Client { return sdkClient{ctx} }
 
-type sdkHost struct{ ctx *sdk.Context }
+type sdkClient struct{ ctx *sdk.Context }
 
-func (h sdkHost) Call(op string, in, out any) error {
+func (h sdkClient) Call(op string, in, out any) error {
 	raw, err := sdk.Call[json.RawMessage](op, in)
 	if err != nil {
 		return err
@@ -22,7 +22,7 @@ func (h sdkHost) Call(op string, in, out any) error {
 	return decodeInto(op, *raw, out)
 }
 
-func (h sdkHost) Batch(reqs []Request) []error {
+func (h sdkClient) Batch(reqs []Request) []error {
 	wire := make([]sdk.Request, len(reqs))
 	for i, r := range reqs {
 		wire[i] = sdk.Request{Op: r.Op, Args: r.In}
@@ -38,11 +38,11 @@ func (h sdkHost) Batch(reqs []Request) []error {
 	return errs
 }
 
-func (h sdkHost) Progress(done, total float64, message string) { h.ctx.Progress(done, total, message) }
+func (h sdkClient) Progress(done, total float64, message string) { h.ctx.Progress(done, total, message) }
 
-func (h sdkHost) Info() (*api.HostInfo, error) { return sdk.HostInfo() }
+func (h sdkClient) Info() (*api.HostInfo, error) { return sdk.HostInfo() }
 
-func (h sdkHost) Consent(summary string, calls []Request) error {
+func (h sdkClient) Consent(summary string, calls []Request) error {
 	wire := make([]sdk.Request, len(calls))
 	for i, c := range calls {
 		wire[i] = sdk.Request{Op: c.Op, Args: c.In}
@@ -51,9 +51,9 @@ func (h sdkHost) Consent(summary string, calls []Request) error {
 	return err
 }
 
-func (h sdkHost) Seal(data string) (string, error) { return sdk.Seal(data) }
+func (h sdkClient) Seal(data string) (string, error) { return sdk.Seal(data) }
 
-func (h sdkHost) RemoveSecretFile(accessKeyID string) (string, string, error) {
+func (h sdkClient) RemoveSecretFile(accessKeyID string) (string, string, error) {
 	a, err := sdk.RemoveSecretFile(accessKeyID)
 	if err != nil {
 		return "", "", err

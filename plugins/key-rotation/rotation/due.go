@@ -90,14 +90,14 @@ type Counts struct {
 
 // counting wraps a Host to count the calls a tool makes, for the answer.
 type counting struct {
-	hostiam.Host
+	hostiam.Client
 	n int
 }
 
-func (c *counting) Call(op string, in, out any) error { c.n++; return c.Host.Call(op, in, out) }
+func (c *counting) Call(op string, in, out any) error { c.n++; return c.Client.Call(op, in, out) }
 func (c *counting) Batch(reqs []hostiam.Request) []error {
 	c.n += len(reqs)
-	return c.Host.Batch(reqs)
+	return c.Client.Batch(reqs)
 }
 
 // reportDelays are the waits between generate_credential_report calls
@@ -106,7 +106,7 @@ func (c *counting) Batch(reqs []hostiam.Request) []error {
 var reportDelays = []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 2 * time.Second, 3 * time.Second, 4 * time.Second, 4 * time.Second, 4 * time.Second}
 
 // credentialReport asks IAM for a fresh enough report and reads it.
-func credentialReport(h hostiam.Host, opts Options) (*api.CredentialReportOutput, error) {
+func credentialReport(h hostiam.Client, opts Options) (*api.CredentialReportOutput, error) {
 	for attempt := 0; ; attempt++ {
 		var g api.GenerateCredentialReportOutput
 		if err := h.Call("generate_credential_report", api.Empty{}, &g); err != nil {
@@ -137,7 +137,7 @@ type candidate struct {
 }
 
 // PlanDue lists every key due and the plan for each.
-func PlanDue(host hostiam.Host, in PlanInput, opts Options) (*PlanResult, error) {
+func PlanDue(host hostiam.Client, in PlanInput, opts Options) (*PlanResult, error) {
 	switch {
 	case in.MaxAgeDays < 0 || in.MaxAgeDays > 3650:
 		return nil, invalid("max_age_days %d is outside 1-3650", in.MaxAgeDays)
@@ -148,7 +148,7 @@ func PlanDue(host hostiam.Host, in PlanInput, opts Options) (*PlanResult, error)
 	if err != nil {
 		return nil, err
 	}
-	h := &counting{Host: host}
+	h := &counting{Client: host}
 	now := opts.now()
 	rep, err := credentialReport(h, opts)
 	if err != nil {

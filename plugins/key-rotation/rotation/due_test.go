@@ -7,13 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iammcp/iam-mcp-server/host/localiam"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
 	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
-func (e *env) plan(h hostiam.Host, maxAge int) *PlanResult {
+func (e *env) plan(h hostiam.Client, maxAge int) *PlanResult {
 	e.t.Helper()
 	res, err := PlanDue(h, PlanInput{MaxAgeDays: maxAge}, e.opts)
 	if err != nil {
@@ -283,6 +283,6 @@ func (f *fakeHost) Batch(reqs []hostiam.Request) []error {
 func (f *fakeHost) Progress(float64, float64, string) {}
 func (f *fakeHost) Info() (*api.HostInfo, error)      { return &api.HostInfo{}, nil }
 
-func rootWithKey(created time.Time) localiam.RootUser {
-	return localiam.RootUser{AccessKeys: []*localiam.AccessKey{{Created: created}}}
+func rootWithKey(created time.Time) sandbox.RootUser {
+	return sandbox.RootUser{AccessKeys: []*sandbox.AccessKey{{Created: created}}}
 }

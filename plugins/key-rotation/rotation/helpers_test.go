@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/iammcp/iam-mcp-server/host/localiam"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
 	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
@@ -47,16 +47,16 @@ func (c *clock) Advance(d time.Duration) {
 // env is a sandbox with its clock, and the workflow's options on it.
 type env struct {
 	t     *testing.T
-	sb    *localiam.Server
+	sb    *sandbox.Server
 	clock *clock
 	opts  Options
-	admin *hostiamtest.Host // a caller with every operation, to set up and inspect
+	admin *hostiamtest.Client // a caller with every operation, to set up and inspect
 }
 
 func newEnv(t *testing.T, seed string) *env {
 	t.Helper()
 	c := &clock{t: t0}
-	sb, err := localiam.New(localiam.Options{Seed: seed, Now: c.Now})
+	sb, err := sandbox.New(sandbox.Options{Seed: seed, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ var allGrants = append(RotateOps(), PlanOps()...)
 
 // host is the plugin's host on the env's sandbox, with the plugin's
 // grants, the default --confirm (destructive) and a person who says yes.
-func (e *env) host(o ...func(*hostiamtest.Options)) *hostiamtest.Host {
+func (e *env) host(o ...func(*hostiamtest.Options)) *hostiamtest.Client {
 	opts := hostiamtest.Options{Sandbox: e.sb, Plugin: "key-rotation", Grants: allGrants, Person: hostiamtest.Accepting()}
 	for _, f := range o {
 		f(&opts)
@@ -82,14 +82,14 @@ func (e *env) host(o ...func(*hostiamtest.Options)) *hostiamtest.Host {
 
 // newToolCall starts a tool call on a test host: the approvals of the
 // last one are gone, as in the runtime.
-func newToolCall(h hostiam.Host) {
+func newToolCall(h hostiam.Client) {
 	if tc, ok := h.(interface{ NewToolCall() }); ok {
 		tc.NewToolCall()
 	}
 }
 
 // rotate runs one step, as one tool call, and fails the test on an error.
-func (e *env) rotate(h hostiam.Host, user, key, step string) *RotateResult {
+func (e *env) rotate(h hostiam.Client, user, key, step string) *RotateResult {
 	e.t.Helper()
 	newToolCall(h)
 	res, err := Rotate(h, RotateInput{UserName: user, AccessKeyID: key, Step: step}, e.opts)
@@ -101,7 +101,7 @@ func (e *env) rotate(h hostiam.Host, user, key, step string) *RotateResult {
 }
 
 // rotateErr runs one step that must fail, and returns its error.
-func (e *env) rotateErr(h hostiam.Host, in RotateInput) *api.Error {
+func (e *env) rotateErr(h hostiam.Client, in RotateInput) *api.Error {
 	e.t.Helper()
 	newToolCall(h)
 	res, err := Rotate(h, in, e.opts)
@@ -222,7 +222,7 @@ func (e *env) use(keyID, secret string) {
 		Credentials: credentials.NewStaticCredentialsProvider(keyID, secret, ""),
 		HTTPClient:  &http.Client{Transport: e.sb.Transport()},
 	}
-	client := sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String("http://localiam.invalid") })
+	client := sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String("http://sandbox.invalid") })
 	if _, err := client.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
 		e.t.Fatalf("signing a request with %s: %v", keyID, err)
 	}
@@ -237,7 +237,7 @@ func (e *env) use(keyID, secret string) {
 func (e *env) useFor(keyID, service, region string) {
 	e.t.Helper()
 	const body = "Action=GetCallerIdentity&Version=2011-06-15"
-	req, err := http.NewRequest(http.MethodPost, "http://localiam.invalid/", strings.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, "http://sandbox.invalid/", strings.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func (e *env) useFor(keyID, service, region string) {
 // toCutOverAt brings a rotation from phase created to the cut-over: the new
 // key used by each pair given, then the old key quiet for hours, and the
 // cut-over checked. It fails the test unless the cut-over is proven.
-func (e *env) toCutOverAt(h hostiam.Host, user, old, n string, hours int, pairs ...Pair) *RotateResult {
+func (e *env) toCutOverAt(h hostiam.Client, user, old, n string, hours int, pairs ...Pair) *RotateResult {
 	e.t.Helper()
 	e.clock.Advance(time.Minute)
 	for _, p := range pairs {
@@ -307,7 +307,7 @@ func secretOf(t *testing.T, path, keyID string) string {
 }
 
 // mutations are the mutating operations a host ran (or tried to).
-func mutations(h *hostiamtest.Host) map[string]int {
+func mutations(h *hostiamtest.Client) map[string]int {
 	out := map[string]int{}
 	for op, n := range h.Ops() {
 		if o, ok := api.Lookup(op); ok && o.Mutates {
@@ -320,12 +320,12 @@ func mutations(h *hostiamtest.Host) map[string]int {
 // configHost adds the plugin's config (plugins.yaml's config:) to a test
 // host's Info.
 type configHost struct {
-	*hostiamtest.Host
+	*hostiamtest.Client
 	config map[string]string
 }
 
 func (c configHost) Info() (*api.HostInfo, error) {
-	info, err := c.Host.Info()
+	info, err := c.Client.Info()
 	if err != nil {
 		return nil, err
 	}

@@ -496,7 +496,7 @@ func TestStateTagSeal(t *testing.T) {
 			t.Fatalf("the state of %s is not sealed: %q, seal %q (want %q, %v)", key, v, mac, want, err)
 		}
 	}
-	refused := func(h hostiam.Host, user, key, want string) {
+	refused := func(h hostiam.Client, user, key, want string) {
 		t.Helper()
 		ae := e.rotateErr(h, RotateInput{UserName: user, AccessKeyID: key})
 		if ae.Code != api.InvalidInput || !strings.Contains(ae.Message, want) || !strings.Contains(ae.Message, `"tag_keys":["`+TagKey(key)+`","`+SealKey(key)+`"]`) {
@@ -653,7 +653,7 @@ func TestStateTagSeal(t *testing.T) {
 func TestSealUnavailable(t *testing.T) {
 	e := newEnv(t, "")
 	old := e.createUser("una", 1)[0]
-	blind := struct{ hostiam.Host }{e.host()} // hides Seal (and Consent)
+	blind := struct{ hostiam.Client }{e.host()} // hides Seal (and Consent)
 	ae := e.rotateErr(blind, RotateInput{UserName: "una", AccessKeyID: old, Step: StepCreate})
 	if ae.Code != api.Unavailable || !strings.Contains(ae.Message, "nothing was changed") || len(e.keys("una")) != 1 || len(e.tags("una")) != 0 {
 		t.Fatalf("create without seals: %v; keys %d, tags %v", ae, len(e.keys("una")), e.tags("una"))

@@ -133,7 +133,7 @@ func (in RotateInput) validate() error {
 
 // run is one rotate_access_key call: its input, what it read, what it did.
 type run struct {
-	h    hostiam.Host
+	h    hostiam.Client
 	opts Options
 	info *api.HostInfo
 	in   RotateInput
@@ -156,7 +156,7 @@ type run struct {
 // exist, the step is out of order, or IAM fails; every other situation,
 // including those where it stops for safety, is a result that says why and
 // what to do.
-func Rotate(h hostiam.Host, in RotateInput, opts Options) (*RotateResult, error) {
+func Rotate(h hostiam.Client, in RotateInput, opts Options) (*RotateResult, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
 	}

@@ -682,7 +682,7 @@ func TestGracePeriod(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, "")
 			old := e.createUser("gus", 1)[0]
-			h := configHost{Host: e.host(), config: map[string]string{}}
+			h := configHost{Client: e.host(), config: map[string]string{}}
 			if c.config != "" {
 				h.config[ConfigGraceDays] = c.config
 			}
@@ -712,7 +712,7 @@ func TestGracePeriod(t *testing.T) {
 	for _, bad := range []string{"a week", "0", "3", "-7", "366", strings.Repeat("9", 300)} {
 		e := newEnv(t, "")
 		old := e.createUser("hal", 1)[0]
-		h := configHost{Host: e.host(), config: map[string]string{ConfigGraceDays: bad}}
+		h := configHost{Client: e.host(), config: map[string]string{ConfigGraceDays: bad}}
 		res := e.rotate(h, "hal", old, StepCreate)
 		e.toCutOverAt(h, "hal", old, res.NewAccessKeyID, MinQuietHours)
 		ae := e.rotateErr(h, RotateInput{UserName: "hal", AccessKeyID: old, Step: StepDeactivate})

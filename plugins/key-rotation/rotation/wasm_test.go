@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iammcp/iam-mcp-server/host/localiam"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
@@ -45,7 +45,7 @@ func TestWasmPlugin(t *testing.T) {
 		t.Skip("-short: the plugin builds; not running it")
 	}
 	oc := &offsetClock{}
-	sb, err := localiam.New(localiam.Options{Seed: "demo", Now: oc.Now})
+	sb, err := sandbox.New(sandbox.Options{Seed: "demo", Now: oc.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,22 +16,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/host/iam"
-	"github.com/iammcp/iam-mcp-server/host/localiam"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
 // Options configure a test host.
 type Options struct {
-	Seed     string           // sandbox seed: "" or "demo"
-	Sandbox  *localiam.Server // an existing sandbox instead of a new seeded one
-	Plugin   string           // the plugin's name, for the gate and Info
-	Grants   []string         // operations granted; deny by default, as in plugins.yaml
-	ReadOnly bool             // the server's --readonly
-	Confirm  gate.Confirm     // the server's --confirm; "" is destructive
+	Seed     string          // sandbox seed: "" or "demo"
+	Sandbox  *sandbox.Server // an existing sandbox instead of a new seeded one
+	Plugin   string          // the plugin's name, for the gate and Info
+	Grants   []string        // operations granted; deny by default, as in plugins.yaml
+	ReadOnly bool            // the server's --readonly
+	Confirm  gate.Confirm    // the server's --confirm; "" is destructive
 	// Person answers the questions put to the person; nil: nobody can be
 	// asked, as with a client that cannot elicit.
 	Person gate.Consent
@@ -41,15 +41,15 @@ type Options struct {
 	// SecretsDir is the server's secrets directory: where new keys'
 	// secrets are written (and RemoveSecretFile removes them) and where
 	// Seal's key is kept. "" is the sandbox's own, one per sandbox, so
-	// that every Host (and LoadWasm) on a sandbox shares it, as servers
+	// that every Client (and LoadWasm) on a sandbox shares it, as servers
 	// restarted with the same --secrets-dir do.
 	SecretsDir string
 }
 
-// Host is a hostiam.Host for tests; it counts the operations it ran and
+// Client is a hostiam.Client for tests; it counts the operations it ran and
 // records progress reports.
-type Host struct {
-	Sandbox  *localiam.Server
+type Client struct {
+	Sandbox  *sandbox.Server
 	gate     *gate.Gate
 	caller   gate.Caller
 	opts     Options
@@ -62,17 +62,17 @@ type Host struct {
 	ops      map[string]int
 }
 
-// New builds a Host; the sandbox lives as long as the test.
-func New(t testing.TB, o Options) *Host {
+// New builds a Client; the sandbox lives as long as the test.
+func New(t testing.TB, o Options) *Client {
 	t.Helper()
 	sb := o.Sandbox
 	if sb == nil {
 		var err error
-		if sb, err = localiam.New(localiam.Options{Seed: o.Seed}); err != nil {
+		if sb, err = sandbox.New(sandbox.Options{Seed: o.Seed}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	clients, err := iam.NewClients(context.Background(), iam.ClientOptions{Local: sb.Transport(), MaxAttempts: 3})
+	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func New(t testing.TB, o Options) *Host {
 	if secrets == "" {
 		secrets = SandboxSecretsDir(t, sb)
 	}
-	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: secrets}})
+	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: secrets}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func New(t testing.TB, o Options) *Host {
 	for _, g := range o.Grants {
 		grants[g] = true
 	}
-	h := &Host{
+	h := &Client{
 		Sandbox: sb, gate: gate.New(cat, gate.Options{ReadOnly: o.ReadOnly, Confirm: o.Confirm}), opts: o, ops: map[string]int{},
 		caller:  gate.Caller{Kind: gate.Plugin, Plugin: o.Plugin, Grants: grants},
 		secrets: secrets, sealer: plugin.NewStateSealer(secrets),
@@ -100,12 +100,12 @@ func New(t testing.TB, o Options) *Host {
 // NewToolCall starts a new tool call: the approvals of the plans stated
 // in the last one are gone, as in the runtime, where they last one tool
 // call.
-func (h *Host) NewToolCall() {
+func (h *Client) NewToolCall() {
 	h.consent.Store(plugin.NewConsent(h.gate, h.caller, h.opts.Person))
 }
 
 // Consent implements hostiam.Host.
-func (h *Host) Consent(summary string, calls []hostiam.Request) error {
+func (h *Client) Consent(summary string, calls []hostiam.Request) error {
 	wire := make([]api.IAMRequest, len(calls))
 	for i, c := range calls {
 		args, err := json.Marshal(c.In)
@@ -122,7 +122,7 @@ func (h *Host) Consent(summary string, calls []hostiam.Request) error {
 }
 
 // Call implements hostiam.Host.
-func (h *Host) Call(op string, in, out any) error {
+func (h *Client) Call(op string, in, out any) error {
 	time.Sleep(h.opts.Latency)
 	c := h.consent.Load()
 	if c.Pending() {
@@ -156,7 +156,7 @@ func (h *Host) Call(op string, in, out any) error {
 }
 
 // Batch implements hostiam.Host, eight at a time as the runtime does.
-func (h *Host) Batch(reqs []hostiam.Request) []error {
+func (h *Client) Batch(reqs []hostiam.Request) []error {
 	errs := make([]error, len(reqs))
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
@@ -173,21 +173,21 @@ func (h *Host) Batch(reqs []hostiam.Request) []error {
 }
 
 // Progress implements hostiam.Host.
-func (h *Host) Progress(done, total float64, message string) {
+func (h *Client) Progress(done, total float64, message string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.progress = append(h.progress, message)
 }
 
 // Info implements hostiam.Host.
-func (h *Host) Info() (*api.HostInfo, error) {
-	return &api.HostInfo{ReadOnly: h.opts.ReadOnly, Confirm: string(h.gate.Confirm()), AccountID: localiam.AccountID, Partition: "aws", Plugin: h.opts.Plugin, Grants: h.opts.Grants, Config: map[string]string{}}, nil
+func (h *Client) Info() (*api.HostInfo, error) {
+	return &api.HostInfo{ReadOnly: h.opts.ReadOnly, Confirm: string(h.gate.Confirm()), AccountID: sandbox.AccountID, Partition: "aws", Plugin: h.opts.Plugin, Grants: h.opts.Grants, Config: map[string]string{}}, nil
 }
 
 // Seal implements hostiam.Sealer with the runtime's own sealer, over the
 // host's secrets directory, for the plugin in the sandbox's account.
-func (h *Host) Seal(data string) (string, error) {
-	a := h.sealer.Seal(h.opts.Plugin, localiam.AccountID, data)
+func (h *Client) Seal(data string) (string, error) {
+	a := h.sealer.Seal(h.opts.Plugin, sandbox.AccountID, data)
 	if a.Error != nil {
 		return "", a.Error
 	}
@@ -198,12 +198,12 @@ func (h *Host) Seal(data string) (string, error) {
 // runtime's own code (plugin.RemoveSecretFile) over the real gate: the
 // plugin's grants and the server's read-only mode decide, and the
 // get_access_key_last_used it makes counts as one of the host's calls.
-func (h *Host) RemoveSecretFile(accessKeyID string) (string, string, error) {
+func (h *Client) RemoveSecretFile(accessKeyID string) (string, string, error) {
 	c := h.consent.Load()
 	if c.Pending() {
 		return "", "", &api.Error{Code: api.ConsentRequired, Message: "this tool call is stopping to wait for the person's answer; nothing more runs in it"}
 	}
-	a := plugin.RemoveSecretFile(context.Background(), h.gate, c.Caller(), iam.SecretFiles{Dir: h.secrets}, accessKeyID, nil, func(op string) *api.Error {
+	a := plugin.RemoveSecretFile(context.Background(), h.gate, c.Caller(), catalogue.SecretFiles{Dir: h.secrets}, accessKeyID, nil, func(op string) *api.Error {
 		h.calls.Add(1)
 		h.mu.Lock()
 		h.ops[op]++
@@ -217,15 +217,15 @@ func (h *Host) RemoveSecretFile(accessKeyID string) (string, string, error) {
 }
 
 // SecretsDir is the host's secrets directory.
-func (h *Host) SecretsDir() string { return h.secrets }
+func (h *Client) SecretsDir() string { return h.secrets }
 
 // sandboxSecrets holds each sandbox's own secrets directory.
-var sandboxSecrets sync.Map // *localiam.Server → string
+var sandboxSecrets sync.Map // *sandbox.Server → string
 
 // SandboxSecretsDir is sb's own secrets directory, made in t's temporary
-// directory the first time it is asked for, and shared by every Host and
+// directory the first time it is asked for, and shared by every Client and
 // LoadWasm on sb that names none (so their seals agree).
-func SandboxSecretsDir(t testing.TB, sb *localiam.Server) string {
+func SandboxSecretsDir(t testing.TB, sb *sandbox.Server) string {
 	t.Helper()
 	if v, ok := sandboxSecrets.Load(sb); ok {
 		return v.(string)
@@ -238,10 +238,10 @@ func SandboxSecretsDir(t testing.TB, sb *localiam.Server) string {
 }
 
 // Calls is how many operations the host ran (batched ones each count).
-func (h *Host) Calls() int { return int(h.calls.Load()) }
+func (h *Client) Calls() int { return int(h.calls.Load()) }
 
 // Ops is how many times each operation ran.
-func (h *Host) Ops() map[string]int {
+func (h *Client) Ops() map[string]int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	out := make(map[string]int, len(h.ops))
@@ -252,7 +252,7 @@ func (h *Host) Ops() map[string]int {
 }
 
 // ProgressMessages are the progress reports so far.
-func (h *Host) ProgressMessages() []string {
+func (h *Client) ProgressMessages() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]string{}, h.progress...)

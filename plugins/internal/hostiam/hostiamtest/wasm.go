@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/host/iam"
-	"github.com/iammcp/iam-mcp-server/host/localiam"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 )
 
 // builds holds each plugin built by this test binary: building one takes
@@ -76,7 +76,7 @@ type WasmOptions struct {
 	Confirm  gate.Confirm  // the server's --confirm; "" is destructive
 	Latency  time.Duration // added to every IAM request, as a far-away IAM
 	// SecretsDir is the server's --secrets-dir; "" is the sandbox's own
-	// (SandboxSecretsDir), shared with the Hosts of New on it.
+	// (SandboxSecretsDir), shared with the Clients of New on it.
 	SecretsDir string
 }
 
@@ -84,10 +84,10 @@ type WasmOptions struct {
 // catalogue on the sandbox, as the server does with a plugins file holding
 // spec. The compilation cache is kept between runs (it is keyed by the
 // module's hash), so later runs and the race detector's skip compiling.
-func LoadWasm(t testing.TB, sb *localiam.Server, spec plugin.Spec, o WasmOptions) *plugin.Host {
+func LoadWasm(t testing.TB, sb *sandbox.Server, spec plugin.Spec, o WasmOptions) *plugin.Runtime {
 	t.Helper()
 	ctx := context.Background()
-	clients, err := iam.NewClients(ctx, iam.ClientOptions{Local: slowTransport{sb.Transport(), o.Latency}, MaxAttempts: 3})
+	clients, err := catalogue.NewClients(ctx, catalogue.ClientOptions{Local: slowTransport{sb.Transport(), o.Latency}, MaxAttempts: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,15 +95,15 @@ func LoadWasm(t testing.TB, sb *localiam.Server, spec plugin.Spec, o WasmOptions
 	if secrets == "" {
 		secrets = SandboxSecretsDir(t, sb)
 	}
-	cat, err := iam.New(clients, iam.Options{Secrets: iam.SecretFiles{Dir: secrets}})
+	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: secrets}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h, err := plugin.Load(ctx, &plugin.Config{Plugins: []plugin.Spec{spec}}, plugin.Options{
 		Gate:       gate.New(cat, gate.Options{ReadOnly: o.ReadOnly, Confirm: o.Confirm}),
 		CacheDir:   filepath.Join(os.TempDir(), "iam-mcp-plugin-test-cache"),
-		Account:    func(context.Context) (string, string, error) { return localiam.AccountID, "aws", nil },
-		Secrets:    iam.SecretFiles{Dir: secrets},
+		Account:    func(context.Context) (string, string, error) { return sandbox.AccountID, "aws", nil },
+		Secrets:    catalogue.SecretFiles{Dir: secrets},
 		SecretsDir: secrets,
 	})
 	if err != nil {

@@ -1,0 +1,89 @@
+package catalogue
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// Clients are the AWS SDK clients the catalogue calls.
+type Clients struct {
+	IAM *iam.Client
+	STS *sts.Client
+}
+
+// ClientOptions says how to reach IAM.
+type ClientOptions struct {
+	// Region for STS and request signing; IAM itself is global. Default
+	// us-east-1 when neither this nor the AWS configuration names one.
+	Region string
+	// Profile is a named profile of the shared AWS configuration.
+	Profile string
+	// EndpointURL overrides IAM's and STS's endpoint (a sandbox, a proxy).
+	EndpointURL string
+	// Local, when set, sends every request in process to this transport
+	// (the embedded sandbox) and reads no AWS configuration or credentials.
+	Local http.RoundTripper
+	// MaxAttempts bounds the SDK's retries of throttling and server errors
+	// (default 5).
+	MaxAttempts int
+}
+
+// localKeyID signs requests to the embedded sandbox; it belongs to no user,
+// so the sandbox answers as the account root.
+const localKeyID = "AKIAIOSFODNN7EXAMPLE"
+
+// NewClients loads the AWS configuration the way every AWS tool does
+// (environment, shared config and credentials files, SSO, instance role),
+// or, with Local, a fixed configuration for the sandbox.
+func NewClients(ctx context.Context, o ClientOptions) (*Clients, error) {
+	attempts := o.MaxAttempts
+	if attempts <= 0 {
+		attempts = 5
+	}
+	var cfg aws.Config
+	if o.Local != nil {
+		cfg = aws.Config{
+			Region:      "us-east-1",
+			Credentials: credentials.NewStaticCredentialsProvider(localKeyID, "local-sandbox-secret", ""),
+			HTTPClient:  &http.Client{Transport: o.Local},
+		}
+		if o.EndpointURL == "" {
+			o.EndpointURL = "http://sandbox.invalid"
+		}
+	} else {
+		opts := []func(*config.LoadOptions) error{}
+		if o.Region != "" {
+			opts = append(opts, config.WithRegion(o.Region))
+		}
+		if o.Profile != "" {
+			opts = append(opts, config.WithSharedConfigProfile(o.Profile))
+		}
+		loaded, err := config.LoadDefaultConfig(ctx, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("cannot load the AWS configuration: %w", err)
+		}
+		cfg = loaded
+		if cfg.Region == "" {
+			cfg.Region = "us-east-1"
+		}
+	}
+	cfg.Retryer = func() aws.Retryer { return retry.AddWithMaxAttempts(retry.NewStandard(), attempts) }
+	endpoint := func(u string) *string {
+		if u == "" {
+			return nil
+		}
+		return aws.String(u)
+	}(o.EndpointURL)
+	return &Clients{
+		IAM: iam.NewFromConfig(cfg, func(io *iam.Options) { io.BaseEndpoint = endpoint }),
+		STS: sts.NewFromConfig(cfg, func(so *sts.Options) { so.BaseEndpoint = endpoint }),
+	}, nil
+}

@@ -1,0 +1,213 @@
+package sandbox
+
+import "strings"
+
+var groupActions = map[string]action{
+	"CreateGroup":         {mutates: true, run: createGroup},
+	"GetGroup":            {run: getGroup},
+	"ListGroups":          {run: listGroups},
+	"UpdateGroup":         {mutates: true, run: updateGroup},
+	"DeleteGroup":         {mutates: true, run: deleteGroup},
+	"AddUserToGroup":      {mutates: true, run: addUserToGroup},
+	"RemoveUserFromGroup": {mutates: true, run: removeUserFromGroup},
+	"ListGroupsForUser":   {run: listGroupsForUser},
+}
+
+// maxGroupsPerUser is IAM's GroupsPerUser quota.
+const maxGroupsPerUser = 10
+
+type xmlGroup struct {
+	Path       string  `xml:"Path"`
+	GroupName  string  `xml:"GroupName"`
+	GroupId    string  `xml:"GroupId"`
+	Arn        string  `xml:"Arn"`
+	CreateDate isoTime `xml:"CreateDate"`
+}
+
+func groupXML(g *Group) xmlGroup {
+	return xmlGroup{Path: g.Path, GroupName: g.Name, GroupId: g.ID, Arn: g.ARN(), CreateDate: isoTime(g.Created)}
+}
+
+// groupParam reads and resolves the GroupName parameter.
+func groupParam(s *Server, c *call) (*Group, *Error) {
+	name, err := checkName(c.params, "GroupName", 128)
+	if err != nil {
+		return nil, err
+	}
+	return s.acct.group(name)
+}
+
+func createGroup(s *Server, c *call) (any, *Error) {
+	name, err := checkName(c.params, "GroupName", 128)
+	if err != nil {
+		return nil, err
+	}
+	path, err := checkPath(c.params, "Path")
+	if err != nil {
+		return nil, err
+	}
+	a := s.acct
+	if a.Groups[key(name)] != nil {
+		return nil, errAlreadyExists("Group with name %s already exists.", name)
+	}
+	if len(a.Groups) >= s.quotas.Groups {
+		return nil, errLimitExceeded("Cannot exceed quota for GroupsPerAccount: %d", s.quotas.Groups)
+	}
+	g := &Group{Name: name, Path: path, ID: newID("AGPA"), Created: c.now}
+	a.Groups[key(name)] = g
+	return struct {
+		Group xmlGroup `xml:"Group"`
+	}{groupXML(g)}, nil
+}
+
+func getGroup(s *Server, c *call) (any, *Error) {
+	g, err := groupParam(s, c)
+	if err != nil {
+		return nil, err
+	}
+	pg, err := readPage(c.params)
+	if err != nil {
+		return nil, err
+	}
+	var all []*User
+	for _, m := range g.Members {
+		if u := s.acct.Users[key(m)]; u != nil {
+			all = append(all, u)
+		}
+	}
+	sortByKey(all, func(u *User) string { return key(u.Name) })
+	users, truncated, marker, err := paginate(all, func(u *User) string { return key(u.Name) }, pg)
+	if err != nil {
+		return nil, err
+	}
+	out := make(members[xmlUser], len(users))
+	for i, u := range users {
+		out[i] = userXML(u, false)
+	}
+	return struct {
+		Group       xmlGroup         `xml:"Group"`
+		Users       members[xmlUser] `xml:"Users"`
+		IsTruncated bool             `xml:"IsTruncated"`
+		Marker      string           `xml:"Marker,omitempty"`
+	}{groupXML(g), out, truncated, marker}, nil
+}
+
+func listGroups(s *Server, c *call) (any, *Error) {
+	all, pg, err := underPath(s, s.acct.Groups, func(g *Group) string { return g.Path }, c.params)
+	if err != nil {
+		return nil, err
+	}
+	return groupsPage(all, pg)
+}
+
+// groupsPage renders one page of groups, already sorted by key.
+func groupsPage(all []*Group, pg page) (any, *Error) {
+	groups, truncated, marker, err := paginate(all, func(g *Group) string { return key(g.Name) }, pg)
+	if err != nil {
+		return nil, err
+	}
+	out := make(members[xmlGroup], len(groups))
+	for i, g := range groups {
+		out[i] = groupXML(g)
+	}
+	return struct {
+		Groups      members[xmlGroup] `xml:"Groups"`
+		IsTruncated bool              `xml:"IsTruncated"`
+		Marker      string            `xml:"Marker,omitempty"`
+	}{out, truncated, marker}, nil
+}
+
+func updateGroup(s *Server, c *call) (any, *Error) {
+	g, err := groupParam(s, c)
+	if err != nil {
+		return nil, err
+	}
+	newName := g.Name
+	if c.has("NewGroupName") {
+		newName = c.str("NewGroupName")
+		if err := validateName("NewGroupName", newName, 128); err != nil {
+			return nil, err
+		}
+		if other := s.acct.Groups[key(newName)]; other != nil && other != g {
+			return nil, errAlreadyExists("Group with name %s already exists.", newName)
+		}
+	}
+	newPath := g.Path
+	if c.has("NewPath") {
+		if newPath, err = checkPath(c.params, "NewPath"); err != nil {
+			return nil, err
+		}
+	}
+	delete(s.acct.Groups, key(g.Name))
+	g.Name, g.Path = newName, newPath
+	s.acct.Groups[key(g.Name)] = g
+	return nil, nil
+}
+
+func deleteGroup(s *Server, c *call) (any, *Error) {
+	g, err := groupParam(s, c)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(g.Members) > 0:
+		return nil, errDeleteConflict("Cannot delete entity, must remove users from group first.")
+	case len(g.Attached) > 0:
+		return nil, errDeleteConflict("Cannot delete entity, must detach all policies first.")
+	case len(g.Inline) > 0:
+		return nil, errDeleteConflict("Cannot delete entity, must delete policies first.")
+	}
+	delete(s.acct.Groups, key(g.Name))
+	return nil, nil
+}
+
+func addUserToGroup(s *Server, c *call) (any, *Error) {
+	g, err := groupParam(s, c)
+	if err != nil {
+		return nil, err
+	}
+	u, err := userParam(s, c)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range g.Members {
+		if strings.EqualFold(m, u.Name) {
+			return nil, nil // IAM accepts adding a member twice
+		}
+	}
+	if len(s.acct.groupsOf(u.Name)) >= maxGroupsPerUser {
+		return nil, errLimitExceeded("Cannot exceed quota for GroupsPerUser: %d", maxGroupsPerUser)
+	}
+	g.Members = append(g.Members, u.Name)
+	return nil, nil
+}
+
+func removeUserFromGroup(s *Server, c *call) (any, *Error) {
+	g, err := groupParam(s, c)
+	if err != nil {
+		return nil, err
+	}
+	u, err := userParam(s, c)
+	if err != nil {
+		return nil, err
+	}
+	for i, m := range g.Members {
+		if strings.EqualFold(m, u.Name) {
+			g.Members = append(g.Members[:i:i], g.Members[i+1:]...)
+			return nil, nil
+		}
+	}
+	return nil, errNoSuchEntity("The user with name %s cannot be found in group %s.", u.Name, g.Name)
+}
+
+func listGroupsForUser(s *Server, c *call) (any, *Error) {
+	u, err := userParam(s, c)
+	if err != nil {
+		return nil, err
+	}
+	pg, err := readPage(c.params)
+	if err != nil {
+		return nil, err
+	}
+	return groupsPage(s.acct.groupsOf(u.Name), pg)
+}
