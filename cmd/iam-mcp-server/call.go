@@ -157,7 +157,7 @@ func callPlugin(ctx context.Context, cfg config, w *wiring, t plugin.Tool, args 
 		fmt.Fprintln(stderr, strings.Join(text, "\n"))
 		return 1
 	}
-	if !t.ReadOnly && cfg.local && cfg.localState == "" {
+	if t.Mutates && cfg.local && cfg.localState == "" {
 		logger.Info("the sandbox lives in memory without --local-state FILE: any change the plugin made is gone when the command exits")
 	}
 	if sc := bytes.TrimSpace(res.StructuredContent); len(sc) > 0 && !bytes.Equal(sc, []byte("null")) {

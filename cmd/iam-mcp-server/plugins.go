@@ -91,9 +91,9 @@ func writePluginInfo(w io.Writer, p plugin.PluginInfo) {
 	if len(p.NotGranted) > 0 {
 		field("not granted", list(p.NotGranted)+" (asked for: calls to them fail with NotGranted)")
 	}
-	mode := "may change IAM (it is granted operations that mutate)"
-	if p.ReadOnly {
-		mode = "read-only (every operation granted reads)"
+	mode := "read-only (every operation granted reads)"
+	if p.Mutates {
+		mode = "may change IAM (it is granted operations that mutate)"
 	}
 	field("mode", mode)
 	field("limits", limitsText(p))

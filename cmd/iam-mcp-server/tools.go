@@ -38,7 +38,7 @@ func runTools(cfg config, stdout, stderr io.Writer) int {
 	}
 	for _, t := range pluginTools {
 		if cfg.filter.Shows(t.Name) {
-			fmt.Fprintf(tw, "%s\tplugin:%s\t%s\n", t.Name, t.Plugin, readWrite(t.ReadOnly))
+			fmt.Fprintf(tw, "%s\tplugin:%s\t%s\n", t.Name, t.Plugin, readWrite(!t.Mutates))
 		}
 	}
 	if err := tw.Flush(); err != nil {

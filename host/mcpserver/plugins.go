@@ -20,15 +20,15 @@ import (
 )
 
 // Plugins is what the server needs of the Wasm plugin runtime: the tools
-// to list and a way to call them. *plugin.Host is one; tests use fakes.
+// to list and a way to call them. *plugin.Runtime is one; tests use fakes.
 //
 // The runtime has already decided each tool's full name (prefix included),
-// checked it against the built-in tools, and worked out ReadOnly from the
+// checked it against the built-in tools, and worked out Mutates from the
 // operations the operator granted; this package only serves the tools.
 type Plugins interface {
 	Tools() []plugin.Tool
 	// CallWithConsent runs a tool; consent asks the person about the
-	// changes the operator's --confirm covers (see plugin.Host). When a
+	// changes the operator's --confirm covers (see plugin.Runtime). When a
 	// question is pending, it returns an error wrapping
 	// plugin.ErrConsentPending, and the call runs again from the start
 	// once the person answered.
@@ -46,10 +46,9 @@ var toolName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
 
 // PluginTool describes a plugin's tool as an MCP tool: its name,
 // description and schemas as the plugin declared them, and the four
-// behaviour annotations set explicitly. readOnlyHint is t.ReadOnly (true
+// behaviour annotations set explicitly. readOnlyHint is !t.Mutates (true
 // only when every operation the tool may call — declared and granted — is
-// read-only), and
-// destructiveHint its opposite: the server cannot tell which of a plugin's
+// read-only), and destructiveHint is t.Mutates: the server cannot tell which of a plugin's
 // changes can be undone, so it assumes the worst. No plugin tool is
 // announced idempotent. readOnly is the server's mode; openWorld is as for
 // the built-in tools.
@@ -72,7 +71,7 @@ func PluginTool(t plugin.Tool, readOnly, openWorld bool) (mcp.Tool, error) {
 		out = t.OutputSchema
 	}
 	desc := t.Description
-	if readOnly && !t.ReadOnly {
+	if readOnly && t.Mutates {
 		desc = PluginReadOnlyPrefix + desc
 	}
 	title := Title(t.Name)
@@ -84,8 +83,8 @@ func PluginTool(t plugin.Tool, readOnly, openWorld bool) (mcp.Tool, error) {
 		RawOutputSchema: out,
 		Annotations: mcp.ToolAnnotation{
 			Title:           title,
-			ReadOnlyHint:    mcp.ToBoolPtr(t.ReadOnly),
-			DestructiveHint: mcp.ToBoolPtr(!t.ReadOnly),
+			ReadOnlyHint:    mcp.ToBoolPtr(!t.Mutates),
+			DestructiveHint: mcp.ToBoolPtr(t.Mutates),
 			IdempotentHint:  mcp.ToBoolPtr(false),
 			OpenWorldHint:   mcp.ToBoolPtr(openWorld),
 		},

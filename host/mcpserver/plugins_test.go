@@ -43,11 +43,11 @@ var fakeTools = []plugin.Tool{
 		Name: "acme_review", Plugin: "acme", PluginTool: "review", Description: "Review access.",
 		InputSchema:  json.RawMessage(`{"type":"object","properties":{"steps":{"type":"integer"}}}`),
 		OutputSchema: json.RawMessage(`{"type":"object","properties":{"steps":{"type":"integer"}}}`),
-		ReadOnly:     true, Operations: []string{"list_users"},
+		Mutates:      false, Operations: []string{"list_users"},
 	},
 	{
 		Name: "acme_offboard", Plugin: "acme", PluginTool: "offboard", Description: "Offboard a user.",
-		InputSchema: json.RawMessage(`{"type":"object"}`), ReadOnly: false, Operations: []string{"delete_user"},
+		InputSchema: json.RawMessage(`{"type":"object"}`), Mutates: true, Operations: []string{"delete_user"},
 	},
 }
 
@@ -97,7 +97,7 @@ func newPluginServer(t *testing.T, readOnly bool, f *fakePlugins) *mcpserver.Ser
 }
 
 // TestPluginToolsListed: plugin tools follow the built-in ones with their
-// plugin's schemas and description, and annotations from ReadOnly.
+// plugin's schemas and description, and annotations from Mutates.
 func TestPluginToolsListed(t *testing.T) {
 	for _, readOnly := range []bool{false, true} {
 		srv := newPluginServer(t, readOnly, &fakePlugins{tools: fakeTools, call: fakeCall})

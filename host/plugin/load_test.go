@@ -51,11 +51,11 @@ func TestLoadNamesToolsAndWorksOutReadOnly(t *testing.T) {
 	if byName["good_probe"].OutputSchema != nil {
 		t.Errorf("a tool without an output schema got %s", byName["good_probe"].OutputSchema)
 	}
-	// ReadOnly: true only when every granted operation is read-only.
-	if !users.ReadOnly || !byName["users"].ReadOnly {
+	// Mutates: false only when every granted operation is read-only.
+	if users.Mutates || byName["users"].Mutates {
 		t.Error("a plugin granted only reads (or nothing) must have read-only tools")
 	}
-	if byName["h_ok"].ReadOnly {
+	if !byName["h_ok"].Mutates {
 		t.Error("a plugin granted create_user must not have read-only tools")
 	}
 
@@ -64,7 +64,7 @@ func TestLoadNamesToolsAndWorksOutReadOnly(t *testing.T) {
 		t.Fatalf("%d plugins", len(infos))
 	}
 	hi := infos[1]
-	if hi.Name != "hostile" || hi.SHA256 != wasmSHA["hostile"] || hi.Prefix != "h" || hi.Version != "6.6.6" || hi.ReadOnly {
+	if hi.Name != "hostile" || hi.SHA256 != wasmSHA["hostile"] || hi.Prefix != "h" || hi.Version != "6.6.6" || !hi.Mutates {
 		t.Errorf("hostile info: %+v", hi)
 	}
 	if !reflect.DeepEqual(hi.Granted, []string{"create_user", "list_users"}) {

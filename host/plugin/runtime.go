@@ -123,10 +123,10 @@ type Tool struct {
 	Description  string
 	InputSchema  json.RawMessage // a JSON Schema object; {"type":"object"} when the plugin gave none
 	OutputSchema json.RawMessage // nil when the plugin declared none
-	// ReadOnly is true when every operation the tool may call is
-	// read-only: a tool may call only the operations its describe lists
-	// that the plugins file grants.
-	ReadOnly bool
+	// Mutates: some operation the tool may call changes IAM (a tool may
+	// call only the operations its describe lists that the plugins file
+	// grants). The same word as api.Operation.Mutates for built-ins.
+	Mutates bool
 	// Operations are the operations describe says the tool needs (a
 	// request; only the grants count).
 	Operations []string
@@ -153,7 +153,7 @@ type PluginInfo struct {
 	Limits      Limits
 	MemoryPages uint32
 	MaxInput    int  // bytes of call input accepted
-	ReadOnly    bool // every granted operation is read-only
+	Mutates     bool // some granted operation changes IAM
 }
 
 // loaded is one plugin in the host.
@@ -168,12 +168,12 @@ type loaded struct {
 	// toolGrants narrows the grants to each tool's declared operations
 	// (by full MCP name): a tool may call only what its describe lists
 	// and the operator granted, so a read-only tool of a plugin that also
-	// holds mutating grants is read-only, and says so.
+	// holds mutating grants does not mutate, and says so.
 	toolGrants   map[string]map[string]bool
 	granted      []string
 	desc         *api.PluginDescription
 	tools        []Tool
-	readOnly     bool
+	mutates      bool
 	maxInstances int
 	concurrency  int
 
@@ -310,7 +310,7 @@ func newLoaded(spec Spec, logger *slog.Logger) (*loaded, error) {
 	p := &loaded{
 		spec: spec, name: spec.Name, path: spec.Path, limits: limits, pages: pages,
 		maxInput: min(MaxInputBytes, int(pages)*pageSize/2),
-		grants:   grants, granted: sortedKeys(grants), readOnly: true,
+		grants:   grants, granted: sortedKeys(grants),
 		maxInstances: defaultMaxInstances, concurrency: defaultConcurrency,
 		logger: logger.With("plugin", spec.Name), now: time.Now,
 		sealer: NewStateSealer(""), // no secrets directory until Load gives one
@@ -320,7 +320,7 @@ func newLoaded(spec Spec, logger *slog.Logger) (*loaded, error) {
 	p.logs = newLogBudget(func() time.Time { return p.now() })
 	for op := range grants {
 		if meta, _ := api.Lookup(op); meta.Mutates {
-			p.readOnly = false
+			p.mutates = true
 		}
 	}
 	return p, nil
@@ -475,12 +475,12 @@ func (h *Runtime) buildTools() error {
 					p.name, d.Name, full, other.p.name, prev)
 			}
 			taken[strings.ToLower(full)] = full
-			tg, readOnly := map[string]bool{}, true
+			tg, mutates := map[string]bool{}, false
 			for _, op := range d.Operations {
 				if p.grants[op] {
 					tg[op] = true
 					if meta, _ := api.Lookup(op); meta.Mutates {
-						readOnly = false
+						mutates = true
 					}
 				}
 			}
@@ -490,7 +490,7 @@ func (h *Runtime) buildTools() error {
 			p.toolGrants[full] = tg
 			t := Tool{
 				Name: full, Plugin: p.name, PluginTool: d.Name, Description: d.Description,
-				InputSchema: d.InputSchema, OutputSchema: d.OutputSchema, ReadOnly: readOnly,
+				InputSchema: d.InputSchema, OutputSchema: d.OutputSchema, Mutates: mutates,
 				Operations: append([]string(nil), d.Operations...),
 			}
 			h.byTool[full] = toolEntry{tool: t, p: p}
@@ -555,7 +555,7 @@ func (h *Runtime) Plugins() []PluginInfo {
 		info := PluginInfo{
 			Name: p.name, Path: p.path, SHA256: p.sha, Version: p.desc.Version, Description: p.desc.Description,
 			Prefix: p.name, Asked: p.asked(), Granted: append([]string(nil), p.granted...),
-			Limits: p.limits, MemoryPages: p.pages, MaxInput: p.maxInput, ReadOnly: p.readOnly,
+			Limits: p.limits, MemoryPages: p.pages, MaxInput: p.maxInput, Mutates: p.mutates,
 		}
 		if p.spec.Prefix != nil {
 			info.Prefix = *p.spec.Prefix

@@ -291,7 +291,7 @@ func TestUngrantedAndReadOnlyNeverReachTheSandbox(t *testing.T) {
 	if !bytes.Equal(before, readState(t, ro.state)) {
 		t.Error("a mutation in read-only mode changed the sandbox")
 	}
-	if ro.h.Tools()[0].ReadOnly {
+	if !ro.h.Tools()[0].Mutates {
 		t.Error("a plugin granted mutations has read-only tools")
 	}
 	// Every request is audited, refused or not, with the plugin and tool.
@@ -442,7 +442,7 @@ func TestToolsCallOnlyWhatTheyDeclare(t *testing.T) {
 		t.Errorf("declared and granted: %+v", answers[1].Error)
 	}
 	for _, tool := range e.h.Tools() {
-		if !tool.ReadOnly {
+		if tool.Mutates {
 			t.Errorf("%s: only reads are both declared and granted, but it is not read-only", tool.Name)
 		}
 	}
@@ -451,7 +451,7 @@ func TestToolsCallOnlyWhatTheyDeclare(t *testing.T) {
 	g.Grants = []string{"list_users", "create_user"}
 	ge := newEnv(t, gate.Options{}, g)
 	for _, tool := range ge.h.Tools() {
-		if tool.Name == "good_users" && !tool.ReadOnly {
+		if tool.Name == "good_users" && tool.Mutates {
 			t.Errorf("good_users declares only list_users: %+v", tool)
 		}
 	}

@@ -49,7 +49,7 @@ func TestWasmDescribe(t *testing.T) {
 	}
 	h := loadPlugin(t, sb, 0)
 	tools := h.Tools()
-	if len(tools) != 1 || tools[0].Name != "access_review" || !tools[0].ReadOnly || strings.Join(tools[0].Operations, ",") != strings.Join(Operations, ",") {
+	if len(tools) != 1 || tools[0].Name != "access_review" || tools[0].Mutates || strings.Join(tools[0].Operations, ",") != strings.Join(Operations, ",") {
 		t.Fatalf("tools: %+v", tools)
 	}
 	info := h.Plugins()[0]
