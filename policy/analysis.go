@@ -26,7 +26,7 @@ package policy
 //     identity policy).
 //
 // All of them use the engine's own matching rules (actions match
-// case-insensitively with * and ?) and AWS's catalogue of actions (package
+// case-insensitively with * and ?) and AWS's action reference (package
 // iamdata), not a list of policy names: a customer policy that copies
 // AdministratorAccess under another name is caught the same way.
 
@@ -152,9 +152,9 @@ func aLowerFull(a *iamdata.ActionInfo) string {
 	return strings.ToLower(a.FullName())
 }
 
-// aCatalogue is every action of the catalogue with its lower-case name,
-// made once: the whole-catalogue tests walk it on every call.
-var aCatalogue = sync.OnceValue(func() []aNamed {
+// aReference is every action of the reference with its lower-case name,
+// made once: the whole-reference tests walk it on every call.
+var aReference = sync.OnceValue(func() []aNamed {
 	all := iamdata.MatchActions("*")
 	out := make([]aNamed, len(all))
 	for i, a := range all {
@@ -197,7 +197,7 @@ func aIAMEscalation(a *iamdata.ActionInfo) bool {
 // NotAction statement leaves an IAM write or permissions-management action
 // open on every resource (NotAction ["s3:*"] looks narrow but leaves
 // iam:AttachUserPolicy open). The reason says "every action" when the
-// policy allows every action of AWS's catalogue on "*" (AdministratorAccess).
+// policy allows every action of AWS's action reference on "*" (AdministratorAccess).
 // The account is not known here: accounts the policy names are tried, and a
 // stand-in; Risks takes the account.
 //
@@ -250,7 +250,7 @@ func aAdminWith(g aGrants) (bool, string) {
 	if len(g.allows) == 0 {
 		return false, ""
 	}
-	all := aCatalogue()
+	all := aReference()
 	missing := 0
 	var by *Statement
 	for _, a := range all {
@@ -264,7 +264,7 @@ func aAdminWith(g aGrants) (bool, string) {
 		}
 	}
 	if missing == 0 && len(all) > 0 {
-		return true, fmt.Sprintf("allows every action (all %d in AWS's catalogue) on every resource, through %s", len(all), aStatementName(by))
+		return true, fmt.Sprintf("allows every action (all %d in AWS's action reference) on every resource, through %s", len(all), aStatementName(by))
 	}
 	iam := iamdata.MatchActions("iam:*")
 	iamOpen := 0
@@ -330,7 +330,7 @@ func aNotAdminReason(d *Document) string {
 // aSensitive is the curated table of sensitive actions: those that let a
 // principal raise its own privileges (escalation) or read protected data
 // (exfiltration) when granted on every resource. Patterns are expanded
-// through AWS's catalogue. It is the one place to add an action.
+// through AWS's action reference. It is the one place to add an action.
 var aSensitive = []struct {
 	pattern, why string
 	// direct marks escalation that needs nothing else: granted on "*",
@@ -378,7 +378,7 @@ var aSensitive = []struct {
 
 // aSensitiveActions expands the table (only its direct rows when
 // directOnly) into concrete actions, as AWS spells them. An exact name
-// missing from the catalogue (data older than the action) is kept as
+// missing from the reference (data older than the action) is kept as
 // written, so the check does not silently lose it.
 func aSensitiveActions(directOnly bool) []string {
 	seen := map[string]bool{}

@@ -111,7 +111,7 @@ func (g *generator) resourceFor(kind, acct string) genARN {
 	panic("unknown resource kind " + kind)
 }
 
-// genKey is a condition key with the type the oracle's catalogue gives it.
+// genKey is a condition key with the type the oracle's reference gives it.
 // Multi keys are multivalued (ArrayOfString): only they carry several
 // values in a request, as AWS's documentation has them.
 type genKey struct {

