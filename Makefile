@@ -5,15 +5,15 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 PORT     ?= 4599
 
-.PHONY: all build test fuzz demo bench bench-sandbox bench-policy sandbox lint fmt vet clean plugins plugins-hashes
+.PHONY: all build test fuzz demo bench bench-sandbox bench-policy bench-stdio sandbox lint fmt vet clean plugins plugins-hashes
 
 all: build
 
 build: ## the server binary, in bin/
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/iam-mcp-server
 
-test: ## every test, with the race detector
-	$(GO) test -race -count=1 ./...
+test: ## every test, with the race detector (the timeout only guards a hang: a busy 2-core machine takes minutes per package)
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 fuzz: ## every go-fuzz target for FUZZTIME each (default 15s), beyond the corpora make test runs
 	bash .ci/fuzz
@@ -21,7 +21,7 @@ fuzz: ## every go-fuzz target for FUZZTIME each (default 15s), beyond the corpor
 demo: build plugins ## a short scripted MCP session on the embedded sandbox's demo organisation: a dry run, one confirmation accepted and one declined, the read-only default, the shipped plugins
 	$(GO) run ./cmd/iam-mcp-demo --server $(BIN) --plugins plugins.yaml
 
-bench: build bench-sandbox bench-policy ## the sandbox's benchmarks, the policy evaluator against its oracle, then the server's, printed against their targets
+bench: build bench-sandbox bench-policy bench-stdio ## the sandbox's benchmarks, the policy evaluator against its oracle, the stdio reader, then the server's, printed against their targets
 	$(GO) run ./cmd/iam-mcp-bench --server $(BIN)
 
 bench-sandbox: ## the embedded sandbox: requests per second on 10,000 users, memory of a large account
@@ -29,6 +29,9 @@ bench-sandbox: ## the embedded sandbox: requests per second on 10,000 users, mem
 
 bench-policy: ## policy.Evaluate against the oracle (npm ci --prefix policy/testdata/oracle): ns/eval of each and their ratio
 	$(GO) test -run '^$$' -bench EvaluateVsOracle ./policy/
+
+bench-stdio: ## the stdio server's own reading of a line: ns, bytes and allocations per line of each kind
+	$(GO) test -run '^$$' -bench StdioLine -benchmem ./host/mcpserver/
 
 sandbox: build ## the embedded IAM sandbox with the demo organisation, on 127.0.0.1:$(PORT)
 	$(BIN) sandbox --listen 127.0.0.1:$(PORT) --seed demo

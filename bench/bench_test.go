@@ -39,6 +39,7 @@ import (
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/mcpserver"
 	"github.com/iammcp/iam-mcp-server/host/sandbox"
+	"github.com/iammcp/iam-mcp-server/internal/testenv"
 )
 
 var (
@@ -50,7 +51,7 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for _, dir := range []string{tmpDir, pluginDir} {
+	for _, dir := range []string{tmpDir, pluginDir, reviewDir} {
 		if dir != "" {
 			os.RemoveAll(dir)
 		}
@@ -61,7 +62,7 @@ func TestMain(m *testing.M) {
 // serverBinary returns the binary to measure, building it at most once.
 func serverBinary(b *testing.B) string {
 	b.Helper()
-	root, err := moduleRoot()
+	root, err := testenv.ModuleRoot()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -79,12 +80,8 @@ func serverBinary(b *testing.B) string {
 			return
 		}
 		builtBin = filepath.Join(tmpDir, "iam-mcp-server")
-		goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(goTool); err != nil {
-			goTool = "go"
-		}
 		// The flags of `make build`: what users run.
-		cmd := exec.Command(goTool, "build", "-trimpath", "-ldflags=-s -w", "-o", builtBin, "./cmd/iam-mcp-server")
+		cmd := exec.Command(testenv.GoTool(), "build", "-trimpath", "-ldflags=-s -w", "-o", builtBin, "./cmd/iam-mcp-server")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("building the server: %v\n%s", err, out)
@@ -96,23 +93,6 @@ func serverBinary(b *testing.B) string {
 	return builtBin
 }
 
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
 // modes are the ways the server is started: the sandbox seeded with the
 // demo organisation (the quick start), the empty sandbox, and real AWS
 // (nothing is called at start, so no credentials are needed to measure it).
@@ -121,8 +101,8 @@ var modes = []struct {
 	args []string
 	env  []string
 }{
-	{"local-demo", []string{"--local", "--local-seed", "demo"}, nil},
-	{"local", []string{"--local"}, nil},
+	{"local-demo", []string{"--sandbox", "--sandbox-seed", "demo"}, nil},
+	{"local", []string{"--sandbox"}, nil},
 	{"aws", nil, []string{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY=bench", "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null"}},
 }
 
@@ -172,6 +152,36 @@ func median(ds []time.Duration) time.Duration {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
+// spawnTimes spawns the server b.N times, timed, and untimed ones more
+// until there are at least min, and returns how long each took to the
+// initialize result. args gives each spawn's arguments (made with the timer
+// stopped); closing a session is not timed. It returns with the timer
+// stopped.
+func spawnTimes(b *testing.B, bin string, min int, args func() []string, env []string) []time.Duration {
+	var samples []time.Duration
+	once := func() {
+		b.StopTimer()
+		a := args()
+		b.StartTimer()
+		t0 := time.Now()
+		s := spawn(b, bin, a, env)
+		samples = append(samples, time.Since(t0))
+		b.StopTimer()
+		s.close(b)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	for len(samples)+b.N < min {
+		once()
+	}
+	b.StartTimer()
+	for i := 0; i < b.N; i++ {
+		once()
+	}
+	b.StopTimer()
+	return samples
+}
+
 // BenchmarkSpawnToInitialize: exec to initialize result, per start mode.
 // ns/op is the mean of the timed spawns; ms/spawn-median the median of at
 // least 20 (untimed extra spawns fill in when b.N is smaller). Closing the
@@ -180,24 +190,7 @@ func BenchmarkSpawnToInitialize(b *testing.B) {
 	bin := serverBinary(b)
 	for _, m := range modes {
 		b.Run(m.name, func(b *testing.B) {
-			var samples []time.Duration
-			once := func() {
-				t0 := time.Now()
-				s := spawn(b, bin, m.args, m.env)
-				samples = append(samples, time.Since(t0))
-				b.StopTimer()
-				s.close(b)
-				b.StartTimer()
-			}
-			b.StopTimer()
-			for len(samples)+b.N < 20 {
-				once()
-			}
-			b.StartTimer()
-			for i := 0; i < b.N; i++ {
-				once()
-			}
-			b.StopTimer()
+			samples := spawnTimes(b, bin, 20, func() []string { return m.args }, m.env)
 			b.ReportMetric(ms(median(samples)), "ms/spawn-median")
 			slices.Sort(samples)
 			b.ReportMetric(ms(samples[len(samples)*9/10]), "ms/spawn-p90")
@@ -210,7 +203,7 @@ func BenchmarkToolsList(b *testing.B) {
 	bin := serverBinary(b)
 	for _, set := range []string{"default", "all"} {
 		b.Run(set, func(b *testing.B) {
-			s := spawn(b, bin, []string{"--local", "--toolsets", set}, nil)
+			s := spawn(b, bin, []string{"--sandbox", "--toolsets", set}, nil)
 			defer s.close(b)
 			ctx := context.Background()
 			var n int
@@ -234,7 +227,7 @@ func BenchmarkToolsList(b *testing.B) {
 	}
 }
 
-// sandboxClients wires what --local --local-seed demo wires: the sandbox,
+// sandboxClients wires what --sandbox --sandbox-seed demo wires: the sandbox,
 // in process, behind the real AWS SDK clients.
 func sandboxClients(b *testing.B) *catalogue.Clients {
 	b.Helper()
@@ -242,7 +235,7 @@ func sandboxClients(b *testing.B) *catalogue.Clients {
 	if err != nil {
 		b.Fatal(err)
 	}
-	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Local: sb.Transport()})
+	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Sandbox: sb.Transport()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -292,8 +285,8 @@ func BenchmarkBareSDKGetUserOnly(b *testing.B) {
 	}
 }
 
-// builtIn is the server's own wiring over the demo sandbox, as --local
-// --local-seed demo builds it: catalogue, gate, MCP server.
+// builtIn is the server's own wiring over the demo sandbox, as --sandbox
+// --sandbox-seed demo builds it: catalogue, gate, MCP server.
 func builtIn(b *testing.B) (*gate.Gate, *mcpserver.Server) {
 	b.Helper()
 	cat, err := catalogue.New(sandboxClients(b), catalogue.Options{Secrets: catalogue.SecretFiles{Dir: filepath.Join(b.TempDir(), "secrets")}})
@@ -301,7 +294,7 @@ func builtIn(b *testing.B) (*gate.Gate, *mcpserver.Server) {
 		b.Fatal(err)
 	}
 	g := gate.New(cat, gate.Options{})
-	srv, err := mcpserver.New(g, mcpserver.Options{Local: true})
+	srv, err := mcpserver.New(g, mcpserver.Options{Sandbox: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -354,7 +347,7 @@ func checkResponse(b *testing.B, out []byte) {
 }
 
 // BenchmarkToolCallGetUser is a get_user tools/call handled by the server
-// in process, with the same wiring as --local --local-seed demo: request
+// in process, with the same wiring as --sandbox --sandbox-seed demo: request
 // bytes in, response bytes out (see handle). No client decodes anything
 // and no pipe is crossed, so the difference from BenchmarkBareSDKGetUser is
 // what the server itself adds per call. (mcp-go's in-process client would
@@ -388,7 +381,7 @@ func BenchmarkToolsListServer(b *testing.B) {
 // the official Go SDK client and the spawned binary over stdio. It adds the
 // pipes, the process boundary and the client's own work to the above.
 func BenchmarkToolCallGetUserStdio(b *testing.B) {
-	s := spawn(b, serverBinary(b), []string{"--local", "--local-seed", "demo"}, nil)
+	s := spawn(b, serverBinary(b), []string{"--sandbox", "--sandbox-seed", "demo"}, nil)
 	defer s.close(b)
 	ctx := context.Background()
 	params := &mcp.CallToolParams{Name: "get_user", Arguments: map[string]any{"user_name": benchUser}}
@@ -422,6 +415,19 @@ func vmRSS(pid int) (int64, error) {
 	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
 }
 
+// settledRSS is the resident memory of the spawned server, in bytes (as a
+// Duration, to be sorted with the duration helpers), once it has finished
+// what its last request started.
+func settledRSS(b *testing.B, s *spawned) time.Duration {
+	b.Helper()
+	time.Sleep(50 * time.Millisecond) // a pause before measuring, not a deadline
+	v, err := vmRSS(s.cmd.Process.Pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(v)
+}
+
 // BenchmarkIdleRSS reports the resident memory of a spawned server once
 // initialize has been answered and the server sits idle, per start mode
 // (median over the spawns; MB = 2^20 bytes). ns/op is the spawn and is not
@@ -437,13 +443,7 @@ func BenchmarkIdleRSS(b *testing.B) {
 			n := max(b.N, 5)
 			for i := 0; i < n; i++ {
 				s := spawn(b, bin, m.args, m.env)
-				// Let the process finish whatever initialize started.
-				time.Sleep(50 * time.Millisecond)
-				v, err := vmRSS(s.cmd.Process.Pid)
-				if err != nil {
-					b.Fatal(err)
-				}
-				rss = append(rss, time.Duration(v))
+				rss = append(rss, settledRSS(b, s))
 				b.StopTimer()
 				s.close(b)
 				b.StartTimer()

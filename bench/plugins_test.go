@@ -16,14 +16,13 @@ package bench
 //     100/N of the sequential time, N the runtime's batch concurrency);
 //   - BenchmarkPluginIdleRSS: resident memory with the two plugins loaded.
 //
-// The plugins are built from source here, as a plugin author builds them.
+// The plugins are built from source here, as `make plugins` builds them.
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -37,6 +36,7 @@ import (
 	"github.com/iammcp/iam-mcp-server/host/mcpserver"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
 	"github.com/iammcp/iam-mcp-server/host/sandbox"
+	"github.com/iammcp/iam-mcp-server/internal/testenv"
 )
 
 // batchConcurrency is the iam_batch concurrency the benchmarks load the
@@ -49,7 +49,7 @@ var (
 	pluginsYAML  string
 	warmCache    string
 	pluginErr    error
-	pluginBuilds = map[string]string{"hello-iam.wasm": "./plugins/hello-iam", "e2e-tools.wasm": "./e2e/testdata/e2e-tools"}
+	pluginBuilds = map[string]string{"hello-iam.wasm": "plugins/hello-iam", "e2e-tools.wasm": "e2e/testdata/e2e-tools"}
 )
 
 // pluginsFile builds the two plugins once and returns the plugins file
@@ -58,34 +58,14 @@ var (
 func pluginsFile(b *testing.B) string {
 	b.Helper()
 	pluginOnce.Do(func() {
-		root, err := moduleRoot()
-		if err != nil {
-			pluginErr = err
-			return
-		}
 		if pluginDir, pluginErr = os.MkdirTemp("", "iam-mcp-bench-plugins-"); pluginErr != nil {
 			return
 		}
-		goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(goTool); err != nil {
-			goTool = "go"
-		}
 		sums := map[string]string{}
 		for out, pkg := range pluginBuilds {
-			path := filepath.Join(pluginDir, out)
-			cmd := exec.Command(goTool, "build", "-buildmode=c-shared", "-o", path, pkg)
-			cmd.Dir = root
-			cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				pluginErr = fmt.Errorf("building %s: %v\n%s", pkg, err, out)
+			if sums[out], pluginErr = testenv.BuildWasm(pkg, filepath.Join(pluginDir, out)); pluginErr != nil {
 				return
 			}
-			sha, _, err := plugin.Inspect(context.Background(), path)
-			if err != nil {
-				pluginErr = err
-				return
-			}
-			sums[out] = sha
 		}
 		yaml := fmt.Sprintf(`plugins:
   - name: hello-iam
@@ -124,36 +104,18 @@ func BenchmarkPluginSpawnToInitialize(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			if c.name == "warm" { // fill the cache
-				spawn(b, bin, []string{"--local", "--plugins", file, "--cache-dir", warmCache}, nil).close(b)
+				spawn(b, bin, []string{"--sandbox", "--plugins", file, "--cache-dir", warmCache}, nil).close(b)
 			}
-			var samples []time.Duration
-			once := func() {
-				b.StopTimer()
-				args := []string{"--local", "--local-seed", "demo", "--plugins", file, "--cache-dir", c.cache(b)}
-				b.StartTimer()
-				t0 := time.Now()
-				s := spawn(b, bin, args, nil)
-				samples = append(samples, time.Since(t0))
-				b.StopTimer()
-				s.close(b)
-				b.StartTimer()
-			}
-			b.StopTimer()
-			for len(samples)+b.N < c.samples {
-				once()
-			}
-			b.StartTimer()
-			for i := 0; i < b.N; i++ {
-				once()
-			}
-			b.StopTimer()
+			samples := spawnTimes(b, bin, c.samples, func() []string {
+				return []string{"--sandbox", "--sandbox-seed", "demo", "--plugins", file, "--cache-dir", c.cache(b)}
+			}, nil)
 			b.ReportMetric(ms(median(samples)), "ms/spawn-median")
 		})
 	}
 }
 
 // inProcess is the server's wiring with the two plugins, as
-// `--local --local-seed demo --plugins FILE` builds it (cmd's config.open):
+// `--sandbox --sandbox-seed demo --plugins FILE` builds it (cmd's config.open):
 // one sandbox, a catalogue and gate for the built-in tools, another pair
 // for the plugins, the plugin runtime on the warm cache, the MCP server.
 type inProcess struct {
@@ -169,7 +131,7 @@ func newInProcess(b *testing.B, latency time.Duration) *inProcess {
 	if err != nil {
 		b.Fatal(err)
 	}
-	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Local: sb.Transport()})
+	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Sandbox: sb.Transport()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -199,7 +161,7 @@ func newInProcess(b *testing.B, latency time.Duration) *inProcess {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { p.host.Close(context.Background()) })
-	if p.srv, err = mcpserver.New(p.gate, mcpserver.Options{Tools: ops, Local: true, Plugins: p.host}); err != nil {
+	if p.srv, err = mcpserver.New(p.gate, mcpserver.Options{Tools: ops, Sandbox: true, Plugins: p.host}); err != nil {
 		b.Fatal(err)
 	}
 	return p
@@ -305,18 +267,13 @@ func BenchmarkPluginIdleRSS(b *testing.B) {
 	}
 	bin := serverBinary(b)
 	file := pluginsFile(b)
-	args := []string{"--local", "--local-seed", "demo", "--plugins", file, "--cache-dir", warmCache}
+	args := []string{"--sandbox", "--sandbox-seed", "demo", "--plugins", file, "--cache-dir", warmCache}
 	spawn(b, bin, args, nil).close(b) // fill the cache
 	var idle, used []time.Duration    // bytes, sorted with the duration helpers
 	b.ResetTimer()
 	for i := 0; i < max(b.N, 5); i++ {
 		s := spawn(b, bin, args, nil)
-		time.Sleep(50 * time.Millisecond)
-		v, err := vmRSS(s.cmd.Process.Pid)
-		if err != nil {
-			b.Fatal(err)
-		}
-		idle = append(idle, time.Duration(v))
+		idle = append(idle, settledRSS(b, s))
 		for _, call := range []*mcp.CallToolParams{
 			{Name: "hello-iam_users_per_path", Arguments: map[string]any{}},
 			{Name: "t_get_user", Arguments: map[string]any{"user_name": benchUser}},
@@ -326,11 +283,7 @@ func BenchmarkPluginIdleRSS(b *testing.B) {
 				b.Fatalf("%s: %v %+v", call.Name, err, res)
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
-		if v, err = vmRSS(s.cmd.Process.Pid); err != nil {
-			b.Fatal(err)
-		}
-		used = append(used, time.Duration(v))
+		used = append(used, settledRSS(b, s))
 		b.StopTimer()
 		s.close(b)
 		b.StartTimer()

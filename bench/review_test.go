@@ -26,9 +26,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +41,7 @@ import (
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
 	"github.com/iammcp/iam-mcp-server/host/sandbox"
+	"github.com/iammcp/iam-mcp-server/internal/testenv"
 )
 
 const reviewLatency = 20 * time.Millisecond
@@ -204,6 +203,7 @@ func runAll(jobs []func() error, n int) error {
 
 var (
 	reviewPluginOnce sync.Once
+	reviewDir        string // the module and its plugins file, removed by TestMain
 	reviewPluginYAML string
 	reviewPluginErr  error
 )
@@ -212,23 +212,11 @@ var (
 // granting it the read operations it declares, as plugins.yaml does.
 func reviewPlugin(b *testing.B) string {
 	reviewPluginOnce.Do(func() {
-		root, err := moduleRoot()
-		if err != nil {
-			reviewPluginErr = err
+		if reviewDir, reviewPluginErr = os.MkdirTemp("", "iam-mcp-bench-review-"); reviewPluginErr != nil {
 			return
 		}
-		dir, err := os.MkdirTemp("", "iam-mcp-bench-review-")
-		if err != nil {
-			reviewPluginErr = err
-			return
-		}
-		wasm := filepath.Join(dir, "access-review.wasm")
-		goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-		cmd := exec.Command(goTool, "build", "-buildmode=c-shared", "-o", wasm, "./plugins/access-review")
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			reviewPluginErr = fmt.Errorf("building the access review: %v\n%s", err, out)
+		wasm := filepath.Join(reviewDir, "access-review.wasm")
+		if _, reviewPluginErr = testenv.BuildWasm("plugins/access-review", wasm); reviewPluginErr != nil {
 			return
 		}
 		sha, desc, err := plugin.Inspect(context.Background(), wasm)
@@ -246,7 +234,7 @@ func reviewPlugin(b *testing.B) string {
 		for op := range ops {
 			grants = append(grants, op)
 		}
-		reviewPluginYAML = filepath.Join(dir, "plugins.yaml")
+		reviewPluginYAML = filepath.Join(reviewDir, "plugins.yaml")
 		reviewPluginErr = os.WriteFile(reviewPluginYAML, []byte(fmt.Sprintf(`plugins:
   - name: access-review
     path: access-review.wasm
@@ -309,7 +297,7 @@ func BenchmarkAccessReview(b *testing.B) {
 // counting transport.
 func reviewHost(b *testing.B, a *reviewAccount) *plugin.Runtime {
 	file := reviewPlugin(b)
-	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Local: a.counter})
+	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Sandbox: a.counter})
 	if err != nil {
 		b.Fatal(err)
 	}

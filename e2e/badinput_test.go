@@ -8,6 +8,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -90,7 +91,7 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
-	for _, ts := range api.Toolsets {
+	for _, ts := range catalogue.Toolsets() {
 		if !families[string(ts)] {
 			t.Errorf("no bad-input case for the %s family", ts)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/iammcp/iam-mcp-server/internal/syncio"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -397,13 +398,13 @@ func TestConsentPluginPlan(t *testing.T) {
 // tools (unlike the built-in ones) may declare no output schema.
 func launchPluginsAsking(t *testing.T, version string, p *person, args ...string) *server {
 	t.Helper()
-	s := &server{t: t, wire: &lockedBuffer{}, stderr: &lockedBuffer{}, secretsDir: filepath.Join(t.TempDir(), "secrets")}
-	s.args = append([]string{"--local", "--local-seed", "demo", "--secrets-dir", s.secretsDir}, args...)
+	s := &server{t: t, wire: &syncio.Buffer{}, stderr: &syncio.Buffer{}, secretsDir: filepath.Join(t.TempDir(), "secrets")}
+	s.args = append([]string{"--sandbox", "--sandbox-seed", "demo", "--secrets-dir", s.secretsDir}, args...)
 	cmd := exec.Command(serverBin, s.args...)
 	cmd.Stderr = s.stderr
 	transport := &mcp.LoggingTransport{Transport: &mcp.CommandTransport{Command: cmd, TerminateDuration: 5 * time.Second}, Writer: s.wire}
 	client := mcp.NewClient(&mcp.Implementation{Name: "iam-mcp-e2e", Version: "1.0.0"}, &mcp.ClientOptions{ElicitationHandler: p.handler})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // plugins compile at start
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a guard against a hang; plugins compile at start
 	defer cancel()
 	cs, err := client.Connect(ctx, transport, &mcp.ClientSessionOptions{ProtocolVersion: version})
 	if err != nil {

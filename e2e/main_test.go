@@ -1,7 +1,7 @@
 // Package e2e drives the built iam-mcp-server binary end to end through a
 // real MCP client the project did not write: the official Go SDK's client
 // (github.com/modelcontextprotocol/go-sdk) spawns the binary over stdio with
-// the embedded sandbox (--local --local-seed demo), exactly as Claude
+// the embedded sandbox (--sandbox --sandbox-seed demo), exactly as Claude
 // Desktop or Cursor would, and every assertion is about what crosses the
 // wire: tool lists, schemas, structured results, errors, files and logs.
 //
@@ -14,22 +14,21 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/iammcp/iam-mcp-server/internal/syncio"
+	"github.com/iammcp/iam-mcp-server/internal/testenv"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -54,7 +53,7 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	root, err := moduleRoot()
+	root, err := testenv.ModuleRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
@@ -62,7 +61,7 @@ func runMain(m *testing.M) int {
 	// One build for both programs. No -race here: the binaries are the
 	// subject, not the test process, and a race build triples the spawn
 	// time every test pays.
-	build := exec.Command(goTool(), "build", "-o", dir+string(os.PathSeparator), "./cmd/iam-mcp-server", "./cmd/iam-mcp-demo")
+	build := exec.Command(testenv.GoTool(), "build", "-o", dir+string(os.PathSeparator), "./cmd/iam-mcp-server", "./cmd/iam-mcp-demo")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: cannot build the binaries under test: %v\n%s", err, out)
@@ -71,20 +70,17 @@ func runMain(m *testing.M) int {
 	serverBin = filepath.Join(dir, "iam-mcp-server")
 	demoBin = filepath.Join(dir, "iam-mcp-demo")
 
-	// The plugins the plugin tests load, built from source as a plugin
-	// author builds them.
+	// The plugins the plugin tests load, built from source as
+	// `make plugins` builds them.
 	helloWasm = filepath.Join(dir, "hello-iam.wasm")
 	toolsWasm = filepath.Join(dir, "e2e-tools.wasm")
 	wasmCache = filepath.Join(dir, "wasm-cache")
 	reviewWasm := filepath.Join(dir, "access-review.wasm")
 	rotationWasm := filepath.Join(dir, "key-rotation.wasm")
-	for out, pkg := range map[string]string{helloWasm: "./plugins/hello-iam", toolsWasm: "./e2e/testdata/e2e-tools",
-		reviewWasm: "./plugins/access-review", rotationWasm: "./plugins/key-rotation"} {
-		build := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", out, pkg)
-		build.Dir = root
-		build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-		if out, err := build.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "e2e: cannot build the plugin %s: %v\n%s", pkg, err, out)
+	for out, pkg := range map[string]string{helloWasm: "plugins/hello-iam", toolsWasm: "e2e/testdata/e2e-tools",
+		reviewWasm: "plugins/access-review", rotationWasm: "plugins/key-rotation"} {
+		if _, err := testenv.BuildWasm(pkg, out); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 			return 1
 		}
 	}
@@ -134,62 +130,14 @@ func shippedPluginsFile(root, dir string, modules map[string]string) (string, er
 	return out, os.WriteFile(out, []byte(strings.Join(lines, "\n")), 0o600)
 }
 
-// moduleRoot is the directory of go.mod above the working directory.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
-// goTool is the go command that runs this test, so the binaries are built
-// by the same toolchain.
-func goTool() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
-	return "go"
-}
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
-
-// lockedBuffer is an io.Writer the server's stderr copier and the wire
-// logger write to while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // server is one spawned iam-mcp-server and the official client's session
 // with it.
 type server struct {
 	t          testing.TB
 	args       []string
 	cs         *mcp.ClientSession
-	wire       *lockedBuffer // every JSON-RPC message, "read: …" from the server, "write: …" to it
-	stderr     *lockedBuffer
+	wire       *syncio.Buffer // every JSON-RPC message, "read: …" from the server, "write: …" to it
+	stderr     *syncio.Buffer // the server's stderr, copied as it comes
 	secretsDir string
 	closed     bool
 	exitErr    error
@@ -222,7 +170,7 @@ func startWritable(t testing.TB, extra ...string) *server {
 
 // launchOptions say how launch spawns a server and connects to it.
 type launchOptions struct {
-	args   []string           // flags after --local --local-seed demo --secrets-dir DIR
+	args   []string           // flags after --sandbox --sandbox-seed demo --secrets-dir DIR
 	env    []string           // NAME=value added to the server's environment
 	client *mcp.ClientOptions // nil: a client without elicitation or other handlers
 	// protocol is the MCP version the client asks for; "" for the newest
@@ -233,8 +181,8 @@ type launchOptions struct {
 // launch is start with an environment and client options.
 func launch(t testing.TB, o launchOptions) *server {
 	t.Helper()
-	s := &server{t: t, wire: &lockedBuffer{}, stderr: &lockedBuffer{}, secretsDir: filepath.Join(t.TempDir(), "secrets")}
-	s.args = append([]string{"--local", "--local-seed", "demo", "--secrets-dir", s.secretsDir}, o.args...)
+	s := &server{t: t, wire: &syncio.Buffer{}, stderr: &syncio.Buffer{}, secretsDir: filepath.Join(t.TempDir(), "secrets")}
+	s.args = append([]string{"--sandbox", "--sandbox-seed", "demo", "--secrets-dir", s.secretsDir}, o.args...)
 	cmd := exec.Command(serverBin, s.args...)
 	cmd.Env = append(os.Environ(), o.env...)
 	cmd.Stderr = s.stderr
@@ -243,7 +191,7 @@ func launch(t testing.TB, o launchOptions) *server {
 		Writer:    s.wire,
 	}
 	client := mcp.NewClient(&mcp.Implementation{Name: "iam-mcp-e2e", Version: "1.0.0"}, o.client)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // a guard against a hang
 	defer cancel()
 	cs, err := client.Connect(ctx, transport, &mcp.ClientSessionOptions{ProtocolVersion: o.protocol})
 	if err != nil {
@@ -274,8 +222,12 @@ func tail(s string, n int) string {
 	return "…" + s[len(s)-n:]
 }
 
+// ctxT is the deadline of one request or command of a test. It only
+// guards against a hang: a busy machine may take many seconds for what
+// usually takes milliseconds (TestDemo, under 30 seconds of this, was once
+// killed half-way).
 func ctxT() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), 30*time.Second)
+	return context.WithTimeout(context.Background(), 3*time.Minute)
 }
 
 // in returns the same server reporting to t (a subtest), so that a failure
@@ -483,7 +435,14 @@ func ok[T any](s *server, name string, args any) T {
 			}
 		}
 	}
-	res := s.call(name, args)
+	return succeeded[T](s, name, args, s.call(name, args))
+}
+
+// succeeded fails the test unless res, the result of calling the tool
+// name with args, is a success, and decodes its structured result into T
+// strictly.
+func succeeded[T any](s *server, name string, args any, res *mcp.CallToolResult) T {
+	s.t.Helper()
 	if res.IsError {
 		s.t.Fatalf("%s %s: want success, got tool error: %s", name, argsText(args), resultText(res))
 	}

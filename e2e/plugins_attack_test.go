@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/iammcp/iam-mcp-server/host/plugin"
+	"github.com/iammcp/iam-mcp-server/internal/testenv"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -25,42 +25,12 @@ import (
 // hostile test plugin (host/plugin/testdata/hostile), on the built binary
 // through the official MCP client.
 
-var (
-	hostileOnce sync.Once
-	hostileWasm string
-	hostileErr  error
-)
-
-// hostilePlugin builds the hostile test plugin once per run, from source.
+// hostilePlugin is the hostile test plugin, built from source once per run,
+// in a file of the test's own.
 func hostilePlugin(t *testing.T) string {
 	t.Helper()
-	hostileOnce.Do(func() {
-		root, err := moduleRoot()
-		if err != nil {
-			hostileErr = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "iam-mcp-e2e-hostile-")
-		if err != nil {
-			hostileErr = err
-			return
-		}
-		// Left for the OS's temporary-file cleaning: TestMain owns the run's
-		// directory, and this is built only when a test here needs it.
-		out := filepath.Join(dir, "hostile.wasm")
-		build := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", out, "./host/plugin/testdata/hostile")
-		build.Dir = root
-		build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-		if b, err := build.CombinedOutput(); err != nil {
-			hostileErr = fmt.Errorf("building the hostile plugin: %v\n%s", err, b)
-			return
-		}
-		hostileWasm = out
-	})
-	if hostileErr != nil {
-		t.Fatal(hostileErr)
-	}
-	return hostileWasm
+	path, _ := testenv.Wasm(t, "host/plugin/testdata/hostile")
+	return path
 }
 
 // hostileFile writes a plugins file with the hostile plugin at path (its
@@ -133,7 +103,7 @@ func TestPluginAttackStartUp(t *testing.T) {
 		"/dev/zero": "a character device, not a regular file",
 	} {
 		file := hostileFile(t, path, "h")
-		stderr, code := runBounded(t, "--local", "--plugins", file, "--cache-dir", wasmCache)
+		stderr, code := runBounded(t, "--sandbox", "--plugins", file, "--cache-dir", wasmCache)
 		if code != 1 || !strings.Contains(stderr, want) || !strings.Contains(stderr, "plugin hostile") || strings.Contains(stderr, "goroutine") {
 			t.Errorf("serve with the plugin at %s: exit %d\n%s", path, code, stderr)
 		}
@@ -141,7 +111,7 @@ func TestPluginAttackStartUp(t *testing.T) {
 		if code != 1 || !strings.Contains(stderr, want) {
 			t.Errorf("plugins inspect %s: exit %d\n%s", path, code, stderr)
 		}
-		stderr, code = runBounded(t, "--local", "--plugins", path, "--cache-dir", wasmCache)
+		stderr, code = runBounded(t, "--sandbox", "--plugins", path, "--cache-dir", wasmCache)
 		if code != 1 || !strings.Contains(stderr, want) || !strings.Contains(stderr, "plugins file") {
 			t.Errorf("serve with the plugins file %s: exit %d\n%s", path, code, stderr)
 		}
@@ -154,7 +124,7 @@ func TestPluginAttackStartUp(t *testing.T) {
 		"_unknown_tool": "starts with '_'",
 	} {
 		file := hostileFile(t, wasm, "", "config: {extra_tool: "+name+"}")
-		stderr, code := runBounded(t, "--local", "--plugins", file, "--cache-dir", wasmCache)
+		stderr, code := runBounded(t, "--sandbox", "--plugins", file, "--cache-dir", wasmCache)
 		if code != 1 || !strings.Contains(stderr, want) || !strings.Contains(stderr, "plugin hostile") {
 			t.Errorf("a plugin tool named %s: exit %d\n%s", name, code, stderr)
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iammcp/iam-mcp-server/internal/testenv"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -31,7 +32,7 @@ var jsonBlock = regexp.MustCompile("(?s)```json\n(.*?)```")
 // does not know, or a default that changed, fails here first.
 func TestREADMEClientConfigs(t *testing.T) {
 	t.Parallel()
-	root, err := moduleRoot()
+	root, err := testenv.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -73,7 +74,7 @@ func withFixtures(args map[string]any, fixtures map[string]string) map[string]an
 }
 
 func TestReadOnlyTablesCoverTheCatalogue(t *testing.T) {
-	for _, op := range api.Operations {
+	for _, op := range api.All() {
 		_, m := mutatingArgs[op.Name]
 		_, r := readArgs[op.Name]
 		switch {
@@ -106,13 +107,13 @@ func TestReadOnly(t *testing.T) {
 	state, fixtures := freshState(t)
 	before := readState(t, state)
 
-	s := start(t, "--readonly", "--toolsets", "all", "--local-state", state)
+	s := start(t, "--readonly", "--toolsets", "all", "--sandbox-state", state)
 	init := s.cs.InitializeResult()
 	if !strings.Contains(strings.ToLower(init.Instructions), "read-only") {
 		t.Errorf("the read-only server's instructions do not say so: %q", init.Instructions)
 	}
 	counts := map[string]int{}
-	for _, op := range api.Operations {
+	for _, op := range api.All() {
 		tool := s.tools[op.Name]
 		if tool == nil {
 			t.Errorf("%s is not listed in read-only mode", op.Name)
@@ -178,7 +179,7 @@ func TestReadOnlyDefaultToolset(t *testing.T) {
 		}
 	}
 	sort.Strings(disabled)
-	want := opsWhere(func(op api.Operation) bool { return op.Default && op.Mutates })
+	want := opsWhere(func(op catalogue.Tool) bool { return op.Default && op.Mutates })
 	if len(s.tools) != 35 || strings.Join(disabled, ",") != strings.Join(want, ",") {
 		t.Errorf("read-only default list: %d tools, disabled %v, want %v", len(s.tools), disabled, want)
 	}

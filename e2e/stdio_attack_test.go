@@ -43,7 +43,7 @@ var stdioAttackLines = []string{
 }
 
 // TestStdioAttackScript pipes a hostile script into the real binary
-// (--local), as `cat script | iam-mcp-server` would, closing stdin at the
+// (--sandbox), as `cat script | iam-mcp-server` would, closing stdin at the
 // end: the server answers every well-formed request around the hostile
 // lines, refuses a mutation sent before initialize (it never reaches the
 // gate — the server may write without asking, so nothing else stops it),
@@ -70,7 +70,7 @@ func TestStdioAttackScript(t *testing.T) {
 	// minute and some seconds.
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, serverBin, "--local", "--local-seed", "demo", "--secrets-dir", filepath.Join(dir, "secrets"), "--audit-log", audit,
+	cmd := exec.CommandContext(ctx, serverBin, "--sandbox", "--sandbox-seed", "demo", "--secrets-dir", filepath.Join(dir, "secrets"), "--audit-log", audit,
 		"--allow-write", "--confirm", "none")
 	cmd.Stdin = &script
 	var stdout, stderr bytes.Buffer

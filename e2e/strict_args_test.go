@@ -48,7 +48,7 @@ func TestArgumentsAreReadAsSpelt(t *testing.T) {
 	}
 
 	// The command line reads --args the same way.
-	cmd := exec.Command(serverBin, "call", "delete_user", "--local", "--local-seed", "demo", "--allow-write", "--yes",
+	cmd := exec.Command(serverBin, "call", "delete_user", "--sandbox", "--sandbox-seed", "demo", "--allow-write", "--yes",
 		"--args", `{"user_name":"nobody-here","USER_NAME":"rosa.silva","force":true}`)
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "InvalidInput") || !strings.Contains(string(out), "USER_NAME") {

@@ -8,13 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
-// opsWhere lists the catalogue operations that satisfy keep, sorted.
-func opsWhere(keep func(api.Operation) bool) []string {
+// opsWhere lists the built-in tools that satisfy keep, sorted.
+func opsWhere(keep func(catalogue.Tool) bool) []string {
 	var out []string
-	for _, op := range api.Operations {
+	for _, op := range catalogue.Tools() {
 		if keep(op) {
 			out = append(out, op.Name)
 		}
@@ -48,7 +49,7 @@ func TestInitialize(t *testing.T) {
 func TestDefaultToolsList(t *testing.T) {
 	t.Parallel()
 	s := start(t)
-	want := opsWhere(func(op api.Operation) bool { return op.Default })
+	want := opsWhere(func(op catalogue.Tool) bool { return op.Default })
 	if len(want) != 35 {
 		t.Errorf("the catalogue marks %d operations Default, the issue asks for 35", len(want))
 	}
@@ -70,8 +71,8 @@ func TestAllToolsList(t *testing.T) {
 func TestToolsetsList(t *testing.T) {
 	t.Parallel()
 	s := start(t, "--toolsets", "credentials,account")
-	want := opsWhere(func(op api.Operation) bool {
-		return op.Toolset == api.ToolsetCredentials || op.Toolset == api.ToolsetAccount
+	want := opsWhere(func(op catalogue.Tool) bool {
+		return op.Toolset == catalogue.ToolsetCredentials || op.Toolset == catalogue.ToolsetAccount
 	})
 	if got := s.toolNames(); !slices.Equal(got, want) {
 		t.Errorf("--toolsets credentials,account:\n got %v\nwant %v", got, want)

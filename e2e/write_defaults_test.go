@@ -90,7 +90,7 @@ const tablePassword = "Table-Passw0rd!e2e-7c1d"
 // ("$ci-key") and the job's id ("$job").
 func prepareState(t *testing.T, state string) map[string]string {
 	t.Helper()
-	s := startWritable(t, "--toolsets", "all", "--local-state", state)
+	s := startWritable(t, "--toolsets", "all", "--sandbox-state", state)
 	boundary := localPol + "/boundaries/DeveloperBoundary"
 	// The job first: it is saved with the changes that follow it.
 	job := ok[api.GenerateServiceLastAccessedOutput](s, "generate_service_last_accessed_details", map[string]any{"arn": userArn + "/eng/alice.nguyen"})
@@ -176,7 +176,7 @@ func withArgument(args map[string]any, key string, v any) map[string]any {
 // in catalogue order.
 func mutatingOps(keep func(api.Operation) bool) []api.Operation {
 	var out []api.Operation
-	for _, op := range api.Operations {
+	for _, op := range api.All() {
 		if op.Mutates && keep(op) {
 			out = append(out, op)
 		}
@@ -309,7 +309,7 @@ func TestDefaultIsReadOnly(t *testing.T) {
 	state, fixtures := freshState(t)
 	before := readState(t, state)
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")
-	s := start(t, "--toolsets", "all", "--local-state", state, "--audit-log", audit)
+	s := start(t, "--toolsets", "all", "--sandbox-state", state, "--audit-log", audit)
 	if init := s.cs.InitializeResult(); !strings.Contains(strings.ToLower(init.Instructions), "read-only") {
 		t.Errorf("the default server's instructions do not say it is read-only: %q", init.Instructions)
 	}
@@ -380,7 +380,7 @@ func TestWriteTableMakesChanges(t *testing.T) {
 			state, fixtures := freshState(t)
 			before := readState(t, state)
 			a := newTablePerson("accept")
-			s := startAsking(t, a, "", "--allow-write", "--toolsets", "all", "--local-state", state)
+			s := startAsking(t, a, "", "--allow-write", "--toolsets", "all", "--sandbox-state", state)
 			args := withFixtures(mutatingArgs[op.Name], fixtures)
 			dry := ok[api.DryRunOutput](s, op.Name, withArgument(args, api.ArgDryRun, true))
 			checkDryRunPlan(t, op.Name, dry)
@@ -417,7 +417,7 @@ func TestDestructiveChangesAsk(t *testing.T) {
 			before := readState(t, state)
 			audit := filepath.Join(t.TempDir(), "audit.jsonl")
 			a := newTablePerson("decline")
-			s := startAsking(t, a, protocol, "--allow-write", "--toolsets", "all", "--local-state", state, "--audit-log", audit)
+			s := startAsking(t, a, protocol, "--allow-write", "--toolsets", "all", "--sandbox-state", state, "--audit-log", audit)
 			if got := s.cs.InitializeResult().ProtocolVersion; got != protocol {
 				t.Fatalf("the server answered protocol %s to a client asking for %s", got, protocol)
 			}
@@ -498,7 +498,7 @@ func TestConfirmWritesAsksEveryChange(t *testing.T) {
 	state, fixtures := freshState(t)
 	before := readState(t, state)
 	a := newTablePerson("decline")
-	s := startAsking(t, a, "", "--allow-write", "--confirm", "writes", "--toolsets", "all", "--local-state", state)
+	s := startAsking(t, a, "", "--allow-write", "--confirm", "writes", "--toolsets", "all", "--sandbox-state", state)
 	ops := mutatingOps(anyOperation)
 	for _, op := range ops {
 		args := withFixtures(mutatingArgs[op.Name], fixtures)
@@ -531,7 +531,7 @@ func TestConsentWithoutElicitation(t *testing.T) {
 	t.Parallel()
 	state, fixtures := freshState(t)
 	before := readState(t, state)
-	s := start(t, "--allow-write", "--toolsets", "all", "--local-state", state)
+	s := start(t, "--allow-write", "--toolsets", "all", "--sandbox-state", state)
 	for _, op := range mutatingOps(isDestructive) {
 		args := withFixtures(mutatingArgs[op.Name], fixtures)
 		if msg := fails(s, op.Name, args, api.ConsentRequired); !strings.Contains(msg, "--confirm none") {
@@ -559,7 +559,7 @@ func TestGateArgumentsAreStrict(t *testing.T) {
 	state, _ := freshState(t)
 	before := readState(t, state)
 	a := newTablePerson("decline")
-	s := startAsking(t, a, "", "--allow-write", "--toolsets", "all", "--local-state", state)
+	s := startAsking(t, a, "", "--allow-write", "--toolsets", "all", "--sandbox-state", state)
 	del := `"user_name":"former.employee","force":true`
 	for _, c := range []struct{ tool, args, mention string }{
 		{"delete_user", `{` + del + `,"dry_run":"true"}`, "dry_run"},
@@ -652,7 +652,7 @@ func TestWriteFlagsFromEnvironment(t *testing.T) {
 		{nil, []string{"--confirm", "NONE"}, "--confirm"},
 		{nil, []string{"--confirm", "writes", "--no-confirmation"}, "--no-confirmation"},
 	} {
-		stderr, code := runEnv(t, c.env, append([]string{"--local"}, c.args...)...)
+		stderr, code := runEnv(t, c.env, append([]string{"--sandbox"}, c.args...)...)
 		if code != 2 || !strings.Contains(stderr, c.mention) {
 			t.Errorf("%v %v: exit %d, want 2 with a message naming %s:\n%s", c.env, c.args, code, c.mention, stderr)
 		}
@@ -707,12 +707,12 @@ func TestToolFilters(t *testing.T) {
 	// The command line passes the same gate: an excluded operation is
 	// refused there too, whatever else would allow it.
 	stderr, code := runEnv(t, nil, "call", "delete_user", "--args", `{"user_name":"former.employee","force":true}`,
-		"--local", "--local-seed", "demo", "--allow-write", "--yes", "--exclude-tools", "delete_user")
+		"--sandbox", "--sandbox-seed", "demo", "--allow-write", "--yes", "--exclude-tools", "delete_user")
 	if code != 1 || !strings.HasPrefix(stderr, string(api.Excluded)+": ") {
 		t.Errorf("call delete_user --exclude-tools delete_user: exit %d\n%s", code, stderr)
 	}
 	// A pattern that matches nothing is a typo: the start stops.
-	stderr, code = runEnv(t, nil, "--local", "--exclude-tools", "delete_usr")
+	stderr, code = runEnv(t, nil, "--sandbox", "--exclude-tools", "delete_usr")
 	if code != 2 || !strings.Contains(stderr, "delete_usr") {
 		t.Errorf("--exclude-tools delete_usr: exit %d\n%s", code, stderr)
 	}

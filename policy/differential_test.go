@@ -88,7 +88,7 @@ func requireOracle(tb testing.TB) string {
 // case does.
 func runOracle(tb testing.TB, node string, args []string, lines [][]byte) []byte {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a guard against a hang
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, append([]string{"driver.mjs"}, args...)...)
 	cmd.Dir = oracleDir

@@ -716,38 +716,33 @@ func (e *evaluator) actionGlob(p string) bool {
 // resourceMatches reports whether the request's resource matches the
 // statement, and which policy variables it could not resolve on the way.
 func (e *evaluator) resourceMatches(st *Statement, vars bool) (bool, []string) {
-	var missing []string
 	switch {
 	case len(st.Resource) > 0:
-		matched := false
-		for _, raw := range st.Resource {
-			ok, miss := e.resourcePattern(raw, vars)
-			if len(miss) > 0 {
-				missing = append(missing, miss...)
-				continue
-			}
-			if ok {
-				matched = true
-			}
-		}
-		return matched, missing
+		return e.anyResource(st.Resource, vars)
 	case len(st.NotResource) > 0:
-		excluded := false
-		for _, raw := range st.NotResource {
-			ok, miss := e.resourcePattern(raw, vars)
-			if len(miss) > 0 {
-				missing = append(missing, miss...)
-				continue
-			}
-			if ok {
-				excluded = true
-			}
-		}
+		excluded, missing := e.anyResource(st.NotResource, vars)
 		// An exclusion list we cannot fully read cannot be applied safely.
 		return !excluded && len(missing) == 0, missing
 	default:
 		return false, nil
 	}
+}
+
+// anyResource reports whether a pattern of list matches the request's
+// resource, ignoring the patterns with a variable it could not resolve,
+// which it returns.
+func (e *evaluator) anyResource(list []string, vars bool) (bool, []string) {
+	var missing []string
+	matched := false
+	for _, raw := range list {
+		ok, miss := e.resourcePattern(raw, vars)
+		if len(miss) > 0 {
+			missing = append(missing, miss...)
+			continue
+		}
+		matched = matched || ok
+	}
+	return matched, missing
 }
 
 // resourcePattern matches one Resource/NotResource pattern. Patterns without

@@ -8,7 +8,10 @@ import "github.com/iammcp/iam-mcp-server/sdk/api"
 
 // The names of the catalogue operations, for a tool's declared operations,
 // Request.Op and BatchOf. Using the constants, not string literals, makes a
-// misspelt or removed operation a compile error.
+// misspelt or removed operation a compile error. What each one does is
+// described for the assistant by the server's built-in tool of the same
+// name (iam-mcp-server tools --toolsets all lists them; the text is in
+// host/catalogue/tools.go); its input and output types document the rest.
 const (
 	OpListUsers                          = "list_users"
 	OpGetUser                            = "get_user"
@@ -96,9 +99,8 @@ const (
 	OpGetAccountInfo                     = "get_account_info"
 )
 
-// ListUsers runs the catalogue operation "list_users": List IAM users, one
-// page at a time (up to max_items, default 100). Filter by path_prefix; pass
-// marker from a truncated result to continue.
+// ListUsers runs the catalogue operation "list_users", as the server's
+// built-in tool list_users does.
 //
 // Declare OpListUsers in the tool's operations; the operator must grant
 // "list_users" or the call fails with api.NotGranted.
@@ -106,9 +108,8 @@ func ListUsers(in api.ListUsersInput) (*api.ListUsersOutput, error) {
 	return Call[api.ListUsersOutput](OpListUsers, in)
 }
 
-// GetUser runs the catalogue operation "get_user": Get one IAM user with its
-// attached and inline policies, groups and access keys (metadata only, never
-// secrets).
+// GetUser runs the catalogue operation "get_user", as the server's built-in
+// tool get_user does.
 //
 // Declare OpGetUser in the tool's operations; the operator must grant
 // "get_user" or the call fails with api.NotGranted.
@@ -116,9 +117,8 @@ func GetUser(in api.UserNameInput) (*api.GetUserOutput, error) {
 	return Call[api.GetUserOutput](OpGetUser, in)
 }
 
-// CreateUser runs the catalogue operation "create_user": Create an IAM user,
-// optionally under a path and with a permissions boundary. The user has no
-// permissions and no credentials until you grant them.
+// CreateUser runs the catalogue operation "create_user", as the server's
+// built-in tool create_user does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. Declare OpCreateUser in the
@@ -128,10 +128,8 @@ func CreateUser(in api.CreateUserInput) (*api.UserOutput, error) {
 	return Call[api.UserOutput](OpCreateUser, in)
 }
 
-// DeleteUser runs the catalogue operation "delete_user": Delete an IAM user.
-// Without force, IAM refuses while the user has keys, a password, MFA,
-// policies or groups (DeleteConflict names what). With force=true, everything
-// blocking is removed first and each step is reported. Irreversible.
+// DeleteUser runs the catalogue operation "delete_user", as the server's
+// built-in tool delete_user does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -142,9 +140,8 @@ func DeleteUser(in api.DeleteUserInput) (*api.DeleteOutput, error) {
 	return Call[api.DeleteOutput](OpDeleteUser, in)
 }
 
-// UpdateUser runs the catalogue operation "update_user": Rename an IAM user
-// or move it to another path. Policies that name the old user ARN stop
-// applying to it.
+// UpdateUser runs the catalogue operation "update_user", as the server's
+// built-in tool update_user does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. Declare OpUpdateUser in the
@@ -154,8 +151,8 @@ func UpdateUser(in api.UpdateUserInput) (*api.UserOutput, error) {
 	return Call[api.UserOutput](OpUpdateUser, in)
 }
 
-// ListGroupsForUser runs the catalogue operation "list_groups_for_user": List
-// the groups an IAM user belongs to.
+// ListGroupsForUser runs the catalogue operation "list_groups_for_user", as
+// the server's built-in tool list_groups_for_user does.
 //
 // Declare OpListGroupsForUser in the tool's operations; the operator must
 // grant "list_groups_for_user" or the call fails with api.NotGranted.
@@ -164,9 +161,8 @@ func ListGroupsForUser(in api.UserPageInput) (*api.GroupsOutput, error) {
 }
 
 // PutUserPermissionsBoundary runs the catalogue operation
-// "put_user_permissions_boundary": Set (or replace) a user's permissions
-// boundary: the user can then do only what both its policies and the boundary
-// allow, which can cut off access it has today.
+// "put_user_permissions_boundary", as the server's built-in tool
+// put_user_permissions_boundary does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -179,8 +175,8 @@ func PutUserPermissionsBoundary(in api.UserBoundaryInput) (*api.UserOutput, erro
 }
 
 // DeleteUserPermissionsBoundary runs the catalogue operation
-// "delete_user_permissions_boundary": Remove a user's permissions boundary,
-// so its policies alone decide what it can do (this can widen its access).
+// "delete_user_permissions_boundary", as the server's built-in tool
+// delete_user_permissions_boundary does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -192,8 +188,8 @@ func DeleteUserPermissionsBoundary(in api.UserNameInput) (*api.UserOutput, error
 	return Call[api.UserOutput](OpDeleteUserPermissionsBoundary, in)
 }
 
-// ListGroups runs the catalogue operation "list_groups": List IAM groups, one
-// page at a time. Filter by path_prefix; pass marker to continue.
+// ListGroups runs the catalogue operation "list_groups", as the server's
+// built-in tool list_groups does.
 //
 // Declare OpListGroups in the tool's operations; the operator must grant
 // "list_groups" or the call fails with api.NotGranted.
@@ -201,8 +197,8 @@ func ListGroups(in api.ListGroupsInput) (*api.GroupsOutput, error) {
 	return Call[api.GroupsOutput](OpListGroups, in)
 }
 
-// GetGroup runs the catalogue operation "get_group": Get an IAM group with
-// its members (paged), attached managed policies and inline policy names.
+// GetGroup runs the catalogue operation "get_group", as the server's built-in
+// tool get_group does.
 //
 // Declare OpGetGroup in the tool's operations; the operator must grant
 // "get_group" or the call fails with api.NotGranted.
@@ -210,9 +206,8 @@ func GetGroup(in api.GetGroupInput) (*api.GetGroupOutput, error) {
 	return Call[api.GetGroupOutput](OpGetGroup, in)
 }
 
-// CreateGroup runs the catalogue operation "create_group": Create an IAM
-// group. Grant it permissions with attach_group_policy and add members with
-// add_user_to_group.
+// CreateGroup runs the catalogue operation "create_group", as the server's
+// built-in tool create_group does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. Declare OpCreateGroup in the
@@ -222,9 +217,8 @@ func CreateGroup(in api.CreateGroupInput) (*api.GroupOutput, error) {
 	return Call[api.GroupOutput](OpCreateGroup, in)
 }
 
-// DeleteGroup runs the catalogue operation "delete_group": Delete an IAM
-// group. Without force, IAM refuses while it has members or policies; with
-// force=true they are removed first and each step reported. Irreversible.
+// DeleteGroup runs the catalogue operation "delete_group", as the server's
+// built-in tool delete_group does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -235,8 +229,8 @@ func DeleteGroup(in api.DeleteGroupInput) (*api.DeleteOutput, error) {
 	return Call[api.DeleteOutput](OpDeleteGroup, in)
 }
 
-// AddUserToGroup runs the catalogue operation "add_user_to_group": Add an IAM
-// user to a group; the user gains the group's permissions at once.
+// AddUserToGroup runs the catalogue operation "add_user_to_group", as the
+// server's built-in tool add_user_to_group does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. Declare OpAddUserToGroup in
@@ -246,9 +240,8 @@ func AddUserToGroup(in api.GroupMemberInput) (*api.Result, error) {
 	return Call[api.Result](OpAddUserToGroup, in)
 }
 
-// RemoveUserFromGroup runs the catalogue operation "remove_user_from_group":
-// Remove an IAM user from a group; the user loses the group's permissions at
-// once.
+// RemoveUserFromGroup runs the catalogue operation "remove_user_from_group",
+// as the server's built-in tool remove_user_from_group does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -259,9 +252,8 @@ func RemoveUserFromGroup(in api.GroupMemberInput) (*api.Result, error) {
 	return Call[api.Result](OpRemoveUserFromGroup, in)
 }
 
-// AttachGroupPolicy runs the catalogue operation "attach_group_policy":
-// Attach a managed policy to a group (at most 10 per group); every member
-// gains its permissions.
+// AttachGroupPolicy runs the catalogue operation "attach_group_policy", as
+// the server's built-in tool attach_group_policy does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. Declare OpAttachGroupPolicy
@@ -271,8 +263,8 @@ func AttachGroupPolicy(in api.GroupPolicyInput) (*api.Result, error) {
 	return Call[api.Result](OpAttachGroupPolicy, in)
 }
 
-// DetachGroupPolicy runs the catalogue operation "detach_group_policy":
-// Detach a managed policy from a group; every member loses what it granted.
+// DetachGroupPolicy runs the catalogue operation "detach_group_policy", as
+// the server's built-in tool detach_group_policy does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -284,8 +276,8 @@ func DetachGroupPolicy(in api.GroupPolicyInput) (*api.Result, error) {
 }
 
 // ListAttachedGroupPolicies runs the catalogue operation
-// "list_attached_group_policies": List the managed policies attached to a
-// group.
+// "list_attached_group_policies", as the server's built-in tool
+// list_attached_group_policies does.
 //
 // Declare OpListAttachedGroupPolicies in the tool's operations; the operator
 // must grant "list_attached_group_policies" or the call fails with
@@ -294,9 +286,8 @@ func ListAttachedGroupPolicies(in api.GroupPageInput) (*api.AttachedPoliciesOutp
 	return Call[api.AttachedPoliciesOutput](OpListAttachedGroupPolicies, in)
 }
 
-// ListRoles runs the catalogue operation "list_roles": List IAM roles with
-// their trust policies, one page at a time. Filter by path_prefix (e.g.
-// /service-role/); pass marker to continue.
+// ListRoles runs the catalogue operation "list_roles", as the server's
+// built-in tool list_roles does.
 //
 // Declare OpListRoles in the tool's operations; the operator must grant
 // "list_roles" or the call fails with api.NotGranted.
@@ -304,9 +295,8 @@ func ListRoles(in api.ListRolesInput) (*api.ListRolesOutput, error) {
 	return Call[api.ListRolesOutput](OpListRoles, in)
 }
 
-// GetRole runs the catalogue operation "get_role": Get an IAM role: trust
-// policy, permissions boundary, last use, attached and inline policies,
-// instance profiles.
+// GetRole runs the catalogue operation "get_role", as the server's built-in
+// tool get_role does.
 //
 // Declare OpGetRole in the tool's operations; the operator must grant
 // "get_role" or the call fails with api.NotGranted.
@@ -314,10 +304,8 @@ func GetRole(in api.RoleNameInput) (*api.GetRoleOutput, error) {
 	return Call[api.GetRoleOutput](OpGetRole, in)
 }
 
-// CreateRole runs the catalogue operation "create_role": Create an IAM role
-// with a trust policy saying who may assume it. Prefer a specific principal
-// and, for other accounts, an sts:ExternalId condition; set a permissions
-// boundary where your organisation uses them.
+// CreateRole runs the catalogue operation "create_role", as the server's
+// built-in tool create_role does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. Declare OpCreateRole in the
@@ -327,10 +315,8 @@ func CreateRole(in api.CreateRoleInput) (*api.RoleOutput, error) {
 	return Call[api.RoleOutput](OpCreateRole, in)
 }
 
-// DeleteRole runs the catalogue operation "delete_role": Delete an IAM role.
-// Without force, IAM refuses while it has policies or instance profiles; with
-// force=true they are removed first and each step reported. Whatever assumes
-// the role stops working. Irreversible.
+// DeleteRole runs the catalogue operation "delete_role", as the server's
+// built-in tool delete_role does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -341,8 +327,8 @@ func DeleteRole(in api.DeleteRoleInput) (*api.DeleteOutput, error) {
 	return Call[api.DeleteOutput](OpDeleteRole, in)
 }
 
-// UpdateRole runs the catalogue operation "update_role": Change a role's
-// description or maximum session duration.
+// UpdateRole runs the catalogue operation "update_role", as the server's
+// built-in tool update_role does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. Declare OpUpdateRole in the
@@ -353,9 +339,8 @@ func UpdateRole(in api.UpdateRoleInput) (*api.RoleOutput, error) {
 }
 
 // UpdateAssumeRolePolicy runs the catalogue operation
-// "update_assume_role_policy": Replace a role's trust policy (who may assume
-// it). The old one is gone: read it with get_role first if you may need it
-// back.
+// "update_assume_role_policy", as the server's built-in tool
+// update_assume_role_policy does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -367,8 +352,8 @@ func UpdateAssumeRolePolicy(in api.UpdateAssumeRolePolicyInput) (*api.RoleOutput
 	return Call[api.RoleOutput](OpUpdateAssumeRolePolicy, in)
 }
 
-// AttachRolePolicy runs the catalogue operation "attach_role_policy": Attach
-// a managed policy to a role (at most 10 per role).
+// AttachRolePolicy runs the catalogue operation "attach_role_policy", as the
+// server's built-in tool attach_role_policy does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. Declare OpAttachRolePolicy in
@@ -378,8 +363,8 @@ func AttachRolePolicy(in api.RolePolicyInput) (*api.Result, error) {
 	return Call[api.Result](OpAttachRolePolicy, in)
 }
 
-// DetachRolePolicy runs the catalogue operation "detach_role_policy": Detach
-// a managed policy from a role; whatever uses the role loses what it granted.
+// DetachRolePolicy runs the catalogue operation "detach_role_policy", as the
+// server's built-in tool detach_role_policy does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -391,8 +376,8 @@ func DetachRolePolicy(in api.RolePolicyInput) (*api.Result, error) {
 }
 
 // ListAttachedRolePolicies runs the catalogue operation
-// "list_attached_role_policies": List the managed policies attached to a
-// role.
+// "list_attached_role_policies", as the server's built-in tool
+// list_attached_role_policies does.
 //
 // Declare OpListAttachedRolePolicies in the tool's operations; the operator
 // must grant "list_attached_role_policies" or the call fails with
@@ -402,9 +387,8 @@ func ListAttachedRolePolicies(in api.RolePageInput) (*api.AttachedPoliciesOutput
 }
 
 // PutRolePermissionsBoundary runs the catalogue operation
-// "put_role_permissions_boundary": Set (or replace) a role's permissions
-// boundary; the role can then do only what both its policies and the boundary
-// allow.
+// "put_role_permissions_boundary", as the server's built-in tool
+// put_role_permissions_boundary does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -417,8 +401,8 @@ func PutRolePermissionsBoundary(in api.RoleBoundaryInput) (*api.RoleOutput, erro
 }
 
 // DeleteRolePermissionsBoundary runs the catalogue operation
-// "delete_role_permissions_boundary": Remove a role's permissions boundary
-// (this can widen its access).
+// "delete_role_permissions_boundary", as the server's built-in tool
+// delete_role_permissions_boundary does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -431,8 +415,8 @@ func DeleteRolePermissionsBoundary(in api.RoleNameInput) (*api.RoleOutput, error
 }
 
 // ListInstanceProfilesForRole runs the catalogue operation
-// "list_instance_profiles_for_role": List the EC2 instance profiles that
-// contain a role.
+// "list_instance_profiles_for_role", as the server's built-in tool
+// list_instance_profiles_for_role does.
 //
 // Declare OpListInstanceProfilesForRole in the tool's operations; the
 // operator must grant "list_instance_profiles_for_role" or the call fails
@@ -442,8 +426,8 @@ func ListInstanceProfilesForRole(in api.RolePageInput) (*api.InstanceProfilesOut
 }
 
 // CreateInstanceProfile runs the catalogue operation
-// "create_instance_profile": Create an EC2 instance profile; add a role to it
-// with add_role_to_instance_profile.
+// "create_instance_profile", as the server's built-in tool
+// create_instance_profile does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. Declare
@@ -454,8 +438,8 @@ func CreateInstanceProfile(in api.CreateInstanceProfileInput) (*api.InstanceProf
 }
 
 // AddRoleToInstanceProfile runs the catalogue operation
-// "add_role_to_instance_profile": Put a role into an instance profile (a
-// profile holds one role).
+// "add_role_to_instance_profile", as the server's built-in tool
+// add_role_to_instance_profile does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. Declare
@@ -466,8 +450,8 @@ func AddRoleToInstanceProfile(in api.InstanceProfileRoleInput) (*api.Result, err
 }
 
 // RemoveRoleFromInstanceProfile runs the catalogue operation
-// "remove_role_from_instance_profile": Take a role out of an instance
-// profile; instances using the profile lose the role's permissions.
+// "remove_role_from_instance_profile", as the server's built-in tool
+// remove_role_from_instance_profile does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -480,8 +464,8 @@ func RemoveRoleFromInstanceProfile(in api.InstanceProfileRoleInput) (*api.Result
 }
 
 // DeleteInstanceProfile runs the catalogue operation
-// "delete_instance_profile": Delete an instance profile (remove its role
-// first). Irreversible.
+// "delete_instance_profile", as the server's built-in tool
+// delete_instance_profile does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -492,9 +476,8 @@ func DeleteInstanceProfile(in api.InstanceProfileNameInput) (*api.DeleteOutput, 
 	return Call[api.DeleteOutput](OpDeleteInstanceProfile, in)
 }
 
-// ListPolicies runs the catalogue operation "list_policies": List managed
-// policies: scope Local (customer managed, default), AWS, or All;
-// only_attached for those in use; one page at a time.
+// ListPolicies runs the catalogue operation "list_policies", as the server's
+// built-in tool list_policies does.
 //
 // Declare OpListPolicies in the tool's operations; the operator must grant
 // "list_policies" or the call fails with api.NotGranted.
@@ -502,8 +485,8 @@ func ListPolicies(in api.ListPoliciesInput) (*api.ListPoliciesOutput, error) {
 	return Call[api.ListPoliciesOutput](OpListPolicies, in)
 }
 
-// GetPolicy runs the catalogue operation "get_policy": Get a managed policy's
-// metadata: default version, attachment and boundary counts, description.
+// GetPolicy runs the catalogue operation "get_policy", as the server's
+// built-in tool get_policy does.
 //
 // Declare OpGetPolicy in the tool's operations; the operator must grant
 // "get_policy" or the call fails with api.NotGranted.
@@ -512,8 +495,8 @@ func GetPolicy(in api.PolicyArnInput) (*api.PolicyOutput, error) {
 }
 
 // GetManagedPolicyDocument runs the catalogue operation
-// "get_managed_policy_document": Get the JSON document of a managed policy
-// version (the default version unless version_id is given).
+// "get_managed_policy_document", as the server's built-in tool
+// get_managed_policy_document does.
 //
 // Declare OpGetManagedPolicyDocument in the tool's operations; the operator
 // must grant "get_managed_policy_document" or the call fails with
@@ -522,9 +505,8 @@ func GetManagedPolicyDocument(in api.GetManagedPolicyDocumentInput) (*api.Policy
 	return Call[api.PolicyDocumentOutput](OpGetManagedPolicyDocument, in)
 }
 
-// CreatePolicy runs the catalogue operation "create_policy": Create a
-// customer managed policy from a JSON document. Attach it with
-// attach_user_policy, attach_group_policy or attach_role_policy.
+// CreatePolicy runs the catalogue operation "create_policy", as the server's
+// built-in tool create_policy does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. Declare OpCreatePolicy in the
@@ -534,9 +516,8 @@ func CreatePolicy(in api.CreatePolicyInput) (*api.PolicyOutput, error) {
 	return Call[api.PolicyOutput](OpCreatePolicy, in)
 }
 
-// DeletePolicy runs the catalogue operation "delete_policy": Delete a
-// customer managed policy. IAM refuses while it is attached or has
-// non-default versions (DeleteConflict). Irreversible.
+// DeletePolicy runs the catalogue operation "delete_policy", as the server's
+// built-in tool delete_policy does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -547,10 +528,8 @@ func DeletePolicy(in api.PolicyArnInput) (*api.DeleteOutput, error) {
 	return Call[api.DeleteOutput](OpDeletePolicy, in)
 }
 
-// CreatePolicyVersion runs the catalogue operation "create_policy_version":
-// Add a version to a customer managed policy, optionally making it the
-// default (in effect at once). A policy keeps at most 5 versions: at the
-// limit, the error names the versions you can delete.
+// CreatePolicyVersion runs the catalogue operation "create_policy_version",
+// as the server's built-in tool create_policy_version does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -561,8 +540,8 @@ func CreatePolicyVersion(in api.CreatePolicyVersionInput) (*api.PolicyVersionOut
 	return Call[api.PolicyVersionOutput](OpCreatePolicyVersion, in)
 }
 
-// ListPolicyVersions runs the catalogue operation "list_policy_versions":
-// List a managed policy's versions, newest first, marking the default.
+// ListPolicyVersions runs the catalogue operation "list_policy_versions", as
+// the server's built-in tool list_policy_versions does.
 //
 // Declare OpListPolicyVersions in the tool's operations; the operator must
 // grant "list_policy_versions" or the call fails with api.NotGranted.
@@ -571,8 +550,8 @@ func ListPolicyVersions(in api.ListPolicyVersionsInput) (*api.ListPolicyVersions
 }
 
 // SetDefaultPolicyVersion runs the catalogue operation
-// "set_default_policy_version": Make a version the policy's default; its
-// permissions take effect for every principal the policy is attached to.
+// "set_default_policy_version", as the server's built-in tool
+// set_default_policy_version does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -584,8 +563,8 @@ func SetDefaultPolicyVersion(in api.PolicyVersionInput) (*api.Result, error) {
 	return Call[api.Result](OpSetDefaultPolicyVersion, in)
 }
 
-// DeletePolicyVersion runs the catalogue operation "delete_policy_version":
-// Delete a non-default version of a managed policy. Irreversible.
+// DeletePolicyVersion runs the catalogue operation "delete_policy_version",
+// as the server's built-in tool delete_policy_version does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -596,9 +575,8 @@ func DeletePolicyVersion(in api.PolicyVersionInput) (*api.Result, error) {
 	return Call[api.Result](OpDeletePolicyVersion, in)
 }
 
-// AttachUserPolicy runs the catalogue operation "attach_user_policy": Attach
-// a managed policy to a user (at most 10 per user). Prefer attaching to a
-// group the user belongs to.
+// AttachUserPolicy runs the catalogue operation "attach_user_policy", as the
+// server's built-in tool attach_user_policy does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. Declare OpAttachUserPolicy in
@@ -608,8 +586,8 @@ func AttachUserPolicy(in api.UserPolicyArnInput) (*api.Result, error) {
 	return Call[api.Result](OpAttachUserPolicy, in)
 }
 
-// DetachUserPolicy runs the catalogue operation "detach_user_policy": Detach
-// a managed policy from a user; the user loses what it granted.
+// DetachUserPolicy runs the catalogue operation "detach_user_policy", as the
+// server's built-in tool detach_user_policy does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -621,8 +599,8 @@ func DetachUserPolicy(in api.UserPolicyArnInput) (*api.Result, error) {
 }
 
 // ListAttachedUserPolicies runs the catalogue operation
-// "list_attached_user_policies": List the managed policies attached directly
-// to a user (not through groups).
+// "list_attached_user_policies", as the server's built-in tool
+// list_attached_user_policies does.
 //
 // Declare OpListAttachedUserPolicies in the tool's operations; the operator
 // must grant "list_attached_user_policies" or the call fails with
@@ -631,9 +609,8 @@ func ListAttachedUserPolicies(in api.UserPageInput) (*api.AttachedPoliciesOutput
 	return Call[api.AttachedPoliciesOutput](OpListAttachedUserPolicies, in)
 }
 
-// PutUserPolicy runs the catalogue operation "put_user_policy": Create or
-// replace an inline policy on a user (at most 2,048 characters without
-// whitespace). Replacing overwrites the old document.
+// PutUserPolicy runs the catalogue operation "put_user_policy", as the
+// server's built-in tool put_user_policy does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -644,8 +621,8 @@ func PutUserPolicy(in api.PutUserPolicyInput) (*api.Result, error) {
 	return Call[api.Result](OpPutUserPolicy, in)
 }
 
-// GetUserPolicy runs the catalogue operation "get_user_policy": Get a user's
-// inline policy document.
+// GetUserPolicy runs the catalogue operation "get_user_policy", as the
+// server's built-in tool get_user_policy does.
 //
 // Declare OpGetUserPolicy in the tool's operations; the operator must grant
 // "get_user_policy" or the call fails with api.NotGranted.
@@ -653,9 +630,8 @@ func GetUserPolicy(in api.UserPolicyNameInput) (*api.InlinePolicyOutput, error) 
 	return Call[api.InlinePolicyOutput](OpGetUserPolicy, in)
 }
 
-// DeleteUserPolicy runs the catalogue operation "delete_user_policy": Delete
-// a user's inline policy. Irreversible: read it first if you may need it
-// back.
+// DeleteUserPolicy runs the catalogue operation "delete_user_policy", as the
+// server's built-in tool delete_user_policy does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -666,8 +642,8 @@ func DeleteUserPolicy(in api.UserPolicyNameInput) (*api.Result, error) {
 	return Call[api.Result](OpDeleteUserPolicy, in)
 }
 
-// ListUserPolicies runs the catalogue operation "list_user_policies": List
-// the names of a user's inline policies.
+// ListUserPolicies runs the catalogue operation "list_user_policies", as the
+// server's built-in tool list_user_policies does.
 //
 // Declare OpListUserPolicies in the tool's operations; the operator must
 // grant "list_user_policies" or the call fails with api.NotGranted.
@@ -675,9 +651,8 @@ func ListUserPolicies(in api.UserPageInput) (*api.InlinePolicyNamesOutput, error
 	return Call[api.InlinePolicyNamesOutput](OpListUserPolicies, in)
 }
 
-// PutRolePolicy runs the catalogue operation "put_role_policy": Create or
-// replace an inline policy on a role (at most 10,240 characters without
-// whitespace). Replacing overwrites the old document.
+// PutRolePolicy runs the catalogue operation "put_role_policy", as the
+// server's built-in tool put_role_policy does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -688,8 +663,8 @@ func PutRolePolicy(in api.PutRolePolicyInput) (*api.Result, error) {
 	return Call[api.Result](OpPutRolePolicy, in)
 }
 
-// GetRolePolicy runs the catalogue operation "get_role_policy": Get a role's
-// inline policy document.
+// GetRolePolicy runs the catalogue operation "get_role_policy", as the
+// server's built-in tool get_role_policy does.
 //
 // Declare OpGetRolePolicy in the tool's operations; the operator must grant
 // "get_role_policy" or the call fails with api.NotGranted.
@@ -697,9 +672,8 @@ func GetRolePolicy(in api.RolePolicyNameInput) (*api.InlinePolicyOutput, error) 
 	return Call[api.InlinePolicyOutput](OpGetRolePolicy, in)
 }
 
-// DeleteRolePolicy runs the catalogue operation "delete_role_policy": Delete
-// a role's inline policy. Irreversible: read it first if you may need it
-// back.
+// DeleteRolePolicy runs the catalogue operation "delete_role_policy", as the
+// server's built-in tool delete_role_policy does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -710,8 +684,8 @@ func DeleteRolePolicy(in api.RolePolicyNameInput) (*api.Result, error) {
 	return Call[api.Result](OpDeleteRolePolicy, in)
 }
 
-// ListRolePolicies runs the catalogue operation "list_role_policies": List
-// the names of a role's inline policies.
+// ListRolePolicies runs the catalogue operation "list_role_policies", as the
+// server's built-in tool list_role_policies does.
 //
 // Declare OpListRolePolicies in the tool's operations; the operator must
 // grant "list_role_policies" or the call fails with api.NotGranted.
@@ -719,9 +693,8 @@ func ListRolePolicies(in api.RolePageInput) (*api.InlinePolicyNamesOutput, error
 	return Call[api.InlinePolicyNamesOutput](OpListRolePolicies, in)
 }
 
-// PutGroupPolicy runs the catalogue operation "put_group_policy": Create or
-// replace an inline policy on a group (at most 5,120 characters without
-// whitespace). Replacing overwrites the old document.
+// PutGroupPolicy runs the catalogue operation "put_group_policy", as the
+// server's built-in tool put_group_policy does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -732,8 +705,8 @@ func PutGroupPolicy(in api.PutGroupPolicyInput) (*api.Result, error) {
 	return Call[api.Result](OpPutGroupPolicy, in)
 }
 
-// GetGroupPolicy runs the catalogue operation "get_group_policy": Get a
-// group's inline policy document.
+// GetGroupPolicy runs the catalogue operation "get_group_policy", as the
+// server's built-in tool get_group_policy does.
 //
 // Declare OpGetGroupPolicy in the tool's operations; the operator must grant
 // "get_group_policy" or the call fails with api.NotGranted.
@@ -741,9 +714,8 @@ func GetGroupPolicy(in api.GroupPolicyNameInput) (*api.InlinePolicyOutput, error
 	return Call[api.InlinePolicyOutput](OpGetGroupPolicy, in)
 }
 
-// DeleteGroupPolicy runs the catalogue operation "delete_group_policy":
-// Delete a group's inline policy. Irreversible: read it first if you may need
-// it back.
+// DeleteGroupPolicy runs the catalogue operation "delete_group_policy", as
+// the server's built-in tool delete_group_policy does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -754,8 +726,8 @@ func DeleteGroupPolicy(in api.GroupPolicyNameInput) (*api.Result, error) {
 	return Call[api.Result](OpDeleteGroupPolicy, in)
 }
 
-// ListGroupPolicies runs the catalogue operation "list_group_policies": List
-// the names of a group's inline policies.
+// ListGroupPolicies runs the catalogue operation "list_group_policies", as
+// the server's built-in tool list_group_policies does.
 //
 // Declare OpListGroupPolicies in the tool's operations; the operator must
 // grant "list_group_policies" or the call fails with api.NotGranted.
@@ -763,10 +735,8 @@ func ListGroupPolicies(in api.GroupPageInput) (*api.InlinePolicyNamesOutput, err
 	return Call[api.InlinePolicyNamesOutput](OpListGroupPolicies, in)
 }
 
-// CreateAccessKey runs the catalogue operation "create_access_key": Create an
-// access key for a user (at most 2 per user). The secret is written to a file
-// readable only by the server's user, and the result gives its path; it is
-// never shown to the assistant unless the server runs with --return-secrets.
+// CreateAccessKey runs the catalogue operation "create_access_key", as the
+// server's built-in tool create_access_key does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. Declare OpCreateAccessKey in
@@ -776,10 +746,8 @@ func CreateAccessKey(in api.UserNameInput) (*api.CreateAccessKeyOutput, error) {
 	return Call[api.CreateAccessKeyOutput](OpCreateAccessKey, in)
 }
 
-// DeleteAccessKey runs the catalogue operation "delete_access_key": Delete a
-// user's access key; anything still using it fails at once. Check
-// get_access_key_last_used first, and prefer update_access_key to Inactive
-// when unsure. Irreversible.
+// DeleteAccessKey runs the catalogue operation "delete_access_key", as the
+// server's built-in tool delete_access_key does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -790,8 +758,8 @@ func DeleteAccessKey(in api.AccessKeyInput) (*api.Result, error) {
 	return Call[api.Result](OpDeleteAccessKey, in)
 }
 
-// ListAccessKeys runs the catalogue operation "list_access_keys": List a
-// user's access keys: ids, status and creation dates (never secrets).
+// ListAccessKeys runs the catalogue operation "list_access_keys", as the
+// server's built-in tool list_access_keys does.
 //
 // Declare OpListAccessKeys in the tool's operations; the operator must grant
 // "list_access_keys" or the call fails with api.NotGranted.
@@ -799,9 +767,8 @@ func ListAccessKeys(in api.UserPageInput) (*api.ListAccessKeysOutput, error) {
 	return Call[api.ListAccessKeysOutput](OpListAccessKeys, in)
 }
 
-// UpdateAccessKey runs the catalogue operation "update_access_key": Set an
-// access key Active or Inactive. Inactive stops everything using the key,
-// reversibly: the safe first step before deleting a key.
+// UpdateAccessKey runs the catalogue operation "update_access_key", as the
+// server's built-in tool update_access_key does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -813,8 +780,8 @@ func UpdateAccessKey(in api.UpdateAccessKeyInput) (*api.Result, error) {
 }
 
 // GetAccessKeyLastUsed runs the catalogue operation
-// "get_access_key_last_used": When, where (region) and with which service an
-// access key was last used.
+// "get_access_key_last_used", as the server's built-in tool
+// get_access_key_last_used does.
 //
 // Declare OpGetAccessKeyLastUsed in the tool's operations; the operator must
 // grant "get_access_key_last_used" or the call fails with api.NotGranted.
@@ -822,9 +789,8 @@ func GetAccessKeyLastUsed(in api.AccessKeyIDInput) (*api.AccessKeyLastUsedOutput
 	return Call[api.AccessKeyLastUsedOutput](OpGetAccessKeyLastUsed, in)
 }
 
-// GetLoginProfile runs the catalogue operation "get_login_profile": Whether a
-// user has a console password, since when, and whether it must be reset
-// (NoSuchEntity when it has none).
+// GetLoginProfile runs the catalogue operation "get_login_profile", as the
+// server's built-in tool get_login_profile does.
 //
 // Declare OpGetLoginProfile in the tool's operations; the operator must grant
 // "get_login_profile" or the call fails with api.NotGranted.
@@ -832,9 +798,8 @@ func GetLoginProfile(in api.UserNameInput) (*api.LoginProfileOutput, error) {
 	return Call[api.LoginProfileOutput](OpGetLoginProfile, in)
 }
 
-// CreateLoginProfile runs the catalogue operation "create_login_profile":
-// Give a user a console password. The password must satisfy the account
-// password policy; require a reset at first sign-in.
+// CreateLoginProfile runs the catalogue operation "create_login_profile", as
+// the server's built-in tool create_login_profile does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. Declare OpCreateLoginProfile
@@ -844,9 +809,8 @@ func CreateLoginProfile(in api.CreateLoginProfileInput) (*api.LoginProfileOutput
 	return Call[api.LoginProfileOutput](OpCreateLoginProfile, in)
 }
 
-// DeleteLoginProfile runs the catalogue operation "delete_login_profile":
-// Remove a user's console password; the user can no longer sign in to the
-// console.
+// DeleteLoginProfile runs the catalogue operation "delete_login_profile", as
+// the server's built-in tool delete_login_profile does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -857,8 +821,8 @@ func DeleteLoginProfile(in api.UserNameInput) (*api.Result, error) {
 	return Call[api.Result](OpDeleteLoginProfile, in)
 }
 
-// ListMFADevices runs the catalogue operation "list_mfa_devices": List the
-// MFA devices enabled for a user.
+// ListMFADevices runs the catalogue operation "list_mfa_devices", as the
+// server's built-in tool list_mfa_devices does.
 //
 // Declare OpListMFADevices in the tool's operations; the operator must grant
 // "list_mfa_devices" or the call fails with api.NotGranted.
@@ -866,9 +830,8 @@ func ListMFADevices(in api.UserPageInput) (*api.ListMFADevicesOutput, error) {
 	return Call[api.ListMFADevicesOutput](OpListMFADevices, in)
 }
 
-// DeactivateMFADevice runs the catalogue operation "deactivate_mfa_device":
-// Deactivate a user's MFA device (for a lost device). The user then signs in
-// without MFA until a new device is enabled.
+// DeactivateMFADevice runs the catalogue operation "deactivate_mfa_device",
+// as the server's built-in tool deactivate_mfa_device does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -880,9 +843,8 @@ func DeactivateMFADevice(in api.MFADeviceInput) (*api.Result, error) {
 }
 
 // GenerateCredentialReport runs the catalogue operation
-// "generate_credential_report": Ask IAM to (re)build the credential report
-// (read-only, as IAM rates it; IAM rebuilds at most every 4 hours). state
-// COMPLETE means get_credential_report can read it.
+// "generate_credential_report", as the server's built-in tool
+// generate_credential_report does.
 //
 // Declare OpGenerateCredentialReport in the tool's operations; the operator
 // must grant "generate_credential_report" or the call fails with
@@ -891,10 +853,8 @@ func GenerateCredentialReport() (*api.GenerateCredentialReportOutput, error) {
 	return Call[api.GenerateCredentialReportOutput](OpGenerateCredentialReport, api.Empty{})
 }
 
-// GetCredentialReport runs the catalogue operation "get_credential_report":
-// Read the credential report, parsed: for every user and the root user,
-// password and MFA state, and each access key's age, status and last use.
-// Generate it first with generate_credential_report.
+// GetCredentialReport runs the catalogue operation "get_credential_report",
+// as the server's built-in tool get_credential_report does.
 //
 // Declare OpGetCredentialReport in the tool's operations; the operator must
 // grant "get_credential_report" or the call fails with api.NotGranted.
@@ -902,8 +862,8 @@ func GetCredentialReport() (*api.CredentialReportOutput, error) {
 	return Call[api.CredentialReportOutput](OpGetCredentialReport, api.Empty{})
 }
 
-// ListUserTags runs the catalogue operation "list_user_tags": List a user's
-// tags (key to value), one page at a time.
+// ListUserTags runs the catalogue operation "list_user_tags", as the server's
+// built-in tool list_user_tags does.
 //
 // Declare OpListUserTags in the tool's operations; the operator must grant
 // "list_user_tags" or the call fails with api.NotGranted.
@@ -911,9 +871,8 @@ func ListUserTags(in api.UserPageInput) (*api.UserTagsOutput, error) {
 	return Call[api.UserTagsOutput](OpListUserTags, in)
 }
 
-// TagUser runs the catalogue operation "tag_user": Add or overwrite tags on a
-// user (at most 50 per user). Tags can grant access where policies test
-// aws:PrincipalTag.
+// TagUser runs the catalogue operation "tag_user", as the server's built-in
+// tool tag_user does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. Declare OpTagUser in the
@@ -923,9 +882,8 @@ func TagUser(in api.TagUserInput) (*api.Result, error) {
 	return Call[api.Result](OpTagUser, in)
 }
 
-// UntagUser runs the catalogue operation "untag_user": Remove tags from a
-// user; access that policies grant through those tags (aws:PrincipalTag) goes
-// with them.
+// UntagUser runs the catalogue operation "untag_user", as the server's
+// built-in tool untag_user does.
 //
 // It changes IAM: on a read-only server it fails with api.ReadOnly, and it
 // counts against the plugin's cap on mutations. It is destructive (it
@@ -937,10 +895,8 @@ func UntagUser(in api.UntagUserInput) (*api.Result, error) {
 }
 
 // SimulatePrincipalPolicy runs the catalogue operation
-// "simulate_principal_policy": Test whether a user, group or role may perform
-// actions on resources, using its real policies (and boundary), without doing
-// anything. Each result says allowed, explicitDeny or implicitDeny and which
-// statements matched.
+// "simulate_principal_policy", as the server's built-in tool
+// simulate_principal_policy does.
 //
 // Declare OpSimulatePrincipalPolicy in the tool's operations; the operator
 // must grant "simulate_principal_policy" or the call fails with
@@ -949,15 +905,8 @@ func SimulatePrincipalPolicy(in api.SimulatePrincipalPolicyInput) (*api.Simulate
 	return Call[api.SimulateOutput](OpSimulatePrincipalPolicy, in)
 }
 
-// ValidatePolicy runs the catalogue operation "validate_policy": Check a
-// policy document before it is written, without calling AWS: IAM's grammar
-// and size quotas (ERROR), risky grants such as admin-equivalent access,
-// privilege escalation or iam:PassRole on *, and trust open to anyone or to
-// another account without a condition (SECURITY_WARNING), unknown actions and
-// action/resource mismatches (WARNING), redundant statements (SUGGESTION).
-// Each finding says where it is. Writes of policies run the same check: ERROR
-// findings refuse the write, and so do SECURITY_WARNING findings unless the
-// server runs with --allow-risky-policies.
+// ValidatePolicy runs the catalogue operation "validate_policy", as the
+// server's built-in tool validate_policy does.
 //
 // Declare OpValidatePolicy in the tool's operations; the operator must grant
 // "validate_policy" or the call fails with api.NotGranted.
@@ -965,13 +914,8 @@ func ValidatePolicy(in api.ValidatePolicyInput) (*api.ValidatePolicyOutput, erro
 	return Call[api.ValidatePolicyOutput](OpValidatePolicy, in)
 }
 
-// SimulateCustomPolicy runs the catalogue operation "simulate_custom_policy":
-// Evaluate policies that are not attached to anything yet (drafts, or a
-// change you are about to make) against actions and resources, locally with
-// AWS's evaluation logic and no AWS call: explicit deny wins, a permissions
-// boundary intersects, a resource policy can allow on its own. Each result
-// says allowed, explicitDeny or implicitDeny, which statements matched, the
-// context keys the conditions needed, and why.
+// SimulateCustomPolicy runs the catalogue operation "simulate_custom_policy",
+// as the server's built-in tool simulate_custom_policy does.
 //
 // Declare OpSimulateCustomPolicy in the tool's operations; the operator must
 // grant "simulate_custom_policy" or the call fails with api.NotGranted.
@@ -979,13 +923,8 @@ func SimulateCustomPolicy(in api.SimulateCustomPolicyInput) (*api.SimulateOutput
 	return Call[api.SimulateOutput](OpSimulateCustomPolicy, in)
 }
 
-// ExplainAccess runs the catalogue operation "explain_access": Explain
-// whether a user or role can perform one action on one resource, and why:
-// reads the principal's policies (inline, attached, its groups', its
-// permissions boundary) with IAM read calls, evaluates them locally, and
-// names the statement that decides, with what to change to get the other
-// answer. Pass the resource's own policy (a bucket policy, say) as
-// resource_policy if it has one.
+// ExplainAccess runs the catalogue operation "explain_access", as the
+// server's built-in tool explain_access does.
 //
 // Declare OpExplainAccess in the tool's operations; the operator must grant
 // "explain_access" or the call fails with api.NotGranted.
@@ -994,11 +933,8 @@ func ExplainAccess(in api.ExplainAccessInput) (*api.ExplainAccessOutput, error) 
 }
 
 // GetAccountAuthorizationDetails runs the catalogue operation
-// "get_account_authorization_details": Read the whole account's IAM in bulk,
-// one page at a time: every user (groups, attached and inline policies),
-// group, role (trust policy, policies, instance profiles) and managed policy
-// (every version's document), documents decoded. Narrow with filter. Reviews
-// start here: the calls grow with pages, not with principals.
+// "get_account_authorization_details", as the server's built-in tool
+// get_account_authorization_details does.
 //
 // Declare OpGetAccountAuthorizationDetails in the tool's operations; the
 // operator must grant "get_account_authorization_details" or the call fails
@@ -1008,9 +944,8 @@ func GetAccountAuthorizationDetails(in api.AuthorizationDetailsInput) (*api.Auth
 }
 
 // GetAccountPasswordPolicy runs the catalogue operation
-// "get_account_password_policy": Read the account's password policy for IAM
-// users; present is false when the account has none (IAM's weak defaults
-// apply).
+// "get_account_password_policy", as the server's built-in tool
+// get_account_password_policy does.
 //
 // Declare OpGetAccountPasswordPolicy in the tool's operations; the operator
 // must grant "get_account_password_policy" or the call fails with
@@ -1019,10 +954,8 @@ func GetAccountPasswordPolicy() (*api.PasswordPolicyOutput, error) {
 	return Call[api.PasswordPolicyOutput](OpGetAccountPasswordPolicy, api.Empty{})
 }
 
-// GetAccountSummary runs the catalogue operation "get_account_summary": Read
-// IAM's account summary: counts and quotas of users, groups, roles and
-// policies, and whether the root user has MFA (AccountMFAEnabled) and access
-// keys (AccountAccessKeysPresent).
+// GetAccountSummary runs the catalogue operation "get_account_summary", as
+// the server's built-in tool get_account_summary does.
 //
 // Declare OpGetAccountSummary in the tool's operations; the operator must
 // grant "get_account_summary" or the call fails with api.NotGranted.
@@ -1031,11 +964,8 @@ func GetAccountSummary() (*api.AccountSummaryOutput, error) {
 }
 
 // GenerateServiceLastAccessedDetails runs the catalogue operation
-// "generate_service_last_accessed_details": Start IAM's report of when a
-// user, group, role or policy last used each service it is allowed
-// (read-only, as IAM rates it). Pass the job_id to
-// get_service_last_accessed_details; unused services are candidates to
-// remove.
+// "generate_service_last_accessed_details", as the server's built-in tool
+// generate_service_last_accessed_details does.
 //
 // Declare OpGenerateServiceLastAccessedDetails in the tool's operations; the
 // operator must grant "generate_service_last_accessed_details" or the call
@@ -1045,10 +975,8 @@ func GenerateServiceLastAccessedDetails(in api.GenerateServiceLastAccessedInput)
 }
 
 // GetServiceLastAccessedDetails runs the catalogue operation
-// "get_service_last_accessed_details": Read a service-last-accessed report
-// started with generate_service_last_accessed_details: per service, when it
-// was last used, by whom and where. job_status IN_PROGRESS means ask again
-// shortly.
+// "get_service_last_accessed_details", as the server's built-in tool
+// get_service_last_accessed_details does.
 //
 // Declare OpGetServiceLastAccessedDetails in the tool's operations; the
 // operator must grant "get_service_last_accessed_details" or the call fails
@@ -1058,9 +986,8 @@ func GetServiceLastAccessedDetails(in api.GetServiceLastAccessedInput) (*api.Ser
 }
 
 // ListEntitiesForPolicy runs the catalogue operation
-// "list_entities_for_policy": List the users, groups and roles a managed
-// policy is attached to (or is the permissions boundary of, with
-// policy_usage_filter).
+// "list_entities_for_policy", as the server's built-in tool
+// list_entities_for_policy does.
 //
 // Declare OpListEntitiesForPolicy in the tool's operations; the operator must
 // grant "list_entities_for_policy" or the call fails with api.NotGranted.
@@ -1068,9 +995,8 @@ func ListEntitiesForPolicy(in api.ListEntitiesForPolicyInput) (*api.EntitiesForP
 	return Call[api.EntitiesForPolicyOutput](OpListEntitiesForPolicy, in)
 }
 
-// GetPolicyVersion runs the catalogue operation "get_policy_version": Read
-// one version of a managed policy, with its document decoded, whether or not
-// it is the default.
+// GetPolicyVersion runs the catalogue operation "get_policy_version", as the
+// server's built-in tool get_policy_version does.
 //
 // Declare OpGetPolicyVersion in the tool's operations; the operator must
 // grant "get_policy_version" or the call fails with api.NotGranted.
@@ -1078,9 +1004,8 @@ func GetPolicyVersion(in api.PolicyVersionInput) (*api.PolicyVersionOutput, erro
 	return Call[api.PolicyVersionOutput](OpGetPolicyVersion, in)
 }
 
-// GetAccountInfo runs the catalogue operation "get_account_info": Which AWS
-// account the server manages: account id, alias and the caller's ARN. Check
-// it before changing anything.
+// GetAccountInfo runs the catalogue operation "get_account_info", as the
+// server's built-in tool get_account_info does.
 //
 // Declare OpGetAccountInfo in the tool's operations; the operator must grant
 // "get_account_info" or the call fails with api.NotGranted.

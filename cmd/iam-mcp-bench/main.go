@@ -133,9 +133,9 @@ func report(w io.Writer, r results, binNote string, took time.Duration) {
 	}
 
 	for _, m := range []struct{ name, what string }{
-		{"local-demo", "--local --local-seed demo"},
-		{"local", "--local"},
-		{"aws", "AWS (no --local)"},
+		{"local-demo", "--sandbox --sandbox-seed demo"},
+		{"local", "--sandbox"},
+		{"aws", "AWS (no --sandbox)"},
 	} {
 		v, ok := r.get("BenchmarkSpawnToInitialize/"+m.name, "ms/spawn-median")
 		row("spawn → initialize, median, "+m.what, v, ok, msF, 50)
@@ -165,9 +165,9 @@ func report(w io.Writer, r results, binNote string, took time.Duration) {
 	// client's decoding, none of which is the server's overhead.
 	row("added per call seen by a stdio client (stdio − baseline)", msPerNs(stdio-bare), okStdio && okBare, func(v float64) string { return nsF(v * 1e6) }, 0)
 	for _, m := range []struct{ name, what string }{
-		{"local-demo", "--local --local-seed demo"},
-		{"local", "--local"},
-		{"aws", "AWS (no --local)"},
+		{"local-demo", "--sandbox --sandbox-seed demo"},
+		{"local", "--sandbox"},
+		{"aws", "AWS (no --sandbox)"},
 	} {
 		v, ok := r.get("BenchmarkIdleRSS/"+m.name, "MB-rss")
 		row("idle RSS after initialize, "+m.what, v, ok, mbF, 40)

@@ -32,6 +32,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/iammcp/iam-mcp-server/internal/syncio"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -74,11 +75,11 @@ func run(ctx context.Context, w io.Writer, server, plugins string) error {
 	p.para(fmt.Sprintf(`This demo talks to the server the way an MCP client (Claude Desktop, Cursor, VS Code, …)
 does: it starts
 
-    %s --local --local-seed demo --allow-write
+    %s --sandbox --sandbox-seed demo --allow-write
 
-and speaks MCP over the server's stdin and stdout. --local runs an IAM sandbox inside the
+and speaks MCP over the server's stdin and stdout. --sandbox runs an IAM sandbox inside the
 server: no AWS account and no credentials are needed, and nothing leaves your machine.
---local-seed demo fills it with Acme Corp, a small organisation with some security
+--sandbox-seed demo fills it with Acme Corp, a small organisation with some security
 problems planted for you to find. --allow-write lets the server change IAM at all (it is
 read-only without it); destructive changes are still put to you, the person at the
 client, before they run.`, server))
@@ -220,7 +221,7 @@ act; reads and dry runs work as before. Every caller passes the same gate.`)
 
 	p.title("Done")
 	p.para(`The sandbox lived in memory and is gone. Next: "make test" runs every test; the README
-shows how to add the server to your MCP client, with --local or with your AWS profile.`)
+shows how to add the server to your MCP client, with --sandbox or with your AWS profile.`)
 	return nil
 }
 
@@ -441,7 +442,7 @@ func structured(res *mcp.CallToolResult, v any) error {
 type session struct {
 	args   []string
 	cs     *mcp.ClientSession
-	stderr *lockedBuffer
+	stderr *syncio.Buffer
 	closed bool
 }
 
@@ -449,7 +450,7 @@ type session struct {
 // with a person, the client declares elicitation and the person answers
 // the server's questions.
 func connect(ctx context.Context, server string, you *person, extra ...string) (*session, error) {
-	s := &session{args: append([]string{"--local", "--local-seed", "demo"}, extra...), stderr: &lockedBuffer{}}
+	s := &session{args: append([]string{"--sandbox", "--sandbox-seed", "demo"}, extra...), stderr: &syncio.Buffer{}}
 	cmd := exec.Command(server, s.args...)
 	cmd.Env = withoutServerEnv(os.Environ())
 	cmd.Stderr = s.stderr
@@ -538,23 +539,6 @@ func resultText(res *mcp.CallToolResult) string {
 		}
 	}
 	return strings.Join(parts, "\n")
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // ---- output ----

@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/iammcp/iam-mcp-server/host/args"
 	"github.com/iammcp/iam-mcp-server/host/gate"
@@ -23,7 +20,7 @@ import (
 // or with --plugins one plugin tool through the plugin runtime, and prints
 // its result as indented JSON. A change that --confirm covers is put to
 // the person on the terminal first (see terminalConsent).
-func runCall(p process, cfg config, pos []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func runCall(ctx context.Context, p process, cfg config, pos []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(pos) == 0 {
 		return usageFailure(stderr, "call", usagef("which tool? Name one (run \"iam-mcp-server tools --toolsets all\" to list them)"))
 	}
@@ -40,13 +37,10 @@ func runCall(p process, cfg config, pos []string, stdin io.Reader, stdout, stder
 		return usageFailure(stderr, "call", err)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	logger := cfg.logger(stderr)
-	cfg.warn(logger)
 	w, err := cfg.open(ctx, logger)
 	if err != nil {
-		return openFailure(stderr, "call", err)
+		return openFailure(stderr, cfg.command, err)
 	}
 	defer w.close()
 	term, closeTerm := cfg.terminal(p, stdin, stderr)
@@ -74,15 +68,11 @@ func runCall(p process, cfg config, pos []string, stdin io.Reader, stdout, stder
 
 	out, err := w.gate.Call(ctx, gate.Caller{Kind: gate.CLI, Tool: tool, Consent: consent}, tool, args)
 	if err != nil {
-		var ae *api.Error
-		if !errors.As(err, &ae) {
-			ae = api.Errorf(api.Internal, "unexpected failure: %v; please report it", err)
-		}
-		fmt.Fprintln(stderr, ae.Error())
+		fmt.Fprintln(stderr, gate.AsAPIError(err).Error())
 		return 1
 	}
-	if op.Mutates && cfg.local && cfg.localState == "" {
-		logger.Warn("the sandbox lives in memory without --local-state FILE: this change is gone when the command exits")
+	if op.Mutates && cfg.sandbox && cfg.sandboxState == "" {
+		logger.Warn("the sandbox lives in memory without --sandbox-state FILE: this change is gone when the command exits")
 	}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
@@ -142,11 +132,7 @@ func callPlugin(ctx context.Context, cfg config, w *wiring, t plugin.Tool, args 
 	}
 	res, err := w.plugins.CallWithConsent(ctx, t.Name, args, progress, consent)
 	if err != nil {
-		var ae *api.Error
-		if !errors.As(err, &ae) {
-			ae = api.Errorf(api.Internal, "plugin %s failed while running %s: %v", t.Plugin, t.Name, err)
-		}
-		fmt.Fprintln(stderr, ae.Error())
+		fmt.Fprintln(stderr, plugin.ToolError(t, err).Error())
 		return 1
 	}
 	var text []string
@@ -157,8 +143,8 @@ func callPlugin(ctx context.Context, cfg config, w *wiring, t plugin.Tool, args 
 		fmt.Fprintln(stderr, strings.Join(text, "\n"))
 		return 1
 	}
-	if t.Mutates && cfg.local && cfg.localState == "" {
-		logger.Info("the sandbox lives in memory without --local-state FILE: any change the plugin made is gone when the command exits")
+	if t.Mutates && cfg.sandbox && cfg.sandboxState == "" {
+		logger.Info("the sandbox lives in memory without --sandbox-state FILE: any change the plugin made is gone when the command exits")
 	}
 	if sc := bytes.TrimSpace(res.StructuredContent); len(sc) > 0 && !bytes.Equal(sc, []byte("null")) {
 		var b bytes.Buffer

@@ -171,7 +171,7 @@ func auditRecords(t *testing.T, path string) []gate.Record {
 func TestCallConsent(t *testing.T) {
 	dir := t.TempDir()
 	state, audit := filepath.Join(dir, "state.json"), filepath.Join(dir, "audit.log")
-	common := []string{"--local", "--local-state", state, "--audit-log", audit}
+	common := []string{"--sandbox", "--sandbox-state", state, "--audit-log", audit}
 	call := func(env map[string]string, stdin string, args ...string) result {
 		t.Helper()
 		return cliEnv(t, env, stdin, append(append([]string{"call"}, args...), common...)...)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
@@ -79,7 +80,7 @@ func TestReadOnlyUnlessAllowWrite(t *testing.T) {
 // in the words of how the server was started; the warning of --readonly
 // winning reaches stderr.
 func TestRefusedWriteSaysHow(t *testing.T) {
-	create := []string{"call", "create_user", "--local", "--args", `{"user_name": "x"}`}
+	create := []string{"call", "create_user", "--sandbox", "--args", `{"user_name": "x"}`}
 	for _, c := range []struct {
 		env  map[string]string
 		args []string
@@ -108,7 +109,7 @@ func TestRefusedWriteSaysHow(t *testing.T) {
 		t.Errorf("serve --readonly --allow-write advice: %q", cfg.readOnlyAdvice())
 	}
 	// With --allow-write, the change runs.
-	if out := mustCall[api.UserOutput](t, "create_user", "--local", "--allow-write", "--args", `{"user_name": "x"}`); out.User.UserName != "x" {
+	if out := mustCall[api.UserOutput](t, "create_user", "--sandbox", "--allow-write", "--args", `{"user_name": "x"}`); out.User.UserName != "x" {
 		t.Errorf("create_user --allow-write: %+v", out)
 	}
 }
@@ -148,7 +149,7 @@ func TestConfirmFlags(t *testing.T) {
 	usageErr(t, err, `--confirm: "always" is not a confirmation level`)
 	_, err = parse(t, map[string]string{"IAM_MCP_CONFIRM": "None"}, "serve")
 	usageErr(t, err, `IAM_MCP_CONFIRM: "None" is not a confirmation level`)
-	usageFails(t, "give one of them", "call", "list_users", "--local", "--confirm", "destructive", "--no-confirmation")
+	usageFails(t, "give one of them", "call", "list_users", "--sandbox", "--confirm", "destructive", "--no-confirmation")
 
 	// Changes without anyone's yes are said out loud, when changes can
 	// happen at all.
@@ -168,7 +169,7 @@ func TestConfirmFlags(t *testing.T) {
 			t.Errorf("%v: warned %v (%v), want %v: %q", c.args, warned, err, c.warns, cfg.warnings)
 		}
 	}
-	r := cli(t, "", "call", "list_users", "--local", "--no-confirmation", "--allow-write")
+	r := cli(t, "", "call", "list_users", "--sandbox", "--no-confirmation", "--allow-write")
 	if r.code != 0 || !strings.Contains(r.stderr, "--no-confirmation: changes, deletes included, run without a person's yes") {
 		t.Errorf("--no-confirmation --allow-write: exit %d, no warning:\n%s", r.code, r.stderr)
 	}
@@ -182,8 +183,8 @@ func TestEnvironmentEveryFlag(t *testing.T) {
 	values := map[string]string{
 		"allow-write": "1", "readonly": "1", "confirm": "writes", "no-confirmation": "0", "toolsets": "users",
 		"tools": "list_users", "exclude-tools": "delete_user", "region": "eu-west-1", "profile": "p",
-		"endpoint-url": "http://127.0.0.1:1", "expect-account": "123456789012", "local": "0", "local-seed": "none",
-		"local-state": "s.json", "secrets-dir": "d", "return-secrets": "1", "allow-risky-policies": "1",
+		"endpoint-url": "http://127.0.0.1:1", "expect-account": "123456789012", "sandbox": "0", "sandbox-seed": "none",
+		"sandbox-state": "s.json", "secrets-dir": "d", "return-secrets": "1", "allow-risky-policies": "1",
 		"audit-log": "a.log", "plugins": "p.yaml", "cache-dir": "c", "log-level": "debug",
 		"version": "1", "args": "{}", "yes": "1",
 	}
@@ -195,8 +196,8 @@ func TestEnvironmentEveryFlag(t *testing.T) {
 		}
 		env := map[string]string{envName(name): v}
 		switch name {
-		case "local-seed", "local-state":
-			env["IAM_MCP_LOCAL"] = "1" // they only apply with --local
+		case "sandbox-seed", "sandbox-state":
+			env["IAM_MCP_SANDBOX"] = "1" // they only apply with --sandbox
 		case "cache-dir":
 			env["IAM_MCP_PLUGINS"] = "p.yaml"
 		}
@@ -220,9 +221,9 @@ func TestEnvironmentEveryFlag(t *testing.T) {
 		t.Errorf("envName: %s, %s", envName("allow-risky-policies"), envName("exclude-tools"))
 	}
 
-	cfg, err := parse(t, map[string]string{"IAM_MCP_TOOLSETS": "all", "IAM_MCP_LOG_LEVEL": "error", "IAM_MCP_LOCAL": "true"}, "tools", "--toolsets", "users")
-	if err != nil || cfg.toolsets != "users" || cfg.logLevel.String() != "ERROR" || !cfg.local {
-		t.Errorf("flag over variable: toolsets %q, level %v, local %v (%v)", cfg.toolsets, cfg.logLevel, cfg.local, err)
+	cfg, err := parse(t, map[string]string{"IAM_MCP_TOOLSETS": "all", "IAM_MCP_LOG_LEVEL": "error", "IAM_MCP_SANDBOX": "true"}, "tools", "--toolsets", "users")
+	if err != nil || cfg.toolsets != "users" || cfg.logLevel.String() != "ERROR" || !cfg.sandbox {
+		t.Errorf("flag over variable: toolsets %q, level %v, sandbox %v (%v)", cfg.toolsets, cfg.logLevel, cfg.sandbox, err)
 	}
 	// Lowercase, misspelt or foreign names are not read.
 	cfg, err = parse(t, map[string]string{"iam_mcp_allow_write": "1", "IAM_MCP_ALLOW_WRITES": "1", "IAM_MCP_ALLOW-WRITE": "1", "ALLOW_WRITE": "1"}, "serve")
@@ -242,14 +243,14 @@ func TestEnvironmentRefusals(t *testing.T) {
 		{map[string]string{"IAM_MCP_ALLOW_WRITE": "TRUE"}, `IAM_MCP_ALLOW_WRITE="TRUE": use true, false, 1 or 0`},
 		{map[string]string{"IAM_MCP_READONLY": "t"}, `IAM_MCP_READONLY="t"`},
 		{map[string]string{"IAM_MCP_READONLY": " true"}, `IAM_MCP_READONLY=" true"`},
-		{map[string]string{"IAM_MCP_LOCAL": "on"}, `IAM_MCP_LOCAL="on"`},
+		{map[string]string{"IAM_MCP_SANDBOX": "on"}, `IAM_MCP_SANDBOX="on"`},
 		{map[string]string{"IAM_MCP_TOOLSETS": "bogus"}, `IAM_MCP_TOOLSETS: unknown toolset "bogus"`},
 		{map[string]string{"IAM_MCP_LOG_LEVEL": "loud"}, "IAM_MCP_LOG_LEVEL"},
 		{map[string]string{"IAM_MCP_EXPECT_ACCOUNT": ""}, "IAM_MCP_EXPECT_ACCOUNT is set but empty"},
 		{map[string]string{"IAM_MCP_EXPECT_ACCOUNT": " "}, "IAM_MCP_EXPECT_ACCOUNT needs the 12-digit account id"},
 		{map[string]string{"IAM_MCP_EXPECT_ACCOUNT": "12345"}, `IAM_MCP_EXPECT_ACCOUNT "12345": an AWS account id is 12 digits`},
-		{map[string]string{"IAM_MCP_LOCAL": "1", "IAM_MCP_PROFILE": "prod"}, "IAM_MCP_PROFILE cannot be used with IAM_MCP_LOCAL"},
-		{map[string]string{"IAM_MCP_LOCAL_SEED": "demo"}, "IAM_MCP_LOCAL_SEED only applies with --local"},
+		{map[string]string{"IAM_MCP_SANDBOX": "1", "IAM_MCP_PROFILE": "prod"}, "IAM_MCP_PROFILE cannot be used with IAM_MCP_SANDBOX"},
+		{map[string]string{"IAM_MCP_SANDBOX_SEED": "demo"}, "IAM_MCP_SANDBOX_SEED only applies with --sandbox"},
 		{map[string]string{"IAM_MCP_AUDIT_LOG": " "}, "IAM_MCP_AUDIT_LOG needs a path"},
 		{map[string]string{"IAM_MCP_TOOLS": "lst_users"}, `IAM_MCP_TOOLS: "lst_users" matches no tool`},
 		{map[string]string{"IAM_MCP_EXCLUDE_TOOLS": ",,"}, "(set by IAM_MCP_EXCLUDE_TOOLS)"},
@@ -262,7 +263,7 @@ func TestEnvironmentRefusals(t *testing.T) {
 		}
 	}
 	// Through run: status 2, the variable named.
-	r := cliEnv(t, map[string]string{"IAM_MCP_ALLOW_WRITE": "yes"}, "", "call", "list_users", "--local")
+	r := cliEnv(t, map[string]string{"IAM_MCP_ALLOW_WRITE": "yes"}, "", "call", "list_users", "--sandbox")
 	if r.code != 2 || !strings.Contains(r.stderr, "IAM_MCP_ALLOW_WRITE") {
 		t.Errorf("a bad boolean variable: exit %d\n%s", r.code, r.stderr)
 	}
@@ -278,8 +279,8 @@ func TestEnvironmentRefusals(t *testing.T) {
 func TestEnvironmentEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{
-		"IAM_MCP_ALLOW_WRITE": "true", "IAM_MCP_LOCAL": "1",
-		"IAM_MCP_LOCAL_STATE": filepath.Join(dir, "state.json"), "IAM_MCP_AUDIT_LOG": filepath.Join(dir, "audit.log"),
+		"IAM_MCP_ALLOW_WRITE": "true", "IAM_MCP_SANDBOX": "1",
+		"IAM_MCP_SANDBOX_STATE": filepath.Join(dir, "state.json"), "IAM_MCP_AUDIT_LOG": filepath.Join(dir, "audit.log"),
 	}
 	if r := cliEnv(t, env, "", "call", "create_user", "--args", `{"user_name": "envy"}`); r.code != 0 {
 		t.Fatalf("create_user from the environment: exit %d\n%s", r.code, r.stderr)
@@ -290,9 +291,9 @@ func TestEnvironmentEndToEnd(t *testing.T) {
 	if r := cliEnv(t, env, "", "call", "create_user", "--allow-write=false", "--args", `{"user_name": "flag"}`); r.code != 1 || !strings.HasPrefix(r.stderr, "ReadOnly: ") {
 		t.Errorf("--allow-write=false over IAM_MCP_ALLOW_WRITE=true: exit %d\n%s", r.code, r.stderr)
 	}
-	r := cliEnv(t, env, "", "tools", "--local=false", "--local-state=x")
-	if r.code != 2 || !strings.Contains(r.stderr, "--local-state only applies with --local") {
-		t.Errorf("--local=false over IAM_MCP_LOCAL: exit %d\n%s", r.code, r.stderr)
+	r := cliEnv(t, env, "", "tools", "--sandbox=false", "--sandbox-state=x")
+	if r.code != 2 || !strings.Contains(r.stderr, "--sandbox-state only applies with --sandbox") {
+		t.Errorf("--sandbox=false over IAM_MCP_SANDBOX: exit %d\n%s", r.code, r.stderr)
 	}
 }
 
@@ -313,7 +314,7 @@ func TestToolFilter(t *testing.T) {
 		return out
 	}
 	var wantList []string
-	for _, op := range api.Operations {
+	for _, op := range catalogue.Tools() {
 		if op.Default && strings.HasPrefix(op.Name, "list_") {
 			wantList = append(wantList, op.Name)
 		}
@@ -362,12 +363,12 @@ func TestToolFilter(t *testing.T) {
 
 	// call runs whatever --toolsets and --tools expose, but never an
 	// excluded operation, and the refusal is audited.
-	mustCall[api.GetUserOutput](t, "get_user", "--local", "--local-seed", "demo", "--tools", "list_users", "--args", `{"user_name": "alice.nguyen"}`)
+	mustCall[api.GetUserOutput](t, "get_user", "--sandbox", "--sandbox-seed", "demo", "--tools", "list_users", "--args", `{"user_name": "alice.nguyen"}`)
 	audit := filepath.Join(t.TempDir(), "audit.log")
 	for _, args := range [][]string{
-		{"call", "list_users", "--local", "--exclude-tools", "list_*"},
-		{"call", "delete_role", "--local", "--allow-write", "--yes", "--exclude-tools", "delete_role", "--args", `{"role_name": "r"}`},
-		{"call", "delete_role", "--local", "--allow-write", "--yes", "--exclude-tools", "delete_role", "--args", `{"role_name": "r", "dry_run": true}`},
+		{"call", "list_users", "--sandbox", "--exclude-tools", "list_*"},
+		{"call", "delete_role", "--sandbox", "--allow-write", "--yes", "--exclude-tools", "delete_role", "--args", `{"role_name": "r"}`},
+		{"call", "delete_role", "--sandbox", "--allow-write", "--yes", "--exclude-tools", "delete_role", "--args", `{"role_name": "r", "dry_run": true}`},
 	} {
 		r := cli(t, "", append(args, "--audit-log", audit)...)
 		if r.code != 1 || !strings.HasPrefix(r.stderr, "Excluded: ") || !strings.Contains(r.stderr, "--exclude-tools") {
@@ -425,8 +426,8 @@ func TestUsageErrorsEscaped(t *testing.T) {
 		{"tools", "--\x1b]0;pwned\x07"},
 		{"tools", "--allow-write=" + huge},
 		{"tools", "--allow-write=\x1b[2J"},
-		{"call", huge, "--local"},
-		{"call", "list_users", "\x1b[2J" + huge, "--local"},
+		{"call", huge, "--sandbox"},
+		{"call", "list_users", "\x1b[2J" + huge, "--sandbox"},
 		{"tools", "--toolsets", "\x1b[2J" + huge},
 		{"tools", "--tools", "\x1b[2J" + huge},
 		{"plugins", "\x1b[2J" + huge},
@@ -439,5 +440,81 @@ func TestUsageErrorsEscaped(t *testing.T) {
 		if len(r.stderr) > 2000 || strings.ContainsAny(r.stderr, "\x1b\x07\r") {
 			t.Errorf("%.40q: %d bytes of stderr, or raw control characters:\n%.300q", args, len(r.stderr), r.stderr)
 		}
+	}
+}
+
+// TestOldSandboxSpellings: --local, --local-seed and --local-state (and
+// their variables), the sandbox flags' names before they were renamed,
+// still work as --sandbox... do, as MCP client configurations written
+// then say them; each command that uses them warns once, on stderr,
+// naming the new flags; the help shows only the new; messages name what
+// the operator wrote; both names of one flag at once are refused, as is
+// an unknown --local-x, with the flags it may have meant.
+func TestOldSandboxSpellings(t *testing.T) {
+	const warning = "are deprecated"
+	// The old spellings run the sandbox, with its seed, and say so once.
+	r := cli(t, "", "call", "list_users", "--local", "--local-seed", "demo", "--args", `{"max_items": 2}`)
+	if r.code != 0 || !strings.Contains(r.stdout, `"user_name"`) {
+		t.Fatalf("call --local --local-seed demo: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := strings.Count(r.stderr, warning); n != 1 || !strings.Contains(r.stderr, "--local is now --sandbox") || !strings.Contains(r.stderr, "--local-seed is now --sandbox-seed") {
+		t.Errorf("call --local --local-seed demo: %d warnings, want one naming --sandbox and --sandbox-seed:\n%s", n, r.stderr)
+	}
+	state := filepath.Join(t.TempDir(), "state.json")
+	if r := cli(t, "", "call", "create_user", "--local", "--local-state", state, "--allow-write", "--args", `{"user_name": "kept"}`); r.code != 0 {
+		t.Fatalf("create_user --local-state: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := cli(t, "", "call", "get_user", "--sandbox", "--sandbox-state", state, "--args", `{"user_name": "kept"}`); r.code != 0 || strings.Contains(r.stderr, warning) {
+		t.Errorf("--sandbox-state reads what --local-state wrote, without a warning: exit %d\n%s", r.code, r.stderr)
+	}
+	r = cliEnv(t, map[string]string{"IAM_MCP_LOCAL": "1", "IAM_MCP_LOCAL_SEED": "demo"}, "", "tools")
+	if r.code != 0 || strings.Count(r.stderr, warning) != 1 || !strings.Contains(r.stderr, "IAM_MCP_LOCAL is now IAM_MCP_SANDBOX") {
+		t.Errorf("tools with IAM_MCP_LOCAL: exit %d, want one warning naming IAM_MCP_SANDBOX:\n%s", r.code, r.stderr)
+	}
+
+	// One setting under either name: the command line wins over either
+	// variable, and a message names the spelling used.
+	for _, c := range []struct {
+		env  map[string]string
+		args []string
+		want bool
+		from string
+	}{
+		{nil, []string{"--local"}, true, "--local"},
+		{map[string]string{"IAM_MCP_SANDBOX": "1"}, []string{"--local=false"}, false, "--local"},
+		{map[string]string{"IAM_MCP_LOCAL": "1"}, []string{"--sandbox=false"}, false, "--sandbox"},
+		{map[string]string{"IAM_MCP_LOCAL": "true"}, nil, true, "IAM_MCP_LOCAL"},
+		{map[string]string{"IAM_MCP_SANDBOX": "true", "IAM_MCP_LOCAL": ""}, nil, true, "IAM_MCP_SANDBOX"},
+	} {
+		cfg, err := parse(t, c.env, "serve", c.args...)
+		if err != nil || cfg.sandbox != c.want || cfg.source("sandbox") != c.from || cfg.set("local") {
+			t.Errorf("%v %v: sandbox %v from %q (%v), want %v from %q", c.env, c.args, cfg.sandbox, cfg.source("sandbox"), err, c.want, c.from)
+		}
+	}
+	usageFails(t, "--profile cannot be used with --local", "call", "list_users", "--local", "--profile", "prod")
+	usageFails(t, "--local-seed only applies with --sandbox", "tools", "--local-seed", "demo")
+	usageFails(t, "--sandbox and --local are one flag", "tools", "--sandbox", "--local")
+	usageFails(t, "--sandbox-seed and --local-seed are one flag", "tools", "--sandbox", "--local-seed", "demo", "--sandbox-seed", "none")
+	_, err := parse(t, map[string]string{"IAM_MCP_SANDBOX_STATE": "a.json", "IAM_MCP_LOCAL_STATE": "b.json", "IAM_MCP_SANDBOX": "1"}, "serve")
+	usageErr(t, err, "IAM_MCP_SANDBOX_STATE and IAM_MCP_LOCAL_STATE are one setting")
+
+	// An unknown flag that looks like one of the sandbox's is refused,
+	// naming the sandbox's flags.
+	for _, bad := range []string{"--local-x", "--local-seeds=demo", "--sandbox-sead"} {
+		usageFails(t, "unknown flag "+strings.SplitN(bad, "=", 2)[0]+"; the embedded sandbox's flags are --sandbox, --sandbox-seed NAME and --sandbox-state FILE", "call", "list_users", bad)
+	}
+	if r := cli(t, "", "call", "list_users", "--bogus"); r.code != 2 || strings.Contains(r.stderr, "sandbox") {
+		t.Errorf("--bogus: exit %d, and the sandbox hint where it does not fit:\n%s", r.code, r.stderr)
+	}
+
+	// The help shows the new names only.
+	help := cli(t, "", "--help").stdout
+	for _, name := range []string{"--sandbox ", "--sandbox-seed NAME", "--sandbox-state FILE"} {
+		if !strings.Contains(help, name) {
+			t.Errorf("the help does not show %s", name)
+		}
+	}
+	if strings.Contains(help+commandUsage["call"], "--local") {
+		t.Errorf("the help shows an old spelling:\n%s", help)
 	}
 }

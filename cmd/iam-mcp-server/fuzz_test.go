@@ -28,7 +28,11 @@ func FuzzParseConfig(f *testing.F) {
 		{"--toolsets=users\n--tools=delete_role", ""},
 		{"--exclude-tools=list_[!u]*", "IAM_MCP_ALLOW_WRITE=TRUE"},
 		{"--\x1b[31m", "IAM_MCP_EXPECT_ACCOUNT="},
+		{"list_users\n--sandbox\n--sandbox-seed\ndemo", "IAM_MCP_SANDBOX=1\nIAM_MCP_PROFILE=x"},
+		// The old spellings, alone, mixed with the new, and misspelt.
 		{"list_users\n--local\n--local-seed\ndemo", "IAM_MCP_LOCAL=1\nIAM_MCP_PROFILE=x"},
+		{"--local=false\n--sandbox-state=s", "IAM_MCP_SANDBOX=1\nIAM_MCP_LOCAL_STATE=t"},
+		{"--local-x", "IAM_MCP_LOCAL_SEED=demo\nIAM_MCP_SANDBOX_SEED=none"},
 		{"--yes", "IAM_MCP_YES=1\nIAM_MCP_ARGS={}"},
 	} {
 		f.Add(seed[0], seed[1])
@@ -89,6 +93,14 @@ func FuzzParseConfig(f *testing.F) {
 					t.Fatalf("--%s came from %s", name, from)
 				}
 			}
+			for old, name := range oldSpellings {
+				if cfg.set(old) {
+					t.Fatalf("--%s filed under its old name, not --%s", old, name)
+				}
+			}
+			if len(cfg.renamed) > 0 && !strings.Contains(argLines+envLines, "local") && !strings.Contains(argLines+envLines, "LOCAL") {
+				t.Fatalf("warned of an old spelling not used: %q", cfg.renamed)
+			}
 			if cfg.yes && !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(strings.TrimLeft(a, "-"), "yes") }) {
 				t.Fatalf("--yes set without being on the command line: %q", args)
 			}
@@ -102,7 +114,7 @@ func resolveForTest(toolsets string) (map[string]bool, error) {
 		return nil, err
 	}
 	out := map[string]bool{}
-	for _, op := range api.Operations {
+	for _, op := range api.All() {
 		out[op.Name] = false
 	}
 	for _, op := range c.tools {

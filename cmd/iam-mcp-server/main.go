@@ -1,39 +1,24 @@
 // Command iam-mcp-server is an MCP server for AWS IAM. This file only picks
-// the subcommand; each subcommand turns its flags into one configuration
-// (config.go) and runs it.
+// the subcommand. The files say each job: help.go the help text, flags.go
+// the command line and environment parsed into one config (config.go, with
+// its validation), start.go the start-up the commands share, wiring.go the
+// catalogue, gate, sandbox, audit log and plugins opened from the config;
+// one file per command runs it (serve.go, call.go, tools.go, policy.go,
+// plugins.go, sandbox.go).
 package main
 
 import (
-	"errors"
-	"flag"
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
-
-const usage = `iam-mcp-server — AWS IAM for AI assistants, over MCP
-
-Usage:
-  iam-mcp-server [serve] [flags]          serve the IAM tools over MCP on stdio (what an MCP client runs)
-  iam-mcp-server call TOOL [--args JSON|@FILE|-] [flags]
-                                          run one operation and print its result as JSON
-  iam-mcp-server tools [flags]            list the exposed tools: name, toolset, read or write
-  iam-mcp-server policy [flags]           print the least-privilege IAM policy the server needs
-  iam-mcp-server plugins list --plugins FILE [flags]
-                                          load the plugins FILE lists and print each: hash, tools, grants, limits
-  iam-mcp-server plugins inspect FILE.wasm
-                                          print a plugin module's sha256 and describe output, to write its grant
-  iam-mcp-server sandbox [flags]          serve the embedded IAM sandbox over HTTP (for the AWS CLI and SDKs)
-  iam-mcp-server version                  print the version
-
-Run "iam-mcp-server COMMAND --help" for a command's details, and
-"iam-mcp-server sandbox --help" for the sandbox's flags.
-
-`
 
 func main() {
 	os.Exit(run(process{lookupEnv: os.LookupEnv, openTTY: openTTY}, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -60,13 +45,17 @@ func run(p process, args []string, stdin io.Reader, stdout, stderr io.Writer) in
 		fmt.Fprint(stdout, usage+flagsHelp)
 		return 0
 	}
+	// Every command runs until done or until SIGINT or SIGTERM cancels
+	// this context; each stops its work, closes what it opened, and exits.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	switch command {
 	case "serve", "call", "tools", "policy":
-		return runCommand(p, command, args, stdin, stdout, stderr)
+		return runCommand(ctx, p, command, args, stdin, stdout, stderr)
 	case "plugins":
-		return runPlugins(p, args, stdin, stdout, stderr)
+		return runPlugins(ctx, p, args, stdin, stdout, stderr)
 	case "sandbox":
-		return runSandbox(args, stderr)
+		return serveSandbox(ctx, args, stderr, nil)
 	case "version":
 		fmt.Fprintln(stdout, "iam-mcp-server", version)
 		return 0
@@ -80,51 +69,4 @@ func run(p process, args []string, stdin io.Reader, stdout, stderr io.Writer) in
 
 func isHelp(arg string) bool {
 	return arg == "-h" || arg == "-help" || arg == "--help"
-}
-
-// runCommand parses a command's flags into a config and runs the command.
-func runCommand(p process, command string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cfg, pos, err := parseConfig(command, args, p.lookupEnv)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprint(stdout, commandUsage[command]+"\n"+flagsHelp)
-		return 0
-	case err != nil:
-		return usageFailure(stderr, command, err)
-	case cfg.version:
-		fmt.Fprintln(stdout, "iam-mcp-server", version)
-		return 0
-	}
-	switch command {
-	case "call":
-		return runCall(p, cfg, pos, stdin, stdout, stderr)
-	}
-	if len(pos) > 0 {
-		return usageFailure(stderr, command, usagef("unexpected argument %s", quoted(pos[0])))
-	}
-	switch command {
-	case "serve":
-		return runServe(cfg, stdin, stdout, stderr)
-	case "tools":
-		return runTools(cfg, stdout, stderr)
-	case "plugins list":
-		return runPluginsList(cfg, stdout, stderr)
-	default: // policy
-		return runPolicy(cfg, stdout, stderr)
-	}
-}
-
-// maxMessage bounds a usage error's message, in characters.
-const maxMessage = 600
-
-// usageFailure reports a bad command line in one line, then the command's
-// synopsis, and returns exit status 2.
-func usageFailure(stderr io.Writer, command string, err error) int {
-	synopsis, _, _ := strings.Cut(commandUsage[command], "\n")
-	// Escaped and bounded whatever built it: the flag package quotes a bad
-	// value whole and names an unknown flag raw, and a flag carries
-	// whatever a script passes it.
-	msg := printableN(err.Error(), maxMessage)
-	fmt.Fprintf(stderr, "iam-mcp-server %s: %s\n%s\nRun \"iam-mcp-server %s --help\" for the flags.\n", command, msg, synopsis, command)
-	return 2
 }

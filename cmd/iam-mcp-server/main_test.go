@@ -2,23 +2,19 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/mark3labs/mcp-go/client"
-	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -109,26 +105,26 @@ func usageFails(t *testing.T, want string, args ...string) {
 }
 
 func TestCallListUsers(t *testing.T) {
-	out := mustCall[api.ListUsersOutput](t, "list_users", "--local", "--local-seed", "demo")
+	out := mustCall[api.ListUsersOutput](t, "list_users", "--sandbox", "--sandbox-seed", "demo")
 	if len(out.Users) == 0 {
 		t.Fatal("list_users on the demo seed printed no users")
 	}
-	r := cli(t, "", "call", "list_users", "--local", "--local-seed", "demo")
+	r := cli(t, "", "call", "list_users", "--sandbox", "--sandbox-seed", "demo")
 	if !strings.HasPrefix(r.stdout, "{\n  \"users\": [") {
 		t.Errorf("the result is not indented JSON:\n%.200s", r.stdout)
 	}
-	if empty := mustCall[api.ListUsersOutput](t, "list_users", "--local"); len(empty.Users) != 0 {
-		t.Errorf("--local without a seed starts with %d users, want an empty account", len(empty.Users))
+	if empty := mustCall[api.ListUsersOutput](t, "list_users", "--sandbox"); len(empty.Users) != 0 {
+		t.Errorf("--sandbox without a seed starts with %d users, want an empty account", len(empty.Users))
 	}
 }
 
 // TestCallFlagsAnywhere: flags before and after the tool name.
 func TestCallFlagsAnywhere(t *testing.T) {
 	for _, args := range [][]string{
-		{"list_users", "--local", "--args", `{"max_items": 2}`, "--local-seed", "demo"},
-		{"--local", "list_users", "--local-seed=demo", "--args={\"max_items\": 2}"},
-		{"--local", "--local-seed", "demo", "--args", `{"max_items": 2}`, "list_users"},
-		{"--local", "--local-seed", "demo", "--args", `{"max_items": 2}`, "--", "list_users"},
+		{"list_users", "--sandbox", "--args", `{"max_items": 2}`, "--sandbox-seed", "demo"},
+		{"--sandbox", "list_users", "--sandbox-seed=demo", "--args={\"max_items\": 2}"},
+		{"--sandbox", "--sandbox-seed", "demo", "--args", `{"max_items": 2}`, "list_users"},
+		{"--sandbox", "--sandbox-seed", "demo", "--args", `{"max_items": 2}`, "--", "list_users"},
 	} {
 		out := mustCall[api.ListUsersOutput](t, args...)
 		if len(out.Users) != 2 || !out.IsTruncated {
@@ -142,15 +138,15 @@ func TestCallArgsFromFileAndStdin(t *testing.T) {
 	if err := os.WriteFile(file, []byte(`{"max_items": 1}`+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if out := mustCall[api.ListUsersOutput](t, "list_users", "--local", "--local-seed", "demo", "--args", "@"+file); len(out.Users) != 1 {
+	if out := mustCall[api.ListUsersOutput](t, "list_users", "--sandbox", "--sandbox-seed", "demo", "--args", "@"+file); len(out.Users) != 1 {
 		t.Errorf("--args @file: %d users, want 1", len(out.Users))
 	}
-	r := cli(t, `{"max_items": 3}`, "call", "list_users", "--args", "-", "--local", "--local-seed", "demo")
+	r := cli(t, `{"max_items": 3}`, "call", "list_users", "--args", "-", "--sandbox", "--sandbox-seed", "demo")
 	var out api.ListUsersOutput
 	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil || len(out.Users) != 3 {
 		t.Errorf("--args -: exit %d, %d users\n%s%s", r.code, len(out.Users), r.stdout, r.stderr)
 	}
-	usageFails(t, "no-such-file.json", "call", "list_users", "--local", "--args", "@"+filepath.Join(t.TempDir(), "no-such-file.json"))
+	usageFails(t, "no-such-file.json", "call", "list_users", "--sandbox", "--args", "@"+filepath.Join(t.TempDir(), "no-such-file.json"))
 }
 
 // TestCallToolError: an operation's failure is "<Code>: <message>" on
@@ -160,10 +156,10 @@ func TestCallToolError(t *testing.T) {
 		code api.ErrorCode
 		args []string
 	}{
-		{api.NoSuchEntity, []string{"call", "get_user", "--local", "--args", `{"user_name": "nobody"}`}},
-		{api.InvalidInput, []string{"call", "get_user", "--local"}},
-		{api.ReadOnly, []string{"call", "create_user", "--local", "--readonly", "--args", `{"user_name": "x"}`}},
-		{api.WrongAccount, []string{"call", "list_users", "--local", "--expect-account", "000000000000"}},
+		{api.NoSuchEntity, []string{"call", "get_user", "--sandbox", "--args", `{"user_name": "nobody"}`}},
+		{api.InvalidInput, []string{"call", "get_user", "--sandbox"}},
+		{api.ReadOnly, []string{"call", "create_user", "--sandbox", "--readonly", "--args", `{"user_name": "x"}`}},
+		{api.WrongAccount, []string{"call", "list_users", "--sandbox", "--expect-account", "000000000000"}},
 	} {
 		r := cli(t, "", c.args...)
 		if r.code != 1 {
@@ -177,30 +173,30 @@ func TestCallToolError(t *testing.T) {
 		}
 	}
 	// The right account passes.
-	mustCall[api.ListUsersOutput](t, "list_users", "--local", "--expect-account", "123456789012")
+	mustCall[api.ListUsersOutput](t, "list_users", "--sandbox", "--expect-account", "123456789012")
 }
 
 func TestUsageErrors(t *testing.T) {
-	usageFails(t, "which tool", "call", "--local")
-	usageFails(t, `unknown tool "list_user"`, "call", "list_user", "--local")
-	usageFails(t, `unexpected argument "extra"`, "call", "list_users", "extra", "--local")
+	usageFails(t, "which tool", "call", "--sandbox")
+	usageFails(t, `unknown tool "list_user"`, "call", "list_user", "--sandbox")
+	usageFails(t, `unexpected argument "extra"`, "call", "list_users", "extra", "--sandbox")
 	usageFails(t, "unknown flag --bogus", "call", "list_users", "--bogus")
 	usageFails(t, "unknown flag --bogus", "--bogus")
 	usageFails(t, "unknown flag --args", "tools", "--args", "{}")
 	usageFails(t, "flag needs an argument: --toolsets", "tools", "--toolsets")
 	usageFails(t, `unknown toolset "bogus"`, "tools", "--toolsets", "users,bogus")
 	usageFails(t, `unknown toolset "bogus"`, "--toolsets", "bogus")
-	usageFails(t, "--profile cannot be used with --local", "call", "list_users", "--local", "--profile", "prod")
-	usageFails(t, "--region and --endpoint-url cannot be used with --local", "call", "list_users", "--local", "--region", "eu-west-1", "--endpoint-url", "http://127.0.0.1:1")
-	usageFails(t, "--local-seed only applies with --local", "call", "list_users", "--local-seed", "demo")
-	usageFails(t, "--local-state only applies with --local", "tools", "--local-state", "x.json")
-	usageFails(t, `--local-seed "big"`, "call", "list_users", "--local", "--local-seed", "big")
-	usageFails(t, "12 digits", "call", "list_users", "--local", "--expect-account", "12345")
+	usageFails(t, "--profile cannot be used with --sandbox", "call", "list_users", "--sandbox", "--profile", "prod")
+	usageFails(t, "--region and --endpoint-url cannot be used with --sandbox", "call", "list_users", "--sandbox", "--region", "eu-west-1", "--endpoint-url", "http://127.0.0.1:1")
+	usageFails(t, "--sandbox-seed only applies with --sandbox", "call", "list_users", "--sandbox-seed", "demo")
+	usageFails(t, "--sandbox-state only applies with --sandbox", "tools", "--sandbox-state", "x.json")
+	usageFails(t, `--sandbox-seed "big"`, "call", "list_users", "--sandbox", "--sandbox-seed", "big")
+	usageFails(t, "12 digits", "call", "list_users", "--sandbox", "--expect-account", "12345")
 	usageFails(t, "--endpoint-url", "call", "list_users", "--endpoint-url", "localhost:4599")
-	usageFails(t, "--log-level", "call", "list_users", "--local", "--log-level", "loud")
-	usageFails(t, "not valid JSON", "call", "list_users", "--local", "--args", "{user_name: x}")
-	usageFails(t, "must be a JSON object", "call", "list_users", "--local", "--args", "[]")
-	usageFails(t, "--audit-log needs a path", "call", "list_users", "--local", "--audit-log", "")
+	usageFails(t, "--log-level", "call", "list_users", "--sandbox", "--log-level", "loud")
+	usageFails(t, "not valid JSON", "call", "list_users", "--sandbox", "--args", "{user_name: x}")
+	usageFails(t, "must be a JSON object", "call", "list_users", "--sandbox", "--args", "[]")
+	usageFails(t, "--audit-log needs a path", "call", "list_users", "--sandbox", "--audit-log", "")
 	usageFails(t, `unexpected argument "now"`, "policy", "now")
 	usageFails(t, `unexpected argument "x"`, "serve", "x")
 
@@ -260,12 +256,17 @@ func TestUsageListsEveryFlag(t *testing.T) {
 	}
 }
 
-// flagNames lists a command's flags, as its parser declares them.
+// flagNames lists a command's flags, as its parser declares them, but
+// the old spellings (oldSpellings), which the help does not show.
 func flagNames(command string) []string {
 	c := config{command: command}
 	fs, _, _ := c.flagSet()
 	var names []string
-	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	fs.VisitAll(func(f *flag.Flag) {
+		if _, old := oldSpellings[f.Name]; !old {
+			names = append(names, f.Name)
+		}
+	})
 	return names
 }
 
@@ -280,10 +281,10 @@ func TestTools(t *testing.T) {
 	}
 	r = cli(t, "", "tools", "--toolsets", "all", "--readonly")
 	lines = strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
-	if len(lines) != len(api.Operations) {
-		t.Fatalf("tools --toolsets all: %d lines, want %d", len(lines), len(api.Operations))
+	if len(lines) != len(catalogue.Tools()) {
+		t.Fatalf("tools --toolsets all: %d lines, want %d", len(lines), len(catalogue.Tools()))
 	}
-	for i, op := range api.Operations {
+	for i, op := range catalogue.Tools() {
 		f := strings.Fields(lines[i])
 		kind := "read"
 		if op.Mutates {
@@ -327,7 +328,7 @@ func TestPolicy(t *testing.T) {
 		return p
 	}
 	readActions := map[string]bool{}
-	for _, op := range api.Operations {
+	for _, op := range catalogue.Tools() {
 		if !op.Mutates {
 			for _, a := range op.IAMActions {
 				readActions[a] = true
@@ -336,7 +337,7 @@ func TestPolicy(t *testing.T) {
 	}
 
 	full := decode("--toolsets", "all", "--allow-write")
-	for _, op := range api.Operations {
+	for _, op := range catalogue.Tools() {
 		for _, a := range op.IAMActions {
 			if !slices.Contains(full.Statement[0].Action, a) {
 				t.Errorf("policy --toolsets all lacks %s (%s)", a, op.Name)
@@ -381,12 +382,12 @@ func TestPolicy(t *testing.T) {
 	}
 }
 
-// TestLocalStateAndAudit: --local-state keeps the sandbox between runs;
+// TestSandboxStateAndAudit: --sandbox-state keeps the sandbox between runs;
 // --audit-log appends one 0600 line per decided call, refusals included.
-func TestLocalStateAndAudit(t *testing.T) {
+func TestSandboxStateAndAudit(t *testing.T) {
 	dir := t.TempDir()
 	state, audit := filepath.Join(dir, "state.json"), filepath.Join(dir, "audit.log")
-	common := []string{"--local", "--local-state", state, "--audit-log", audit, "--allow-write"}
+	common := []string{"--sandbox", "--sandbox-state", state, "--audit-log", audit, "--allow-write"}
 	mustCall[api.UserOutput](t, append([]string{"create_user", "--args", `{"user_name": "kept"}`}, common...)...)
 	mustCall[api.GetUserOutput](t, append([]string{"get_user", "--args", `{"user_name": "kept"}`}, common...)...)
 	if r := cli(t, "", append([]string{"call", "delete_user", "--readonly", "--args", `{"user_name": "kept"}`}, common...)...); r.code != 1 {
@@ -420,7 +421,7 @@ func TestLocalStateAndAudit(t *testing.T) {
 func TestSecrets(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "secrets")
 	state := filepath.Join(t.TempDir(), "state.json")
-	common := []string{"--local", "--local-state", state, "--secrets-dir", dir, "--allow-write"}
+	common := []string{"--sandbox", "--sandbox-state", state, "--secrets-dir", dir, "--allow-write"}
 	mustCall[api.UserOutput](t, append([]string{"create_user", "--args", `{"user_name": "keyed"}`}, common...)...)
 	r := cli(t, "", append([]string{"call", "create_access_key", "--args", `{"user_name": "keyed"}`}, common...)...)
 	if r.code != 0 {
@@ -441,39 +442,20 @@ func TestSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	local, err := config{local: true}.secretsDirectory()
+	sb, err := config{sandbox: true}.secretsDirectory()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if real == local || !strings.Contains(local, "local-secrets") {
-		t.Errorf("secrets dirs: AWS %s, sandbox %s", real, local)
+	if real == sb || !strings.Contains(sb, "local-secrets") {
+		t.Errorf("secrets dirs: AWS %s, sandbox %s", real, sb)
 	}
 }
 
 // TestServe: the default command serves MCP on the streams it is given, to
 // mcp-go's client, and exits 0 when its input closes.
 func TestServe(t *testing.T) {
-	inR, inW := io.Pipe()
-	outR, outW := io.Pipe()
-	stderr := &lockedBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(process{}, []string{"--local", "--local-seed", "demo", "--readonly", "--log-level", "info"}, inR, outW, stderr)
-		outW.Close()
-	}()
-	c := client.NewClient(transport.NewIO(outR, inW, nil))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	init := mcp.InitializeRequest{}
-	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	init.Params.ClientInfo = mcp.Implementation{Name: "cmd-test", Version: "1"}
-	res, err := c.Initialize(ctx, init)
-	if err != nil {
-		t.Fatalf("initialize: %v\n%s", err, stderr)
-	}
+	s := startServe(t, mcp.LATEST_PROTOCOL_VERSION, "--sandbox", "--sandbox-seed", "demo", "--readonly", "--log-level", "info")
+	c, ctx, stderr, res := s.Client, s.ctx, s.stderr, s.init
 	if res.ServerInfo.Name != "iam-mcp-server" || res.ServerInfo.Version != version {
 		t.Errorf("serverInfo %+v", res.ServerInfo)
 	}
@@ -496,15 +478,7 @@ func TestServe(t *testing.T) {
 	if out, err = c.CallTool(ctx, call); err != nil || out.IsError {
 		t.Fatalf("list_users: %v %+v", err, out)
 	}
-	c.Close()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("serve exited %d\n%s", code, stderr)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not exit after its input closed")
-	}
+	s.stop(t)
 	if !strings.Contains(stderr.String(), "serving MCP on stdio") {
 		t.Errorf("no start-up log at --log-level info:\n%s", stderr)
 	}
@@ -533,8 +507,8 @@ func TestPluginsUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"plugins", "list", "--plugins", missing},
 		{"tools", "--plugins", missing},
-		{"call", "list_users", "--local", "--plugins", missing},
-		{"serve", "--local", "--plugins", missing},
+		{"call", "list_users", "--sandbox", "--plugins", missing},
+		{"serve", "--sandbox", "--plugins", missing},
 		{"policy", "--plugins", missing},
 	} {
 		r := cli(t, "", args...)

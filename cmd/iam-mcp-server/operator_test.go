@@ -16,14 +16,14 @@ import (
 // pinning turned off — in every spelling a template could produce.
 func TestExpectAccountEmpty(t *testing.T) {
 	for _, args := range [][]string{
-		{"call", "list_users", "--local", "--expect-account", ""},
-		{"call", "list_users", "--local", "--expect-account="},
-		{"call", "list_users", "--local", "--expect-account", "  "},
-		{"tools", "--local", "--expect-account="},
+		{"call", "list_users", "--sandbox", "--expect-account", ""},
+		{"call", "list_users", "--sandbox", "--expect-account="},
+		{"call", "list_users", "--sandbox", "--expect-account", "  "},
+		{"tools", "--sandbox", "--expect-account="},
 	} {
 		usageFails(t, "--expect-account needs the 12-digit account id", args...)
 	}
-	usageFails(t, "12 digits", "call", "list_users", "--local", "--expect-account", "12345678901x")
+	usageFails(t, "12 digits", "call", "list_users", "--sandbox", "--expect-account", "12345678901x")
 }
 
 // TestAuditLogPermissions: an audit log others can read is fixed to 0600
@@ -38,7 +38,7 @@ func TestAuditLogPermissions(t *testing.T) {
 	if err := os.Chmod(audit, 0o644); err != nil { // past the umask
 		t.Fatal(err)
 	}
-	r := cli(t, "", "call", "list_users", "--local", "--audit-log", audit)
+	r := cli(t, "", "call", "list_users", "--sandbox", "--audit-log", audit)
 	if r.code != 0 || !strings.Contains(r.stderr, "now 0600") {
 		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
@@ -54,7 +54,7 @@ func TestAuditLogPermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, bad := range []string{fifo, dir, "/dev/null"} {
-		r := cli(t, "", "call", "list_users", "--local", "--audit-log", bad)
+		r := cli(t, "", "call", "list_users", "--sandbox", "--audit-log", bad)
 		if r.code == 0 || !strings.Contains(r.stderr, "audit log") {
 			t.Errorf("--audit-log %s: exit %d, stderr:\n%s", bad, r.code, r.stderr)
 		}
@@ -74,7 +74,7 @@ func TestSecretsDirShared(t *testing.T) {
 	}
 	for _, dir := range []string{shared, groupWritable} {
 		before, _ := os.Stat(dir)
-		r := cli(t, "", "call", "list_users", "--local", "--secrets-dir", dir)
+		r := cli(t, "", "call", "list_users", "--sandbox", "--secrets-dir", dir)
 		if r.code == 0 || !strings.Contains(r.stderr, "writable by other users") {
 			t.Errorf("--secrets-dir %v: exit %d, stderr:\n%s", before.Mode(), r.code, r.stderr)
 		}
@@ -86,13 +86,13 @@ func TestSecretsDirShared(t *testing.T) {
 		// Root owns everything it may write; another user's directory is
 		// tried where the tests do not run as root.
 		t.Log("running as root: the other user's directory case is skipped")
-	} else if r := cli(t, "", "call", "list_users", "--local", "--secrets-dir", "/"); r.code == 0 || !strings.Contains(r.stderr, "another user") {
+	} else if r := cli(t, "", "call", "list_users", "--sandbox", "--secrets-dir", "/"); r.code == 0 || !strings.Contains(r.stderr, "another user") {
 		t.Errorf("--secrets-dir /: exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 
 	fresh := filepath.Join(t.TempDir(), "new", "secrets")
 	state := filepath.Join(t.TempDir(), "state.json")
-	common := []string{"--local", "--local-state", state, "--secrets-dir", fresh, "--allow-write"}
+	common := []string{"--sandbox", "--sandbox-state", state, "--secrets-dir", fresh, "--allow-write"}
 	mustCall[api.UserOutput](t, append([]string{"create_user", "--args", `{"user_name": "keyed"}`}, common...)...)
 	if r := cli(t, "", append([]string{"call", "create_access_key", "--args", `{"user_name": "keyed"}`}, common...)...); r.code != 0 {
 		t.Fatalf("create_access_key: %s", r.stderr)
@@ -105,12 +105,12 @@ func TestSecretsDirShared(t *testing.T) {
 // TestCallArgsCapped: --args from a file or stdin is read no further than
 // the cap; an endless file is refused, not read into memory.
 func TestCallArgsCapped(t *testing.T) {
-	r := cli(t, "", "call", "list_users", "--local", "--args", "@/dev/zero")
+	r := cli(t, "", "call", "list_users", "--sandbox", "--args", "@/dev/zero")
 	if r.code != 2 || !strings.Contains(r.stderr, "bytes, the most a call takes") {
 		t.Fatalf("@/dev/zero: exit %d, stderr:\n%.500s", r.code, r.stderr)
 	}
 	big := `{"user_name":"` + strings.Repeat("a", 300<<10) + `"}`
-	r = cli(t, big, "call", "get_user", "--local", "--args", "-")
+	r = cli(t, big, "call", "get_user", "--sandbox", "--args", "-")
 	if r.code != 2 || len(r.stderr) > 4000 {
 		t.Fatalf("big stdin: exit %d, %d bytes of stderr", r.code, len(r.stderr))
 	}

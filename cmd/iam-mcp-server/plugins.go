@@ -7,11 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/iammcp/iam-mcp-server/host/plugin"
@@ -19,7 +16,7 @@ import (
 )
 
 // runPlugins is `iam-mcp-server plugins list|inspect`.
-func runPlugins(p process, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func runPlugins(ctx context.Context, p process, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		return usageFailure(stderr, "plugins", usagef("which one? plugins list or plugins inspect"))
 	}
@@ -28,9 +25,9 @@ func runPlugins(p process, args []string, stdin io.Reader, stdout, stderr io.Wri
 		fmt.Fprint(stdout, commandUsage["plugins"])
 		return 0
 	case sub == "list":
-		return runCommand(p, "plugins list", rest, stdin, stdout, stderr)
+		return runCommand(ctx, p, "plugins list", rest, stdin, stdout, stderr)
 	case sub == "inspect":
-		return runInspect(rest, stdout, stderr)
+		return runInspect(ctx, rest, stdout, stderr)
 	default:
 		return usageFailure(stderr, "plugins", usagef("unknown subcommand %s: use plugins list or plugins inspect", quoted(sub)))
 	}
@@ -38,13 +35,10 @@ func runPlugins(p process, args []string, stdin io.Reader, stdout, stderr io.Wri
 
 // runPluginsList loads the plugins as serve would (so that what it prints,
 // and any error, is what the server would see) and prints each.
-func runPluginsList(cfg config, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+func runPluginsList(ctx context.Context, cfg config, stdout, stderr io.Writer) int {
 	w, err := cfg.open(ctx, cfg.logger(stderr))
 	if err != nil {
-		fmt.Fprintf(stderr, "iam-mcp-server: %v\n", err)
-		return 1
+		return openFailure(stderr, cfg.command, err)
 	}
 	defer w.close()
 	infos := w.plugins.Plugins()
@@ -160,7 +154,7 @@ type inspected struct {
 // runInspect prints a module's sha256 and its describe output. Nothing but
 // describe runs, with the default limits and no IAM access; the sha256 is
 // printed even when describe fails, on stderr with the error.
-func runInspect(args []string, stdout, stderr io.Writer) int {
+func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plugins inspect", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	pos, err := parseInterspersed(fs, args)
@@ -179,8 +173,6 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	sha, desc, err := plugin.Inspect(ctx, path)

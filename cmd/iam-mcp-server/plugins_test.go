@@ -1,70 +1,43 @@
 package main
 
 import (
-	"crypto/sha256"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/iammcp/iam-mcp-server/internal/testenv"
 )
 
-// pluginDir holds the plugins the tests build, under the temporary HOME
-// that TestMain removes.
-var pluginDir = sync.OnceValues(func() (string, error) {
-	return os.MkdirTemp(os.Getenv("HOME"), "plugins-")
+// pluginCache is the compilation cache the plugin tests share (each
+// module compiles once per run), under the temporary HOME that TestMain
+// removes.
+var pluginCache = sync.OnceValues(func() (string, error) {
+	return os.MkdirTemp(os.Getenv("HOME"), "wasm-cache-")
 })
 
-// builtPlugins builds each plugin package once per test run, from source
-// as a plugin author builds it, and remembers the module's path.
-var builtPlugins sync.Map // package → func() (string, error)
-
-func buildPlugin(pkg string) (string, error) {
-	once, _ := builtPlugins.LoadOrStore(pkg, sync.OnceValues(func() (string, error) {
-		dir, err := pluginDir()
-		if err != nil {
-			return "", err
-		}
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-		}
-		wasm := filepath.Join(dir, filepath.Base(pkg)+".wasm")
-		build := exec.Command(goTool, "build", "-buildmode=c-shared", "-o", wasm, "../../"+pkg)
-		build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("building %s: %v\n%s", pkg, err, out)
-		}
-		return wasm, nil
-	}))
-	return once.(func() (string, error))()
-}
-
-// withPlugin returns the flags that load the plugin package pkg, built
-// from source, with its prefix and grants, and a compilation cache.
+// withPlugin returns the flags that load the plugin package pkg (relative
+// to the module root), built from source as `make plugins` builds it, with
+// its prefix and grants, and the shared compilation cache.
 func withPlugin(t *testing.T, pkg, prefix string, grants ...string) []string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds a Wasm plugin; skipped with -short")
 	}
-	wasm, err := buildPlugin(pkg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(wasm)
+	wasm, sum := testenv.Wasm(t, pkg)
+	cache, err := pluginCache()
 	if err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "plugins.yaml")
-	yaml := fmt.Sprintf("plugins:\n  - name: %s\n    path: %s\n    sha256: %x\n    prefix: %q\n    grants: [%s]\n",
-		filepath.Base(pkg), wasm, sha256.Sum256(b), prefix, strings.Join(grants, ", "))
+	yaml := fmt.Sprintf("plugins:\n  - name: %s\n    path: %s\n    sha256: %s\n    prefix: %q\n    grants: [%s]\n",
+		filepath.Base(pkg), wasm, sum, prefix, strings.Join(grants, ", "))
 	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return []string{"--plugins", file, "--cache-dir", filepath.Join(filepath.Dir(wasm), "cache")}
+	return []string{"--plugins", file, "--cache-dir", cache}
 }
 
 // withHello loads the shipped hello-iam plugin with the prefix "hello"
@@ -82,7 +55,7 @@ func TestPluginsFiltered(t *testing.T) {
 	plugins := withHello(t)
 	tools := func(args ...string) result {
 		t.Helper()
-		return cli(t, "", append(append([]string{"tools", "--local"}, args...), plugins...)...)
+		return cli(t, "", append(append([]string{"tools", "--sandbox"}, args...), plugins...)...)
 	}
 	r := tools("--tools", "hello_*")
 	if r.code != 0 || r.stdout == "" {
@@ -125,7 +98,7 @@ func TestPluginsFiltered(t *testing.T) {
 	audit := filepath.Join(t.TempDir(), "audit.log")
 	call := func(args ...string) result {
 		t.Helper()
-		return cli(t, "", append(append([]string{"call", "--local", "--local-seed", "demo", "--audit-log", audit}, args...), plugins...)...)
+		return cli(t, "", append(append([]string{"call", "--sandbox", "--sandbox-seed", "demo", "--audit-log", audit}, args...), plugins...)...)
 	}
 	if r := call("hello_users_per_path"); r.code != 0 || !strings.Contains(r.stdout, `"total"`) {
 		t.Fatalf("hello_users_per_path: exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -161,7 +134,7 @@ func TestPluginCallConsent(t *testing.T) {
 	audit := filepath.Join(dir, "audit.log")
 	call := func(args ...string) result {
 		t.Helper()
-		return cli(t, "", append(append([]string{"call", "t_create_user", "--local", "--local-state", filepath.Join(dir, "state.json"),
+		return cli(t, "", append(append([]string{"call", "t_create_user", "--sandbox", "--sandbox-state", filepath.Join(dir, "state.json"),
 			"--audit-log", audit, "--confirm", "writes"}, args...), plugins...)...)
 	}
 	r := call("--allow-write", "--args", `{"user_name": "pat"}`)

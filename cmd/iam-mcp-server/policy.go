@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
-	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
 // iamPolicy is an IAM policy document, fields in the order IAM shows them.
@@ -29,7 +29,7 @@ type policyStatement struct {
 // run makes (the gate refuses the change itself before any AWS call).
 // sts:GetCallerIdentity needs no permission but is listed where the
 // catalogue uses it, so the policy says everything the server calls.
-func leastPrivilege(ops []api.Operation, readOnly bool) iamPolicy {
+func leastPrivilege(ops []catalogue.Tool, readOnly bool) iamPolicy {
 	var actions []string
 	for _, op := range ops {
 		for _, a := range op.IAMActions {
@@ -80,17 +80,17 @@ func runPolicy(cfg config, stdout, stderr io.Writer) int {
 // withGrants adds to ops every operation the plugins file grants and
 // excluded does not name: each named one, and for "read" every operation
 // that does not mutate.
-func withGrants(ops []api.Operation, cfg *plugin.Config, excluded map[string]bool) []api.Operation {
+func withGrants(ops []catalogue.Tool, cfg *plugin.Config, excluded map[string]bool) []catalogue.Tool {
 	out := slices.Clone(ops)
 	for _, spec := range cfg.Plugins {
 		for _, g := range spec.Grants {
 			if g == plugin.ReadGrant {
-				for _, op := range api.Operations {
+				for _, op := range catalogue.Tools() {
 					if !op.Mutates && !excluded[op.Name] {
 						out = append(out, op)
 					}
 				}
-			} else if op, ok := api.Lookup(g); ok && !excluded[op.Name] {
+			} else if op, ok := catalogue.LookupTool(g); ok && !excluded[op.Name] {
 				out = append(out, op)
 			}
 		}

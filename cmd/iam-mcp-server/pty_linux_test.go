@@ -13,6 +13,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/iammcp/iam-mcp-server/internal/syncio"
 	"github.com/iammcp/iam-mcp-server/internal/testenv"
 )
 
@@ -21,7 +22,7 @@ import (
 // process's controlling terminal). What the slave echoes and what the
 // command writes to it is drained from the master into the returned
 // buffer, so that the terminal never blocks.
-func openPTY(t *testing.T) (master *os.File, slavePath string, screen *lockedBuffer) {
+func openPTY(t *testing.T) (master *os.File, slavePath string, screen *syncio.Buffer) {
 	t.Helper()
 	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
 	if err != nil {
@@ -51,7 +52,7 @@ func openPTY(t *testing.T) (master *os.File, slavePath string, screen *lockedBuf
 		m.Close()
 		noPTY(t, fmt.Sprintf("cannot open the pseudo-terminal's slave: %v", err))
 	}
-	screen = &lockedBuffer{}
+	screen = &syncio.Buffer{}
 	go func() {
 		b := make([]byte, 4096)
 		for {
@@ -88,7 +89,7 @@ func TestCallAsksOnTerminal(t *testing.T) {
 	master, slavePath, screen := openPTY(t)
 	dir := t.TempDir()
 	state, audit := filepath.Join(dir, "state.json"), filepath.Join(dir, "audit.log")
-	common := []string{"--local", "--local-state", state, "--audit-log", audit, "--allow-write"}
+	common := []string{"--sandbox", "--sandbox-state", state, "--audit-log", audit, "--allow-write"}
 	for _, u := range []string{"alice", "bob"} {
 		mustCall[struct{}](t, append([]string{"create_user", "--args", `{"user_name": "` + u + `"}`}, common...)...)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/sandbox"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
@@ -60,9 +61,9 @@ func TestREADME(t *testing.T) {
 // IAM, whether the default exposes it, and its parameters (* = required).
 func toolsMarkdown() string {
 	var b strings.Builder
-	for _, ts := range api.Toolsets {
+	for _, ts := range catalogue.Toolsets() {
 		fmt.Fprintf(&b, "**%s**\n\n| tool | | parameters |\n| --- | --- | --- |\n", ts)
-		for _, op := range api.Operations {
+		for _, op := range catalogue.Tools() {
 			if op.Toolset != ts {
 				continue
 			}
@@ -76,7 +77,7 @@ func toolsMarkdown() string {
 			if op.Default {
 				kind += ", default"
 			}
-			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", op.Name, kind, parameters(op))
+			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", op.Name, kind, parameters(op.Operation))
 		}
 		b.WriteString("\n")
 	}

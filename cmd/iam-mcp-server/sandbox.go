@@ -9,23 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/iammcp/iam-mcp-server/host/sandbox"
 )
 
-// runSandbox serves the embedded IAM sandbox until interrupted.
-func runSandbox(args []string, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return serveSandbox(ctx, args, stderr, nil)
-}
-
-// serveSandbox serves until ctx ends; ready, if set, learns the URL once
+// serveSandbox is the sandbox command: it serves the embedded IAM sandbox
+// until ctx ends (a signal: SIGINT, SIGTERM); ready, if set, learns the URL once
 // the port is open (tests use it with --listen 127.0.0.1:0).
 func serveSandbox(ctx context.Context, args []string, stderr io.Writer, ready func(url string)) int {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)

@@ -10,41 +10,24 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/iammcp/iam-mcp-server/internal/syncio"
 )
-
-// lockedBuffer collects a command's stderr safely across goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // startSandbox runs the sandbox subcommand on a free loopback port and
 // returns its URL; it stops when the test ends.
-func startSandbox(t *testing.T, args ...string) (string, *lockedBuffer) {
+func startSandbox(t *testing.T, args ...string) (string, *syncio.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	urls := make(chan string, 1)
 	done := make(chan int, 1)
-	stderr := &lockedBuffer{}
+	stderr := &syncio.Buffer{}
 	go func() {
 		done <- serveSandbox(ctx, append([]string{"--listen", "127.0.0.1:0"}, args...), stderr, func(u string) { urls <- u })
 	}()
@@ -111,7 +94,7 @@ func TestSandboxCommandRefusals(t *testing.T) {
 		{[]string{"extra"}, 2, "unexpected argument"},
 	}
 	for _, tc := range cases {
-		var stderr lockedBuffer
+		var stderr syncio.Buffer
 		code := serveSandbox(context.Background(), tc.args, &stderr, nil)
 		if code != tc.code || !strings.Contains(stderr.String(), tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d mentioning %q", tc.args, code, stderr.String(), tc.code, tc.want)
@@ -226,7 +209,7 @@ func TestSandboxCommandAllowHostRefusals(t *testing.T) {
 		{"http://a.test", 1, "allowed host"},
 		{"a.test:99999", 1, "port"},
 	} {
-		var stderr lockedBuffer
+		var stderr syncio.Buffer
 		code := serveSandbox(context.Background(), []string{"--listen", "127.0.0.1:0", "--allow-host", tc.value}, &stderr, nil)
 		if code != tc.code || !strings.Contains(stderr.String(), tc.want) {
 			t.Errorf("--allow-host %q: exit %d, %q", tc.value, code, stderr.String())

@@ -6,17 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/iammcp/iam-mcp-server/host/mcpserver"
 )
 
-// runServe serves MCP on stdin and stdout until stdin closes or a signal
-// (SIGINT, SIGTERM) arrives; both end it with status 0.
-func runServe(cfg config, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+// runServe serves MCP on stdin and stdout until stdin closes or ctx ends (a
+// signal: SIGINT, SIGTERM); both end it with status 0.
+func runServe(ctx context.Context, cfg config, stdin io.Reader, stdout, stderr io.Writer) int {
 	// One logger for the process, built on the client log: the server's,
 	// the sandbox's and the plugins' records reach stderr as configured,
 	// and the MCP clients that ask for them (logging/setLevel, or a
@@ -27,17 +23,16 @@ func runServe(cfg config, stdin io.Reader, stdout, stderr io.Writer) int {
 	if f, ok := stdin.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			// A person ran it in a terminal: say what it is waiting for.
-			fmt.Fprintln(stderr, `iam-mcp-server: serving MCP on stdin and stdout; an MCP client starts this command. Try "iam-mcp-server --help", or "iam-mcp-server call list_users --local --local-seed demo". Ctrl-C stops.`)
+			fmt.Fprintln(stderr, `iam-mcp-server: serving MCP on stdin and stdout; an MCP client starts this command. Try "iam-mcp-server --help", or "iam-mcp-server call list_users --sandbox --sandbox-seed demo". Ctrl-C stops.`)
 		}
 	}
 
-	cfg.warn(logger)
 	w, err := cfg.open(ctx, logger)
 	if err != nil {
-		return openFailure(stderr, "serve", err)
+		return openFailure(stderr, cfg.command, err)
 	}
 	defer w.close()
-	opts := mcpserver.Options{Tools: cfg.tools, Filter: cfg.filter, Local: cfg.local, Version: version, Logger: logger,
+	opts := mcpserver.Options{Tools: cfg.tools, Filter: cfg.filter, Sandbox: cfg.sandbox, Version: version, Logger: logger,
 		ClientLog: &clientLog}
 	pluginTools := 0
 	if w.plugins != nil { // never a nil *plugin.Runtime in the interface
@@ -50,7 +45,7 @@ func runServe(cfg config, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	logger.Info("serving MCP on stdio", "version", version, "tools", len(cfg.tools), "toolsets", cfg.toolsets,
-		"plugin_tools", pluginTools, "readonly", cfg.readOnly, "confirm", cfg.confirm, "excluded", len(cfg.excluded), "local", cfg.local)
+		"plugin_tools", pluginTools, "readonly", cfg.readOnly, "confirm", cfg.confirm, "excluded", len(cfg.excluded), "sandbox", cfg.sandbox)
 	if err := srv.ServeStdio(ctx, stdin, stdout); err != nil {
 		fmt.Fprintf(stderr, "iam-mcp-server: %v\n", err)
 		return 1

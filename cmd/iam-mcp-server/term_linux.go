@@ -1,17 +1,6 @@
-//go:build linux
-
 package main
 
-import (
-	"syscall"
-	"unsafe"
-)
+import "syscall"
 
-// isTerminal reports whether fd is a terminal: whether it answers the
-// terminal's own ioctl. A character device alone is not enough — /dev/null
-// is one, and a script's </dev/null must not read as a person.
-func isTerminal(fd uintptr) bool {
-	var t syscall.Termios
-	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TCGETS, uintptr(unsafe.Pointer(&t)))
-	return errno == 0
-}
+// ioctlGetTermios is the ioctl that reads a terminal's settings.
+const ioctlGetTermios = syscall.TCGETS

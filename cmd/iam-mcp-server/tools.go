@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"text/tabwriter"
 
 	"github.com/iammcp/iam-mcp-server/host/plugin"
@@ -18,16 +15,14 @@ import (
 // as the server would load them, and their tools the filter shows follow,
 // with the toolset "plugin:<name>" and read only when every operation the
 // plugin may call is read-only.
-func runTools(cfg config, stdout, stderr io.Writer) int {
+func runTools(ctx context.Context, cfg config, stdout, stderr io.Writer) int {
 	var pluginTools []plugin.Tool
 	if cfg.plugins != "" {
 		// Loaded before anything is printed: a pattern that matches no
 		// tool is an error, and a partial listing would hide it.
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
 		w, err := cfg.open(ctx, cfg.logger(stderr))
 		if err != nil {
-			return openFailure(stderr, "tools", err)
+			return openFailure(stderr, cfg.command, err)
 		}
 		defer w.close()
 		pluginTools = w.plugins.Tools()

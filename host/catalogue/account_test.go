@@ -60,18 +60,8 @@ func TestAccountInfoErrors(t *testing.T) {
 	}
 
 	// IAM failing: a service failure, and nothing cached.
-	sb, err := sandbox.New(sandbox.Options{Faults: sandbox.Faults{ErrorRate: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	clients, err := NewClients(ctx, ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	broken, err := New(clients, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb := newSandbox(t, sandbox.Options{Faults: sandbox.Faults{ErrorRate: 1}})
+	broken := catalogueOver(t, sb, sb.Transport(), Options{})
 	if _, err := broken.Call(ctx, "get_account_info", nil); err == nil || err.(*api.Error).Code != api.ServiceFailure {
 		t.Fatalf("want ServiceFailure, got %v", err)
 	}

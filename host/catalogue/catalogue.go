@@ -129,11 +129,14 @@ type Options struct {
 }
 
 // New builds a catalogue over AWS clients, first checking that every
-// operation in sdk/api has an implementation (Caddy's rule: the table
-// refuses to start incomplete).
+// operation in sdk/api has an implementation and a complete tool entry
+// (tools.go) (Caddy's rule: the table refuses to start incomplete).
 func New(clients *Clients, opts Options) (*Catalogue, error) {
+	if err := checkTools(about); err != nil {
+		return nil, err
+	}
 	var missing []string
-	for _, op := range api.Operations {
+	for _, op := range api.All() {
 		if _, ok := registry[op.Name]; !ok {
 			missing = append(missing, op.Name)
 		}

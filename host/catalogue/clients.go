@@ -28,32 +28,33 @@ type ClientOptions struct {
 	Profile string
 	// EndpointURL overrides IAM's and STS's endpoint (a sandbox, a proxy).
 	EndpointURL string
-	// Local, when set, sends every request in process to this transport
-	// (the embedded sandbox) and reads no AWS configuration or credentials.
-	Local http.RoundTripper
+	// Sandbox, when set, sends every request in process to this transport
+	// (the embedded sandbox's) and reads no AWS configuration or
+	// credentials.
+	Sandbox http.RoundTripper
 	// MaxAttempts bounds the SDK's retries of throttling and server errors
 	// (default 5).
 	MaxAttempts int
 }
 
-// localKeyID signs requests to the embedded sandbox; it belongs to no user,
+// sandboxKeyID signs requests to the embedded sandbox; it belongs to no user,
 // so the sandbox answers as the account root.
-const localKeyID = "AKIAIOSFODNN7EXAMPLE"
+const sandboxKeyID = "AKIAIOSFODNN7EXAMPLE"
 
 // NewClients loads the AWS configuration the way every AWS tool does
 // (environment, shared config and credentials files, SSO, instance role),
-// or, with Local, a fixed configuration for the sandbox.
+// or, with Sandbox, a fixed configuration for the sandbox.
 func NewClients(ctx context.Context, o ClientOptions) (*Clients, error) {
 	attempts := o.MaxAttempts
 	if attempts <= 0 {
 		attempts = 5
 	}
 	var cfg aws.Config
-	if o.Local != nil {
+	if o.Sandbox != nil {
 		cfg = aws.Config{
 			Region:      "us-east-1",
-			Credentials: credentials.NewStaticCredentialsProvider(localKeyID, "local-sandbox-secret", ""),
-			HTTPClient:  &http.Client{Transport: o.Local},
+			Credentials: credentials.NewStaticCredentialsProvider(sandboxKeyID, "local-sandbox-secret", ""),
+			HTTPClient:  &http.Client{Transport: o.Sandbox},
 		}
 		if o.EndpointURL == "" {
 			o.EndpointURL = "http://sandbox.invalid"

@@ -14,6 +14,17 @@ import (
 // Conversions from the SDK's types to the catalogue's: one place, so every
 // operation returns the same shape for the same thing.
 
+// convertAll converts a list of SDK items with one of the conversions
+// below. The result is never nil: a list in a result is [] when empty, so
+// that a plugin can range over it without checking for null.
+func convertAll[T, R any](items []T, convert func(*T) R) []R {
+	out := make([]R, 0, len(items))
+	for i := range items {
+		out = append(out, convert(&items[i]))
+	}
+	return out
+}
+
 func str(p *string) string { return aws.ToString(p) }
 
 func date(p *time.Time) time.Time { return aws.ToTime(p).UTC() }
@@ -118,26 +129,25 @@ func policyOf(p *types.Policy) api.ManagedPolicy {
 }
 
 func attachedOf(list []types.AttachedPolicy) []api.AttachedPolicy {
-	out := make([]api.AttachedPolicy, 0, len(list))
-	for _, p := range list {
-		out = append(out, api.AttachedPolicy{PolicyName: str(p.PolicyName), PolicyArn: str(p.PolicyArn)})
-	}
-	return out
+	return convertAll(list, func(p *types.AttachedPolicy) api.AttachedPolicy {
+		return api.AttachedPolicy{PolicyName: str(p.PolicyName), PolicyArn: str(p.PolicyArn)}
+	})
 }
 
 func accessKeyOf(k *types.AccessKeyMetadata) api.AccessKey {
 	return api.AccessKey{UserName: str(k.UserName), AccessKeyID: str(k.AccessKeyId), Status: string(k.Status), CreateDate: date(k.CreateDate)}
 }
 
+func mfaDeviceOf(d *types.MFADevice) api.MFADevice {
+	return api.MFADevice{UserName: str(d.UserName), SerialNumber: str(d.SerialNumber), EnableDate: date(d.EnableDate)}
+}
+
 func instanceProfileOf(p *types.InstanceProfile) api.InstanceProfile {
-	out := api.InstanceProfile{
+	return api.InstanceProfile{
 		InstanceProfileName: str(p.InstanceProfileName), InstanceProfileID: str(p.InstanceProfileId),
-		Arn: str(p.Arn), Path: str(p.Path), CreateDate: date(p.CreateDate), Roles: []string{},
+		Arn: str(p.Arn), Path: str(p.Path), CreateDate: date(p.CreateDate),
+		Roles: convertAll(p.Roles, func(r *types.Role) string { return str(r.RoleName) }),
 	}
-	for _, r := range p.Roles {
-		out.Roles = append(out.Roles, str(r.RoleName))
-	}
-	return out
 }
 
 func versionOf(v *types.PolicyVersion) api.PolicyVersion {

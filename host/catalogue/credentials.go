@@ -133,11 +133,7 @@ func listAccessKeys(ctx context.Context, c *Catalogue, in *api.UserPageInput) (*
 	if err != nil {
 		return nil, err
 	}
-	res := &api.ListAccessKeysOutput{AccessKeys: make([]api.AccessKey, 0, len(out.AccessKeyMetadata)), Page: page(out.IsTruncated, out.Marker)}
-	for i := range out.AccessKeyMetadata {
-		res.AccessKeys = append(res.AccessKeys, accessKeyOf(&out.AccessKeyMetadata[i]))
-	}
-	return res, nil
+	return &api.ListAccessKeysOutput{AccessKeys: convertAll(out.AccessKeyMetadata, accessKeyOf), Page: page(out.IsTruncated, out.Marker)}, nil
 }
 
 func updateAccessKey(ctx context.Context, c *Catalogue, in *api.UpdateAccessKeyInput) (*Planned[api.Result], error) {
@@ -296,11 +292,7 @@ func listMFADevices(ctx context.Context, c *Catalogue, in *api.UserPageInput) (*
 	if err != nil {
 		return nil, err
 	}
-	res := &api.ListMFADevicesOutput{MFADevices: make([]api.MFADevice, 0, len(out.MFADevices)), Page: page(out.IsTruncated, out.Marker)}
-	for _, d := range out.MFADevices {
-		res.MFADevices = append(res.MFADevices, api.MFADevice{UserName: str(d.UserName), SerialNumber: str(d.SerialNumber), EnableDate: date(d.EnableDate)})
-	}
-	return res, nil
+	return &api.ListMFADevicesOutput{MFADevices: convertAll(out.MFADevices, mfaDeviceOf), Page: page(out.IsTruncated, out.Marker)}, nil
 }
 
 func deactivateMFADevice(ctx context.Context, c *Catalogue, in *api.MFADeviceInput) (*Planned[api.Result], error) {

@@ -46,21 +46,6 @@ func clientsSignedBy(sb *sandbox.Server, keyID, secret string) *Clients {
 	}
 }
 
-// rawCall runs an operation and returns its output as the JSON a client
-// receives, to check what it does not contain.
-func rawCall(t *testing.T, c *testCatalogue, op, args string) string {
-	t.Helper()
-	out, err := c.Call(ctx, op, json.RawMessage(args))
-	if err != nil {
-		t.Fatalf("%s %s: %v", op, args, err)
-	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // secretFile is what SecretFiles writes.
 type secretFile struct {
 	UserName        string `json:"user_name"`

@@ -1,4 +1,4 @@
-// Package iam is the operation catalogue: every IAM operation the server
+// Package catalogue is the operation catalogue: every IAM operation the server
 // offers, implemented once on the AWS SDK for Go v2 against the definitions
 // in sdk/api (name, types, Mutates, Destructive).
 //

@@ -70,7 +70,7 @@ func asAPIError(err error) *api.Error {
 	}
 	msg := err.Error()
 	if strings.Contains(msg, "failed to retrieve credentials") || strings.Contains(msg, "no EC2 IMDS role found") || strings.Contains(msg, "credentials") && strings.Contains(msg, "not found") {
-		return api.Errorf(api.CredentialsError, "no usable AWS credentials: %v. Set AWS_PROFILE (or --profile), AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run on an instance with a role; or use --local for the embedded sandbox", err)
+		return api.Errorf(api.CredentialsError, "no usable AWS credentials: %v. Set AWS_PROFILE (or --profile), AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run on an instance with a role; or use --sandbox for the embedded sandbox", err)
 	}
 	return api.Errorf(api.ServiceFailure, "could not reach IAM: %v", err)
 }

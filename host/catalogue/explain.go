@@ -39,14 +39,8 @@ func explainAccess(ctx context.Context, c *Catalogue, in *api.ExplainAccessInput
 	if p.account != account {
 		return nil, api.Errorf(api.InvalidInput, "principal_arn %s is in account %s, but the server's credentials are for account %s; explain_access reads the principal's policies, so it can only explain principals of that account", in.PrincipalArn, p.account, account)
 	}
-	g := &gatherer{c: c, kinds: map[string]string{}, docs: map[string]string{}, managed: map[string]int{}}
-	var tags map[string]string
-	var arn string
-	if p.kind == "user" {
-		tags, arn, err = g.user(ctx, p.name)
-	} else {
-		tags, arn, err = g.role(ctx, p.name)
-	}
+	g := c.newGatherer()
+	tags, arn, err := g.identity(ctx, p.kind, p.name)
 	if err != nil {
 		return nil, err
 	}
@@ -150,69 +144,39 @@ func (g *gatherer) addManaged(ctx context.Context, layer *[]policy.Source, arn, 
 	return g.add(layer, arn, typ, kind, str(v.VersionId), decodeDocument(v.Document).String())
 }
 
-// user gathers a user's inline and attached policies, its groups', and its
-// boundary, and returns its tags and ARN.
-func (g *gatherer) user(ctx context.Context, name string) (map[string]string, string, error) {
-	cl, n := g.c.clients.IAM, aws.String(name)
-	u, err := cl.GetUser(ctx, &iam.GetUserInput{UserName: n})
+// identity gathers a user's or role's inline and attached policies, a
+// user's groups', and its boundary, and returns its tags and ARN.
+func (g *gatherer) identity(ctx context.Context, kind, name string) (map[string]string, string, error) {
+	k, cl, n := kindOf(kind), g.c.clients.IAM, aws.String(name)
+	h, err := k.read(ctx, cl, n)
 	if err != nil {
 		return nil, "", err
 	}
-	if err := g.principal(ctx, "user", name, userInline, func() ([]types.AttachedPolicy, error) {
-		return allPages(ctx, iam.NewListAttachedUserPoliciesPaginator(cl, &iam.ListAttachedUserPoliciesInput{UserName: n}),
-			func(o *iam.ListAttachedUserPoliciesOutput) []types.AttachedPolicy { return o.AttachedPolicies })
-	}); err != nil {
+	if err := g.principal(ctx, k, name); err != nil {
 		return nil, "", err
 	}
-	groups, err := allPages(ctx, iam.NewListGroupsForUserPaginator(cl, &iam.ListGroupsForUserInput{UserName: n}),
-		func(o *iam.ListGroupsForUserOutput) []types.Group { return o.Groups })
-	if err != nil {
-		return nil, "", err
-	}
-	for _, grp := range groups {
-		gn := aws.String(str(grp.GroupName))
-		if err := g.principal(ctx, "group", *gn, groupInline, func() ([]types.AttachedPolicy, error) {
-			return allPages(ctx, iam.NewListAttachedGroupPoliciesPaginator(cl, &iam.ListAttachedGroupPoliciesInput{GroupName: gn}),
-				func(o *iam.ListAttachedGroupPoliciesOutput) []types.AttachedPolicy { return o.AttachedPolicies })
-		}); err != nil {
+	if kind == "user" {
+		groups, err := allPages(ctx, iam.NewListGroupsForUserPaginator(cl, &iam.ListGroupsForUserInput{UserName: n}),
+			func(o *iam.ListGroupsForUserOutput) []types.Group { return o.Groups })
+		if err != nil {
 			return nil, "", err
 		}
+		for _, grp := range groups {
+			if err := g.principal(ctx, groupKind, str(grp.GroupName)); err != nil {
+				return nil, "", err
+			}
+		}
 	}
-	return tagMap(u.User.Tags), str(u.User.Arn), g.boundary(ctx, u.User.PermissionsBoundary, "user "+name)
+	return tagMap(h.tags), str(h.arn), g.boundary(ctx, h.boundary, kind+" "+name)
 }
 
-// role gathers a role's inline and attached policies and its boundary, and
-// returns its tags and ARN.
-func (g *gatherer) role(ctx context.Context, name string) (map[string]string, string, error) {
-	cl, n := g.c.clients.IAM, aws.String(name)
-	r, err := cl.GetRole(ctx, &iam.GetRoleInput{RoleName: n})
+// principal gathers one user's, group's or role's inline policies and
+// attached policies.
+func (g *gatherer) principal(ctx context.Context, k principalKind, name string) error {
+	cl, n, kind := g.c.clients.IAM, aws.String(name), k.kind
+	names, err := k.names(ctx, cl, n)
 	if err != nil {
-		return nil, "", err
-	}
-	if err := g.principal(ctx, "role", name, roleInline, func() ([]types.AttachedPolicy, error) {
-		return allPages(ctx, iam.NewListAttachedRolePoliciesPaginator(cl, &iam.ListAttachedRolePoliciesInput{RoleName: n}),
-			func(o *iam.ListAttachedRolePoliciesOutput) []types.AttachedPolicy { return o.AttachedPolicies })
-	}); err != nil {
-		return nil, "", err
-	}
-	return tagMap(r.Role.Tags), str(r.Role.Arn), g.boundary(ctx, r.Role.PermissionsBoundary, "role "+name)
-}
-
-// principal gathers one user's, group's or role's inline policies (through
-// the inline kind's calls) and attached policies.
-func (g *gatherer) principal(ctx context.Context, kind, name string, k inlineKind, attached func() ([]types.AttachedPolicy, error)) error {
-	cl, n := g.c.clients.IAM, aws.String(name)
-	var names []string
-	for pg := (api.PageInput{}); ; {
-		page, next, err := k.list(ctx, cl, n, pg)
-		if err != nil {
-			return err
-		}
-		names = append(names, page...)
-		if !next.IsTruncated {
-			break
-		}
-		pg.Marker = next.Marker
+		return err
 	}
 	for _, pn := range names {
 		_, doc, err := k.get(ctx, cl, n, aws.String(pn))
@@ -224,7 +188,7 @@ func (g *gatherer) principal(ctx context.Context, kind, name string, k inlineKin
 		}
 		g.from = append(g.from, []string{kind + " " + name})
 	}
-	list, err := attached()
+	list, err := k.attached(ctx, cl, n)
 	if err != nil {
 		return err
 	}

@@ -105,11 +105,17 @@ func listAll[O any](ctx context.Context, b *changeBuilder, action string, p page
 	if err != nil {
 		return err
 	}
-	for _, n := range list {
+	removeEach(b, action, list, target, remove)
+	return nil
+}
+
+// removeEach adds one call per name to b: action on the name's target,
+// made by remove. The names are all read first (see listAll).
+func removeEach(b *changeBuilder, action string, names []string, target func(name string) string, remove func(ctx context.Context, name string) error) {
+	for _, n := range names {
 		b.call(action, target(n), func(ctx context.Context) error { return remove(ctx, n) })
 		b.affects(target(n))
 	}
-	return nil
 }
 
 // iamMessage is IAM's own sentence from an AWS error, without the

@@ -27,11 +27,7 @@ func listGroups(ctx context.Context, c *Catalogue, in *api.ListGroupsInput) (*ap
 	if err != nil {
 		return nil, err
 	}
-	res := &api.GroupsOutput{Groups: make([]api.Group, 0, len(out.Groups)), Page: page(out.IsTruncated, out.Marker)}
-	for i := range out.Groups {
-		res.Groups = append(res.Groups, groupOf(&out.Groups[i]))
-	}
-	return res, nil
+	return &api.GroupsOutput{Groups: convertAll(out.Groups, groupOf), Page: page(out.IsTruncated, out.Marker)}, nil
 }
 
 // getGroup pages through members (a group can hold thousands) but returns
@@ -43,27 +39,15 @@ func getGroup(ctx context.Context, c *Catalogue, in *api.GetGroupInput) (*api.Ge
 	if err != nil {
 		return nil, err
 	}
-	res := &api.GetGroupOutput{Group: groupOf(g.Group), Users: make([]api.User, 0, len(g.Users)), Page: page(g.IsTruncated, g.Marker)}
-	for i := range g.Users {
-		res.Users = append(res.Users, userOf(&g.Users[i]))
-	}
-	if res.AttachedPolicies, err = allPages(ctx, iam.NewListAttachedGroupPoliciesPaginator(cl, &iam.ListAttachedGroupPoliciesInput{GroupName: name}), groupAttached); err != nil {
-		return nil, err
-	}
-	if res.InlinePolicies, err = allPages(ctx, iam.NewListGroupPoliciesPaginator(cl, &iam.ListGroupPoliciesInput{GroupName: name}), groupInlineNames); err != nil {
+	res := &api.GetGroupOutput{Group: groupOf(g.Group), Users: convertAll(g.Users, userOf), Page: page(g.IsTruncated, g.Marker)}
+	if res.AttachedPolicies, res.InlinePolicies, err = groupKind.policies(ctx, c, in.GroupName); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
 func createGroup(ctx context.Context, c *Catalogue, in *api.CreateGroupInput) (*Planned[api.GroupOutput], error) {
-	if err := notTaken("group", in.GroupName, func() (string, error) {
-		g, err := c.clients.IAM.GetGroup(ctx, &iam.GetGroupInput{GroupName: aws.String(in.GroupName), MaxItems: aws.Int32(1)})
-		if err != nil {
-			return "", err
-		}
-		return str(g.Group.GroupName), nil
-	}); err != nil {
+	if err := groupKind.notTaken(ctx, c, in.GroupName); err != nil {
 		return nil, err
 	}
 	var created *types.Group
@@ -140,22 +124,10 @@ func (c *Catalogue) planClearGroup(ctx context.Context, b *changeBuilder, group 
 	if err != nil {
 		return err
 	}
-	err = listAll(ctx, b, "DetachGroupPolicy", iam.NewListAttachedGroupPoliciesPaginator(cl, &iam.ListAttachedGroupPoliciesInput{GroupName: name}),
-		func(o *iam.ListAttachedGroupPoliciesOutput) []string { return policyARNsOf(groupAttached(o)) },
-		func(arn string) string { return arn },
-		func(ctx context.Context, arn string) error {
-			_, err := cl.DetachGroupPolicy(ctx, &iam.DetachGroupPolicyInput{GroupName: name, PolicyArn: aws.String(arn)})
-			return err
-		})
-	if err != nil {
+	if err := groupKind.planDetachAll(ctx, c, b, group); err != nil {
 		return err
 	}
-	return listAll(ctx, b, "DeleteGroupPolicy", iam.NewListGroupPoliciesPaginator(cl, &iam.ListGroupPoliciesInput{GroupName: name}), groupInlineNames,
-		func(policy string) string { return groupEntity(group) + "/policy/" + policy },
-		func(ctx context.Context, policy string) error {
-			_, err := cl.DeleteGroupPolicy(ctx, &iam.DeleteGroupPolicyInput{GroupName: name, PolicyName: aws.String(policy)})
-			return err
-		})
+	return groupKind.planDeleteInlineAll(ctx, c, b, group)
 }
 
 func addUserToGroup(ctx context.Context, c *Catalogue, in *api.GroupMemberInput) (*Planned[api.Result], error) {
@@ -256,18 +228,4 @@ func listAttachedGroupPolicies(ctx context.Context, c *Catalogue, in *api.GroupP
 		return nil, err
 	}
 	return &api.AttachedPoliciesOutput{AttachedPolicies: attachedOf(out.AttachedPolicies), Page: page(out.IsTruncated, out.Marker)}, nil
-}
-
-func groupAttached(o *iam.ListAttachedGroupPoliciesOutput) []api.AttachedPolicy {
-	return attachedOf(o.AttachedPolicies)
-}
-
-func groupInlineNames(o *iam.ListGroupPoliciesOutput) []string { return o.PolicyNames }
-
-func policyARNsOf(list []api.AttachedPolicy) []string {
-	arns := make([]string, 0, len(list))
-	for _, p := range list {
-		arns = append(arns, p.PolicyArn)
-	}
-	return arns
 }

@@ -2,6 +2,7 @@ package catalogue
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -87,24 +88,15 @@ func TestGroupsLifecycle(t *testing.T) {
 
 	// Without force: refused, and nothing changed.
 	msg := callFails(t, c, "delete_group", `{"group_name":"eng"}`, api.DeleteConflict)
-	for _, want := range []string{"group eng", "1 member", "Nothing was changed", "force=true"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("conflict message %q does not say %q", msg, want)
-		}
-	}
+	says(t, "conflict message", msg, "group eng", "1 member", "Nothing was changed", "force=true")
 	if still := call[api.GetGroupOutput](t, c, "get_group", `{"group_name":"eng"}`); len(still.Users) != 1 || len(still.AttachedPolicies) != 1 || len(still.InlinePolicies) != 1 {
 		t.Fatalf("a refused delete changed the group: %+v", still)
 	}
 
 	del := call[api.DeleteOutput](t, c, "delete_group", `{"group_name":"eng","force":true}`)
 	want := []api.DeleteStep{{Action: "RemoveUserFromGroup", Target: "user/ana"}, {Action: "DetachGroupPolicy", Target: readOnlyARN}, {Action: "DeleteGroupPolicy", Target: "group/eng/policy/logs"}}
-	if del.Deleted != "eng" || len(del.Steps) != len(want) || !strings.Contains(del.Message, "3 clean-up steps") {
-		t.Fatalf("delete_group force: %+v", del)
-	}
-	for i, s := range want {
-		if del.Steps[i] != s {
-			t.Fatalf("step %d: got %+v, want %+v (all: %+v)", i, del.Steps[i], s, del.Steps)
-		}
+	if del.Deleted != "eng" || !slices.Equal(del.Steps, want) || !strings.Contains(del.Message, "3 clean-up steps") {
+		t.Fatalf("delete_group force: %+v, want the steps %+v", del, want)
 	}
 	callFails(t, c, "get_group", `{"group_name":"eng"}`, api.NoSuchEntity)
 	if u := call[api.GetUserOutput](t, c, "get_user", `{"user_name":"ana"}`); len(u.Groups) != 0 {

@@ -219,13 +219,7 @@ func (c *Catalogue) newGatherer() *gatherer {
 // groupPolicies gathers a group's inline and attached policies.
 func (c *Catalogue) groupPolicies(ctx context.Context, group string) (*gatherer, error) {
 	g := c.newGatherer()
-	gn := aws.String(group)
-	cl := c.clients.IAM
-	err := g.principal(ctx, "group", group, groupInline, func() ([]types.AttachedPolicy, error) {
-		return allPages(ctx, iam.NewListAttachedGroupPoliciesPaginator(cl, &iam.ListAttachedGroupPoliciesInput{GroupName: gn}),
-			func(o *iam.ListAttachedGroupPoliciesOutput) []types.AttachedPolicy { return o.AttachedPolicies })
-	})
-	return g, err
+	return g, g.principal(ctx, groupKind, group)
 }
 
 // guardGroupMembership judges what a user gains by joining a group: the
@@ -343,12 +337,7 @@ type widening struct {
 // and its boundary.
 func (c *Catalogue) gatherPrincipal(ctx context.Context, kind, name string) (*gatherer, error) {
 	g := c.newGatherer()
-	var err error
-	if kind == "user" {
-		_, _, err = g.user(ctx, name)
-	} else {
-		_, _, err = g.role(ctx, name)
-	}
+	_, _, err := g.identity(ctx, kind, name)
 	return g, err
 }
 
@@ -560,7 +549,7 @@ func (c *Catalogue) guardDetach(ctx context.Context, kind, name, policyARN strin
 // guardInline judges deleting (doc nil) or replacing an inline policy of a
 // user, role or group (every member). old is its stored document, read by
 // the caller (nil when there is none: then nothing is taken away).
-func (c *Catalogue) guardInline(ctx context.Context, k inlineKind, principal, name string, old *string, doc *api.PolicyDocument) ([]string, error) {
+func (c *Catalogue) guardInline(ctx context.Context, k principalKind, principal, name string, old *string, doc *api.PolicyDocument) ([]string, error) {
 	if old == nil {
 		return nil, nil
 	}
@@ -629,7 +618,7 @@ func (c *Catalogue) guardInline(ctx context.Context, k inlineKind, principal, na
 // role or group over the document stored under that name, and returns the
 // stored one (nil when there is none, or it could not be read and
 // --allow-risky-policies let the write go on).
-func (c *Catalogue) guardReplaceInline(ctx context.Context, k inlineKind, principal, name string, doc api.PolicyDocument) (*string, []string, error) {
+func (c *Catalogue) guardReplaceInline(ctx context.Context, k principalKind, principal, name string, doc api.PolicyDocument) (*string, []string, error) {
 	_, old, err := k.get(ctx, c.clients.IAM, aws.String(principal), aws.String(name))
 	if err != nil {
 		if isCode(err, "NoSuchEntity") {
@@ -649,7 +638,7 @@ func (c *Catalogue) guardReplaceInline(ctx context.Context, k inlineKind, princi
 
 // guardDeleteInline judges deleting inline policy name of a user, role or
 // group.
-func (c *Catalogue) guardDeleteInline(ctx context.Context, k inlineKind, principal, name string) ([]string, error) {
+func (c *Catalogue) guardDeleteInline(ctx context.Context, k principalKind, principal, name string) ([]string, error) {
 	_, old, err := k.get(ctx, c.clients.IAM, aws.String(principal), aws.String(name))
 	if err != nil {
 		if isCode(err, "NoSuchEntity") {

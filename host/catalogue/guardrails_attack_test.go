@@ -39,7 +39,7 @@ type corpusCaseWitness struct {
 
 func loadCorpus(t *testing.T) []corpusCase {
 	t.Helper()
-	b, err := os.ReadFile("../policy/testdata/guardrail_corpus.json")
+	b, err := os.ReadFile("../../policy/testdata/guardrail_corpus.json")
 	if err != nil {
 		t.Fatal(err)
 	}

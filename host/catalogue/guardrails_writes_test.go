@@ -183,20 +183,8 @@ func (d denyActions) RoundTrip(req *http.Request) (*http.Response, error) {
 // actions.
 func newDeniedCatalogue(t *testing.T, opts Options, actions ...string) *testCatalogue {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Options{Seed: "demo"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	clients, err := NewClients(ctx, ClientOptions{Local: denyActions{sb.Transport(), actions}, MaxAttempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.Secrets = SecretFiles{Dir: t.TempDir() + "/secrets"}
-	c, err := New(clients, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCatalogue{Catalogue: c, sandbox: sb}
+	sb := newSandbox(t, sandbox.Options{Seed: "demo"})
+	return catalogueOver(t, sb, denyActions{sb.Transport(), actions}, opts)
 }
 
 // TestGuardrailsFailClosed: when the policies a check needs cannot be read,

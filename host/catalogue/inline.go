@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/iammcp/iam-mcp-server/policy"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
@@ -17,23 +16,24 @@ import (
 
 // Inline policies of users, roles and groups. The twelve operations differ
 // only in the SDK call and the name of the principal's field, so one
-// implementation runs them all over a table of SDK calls per kind
-// (inlineKind), and registerInline adapts each kind's input types to it.
+// implementation runs them all over the table of SDK calls per kind
+// (principalKind, principals.go), and registerInline adapts each kind's
+// input types to it.
 
 func init() {
-	registerInline(userInline,
+	registerInline(userKind,
 		func(in *api.PutUserPolicyInput) (string, string, api.PolicyDocument) {
 			return in.UserName, in.PolicyName, in.PolicyDocument
 		},
 		func(in *api.UserPolicyNameInput) (string, string) { return in.UserName, in.PolicyName },
 		func(in *api.UserPageInput) (string, api.PageInput) { return in.UserName, in.PageInput })
-	registerInline(roleInline,
+	registerInline(roleKind,
 		func(in *api.PutRolePolicyInput) (string, string, api.PolicyDocument) {
 			return in.RoleName, in.PolicyName, in.PolicyDocument
 		},
 		func(in *api.RolePolicyNameInput) (string, string) { return in.RoleName, in.PolicyName },
 		func(in *api.RolePageInput) (string, api.PageInput) { return in.RoleName, in.PageInput })
-	registerInline(groupInline,
+	registerInline(groupKind,
 		func(in *api.PutGroupPolicyInput) (string, string, api.PolicyDocument) {
 			return in.GroupName, in.PolicyName, in.PolicyDocument
 		},
@@ -41,124 +41,10 @@ func init() {
 		func(in *api.GroupPageInput) (string, api.PageInput) { return in.GroupName, in.PageInput })
 }
 
-// inlineKind is what differs between the inline policies of users, roles
-// and groups: the SDK calls, IAM's size quota and who a grant reaches.
-type inlineKind struct {
-	kind string // "user", "role" or "group", as in the operation names
-	// limit is IAM's quota in characters without whitespace (for users and
-	// groups AWS counts it across all of the principal's inline policies).
-	limit int
-	// reach says whom a policy on the named principal grants to.
-	reach func(principal string) string
-
-	// exists reads the principal, so that a plan refuses a missing one as
-	// IAM would (the policy reads answer NoSuchEntity for a missing
-	// policy and a missing principal alike).
-	exists func(ctx context.Context, cl *iam.Client, principal *string) error
-
-	put  func(ctx context.Context, cl *iam.Client, principal, name, doc *string) error
-	get  func(ctx context.Context, cl *iam.Client, principal, name *string) (canonical, doc *string, err error)
-	del  func(ctx context.Context, cl *iam.Client, principal, name *string) error
-	list func(ctx context.Context, cl *iam.Client, principal *string, pg api.PageInput) ([]string, api.Page, error)
-}
-
-var userInline = inlineKind{
-	kind: "user", limit: 2048,
-	reach: func(p string) string { return "user " + p },
-	exists: func(ctx context.Context, cl *iam.Client, p *string) error {
-		_, err := cl.GetUser(ctx, &iam.GetUserInput{UserName: p})
-		return err
-	},
-	put: func(ctx context.Context, cl *iam.Client, p, n, doc *string) error {
-		_, err := cl.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: p, PolicyName: n, PolicyDocument: doc})
-		return err
-	},
-	get: func(ctx context.Context, cl *iam.Client, p, n *string) (*string, *string, error) {
-		out, err := cl.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: p, PolicyName: n})
-		if err != nil {
-			return nil, nil, err
-		}
-		return out.UserName, out.PolicyDocument, nil
-	},
-	del: func(ctx context.Context, cl *iam.Client, p, n *string) error {
-		_, err := cl.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: p, PolicyName: n})
-		return err
-	},
-	list: func(ctx context.Context, cl *iam.Client, p *string, pg api.PageInput) ([]string, api.Page, error) {
-		out, err := cl.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: p, MaxItems: optInt32(pg.MaxItems), Marker: optStr(pg.Marker)})
-		if err != nil {
-			return nil, api.Page{}, err
-		}
-		return out.PolicyNames, page(out.IsTruncated, out.Marker), nil
-	},
-}
-
-var roleInline = inlineKind{
-	kind: "role", limit: 10240,
-	reach: func(p string) string { return "role " + p + " (and whoever assumes it)" },
-	exists: func(ctx context.Context, cl *iam.Client, p *string) error {
-		_, err := cl.GetRole(ctx, &iam.GetRoleInput{RoleName: p})
-		return err
-	},
-	put: func(ctx context.Context, cl *iam.Client, p, n, doc *string) error {
-		_, err := cl.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: p, PolicyName: n, PolicyDocument: doc})
-		return err
-	},
-	get: func(ctx context.Context, cl *iam.Client, p, n *string) (*string, *string, error) {
-		out, err := cl.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: p, PolicyName: n})
-		if err != nil {
-			return nil, nil, err
-		}
-		return out.RoleName, out.PolicyDocument, nil
-	},
-	del: func(ctx context.Context, cl *iam.Client, p, n *string) error {
-		_, err := cl.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: p, PolicyName: n})
-		return err
-	},
-	list: func(ctx context.Context, cl *iam.Client, p *string, pg api.PageInput) ([]string, api.Page, error) {
-		out, err := cl.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: p, MaxItems: optInt32(pg.MaxItems), Marker: optStr(pg.Marker)})
-		if err != nil {
-			return nil, api.Page{}, err
-		}
-		return out.PolicyNames, page(out.IsTruncated, out.Marker), nil
-	},
-}
-
-var groupInline = inlineKind{
-	kind: "group", limit: 5120,
-	reach: func(p string) string { return "every member of group " + p },
-	exists: func(ctx context.Context, cl *iam.Client, p *string) error {
-		_, err := cl.GetGroup(ctx, &iam.GetGroupInput{GroupName: p, MaxItems: aws.Int32(1)})
-		return err
-	},
-	put: func(ctx context.Context, cl *iam.Client, p, n, doc *string) error {
-		_, err := cl.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: p, PolicyName: n, PolicyDocument: doc})
-		return err
-	},
-	get: func(ctx context.Context, cl *iam.Client, p, n *string) (*string, *string, error) {
-		out, err := cl.GetGroupPolicy(ctx, &iam.GetGroupPolicyInput{GroupName: p, PolicyName: n})
-		if err != nil {
-			return nil, nil, err
-		}
-		return out.GroupName, out.PolicyDocument, nil
-	},
-	del: func(ctx context.Context, cl *iam.Client, p, n *string) error {
-		_, err := cl.DeleteGroupPolicy(ctx, &iam.DeleteGroupPolicyInput{GroupName: p, PolicyName: n})
-		return err
-	},
-	list: func(ctx context.Context, cl *iam.Client, p *string, pg api.PageInput) ([]string, api.Page, error) {
-		out, err := cl.ListGroupPolicies(ctx, &iam.ListGroupPoliciesInput{GroupName: p, MaxItems: optInt32(pg.MaxItems), Marker: optStr(pg.Marker)})
-		if err != nil {
-			return nil, api.Page{}, err
-		}
-		return out.PolicyNames, page(out.IsTruncated, out.Marker), nil
-	},
-}
-
 // registerInline registers put_, get_, delete_ and list_<kind>_policies,
 // given how to read the principal, policy name, document and page out of
 // the kind's own input types.
-func registerInline[Put, Named, Paged any](k inlineKind,
+func registerInline[Put, Named, Paged any](k principalKind,
 	putArgs func(*Put) (string, string, api.PolicyDocument),
 	namedArgs func(*Named) (string, string),
 	pagedArgs func(*Paged) (string, api.PageInput),
@@ -186,9 +72,10 @@ func registerInline[Put, Named, Paged any](k inlineKind,
 // created or replaced (an overwrite is destructive: the person and the
 // assistant should know one happens) and the undo can give back the
 // previous document.
-func (k inlineKind) putPolicy(ctx context.Context, c *Catalogue, principal, name string, doc api.PolicyDocument) (*Planned[api.Result], error) {
+func (k principalKind) putPolicy(ctx context.Context, c *Catalogue, principal, name string, doc api.PolicyDocument) (*Planned[api.Result], error) {
 	p, n := aws.String(principal), aws.String(name)
-	note, err := planRead(k.exists(ctx, c.clients.IAM, p), k.kind+" "+principal)
+	_, err := k.read(ctx, c.clients.IAM, p)
+	note, err := planRead(err, k.kind+" "+principal)
 	if err != nil {
 		return nil, err
 	}
@@ -258,17 +145,6 @@ func (k inlineKind) putPolicy(ctx context.Context, c *Catalogue, principal, name
 	})
 }
 
-// entity names an inline policy in a plan: role/R/policy/NAME.
-func (k inlineKind) entity(principal, name string) string {
-	return k.kind + "/" + principal + "/policy/" + name
-}
-
-// action is the IAM action of verb on this kind's inline policies
-// ("Put" → "PutRolePolicy").
-func (k inlineKind) action(verb string) string {
-	return verb + strings.ToUpper(k.kind[:1]) + k.kind[1:] + "Policy"
-}
-
 // sameDocument compares two documents as JSON values, so layout and key
 // order do not count as a change.
 func sameDocument(a, b api.PolicyDocument) bool {
@@ -279,7 +155,7 @@ func sameDocument(a, b api.PolicyDocument) bool {
 	return reflect.DeepEqual(va, vb)
 }
 
-func (k inlineKind) getPolicy(ctx context.Context, c *Catalogue, principal, name string) (*api.InlinePolicyOutput, error) {
+func (k principalKind) getPolicy(ctx context.Context, c *Catalogue, principal, name string) (*api.InlinePolicyOutput, error) {
 	canonical, doc, err := k.get(ctx, c.clients.IAM, aws.String(principal), aws.String(name))
 	if err != nil {
 		return nil, k.notFound(err, principal)
@@ -290,7 +166,7 @@ func (k inlineKind) getPolicy(ctx context.Context, c *Catalogue, principal, name
 	return &api.InlinePolicyOutput{PrincipalName: principal, PolicyName: name, PolicyDocument: decodeDocument(doc)}, nil
 }
 
-func (k inlineKind) deletePolicy(ctx context.Context, c *Catalogue, principal, name string) (*Planned[api.Result], error) {
+func (k principalKind) deletePolicy(ctx context.Context, c *Catalogue, principal, name string) (*Planned[api.Result], error) {
 	p, n := aws.String(principal), aws.String(name)
 	warnings, err := c.guardDeleteInline(ctx, k, principal, name)
 	if err != nil {
@@ -321,7 +197,7 @@ func (k inlineKind) deletePolicy(ctx context.Context, c *Catalogue, principal, n
 	})
 }
 
-func (k inlineKind) listPolicies(ctx context.Context, c *Catalogue, principal string, pg api.PageInput) (*api.InlinePolicyNamesOutput, error) {
+func (k principalKind) listPolicies(ctx context.Context, c *Catalogue, principal string, pg api.PageInput) (*api.InlinePolicyNamesOutput, error) {
 	names, p, err := k.list(ctx, c.clients.IAM, aws.String(principal), pg)
 	if err != nil {
 		return nil, err
@@ -336,7 +212,7 @@ func (k inlineKind) listPolicies(ctx context.Context, c *Catalogue, principal st
 // IAM's message says which is missing ("The user policy with name x cannot
 // be found." or "The user with name bob cannot be found."); a missing
 // principal keeps the general hint.
-func (k inlineKind) notFound(err error, principal string) error {
+func (k principalKind) notFound(err error, principal string) error {
 	var ae interface{ ErrorMessage() string }
 	if !isCode(err, "NoSuchEntity") || !errors.As(err, &ae) || !strings.Contains(ae.ErrorMessage(), " policy with name ") {
 		return err
@@ -348,7 +224,7 @@ func (k inlineKind) notFound(err error, principal string) error {
 // sizeError explains IAM's size quota. AWS counts it over all of a
 // principal's inline policies together, so a document under the quota can
 // still be refused when its siblings take the rest.
-func (k inlineKind) sizeError(doc api.PolicyDocument, err error) error {
+func (k principalKind) sizeError(doc api.PolicyDocument, err error) error {
 	const advice = "Shorten it (merge statements, drop repeated actions or resources), or make it a managed policy with create_policy (up to 6,144 characters, 10 attached per principal)."
 	n := policy.Size(doc.String())
 	if n > k.limit {

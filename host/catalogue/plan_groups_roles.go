@@ -99,23 +99,11 @@ func (c *Catalogue) userGroupsChecked(ctx context.Context, group, user string) (
 // not raise it.
 const maxGroupsPerUser = 10
 
-// attachedPolicyARNs lists, across all pages, the managed policies
-// attached to a group or role (kind), which also checks it exists.
-func (c *Catalogue) attachedPolicyARNs(ctx context.Context, kind, name string) ([]string, error) {
-	cl := c.clients.IAM
-	if kind == "group" {
-		return allPages(ctx, iam.NewListAttachedGroupPoliciesPaginator(cl, &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String(name)}),
-			func(o *iam.ListAttachedGroupPoliciesOutput) []string { return policyARNsOf(groupAttached(o)) })
-	}
-	return allPages(ctx, iam.NewListAttachedRolePoliciesPaginator(cl, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(name)}),
-		func(o *iam.ListAttachedRolePoliciesOutput) []string { return policyARNsOf(roleAttached(o)) })
-}
-
 // planAttach plans attaching a managed policy to a group or role (kind),
 // after guardAttach (whose warnings are given): the attachment, a note
 // when it is there already (IAM then changes nothing), and its undo.
 func (c *Catalogue) planAttach(ctx context.Context, kind, name, policyARN, summary string, warnings []string, attach func(ctx context.Context) error) (*changeBuilder, error) {
-	arns, err := c.attachedPolicyARNs(ctx, kind, name)
+	arns, err := kindOf(kind).attachedARNs(ctx, c, name)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +126,7 @@ func (c *Catalogue) planAttach(ctx context.Context, kind, name, policyARN, summa
 // A policy that is not attached is refused as IAM refuses it; the
 // guardrail runs after that check (guard), on a detach that will happen.
 func (c *Catalogue) planDetach(ctx context.Context, kind, name, policyARN, summary string, detach func(ctx context.Context) error) (*changeBuilder, []string, error) {
-	arns, err := c.attachedPolicyARNs(ctx, kind, name)
+	arns, err := kindOf(kind).attachedARNs(ctx, c, name)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,19 +1,14 @@
 package catalogue
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,50 +24,6 @@ import (
 // nothing (the sandbox's state file, full reads of the entities, and the
 // IAM actions sent all say so), says exactly which calls Apply makes, and
 // Apply makes those and no others.
-
-// recorder is an http.RoundTripper in front of the sandbox that notes the
-// IAM action of every request, so a test sees each call the catalogue
-// makes.
-type recorder struct {
-	next http.RoundTripper
-	mu   sync.Mutex
-	seen []string
-}
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	body, err := io.ReadAll(req.Body)
-	req.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	form, _ := url.ParseQuery(string(body))
-	r.mu.Lock()
-	r.seen = append(r.seen, form.Get("Action"))
-	r.mu.Unlock()
-	clone := req.Clone(req.Context())
-	clone.Body = io.NopCloser(bytes.NewReader(body))
-	return r.next.RoundTrip(clone)
-}
-
-// take returns the actions seen since the last take.
-func (r *recorder) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.seen
-	r.seen = nil
-	return out
-}
-
-// writes are the actions that are not reads (Get*, List*).
-func writes(actions []string) []string {
-	out := []string{}
-	for _, a := range actions {
-		if !strings.HasPrefix(a, "Get") && !strings.HasPrefix(a, "List") {
-			out = append(out, a)
-		}
-	}
-	return out
-}
 
 // planEnv is a catalogue over a sandbox that persists its state to a file
 // (rewritten after every successful change) and a recorder of calls.
@@ -91,27 +42,13 @@ func newPlanEnv(t testing.TB, opts Options) *planEnv {
 // that builds large scenes does without (each change rewrites the file).
 func newPlanEnvState(t testing.TB, opts Options, persist bool) *planEnv {
 	t.Helper()
-	dir := t.TempDir()
 	state := ""
 	if persist {
-		state = filepath.Join(dir, "state.json")
+		state = filepath.Join(t.TempDir(), "state.json")
 	}
-	sb, err := sandbox.New(sandbox.Options{StateFile: state})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb := newSandbox(t, sandbox.Options{StateFile: state})
 	rec := &recorder{next: sb.Transport()}
-	clients, err := NewClients(ctx, ClientOptions{Local: rec, MaxAttempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	secrets := filepath.Join(dir, "secrets")
-	opts.Secrets = SecretFiles{Dir: secrets}
-	c, err := New(clients, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &planEnv{testCatalogue: &testCatalogue{Catalogue: c, sandbox: sb, secretsDir: secrets}, rec: rec, state: state}
+	return &planEnv{testCatalogue: catalogueOver(t, sb, rec, opts), rec: rec, state: state}
 }
 
 // prepare decodes raw as the gate does and plans op.

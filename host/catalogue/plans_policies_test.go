@@ -5,12 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
-	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -36,70 +32,13 @@ const (
 	ppListDoc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`
 )
 
-// ppLog records the Query action of every request the catalogue sends.
-type ppLog struct {
-	next    http.RoundTripper
-	mu      sync.Mutex
-	actions []string
-}
-
-func (l *ppLog) RoundTrip(req *http.Request) (*http.Response, error) {
-	body, err := io.ReadAll(req.Body)
-	if err != nil {
-		return nil, err
-	}
-	req.Body = io.NopCloser(bytes.NewReader(body))
-	v, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, err
-	}
-	l.mu.Lock()
-	l.actions = append(l.actions, v.Get("Action"))
-	l.mu.Unlock()
-	return l.next.RoundTrip(req)
-}
-
-// take returns the actions recorded since the last take.
-func (l *ppLog) take() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := l.actions
-	l.actions = nil
-	return out
-}
-
-// ppWrites keeps the actions that change something: all but IAM's and
-// STS's reads.
-func ppWrites(actions []string) []string {
-	var out []string
-	for _, a := range actions {
-		if !strings.HasPrefix(a, "Get") && !strings.HasPrefix(a, "List") && !strings.HasPrefix(a, "Simulate") {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
 // ppCatalogue is a catalogue over a sandbox whose requests are recorded;
 // deny names read actions the credentials may not call.
-func ppCatalogue(t *testing.T, seed string, opts Options, deny ...string) (*testCatalogue, *ppLog) {
+func ppCatalogue(t *testing.T, seed string, opts Options, deny ...string) (*testCatalogue, *recorder) {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Options{Seed: seed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := &ppLog{next: denyActions{sb.Transport(), deny}}
-	clients, err := NewClients(ctx, ClientOptions{Local: log, MaxAttempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir() + "/secrets"
-	opts.Secrets = SecretFiles{Dir: dir}
-	c, err := New(clients, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCatalogue{Catalogue: c, sandbox: sb, secretsDir: dir}, log
+	sb := newSandbox(t, sandbox.Options{Seed: seed})
+	log := &recorder{next: denyActions{sb.Transport(), deny}}
+	return catalogueOver(t, sb, log, opts), log
 }
 
 // ppDirect is an SDK client of the sandbox that bypasses the catalogue's
@@ -107,7 +46,7 @@ func ppCatalogue(t *testing.T, seed string, opts Options, deny ...string) (*test
 // nor denied.
 func ppDirect(t *testing.T, c *testCatalogue) *iam.Client {
 	t.Helper()
-	clients, err := NewClients(ctx, ClientOptions{Local: c.sandbox.Transport(), MaxAttempts: 1})
+	clients, err := NewClients(ctx, ClientOptions{Sandbox: c.sandbox.Transport(), MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +137,7 @@ type ppCase struct {
 
 // ppPrepare sets up a case and prepares its call, checking that Prepare
 // wrote nothing and the account reads the same after it.
-func ppPrepare(t *testing.T, seed string, opts Options, deny []string, scene ppScene, op, raw string) (*testCatalogue, *ppLog, *strings.Replacer, *api.Plan, func(context.Context) (any, error), error) {
+func ppPrepare(t *testing.T, seed string, opts Options, deny []string, scene ppScene, op, raw string) (*testCatalogue, *recorder, *strings.Replacer, *api.Plan, func(context.Context) (any, error), error) {
 	t.Helper()
 	c, log := ppCatalogue(t, seed, opts, deny...)
 	vars := []string{}
@@ -216,7 +155,7 @@ func ppPrepare(t *testing.T, seed string, opts Options, deny []string, scene ppS
 	before := ppState(t, c)
 	log.take()
 	plan, apply, err := c.Prepare(ctx, op, in)
-	if w := ppWrites(log.take()); len(w) > 0 {
+	if w := writes(log.take()); len(w) > 0 {
 		t.Fatalf("Prepare of %s sent writes: %v", op, w)
 	}
 	if after := ppState(t, c); after != before {
@@ -278,7 +217,7 @@ func ppRun(t *testing.T, tc ppCase) {
 	for _, s := range plan.Steps {
 		planned = append(planned, strings.TrimPrefix(s.Action, "iam:"))
 	}
-	if got := ppWrites(log.take()); !slices.Equal(got, planned) {
+	if got := writes(log.take()); !slices.Equal(got, planned) {
 		t.Errorf("Apply sent the writes %v, the plan %v", got, planned)
 	}
 	if tc.check != nil {
@@ -804,7 +743,7 @@ func TestPlansChangedMeanwhile(t *testing.T) {
 		if !errors.As(err, &ae) || ae.Code != api.DeleteConflict || !strings.Contains(ae.Message, "IAM refused") || !strings.Contains(ae.Message, "attached to 1") {
 			t.Fatalf("apply: %v", err)
 		}
-		if w := ppWrites(log.take()); !slices.Equal(w, []string{"DeletePolicy"}) {
+		if w := writes(log.take()); !slices.Equal(w, []string{"DeletePolicy"}) {
 			t.Fatalf("writes %v", w)
 		}
 	})

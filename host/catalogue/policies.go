@@ -52,11 +52,7 @@ func listPolicies(ctx context.Context, c *Catalogue, in *api.ListPoliciesInput) 
 	if err != nil {
 		return nil, err
 	}
-	res := &api.ListPoliciesOutput{Policies: make([]api.ManagedPolicy, 0, len(out.Policies)), Page: page(out.IsTruncated, out.Marker)}
-	for i := range out.Policies {
-		res.Policies = append(res.Policies, policyOf(&out.Policies[i]))
-	}
-	return res, nil
+	return &api.ListPoliciesOutput{Policies: convertAll(out.Policies, policyOf), Page: page(out.IsTruncated, out.Marker)}, nil
 }
 
 func getPolicy(ctx context.Context, c *Catalogue, in *api.PolicyArnInput) (*api.PolicyOutput, error) {
@@ -365,11 +361,7 @@ func listPolicyVersions(ctx context.Context, c *Catalogue, in *api.ListPolicyVer
 	if err != nil {
 		return nil, err
 	}
-	res := &api.ListPolicyVersionsOutput{Versions: make([]api.PolicyVersion, 0, len(out.Versions)), Page: page(out.IsTruncated, out.Marker)}
-	for i := range out.Versions {
-		res.Versions = append(res.Versions, versionOf(&out.Versions[i]))
-	}
-	return res, nil
+	return &api.ListPolicyVersionsOutput{Versions: convertAll(out.Versions, versionOf), Page: page(out.IsTruncated, out.Marker)}, nil
 }
 
 func setDefaultPolicyVersion(ctx context.Context, c *Catalogue, in *api.PolicyVersionInput) (*Planned[api.Result], error) {
@@ -468,15 +460,6 @@ func defaultVersionConflict(in *api.PolicyVersionInput) error {
 	return api.Errorf(api.DeleteConflict, "%s is the default version of %s, and IAM never deletes the default version; nothing was changed. Make another version the default with set_default_policy_version first, or delete the whole policy with delete_policy.", in.VersionID, in.PolicyArn)
 }
 
-// attachedToUser lists the managed policies attached to a user, across
-// all pages; a missing user is IAM's NoSuchEntity.
-func (c *Catalogue) attachedToUser(ctx context.Context, user string) ([]api.AttachedPolicy, error) {
-	return allPages(ctx, iam.NewListAttachedUserPoliciesPaginator(c.clients.IAM, &iam.ListAttachedUserPoliciesInput{UserName: aws.String(user)}),
-		func(o *iam.ListAttachedUserPoliciesOutput) []api.AttachedPolicy {
-			return attachedOf(o.AttachedPolicies)
-		})
-}
-
 // isAttached reports whether arn is among attached. ARNs are compared
 // without regard to case, so that a plan never refuses what IAM would
 // take; a call IAM then refuses is answered by IAM.
@@ -490,7 +473,7 @@ func isAttached(attached []api.AttachedPolicy, arn string) bool {
 }
 
 func attachUserPolicy(ctx context.Context, c *Catalogue, in *api.UserPolicyArnInput) (*Planned[api.Result], error) {
-	attached, err := c.attachedToUser(ctx, in.UserName)
+	attached, err := userKind.attachedPolicies(ctx, c, in.UserName)
 	note, err := planRead(err, "the policies attached to the user")
 	if err != nil {
 		return nil, err
@@ -523,7 +506,7 @@ func attachUserPolicy(ctx context.Context, c *Catalogue, in *api.UserPolicyArnIn
 }
 
 func detachUserPolicy(ctx context.Context, c *Catalogue, in *api.UserPolicyArnInput) (*Planned[api.Result], error) {
-	attached, err := c.attachedToUser(ctx, in.UserName)
+	attached, err := userKind.attachedPolicies(ctx, c, in.UserName)
 	note, err := planRead(err, "the policies attached to the user")
 	if err != nil {
 		return nil, err

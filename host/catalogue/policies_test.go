@@ -122,11 +122,7 @@ func TestPoliciesLifecycle(t *testing.T) {
 		t.Fatalf("list_policies only_attached: %+v", l)
 	}
 	msg = callFails(t, c, "delete_policy", `{"policy_arn":"`+arn+`"}`, api.DeleteConflict)
-	for _, want := range []string{"attached to 1", "detach_user_policy", "non-default versions v1", "delete_policy_version", "nothing was changed"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("delete_policy conflict %q does not say %q", msg, want)
-		}
-	}
+	says(t, "delete_policy conflict", msg, "attached to 1", "detach_user_policy", "non-default versions v1", "delete_policy_version", "nothing was changed")
 	if r := call[api.Result](t, c, "detach_user_policy", `{"user_name":"ana","policy_arn":"`+arn+`"}`); !strings.Contains(r.Message, "detached") {
 		t.Fatalf("detach_user_policy: %+v", r)
 	}
@@ -157,11 +153,7 @@ func TestPoliciesVersionLimit(t *testing.T) {
 	}
 	// v3 is the default; v1, v2, v4 and v5 can go, oldest first.
 	msg := callFails(t, c, "create_policy_version", `{"policy_arn":"`+arn+`","policy_document":`+readS3Doc+`}`, api.LimitExceeded)
-	for _, want := range []string{"5 versions", "delete_policy_version", "v1 (created", "nothing was created"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("limit message %q does not say %q", msg, want)
-		}
-	}
+	says(t, "limit message", msg, "5 versions", "delete_policy_version", "v1 (created", "nothing was created")
 	at := func(id string) int { return strings.Index(msg, id+" (") }
 	if strings.Contains(msg, "v3 (") || !(at("v1") < at("v2") && at("v2") < at("v4") && at("v4") < at("v5")) {
 		t.Fatalf("limit message must list v1, v2, v4, v5 oldest first and not the default v3: %s", msg)

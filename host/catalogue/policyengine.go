@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/iammcp/iam-mcp-server/internal/iamname"
 	"github.com/iammcp/iam-mcp-server/policy"
 	"github.com/iammcp/iam-mcp-server/policy/iamdata"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
@@ -273,7 +274,7 @@ type principalRef struct {
 func parsePrincipalARN(arg, s string) (principalRef, error) {
 	bad := api.Errorf(api.InvalidInput, "argument %q is %q: it must be the ARN of an IAM user or role (arn:aws:iam::123456789012:user/alice, arn:aws:iam::123456789012:role/Deploy) or of a role session (arn:aws:sts::123456789012:assumed-role/Deploy/alice)", arg, s)
 	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || !isAccountID(parts[4]) {
+	if len(parts) != 6 || parts[0] != "arn" || !iamname.AccountID(parts[4]) {
 		return principalRef{}, bad
 	}
 	p := principalRef{arn: s, partition: parts[1], account: parts[4]}
@@ -297,10 +298,6 @@ func parsePrincipalARN(arg, s string) (principalRef, error) {
 		return principalRef{}, bad
 	}
 	return p, nil
-}
-
-func isAccountID(s string) bool {
-	return len(s) == 12 && strings.Trim(s, "0123456789") == ""
 }
 
 // addVars puts the global condition keys AWS sets for this principal into a

@@ -61,34 +61,21 @@ func getAccountAuthorizationDetails(ctx context.Context, c *Catalogue, in *api.A
 	}
 	// Every list is present even when empty, so that a plugin can range
 	// over each without checking for null.
-	res := &api.AuthorizationDetailsOutput{
-		Users:    make([]api.UserDetail, 0, len(out.UserDetailList)),
-		Groups:   make([]api.GroupDetail, 0, len(out.GroupDetailList)),
-		Roles:    make([]api.RoleDetail, 0, len(out.RoleDetailList)),
-		Policies: make([]api.ManagedPolicyDetail, 0, len(out.Policies)),
+	return &api.AuthorizationDetailsOutput{
+		Users:    convertAll(out.UserDetailList, userDetailOf),
+		Groups:   convertAll(out.GroupDetailList, groupDetailOf),
+		Roles:    convertAll(out.RoleDetailList, roleDetailOf),
+		Policies: convertAll(out.Policies, managedPolicyDetailOf),
 		Page:     page(out.IsTruncated, out.Marker),
-	}
-	for i := range out.UserDetailList {
-		res.Users = append(res.Users, userDetailOf(&out.UserDetailList[i]))
-	}
-	for i := range out.GroupDetailList {
-		res.Groups = append(res.Groups, groupDetailOf(&out.GroupDetailList[i]))
-	}
-	for i := range out.RoleDetailList {
-		res.Roles = append(res.Roles, roleDetailOf(&out.RoleDetailList[i]))
-	}
-	for i := range out.Policies {
-		res.Policies = append(res.Policies, managedPolicyDetailOf(&out.Policies[i]))
-	}
-	return res, nil
+	}, nil
 }
 
-func inlinePoliciesOf(list []types.PolicyDetail) []api.InlinePolicy {
-	out := make([]api.InlinePolicy, 0, len(list))
-	for _, p := range list {
-		out = append(out, api.InlinePolicy{PolicyName: str(p.PolicyName), PolicyDocument: decodeDocument(p.PolicyDocument)})
-	}
-	return out
+// The details below are converted by the conversions of the entities they
+// carry (convert.go), given the fields the details have, so that a user in
+// a report has the shape of a user from get_user.
+
+func inlinePolicyOf(p *types.PolicyDetail) api.InlinePolicy {
+	return api.InlinePolicy{PolicyName: str(p.PolicyName), PolicyDocument: decodeDocument(p.PolicyDocument)}
 }
 
 func userDetailOf(u *types.UserDetail) api.UserDetail {
@@ -97,60 +84,45 @@ func userDetailOf(u *types.UserDetail) api.UserDetail {
 		groups = []string{}
 	}
 	return api.UserDetail{
-		User: api.User{
-			UserName: str(u.UserName), UserID: str(u.UserId), Arn: str(u.Arn), Path: str(u.Path),
-			CreateDate: date(u.CreateDate), PermissionsBoundary: boundaryARN(u.PermissionsBoundary), Tags: tagMap(u.Tags),
-		},
+		User: userOf(&types.User{
+			UserName: u.UserName, UserId: u.UserId, Arn: u.Arn, Path: u.Path, CreateDate: u.CreateDate,
+			PermissionsBoundary: u.PermissionsBoundary, Tags: u.Tags,
+		}),
 		Groups:           groups,
 		AttachedPolicies: attachedOf(u.AttachedManagedPolicies),
-		InlinePolicies:   inlinePoliciesOf(u.UserPolicyList),
+		InlinePolicies:   convertAll(u.UserPolicyList, inlinePolicyOf),
 	}
 }
 
 func groupDetailOf(g *types.GroupDetail) api.GroupDetail {
 	return api.GroupDetail{
-		Group:            api.Group{GroupName: str(g.GroupName), GroupID: str(g.GroupId), Arn: str(g.Arn), Path: str(g.Path), CreateDate: date(g.CreateDate)},
+		Group:            groupOf(&types.Group{GroupName: g.GroupName, GroupId: g.GroupId, Arn: g.Arn, Path: g.Path, CreateDate: g.CreateDate}),
 		AttachedPolicies: attachedOf(g.AttachedManagedPolicies),
-		InlinePolicies:   inlinePoliciesOf(g.GroupPolicyList),
+		InlinePolicies:   convertAll(g.GroupPolicyList, inlinePolicyOf),
 	}
 }
 
 func roleDetailOf(r *types.RoleDetail) api.RoleDetail {
-	role := api.Role{
-		RoleName: str(r.RoleName), RoleID: str(r.RoleId), Arn: str(r.Arn), Path: str(r.Path), CreateDate: date(r.CreateDate),
-		AssumeRolePolicyDocument: decodeDocument(r.AssumeRolePolicyDocument),
-		PermissionsBoundary:      boundaryARN(r.PermissionsBoundary), Tags: tagMap(r.Tags),
-	}
-	if r.RoleLastUsed != nil {
-		role.LastUsedDate = optDate(r.RoleLastUsed.LastUsedDate)
-		role.LastUsedRegion = str(r.RoleLastUsed.Region)
-	}
-	profiles := make([]string, 0, len(r.InstanceProfileList))
-	for _, p := range r.InstanceProfileList {
-		profiles = append(profiles, str(p.InstanceProfileName))
-	}
 	return api.RoleDetail{
-		Role:             role,
+		Role: roleOf(&types.Role{
+			RoleName: r.RoleName, RoleId: r.RoleId, Arn: r.Arn, Path: r.Path, CreateDate: r.CreateDate,
+			AssumeRolePolicyDocument: r.AssumeRolePolicyDocument, PermissionsBoundary: r.PermissionsBoundary,
+			RoleLastUsed: r.RoleLastUsed, Tags: r.Tags,
+		}),
 		AttachedPolicies: attachedOf(r.AttachedManagedPolicies),
-		InlinePolicies:   inlinePoliciesOf(r.RolePolicyList),
-		InstanceProfiles: profiles,
+		InlinePolicies:   convertAll(r.RolePolicyList, inlinePolicyOf),
+		InstanceProfiles: convertAll(r.InstanceProfileList, func(p *types.InstanceProfile) string { return str(p.InstanceProfileName) }),
 	}
 }
 
 func managedPolicyDetailOf(p *types.ManagedPolicyDetail) api.ManagedPolicyDetail {
-	versions := make([]api.PolicyVersion, 0, len(p.PolicyVersionList))
-	for i := range p.PolicyVersionList {
-		versions = append(versions, versionOf(&p.PolicyVersionList[i]))
-	}
 	return api.ManagedPolicyDetail{
-		ManagedPolicy: api.ManagedPolicy{
-			PolicyName: str(p.PolicyName), PolicyID: str(p.PolicyId), Arn: str(p.Arn), Path: str(p.Path),
-			DefaultVersionID: str(p.DefaultVersionId), AttachmentCount: int(aws.ToInt32(p.AttachmentCount)),
-			PermissionsBoundaryUsageCount: int(aws.ToInt32(p.PermissionsBoundaryUsageCount)),
-			IsAttachable:                  p.IsAttachable, Description: str(p.Description),
-			CreateDate: date(p.CreateDate), UpdateDate: optDate(p.UpdateDate),
-		},
-		Versions: versions,
+		ManagedPolicy: policyOf(&types.Policy{
+			PolicyName: p.PolicyName, PolicyId: p.PolicyId, Arn: p.Arn, Path: p.Path, DefaultVersionId: p.DefaultVersionId,
+			AttachmentCount: p.AttachmentCount, PermissionsBoundaryUsageCount: p.PermissionsBoundaryUsageCount,
+			IsAttachable: p.IsAttachable, Description: p.Description, CreateDate: p.CreateDate, UpdateDate: p.UpdateDate,
+		}),
+		Versions: convertAll(p.PolicyVersionList, versionOf),
 	}
 }
 
@@ -361,22 +333,23 @@ func getServiceLastAccessedDetails(ctx context.Context, c *Catalogue, in *api.Ge
 	res := &api.ServiceLastAccessedOutput{
 		JobStatus:            string(out.JobStatus),
 		JobCompletionDate:    optDate(out.JobCompletionDate),
-		ServicesLastAccessed: make([]api.ServiceLastAccessed, 0, len(out.ServicesLastAccessed)),
+		ServicesLastAccessed: convertAll(out.ServicesLastAccessed, serviceLastAccessedOf),
 		Page:                 page(out.IsTruncated, out.Marker),
 	}
 	if e := out.Error; e != nil {
 		res.Error = str(e.Code) + ": " + str(e.Message)
 	}
-	for _, s := range out.ServicesLastAccessed {
-		res.ServicesLastAccessed = append(res.ServicesLastAccessed, api.ServiceLastAccessed{
-			ServiceName: str(s.ServiceName), ServiceNamespace: str(s.ServiceNamespace),
-			LastAuthenticated:          optDate(s.LastAuthenticated),
-			LastAuthenticatedEntity:    str(s.LastAuthenticatedEntity),
-			LastAuthenticatedRegion:    str(s.LastAuthenticatedRegion),
-			TotalAuthenticatedEntities: int(aws.ToInt32(s.TotalAuthenticatedEntities)),
-		})
-	}
 	return res, nil
+}
+
+func serviceLastAccessedOf(s *types.ServiceLastAccessed) api.ServiceLastAccessed {
+	return api.ServiceLastAccessed{
+		ServiceName: str(s.ServiceName), ServiceNamespace: str(s.ServiceNamespace),
+		LastAuthenticated:          optDate(s.LastAuthenticated),
+		LastAuthenticatedEntity:    str(s.LastAuthenticatedEntity),
+		LastAuthenticatedRegion:    str(s.LastAuthenticatedRegion),
+		TotalAuthenticatedEntities: int(aws.ToInt32(s.TotalAuthenticatedEntities)),
+	}
 }
 
 // ---- a policy's users and versions ----
@@ -389,22 +362,12 @@ func listEntitiesForPolicy(ctx context.Context, c *Catalogue, in *api.ListEntiti
 	if err != nil {
 		return nil, err
 	}
-	res := &api.EntitiesForPolicyOutput{
-		Users:  make([]string, 0, len(out.PolicyUsers)),
-		Groups: make([]string, 0, len(out.PolicyGroups)),
-		Roles:  make([]string, 0, len(out.PolicyRoles)),
+	return &api.EntitiesForPolicyOutput{
+		Users:  convertAll(out.PolicyUsers, func(u *types.PolicyUser) string { return str(u.UserName) }),
+		Groups: convertAll(out.PolicyGroups, func(g *types.PolicyGroup) string { return str(g.GroupName) }),
+		Roles:  convertAll(out.PolicyRoles, func(r *types.PolicyRole) string { return str(r.RoleName) }),
 		Page:   page(out.IsTruncated, out.Marker),
-	}
-	for _, u := range out.PolicyUsers {
-		res.Users = append(res.Users, str(u.UserName))
-	}
-	for _, g := range out.PolicyGroups {
-		res.Groups = append(res.Groups, str(g.GroupName))
-	}
-	for _, r := range out.PolicyRoles {
-		res.Roles = append(res.Roles, str(r.RoleName))
-	}
-	return res, nil
+	}, nil
 }
 
 func getPolicyVersion(ctx context.Context, c *Catalogue, in *api.PolicyVersionInput) (*api.PolicyVersionOutput, error) {

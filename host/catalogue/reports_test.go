@@ -147,19 +147,8 @@ func TestAuthorizationDetailsErrors(t *testing.T) {
 // clockedCatalogue is a catalogue over a sandbox whose clock the test moves.
 func clockedCatalogue(t *testing.T, seed string, now func() time.Time) *testCatalogue {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Options{Seed: seed, Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	clients, err := NewClients(ctx, ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := New(clients, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCatalogue{Catalogue: c, sandbox: sb}
+	sb := newSandbox(t, sandbox.Options{Seed: seed, Now: now})
+	return catalogueOver(t, sb, sb.Transport(), Options{})
 }
 
 type testClock struct {
@@ -243,15 +232,8 @@ func (e errorTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestCredentialReportInProgress(t *testing.T) {
-	clients, err := NewClients(ctx, ClientOptions{Local: errorTransport{"ReportInProgress"}, MaxAttempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := New(clients, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.Call(ctx, "get_credential_report", nil)
+	c := catalogueOver(t, nil, errorTransport{"ReportInProgress"}, Options{})
+	_, err := c.Call(ctx, "get_credential_report", nil)
 	if ae, ok := err.(*api.Error); !ok || ae.Code != api.NoSuchEntity || !strings.Contains(ae.Message, "still building") || !strings.Contains(ae.Message, "COMPLETE") {
 		t.Fatalf("in progress: %v", err)
 	}

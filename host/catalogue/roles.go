@@ -37,11 +37,7 @@ func listRoles(ctx context.Context, c *Catalogue, in *api.ListRolesInput) (*api.
 	if err != nil {
 		return nil, err
 	}
-	res := &api.ListRolesOutput{Roles: make([]api.Role, 0, len(out.Roles)), Page: page(out.IsTruncated, out.Marker)}
-	for i := range out.Roles {
-		res.Roles = append(res.Roles, roleOf(&out.Roles[i]))
-	}
-	return res, nil
+	return &api.ListRolesOutput{Roles: convertAll(out.Roles, roleOf), Page: page(out.IsTruncated, out.Marker)}, nil
 }
 
 func getRole(ctx context.Context, c *Catalogue, in *api.RoleNameInput) (*api.GetRoleOutput, error) {
@@ -51,10 +47,7 @@ func getRole(ctx context.Context, c *Catalogue, in *api.RoleNameInput) (*api.Get
 		return nil, err
 	}
 	res := &api.GetRoleOutput{Role: roleOf(r.Role)}
-	if res.AttachedPolicies, err = allPages(ctx, iam.NewListAttachedRolePoliciesPaginator(cl, &iam.ListAttachedRolePoliciesInput{RoleName: name}), roleAttached); err != nil {
-		return nil, err
-	}
-	if res.InlinePolicies, err = allPages(ctx, iam.NewListRolePoliciesPaginator(cl, &iam.ListRolePoliciesInput{RoleName: name}), roleInlineNames); err != nil {
+	if res.AttachedPolicies, res.InlinePolicies, err = roleKind.policies(ctx, c, in.RoleName); err != nil {
 		return nil, err
 	}
 	if res.InstanceProfiles, err = allPages(ctx, iam.NewListInstanceProfilesForRolePaginator(cl, &iam.ListInstanceProfilesForRoleInput{RoleName: name}), profileNames); err != nil {
@@ -73,13 +66,7 @@ func createRole(ctx context.Context, c *Catalogue, in *api.CreateRoleInput) (*Pl
 	if err != nil {
 		return nil, err
 	}
-	if err := notTaken("role", in.RoleName, func() (string, error) {
-		r, err := c.clients.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(in.RoleName)})
-		if err != nil {
-			return "", err
-		}
-		return str(r.Role.RoleName), nil
-	}); err != nil {
+	if err := roleKind.notTaken(ctx, c, in.RoleName); err != nil {
 		return nil, err
 	}
 	if in.PermissionsBoundary != "" {
@@ -161,26 +148,13 @@ func deleteRole(ctx context.Context, c *Catalogue, in *api.DeleteRoleInput) (*Pl
 // over, as calls of b in a working order: attached policies, inline
 // policies, instance-profile memberships.
 func (c *Catalogue) planClearRole(ctx context.Context, b *changeBuilder, role string) error {
+	if err := roleKind.planDetachAll(ctx, c, b, role); err != nil {
+		return err
+	}
+	if err := roleKind.planDeleteInlineAll(ctx, c, b, role); err != nil {
+		return err
+	}
 	cl, name := c.clients.IAM, aws.String(role)
-	err := listAll(ctx, b, "DetachRolePolicy", iam.NewListAttachedRolePoliciesPaginator(cl, &iam.ListAttachedRolePoliciesInput{RoleName: name}),
-		func(o *iam.ListAttachedRolePoliciesOutput) []string { return policyARNsOf(roleAttached(o)) },
-		func(arn string) string { return arn },
-		func(ctx context.Context, arn string) error {
-			_, err := cl.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: name, PolicyArn: aws.String(arn)})
-			return err
-		})
-	if err != nil {
-		return err
-	}
-	err = listAll(ctx, b, "DeleteRolePolicy", iam.NewListRolePoliciesPaginator(cl, &iam.ListRolePoliciesInput{RoleName: name}), roleInlineNames,
-		func(policy string) string { return roleEntity(role) + "/policy/" + policy },
-		func(ctx context.Context, policy string) error {
-			_, err := cl.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: name, PolicyName: aws.String(policy)})
-			return err
-		})
-	if err != nil {
-		return err
-	}
 	return listAll(ctx, b, "RemoveRoleFromInstanceProfile", iam.NewListInstanceProfilesForRolePaginator(cl, &iam.ListInstanceProfilesForRoleInput{RoleName: name}), profileNames,
 		instanceProfileEntity,
 		func(ctx context.Context, profile string) error {
@@ -312,7 +286,7 @@ func listAttachedRolePolicies(ctx context.Context, c *Catalogue, in *api.RolePag
 }
 
 func putRoleBoundary(ctx context.Context, c *Catalogue, in *api.RoleBoundaryInput) (*Planned[api.RoleOutput], error) {
-	old, err := c.roleBoundary(ctx, in.RoleName)
+	old, err := roleKind.boundary(ctx, c, in.RoleName)
 	if err != nil {
 		return nil, err
 	}
@@ -347,7 +321,7 @@ func putRoleBoundary(ctx context.Context, c *Catalogue, in *api.RoleBoundaryInpu
 }
 
 func deleteRoleBoundary(ctx context.Context, c *Catalogue, in *api.RoleNameInput) (*Planned[api.RoleOutput], error) {
-	old, err := c.roleBoundary(ctx, in.RoleName)
+	old, err := roleKind.boundary(ctx, c, in.RoleName)
 	if err != nil {
 		return nil, err
 	}
@@ -374,16 +348,6 @@ func deleteRoleBoundary(ctx context.Context, c *Catalogue, in *api.RoleNameInput
 	})
 }
 
-// roleBoundary is the ARN of a role's permissions boundary, "" for none;
-// reading it checks that the role exists.
-func (c *Catalogue) roleBoundary(ctx context.Context, name string) (string, error) {
-	r, err := c.clients.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
-	if err != nil {
-		return "", err
-	}
-	return boundaryARN(r.Role.PermissionsBoundary), nil
-}
-
 // roleResult reads a role back after a change, so results show its state.
 func (c *Catalogue) roleResult(ctx context.Context, name, message string, warnings []string) (*api.RoleOutput, error) {
 	r, err := c.clients.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
@@ -393,18 +357,8 @@ func (c *Catalogue) roleResult(ctx context.Context, name, message string, warnin
 	return &api.RoleOutput{Role: roleOf(r.Role), Result: api.Result{Message: message, Warnings: warnings}}, nil
 }
 
-func roleAttached(o *iam.ListAttachedRolePoliciesOutput) []api.AttachedPolicy {
-	return attachedOf(o.AttachedPolicies)
-}
-
-func roleInlineNames(o *iam.ListRolePoliciesOutput) []string { return o.PolicyNames }
-
 func profileNames(o *iam.ListInstanceProfilesForRoleOutput) []string {
-	names := make([]string, 0, len(o.InstanceProfiles))
-	for _, p := range o.InstanceProfiles {
-		names = append(names, str(p.InstanceProfileName))
-	}
-	return names
+	return convertAll(o.InstanceProfiles, func(p *types.InstanceProfile) string { return str(p.InstanceProfileName) })
 }
 
 // ---- instance profiles ----
@@ -414,11 +368,7 @@ func listInstanceProfilesForRole(ctx context.Context, c *Catalogue, in *api.Role
 	if err != nil {
 		return nil, err
 	}
-	res := &api.InstanceProfilesOutput{InstanceProfiles: make([]api.InstanceProfile, 0, len(out.InstanceProfiles)), Page: page(out.IsTruncated, out.Marker)}
-	for i := range out.InstanceProfiles {
-		res.InstanceProfiles = append(res.InstanceProfiles, instanceProfileOf(&out.InstanceProfiles[i]))
-	}
-	return res, nil
+	return &api.InstanceProfilesOutput{InstanceProfiles: convertAll(out.InstanceProfiles, instanceProfileOf), Page: page(out.IsTruncated, out.Marker)}, nil
 }
 
 func createInstanceProfile(ctx context.Context, c *Catalogue, in *api.CreateInstanceProfileInput) (*Planned[api.InstanceProfileOutput], error) {

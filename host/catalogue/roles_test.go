@@ -2,6 +2,7 @@ package catalogue
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -90,32 +91,19 @@ func TestRolesLifecycle(t *testing.T) {
 
 	// The profile holds the role: deleting it is refused, naming the role.
 	msg := callFails(t, c, "delete_instance_profile", `{"instance_profile_name":"app-profile"}`, api.DeleteConflict)
-	for _, want := range []string{"role app", "remove_role_from_instance_profile", "Nothing was changed"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("profile conflict %q does not say %q", msg, want)
-		}
-	}
+	says(t, "profile conflict", msg, "role app", "remove_role_from_instance_profile", "Nothing was changed")
 
 	// Without force: refused, nothing changed.
 	msg = callFails(t, c, "delete_role", `{"role_name":"app"}`, api.DeleteConflict)
-	for _, want := range []string{"role app", "instance profile", "Nothing was changed", "force=true"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("role conflict %q does not say %q", msg, want)
-		}
-	}
+	says(t, "role conflict", msg, "role app", "instance profile", "Nothing was changed", "force=true")
 	if still := call[api.GetRoleOutput](t, c, "get_role", `{"role_name":"app"}`); len(still.AttachedPolicies) != 1 || len(still.InlinePolicies) != 1 || len(still.InstanceProfiles) != 1 {
 		t.Fatalf("a refused delete changed the role: %+v", still)
 	}
 
 	del := call[api.DeleteOutput](t, c, "delete_role", `{"role_name":"app","force":true}`)
 	want := []api.DeleteStep{{Action: "DetachRolePolicy", Target: readOnlyARN}, {Action: "DeleteRolePolicy", Target: "role/app/policy/bucket"}, {Action: "RemoveRoleFromInstanceProfile", Target: "instance-profile/app-profile"}}
-	if del.Deleted != "app" || len(del.Steps) != len(want) {
-		t.Fatalf("delete_role force: %+v", del)
-	}
-	for i, s := range want {
-		if del.Steps[i] != s {
-			t.Fatalf("step %d: got %+v, want %+v (all: %+v)", i, del.Steps[i], s, del.Steps)
-		}
+	if del.Deleted != "app" || !slices.Equal(del.Steps, want) {
+		t.Fatalf("delete_role force: %+v, want the steps %+v", del, want)
 	}
 	callFails(t, c, "get_role", `{"role_name":"app"}`, api.NoSuchEntity)
 

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/iammcp/iam-mcp-server/internal/iamname"
 	"github.com/iammcp/iam-mcp-server/internal/private"
 )
 
@@ -61,7 +62,7 @@ func (s SecretFiles) StoreAccessKey(userName, keyID, secret string, created time
 	if err != nil {
 		return "", err
 	}
-	if !storedKeyID.MatchString(keyID) {
+	if !iamname.AccessKeyID(keyID) {
 		// The id comes from IAM's answer and names a file: never a path.
 		return "", fmt.Errorf("the access key id %.40q is not one IAM issues (16-128 letters, digits and _), so its secret was not written", keyID)
 	}
@@ -79,11 +80,6 @@ func (s SecretFiles) StoreAccessKey(userName, keyID, secret string, created time
 	}
 	return path, nil
 }
-
-// storedKeyID is what StoreAccessKey accepts as a key id, IAM's own
-// pattern for access key ids ([\w]+, 16 to 128 characters): it becomes a
-// file name, so nothing that could name a directory or climb out of Dir.
-var storedKeyID = regexp.MustCompile(`^[A-Za-z0-9_]{16,128}$`)
 
 // AccessKeyIDPattern is what AccessKeyFile and RemoveAccessKey accept as
 // a key id: AWS's access key ids, upper-case letters and digits (AKIA…).

@@ -39,11 +39,7 @@ func simulatePrincipalPolicy(ctx context.Context, c *Catalogue, in *api.Simulate
 	if err != nil {
 		return nil, err
 	}
-	res := &api.SimulateOutput{EvaluationResults: make([]api.EvaluationResult, 0, len(out.EvaluationResults)), Page: page(out.IsTruncated, out.Marker)}
-	for i := range out.EvaluationResults {
-		res.EvaluationResults = append(res.EvaluationResults, evaluationOf(&out.EvaluationResults[i]))
-	}
-	return res, nil
+	return &api.SimulateOutput{EvaluationResults: convertAll(out.EvaluationResults, evaluationOf), Page: page(out.IsTruncated, out.Marker)}, nil
 }
 
 // checkSimulationTargets catches the usual slips before IAM sees them: an

@@ -210,11 +210,10 @@ func (c *Catalogue) userTags(ctx context.Context, user string) (map[string]strin
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]string, len(tags))
-	for _, t := range tags {
-		m[str(t.Key)] = str(t.Value)
+	if m := tagMap(tags); m != nil {
+		return m, nil
 	}
-	return m, nil
+	return map[string]string{}, nil
 }
 
 // findKey finds key among tags as IAM does, without regard to case, and

@@ -27,11 +27,7 @@ func listUsers(ctx context.Context, c *Catalogue, in *api.ListUsersInput) (*api.
 	if err != nil {
 		return nil, err
 	}
-	res := &api.ListUsersOutput{Users: make([]api.User, 0, len(out.Users)), Page: page(out.IsTruncated, out.Marker)}
-	for i := range out.Users {
-		res.Users = append(res.Users, userOf(&out.Users[i]))
-	}
-	return res, nil
+	return &api.ListUsersOutput{Users: convertAll(out.Users, userOf), Page: page(out.IsTruncated, out.Marker)}, nil
 }
 
 func getUser(ctx context.Context, c *Catalogue, in *api.UserNameInput) (*api.GetUserOutput, error) {
@@ -41,48 +37,23 @@ func getUser(ctx context.Context, c *Catalogue, in *api.UserNameInput) (*api.Get
 		return nil, err
 	}
 	res := &api.GetUserOutput{User: userOf(u.User)}
-	if res.AttachedPolicies, err = allPages(ctx, iam.NewListAttachedUserPoliciesPaginator(cl, &iam.ListAttachedUserPoliciesInput{UserName: name}),
-		func(o *iam.ListAttachedUserPoliciesOutput) []api.AttachedPolicy {
-			return attachedOf(o.AttachedPolicies)
-		}); err != nil {
-		return nil, err
-	}
-	if res.InlinePolicies, err = allPages(ctx, iam.NewListUserPoliciesPaginator(cl, &iam.ListUserPoliciesInput{UserName: name}),
-		func(o *iam.ListUserPoliciesOutput) []string { return o.PolicyNames }); err != nil {
+	if res.AttachedPolicies, res.InlinePolicies, err = userKind.policies(ctx, c, in.UserName); err != nil {
 		return nil, err
 	}
 	if res.Groups, err = allPages(ctx, iam.NewListGroupsForUserPaginator(cl, &iam.ListGroupsForUserInput{UserName: name}), groupsOf); err != nil {
 		return nil, err
 	}
 	if res.AccessKeys, err = allPages(ctx, iam.NewListAccessKeysPaginator(cl, &iam.ListAccessKeysInput{UserName: name}),
-		func(o *iam.ListAccessKeysOutput) []api.AccessKey {
-			keys := make([]api.AccessKey, len(o.AccessKeyMetadata))
-			for i := range o.AccessKeyMetadata {
-				keys[i] = accessKeyOf(&o.AccessKeyMetadata[i])
-			}
-			return keys
-		}); err != nil {
+		func(o *iam.ListAccessKeysOutput) []api.AccessKey { return convertAll(o.AccessKeyMetadata, accessKeyOf) }); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
-func groupsOf(o *iam.ListGroupsForUserOutput) []api.Group {
-	groups := make([]api.Group, len(o.Groups))
-	for i := range o.Groups {
-		groups[i] = groupOf(&o.Groups[i])
-	}
-	return groups
-}
+func groupsOf(o *iam.ListGroupsForUserOutput) []api.Group { return convertAll(o.Groups, groupOf) }
 
 func createUser(ctx context.Context, c *Catalogue, in *api.CreateUserInput) (*Planned[api.UserOutput], error) {
-	if err := notTaken("user", in.UserName, func() (string, error) {
-		u, err := c.clients.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(in.UserName)})
-		if err != nil {
-			return "", err
-		}
-		return aws.ToString(u.User.UserName), nil
-	}); err != nil {
+	if err := userKind.notTaken(ctx, c, in.UserName); err != nil {
 		return nil, err
 	}
 	if in.PermissionsBoundary != "" {
@@ -156,15 +127,11 @@ func listGroupsForUser(ctx context.Context, c *Catalogue, in *api.UserPageInput)
 	if err != nil {
 		return nil, err
 	}
-	res := &api.GroupsOutput{Groups: make([]api.Group, 0, len(out.Groups)), Page: page(out.IsTruncated, out.Marker)}
-	for i := range out.Groups {
-		res.Groups = append(res.Groups, groupOf(&out.Groups[i]))
-	}
-	return res, nil
+	return &api.GroupsOutput{Groups: convertAll(out.Groups, groupOf), Page: page(out.IsTruncated, out.Marker)}, nil
 }
 
 func putUserBoundary(ctx context.Context, c *Catalogue, in *api.UserBoundaryInput) (*Planned[api.UserOutput], error) {
-	if _, err := c.userBoundary(ctx, in.UserName); err != nil {
+	if _, err := userKind.boundary(ctx, c, in.UserName); err != nil {
 		return nil, err // the user first, as IAM checks it
 	}
 	if err := c.boundaryExists(ctx, in.PermissionsBoundary, "changed"); err != nil {
@@ -175,7 +142,7 @@ func putUserBoundary(ctx context.Context, c *Catalogue, in *api.UserBoundaryInpu
 	if err != nil {
 		return nil, err
 	}
-	old, err := c.userBoundary(ctx, in.UserName)
+	old, err := userKind.boundary(ctx, c, in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +168,7 @@ func deleteUserBoundary(ctx context.Context, c *Catalogue, in *api.UserNameInput
 	if err != nil {
 		return nil, err
 	}
-	old, err := c.userBoundary(ctx, in.UserName)
+	old, err := userKind.boundary(ctx, c, in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -221,18 +188,6 @@ func deleteUserBoundary(ctx context.Context, c *Catalogue, in *api.UserNameInput
 	return finish(b, func(ctx context.Context, _ *deletion) (*api.UserOutput, error) {
 		return withWarnings(c.userResult(ctx, in.UserName, "removed the permissions boundary of "+in.UserName))(warnings)
 	})
-}
-
-// userBoundary is the ARN of a user's permissions boundary, "" for none.
-func (c *Catalogue) userBoundary(ctx context.Context, name string) (string, error) {
-	u, err := c.clients.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
-	if err != nil {
-		return "", err
-	}
-	if u.User.PermissionsBoundary == nil {
-		return "", nil
-	}
-	return aws.ToString(u.User.PermissionsBoundary.PermissionsBoundaryArn), nil
 }
 
 // withWarnings adds a guardrail's warnings to a user result.
@@ -329,13 +284,11 @@ func (c *Catalogue) planClearUser(ctx context.Context, b *changeBuilder, user st
 			if err != nil {
 				return err
 			}
-			for _, id := range collect(out.ServiceSpecificCredentials, func(s types.ServiceSpecificCredentialMetadata) *string { return s.ServiceSpecificCredentialId }) {
-				target := under("service-specific-credential")(id)
-				b.call("DeleteServiceSpecificCredential", target, func(ctx context.Context) error {
-					_, err := cl.DeleteServiceSpecificCredential(ctx, &iam.DeleteServiceSpecificCredentialInput{UserName: name, ServiceSpecificCredentialId: aws.String(id)})
-					return err
-				}).affects(target)
-			}
+			ids := collect(out.ServiceSpecificCredentials, func(s types.ServiceSpecificCredentialMetadata) *string { return s.ServiceSpecificCredentialId })
+			removeEach(b, "DeleteServiceSpecificCredential", ids, under("service-specific-credential"), func(ctx context.Context, id string) error {
+				_, err := cl.DeleteServiceSpecificCredential(ctx, &iam.DeleteServiceSpecificCredentialInput{UserName: name, ServiceSpecificCredentialId: aws.String(id)})
+				return err
+			})
 			return nil
 		},
 		func() error {
@@ -376,24 +329,8 @@ func (c *Catalogue) planClearUser(ctx context.Context, b *changeBuilder, user st
 			}
 			return nil
 		},
-		func() error {
-			return listAll(ctx, b, "DeleteUserPolicy", iam.NewListUserPoliciesPaginator(cl, &iam.ListUserPoliciesInput{UserName: name}),
-				func(o *iam.ListUserPoliciesOutput) []string { return o.PolicyNames }, under("policy"),
-				func(ctx context.Context, p string) error {
-					_, err := cl.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: name, PolicyName: aws.String(p)})
-					return err
-				})
-		},
-		func() error {
-			return listAll(ctx, b, "DetachUserPolicy", iam.NewListAttachedUserPoliciesPaginator(cl, &iam.ListAttachedUserPoliciesInput{UserName: name}),
-				func(o *iam.ListAttachedUserPoliciesOutput) []string {
-					return policyARNsOf(attachedOf(o.AttachedPolicies))
-				}, func(arn string) string { return arn },
-				func(ctx context.Context, arn string) error {
-					_, err := cl.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: name, PolicyArn: aws.String(arn)})
-					return err
-				})
-		},
+		func() error { return userKind.planDeleteInlineAll(ctx, c, b, user) },
+		func() error { return userKind.planDetachAll(ctx, c, b, user) },
 		func() error {
 			return listAll(ctx, b, "RemoveUserFromGroup", iam.NewListGroupsForUserPaginator(cl, &iam.ListGroupsForUserInput{UserName: name}),
 				func(o *iam.ListGroupsForUserOutput) []string {
@@ -415,9 +352,5 @@ func (c *Catalogue) planClearUser(ctx context.Context, b *changeBuilder, user st
 
 // collect maps SDK list items to the strings a removal needs.
 func collect[T any](items []T, field func(T) *string) []string {
-	out := make([]string, len(items))
-	for i, it := range items {
-		out[i] = aws.ToString(field(it))
-	}
-	return out
+	return convertAll(items, func(it *T) string { return str(field(*it)) })
 }

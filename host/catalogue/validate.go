@@ -8,30 +8,28 @@ import (
 	"unicode/utf8"
 
 	"github.com/iammcp/iam-mcp-server/host/args"
+	"github.com/iammcp/iam-mcp-server/internal/iamname"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
 // IAM's documented patterns, checked before any AWS call so that a bad
-// argument costs nothing and gets a sentence saying what IAM accepts.
+// argument costs nothing and gets a sentence saying what IAM accepts. The
+// patterns and limits of names, paths, ARNs and IAM's ids are iamname's,
+// shared with the sandbox so that the two accept the same; the wording is
+// this package's.
 var (
-	namePattern       = regexp.MustCompile(`^[\w+=,.@-]+$`)
-	pathPattern       = regexp.MustCompile(`^(/|/[\x21-\x7E]+/)$`)
-	pathPrefixPattern = regexp.MustCompile(`^/[\x21-\x7F]*$`)
-	policyARNPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/([\x21-\x7E]+/)?[\w+=,.@-]+$`)
-	principalARN      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:(user|group|role)/([\x21-\x7E]+/)?[\w+=,.@-]+$`)
-	accessKeyPattern  = regexp.MustCompile(`^[\w]{16,128}$`)
-	versionPattern    = regexp.MustCompile(`^v[1-9][0-9]*(\.[A-Za-z0-9-]*)?$`)
-	serialPattern     = regexp.MustCompile(`^[\w+=/:,.@-]{9,256}$`)
-	// accessAdvisorARN is what service last accessed reports on: a user,
-	// group, role or managed policy (AWS's own included).
-	accessAdvisorARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}:(user|group|role|policy)|aws:policy)/([\x21-\x7E]+/)?[\w+=,.@-]+$`)
 	// jobIDPattern is IAM's jobIDType: exactly 36 characters (a UUID).
 	jobIDPattern = regexp.MustCompile(`^[\x21-\x7E]{36}$`)
-	// accountIDPattern is an account id; resourceOwnerPattern also takes
-	// the account's root ARN, as SimulatePrincipalPolicy's ResourceOwner.
-	accountIDPattern     = regexp.MustCompile(`^\d{12}$`)
-	resourceOwnerPattern = regexp.MustCompile(`^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:root)$`)
+	// principalARN is a user's, group's or role's ARN (simulation.go
+	// checks CallerArn with it).
+	principalARN = matcher(iamname.PrincipalARN)
 )
+
+// matcher is a predicate of iamname where a *regexp.Regexp's MatchString
+// is expected.
+type matcher func(string) bool
+
+func (m matcher) MatchString(s string) bool { return m(s) }
 
 const nameChars = "letters, digits and +=,.@_-"
 
@@ -40,16 +38,17 @@ type rule func(v string) string
 
 func nameRule(max int) rule {
 	return func(v string) string {
-		if utf8.RuneCountInString(v) > max || !namePattern.MatchString(v) {
+		if !iamname.Name(v, max) {
 			return fmt.Sprintf("must be 1-%d characters of %s", max, nameChars)
 		}
 		return ""
 	}
 }
 
-func patternRule(re *regexp.Regexp, what string) rule {
+// patternRule refuses what ok refuses, saying what the argument must be.
+func patternRule(ok func(string) bool, what string) rule {
 	return func(v string) string {
-		if !re.MatchString(v) {
+		if !ok(v) {
 			return "must be " + what
 		}
 		return ""
@@ -65,29 +64,39 @@ func maxLenRule(max int) rule {
 	}
 }
 
+var pathWords = fmt.Sprintf("a path that starts and ends with / (e.g. /engineering/), of printable ASCII without spaces, at most %d characters", iamname.PathMax)
+
+// entityARN is what service last accessed reports on: a user, group, role
+// or managed policy (AWS's own included).
+func entityARN(s string) bool { _, ok := iamname.ParseARN(s); return ok }
+
+// accountOrRoot is SimulatePrincipalPolicy's ResourceOwner: an account id
+// or that account's root ARN.
+func accountOrRoot(s string) bool { return iamname.AccountID(s) || iamname.RootARN(s) }
+
 // rules apply by argument name, so that every operation taking a user_name
 // checks it the same way.
 var rules = map[string]rule{
-	"user_name":             nameRule(64),
-	"new_user_name":         nameRule(64),
-	"group_name":            nameRule(128),
-	"role_name":             nameRule(64),
-	"policy_name":           nameRule(128),
-	"instance_profile_name": nameRule(128),
-	"path":                  patternRule(pathPattern, "a path that starts and ends with / (e.g. /engineering/), of printable ASCII without spaces"),
-	"new_path":              patternRule(pathPattern, "a path that starts and ends with / (e.g. /engineering/), of printable ASCII without spaces"),
-	"path_prefix":           patternRule(pathPrefixPattern, "a path prefix starting with / (e.g. /engineering/)"),
-	"policy_arn":            patternRule(policyARNPattern, "a managed policy ARN such as arn:aws:iam::aws:policy/ReadOnlyAccess or arn:aws:iam::123456789012:policy/MyPolicy"),
-	"permissions_boundary":  patternRule(policyARNPattern, "the ARN of a managed policy, e.g. arn:aws:iam::123456789012:policy/Boundary"),
-	"policy_source_arn":     patternRule(principalARN, "the ARN of an IAM user, group or role, e.g. arn:aws:iam::123456789012:user/alice"),
-	"access_key_id":         patternRule(accessKeyPattern, "an access key id such as AKIAIOSFODNN7EXAMPLE"),
-	"version_id":            patternRule(versionPattern, "a policy version id such as v2"),
-	"serial_number":         patternRule(serialPattern, "an MFA device serial number or ARN"),
+	"user_name":             nameRule(iamname.UserNameMax),
+	"new_user_name":         nameRule(iamname.UserNameMax),
+	"group_name":            nameRule(iamname.GroupNameMax),
+	"role_name":             nameRule(iamname.RoleNameMax),
+	"policy_name":           nameRule(iamname.PolicyNameMax),
+	"instance_profile_name": nameRule(iamname.InstanceProfileNameMax),
+	"path":                  patternRule(iamname.Path, pathWords),
+	"new_path":              patternRule(iamname.Path, pathWords),
+	"path_prefix":           patternRule(iamname.PathPrefix, fmt.Sprintf("a path prefix starting with / (e.g. /engineering/), at most %d characters", iamname.PathMax)),
+	"policy_arn":            patternRule(iamname.PolicyARN, "a managed policy ARN such as arn:aws:iam::aws:policy/ReadOnlyAccess or arn:aws:iam::123456789012:policy/MyPolicy"),
+	"permissions_boundary":  patternRule(iamname.PolicyARN, "the ARN of a managed policy, e.g. arn:aws:iam::123456789012:policy/Boundary"),
+	"policy_source_arn":     patternRule(iamname.PrincipalARN, "the ARN of an IAM user, group or role, e.g. arn:aws:iam::123456789012:user/alice"),
+	"access_key_id":         patternRule(iamname.AccessKeyID, "an access key id such as AKIAIOSFODNN7EXAMPLE"),
+	"version_id":            patternRule(iamname.VersionID, "a policy version id such as v2"),
+	"serial_number":         patternRule(iamname.SerialNumber, "an MFA device serial number or ARN"),
 	"description":           maxLenRule(1000),
-	"account_id":            patternRule(accountIDPattern, "a 12-digit AWS account id"),
-	"resource_owner":        patternRule(resourceOwnerPattern, "a 12-digit account ID or that account's root ARN, e.g. 111122223333 or arn:aws:iam::111122223333:root"),
-	"arn":                   patternRule(accessAdvisorARN, "the ARN of an IAM user, group, role or managed policy, e.g. arn:aws:iam::123456789012:role/deploy or arn:aws:iam::aws:policy/ReadOnlyAccess"),
-	"job_id":                patternRule(jobIDPattern, "the 36-character job_id that generate_service_last_accessed_details returned"),
+	"account_id":            patternRule(iamname.AccountID, "a 12-digit AWS account id"),
+	"resource_owner":        patternRule(accountOrRoot, "a 12-digit account ID or that account's root ARN, e.g. 111122223333 or arn:aws:iam::111122223333:root"),
+	"arn":                   patternRule(entityARN, "the ARN of an IAM user, group, role or managed policy, e.g. arn:aws:iam::123456789012:role/deploy or arn:aws:iam::aws:policy/ReadOnlyAccess"),
+	"job_id":                patternRule(jobIDPattern.MatchString, "the 36-character job_id that generate_service_last_accessed_details returned"),
 	// IAM's maximum lengths for the remaining strings (passwordType,
 	// ContextKeyNameType, ResourceNameType, ActionNameType, arnType), so
 	// that no argument is longer than IAM would take. A marker is opaque:

@@ -38,7 +38,7 @@ func TestDryRunWalksTheWholeCatalogue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, op := range api.Operations {
+	for _, op := range api.All() {
 		if !op.Mutates {
 			continue
 		}
@@ -79,7 +79,7 @@ func TestDryRunWalksTheWholeCatalogue(t *testing.T) {
 func TestConsentWalksTheWholeCatalogue(t *testing.T) {
 	for _, level := range []Confirm{"", ConfirmWrites} {
 		g, state := newGate(t, Options{Confirm: level})
-		for _, op := range api.Operations {
+		for _, op := range api.All() {
 			if !op.Mutates {
 				continue
 			}
@@ -108,7 +108,7 @@ func TestConsentWalksTheWholeCatalogue(t *testing.T) {
 			})
 		}
 	}
-	for _, op := range api.Operations {
+	for _, op := range api.All() {
 		if !op.Mutates || op.Destructive {
 			continue
 		}

@@ -24,7 +24,10 @@
 //
 // then runs the decoded input (a mutation: exactly the plan approved), and
 // writes one audit line per decided call, refusals included, with the
-// consent asked and given. The audit line records the decoded input —
+// consent asked and given. It is the only writer of audit lines: what
+// another part refuses before asking it (the plugin runtime's caps, a
+// request that does not decode) it records through Refused. The audit
+// line records the decoded input —
 // what ran, encoded again with the schema's own key spelling — with
 // secrets removed, never the bytes as sent: a record of the raw bytes could
 // name one user while the call acted on another.
@@ -184,7 +187,10 @@ type Options struct {
 	// ExpectAccount, when set, refuses every call unless the credentials
 	// belong to this account id.
 	ExpectAccount string
-	// Audit receives one JSON line per decided call; nil for none.
+	// Audit receives one JSON line per decided call, each in one Write;
+	// nil for none. The gate is its only writer: a gate and the gates made
+	// from it with Over hold one lock around it, so their lines never
+	// interleave. Give one writer to one New.
 	Audit io.Writer
 	// Now is the clock for audit records; nil means time.Now.
 	Now func() time.Time
@@ -195,16 +201,34 @@ type Gate struct {
 	runner Runner
 	opts   Options
 	now    func() time.Time
-	auditM sync.Mutex
+	log    *auditLog // shared with the gates made by Over
+}
+
+// auditLog is Options.Audit with the one lock its lines are written
+// under. Only the gate writes it (Gate.audit): a refusal decided elsewhere
+// reaches it through a gate method (Refused, Info, Preview).
+type auditLog struct {
+	mu sync.Mutex
+	w  io.Writer // nil: no audit log
 }
 
 // New returns a gate in front of runner.
 func New(runner Runner, opts Options) *Gate {
-	g := &Gate{runner: runner, opts: opts, now: opts.Now}
+	g := &Gate{runner: runner, opts: opts, now: opts.Now, log: &auditLog{w: opts.Audit}}
 	if g.now == nil {
 		g.now = time.Now
 	}
 	return g
+}
+
+// Over returns a gate that decides exactly as g does (its options, clock
+// and audit log) in front of another runner: the plugins' gate, over a
+// catalogue of their own that never returns a secret inline. Both write
+// the one audit log under one lock.
+func (g *Gate) Over(runner Runner) *Gate {
+	o := *g
+	o.runner = runner
+	return &o
 }
 
 // ReadOnly reports whether the gate refuses mutations.
@@ -263,7 +287,7 @@ func (g *Gate) decideAndRun(ctx context.Context, caller Caller, opName string, r
 	if !op.Mutates {
 		out, err := g.runner.Run(ctx, opName, d.in)
 		if err != nil {
-			d.err = asAPIError(err)
+			d.err = AsAPIError(err)
 			return d
 		}
 		d.out = out
@@ -271,7 +295,7 @@ func (g *Gate) decideAndRun(ctx context.Context, caller Caller, opName string, r
 	}
 	plan, apply, err := g.runner.Prepare(ctx, opName, d.in)
 	if err != nil {
-		d.err = asAPIError(err)
+		d.err = AsAPIError(err)
 		return d
 	}
 	if g.Confirm().Covers(op) {
@@ -282,7 +306,7 @@ func (g *Gate) decideAndRun(ctx context.Context, caller Caller, opName string, r
 	}
 	out, err := apply(ctx)
 	if err != nil {
-		d.err = asAPIError(err)
+		d.err = AsAPIError(err)
 		return d
 	}
 	if d.opts.Confirmed != nil {
@@ -326,7 +350,7 @@ func (g *Gate) preview(ctx context.Context, caller Caller, opName string, raw js
 	}
 	plan, _, err := g.runner.Prepare(ctx, opName, d.in)
 	if err != nil {
-		d.err = asAPIError(err)
+		d.err = AsAPIError(err)
 	}
 	return d, op, plan
 }
@@ -368,7 +392,7 @@ func (g *Gate) dryRun(ctx context.Context, op api.Operation, in any) (any, error
 	}
 	plan, _, err := g.runner.Prepare(ctx, op.Name, in)
 	if err != nil {
-		return nil, asAPIError(err)
+		return nil, AsAPIError(err)
 	}
 	msg := "dry run: nothing was changed"
 	switch {
@@ -418,7 +442,7 @@ func (g *Gate) checkAccount(ctx context.Context) error {
 	}
 	acct, err := g.runner.Account(ctx)
 	if err != nil {
-		return asAPIError(err)
+		return AsAPIError(err)
 	}
 	if acct != g.opts.ExpectAccount {
 		return api.Errorf(api.WrongAccount, "the AWS credentials belong to account %s, but the server was started with --expect-account %s; nothing was done. Fix the profile or credentials", acct, g.opts.ExpectAccount)
@@ -446,7 +470,7 @@ func (g *Gate) Info(ctx context.Context, caller Caller) error {
 // tool did not declare): the gate writes every audit line. e's code
 // should be one the runtime decides (LimitExceeded, NotGranted).
 func (g *Gate) Refused(caller Caller, op string, raw json.RawMessage, e *api.Error) {
-	if g.opts.Audit == nil {
+	if g.log.w == nil {
 		return // nothing to record, so nothing to decode
 	}
 	var d decision
@@ -476,7 +500,12 @@ func recordedArguments(in any, raw json.RawMessage) json.RawMessage {
 	return json.RawMessage(fmt.Sprintf(`{"undecoded_bytes":%d}`, len(raw)))
 }
 
-func asAPIError(err error) *api.Error {
+// AsAPIError is err as every caller of the host is answered: the
+// *api.Error err is or wraps, as it is; or else, since a failure that
+// nothing turned into an *api.Error is one nobody foresaw, an Internal
+// error that quotes it and asks for a report. The gate, the plugin
+// runtime, the MCP server and the command line all answer through it.
+func AsAPIError(err error) *api.Error {
 	var ae *api.Error
 	if errors.As(err, &ae) {
 		return ae
@@ -526,7 +555,7 @@ var refusals = map[api.ErrorCode]bool{api.ReadOnly: true, api.NotGranted: true, 
 // its code (the runtime's own limits). Without an audit log it does
 // nothing, not even encode the arguments.
 func (g *Gate) audit(caller Caller, op string, d decision, raw json.RawMessage, refused bool) {
-	if g.opts.Audit == nil {
+	if g.log.w == nil {
 		return
 	}
 	opMeta, known := api.Lookup(op)
@@ -539,7 +568,7 @@ func (g *Gate) audit(caller Caller, op string, d decision, raw json.RawMessage, 
 		DryRun: d.opts.DryRun, Confirmed: d.opts.Confirmed, Consent: d.consent,
 	}
 	if err := d.err; err != nil {
-		ae := asAPIError(err)
+		ae := AsAPIError(err)
 		rec.Outcome, rec.Code, rec.Message = "error", ae.Code, ae.Message
 		if refused || refusals[ae.Code] {
 			rec.Outcome = "refused"
@@ -549,7 +578,7 @@ func (g *Gate) audit(caller Caller, op string, d decision, raw json.RawMessage, 
 	if mErr != nil {
 		line = []byte(fmt.Sprintf(`{"operation":%q,"outcome":"audit-encoding-failed"}`, op))
 	}
-	g.auditM.Lock()
-	defer g.auditM.Unlock()
-	_, _ = g.opts.Audit.Write(append(line, '\n'))
+	g.log.mu.Lock()
+	defer g.log.mu.Unlock()
+	_, _ = g.log.w.Write(append(line, '\n'))
 }

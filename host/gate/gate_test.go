@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,7 +124,7 @@ func newGate(t *testing.T, opts Options) (*Gate, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients, err := catalogue.NewClients(ctx, catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
+	clients, err := catalogue.NewClients(ctx, catalogue.ClientOptions{Sandbox: sb.Transport(), MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +183,7 @@ func TestReadOnlyWalksTheWholeCatalogue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, op := range api.Operations {
+	for _, op := range api.All() {
 		args, ok := sampleArgs[op.Name]
 		if !ok {
 			t.Errorf("%s has no sample arguments: add it to sampleArgs", op.Name)
@@ -313,5 +314,20 @@ func TestRedact(t *testing.T) {
 	}
 	if got := string(Redact(json.RawMessage(`{broken`))); strings.Contains(got, "broken") {
 		t.Fatalf("unparsable arguments kept: %s", got)
+	}
+}
+
+// TestAsAPIError: an *api.Error, wrapped or not, is answered as it is;
+// any other failure is Internal, quoting it and asking for a report.
+func TestAsAPIError(t *testing.T) {
+	e := api.Errorf(api.NoSuchEntity, "there is no user bob")
+	for _, err := range []error{e, fmt.Errorf("reading bob: %w", e)} {
+		if got := AsAPIError(err); got != e {
+			t.Errorf("%v: %v", err, got)
+		}
+	}
+	got := AsAPIError(errors.New("disk on fire"))
+	if got.Code != api.Internal || got.Message != "unexpected failure: disk on fire; please report it" {
+		t.Errorf("a plain error: %v", got)
 	}
 }

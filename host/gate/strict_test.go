@@ -59,7 +59,7 @@ func TestEveryOperationTakesOnlyExactKeys(t *testing.T) {
 	r := &recordingRunner{}
 	g := New(r, Options{Audit: &audit})
 	tried := 0
-	for _, op := range api.Operations {
+	for _, op := range api.All() {
 		var sample map[string]json.RawMessage
 		if err := json.Unmarshal([]byte(sampleArgs[op.Name]), &sample); err != nil {
 			t.Fatalf("%s: sample: %v", op.Name, err)
@@ -107,7 +107,7 @@ func TestEveryOperationTakesOnlyExactKeys(t *testing.T) {
 			t.Fatalf("audit record of a refused spelling: %s", line)
 		}
 	}
-	t.Logf("%d misspelt or repeated keys refused over %d operations", tried, len(api.Operations))
+	t.Logf("%d misspelt or repeated keys refused over %d operations", tried, len(api.All()))
 }
 
 // object writes a JSON object of base's keys plus the given key/value

@@ -460,17 +460,14 @@ func renderQuestion(q gate.Question) string {
 		}
 		if len(plan.Steps) > 0 {
 			b.WriteString("IAM calls, in this order:\n")
-			for j, st := range plan.Steps {
-				if j >= steps {
-					fmt.Fprintf(&b, "  …and %d more calls\n", len(plan.Steps)-j)
-					break
-				}
+			writeLines(&b, len(plan.Steps), steps, "calls", func(j int) {
+				st := plan.Steps[j]
 				fmt.Fprintf(&b, "  %d. %s %s", j+1, oneLine(st.Action), oneLine(st.Target))
 				if st.Detail != "" {
 					fmt.Fprintf(&b, " (%s)", cutLine(st.Detail, maxDetailBytes))
 				}
 				b.WriteString("\n")
-			}
+			})
 			steps = max(steps-len(plan.Steps), 5)
 		}
 		if len(plan.Affected) > 0 {
@@ -487,13 +484,9 @@ func renderQuestion(q gate.Question) string {
 		}
 		if len(plan.Findings) > 0 {
 			b.WriteString("Guardrail findings:\n")
-			for j, f := range plan.Findings {
-				if j >= findings {
-					fmt.Fprintf(&b, "  …and %d more findings\n", len(plan.Findings)-j)
-					break
-				}
-				fmt.Fprintf(&b, "  - %s\n", oneLine(f))
-			}
+			writeLines(&b, len(plan.Findings), findings, "findings", func(j int) {
+				fmt.Fprintf(&b, "  - %s\n", oneLine(plan.Findings[j]))
+			})
 			findings = max(findings-len(plan.Findings), 3)
 		}
 		undo := oneLine(plan.Undo)
@@ -516,6 +509,18 @@ func renderQuestion(q gate.Question) string {
 	return msg + tail
 }
 
+// writeLines writes the lines of n items, line(j) for each, but only the
+// first limit of them, then one saying how many more (of noun) there are.
+func writeLines(b *strings.Builder, n, limit int, noun string, line func(j int)) {
+	for j := range n {
+		if j >= limit {
+			fmt.Fprintf(b, "  …and %d more %s\n", n-j, noun)
+			return
+		}
+		line(j)
+	}
+}
+
 // oneLine makes s safe to show as one line of the message: valid UTF-8,
 // control, line-separating and bidi-override characters replaced by a
 // space, cut to maxFieldBytes.
@@ -530,11 +535,7 @@ func cutLine(s string, max int) string {
 		}
 		return r
 	}, s)
-	s = strings.TrimSpace(s)
-	if len(s) > max {
-		s = cutBytes(s, max) + "…"
-	}
-	return s
+	return shortPrefixN(strings.TrimSpace(s), max)
 }
 
 // cutBytes cuts s to at most n bytes at a rune boundary.

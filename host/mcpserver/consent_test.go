@@ -15,10 +15,10 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
-	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/mcpserver"
 	"github.com/iammcp/iam-mcp-server/host/sandbox"
+	"github.com/iammcp/iam-mcp-server/internal/syncio"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -29,8 +29,8 @@ type wire struct {
 	srv   *mcpserver.Server
 	in    *io.PipeWriter
 	lines chan string
-	audit *lockedBuffer
-	log   *lockedBuffer // the server's log (the next handler of its ClientLog)
+	audit *syncio.Buffer
+	log   *syncio.Buffer // the server's log (the next handler of its ClientLog)
 	mu    sync.Mutex
 	kept  []string // lines read but not yet asked for
 	done  chan error
@@ -47,7 +47,7 @@ type wireSetup struct {
 
 func startWire(t testing.TB, ws wireSetup) *wire {
 	t.Helper()
-	w := &wire{t: t, audit: &lockedBuffer{}, log: &lockedBuffer{}, lines: make(chan string, 1000), done: make(chan error, 1), read: modernMeta(noElicitCaps)}
+	w := &wire{t: t, audit: &syncio.Buffer{}, log: &syncio.Buffer{}, lines: make(chan string, 1000), done: make(chan error, 1), read: modernMeta(noElicitCaps)}
 	w.srv = buildServer(t, ws, w.audit)
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
@@ -81,27 +81,16 @@ func startWire(t testing.TB, ws wireSetup) *wire {
 }
 
 // buildServer wires a server on the demo sandbox as `iam-mcp-server
-// --local` does, with the gate writing its audit to audit.
+// --sandbox` does, with the gate writing its audit to audit.
 func buildServer(t testing.TB, ws wireSetup, audit io.Writer) *mcpserver.Server {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Options{Seed: "demo"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: t.TempDir()}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := mcpserver.SandboxCatalogue(t, sandbox.Options{Seed: "demo"})
 	g := gate.New(cat, gate.Options{ReadOnly: ws.readOnly, Confirm: ws.confirm, Audit: audit})
 	ops, err := mcpserver.ResolveToolsets(ws.toolsets)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := mcpserver.Options{Tools: ops, Local: true, Version: "test"}
+	opts := mcpserver.Options{Tools: ops, Sandbox: true, Version: "test"}
 	if ws.opts != nil {
 		ws.opts(&opts)
 	}
@@ -655,19 +644,8 @@ func TestConsentNotForReads(t *testing.T) {
 // with an elicitation handler, gets the question and its yes runs the
 // change: the bridge works for a real client, not only for these lines.
 func TestConsentInProcessClient(t *testing.T) {
-	sb, err := sandbox.New(sandbox.Options{Seed: "demo"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: t.TempDir()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := mcpserver.New(gate.New(cat, gate.Options{}), mcpserver.Options{Local: true})
+	cat := mcpserver.SandboxCatalogue(t, sandbox.Options{Seed: "demo"})
+	srv, err := mcpserver.New(gate.New(cat, gate.Options{}), mcpserver.Options{Sandbox: true})
 	if err != nil {
 		t.Fatal(err)
 	}

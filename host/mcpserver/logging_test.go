@@ -13,6 +13,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/iammcp/iam-mcp-server/host/mcpserver"
+	"github.com/iammcp/iam-mcp-server/internal/syncio"
 )
 
 // logged is a notifications/message as the client reads it.
@@ -38,7 +39,7 @@ func readLogged(t testing.TB, m rpcMessage) logged {
 func startLogging(t *testing.T) (w *wire, logger *slog.Logger) {
 	t.Helper()
 	var cl mcpserver.ClientLog
-	lb := &lockedBuffer{}
+	lb := &syncio.Buffer{}
 	logger = slog.New(cl.Handler(slog.NewTextHandler(lb, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	w = startWire(t, wireSetup{opts: func(o *mcpserver.Options) {
 		o.Logger = logger
@@ -191,9 +192,9 @@ func (b *blockingOut) Write(p []byte) (int, error) {
 // own log keeps every line, and says how many notifications it dropped.
 func TestClientLogNeverBlocks(t *testing.T) {
 	var cl mcpserver.ClientLog
-	stderr := &lockedBuffer{}
+	stderr := &syncio.Buffer{}
 	logger := slog.New(cl.Handler(slog.NewTextHandler(stderr, nil)))
-	srv := newServerWith(t, mcpserver.Options{Logger: logger, ClientLog: &cl, Local: true})
+	srv := newServerWith(t, mcpserver.Options{Logger: logger, ClientLog: &cl, Sandbox: true})
 	const lines = 1000
 	logged := make(chan struct{})
 	srv.MCP().AddTool(mcp.Tool{Name: "chatty", RawInputSchema: json.RawMessage(`{"type":"object"}`)},
@@ -204,7 +205,7 @@ func TestClientLogNeverBlocks(t *testing.T) {
 			close(logged)
 			return mcp.NewToolResultText("ok"), nil
 		})
-	var out lockedBuffer
+	var out syncio.Buffer
 	bo := &blockingOut{w: &out, release: make(chan struct{}), blocked: make(chan struct{})}
 	inR, inW := io.Pipe()
 	done := make(chan error, 1)

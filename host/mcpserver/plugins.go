@@ -74,21 +74,7 @@ func PluginTool(t plugin.Tool, readOnly, openWorld bool) (mcp.Tool, error) {
 	if readOnly && t.Mutates {
 		desc = PluginReadOnlyPrefix + desc
 	}
-	title := Title(t.Name)
-	return mcp.Tool{
-		Name:            t.Name,
-		Title:           title,
-		Description:     desc,
-		RawInputSchema:  in,
-		RawOutputSchema: out,
-		Annotations: mcp.ToolAnnotation{
-			Title:           title,
-			ReadOnlyHint:    mcp.ToBoolPtr(!t.Mutates),
-			DestructiveHint: mcp.ToBoolPtr(t.Mutates),
-			IdempotentHint:  mcp.ToBoolPtr(false),
-			OpenWorldHint:   mcp.ToBoolPtr(openWorld),
-		},
-	}, nil
+	return newTool(t.Name, desc, in, out, hints{readOnly: !t.Mutates, destructive: t.Mutates, openWorld: openWorld}), nil
 }
 
 // objectSchema checks that raw is a JSON Schema of an object, as MCP
@@ -152,7 +138,7 @@ func (s *Server) pluginHandler(t plugin.Tool) server.ToolHandlerFunc {
 			cerr = api.Errorf(api.ConsentRequired, "plugin %s stopped %s to ask the person, but no question was put to them; nothing more was changed. Report this with the server's log", t.Plugin, name)
 		}
 		if cerr != nil {
-			ae := pluginError(t, cerr)
+			ae := plugin.ToolError(t, cerr)
 			s.logger.DebugContext(ctx, "plugin tool call failed", "tool", name, "plugin", t.Plugin, "code", ae.Code, "duration", time.Since(start))
 			return errorResult(ae), nil
 		}
@@ -160,21 +146,6 @@ func (s *Server) pluginHandler(t plugin.Tool) server.ToolHandlerFunc {
 		s.logger.DebugContext(ctx, "plugin tool call", "tool", name, "plugin", t.Plugin, "ok", !res.IsError, "progress", p.sent, "duration", time.Since(start))
 		return res, nil
 	}
-}
-
-// pluginError turns the runtime's failure into the tool error the
-// assistant reads. The runtime's *api.Error (a timeout, a trap, a result
-// too large, each naming the plugin) passes as it is; anything else is
-// reported as Internal with its message.
-func pluginError(t plugin.Tool, err error) *api.Error {
-	var ae *api.Error
-	if errors.As(err, &ae) {
-		return ae
-	}
-	if errors.Is(err, context.Canceled) {
-		return api.Errorf(api.Internal, "the call of %s (plugin %s) was cancelled before it finished; check with a read tool what it did before retrying", t.Name, t.Plugin)
-	}
-	return api.Errorf(api.Internal, "plugin %s failed while running %s: %v", t.Plugin, t.Name, err)
 }
 
 // pluginResult maps a plugin's answer to the MCP result: its text content,

@@ -89,7 +89,7 @@ var noRunner = (*catalogue.Catalogue)(nil)
 
 func newPluginServer(t *testing.T, readOnly bool, f *fakePlugins) *mcpserver.Server {
 	t.Helper()
-	srv, err := mcpserver.New(gate.New(noRunner, gate.Options{ReadOnly: readOnly}), mcpserver.Options{Local: true, Plugins: f})
+	srv, err := mcpserver.New(gate.New(noRunner, gate.Options{ReadOnly: readOnly}), mcpserver.Options{Sandbox: true, Plugins: f})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestNewRefusesPluginCollision(t *testing.T) {
 // it, never run a plugin), in any letter case, nor a '_' name (the hidden
 // unknown-tool handler's), nor differ only in case from another plugin's.
 func TestNewRefusesPluginToolNamedLikeAnyOperation(t *testing.T) {
-	if op, _ := api.Lookup("delete_role"); op.Default {
+	if tool, _ := catalogue.LookupTool("delete_role"); tool.Default {
 		t.Fatal("delete_role is in the default toolset; pick an operation outside it for this test")
 	}
 	tool := func(name, owner string) plugin.Tool {
@@ -305,7 +305,7 @@ func (s *stdioSession) send(line string) {
 
 func (s *stdioSession) waitFor(match func(string) bool) {
 	s.t.Helper()
-	timeout := time.After(30 * time.Second)
+	timeout := time.After(3 * time.Minute) // a guard against a hang
 	for {
 		select {
 		case line, ok := <-s.lines:
@@ -316,7 +316,7 @@ func (s *stdioSession) waitFor(match func(string) bool) {
 				return
 			}
 		case <-timeout:
-			s.t.Fatal("no answer within 30s")
+			s.t.Fatal("no answer within 3 minutes")
 		}
 	}
 }
@@ -330,7 +330,7 @@ func (s *stdioSession) close() []string {
 		if err != nil {
 			s.t.Errorf("ServeStdio: %v", err)
 		}
-	case <-time.After(60 * time.Second):
+	case <-time.After(3 * time.Minute): // a guard against a hang (its own bound is DrainTimeout+StopTimeout)
 		s.t.Fatal("ServeStdio did not return after its input closed")
 	}
 	for range s.lines {
@@ -447,7 +447,7 @@ func TestPluginConcurrentCalls(t *testing.T) {
 		}
 		select {
 		case <-all:
-		case <-time.After(20 * time.Second):
+		case <-time.After(3 * time.Minute): // a guard against a hang: calls that never all run at once
 			return nil, api.Errorf(api.Internal, "only %d calls ran at once", inFlight.Load())
 		case <-ctx.Done():
 			return nil, ctx.Err()

@@ -1,7 +1,7 @@
 // Package mcpserver exposes the IAM operation catalogue as MCP tools, over
 // stdio, with mark3labs/mcp-go.
 //
-// It is a thin layer: every tool is one catalogue operation (api.Operations)
+// It is a thin layer: every tool is one catalogue operation (catalogue.Tools)
 // and every call goes through the gate, which alone decides whether it may
 // run. This package only translates:
 //
@@ -45,6 +45,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
@@ -62,13 +63,13 @@ const DisabledPrefix = "[disabled: the server is read-only (the operator did not
 
 // Options configures a Server. The zero value serves the default tools.
 type Options struct {
-	// Tools are the operations to expose, usually from ResolveToolsets;
-	// nil means the "default" toolset.
-	Tools []api.Operation
-	// Local says the gate's catalogue talks to the embedded sandbox, not
+	// Tools are the built-in tools to expose, usually from
+	// ResolveToolsets; nil means the "default" toolset.
+	Tools []catalogue.Tool
+	// Sandbox says the gate's catalogue talks to the embedded sandbox, not
 	// AWS: tools then announce openWorldHint false, since nothing outside
 	// the process is reached.
-	Local bool
+	Sandbox bool
 	// Version is announced in the initialize result.
 	Version string
 	// Logger receives the server's logs (stderr in practice); nil discards.
@@ -134,12 +135,13 @@ func New(g *gate.Gate, opts Options) (*Server, error) {
 	if opts.Plugins != nil {
 		pluginTools = opts.Plugins.Tools()
 	}
-	rank := make(map[string]int, len(api.Operations)+len(pluginTools))
-	for i, op := range api.Operations {
+	builtIn := api.All()
+	rank := make(map[string]int, len(builtIn)+len(pluginTools))
+	for i, op := range builtIn {
 		rank[op.Name] = i
 	}
 	for i, t := range pluginTools {
-		rank[t.Name] = len(api.Operations) + i
+		rank[t.Name] = len(builtIn) + i
 	}
 	listFilter := func(_ context.Context, tools []mcp.Tool) []mcp.Tool {
 		out := slices.Clone(tools)
@@ -160,7 +162,7 @@ func New(g *gate.Gate, opts Options) (*Server, error) {
 		server.WithToolCapabilities(false),
 		server.WithLogging(),
 		server.WithHooks(hooks),
-		server.WithInstructions(instructions(g.ReadOnly(), g.Confirm(), slices.ContainsFunc(ops, func(op api.Operation) bool { return op.Name == "get_account_info" }), len(pluginTools) > 0)),
+		server.WithInstructions(instructions(g.ReadOnly(), g.Confirm(), slices.ContainsFunc(ops, func(t catalogue.Tool) bool { return t.Name == "get_account_info" }), len(pluginTools) > 0)),
 		server.WithToolFilter(listFilter),
 	)
 
@@ -174,7 +176,7 @@ func New(g *gate.Gate, opts Options) (*Server, error) {
 			return nil, fmt.Errorf("mcpserver: operation %q listed twice", op.Name)
 		}
 		seen[op.Name] = true
-		tool, err := Tool(op, g.ReadOnly(), !opts.Local)
+		tool, err := Tool(op, g.ReadOnly(), !opts.Sandbox)
 		if err != nil {
 			return nil, err
 		}
@@ -204,7 +206,7 @@ func New(g *gate.Gate, opts Options) (*Server, error) {
 			return nil, fmt.Errorf("mcpserver: plugins %s and %s both offer a tool named %s (letter case aside)", other, t.Plugin, t.Name)
 		}
 		owner[folded] = t.Plugin
-		tool, err := PluginTool(t, g.ReadOnly(), !opts.Local)
+		tool, err := PluginTool(t, g.ReadOnly(), !opts.Sandbox)
 		if err != nil {
 			return nil, err
 		}
@@ -232,24 +234,24 @@ func (s *Server) MCP() *server.MCPServer { return s.mcp }
 // spec asks; the name is quoted short, since it comes from the client.
 func (s *Server) unknownToolMessage(name string) string {
 	q := quoteShort(name)
-	op, isOp := api.Lookup(name)
+	t, isOp := catalogue.LookupTool(name)
 	switch {
 	case isOp && s.gate.Excluded(name):
 		return fmt.Sprintf("the tool %s is excluded from this server by its operator (--exclude-tools), for every caller; it cannot be called here", q)
 	case (isOp || s.hidden[name]) && !s.filter.Shows(name):
 		return fmt.Sprintf("the tool %s is hidden on this server by its operator (--tools / --exclude-tools); list the tools to see the ones it offers", q)
 	case isOp:
-		return fmt.Sprintf("the tool %s is not enabled on this server: it belongs to the %s toolset, which the operator can expose with --toolsets %s (or --toolsets all)", q, op.Toolset, op.Toolset)
+		return fmt.Sprintf("the tool %s is not enabled on this server: it belongs to the %s toolset, which the operator can expose with --toolsets %s (or --toolsets all)", q, t.Toolset, t.Toolset)
 	}
 	return fmt.Sprintf("unknown tool %s: this server has no tool of that name; list the tools to see the ones it offers", q)
 }
 
 // Tool describes op as an MCP tool. readOnly marks a mutating operation
 // disabled; openWorld is the openWorldHint (true when the calls reach AWS).
-func Tool(op api.Operation, readOnly, openWorld bool) (mcp.Tool, error) {
+func Tool(op catalogue.Tool, readOnly, openWorld bool) (mcp.Tool, error) {
 	// A mutating tool also takes dry_run and confirmed, and answers a dry
 	// run with its plan (api.DryRunOutput), so its output schema is either.
-	in, out := api.InputSchema(op), api.OutputSchema(op)
+	in, out := api.InputSchema(op.Operation), api.OutputSchema(op.Operation)
 	// MCP requires object schemas; mcp-go silently drops an output schema
 	// of another type, and clients then reject the structured result.
 	for what, sch := range map[string]api.Schema{"input": in, "output": out} {
@@ -261,23 +263,34 @@ func Tool(op api.Operation, readOnly, openWorld bool) (mcp.Tool, error) {
 	if readOnly && op.Mutates {
 		desc = DisabledPrefix + desc
 	}
-	title := Title(op.Name)
+	// An offline tool never leaves the process, wherever the other tools'
+	// calls go.
+	return newTool(op.Name, desc, in.JSON(), out.JSON(), hints{readOnly: !op.Mutates, destructive: op.Destructive,
+		idempotent: op.Idempotent, openWorld: openWorld && !op.Offline}), nil
+}
+
+// hints are a tool's behaviour annotations.
+type hints struct{ readOnly, destructive, idempotent, openWorld bool }
+
+// newTool is the MCP tool of a built-in or plugin tool: its title made from
+// its name, and all four behaviour annotations set explicitly (mcp-go
+// would otherwise announce destructiveHint: true for everything).
+func newTool(name, desc string, in, out json.RawMessage, h hints) mcp.Tool {
+	title := Title(name)
 	return mcp.Tool{
-		Name:            op.Name,
+		Name:            name,
 		Title:           title,
 		Description:     desc,
-		RawInputSchema:  in.JSON(),
-		RawOutputSchema: out.JSON(),
+		RawInputSchema:  in,
+		RawOutputSchema: out,
 		Annotations: mcp.ToolAnnotation{
 			Title:           title,
-			ReadOnlyHint:    mcp.ToBoolPtr(!op.Mutates),
-			DestructiveHint: mcp.ToBoolPtr(op.Destructive),
-			IdempotentHint:  mcp.ToBoolPtr(op.Idempotent),
-			// An offline tool never leaves the process, wherever the
-			// other tools' calls go.
-			OpenWorldHint: mcp.ToBoolPtr(openWorld && !op.Offline),
+			ReadOnlyHint:    mcp.ToBoolPtr(h.readOnly),
+			DestructiveHint: mcp.ToBoolPtr(h.destructive),
+			IdempotentHint:  mcp.ToBoolPtr(h.idempotent),
+			OpenWorldHint:   mcp.ToBoolPtr(h.openWorld),
 		},
-	}, nil
+	}
 }
 
 // Title makes a display title from an operation name: "list_mfa_devices"
@@ -326,7 +339,7 @@ func (s *Server) handler(name string) server.ToolHandlerFunc {
 					return asked, nil
 				}
 			}
-			ae := asAPIError(cerr)
+			ae := gate.AsAPIError(cerr)
 			s.logger.DebugContext(ctx, "tool call failed", "tool", name, "code", ae.Code, "duration", time.Since(start))
 			return errorResult(ae), nil
 		}
@@ -378,14 +391,6 @@ func errorResult(e *api.Error) *mcp.CallToolResult {
 		Content: []mcp.Content{mcp.NewTextContent(e.Error())},
 		IsError: true,
 	}
-}
-
-func asAPIError(err error) *api.Error {
-	var ae *api.Error
-	if errors.As(err, &ae) {
-		return ae
-	}
-	return api.Errorf(api.Internal, "unexpected failure: %v; please report it", err)
 }
 
 // instructions is the initialize result's advice to the assistant.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,34 +20,17 @@ import (
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/mcpserver"
 	"github.com/iammcp/iam-mcp-server/host/sandbox"
+	"github.com/iammcp/iam-mcp-server/internal/syncio"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
-// lockedBuffer collects what several goroutines write (the audit log).
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// session is the server wired as `iam-mcp-server --local` wires it (the
+// session is the server wired as `iam-mcp-server --sandbox` wires it (the
 // embedded sandbox in process, the real AWS SDK clients, the catalogue, the
 // gate), served over a stdio pipe to mcp-go's own client.
 type session struct {
 	t      *testing.T
 	client *client.Client
-	audit  *lockedBuffer
+	audit  *syncio.Buffer
 	tools  map[string]mcp.Tool
 }
 
@@ -64,27 +46,15 @@ func start(t *testing.T, s setup) *session {
 	t.Helper()
 	runner := s.runner
 	if runner == nil {
-		sb, err := sandbox.New(sandbox.Options{Seed: s.seed, Faults: s.faults})
-		if err != nil {
-			t.Fatal(err)
-		}
-		clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: t.TempDir()}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		runner = cat
+		runner = mcpserver.SandboxCatalogue(t, sandbox.Options{Seed: s.seed, Faults: s.faults})
 	}
-	audit := &lockedBuffer{}
+	audit := &syncio.Buffer{}
 	g := gate.New(runner, gate.Options{ReadOnly: s.readOnly, Audit: audit})
 	ops, err := mcpserver.ResolveToolsets(s.toolsets)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := mcpserver.New(g, mcpserver.Options{Tools: ops, Local: true, Version: "test"})
+	srv, err := mcpserver.New(g, mcpserver.Options{Tools: ops, Sandbox: true, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,12 +76,12 @@ func start(t *testing.T, s setup) *session {
 			if err != nil {
 				t.Errorf("ServeStdio: %v", err)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(3 * time.Minute): // a guard against a hang (its own bound is DrainTimeout+StopTimeout)
 			t.Errorf("ServeStdio did not return after its input closed")
 		}
 		cancel()
 	})
-	tctx, tcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	tctx, tcancel := context.WithTimeout(context.Background(), 3*time.Minute) // a guard against a hang
 	defer tcancel()
 	if err := c.Start(tctx); err != nil {
 		t.Fatal(err)
@@ -142,7 +112,7 @@ func start(t *testing.T, s setup) *session {
 
 func (s *session) list() []mcp.Tool {
 	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // a guard against a hang
 	defer cancel()
 	res, err := s.client.ListTools(ctx, mcp.ListToolsRequest{})
 	if err != nil {
@@ -163,7 +133,7 @@ func (s *session) call(name, args string) *mcp.CallToolResult {
 }
 
 func (s *session) callErr(ctx context.Context, name, args string) (*mcp.CallToolResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute) // a guard against a hang
 	defer cancel()
 	req := mcp.CallToolRequest{}
 	req.Params.Name = name
@@ -281,7 +251,7 @@ func TestToolsList(t *testing.T) {
 		if i < len(want) && tool.Name != want[i].Name {
 			t.Errorf("tools/list[%d] = %s, want %s (catalogue order)", i, tool.Name, want[i].Name)
 		}
-		op, ok := api.Lookup(tool.Name)
+		op, ok := catalogue.LookupTool(tool.Name)
 		if !ok {
 			t.Errorf("%s is not a catalogue operation", tool.Name)
 			continue
@@ -356,10 +326,10 @@ func TestToolsListAnnotationsOnTheWire(t *testing.T) {
 // marked disabled; the read tools are unchanged.
 func TestToolsListReadOnly(t *testing.T) {
 	s := start(t, setup{readOnly: true, toolsets: "all"})
-	if len(s.tools) != len(api.Operations) {
-		t.Errorf("--toolsets all lists %d tools, want %d", len(s.tools), len(api.Operations))
+	if len(s.tools) != len(api.All()) {
+		t.Errorf("--toolsets all lists %d tools, want %d", len(s.tools), len(api.All()))
 	}
-	for _, op := range api.Operations {
+	for _, op := range catalogue.Tools() {
 		tool, ok := s.tools[op.Name]
 		if !ok {
 			t.Errorf("%s not listed", op.Name)
@@ -507,15 +477,17 @@ func TestCallUnknownTool(t *testing.T) {
 // client that gives up (notifications/cancelled) stops it well before the
 // sandbox's injected latency would have let it finish.
 func TestCallCancelled(t *testing.T) {
-	s := start(t, setup{faults: sandbox.Faults{Latency: 30 * time.Second}})
+	// An hour of latency: without the cancellation, the call outlasts the
+	// guard below, which only guards against a hang.
+	s := start(t, setup{faults: sandbox.Faults{Latency: time.Hour}})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	if _, err := s.callErr(ctx, "list_users", "{}"); err == nil {
-		t.Fatal("list_users returned before its deadline despite 30s of latency")
+		t.Fatal("list_users returned before its deadline despite an hour of latency")
 	}
 	for !strings.Contains(s.audit.String(), `"operation":"list_users"`) {
-		if time.Since(start) > 15*time.Second {
+		if time.Since(start) > 3*time.Minute {
 			t.Fatalf("the call was not cancelled: still running after %v", time.Since(start))
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -541,11 +513,12 @@ func TestCallPanicRecovered(t *testing.T) {
 // TestNewRefusesBadTools: New checks what it is asked to expose.
 func TestNewRefusesBadTools(t *testing.T) {
 	g := gate.New((*catalogue.Catalogue)(nil), gate.Options{})
-	op, _ := api.Lookup("list_users")
-	if _, err := mcpserver.New(g, mcpserver.Options{Tools: []api.Operation{op, op}}); err == nil {
+	op, _ := catalogue.LookupTool("list_users")
+	if _, err := mcpserver.New(g, mcpserver.Options{Tools: []catalogue.Tool{op, op}}); err == nil {
 		t.Error("New accepted an operation listed twice")
 	}
-	if _, err := mcpserver.New(g, mcpserver.Options{Tools: []api.Operation{{Name: "made_up", Input: api.Empty{}, Output: api.Empty{}}}}); err == nil {
+	madeUp := catalogue.Tool{Operation: api.Operation{Name: "made_up", Input: api.Empty{}, Output: api.Empty{}}, Description: "made up"}
+	if _, err := mcpserver.New(g, mcpserver.Options{Tools: []catalogue.Tool{madeUp}}); err == nil {
 		t.Error("New accepted an operation that is not in the catalogue")
 	}
 	if _, err := mcpserver.New(nil, mcpserver.Options{}); err == nil {
@@ -576,7 +549,7 @@ func TestToolSchemasTakeDryRun(t *testing.T) {
 	// mcp-go's client keeps only part of an output schema (not anyOf):
 	// the schemas are checked as the server sends them.
 	raw := map[string]mcp.Tool{}
-	for _, op := range api.Operations {
+	for _, op := range catalogue.Tools() {
 		tool, err := mcpserver.Tool(op, true, false)
 		if err != nil {
 			t.Fatal(err)

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -27,7 +26,14 @@ import (
 // Every line is read, checked and answered here before mcp-go sees it, so
 // that no line of input, however malformed, can stop the server, wedge it,
 // or reach a handler in a shape mcp-go would read differently from the way
-// this package decided about it:
+// this package decided about it. The line is parsed once (readMessage), and
+// every check reads that parse. What is done here is what mcp-go v1.2.1
+// does not do itself (its stdio server reads a line of any length, answers
+// a blank line with a parse error and drops a last line without a newline;
+// it decodes with encoding/json; it serves any request before initialize;
+// it answers an unknown tool with the right code but without saying why or
+// what to do; it files requests in flight by the id's printed form, answers
+// a cancelled request, and cancels every call at EOF):
 //
 //  1. Framing. A line of more than MaxMessageBytes is discarded up to its
 //     newline without being held in memory and answered with an Invalid
@@ -108,15 +114,7 @@ import (
 // mcp-go keeps one stdio session per process, so only one ServeStdio may run
 // at a time in a process.
 func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
-	sess := &stdioSession{
-		logger:      s.logger,
-		pending:     map[string]string{},
-		inflight:    map[string]string{},
-		cancelled:   map[string]bool{},
-		listening:   map[string]bool{},
-		outstanding: map[string]string{},
-		changed:     make(chan struct{}, 1),
-	}
+	sess := newStdioSession(s.logger)
 	s.stdio.Store(sess)
 	defer s.stdio.CompareAndSwap(sess, nil)
 	writer := &responseWriter{w: out, sess: sess}
@@ -257,6 +255,18 @@ type stdioSession struct {
 	changed     chan struct{}     // signalled after each change of the above
 }
 
+func newStdioSession(logger *slog.Logger) *stdioSession {
+	return &stdioSession{
+		logger:      logger,
+		pending:     map[string]string{},
+		inflight:    map[string]string{},
+		cancelled:   map[string]bool{},
+		listening:   map[string]bool{},
+		outstanding: map[string]string{},
+		changed:     make(chan struct{}, 1),
+	}
+}
+
 func (s *stdioSession) signal() {
 	select {
 	case s.changed <- struct{}{}:
@@ -273,17 +283,16 @@ type outHead struct {
 }
 
 func parseOutHead(msg []byte) outHead {
-	var head struct {
-		ID     json.RawMessage `json:"id"`
-		Method *string         `json:"method"`
-		Result presence        `json:"result"`
-	}
-	if json.Unmarshal(msg, &head) != nil || len(head.ID) == 0 || bytes.Equal(head.ID, []byte("null")) {
+	head, err := objectMembers(msg)
+	id := head.get("id")
+	if err != nil || id == nil || bytes.Equal(id, []byte("null")) {
 		return outHead{}
 	}
-	h := outHead{key: responseIDKey(head.ID), request: head.Method != nil, result: bool(head.Result)}
-	if head.Method != nil {
-		h.method = *head.Method
+	h := outHead{key: responseIDKey(id), result: head.get("result") != nil}
+	if raw := head.get("method"); raw != nil {
+		if h.method, h.request = jsonString(raw); !h.request {
+			return outHead{}
+		}
 	}
 	return h
 }
@@ -346,11 +355,6 @@ func (s *stdioSession) isCancelled(id any) bool {
 	defer s.mu.Unlock()
 	return s.cancelled[key]
 }
-
-// presence records that a member is present without keeping its value.
-type presence bool
-
-func (p *presence) UnmarshalJSON([]byte) error { *p = true; return nil }
 
 // wait returns when done() holds, a write has failed, ctx ends or limit
 // passes; it reports whether done() held.
@@ -490,149 +494,86 @@ func (r *lineReader) refuseOversize(over *oversize) {
 		over.size, MaxMessageBytes))
 }
 
-// jsonrpcMembers are the members JSON-RPC 2.0 defines for a message.
-var jsonrpcMembers = map[string]bool{"jsonrpc": true, "id": true, "method": true, "params": true, "result": true, "error": true}
-
 // toolsCallParams are the members of tools/call params mcp-go reads
 // (mcp.CallToolParams).
 var toolsCallParams = map[string]bool{"name": true, "arguments": true, "_meta": true, "task": true, "inputResponses": true, "requestState": true}
 
 // handle checks one line and returns what mcp-go is to read of it (the
 // message, possibly rewritten, with a newline), or nil when it was answered
-// here or dropped.
+// here or dropped. The line is parsed once (readMessage); every check below
+// reads the parsed message.
 func (r *lineReader) handle(line []byte) []byte {
-	msg := bytes.Trim(line, " \t\r\n")
-	if len(msg) == 0 {
-		return nil // a blank line between messages is not a message
-	}
-	if !utf8.Valid(msg) {
-		r.out.reply(nil, mcp.PARSE_ERROR, "Parse error: the message is not valid UTF-8; JSON-RPC messages are UTF-8 JSON, one per line")
+	m, bad := readMessage(line)
+	if bad != nil {
+		r.refuse(bad.id, bad.code, bad.message)
 		return nil
 	}
-	if msg[0] == '[' && json.Valid(msg) {
-		r.out.reply(nil, mcp.INVALID_REQUEST, "Invalid Request: JSON-RPC batches are not supported (MCP removed them in 2025-06-18); send each message on its own line")
-		return nil
+	if m == nil {
+		return nil // a blank line
 	}
-	members, err := objectMembers(msg)
-	if err != nil {
-		if json.Valid(msg) {
-			r.out.reply(nil, mcp.INVALID_REQUEST, "Invalid Request: a JSON-RPC message is a JSON object; "+err.Error())
-		} else {
-			r.out.reply(nil, mcp.PARSE_ERROR, "Parse error: the line is not one JSON value; send one JSON-RPC message per line")
-		}
-		return nil
+	if !m.request {
+		return r.handleResponse(m)
 	}
 
-	// The id first, so that every later refusal can carry it.
-	var id json.RawMessage
-	idKey, idErr := "", ""
-	if raws := members.all("id"); len(raws) == 1 {
-		if idKey, idErr = requestIDKey(raws[0]); idErr == "" {
-			id = raws[0]
-		}
-	}
-	for _, m := range members {
-		if !jsonrpcMembers[m.key] {
-			r.refuse(id, mcp.INVALID_REQUEST, fmt.Sprintf("Invalid Request: unknown member %s; a JSON-RPC 2.0 message has only jsonrpc, id, method, params, result and error, spelled exactly so", quoteShort(m.key)))
-			return nil
-		}
-		if len(members.all(m.key)) > 1 {
-			r.refuse(id, mcp.INVALID_REQUEST, fmt.Sprintf("Invalid Request: the member %q appears more than once; send it once", m.key))
-			return nil
-		}
-	}
-	if v := members.get("jsonrpc"); !bytes.Equal(v, []byte(`"2.0"`)) {
-		r.refuse(id, mcp.INVALID_REQUEST, `Invalid Request: "jsonrpc" must be the string "2.0"`)
-		return nil
-	}
-	rawID := members.get("id")
-	rawMethod := members.get("method")
-	if rawMethod == nil {
-		return r.handleResponse(members, rawID, id, idKey, msg)
-	}
-	if rawID != nil && id == nil {
-		r.refuse(nil, mcp.INVALID_REQUEST, "Invalid Request: the id "+idErr)
-		return nil
-	}
-	var method string
-	if json.Unmarshal(rawMethod, &method) != nil || rawMethod[0] != '"' {
-		r.refuse(id, mcp.INVALID_REQUEST, "Invalid Request: \"method\" must be a string")
-		return nil
-	}
-	if members.get("result") != nil || members.get("error") != nil {
-		r.refuse(id, mcp.INVALID_REQUEST, "Invalid Request: a message with a method is a request or a notification and has no \"result\" or \"error\"")
-		return nil
-	}
-	params, meta, perr := requestParams(members.get("params"))
-	if perr != "" {
-		r.refuse(id, mcp.INVALID_PARAMS, "Invalid params: "+perr)
-		return nil
-	}
-	modern := isModern(meta)
-
-	if id == nil { // a notification: never answered, whatever it holds
-		if method == string(mcp.MethodNotificationInitialized) && !modern && !r.isInitialized() {
+	if m.id == nil { // a notification: never answered, whatever it holds
+		if m.method == string(mcp.MethodNotificationInitialized) && !m.modern && !r.isInitialized() {
 			// lifecycle: the client sends it "after successful
 			// initialization"; before, it says nothing true.
 			r.sess.logger.Warn("ignored notifications/initialized received before a successful initialize")
 			return nil
 		}
-		// mcp-go answers a notification it cannot decode (a number
-		// beyond float64 anywhere in params, say) with a parse error,
-		// and JSON-RPC never answers a notification: drop it here.
-		var n mcp.JSONRPCNotification
-		if err := json.Unmarshal(msg, &n); err != nil {
-			r.sess.logger.Warn("ignored a notification that cannot be decoded", "method", shortPrefix(method), "error", err)
+		// mcp-go answers a notification it cannot decode with a parse
+		// error, and JSON-RPC never answers a notification: drop it here.
+		// Past the checks above, a number beyond float64 is the one thing
+		// encoding/json cannot decode into the any of mcp-go's params.
+		if m.overflow {
+			r.sess.logger.Warn("ignored a notification that cannot be decoded", "method", shortPrefix(m.method), "error", "a number in it does not fit a float64")
 			return nil
 		}
-		if method == string(mcp.MethodNotificationCancelled) && !r.cancel(params) {
+		if m.method == string(mcp.MethodNotificationCancelled) && !r.cancel(m.params) {
 			return nil
 		}
-		return withNewline(msg)
+		return withNewline(m.raw)
 	}
 
-	if bad := r.refuseBeforeInitialize(method, modern, id); bad {
+	if bad := r.refuseBeforeInitialize(m.method, m.modern, m.id); bad {
 		return nil
 	}
-	mk := mcpIDKey(id)
+	mk := mcpIDKey(m.id, m.idKey)
 	r.sess.mu.Lock()
-	_, inFlight := r.sess.pending[idKey]
+	_, inFlight := r.sess.pending[m.idKey]
 	other, clash := r.sess.inflight[mk]
 	r.sess.mu.Unlock()
 	if inFlight {
-		r.refuse(id, mcp.INVALID_REQUEST, "Invalid Request: this id is already used by a request in flight; MCP requires a new id for each request of the session")
+		r.refuse(m.id, mcp.INVALID_REQUEST, "Invalid Request: this id is already used by a request in flight; MCP requires a new id for each request of the session")
 		return nil
 	}
 	if clash {
-		r.refuse(id, mcp.INVALID_REQUEST, fmt.Sprintf("Invalid Request: this id reads like the id %s of a request in flight (one is a string, the other a number), and a cancellation could reach the wrong one; use another id", quoteShort(strings.TrimPrefix(strings.TrimPrefix(other, "s:"), "n:"))))
+		r.refuse(m.id, mcp.INVALID_REQUEST, fmt.Sprintf("Invalid Request: this id reads like the id %s of a request in flight (one is a string, the other a number), and a cancellation could reach the wrong one; use another id", quoteShort(strings.TrimPrefix(strings.TrimPrefix(other, "s:"), "n:"))))
 		return nil
 	}
-	if bad := listCursor(method, params); bad != "" {
-		r.refuse(id, mcp.INVALID_PARAMS, bad)
+	if bad := listCursor(m.method, m.params); bad != "" {
+		r.refuse(m.id, mcp.INVALID_PARAMS, bad)
 		return nil
 	}
-
-	out := msg
-	if method == string(mcp.MethodToolsCall) {
-		if !r.toolCall(id, params) {
-			return nil
-		}
+	if m.method == string(mcp.MethodToolsCall) && !r.toolCall(m) {
+		return nil
 	}
 
 	r.sess.mu.Lock()
-	r.sess.pending[idKey] = mk
-	r.sess.inflight[mk] = idKey
+	r.sess.pending[m.idKey] = mk
+	r.sess.inflight[mk] = m.idKey
 	// subscriptions/listen is answered only when the stream is closed:
 	// waiting for it at EOF would only hold the exit back.
-	if method == string(mcp.MethodSubscriptionsListen) {
-		r.sess.listening[idKey] = true
+	if m.method == string(mcp.MethodSubscriptionsListen) {
+		r.sess.listening[m.idKey] = true
 	}
-	if method == string(mcp.MethodInitialize) && !modern {
-		r.sess.initKey = idKey
+	if m.method == string(mcp.MethodInitialize) && !m.modern {
+		r.sess.initKey = m.idKey
 		r.awaitInit = true
 	}
 	r.sess.mu.Unlock()
-	return withNewline(out)
+	return withNewline(m.raw)
 }
 
 // refuseBeforeInitialize answers a request that may not run yet, and says
@@ -684,34 +625,35 @@ func (r *lineReader) isInitialized() bool {
 
 // toolCall checks a tools/call's params and answers a call of a tool the
 // server does not serve; it reports whether the call is to be passed on.
-func (r *lineReader) toolCall(id json.RawMessage, params members) bool {
+func (r *lineReader) toolCall(m *message) bool {
+	params := m.params
 	if params == nil {
-		r.refuse(id, mcp.INVALID_PARAMS, `Invalid params: tools/call needs params {"name": TOOL, "arguments": {...}}`)
+		r.refuse(m.id, mcp.INVALID_PARAMS, `Invalid params: tools/call needs params {"name": TOOL, "arguments": {...}}`)
 		return false
 	}
-	for _, m := range params {
-		if !toolsCallParams[m.key] {
-			r.refuse(id, mcp.INVALID_PARAMS, fmt.Sprintf("Invalid params: unknown member %s in tools/call params; they are name, arguments and _meta", quoteShort(m.key)))
+	for _, p := range params {
+		if !toolsCallParams[p.key] {
+			r.refuse(m.id, mcp.INVALID_PARAMS, fmt.Sprintf("Invalid params: unknown member %s in tools/call params; they are name, arguments and _meta", quoteShort(p.key)))
 			return false
 		}
 	}
-	var name string
-	if raw := params.get("name"); raw == nil || raw[0] != '"' || json.Unmarshal(raw, &name) != nil || name == "" {
-		r.refuse(id, mcp.INVALID_PARAMS, `Invalid params: tools/call needs "name", the tool to call, as a string; list the tools to see the ones this server offers`)
+	name, ok := jsonString(params.get("name"))
+	if !ok || name == "" {
+		r.refuse(m.id, mcp.INVALID_PARAMS, `Invalid params: tools/call needs "name", the tool to call, as a string; list the tools to see the ones this server offers`)
 		return false
 	}
 	if raw := params.get("requestState"); raw != nil && (raw[0] != '"' || len(raw) > maxRequestStateBytes) {
-		r.refuse(id, mcp.INVALID_PARAMS, "Invalid params: requestState must be the string this server returned, echoed unchanged")
+		r.refuse(m.id, mcp.INVALID_PARAMS, "Invalid params: requestState must be the string this server returned, echoed unchanged")
 		return false
 	}
-	if raw := params.get("inputResponses"); raw != nil {
-		if problem := inputResponses(raw); problem != "" {
-			r.refuse(id, mcp.INVALID_PARAMS, "Invalid params: inputResponses "+problem)
+	if answers := params.member("inputResponses"); answers != nil {
+		if problem := checkInputResponses(answers); problem != "" {
+			r.refuse(m.id, mcp.INVALID_PARAMS, "Invalid params: inputResponses "+problem)
 			return false
 		}
 	}
 	if r.srv.mcp.GetTool(name) == nil {
-		r.refuse(id, mcp.INVALID_PARAMS, "Invalid params: "+r.srv.unknownToolMessage(name))
+		r.refuse(m.id, mcp.INVALID_PARAMS, "Invalid params: "+r.srv.unknownToolMessage(name))
 		return false
 	}
 	return true
@@ -721,30 +663,22 @@ func (r *lineReader) toolCall(id json.RawMessage, params members) bool {
 // 43 characters.
 const maxRequestStateBytes = 256
 
-// inputResponses checks a retry's answers: an object of objects, with no
+// checkInputResponses checks a retry's answers: an object of objects, with no
 // two keys equal but for case at either level (mcp-go decodes the answers
 // with encoding/json, which would take "Action" for "action" and let a
 // later key win).
-func inputResponses(raw json.RawMessage) string {
-	if len(raw) == 0 || raw[0] != '{' {
+func checkInputResponses(answers *member) string {
+	if answers.value[0] != '{' {
 		return "must be an object of the answers, keyed as the server asked"
 	}
-	ms, err := objectMembers(raw)
-	if err != nil {
-		return "must be a JSON object: " + err.Error()
-	}
-	if dup := ms.foldDuplicate(); dup != "" {
+	if dup := answers.sub.foldDuplicate(); dup != "" {
 		return fmt.Sprintf("has the key %s more than once (keys are compared ignoring case)", quoteShort(dup))
 	}
-	for _, m := range ms {
-		if len(m.value) == 0 || m.value[0] != '{' {
-			return fmt.Sprintf("has an answer %s that is not an object", quoteShort(m.key))
+	for _, a := range answers.sub {
+		if a.value[0] != '{' {
+			return fmt.Sprintf("has an answer %s that is not an object", quoteShort(a.key))
 		}
-		inner, err := objectMembers(m.value)
-		if err != nil {
-			return fmt.Sprintf("has an answer %s that is not a JSON object", quoteShort(m.key))
-		}
-		if dup := inner.foldDuplicate(); dup != "" {
+		if dup := a.sub.foldDuplicate(); dup != "" {
 			return fmt.Sprintf("has an answer with the key %s more than once (keys are compared ignoring case)", quoteShort(dup))
 		}
 	}
@@ -797,13 +731,14 @@ func (r *lineReader) cancel(params members) bool {
 }
 
 // mcpIDKey is the key under which mcp-go files a request in flight for
-// notifications/cancelled: the id decoded into an any, printed with %v.
-func mcpIDKey(id json.RawMessage) string {
-	var v any
-	if json.Unmarshal(id, &v) != nil {
-		return "x:" + string(id)
+// notifications/cancelled: the id decoded into an any (a number into a
+// float64, so -0 stays -0), printed with %v. key is the id's requestIDKey.
+func mcpIDKey(id json.RawMessage, key string) string {
+	if s, ok := strings.CutPrefix(key, "s:"); ok {
+		return s
 	}
-	return fmt.Sprintf("%v", v)
+	f, _ := strconv.ParseFloat(string(id), 64) // an integer requestIDKey accepted
+	return fmt.Sprintf("%v", f)
 }
 
 // anyIDKey is requestIDKey for an id as mcp-go decoded it.
@@ -855,34 +790,29 @@ func (s *Server) clientGone() bool {
 // a request of the server's. Only an answer to a request mcp-go sent and
 // still waits for is passed on: mcp-go would answer any other with an
 // error, and JSON-RPC never answers a response.
-func (r *lineReader) handleResponse(m members, rawID, id json.RawMessage, idKey string, msg []byte) []byte {
-	hasResult, hasError := m.get("result") != nil, m.get("error") != nil
-	if hasResult == hasError || m.get("params") != nil || rawID == nil {
-		r.refuse(id, mcp.INVALID_REQUEST, `Invalid Request: a request needs "method" and "id", a notification "method", a response "id" and one of "result" or "error"`)
-		return nil
-	}
-	if id == nil {
+func (r *lineReader) handleResponse(m *message) []byte {
+	if m.id == nil {
 		// No request of this server has such an id (it sends small
 		// integers); id null is the client reporting an error it could
 		// not tie to a request.
-		r.sess.logger.Warn("ignored a response to no request of this server", "id", shortPrefix(string(rawID)), "error", shortPrefix(string(m.get("error"))))
+		r.sess.logger.Warn("ignored a response to no request of this server", "id", shortPrefix(string(m.rawID)), "error", shortPrefix(string(m.members.get("error"))))
 		return nil
 	}
 	r.sess.mu.Lock()
-	method, waiting := r.sess.outstanding[idKey]
-	delete(r.sess.outstanding, idKey)
+	method, waiting := r.sess.outstanding[m.idKey]
+	delete(r.sess.outstanding, m.idKey)
 	r.sess.mu.Unlock()
 	if !waiting {
-		r.sess.logger.Debug("ignored a response to no request of this server", "id", shortPrefix(string(id)))
+		r.sess.logger.Debug("ignored a response to no request of this server", "id", shortPrefix(string(m.id)))
 		return nil
 	}
-	if method == string(mcp.MethodElicitationCreate) && hasResult {
-		if problem := elicitationResult(m.get("result")); problem != "" {
+	if result := m.members.member("result"); method == string(mcp.MethodElicitationCreate) && result != nil {
+		if problem := checkElicitationResult(result); problem != "" {
 			// The person's answer decides whether a change runs: one
 			// that mcp-go could read otherwise than it is written is
 			// no answer, and the question fails (nothing runs).
 			r.sess.logger.Warn("refused the client's answer to a consent question", "problem", problem)
-			b, err := json.Marshal(map[string]any{"jsonrpc": mcp.JSONRPC_VERSION, "id": id,
+			b, err := json.Marshal(map[string]any{"jsonrpc": mcp.JSONRPC_VERSION, "id": m.id,
 				"error": map[string]any{"code": mcp.INVALID_PARAMS, "message": "the client's answer to the question was malformed: " + problem}})
 			if err != nil {
 				return nil
@@ -890,27 +820,24 @@ func (r *lineReader) handleResponse(m members, rawID, id json.RawMessage, idKey 
 			return withNewline(b)
 		}
 	}
-	return withNewline(msg)
+	return withNewline(m.raw)
 }
 
-// elicitationResult checks the result of an elicitation/create: an object
+// checkElicitationResult checks the result of an elicitation/create: an object
 // with action (a string) and optionally content and _meta, each key once
 // and spelled exactly.
-func elicitationResult(raw json.RawMessage) string {
-	if len(raw) == 0 || raw[0] != '{' {
+func checkElicitationResult(result *member) string {
+	if result.value[0] != '{' {
 		return "the result is not an object"
 	}
-	ms, err := objectMembers(raw)
-	if err != nil {
-		return "the result is not a JSON object"
-	}
+	ms := result.sub
 	if dup := ms.foldDuplicate(); dup != "" {
 		return fmt.Sprintf("the result has the key %s more than once (keys are compared ignoring case)", quoteShort(dup))
 	}
 	for _, m := range ms {
 		switch m.key {
 		case "action":
-			if len(m.value) == 0 || m.value[0] != '"' {
+			if m.value[0] != '"' {
 				return "the action is not a string"
 			}
 		case "content", "_meta", "resultType":
@@ -929,147 +856,6 @@ func (r *lineReader) refuse(id json.RawMessage, code int, message string) {
 	r.out.reply(id, code, message)
 }
 
-// requestParams checks params: absent, or an object whose keys are unique
-// even ignoring case (mcp-go decodes them with encoding/json, which matches
-// "Name" to "name" and lets a later duplicate win), and whose _meta, if any,
-// is such an object too.
-func requestParams(raw json.RawMessage) (params, meta members, problem string) {
-	if raw == nil {
-		return nil, nil, ""
-	}
-	if raw[0] != '{' {
-		return nil, nil, "params must be a JSON object (MCP passes parameters by name); leave it out when there are none"
-	}
-	params, err := objectMembers(raw)
-	if err != nil {
-		return nil, nil, "params must be a JSON object: " + err.Error()
-	}
-	if dup := params.foldDuplicate(); dup != "" {
-		return nil, nil, fmt.Sprintf("params has the key %s more than once (keys are compared ignoring case); send each once, spelled as the schema spells it", quoteShort(dup))
-	}
-	if rawMeta := params.get("_meta"); rawMeta != nil {
-		if rawMeta[0] != '{' {
-			return nil, nil, "params._meta must be a JSON object"
-		}
-		if meta, err = objectMembers(rawMeta); err != nil {
-			return nil, nil, "params._meta must be a JSON object: " + err.Error()
-		}
-		if dup := meta.foldDuplicate(); dup != "" {
-			return nil, nil, fmt.Sprintf("params._meta has the key %s more than once (keys are compared ignoring case); send each once", quoteShort(dup))
-		}
-	}
-	return params, meta, ""
-}
-
-// isModern decides, as mcp-go's extractRequestProtocolInfo does, whether a
-// request belongs to the stateless generation (2026-07-28 and later).
-func isModern(meta members) bool {
-	var version string
-	raw := meta.get(mcp.MetaKeyProtocolVersion)
-	if raw == nil || raw[0] != '"' || json.Unmarshal(raw, &version) != nil {
-		return false
-	}
-	return mcp.IsModernProtocol(version)
-}
-
-// member is one key and value of a JSON object, in the order written.
-type member struct {
-	key   string
-	value json.RawMessage
-}
-
-type members []member
-
-// get returns the value of the last member named exactly key (nil when
-// none); callers refuse duplicates before they rely on it.
-func (ms members) get(key string) json.RawMessage {
-	var v json.RawMessage
-	for _, m := range ms {
-		if m.key == key {
-			v = m.value
-		}
-	}
-	return v
-}
-
-func (ms members) all(key string) []json.RawMessage {
-	var vs []json.RawMessage
-	for _, m := range ms {
-		if m.key == key {
-			vs = append(vs, m.value)
-		}
-	}
-	return vs
-}
-
-// foldDuplicate returns a key that appears twice when case is ignored the
-// way encoding/json ignores it (Unicode simple folding: "K" and the Kelvin
-// sign, "s" and "ſ"), or "".
-func (ms members) foldDuplicate() string {
-	seen := make(map[string]bool, len(ms))
-	for _, m := range ms {
-		k := foldKey(m.key)
-		if seen[k] {
-			return m.key
-		}
-		seen[k] = true
-	}
-	return ""
-}
-
-// foldKey maps every rune to the smallest of its simple case-folding orbit,
-// so that two keys are equal under bytes.EqualFold (what encoding/json
-// uses) exactly when their foldKeys are equal.
-func foldKey(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		low := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			low = min(low, f)
-		}
-		b.WriteRune(low)
-	}
-	return b.String()
-}
-
-// objectMembers reads data, which must be exactly one JSON object, into its
-// members with their keys as decoded and their values as written.
-func objectMembers(data []byte) (members, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	if tok != json.Delim('{') {
-		return nil, errors.New("this one is not an object")
-	}
-	var ms members
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		key, ok := tok.(string)
-		if !ok {
-			return nil, errors.New("an object key is not a string")
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, err
-		}
-		ms = append(ms, member{key: key, value: v})
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("more than one JSON value on the line; send one message per line")
-	}
-	return ms, nil
-}
-
 // requestIDKey checks a request's id and returns the key under which its
 // answer is recognised, or what is wrong with it. JSON-RPC 2.0 allows a
 // string, a number or null; MCP forbids null; and mcp-go reads the id into
@@ -1084,8 +870,8 @@ func requestIDKey(raw json.RawMessage) (key, problem string) {
 		return "", want
 	}
 	if raw[0] == '"' {
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
+		s, ok := jsonString(raw)
+		if !ok {
 			return "", want
 		}
 		return "s:" + s, ""
@@ -1214,8 +1000,7 @@ func (s *idScanner) feed(p []byte) {
 		case ':':
 			if s.depth == 1 && s.haveKey {
 				s.haveKey = false
-				var k string
-				if json.Unmarshal(s.key, &k) == nil && k == "id" {
+				if k, ok := jsonString(s.key); ok && k == "id" {
 					s.ids++
 					s.capturing, s.over, s.value = true, false, s.value[:0]
 				}
@@ -1407,10 +1192,10 @@ func (w *responseWriter) reply(id json.RawMessage, code int, message string) {
 	}
 }
 
-func withNewline(msg []byte) []byte {
-	out := make([]byte, 0, len(msg)+1)
-	return append(append(out, msg...), '\n')
-}
+// withNewline is msg with a newline, in msg's own array when it has room
+// (the line's buffer, which is read again only once mcp-go has read all of
+// what handle returned).
+func withNewline(msg []byte) []byte { return append(msg, '\n') }
 
 // shortPrefix is s cut to at most 64 bytes at a rune boundary, with "…"
 // when cut: what an error may repeat of a value it refuses.
@@ -1420,11 +1205,7 @@ func shortPrefixN(s string, limit int) string {
 	if len(s) <= limit {
 		return s
 	}
-	cut := limit
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return cutBytes(s, limit) + "…"
 }
 
 func quoteShort(s string) string { return strconv.Quote(shortPrefix(s)) }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,9 +13,12 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mark3labs/mcp-go/mcp"
+
 	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/sandbox"
+	"github.com/iammcp/iam-mcp-server/internal/syncio"
 )
 
 // SetStdioTimeouts shortens ServeStdio's end-of-input bounds for a test
@@ -24,6 +28,27 @@ func SetStdioTimeouts(drain, stop time.Duration) (restore func()) {
 	oldDrain, oldStop := drainTimeout, stopTimeout
 	drainTimeout, stopTimeout = drain, stop
 	return func() { drainTimeout, stopTimeout = oldDrain, oldStop }
+}
+
+// SandboxCatalogue is a catalogue on a new embedded sandbox of opts, wired
+// as `iam-mcp-server --sandbox` wires it, with its secrets in a temporary
+// directory: what most tests of this package serve (the external tests
+// reach it from this file too).
+func SandboxCatalogue(t testing.TB, opts sandbox.Options) *catalogue.Catalogue {
+	t.Helper()
+	sb, err := sandbox.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Sandbox: sb.Transport(), MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
 }
 
 var (
@@ -42,7 +67,7 @@ func fuzzTarget(t testing.TB) *Server {
 			fuzzErr = err
 			return
 		}
-		clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
+		clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Sandbox: sb.Transport(), MaxAttempts: 1})
 		if err != nil {
 			fuzzErr = err
 			return
@@ -52,7 +77,7 @@ func fuzzTarget(t testing.TB) *Server {
 			fuzzErr = err
 			return
 		}
-		fuzzServer, fuzzErr = New(gate.New(cat, gate.Options{ReadOnly: true}), Options{Local: true})
+		fuzzServer, fuzzErr = New(gate.New(cat, gate.Options{ReadOnly: true}), Options{Sandbox: true})
 	})
 	if fuzzErr != nil {
 		t.Fatal(fuzzErr)
@@ -98,7 +123,7 @@ func FuzzStdio(f *testing.F) {
 		if len(input)%2 == 1 {
 			input = append([]byte(fuzzInit), input...)
 		}
-		var out lockedOutput
+		var out syncio.Buffer
 		done := make(chan error, 1)
 		go func() { done <- srv.ServeStdio(context.Background(), bytes.NewReader(input), &out) }()
 		select {
@@ -113,24 +138,6 @@ func FuzzStdio(f *testing.F) {
 		}
 		checkStdioTranscript(t, input, out.String())
 	})
-}
-
-// lockedOutput is the fuzz target's stdout.
-type lockedOutput struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedOutput) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedOutput) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // checkStdioTranscript checks the output of ServeStdio for input. It reads
@@ -282,4 +289,131 @@ func oracleResponseKey(id json.RawMessage) string {
 		return fmt.Sprintf("number %d", int64(f))
 	}
 	return "other " + string(id)
+}
+
+// BenchmarkStdioLine measures what ServeStdio's own reading costs per line
+// of input, before mcp-go sees it: the checks of each kind of message a
+// client sends, mcp-go's work and the tool's excluded. Each line is judged
+// as if it were the only one in flight.
+func BenchmarkStdioLine(b *testing.B) {
+	srv := fuzzTarget(b)
+	var doc strings.Builder
+	doc.WriteString(`{"Version":"2012-10-17","Statement":[`)
+	for i := range 40 {
+		if i > 0 {
+			doc.WriteString(",")
+		}
+		fmt.Fprintf(&doc, `{"Sid":"S%d","Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::bucket-%d/*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"t%d"}}}`, i, i, i)
+	}
+	doc.WriteString(`]}`)
+	for _, c := range []struct{ name, line string }{
+		{"call", `{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"list_users","arguments":{"max_items":1},"_meta":{"progressToken":12}}}`},
+		{"call-with-policy", `{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"put_user_policy","arguments":{"user_name":"alice.nguyen","policy_name":"p","policy_document":` + doc.String() + `}}}`},
+		{"consent-retry", `{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"list_users","arguments":{},"requestState":"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopq","inputResponses":{"consent":{"action":"accept","content":{}}}}}`},
+		{"list", `{"jsonrpc":"2.0","id":12,"method":"tools/list","params":{}}`},
+		{"notification", `{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"t","progress":1,"total":2}}`},
+		{"elicitation-answer", `{"jsonrpc":"2.0","id":3,"result":{"action":"accept","content":{"confirm":true}}}`},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			sess := newStdioSession(srv.logger)
+			sess.initialized = true
+			r := &lineReader{ctx: context.Background(), srv: srv, sess: sess, out: &responseWriter{w: io.Discard, sess: sess}}
+			line := []byte(c.line)
+			b.SetBytes(int64(len(line)))
+			b.ReportAllocs()
+			for b.Loop() {
+				sess.outstanding["n:3"] = string(mcp.MethodElicitationCreate)
+				if r.handle(line) == nil {
+					b.Fatalf("the line was refused: %s", c.line)
+				}
+				clear(sess.pending)
+				clear(sess.inflight)
+			}
+		})
+	}
+}
+
+// inputResponses and elicitationResult are ServeStdio's checks of a retry's
+// inputResponses and of an elicitation's result, applied to bytes of their
+// own (the consent tests and FuzzConsentAnswer call them): read as
+// readMessage reads that member of a line, then checked.
+func inputResponses(raw []byte) string {
+	v, ok := readValue(raw, answersShape)
+	if !ok {
+		return "is not one JSON value"
+	}
+	return checkInputResponses(v)
+}
+
+func elicitationResult(raw []byte) string {
+	v, ok := readValue(raw, messageShape.keys["result"])
+	if !ok {
+		return "the result is not one JSON value"
+	}
+	return checkElicitationResult(v)
+}
+
+// FuzzReadValue checks the one pass that reads every line (jsonScan)
+// against encoding/json, which mcp-go reads the same bytes with: the same
+// bytes are JSON to both; an object's members are the keys encoding/json
+// decodes, in order, with their values as written; and a number is noted
+// as overflowing exactly when encoding/json cannot decode the value into an
+// any.
+func FuzzReadValue(f *testing.F) {
+	for _, seed := range []string{
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"a":[1,2.5e3,-0,{"b":null}]}}}`,
+		`{"k\u0065y":"v","\ud800":1,"\ud83d\ude00":2,"K":3}`, "{\"K\":1,\"\u212a\":2,\"\u00df\":3,\"\u1e9e\":4,\"s\":5,\"\u017f\":6}",
+		`[1e400]`, `{"a":1e-400}`, `{"a":-1.7976931348623159e308}`, `123456789e300`,
+		`{"a":1` + strings.Repeat("0", 308) + `}`, `{"a":1` + strings.Repeat("0", 309) + `.5}`,
+		` {"a" : [ ] , "b" : { } } `, `{"a":1,}`, `[01]`, `"\x01"`, `"\u00"`, `tru`, `{"a":1}{"b":2}`,
+		strings.Repeat("[", 10000) + strings.Repeat("]", 10000), strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !utf8.Valid(data) {
+			return // ServeStdio refuses such a line before it is scanned
+		}
+		v, ok := readValue(data, &shape{})
+		if ok != json.Valid(data) {
+			t.Fatalf("the scan says JSON %v, encoding/json %v: %q", ok, !ok, data)
+		}
+		if !ok {
+			return
+		}
+		var x any
+		sc := jsonScan{data: data}
+		sc.value(sc.skipSpace(0), nil, nil)
+		if err := json.Unmarshal(data, &x); (err != nil) != sc.overflow {
+			t.Fatalf("overflow %v, but encoding/json says %v: %q", sc.overflow, err, data)
+		}
+		if v.value[0] != '{' {
+			return
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.Token()
+		i := 0
+		for ; dec.More(); i++ {
+			key, _ := dec.Token()
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				t.Fatal(err)
+			}
+			if i >= len(v.sub) || v.sub[i].key != key || !bytes.Equal(v.sub[i].value, raw) {
+				t.Fatalf("member %d of %q is not %q: %s", i, data, key, raw)
+			}
+		}
+		if i != len(v.sub) {
+			t.Fatalf("%d members read of %q, which has %d", len(v.sub), data, i)
+		}
+		// foldDuplicate compares few keys with strings.EqualFold and many
+		// by foldKey: the two must agree.
+		for _, a := range v.sub {
+			for _, b := range v.sub {
+				if strings.EqualFold(a.key, b.key) != (foldKey(a.key) == foldKey(b.key)) {
+					t.Fatalf("EqualFold and foldKey disagree on %q and %q", a.key, b.key)
+				}
+			}
+		}
+	})
 }

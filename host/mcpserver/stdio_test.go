@@ -17,28 +17,17 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
-	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/mcpserver"
 	"github.com/iammcp/iam-mcp-server/host/sandbox"
+	"github.com/iammcp/iam-mcp-server/internal/syncio"
 )
 
 // newServer wires a server on a sandbox with injected latency.
 func newServer(t *testing.T, latency time.Duration) *mcpserver.Server {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Options{Seed: "demo", Faults: sandbox.Faults{Latency: latency}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: t.TempDir()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := mcpserver.New(gate.New(cat, gate.Options{}), mcpserver.Options{Local: true})
+	cat := mcpserver.SandboxCatalogue(t, sandbox.Options{Seed: "demo", Faults: sandbox.Faults{Latency: latency}})
+	srv, err := mcpserver.New(gate.New(cat, gate.Options{}), mcpserver.Options{Sandbox: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,11 +78,16 @@ func TestServeStdioAnswersBeforeEOF(t *testing.T) {
 // TestServeStdioStopsOnCancel: ending the context (a signal) stops the
 // server at once, even with a call in flight.
 func TestServeStdioStopsOnCancel(t *testing.T) {
-	srv := newServer(t, time.Minute)
+	// Without the stop, the call in flight (an hour of latency) and the end
+	// of input (ten minutes of drain) would hold ServeStdio far longer than
+	// the guard below, which only guards against a hang.
+	restore := mcpserver.SetStdioTimeouts(10*time.Minute, mcpserver.StopTimeout)
+	defer restore()
+	srv := newServer(t, time.Hour)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		var out lockedBuffer
+		var out syncio.Buffer
 		done <- srv.ServeStdio(ctx, strings.NewReader(script), &out)
 	}()
 	time.Sleep(200 * time.Millisecond)
@@ -103,8 +97,8 @@ func TestServeStdioStopsOnCancel(t *testing.T) {
 		if err != nil {
 			t.Errorf("ServeStdio after cancel: %v", err)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("ServeStdio still running 10s after its context ended")
+	case <-time.After(3 * time.Minute):
+		t.Fatal("ServeStdio still running 3 minutes after its context ended")
 	}
 }
 
@@ -131,7 +125,7 @@ func serve(t *testing.T, srv *mcpserver.Server, input string) []rpcMessage {
 
 func serveReader(t *testing.T, srv *mcpserver.Server, input io.Reader) []rpcMessage {
 	t.Helper()
-	var out lockedBuffer
+	var out syncio.Buffer
 	done := make(chan error, 1)
 	go func() { done <- srv.ServeStdio(context.Background(), input, &out) }()
 	select {
@@ -568,7 +562,7 @@ func TestServeStdioCancelledCall(t *testing.T) {
 			}
 		})
 	inR, inW := io.Pipe()
-	var out lockedBuffer
+	var out syncio.Buffer
 	done := make(chan error, 1)
 	go func() { done <- srv.ServeStdio(context.Background(), inR, &out) }()
 	io.WriteString(inW, initLine+"\n"+`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"slow"}}`+"\n")
@@ -643,7 +637,7 @@ func TestServeStdioCancelledBeforeStart(t *testing.T) {
 	in.WriteString(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"queued"}}` + "\n")
 	in.WriteString(`{"jsonrpc":"2.0","id":"p","method":"ping"}` + "\n")
 	inR, inW := io.Pipe()
-	var out lockedBuffer
+	var out syncio.Buffer
 	done := make(chan error, 1)
 	go func() { done <- srv.ServeStdio(context.Background(), inR, &out) }()
 	io.WriteString(inW, in.String())
@@ -684,7 +678,7 @@ func TestServeStdioIDsThatPrintAlike(t *testing.T) {
 			return mcp.NewToolResultText("done"), nil
 		})
 	inR, inW := io.Pipe()
-	var out lockedBuffer
+	var out syncio.Buffer
 	done := make(chan error, 1)
 	go func() { done <- srv.ServeStdio(context.Background(), inR, &out) }()
 	io.WriteString(inW, initLine+"\n"+
@@ -767,10 +761,10 @@ func TestServeStdioOutputGone(t *testing.T) {
 // the end of its input: it waits DrainTimeout for the answer, cancels, waits
 // StopTimeout, and returns; the other requests are answered.
 func TestServeStdioHandlerNeverReturns(t *testing.T) {
-	// The drain must outlast the ping's answer however busy the machine
-	// is (it only ever waits that long for the stuck call), so it is long
-	// next to a ping and short next to the default minute.
-	restore := mcpserver.SetStdioTimeouts(20*time.Second, time.Second)
+	// The ping is answered before the input ends, so that the short bounds
+	// here (the stuck call is all they wait for) cannot cut it short on a
+	// busy machine.
+	restore := mcpserver.SetStdioTimeouts(time.Second, time.Second)
 	defer restore()
 	srv := newServer(t, 0)
 	release := make(chan struct{})
@@ -780,9 +774,26 @@ func TestServeStdioHandlerNeverReturns(t *testing.T) {
 			<-release // ignores ctx on purpose
 			return mcp.NewToolResultText("late"), nil
 		})
-	msgs := serve(t, srv, initLine+"\n"+
+	inR, inW := io.Pipe()
+	var out syncio.Buffer
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeStdio(context.Background(), inR, &out) }()
+	io.WriteString(inW, initLine+"\n"+
 		`{"jsonrpc":"2.0","id":"stuck","method":"tools/call","params":{"name":"stuck"}}`+"\n"+
 		`{"jsonrpc":"2.0","id":"ping","method":"ping"}`+"\n")
+	for !strings.Contains(out.String(), `"id":"ping"`) {
+		time.Sleep(10 * time.Millisecond) // the guard is the test's own timeout
+	}
+	inW.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(3 * time.Minute): // a guard against a hang
+		t.Fatal("ServeStdio did not return at the end of its input: the stuck call held it")
+	}
+	msgs := parseLines(t, out.String())
 	if got := answers(msgs, `"ping"`); len(got) != 1 {
 		t.Errorf("the ping beside the stuck call: %v", msgs)
 	}
@@ -792,7 +803,7 @@ func TestServeStdioHandlerNeverReturns(t *testing.T) {
 // that error, after the requests already read are answered.
 func TestServeStdioReadError(t *testing.T) {
 	srv := newServer(t, 0)
-	var out lockedBuffer
+	var out syncio.Buffer
 	err := srv.ServeStdio(context.Background(), io.MultiReader(strings.NewReader(initLine+"\n"+afterLine+"\n"), iotest.ErrReader(errors.New("the pipe broke"))), &out)
 	if err == nil || !strings.Contains(err.Error(), "the pipe broke") {
 		t.Errorf("ServeStdio on a failing input: %v, want the read error", err)

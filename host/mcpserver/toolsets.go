@@ -5,9 +5,8 @@ import (
 	"path"
 	"strings"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/internal/quote"
-
-	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
 // The two toolset names that are not resource families.
@@ -19,11 +18,11 @@ const (
 	ToolsetAll = "all"
 )
 
-// ResolveToolsets turns a --toolsets value into the operations it exposes,
-// in catalogue order and without duplicates.
+// ResolveToolsets turns a --toolsets value into the tools it exposes, in
+// catalogue order and without duplicates.
 //
 // The value is a comma-separated list of "default", "all" and the toolset
-// names of api.Toolsets (users, groups, roles, …); entries combine as a
+// names of catalogue.Toolsets (users, groups, roles, …); entries combine as a
 // union, so "default,credentials" is the default tools plus every
 // credentials tool. An empty value means "default". An unknown name is an
 // error that lists the valid ones, so that a typo stops the server at start
@@ -32,12 +31,12 @@ const (
 // The server, `iam-mcp-server tools` and `iam-mcp-server policy` all call
 // this one function, so what is listed, what is served and what the printed
 // policy allows can never disagree.
-func ResolveToolsets(spec string) ([]api.Operation, error) {
+func ResolveToolsets(spec string) ([]catalogue.Tool, error) {
 	if strings.TrimSpace(spec) == "" {
 		spec = ToolsetDefault
 	}
 	var all, def bool
-	sets := map[api.Toolset]bool{}
+	sets := map[catalogue.Toolset]bool{}
 	for _, given := range strings.Split(spec, ",") {
 		name := strings.ToLower(strings.TrimSpace(given))
 		switch {
@@ -48,35 +47,36 @@ func ResolveToolsets(spec string) ([]api.Operation, error) {
 		case name == ToolsetDefault:
 			def = true
 		case isToolset(name):
-			sets[api.Toolset(name)] = true
+			sets[catalogue.Toolset(name)] = true
 		default:
 			return nil, fmt.Errorf("unknown toolset %s; use %s", quote.Short(strings.TrimSpace(given), 64), ValidToolsets())
 		}
 	}
-	var ops []api.Operation
-	for _, op := range api.Operations {
-		if all || (def && op.Default) || sets[op.Toolset] {
-			ops = append(ops, op)
+	var tools []catalogue.Tool
+	for _, t := range catalogue.Tools() {
+		if all || (def && t.Default) || sets[t.Toolset] {
+			tools = append(tools, t)
 		}
 	}
-	if len(ops) == 0 {
+	if len(tools) == 0 {
 		return nil, fmt.Errorf("--toolsets %s selects no tools; use %s", quote.Short(spec, 64), ValidToolsets())
 	}
-	return ops, nil
+	return tools, nil
 }
 
 // ValidToolsets describes the accepted --toolsets values, for usage text and
 // error messages.
 func ValidToolsets() string {
-	names := make([]string, len(api.Toolsets))
-	for i, t := range api.Toolsets {
+	toolsets := catalogue.Toolsets()
+	names := make([]string, len(toolsets))
+	for i, t := range toolsets {
 		names[i] = string(t)
 	}
 	return `"default", "all", or a comma-separated list of: ` + strings.Join(names, ", ") + ` (which may include default)`
 }
 
 func isToolset(name string) bool {
-	for _, t := range api.Toolsets {
+	for _, t := range catalogue.Toolsets() {
 		if string(t) == name {
 			return true
 		}

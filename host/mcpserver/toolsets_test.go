@@ -5,40 +5,41 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/mcpserver"
-	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
-func names(ops []api.Operation) []string {
-	out := make([]string, len(ops))
-	for i, op := range ops {
-		out[i] = op.Name
+func names(tools []catalogue.Tool) []string {
+	out := make([]string, len(tools))
+	for i, t := range tools {
+		out[i] = t.Name
 	}
 	return out
 }
 
 func TestResolveToolsets(t *testing.T) {
-	count := func(keep func(api.Operation) bool) int {
+	all := catalogue.Tools()
+	count := func(keep func(catalogue.Tool) bool) int {
 		n := 0
-		for _, op := range api.Operations {
+		for _, op := range all {
 			if keep(op) {
 				n++
 			}
 		}
 		return n
 	}
-	defaults := count(func(op api.Operation) bool { return op.Default })
-	users := count(func(op api.Operation) bool { return op.Toolset == api.ToolsetUsers })
-	creds := count(func(op api.Operation) bool { return op.Toolset == api.ToolsetCredentials })
-	defaultOrCreds := count(func(op api.Operation) bool { return op.Default || op.Toolset == api.ToolsetCredentials })
+	defaults := count(func(op catalogue.Tool) bool { return op.Default })
+	users := count(func(op catalogue.Tool) bool { return op.Toolset == catalogue.ToolsetUsers })
+	creds := count(func(op catalogue.Tool) bool { return op.Toolset == catalogue.ToolsetCredentials })
+	defaultOrCreds := count(func(op catalogue.Tool) bool { return op.Default || op.Toolset == catalogue.ToolsetCredentials })
 	for _, c := range []struct {
 		spec string
 		want int
 	}{
 		{"", defaults},
 		{"default", defaults},
-		{"all", len(api.Operations)},
-		{"all,default,users", len(api.Operations)},
+		{"all", len(all)},
+		{"all,default,users", len(all)},
 		{"users", users},
 		{" Users , credentials ,", users + creds},
 		{"default,credentials", defaultOrCreds},
@@ -54,7 +55,7 @@ func TestResolveToolsets(t *testing.T) {
 		}
 		// Catalogue order, no duplicates.
 		rank := map[string]int{}
-		for i, op := range api.Operations {
+		for i, op := range all {
 			rank[op.Name] = i
 		}
 		for i := 1; i < len(ops); i++ {
@@ -72,7 +73,7 @@ func TestResolveToolsets(t *testing.T) {
 			t.Errorf("%q: accepted", bad)
 			continue
 		}
-		for _, ts := range api.Toolsets {
+		for _, ts := range catalogue.Toolsets() {
 			if !strings.Contains(err.Error(), string(ts)) {
 				t.Errorf("%q: the error does not list toolset %s: %v", bad, ts, err)
 			}

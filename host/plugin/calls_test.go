@@ -76,8 +76,10 @@ func TestHostInfoConfigClocksAndVars(t *testing.T) {
 	}
 	// Real clocks: the wall clock is today's, and a 20ms sleep sleeps (with
 	// wazero's defaults it returns at once, on a clock that starts in 2022).
-	if ms := int64(s["unix_ms"].(float64)); time.Since(time.UnixMilli(ms)).Abs() > time.Minute {
-		t.Errorf("the plugin's wall clock says %v", time.UnixMilli(ms))
+	// The plugin read its clock during the call, however long that took (a
+	// second either side for the milliseconds cut and a clock being set).
+	if got := time.UnixMilli(int64(s["unix_ms"].(float64))); got.Before(start.Add(-time.Second)) || got.After(time.Now().Add(time.Second)) {
+		t.Errorf("the plugin's wall clock says %v, outside the call (%v to now)", got, start)
 	}
 	if slept := time.Duration(s["slept_ns"].(float64)); slept < 20*time.Millisecond || elapsed < 20*time.Millisecond {
 		t.Errorf("a 20ms sleep took %v in the plugin and %v outside", slept, elapsed)
@@ -107,6 +109,13 @@ func TestHostInfoConfigClocksAndVars(t *testing.T) {
 // run at once.
 type concurrencyRunner struct {
 	now, max atomic.Int64
+	// two is closed once two calls run at once. Each call waits for it, so
+	// that whether they overlap does not depend on how fast a busy machine
+	// starts them; guard only guards against a hang (calls run one at a
+	// time would wait for ever).
+	two   chan struct{}
+	once  sync.Once
+	guard context.Context
 }
 
 func (r *concurrencyRunner) Run(ctx context.Context, op string, in any) (any, error) {
@@ -118,7 +127,14 @@ func (r *concurrencyRunner) Run(ctx context.Context, op string, in any) (any, er
 			break
 		}
 	}
-	time.Sleep(20 * time.Millisecond)
+	if n >= 2 {
+		r.once.Do(func() { close(r.two) })
+	}
+	select {
+	case <-r.two:
+	case <-r.guard.Done():
+	}
+	time.Sleep(20 * time.Millisecond) // gives a third call the chance to overlap too
 	// The gate hands over the input it decoded: a *api.UserNameInput for
 	// get_user.
 	user := in.(*api.UserNameInput).UserName
@@ -137,7 +153,9 @@ func (r *concurrencyRunner) Prepare(context.Context, string, any) (*api.Plan, fu
 
 func TestBatchRunsConcurrentlyAndAnswersInOrder(t *testing.T) {
 	t.Parallel()
-	runner := &concurrencyRunner{}
+	guard, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	runner := &concurrencyRunner{two: make(chan struct{}), guard: guard}
 	g := gate.New(runner, gate.Options{})
 	h, err := Load(ctx, &Config{Plugins: []Spec{goodWithReads()}}, Options{Gate: g, CacheDir: cacheDir, Concurrency: 3})
 	if err != nil {
@@ -177,7 +195,12 @@ func TestBatchRunsConcurrentlyAndAnswersInOrder(t *testing.T) {
 
 func TestFiftyConcurrentCalls(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, gate.Options{}, goodWithReads(), spec("hostile"))
+	// Waiting for one of the 8 instances counts against a call's limit: on a
+	// busy machine the last of 50 calls may wait long, so the limit only
+	// guards against a hang.
+	good := goodWithReads()
+	good.Limits.Timeout = 10 * time.Minute
+	e := newEnv(t, gate.Options{}, good, spec("hostile"))
 	var wg sync.WaitGroup
 	errs := make(chan error, 60)
 	for i := range 50 {
@@ -220,21 +243,27 @@ func TestFiftyConcurrentCalls(t *testing.T) {
 
 func TestWaitingForAnInstanceHonoursTheContext(t *testing.T) {
 	t.Parallel()
-	e := newEnvWith(t, envConfig{opts: func(o *Options) { o.MaxInstances = 1 }}, spec("hostile"))
+	e := newEnvWith(t, envConfig{opts: func(o *Options) { o.MaxInstances = 1 }}, slowSpec())
+	// The one instance sleeps (ten minutes, as long as its limit) until the
+	// test cancels it, whatever the machine's speed.
+	bctx, bcancel := context.WithCancel(ctx)
 	busy := make(chan error, 1)
 	go func() {
-		_, err := e.h.Call(ctx, "hostile_sleep", []byte(`{"ms":1500}`), nil)
+		_, err := e.h.Call(bctx, "hostile_sleep", []byte(`{"ms":600000}`), nil)
 		busy <- err
 	}()
-	time.Sleep(300 * time.Millisecond)
+	for e.h.plugins[0].pool.idleCount() != 0 {
+		time.Sleep(time.Millisecond) // the guard is the test's own timeout
+	}
 	cctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
 	_, err := e.h.Call(cctx, "hostile_ok", nil, nil)
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "plugin hostile") || !strings.Contains(err.Error(), "before it started") {
 		t.Errorf("waiting past the caller's deadline: %v", err)
 	}
-	if err := <-busy; err != nil {
-		t.Errorf("the busy call: %v", err)
+	bcancel()
+	if err := <-busy; !errors.Is(err, context.Canceled) {
+		t.Errorf("the busy call, cancelled: %v", err)
 	}
 	e.call(t, "hostile_ok", `{}`)
 }

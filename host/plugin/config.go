@@ -341,7 +341,7 @@ func expandGrants(grants []string) (map[string]bool, error) {
 	var unknown []string
 	for _, g := range grants {
 		if g == ReadGrant {
-			for _, op := range api.Operations {
+			for _, op := range api.All() {
 				if !op.Mutates {
 					out[op.Name] = true
 				}

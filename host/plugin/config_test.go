@@ -154,7 +154,7 @@ func TestReadGrantExpands(t *testing.T) {
 		t.Fatal(err)
 	}
 	reads := 0
-	for _, op := range api.Operations {
+	for _, op := range api.All() {
 		if op.Mutates && got[op.Name] {
 			t.Errorf("read grants the mutating %s", op.Name)
 		}

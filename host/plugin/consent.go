@@ -263,7 +263,7 @@ func (c *toolConsent) state(ctx context.Context, g *gate.Gate, caller gate.Calle
 		}
 		change, needs, err := g.Preview(ctx, caller, req.Op, req.Args) // audits its refusals
 		if err != nil {
-			ae := asAPIError(err)
+			ae := gate.AsAPIError(err)
 			return api.ConsentAnswer{Error: &api.Error{Code: ae.Code, Message: fmt.Sprintf("call %d of the plan (%s): %s; nobody was asked", i+1, req.Op, ae.Message)}}
 		}
 		if change.Plan != nil {
@@ -352,14 +352,6 @@ func pendingError(plugin string) *api.Error {
 }
 
 func (p *loaded) pendingError() *api.Error { return pendingError(p.name) }
-
-func asAPIError(err error) *api.Error {
-	var ae *api.Error
-	if errors.As(err, &ae) {
-		return ae
-	}
-	return api.Errorf(api.Internal, "unexpected failure: %v", err)
-}
 
 // Consent is the consent of one plugin tool call outside the runtime: for
 // a test kit that runs a plugin's workflow natively over the real gate

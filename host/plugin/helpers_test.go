@@ -1,16 +1,13 @@
 package plugin
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,6 +17,8 @@ import (
 	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/sandbox"
+	"github.com/iammcp/iam-mcp-server/internal/syncio"
+	"github.com/iammcp/iam-mcp-server/internal/testenv"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -69,40 +68,23 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// buildPlugins builds every test plugin, in parallel, with
-// GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared.
+// buildPlugins builds every test plugin, in parallel, as `make plugins`
+// builds a plugin.
 func buildPlugins(dir string) error {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
-	}
+	sums := make([]string, len(testPlugins))
 	errs := make([]error, len(testPlugins))
 	var wg sync.WaitGroup
 	for i, name := range testPlugins {
 		out := filepath.Join(dir, name+".wasm")
 		wasmPath[name] = out
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cmd := exec.Command(goTool, "build", "-buildmode=c-shared", "-o", out, "./testdata/"+name)
-			cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-			if b, err := cmd.CombinedOutput(); err != nil {
-				errs[i] = fmt.Errorf("building testdata/%s: %v\n%s", name, err, b)
-			}
-		}()
+		wg.Go(func() { sums[i], errs[i] = testenv.BuildWasm("host/plugin/testdata/"+name, out) })
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
-	for _, name := range testPlugins {
-		sha, err := fileSHA(wasmPath[name])
-		if err != nil {
-			return err
-		}
-		wasmSHA[name] = sha
+	for i, name := range testPlugins {
+		wasmSHA[name] = sums[i]
 	}
 	return nil
 }
@@ -132,9 +114,9 @@ type env struct {
 	h       *Runtime
 	gate    *gate.Gate
 	state   string // the sandbox's state file
-	audit   *syncBuffer
+	audit   *syncio.Buffer
 	secrets string // the catalogue's secrets directory
-	logs    *syncBuffer
+	logs    *syncio.Buffer
 }
 
 // envConfig varies a test's world.
@@ -152,7 +134,7 @@ func newEnv(t testing.TB, gopts gate.Options, specs ...Spec) *env {
 
 func newEnvWith(t testing.TB, c envConfig, specs ...Spec) *env {
 	t.Helper()
-	e := &env{audit: &syncBuffer{}, logs: &syncBuffer{}}
+	e := &env{audit: &syncio.Buffer{}, logs: &syncio.Buffer{}}
 	c.gate.Audit = e.audit
 	e.gate, e.state, e.secrets = sandboxGateWith(t, c.gate, c.returnSecrets)
 	logger := slog.New(requestTagger{slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})})
@@ -192,7 +174,7 @@ func sandboxGateWith(t testing.TB, opts gate.Options, returnSecrets bool) (*gate
 	if err != nil {
 		panic(err)
 	}
-	clients, err := catalogue.NewClients(ctx, catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
+	clients, err := catalogue.NewClients(ctx, catalogue.ClientOptions{Sandbox: sb.Transport(), MaxAttempts: 1})
 	if err != nil {
 		panic(err)
 	}
@@ -234,15 +216,6 @@ func (e *env) callErr(t testing.TB, tool, args string) error {
 	return err
 }
 
-func fileSHA(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
-}
-
 // readState returns the sandbox's persisted state (empty before its first
 // change).
 func readState(t testing.TB, path string) []byte {
@@ -252,24 +225,6 @@ func readState(t testing.TB, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // auditRecords parses the audit log.

@@ -351,11 +351,7 @@ func (p *loaded) runIAM(ctx context.Context, st *callState, req api.IAMRequest) 
 	}
 	out, err := p.gate.Call(ctx, p.caller(st), req.Op, req.Args)
 	if err != nil {
-		var ae *api.Error
-		if !errors.As(err, &ae) {
-			ae = api.Errorf(api.Internal, "unexpected failure: %v", err)
-		}
-		return api.IAMResponse{Error: ae}
+		return api.IAMResponse{Error: gate.AsAPIError(err)}
 	}
 	res, err := p.withoutSecrets(req.Op, out)
 	if err != nil {
@@ -496,11 +492,7 @@ func (p *loaded) hostInfo(ctx context.Context, st *callState) api.HostInfo {
 	if p.gate != nil {
 		info.ReadOnly, info.Confirm = p.gate.ReadOnly(), string(p.gate.Confirm())
 		if err := p.gate.Info(ctx, p.caller(st)); err != nil {
-			var ae *api.Error
-			if !errors.As(err, &ae) {
-				ae = api.Errorf(api.Internal, "unexpected failure: %v", err)
-			}
-			return api.HostInfo{ReadOnly: info.ReadOnly, Confirm: info.Confirm, Plugin: p.name, Grants: []string{}, Config: map[string]string{}, Error: ae}
+			return api.HostInfo{ReadOnly: info.ReadOnly, Confirm: info.Confirm, Plugin: p.name, Grants: []string{}, Config: map[string]string{}, Error: gate.AsAPIError(err)}
 		}
 	}
 	if p.account != nil {

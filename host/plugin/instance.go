@@ -126,6 +126,9 @@ type instance struct {
 	// Extism's log callback has none, and a client on the 2026-07-28
 	// protocol receives a request's log records only through it.
 	ctx atomic.Pointer[context.Context]
+	// started: an export has run in the instance, and with it the guest's
+	// start-up (see invokeOnce).
+	started bool
 }
 
 // callContext is the context of the call the instance serves, or
@@ -265,11 +268,12 @@ func (pl *pool) idleCount() int {
 	return len(pl.idle)
 }
 
-// StartupTimeout bounds a plugin's start-up — instantiating a module and
-// its describe — separately from a tool call's limits.timeout. A limit
-// chosen for a tool's work (a few hundred milliseconds, say) must not make
-// the server fail to start on a machine that is busy for a moment; the
-// start-up limit only guards against a module that never answers.
+// StartupTimeout bounds a plugin's start-up — its describe at load, and
+// each new instance's start-up (the guest's runtime and init functions) —
+// separately from a tool call's limits.timeout. A limit chosen for a
+// tool's work (a few hundred milliseconds, say) must not make the server
+// fail to start, or a call fail, on a machine that is busy for a moment;
+// the start-up limit only guards against a module that never answers.
 const StartupTimeout = 2 * time.Minute
 
 // timeLimit is the limit a call runs under, and what messages call it.
@@ -278,12 +282,10 @@ type timeLimit struct {
 	name string
 }
 
-// callLimit is a tool call's limit; startupLimit describe's, never less
+// callLimit is a tool call's limit; startupLimit a start-up's, never less
 // than the call limit.
-func (p *loaded) callLimit() timeLimit { return timeLimit{p.limits.Timeout, "limits.timeout"} }
-func (p *loaded) startupLimit() timeLimit {
-	return timeLimit{max(StartupTimeout, p.limits.Timeout), "the start-up limit"}
-}
+func (p *loaded) callLimit() timeLimit    { return timeLimit{p.limits.Timeout, "limits.timeout"} }
+func (p *loaded) startupLimit() timeLimit { return timeLimit{p.startup, "the start-up limit"} }
 
 // invoke runs one export of the plugin within limit, on a pooled
 // instance, and explains any failure as an error naming the plugin. what
@@ -311,6 +313,27 @@ func (p *loaded) invokeOnce(ctx context.Context, export string, input []byte, st
 	if err != nil {
 		return nil, false, p.waitFailure(ctx, wctx, err, what, limit)
 	}
+	healthy := true
+	if !inst.started && export != api.ExportDescribe {
+		// Extism runs the guest's start-up (Go's runtime, every init
+		// function) at an instance's first export, under that export's
+		// limit: a new instance's first export is therefore a describe
+		// (which makes no IAM call), under the start-up limit, whose answer
+		// is not needed, and the call's clock starts after it.
+		_, healthy, retry, err = p.run(ctx, inst, api.ExportDescribe, nil, &callState{}, "the start-up of a new instance for "+what, p.startupLimit(), mayRetry)
+	}
+	if err == nil && !retry {
+		out, healthy, retry, err = p.run(ctx, inst, export, input, st, what, limit, mayRetry)
+	}
+	p.pool.put(inst, healthy)
+	return out, retry, err
+}
+
+// run calls export in inst within limit. healthy says whether the
+// instance may serve another call; retry, that it had exited at the end of
+// its last call (a WASI proc_exit(0) looks like success) and mayRetry
+// allows another attempt on a new one.
+func (p *loaded) run(ctx context.Context, inst *instance, export string, input []byte, st *callState, what string, limit timeLimit, mayRetry bool) (out []byte, healthy, retry bool, err error) {
 	cctx, cancel := context.WithTimeout(context.WithValue(ctx, stateKey{}, st), limit.d)
 	defer cancel()
 	done := cctx.Done()
@@ -319,21 +342,16 @@ func (p *loaded) invokeOnce(ctx context.Context, export string, input []byte, st
 	inst.stderr.Reset()
 	_, out, err = inst.ext.CallWithContext(cctx, export, input)
 	inst.ctx.Store(nil)
+	inst.started = true
 	if err == nil {
-		p.pool.put(inst, true)
-		return out, false, nil
+		return out, true, false, nil
 	}
 	if err.Error() == "module is closed" && mayRetry && cctx.Err() == nil {
-		// An instance that exited at the end of its last call (a WASI
-		// proc_exit(0) looks like success): replace it and try once more.
-		p.pool.put(inst, false)
-		return nil, true, nil
+		return nil, false, true, nil
 	}
 	reported := inst.ext.GetError()
-	healthy := reported != "" && strings.HasPrefix(err.Error(), reported) && ctx.Err() == nil && cctx.Err() == nil
-	ferr := p.failure(ctx, cctx, inst, err, healthy, what, limit)
-	p.pool.put(inst, healthy)
-	return nil, false, ferr
+	healthy = reported != "" && strings.HasPrefix(err.Error(), reported) && ctx.Err() == nil && cctx.Err() == nil
+	return nil, healthy, false, p.failure(ctx, cctx, inst, err, healthy, what, limit)
 }
 
 // waitFailure explains why no instance could be had.

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/iammcp/iam-mcp-server/host/gate"
+	"github.com/iammcp/iam-mcp-server/internal/syncio"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -136,7 +137,7 @@ func TestBucketsAgainstClockTricks(t *testing.T) {
 // line ends.
 func TestLineLoggerNeverHoldsMoreThanALine(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
+	logs := &syncio.Buffer{}
 	w := &lineLogger{log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), budget: newLogBudget(time.Now), stream: "stdout"}
 	chunk := []byte(strings.Repeat("y", 1<<20))
 	for range 10 {

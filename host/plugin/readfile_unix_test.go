@@ -25,7 +25,7 @@ func noHang(t *testing.T, what string, f func()) {
 	}()
 	select {
 	case <-done:
-	case <-time.After(2 * time.Minute):
+	case <-time.After(2 * time.Minute): // a guard against a hang: the read must not block at all
 		t.Fatalf("%s did not return: it blocks", what)
 	}
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	"github.com/iammcp/iam-mcp-server/host/args"
-	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/internal/quote"
 	"github.com/iammcp/iam-mcp-server/internal/readfile"
@@ -61,15 +60,17 @@ type Options struct {
 	// limit); default 8. Each instance holds up to the plugin's memory
 	// limit.
 	MaxInstances int
-	// Secrets receives a new secret access key if the gate's catalogue ever
-	// returns one inline (it should not; see Gate), instead of the plugin;
-	// nil discards it (the result then tells the plugin so).
-	Secrets catalogue.SecretSink
-	// SecretsDir is the server's secrets directory (--secrets-dir): where
-	// the plugins' catalogue writes new keys' secrets, which
-	// secret_file_remove removes once a key has been used, and where
+	// Secrets are the key files of the server's secrets directory, where
+	// the plugins' catalogue writes new keys' secrets: secret_file_remove
+	// removes a key's file there once the key has been used, and a secret
+	// the gate's catalogue returns inline anyway (it should not; see Gate)
+	// is written there instead of reaching the plugin. nil for none:
+	// secret_file_remove finds no file, and such a secret is discarded
+	// (the result tells the plugin so).
+	Secrets SecretFiles
+	// SecretsDir is the server's secrets directory (--secrets-dir), where
 	// state_seal keeps its key (SealKeyFile). "" for none: state_seal then
-	// answers Unavailable, and secret_file_remove finds no file.
+	// answers Unavailable.
 	SecretsDir string
 	// Now is the clock of the budgets of progress reports and log lines
 	// (tests stop it to count exactly what passes); nil means time.Now.
@@ -88,16 +89,17 @@ type Options struct {
 //  2. compiles it once (through the on-disk cache when there is one) into a
 //     wazero runtime of its own that carries its memory limit;
 //  3. instantiates one sandboxed instance and calls its describe export,
-//     within its time limit, to learn its tools; that warm instance is
-//     kept;
+//     within the start-up limit (StartupTimeout), to learn its tools; that
+//     warm instance is kept;
 //  4. names its tools <prefix>_<tool> and refuses a name that is, in any
 //     letter case, a catalogue operation's (exposed as a tool or not: a
 //     plugin must never answer a call meant for one), a built-in tool's,
 //     another plugin tool's, or that starts with '_' (the server's own);
 //  5. each Call then takes an idle instance (or makes one, up to
-//     MaxInstances), runs call in it under the plugin's timeout and the
-//     caller's context, and gives the instance back, or closes it if the
-//     call failed so that the next call gets a fresh one;
+//     MaxInstances, and starts it with a describe under the start-up
+//     limit), runs call in it under the plugin's timeout and the caller's
+//     context, and gives the instance back, or closes it if the call
+//     failed so that the next call gets a fresh one;
 //  6. Close closes every instance, runtime and the compilation cache.
 type Runtime struct {
 	opts    Options
@@ -176,17 +178,20 @@ type loaded struct {
 	mutates      bool
 	maxInstances int
 	concurrency  int
+	// startup bounds the plugin's start-up and each new instance's (see
+	// StartupTimeout): max(StartupTimeout, limits.timeout); a field so
+	// that a test can see which limit a start-up ran under.
+	startup time.Duration
 
-	gate    *gate.Gate // nil while inspecting
-	secrets catalogue.SecretSink
-	// secretsDir and sealer serve secret_file_remove and state_seal (see
-	// Options.SecretsDir); the sealer is the Runtime's, shared by its plugins.
-	secretsDir string
-	sealer     *StateSealer
-	account    func(ctx context.Context) (string, string, error)
-	now        func() time.Time
-	logger     *slog.Logger
-	logs       *logBudget // the plugin's log lines, all its calls together
+	gate    *gate.Gate  // nil while inspecting
+	secrets SecretFiles // nil: none (see Options.Secrets)
+	// sealer serves state_seal (see Options.SecretsDir); it is the
+	// Runtime's, shared by its plugins.
+	sealer  *StateSealer
+	account func(ctx context.Context) (string, string, error)
+	now     func() time.Time
+	logger  *slog.Logger
+	logs    *logBudget // the plugin's log lines, all its calls together
 
 	compiled  *extism.CompiledPlugin
 	pool      *pool
@@ -230,8 +235,7 @@ func Load(ctx context.Context, cfg *Config, opts Options) (*Runtime, error) {
 			errs[i] = err
 			continue
 		}
-		p.gate, p.secrets, p.account = opts.Gate, opts.Secrets, opts.Account
-		p.secretsDir, p.sealer = opts.SecretsDir, sealer
+		p.gate, p.secrets, p.account, p.sealer = opts.Gate, opts.Secrets, opts.Account, sealer
 		if opts.Now != nil {
 			p.now = opts.Now
 		}
@@ -311,7 +315,7 @@ func newLoaded(spec Spec, logger *slog.Logger) (*loaded, error) {
 		spec: spec, name: spec.Name, path: spec.Path, limits: limits, pages: pages,
 		maxInput: min(MaxInputBytes, int(pages)*pageSize/2),
 		grants:   grants, granted: sortedKeys(grants),
-		maxInstances: defaultMaxInstances, concurrency: defaultConcurrency,
+		maxInstances: defaultMaxInstances, concurrency: defaultConcurrency, startup: max(StartupTimeout, limits.Timeout),
 		logger: logger.With("plugin", spec.Name), now: time.Now,
 		sealer: NewStateSealer(""), // no secrets directory until Load gives one
 	}
@@ -520,7 +524,7 @@ func ReservedToolName(name string) string {
 	if strings.HasPrefix(name, "_") {
 		return "starts with '_', which is kept for the server's own tools"
 	}
-	for _, op := range api.Operations {
+	for _, op := range api.All() {
 		if strings.EqualFold(op.Name, name) {
 			if op.Name == name {
 				return "is the name of the catalogue operation " + op.Name + " (whether it is exposed as a tool or not)"
@@ -665,6 +669,22 @@ func (h *Runtime) CallWithConsent(ctx context.Context, tool string, args json.Ra
 			p.name, tool, why, clip(string(out), 80))
 	}
 	return res, nil
+}
+
+// ToolError is a failed call of t as its caller shows it (the assistant's
+// tool error, the command line's message): the runtime's *api.Error as it
+// is (a trap, a time or memory limit, an answer too large: each names the
+// plugin and says what happened); a cancelled call, which may have done
+// part of its work, says so; anything else is Internal with its message.
+func ToolError(t Tool, err error) *api.Error {
+	var ae *api.Error
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, context.Canceled):
+		return api.Errorf(api.Internal, "the call of %s (plugin %s) was cancelled before it finished; check with a read tool what it did before retrying", t.Name, t.Plugin)
+	}
+	return api.Errorf(api.Internal, "plugin %s failed while running %s: %v", t.Plugin, t.Name, err)
 }
 
 // parseResult decodes call's answer strictly: exactly the contract's keys,

@@ -152,10 +152,15 @@ func TestEndlessLoopStoppedAtTimeout(t *testing.T) {
 	// A sleep is cut short too (wazero's own sleep cannot be interrupted).
 	_, err = e.h.Call(ctx, "hostile_sleep", []byte(`{"ms":600000}`), nil)
 	mustFail(t, err, api.LimitExceeded, "hostile", "time limit")
+	// What follows checks that the plugin still serves, not how fast a busy
+	// machine runs a call: its limit becomes one that only guards against
+	// a hang.
+	p.limits.Timeout = 10 * time.Minute
 	e.call(t, "hostile_ok", `{}`)
 	e.call(t, "good_echo", `{}`)
 	// The loop ran in the warm instance describe left; the sleep and ok
-	// each needed a new one, since the one before was stopped.
+	// each needed a new one, since the one before was stopped (each new
+	// one started under the start-up limit, not the 300ms).
 	if got := p.instances.Load() - made; got != 2 {
 		t.Errorf("%d instances made for the calls after two timeouts, want 2 (each stopped one replaced)", got)
 	}
@@ -174,7 +179,9 @@ func TestCancellationStopsThePlugin(t *testing.T) {
 			if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "plugin hostile") {
 				t.Errorf("%s: %v, want a cancellation naming the plugin", tc.tool, err)
 			}
-		case <-time.After(20 * time.Second):
+		case <-time.After(3 * time.Minute):
+			// Only a guard against a hang: a call the cancellation missed
+			// ends at its 30s limit with LimitExceeded, not Canceled.
 			t.Fatalf("%s: a cancelled call still runs", tc.tool)
 		}
 	}
@@ -476,4 +483,29 @@ func TestStartUpHasItsOwnLimit(t *testing.T) {
 	if _, err := e.h.Call(ctx, "hostile_ok", []byte(`{}`), nil); err != nil {
 		mustFail(t, err, api.LimitExceeded, "hostile", "hostile_ok", "time limit", "100ms")
 	}
+}
+
+// TestNewInstanceStartsUnderTheStartUpLimit: an instance made for a tool
+// call (after one was stopped, or when calls run at once) starts — the
+// guest's runtime and init functions, which Extism runs at an instance's
+// first export — under the start-up limit, not the call's limits.timeout.
+// The start-up limit is cut to a nanosecond here, so that the test sees
+// which limit the start-up ran under without depending on how fast it runs.
+func TestNewInstanceStartsUnderTheStartUpLimit(t *testing.T) {
+	t.Parallel()
+	s := spec("hostile")
+	s.Limits.Timeout = 10 * time.Minute // only guards against a hang
+	e := newEnv(t, gate.Options{}, s)
+	p := e.h.plugins[0]
+	normal := p.startup
+	p.startup = time.Nanosecond
+	// describe's instance has started: a call in it is held to its own limit only.
+	e.call(t, "hostile_ok", `{}`)
+	_, err := e.h.Call(ctx, "hostile_panic", []byte(`{}`), nil) // its instance is closed
+	mustFail(t, err, api.Internal, "hostile", "crashed in hostile_panic")
+	_, err = e.h.Call(ctx, "hostile_ok", []byte(`{}`), nil)
+	mustFail(t, err, api.LimitExceeded, "hostile", "hostile_ok", "(1ns, the start-up limit)")
+	// With its usual start-up limit, the next new instance serves the call.
+	p.startup = normal
+	e.call(t, "hostile_ok", `{}`)
 }

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/internal/private"
 	"github.com/iammcp/iam-mcp-server/internal/strictjson"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
@@ -263,7 +264,7 @@ func (p *loaded) stateSeal(ctx context.Context, st *callState, in []byte) api.Se
 	}
 	acct, _, err := p.account(ctx)
 	if err != nil {
-		ae := asAPIError(err)
+		ae := gate.AsAPIError(err)
 		return api.SealAnswer{Error: &api.Error{Code: ae.Code, Message: "plugin " + p.name + ": state_seal binds each seal to the account, which could not be read (" + ae.Message + "); nothing was sealed"}}
 	}
 	return p.sealer.Seal(p.name, acct, req.Data)

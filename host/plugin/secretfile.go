@@ -8,10 +8,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/iammcp/iam-mcp-server/host/args"
-	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
@@ -30,9 +30,9 @@ import (
 //   - only on a server that allows writes: the file is the server's own
 //     artifact, not IAM state, but the rotation that made it needed writes,
 //     and a read-only server changes nothing on anyone's behalf;
-//   - only a key id AKIA… (catalogue.AccessKeyIDPattern) names a file, and only
-//     a regular file is removed (never a symbolic link or what it points
-//     to);
+//   - only a key id AKIA… (SecretFiles.AccessKeyFile decides) names a
+//     file, and only a regular file is removed (never a symbolic link or
+//     what it points to);
 //   - only once get_access_key_last_used, made through the gate as the
 //     plugin (granted, audited and counted like any call), shows a last
 //     use: a secret is never removed before anything could pick it up.
@@ -43,6 +43,23 @@ import (
 // No file (removed already, or never written here) is not an error: the
 // answer says so. Each removal is logged (info) with the plugin, the key
 // and the path. Refusals are audited as the gate's other refusals.
+
+// SecretFiles are the key files of the secrets directory where the
+// plugins' catalogue writes each new key's secret; the server's are
+// catalogue.SecretFiles. The runtime declares what it needs of them rather
+// than import the catalogue, which would tie the plugin runtime to the
+// AWS SDK.
+type SecretFiles interface {
+	// StoreAccessKey writes a new key's secret to its file and returns
+	// where it went.
+	StoreAccessKey(userName, keyID, secret string, created time.Time) (location string, err error)
+	// AccessKeyFile is the path of keyID's file; an error when keyID is
+	// not an access key id, before any look at the disk.
+	AccessKeyFile(keyID string) (string, error)
+	// RemoveAccessKey removes keyID's file, if it is a regular file, and
+	// returns its path, or "" when there was none.
+	RemoveAccessKey(keyID string) (string, error)
+}
 
 // MaxSecretFileRemoveInputBytes caps secret_file_remove's input: a key id
 // of at most 128 characters, in an object.
@@ -89,7 +106,7 @@ func (p *loaded) secretFileRemove(ctx context.Context, st *callState, in []byte)
 		return refuse(api.Errorf(api.NotGranted, "tool %s of plugin %s called secret_file_remove, which needs %s: the plugin is granted it but the tool does not declare it; the plugin's author must list it among the tool's operations. Nothing was removed",
 			st.tool, p.name, grantOfSecretFiles))
 	}
-	return RemoveSecretFile(ctx, p.gate, p.caller(st), catalogue.SecretFiles{Dir: p.secretsDir}, req.AccessKeyID, p.logger, func(op string) *api.Error {
+	return RemoveSecretFile(ctx, p.gate, p.caller(st), p.secrets, req.AccessKeyID, p.logger, func(op string) *api.Error {
 		if e := p.admit(st, op); e != nil {
 			return e
 		}
@@ -107,13 +124,13 @@ func (p *loaded) secretFileRemoveTooBig(_ context.Context, st *callState, size u
 }
 
 // RemoveSecretFile is secret_file_remove once decoded: it removes
-// keyID's secret file from files' directory for caller, a plugin, through
-// g, under the rules above. The runtime calls it for each request; a test
+// keyID's secret file from files (nil: the server has none) for caller, a
+// plugin, through g, under the rules above. The runtime calls it for each request; a test
 // kit that runs a plugin's workflow natively over the real gate
 // (hostiamtest) calls it too, so that both decide alike. admit, when not
 // nil, may refuse the IAM call first (the runtime's caps and declared
 // operations). logger receives the line of each removal (nil: none).
-func RemoveSecretFile(ctx context.Context, g *gate.Gate, caller gate.Caller, files catalogue.SecretFiles, keyID string, logger *slog.Logger, admit func(op string) *api.Error) api.SecretFileRemoveAnswer {
+func RemoveSecretFile(ctx context.Context, g *gate.Gate, caller gate.Caller, files SecretFiles, keyID string, logger *slog.Logger, admit func(op string) *api.Error) api.SecretFileRemoveAnswer {
 	who := "plugin " + caller.Plugin
 	refuse := func(e *api.Error) api.SecretFileRemoveAnswer {
 		g.Refused(caller, api.HostSecretFileRemove, nil, e)
@@ -124,16 +141,17 @@ func RemoveSecretFile(ctx context.Context, g *gate.Gate, caller gate.Caller, fil
 		return refuse(api.Errorf(api.NotGranted, "%s may remove secret files only when granted %s (it removes the files that call creates); the operator grants it in the plugins file. Nothing was removed", who, grantOfSecretFiles))
 	case g.ReadOnly():
 		return refuse(api.Errorf(api.ReadOnly, "%s asked to remove a secret file, and the server is read-only: it removes nothing on anyone's behalf (the operator restarts it with --allow-write, and without --readonly). The file stays; whoever runs the server can delete it", who))
-	case !catalogue.AccessKeyIDPattern.MatchString(keyID):
-		return refuse(api.Errorf(api.InvalidInput, "%s: %s is not an access key id (16-128 upper-case letters and digits, AKIA…); nothing was removed", who, args.Quote(keyID)))
-	case files.Dir == "":
-		return api.SecretFileRemoveAnswer{Note: "this server has no secrets directory, so it wrote no secret file for " + keyID + "; nothing to remove"}
+	case files == nil:
+		return api.SecretFileRemoveAnswer{Note: "this server has no secrets directory, so it wrote no secret file for " + args.Quote(keyID) + "; nothing to remove"}
 	}
-	path, _ := files.AccessKeyFile(keyID) // the id is valid, the directory set
+	path, err := files.AccessKeyFile(keyID)
+	if err != nil {
+		return refuse(api.Errorf(api.InvalidInput, "%s: %s is not an access key id (16-128 upper-case letters and digits, AKIA…); nothing was removed", who, args.Quote(keyID)))
+	}
 	if exists, e := secretFileExists(path); e != nil {
 		return refuse(e)
 	} else if !exists {
-		return api.SecretFileRemoveAnswer{Note: "there is no secret file of " + keyID + " in the secrets directory (" + files.Dir + "): removed already, or the key's secret was not written by this server"}
+		return api.SecretFileRemoveAnswer{Note: "there is no secret file of " + keyID + " in the secrets directory (" + filepath.Dir(path) + "): removed already, or the key's secret was not written by this server"}
 	}
 
 	// Used? Asked of IAM as the plugin, through the gate.
@@ -146,7 +164,7 @@ func RemoveSecretFile(ctx context.Context, g *gate.Gate, caller gate.Caller, fil
 	in, _ := json.Marshal(api.AccessKeyIDInput{AccessKeyID: keyID})
 	out, err := g.Call(ctx, caller, lastUsedOp, in)
 	if err != nil {
-		ae := asAPIError(err)
+		ae := gate.AsAPIError(err)
 		return api.SecretFileRemoveAnswer{Error: &api.Error{Code: ae.Code, Message: "the secret file of " + keyID + " was not removed: whether the key has been used could not be read (" + lastUsedOp + "): " + ae.Message}}
 	}
 	used, ok := out.(*api.AccessKeyLastUsedOutput)

@@ -18,6 +18,7 @@ import (
 	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/sandbox"
+	"github.com/iammcp/iam-mcp-server/internal/syncio"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -36,7 +37,7 @@ func newKeyEnv(t *testing.T) *keyEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients, err := catalogue.NewClients(ctx, catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
+	clients, err := catalogue.NewClients(ctx, catalogue.ClientOptions{Sandbox: sb.Transport(), MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,11 +94,11 @@ func exists(t *testing.T, path string) bool {
 // a directory where the file should be is left alone.
 func TestRemoveSecretFile(t *testing.T) {
 	k := newKeyEnv(t)
-	audit := &syncBuffer{}
+	audit := &syncio.Buffer{}
 	g := gate.New(k.cat, gate.Options{Audit: audit})
 	files := catalogue.SecretFiles{Dir: k.secrets}
 	granted := gate.Caller{Kind: gate.Plugin, Plugin: "rot", Tool: "rot_t", Grants: map[string]bool{"create_access_key": true, "get_access_key_last_used": true}}
-	logs := &syncBuffer{}
+	logs := &syncio.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	remove := func(g *gate.Gate, c gate.Caller, id string) api.SecretFileRemoveAnswer {
 		t.Helper()
@@ -150,7 +151,7 @@ func TestRemoveSecretFile(t *testing.T) {
 		t.Errorf("again: %+v", a)
 	}
 	// No secrets directory: nothing was ever written, nothing to remove.
-	if a = RemoveSecretFile(ctx, g, granted, catalogue.SecretFiles{}, id, logger, nil); a.Error != nil || a.Removed != "" || !strings.Contains(a.Note, "no secrets directory") {
+	if a = RemoveSecretFile(ctx, g, granted, nil, id, logger, nil); a.Error != nil || a.Removed != "" || !strings.Contains(a.Note, "no secrets directory") {
 		t.Errorf("no secrets directory: %+v", a)
 	}
 	// A key IAM does not know, with a file planted for it: the check
@@ -252,13 +253,13 @@ func TestRemoveSecretFileAttacks(t *testing.T) {
 // inputs are decoded strictly.
 func TestSecretFileRemoveWasm(t *testing.T) {
 	k := newKeyEnv(t)
-	load := func(ro bool, maxCalls int, grants ...string) (*Runtime, *syncBuffer) {
+	load := func(ro bool, maxCalls int, grants ...string) (*Runtime, *syncio.Buffer) {
 		t.Helper()
 		s := spec("seal")
 		s.Grants, s.Limits.MaxIAMCalls = grants, maxCalls
-		logs := &syncBuffer{}
+		logs := &syncio.Buffer{}
 		h, err := Load(ctx, &Config{Plugins: []Spec{s}}, Options{
-			Gate: gate.New(k.cat, gate.Options{ReadOnly: ro}), CacheDir: cacheDir, SecretsDir: k.secrets,
+			Gate: gate.New(k.cat, gate.Options{ReadOnly: ro}), CacheDir: cacheDir, Secrets: catalogue.SecretFiles{Dir: k.secrets}, SecretsDir: k.secrets,
 			Logger:  slog.New(slog.NewJSONHandler(logs, nil)),
 			Account: func(context.Context) (string, string, error) { return testAccount, "aws", nil },
 		})
@@ -388,7 +389,7 @@ func FuzzSecretFileRemoveInput(f *testing.F) {
 	}
 	p.toolGrants = map[string]map[string]bool{"fuzz_t": p.grants}
 	p.gate = gate.New(refusingRunner{}, gate.Options{})
-	p.secretsDir = secrets
+	p.secrets = catalogue.SecretFiles{Dir: secrets}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		st := &callState{tool: "fuzz_t"}
 		out := p.secretFileRemoveFunc(ctx, st, in)

@@ -76,15 +76,7 @@ func listAccountAliases(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	aliases, truncated, marker, err := paginate(s.acct.Aliases, func(a string) string { return a }, pg)
-	if err != nil {
-		return nil, err
-	}
-	return struct {
-		AccountAliases members[string] `xml:"AccountAliases"`
-		IsTruncated    bool            `xml:"IsTruncated"`
-		Marker         string          `xml:"Marker,omitempty"`
-	}{aliases, truncated, marker}, nil
+	return listOf("AccountAliases", s.acct.Aliases, same[string], pg, same[string])
 }
 
 // ---- account summary ----

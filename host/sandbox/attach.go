@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"github.com/iammcp/iam-mcp-server/internal/iamname"
 	"github.com/iammcp/iam-mcp-server/policy"
 )
 
@@ -48,8 +49,8 @@ func (s *Server) detachPolicy(list *[]string, policyARN string) *Error {
 
 // setBoundary sets a principal's permissions boundary to a managed policy.
 func (s *Server) setBoundary(cur *string, policyARN string) *Error {
-	if !policyARNPattern.MatchString(policyARN) {
-		return errInvalidInput("ARN %s is not valid.", policyARN)
+	if err := validPolicyARN(policyARN); err != nil {
+		return err
 	}
 	p, err := s.acct.policy(policyARN)
 	if err != nil {
@@ -83,11 +84,7 @@ type attachedXML struct {
 
 // listAttached answers ListAttachedUser/Group/RolePolicies.
 func (s *Server) listAttached(list []string, p params) (any, *Error) {
-	prefix, err := checkPathPrefix(p)
-	if err != nil {
-		return nil, err
-	}
-	pg, err := readPage(p)
+	prefix, pg, err := prefixAndPage(p)
 	if err != nil {
 		return nil, err
 	}
@@ -97,20 +94,10 @@ func (s *Server) listAttached(list []string, p params) (any, *Error) {
 			all = append(all, mp)
 		}
 	}
-	sortByKey(all, func(mp *ManagedPolicy) string { return key(mp.Name) + "\x00" + mp.ARN })
-	items, truncated, marker, err := paginate(all, func(mp *ManagedPolicy) string { return key(mp.Name) + "\x00" + mp.ARN }, pg)
-	if err != nil {
-		return nil, err
-	}
-	out := make(members[attachedXML], len(items))
-	for i, mp := range items {
-		out[i] = attachedXML{PolicyName: mp.Name, PolicyArn: mp.ARN}
-	}
-	return struct {
-		AttachedPolicies members[attachedXML] `xml:"AttachedPolicies"`
-		IsTruncated      bool                 `xml:"IsTruncated"`
-		Marker           string               `xml:"Marker,omitempty"`
-	}{out, truncated, marker}, nil
+	sortByKey(all, policySortKey)
+	return listOf("AttachedPolicies", all, policySortKey, pg, func(mp *ManagedPolicy) attachedXML {
+		return attachedXML{PolicyName: mp.Name, PolicyArn: mp.ARN}
+	})
 }
 
 // inlineLimits are IAM's size quotas per kind of principal.
@@ -126,7 +113,7 @@ var inlineLimits = map[string]struct {
 // putInline creates or replaces an inline policy on a principal of the
 // given kind ("user", "group", "role").
 func putInline(list *[]InlinePolicy, kind string, p params) *Error {
-	name, err := checkName(p, "PolicyName", 128)
+	name, err := checkName(p, "PolicyName", iamname.PolicyNameMax)
 	if err != nil {
 		return err
 	}
@@ -145,7 +132,7 @@ func putInline(list *[]InlinePolicy, kind string, p params) *Error {
 
 // getInline finds a named inline policy or answers NoSuchEntity.
 func getInline(list []InlinePolicy, kind string, p params) (InlinePolicy, *Error) {
-	name, err := checkName(p, "PolicyName", 128)
+	name, err := checkName(p, "PolicyName", iamname.PolicyNameMax)
 	if err != nil {
 		return InlinePolicy{}, err
 	}
@@ -158,7 +145,7 @@ func getInline(list []InlinePolicy, kind string, p params) (InlinePolicy, *Error
 
 // deleteInline removes a named inline policy or answers NoSuchEntity.
 func deleteInline(list *[]InlinePolicy, kind string, p params) *Error {
-	name, err := checkName(p, "PolicyName", 128)
+	name, err := checkName(p, "PolicyName", iamname.PolicyNameMax)
 	if err != nil {
 		return err
 	}
@@ -181,13 +168,5 @@ func listInlineNames(list []InlinePolicy, p params) (any, *Error) {
 		names[i] = ip.Name
 	}
 	sortByKey(names, key)
-	items, truncated, marker, err := paginate(names, key, pg)
-	if err != nil {
-		return nil, err
-	}
-	return struct {
-		PolicyNames members[string] `xml:"PolicyNames"`
-		IsTruncated bool            `xml:"IsTruncated"`
-		Marker      string          `xml:"Marker,omitempty"`
-	}{items, truncated, marker}, nil
+	return listOf("PolicyNames", names, key, pg, same[string])
 }

@@ -42,42 +42,22 @@ type authGroup struct {
 	AttachedManagedPolicies members[attachedXML] `xml:"AttachedManagedPolicies"`
 }
 
+// authRole is IAM's RoleDetail: a Role's first and last elements (see
+// xmlRole) around the role's instance profiles and policies.
 type authRole struct {
-	Path                     string                      `xml:"Path"`
-	RoleName                 string                      `xml:"RoleName"`
-	RoleId                   string                      `xml:"RoleId"`
-	Arn                      string                      `xml:"Arn"`
-	CreateDate               isoTime                     `xml:"CreateDate"`
-	AssumeRolePolicyDocument string                      `xml:"AssumeRolePolicyDocument"`
-	InstanceProfileList      members[xmlInstanceProfile] `xml:"InstanceProfileList"`
-	RolePolicyList           members[authInline]         `xml:"RolePolicyList"`
-	AttachedManagedPolicies  members[attachedXML]        `xml:"AttachedManagedPolicies"`
-	PermissionsBoundary      *xmlBoundary                `xml:"PermissionsBoundary,omitempty"`
-	Tags                     members[Tag]                `xml:"Tags,omitempty"`
-	RoleLastUsed             *xmlRoleLastUsed            `xml:"RoleLastUsed,omitempty"`
+	roleHead
+	InstanceProfileList     members[xmlInstanceProfile] `xml:"InstanceProfileList"`
+	RolePolicyList          members[authInline]         `xml:"RolePolicyList"`
+	AttachedManagedPolicies members[attachedXML]        `xml:"AttachedManagedPolicies"`
+	roleTail
 }
 
-// authPolicy is IAM's ManagedPolicyDetail: the policy with every version.
+// authPolicy is IAM's ManagedPolicyDetail: the Policy structure without
+// tags (xmlPolicy leaves them out when empty), then every version with its
+// document.
 type authPolicy struct {
-	PolicyName                    string               `xml:"PolicyName"`
-	PolicyId                      string               `xml:"PolicyId"`
-	Arn                           string               `xml:"Arn"`
-	Path                          string               `xml:"Path"`
-	DefaultVersionId              string               `xml:"DefaultVersionId"`
-	AttachmentCount               int                  `xml:"AttachmentCount"`
-	PermissionsBoundaryUsageCount int                  `xml:"PermissionsBoundaryUsageCount"`
-	IsAttachable                  bool                 `xml:"IsAttachable"`
-	Description                   string               `xml:"Description,omitempty"`
-	CreateDate                    isoTime              `xml:"CreateDate"`
-	UpdateDate                    isoTime              `xml:"UpdateDate"`
-	PolicyVersionList             members[authVersion] `xml:"PolicyVersionList"`
-}
-
-type authVersion struct {
-	Document         string  `xml:"Document"`
-	VersionId        string  `xml:"VersionId"`
-	IsDefaultVersion bool    `xml:"IsDefaultVersion"`
-	CreateDate       isoTime `xml:"CreateDate"`
+	xmlPolicy
+	PolicyVersionList members[xmlPolicyVersion] `xml:"PolicyVersionList"`
 }
 
 type authDetails struct {
@@ -215,23 +195,14 @@ func (s *Server) authRole(r *Role) authRole {
 	}
 	full := roleXML(r, true)
 	return authRole{
-		Path: r.Path, RoleName: r.Name, RoleId: r.ID, Arn: r.ARN(), CreateDate: isoTime(r.Created),
-		AssumeRolePolicyDocument: full.AssumeRolePolicyDocument, InstanceProfileList: profiles,
+		roleHead: full.roleHead, InstanceProfileList: profiles,
 		RolePolicyList: authInlines(r.Inline), AttachedManagedPolicies: s.authAttached(r.Attached),
-		PermissionsBoundary: full.PermissionsBoundary, Tags: full.Tags, RoleLastUsed: full.RoleLastUsed,
+		roleTail: full.roleTail,
 	}
 }
 
 func authManaged(p *ManagedPolicy) authPolicy {
-	versions := make(members[authVersion], len(p.Versions))
-	for i, v := range p.Versions {
-		versions[i] = authVersion{Document: urlEncodedDoc(v.Document), VersionId: v.ID,
-			IsDefaultVersion: v.ID == p.DefaultVersion, CreateDate: isoTime(v.Created)}
-	}
-	return authPolicy{
-		PolicyName: p.Name, PolicyId: p.ID, Arn: p.ARN, Path: p.Path, DefaultVersionId: p.DefaultVersion,
-		AttachmentCount: p.AttachmentCount, PermissionsBoundaryUsageCount: p.BoundaryCount, IsAttachable: true,
-		Description: p.Description, CreateDate: isoTime(p.Created), UpdateDate: isoTime(p.Updated),
-		PolicyVersionList: versions,
-	}
+	x := policyXML(p, false)
+	x.Description = p.Description
+	return authPolicy{x, membersOf(p.Versions, func(v *PolicyVersion) xmlPolicyVersion { return versionXML(p, v, true) })}
 }

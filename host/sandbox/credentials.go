@@ -4,9 +4,10 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/iammcp/iam-mcp-server/internal/iamname"
 )
 
 // Access keys and login profiles (console passwords) of users.
@@ -52,19 +53,17 @@ func targetUser(s *Server, c *call) (*User, *Error) {
 
 // ---- access keys ----
 
-var accessKeyIDPattern = regexp.MustCompile(`^\w+$`)
-
 // accessKeyIDParam reads a required AccessKeyId with IAM's constraints.
 func accessKeyIDParam(c *call) (string, *Error) {
 	id, err := c.required("AccessKeyId")
 	if err != nil {
 		return "", err
 	}
-	if n := len(id); n < 16 || n > 128 {
-		return "", errValidation("1 validation error detected: Value '%s' at 'accessKeyId' failed to satisfy constraint: Member must have length between 16 and 128", id)
+	if n := len(id); n < iamname.AccessKeyIDMin || n > iamname.AccessKeyIDMax {
+		return "", errValidation("1 validation error detected: Value '%s' at 'accessKeyId' failed to satisfy constraint: Member must have length between %d and %d", id, iamname.AccessKeyIDMin, iamname.AccessKeyIDMax)
 	}
-	if !accessKeyIDPattern.MatchString(id) {
-		return "", errValidation(`1 validation error detected: Value '%s' at 'accessKeyId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w]+`, id)
+	if !iamname.AccessKeyID(id) {
+		return "", errValidation("1 validation error detected: Value '%s' at 'accessKeyId' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", id, iamname.AccessKeyIDPattern)
 	}
 	return id, nil
 }
@@ -133,19 +132,9 @@ func listAccessKeys(s *Server, c *call) (any, *Error) {
 	order := func(k *AccessKey) string { return k.Created.UTC().Format("20060102150405.000000000") + k.ID }
 	all := append([]*AccessKey(nil), u.AccessKeys...)
 	sortByKey(all, order)
-	keys, truncated, marker, err := paginate(all, order, pg)
-	if err != nil {
-		return nil, err
-	}
-	out := make(members[xmlAccessKeyMetadata], len(keys))
-	for i, k := range keys {
-		out[i] = xmlAccessKeyMetadata{u.Name, k.ID, k.Status, isoTime(k.Created)}
-	}
-	return struct {
-		AccessKeyMetadata members[xmlAccessKeyMetadata] `xml:"AccessKeyMetadata"`
-		IsTruncated       bool                          `xml:"IsTruncated"`
-		Marker            string                        `xml:"Marker,omitempty"`
-	}{out, truncated, marker}, nil
+	return listOf("AccessKeyMetadata", all, order, pg, func(k *AccessKey) xmlAccessKeyMetadata {
+		return xmlAccessKeyMetadata{u.Name, k.ID, k.Status, isoTime(k.Created)}
+	})
 }
 
 func updateAccessKey(s *Server, c *call) (any, *Error) {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/iammcp/iam-mcp-server/internal/iamname"
 )
 
 // fuzzListener is the address fuzzed requests claim to arrive on.
@@ -246,7 +248,7 @@ func refusedKeys(s *Server) []string {
 	defer s.mu.RUnlock()
 	var out []string
 	add := func(id string) {
-		if len(out) < 8 && accessKeyIDPattern.MatchString(id) {
+		if len(out) < 8 && iamname.AccessKeyID(id) {
 			out = append(out, id)
 		}
 	}

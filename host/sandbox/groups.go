@@ -1,6 +1,10 @@
 package sandbox
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/iammcp/iam-mcp-server/internal/iamname"
+)
 
 var groupActions = map[string]action{
 	"CreateGroup":         {mutates: true, run: createGroup},
@@ -30,28 +34,17 @@ func groupXML(g *Group) xmlGroup {
 
 // groupParam reads and resolves the GroupName parameter.
 func groupParam(s *Server, c *call) (*Group, *Error) {
-	name, err := checkName(c.params, "GroupName", 128)
-	if err != nil {
-		return nil, err
-	}
-	return s.acct.group(name)
+	return named(c, "GroupName", iamname.GroupNameMax, s.acct.group)
 }
 
 func createGroup(s *Server, c *call) (any, *Error) {
-	name, err := checkName(c.params, "GroupName", 128)
-	if err != nil {
-		return nil, err
-	}
-	path, err := checkPath(c.params, "Path")
+	name, path, err := nameAndPath(c.params, "GroupName", iamname.GroupNameMax)
 	if err != nil {
 		return nil, err
 	}
 	a := s.acct
-	if a.Groups[key(name)] != nil {
-		return nil, errAlreadyExists("Group with name %s already exists.", name)
-	}
-	if len(a.Groups) >= s.quotas.Groups {
-		return nil, errLimitExceeded("Cannot exceed quota for GroupsPerAccount: %d", s.quotas.Groups)
+	if err := roomFor(a.Groups, name, "Group with name %s already exists.", s.quotas.Groups, "GroupsPerAccount"); err != nil {
+		return nil, err
 	}
 	g := &Group{Name: name, Path: path, ID: newID("AGPA"), Created: c.now}
 	a.Groups[key(name)] = g
@@ -75,21 +68,17 @@ func getGroup(s *Server, c *call) (any, *Error) {
 			all = append(all, u)
 		}
 	}
-	sortByKey(all, func(u *User) string { return key(u.Name) })
-	users, truncated, marker, err := paginate(all, func(u *User) string { return key(u.Name) }, pg)
+	sortByKey(all, userOrder)
+	users, truncated, marker, err := paginate(all, userOrder, pg)
 	if err != nil {
 		return nil, err
-	}
-	out := make(members[xmlUser], len(users))
-	for i, u := range users {
-		out[i] = userXML(u, false)
 	}
 	return struct {
 		Group       xmlGroup         `xml:"Group"`
 		Users       members[xmlUser] `xml:"Users"`
 		IsTruncated bool             `xml:"IsTruncated"`
 		Marker      string           `xml:"Marker,omitempty"`
-	}{groupXML(g), out, truncated, marker}, nil
+	}{groupXML(g), membersOf(users, userListXML), truncated, marker}, nil
 }
 
 func listGroups(s *Server, c *call) (any, *Error) {
@@ -102,19 +91,7 @@ func listGroups(s *Server, c *call) (any, *Error) {
 
 // groupsPage renders one page of groups, already sorted by key.
 func groupsPage(all []*Group, pg page) (any, *Error) {
-	groups, truncated, marker, err := paginate(all, func(g *Group) string { return key(g.Name) }, pg)
-	if err != nil {
-		return nil, err
-	}
-	out := make(members[xmlGroup], len(groups))
-	for i, g := range groups {
-		out[i] = groupXML(g)
-	}
-	return struct {
-		Groups      members[xmlGroup] `xml:"Groups"`
-		IsTruncated bool              `xml:"IsTruncated"`
-		Marker      string            `xml:"Marker,omitempty"`
-	}{out, truncated, marker}, nil
+	return listOf("Groups", all, func(g *Group) string { return key(g.Name) }, pg, groupXML)
 }
 
 func updateGroup(s *Server, c *call) (any, *Error) {
@@ -122,21 +99,9 @@ func updateGroup(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	newName := g.Name
-	if c.has("NewGroupName") {
-		newName = c.str("NewGroupName")
-		if err := validateName("NewGroupName", newName, 128); err != nil {
-			return nil, err
-		}
-		if other := s.acct.Groups[key(newName)]; other != nil && other != g {
-			return nil, errAlreadyExists("Group with name %s already exists.", newName)
-		}
-	}
-	newPath := g.Path
-	if c.has("NewPath") {
-		if newPath, err = checkPath(c.params, "NewPath"); err != nil {
-			return nil, err
-		}
+	newName, newPath, err := renameTo(c, s.acct.Groups, g, "Group", iamname.GroupNameMax, g.Name, g.Path)
+	if err != nil {
+		return nil, err
 	}
 	delete(s.acct.Groups, key(g.Name))
 	g.Name, g.Path = newName, newPath
@@ -162,11 +127,7 @@ func deleteGroup(s *Server, c *call) (any, *Error) {
 }
 
 func addUserToGroup(s *Server, c *call) (any, *Error) {
-	g, err := groupParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	u, err := userParam(s, c)
+	g, u, err := both(s, c, groupParam, userParam)
 	if err != nil {
 		return nil, err
 	}
@@ -183,11 +144,7 @@ func addUserToGroup(s *Server, c *call) (any, *Error) {
 }
 
 func removeUserFromGroup(s *Server, c *call) (any, *Error) {
-	g, err := groupParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	u, err := userParam(s, c)
+	g, u, err := both(s, c, groupParam, userParam)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,10 @@
 package sandbox
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/iammcp/iam-mcp-server/internal/iamname"
+)
 
 // Instance profiles: CRUD, tags, and role membership with IAM's limit of
 // one role per profile.
@@ -40,7 +44,7 @@ func (s *Server) instanceProfileXML(p *InstanceProfile, withTags bool) xmlInstan
 	}
 	x := xmlInstanceProfile{
 		Path: p.Path, InstanceProfileName: p.Name, InstanceProfileId: p.ID, Arn: p.ARN(),
-		CreateDate: isoTime(p.Created), Roles: rolesXML(roles),
+		CreateDate: isoTime(p.Created), Roles: membersOf(roles, roleListXML),
 	}
 	if withTags {
 		x.Tags = p.Tags
@@ -70,32 +74,17 @@ func (a *account) instanceProfilesOf(roleName string) []*InstanceProfile {
 
 // instanceProfileParam reads and resolves the InstanceProfileName parameter.
 func instanceProfileParam(s *Server, c *call) (*InstanceProfile, *Error) {
-	name, err := checkName(c.params, "InstanceProfileName", 128)
-	if err != nil {
-		return nil, err
-	}
-	return s.acct.instanceProfile(name)
+	return named(c, "InstanceProfileName", iamname.InstanceProfileNameMax, s.acct.instanceProfile)
 }
 
 func createInstanceProfile(s *Server, c *call) (any, *Error) {
-	name, err := checkName(c.params, "InstanceProfileName", 128)
-	if err != nil {
-		return nil, err
-	}
-	path, err := checkPath(c.params, "Path")
-	if err != nil {
-		return nil, err
-	}
-	tags, err := c.tags()
+	name, path, tags, err := taggedNameAndPath(c, "InstanceProfileName", iamname.InstanceProfileNameMax)
 	if err != nil {
 		return nil, err
 	}
 	a := s.acct
-	if a.InstanceProfiles[key(name)] != nil {
-		return nil, errAlreadyExists("Instance Profile %s already exists.", name)
-	}
-	if len(a.InstanceProfiles) >= s.quotas.InstanceProfiles {
-		return nil, errLimitExceeded("Cannot exceed quota for InstanceProfilesPerAccount: %d", s.quotas.InstanceProfiles)
+	if err := roomFor(a.InstanceProfiles, name, "Instance Profile %s already exists.", s.quotas.InstanceProfiles, "InstanceProfilesPerAccount"); err != nil {
+		return nil, err
 	}
 	p := &InstanceProfile{Name: name, Path: path, ID: newID("AIPA"), Created: c.now, Tags: tags}
 	a.InstanceProfiles[key(name)] = p
@@ -132,36 +121,12 @@ func listInstanceProfilesForRole(s *Server, c *call) (any, *Error) {
 
 // instanceProfilesPage renders one page of profiles, already sorted by key.
 func (s *Server) instanceProfilesPage(all []*InstanceProfile, pg page) (any, *Error) {
-	profiles, truncated, marker, err := paginate(all, func(p *InstanceProfile) string { return key(p.Name) }, pg)
-	if err != nil {
-		return nil, err
-	}
-	out := make(members[xmlInstanceProfile], len(profiles))
-	for i, p := range profiles {
-		out[i] = s.instanceProfileXML(p, false)
-	}
-	return struct {
-		InstanceProfiles members[xmlInstanceProfile] `xml:"InstanceProfiles"`
-		IsTruncated      bool                        `xml:"IsTruncated"`
-		Marker           string                      `xml:"Marker,omitempty"`
-	}{out, truncated, marker}, nil
-}
-
-// profileAndRole resolves both parameters of the membership actions.
-func profileAndRole(s *Server, c *call) (*InstanceProfile, *Role, *Error) {
-	p, err := instanceProfileParam(s, c)
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := roleParam(s, c)
-	if err != nil {
-		return nil, nil, err
-	}
-	return p, r, nil
+	return listOf("InstanceProfiles", all, func(p *InstanceProfile) string { return key(p.Name) }, pg,
+		func(p *InstanceProfile) xmlInstanceProfile { return s.instanceProfileXML(p, false) })
 }
 
 func addRoleToInstanceProfile(s *Server, c *call) (any, *Error) {
-	p, r, err := profileAndRole(s, c)
+	p, r, err := both(s, c, instanceProfileParam, roleParam)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +140,7 @@ func addRoleToInstanceProfile(s *Server, c *call) (any, *Error) {
 }
 
 func removeRoleFromInstanceProfile(s *Server, c *call) (any, *Error) {
-	p, r, err := profileAndRole(s, c)
+	p, r, err := both(s, c, instanceProfileParam, roleParam)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,10 @@
 package sandbox
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/iammcp/iam-mcp-server/internal/iamname"
+)
 
 // Which access keys a request may be signed with.
 //
@@ -17,7 +21,7 @@ import "fmt"
 //     it deleted (account.DeletedKeys) because without them a deleted key
 //     would look like a key of no user, which the next rule lets in.
 //   - Any other key id — the sandbox's bootstrap credentials
-//     (AKIAIOSFODNN7EXAMPLE in the docs and the MCP server's --local), or
+//     (AKIAIOSFODNN7EXAMPLE in the docs and the MCP server's --sandbox), or
 //     whatever an SDK is configured with — acts as the account root. Like
 //     the unchecked signature, this departs from IAM, which refuses every
 //     key it does not know, on purpose: it is what lets a newcomer, a test
@@ -115,7 +119,7 @@ func (c *stateChecker) deletedKeys() error {
 	a.deleted = make(map[string]bool, len(a.DeletedKeys))
 	for i, id := range a.DeletedKeys {
 		w := stateItem("DeletedKeys", i)
-		if n := len(id); n < 16 || n > 128 || !accessKeyIDPattern.MatchString(id) {
+		if !iamname.AccessKeyID(id) {
 			return stateAt(w, "%s is not an access key id (16 to 128 letters, digits and _)", short(id))
 		}
 		if err := c.claimID(w, id); err != nil {

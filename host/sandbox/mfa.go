@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/iammcp/iam-mcp-server/internal/iamname"
 )
 
 // Virtual MFA devices: created with a random seed, then enabled for a user
@@ -89,21 +91,18 @@ func (d *MFADevice) acceptCodes(code1, code2 string, now time.Time, window int64
 
 // ---- parameters and lookups ----
 
-var (
-	serialPattern   = regexp.MustCompile(`^[\w+=/:,.@-]+$`)
-	authCodePattern = regexp.MustCompile(`^\d{6}$`)
-)
+var authCodePattern = regexp.MustCompile(`^\d{6}$`)
 
 func serialParam(c *call) (string, *Error) {
 	serial, err := c.required("SerialNumber")
 	if err != nil {
 		return "", err
 	}
-	if n := len(serial); n < 9 || n > 256 {
-		return "", errValidation("1 validation error detected: Value '%s' at 'serialNumber' failed to satisfy constraint: Member must have length between 9 and 256", serial)
+	if n := len(serial); n < iamname.SerialNumberMin || n > iamname.SerialNumberMax {
+		return "", errValidation("1 validation error detected: Value '%s' at 'serialNumber' failed to satisfy constraint: Member must have length between %d and %d", serial, iamname.SerialNumberMin, iamname.SerialNumberMax)
 	}
-	if !serialPattern.MatchString(serial) {
-		return "", errValidation(`1 validation error detected: Value '%s' at 'serialNumber' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=/:,.@-]+`, serial)
+	if !iamname.SerialNumber(serial) {
+		return "", errValidation("1 validation error detected: Value '%s' at 'serialNumber' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", serial, iamname.SerialNumberPattern)
 	}
 	return serial, nil
 }
@@ -152,7 +151,7 @@ func deviceParam(s *Server, c *call) (*MFADevice, *Error) {
 // userDeviceCodes reads what EnableMFADevice and ResyncMFADevice share, all
 // validated before any lookup as IAM does.
 func userDeviceCodes(s *Server, c *call) (u *User, d *MFADevice, code1, code2 string, err *Error) {
-	name, err := checkName(c.params, "UserName", 64)
+	name, err := checkName(c.params, "UserName", iamname.UserNameMax)
 	if err != nil {
 		return
 	}
@@ -197,15 +196,7 @@ type xmlVirtualMFADevice struct {
 }
 
 func createVirtualMFADevice(s *Server, c *call) (any, *Error) {
-	name, err := checkName(c.params, "VirtualMFADeviceName", 226)
-	if err != nil {
-		return nil, err
-	}
-	path, err := checkPath(c.params, "Path")
-	if err != nil {
-		return nil, err
-	}
-	tags, err := c.tags()
+	name, path, tags, err := taggedNameAndPath(c, "VirtualMFADeviceName", iamname.MFADeviceNameMax)
 	if err != nil {
 		return nil, err
 	}
@@ -293,15 +284,22 @@ func deleteVirtualMFADevice(s *Server, c *call) (any, *Error) {
 	return nil, nil
 }
 
-// pageDevices sorts devices by serial number and cuts one page.
-func pageDevices(devices []*MFADevice, p params) ([]*MFADevice, bool, string, *Error) {
+// listDevices answers a list of devices: sorted by serial number, one page.
+func listDevices[X any](elem string, devices []*MFADevice, p params, render func(*MFADevice) X) (any, *Error) {
 	pg, err := readPage(p)
 	if err != nil {
-		return nil, false, "", err
+		return nil, err
 	}
 	serial := func(d *MFADevice) string { return d.Serial }
 	sortByKey(devices, serial)
-	return paginate(devices, serial, pg)
+	return listOf(elem, devices, serial, pg, render)
+}
+
+// xmlMFADevice is IAM's MFADevice.
+type xmlMFADevice struct {
+	UserName     string  `xml:"UserName"`
+	SerialNumber string  `xml:"SerialNumber"`
+	EnableDate   isoTime `xml:"EnableDate"`
 }
 
 func listMFADevices(s *Server, c *call) (any, *Error) {
@@ -309,24 +307,9 @@ func listMFADevices(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	devices, truncated, marker, err := pageDevices(s.acct.mfaDevicesOf(u.Name), c.params)
-	if err != nil {
-		return nil, err
-	}
-	type xmlMFADevice struct {
-		UserName     string  `xml:"UserName"`
-		SerialNumber string  `xml:"SerialNumber"`
-		EnableDate   isoTime `xml:"EnableDate"`
-	}
-	out := make(members[xmlMFADevice], len(devices))
-	for i, d := range devices {
-		out[i] = xmlMFADevice{u.Name, d.Serial, isoTime(enabledAt(d))}
-	}
-	return struct {
-		MFADevices  members[xmlMFADevice] `xml:"MFADevices"`
-		IsTruncated bool                  `xml:"IsTruncated"`
-		Marker      string                `xml:"Marker,omitempty"`
-	}{out, truncated, marker}, nil
+	return listDevices("MFADevices", s.acct.mfaDevicesOf(u.Name), c.params, func(d *MFADevice) xmlMFADevice {
+		return xmlMFADevice{u.Name, d.Serial, isoTime(enabledAt(d))}
+	})
 }
 
 // listVirtualMFADevices lists the account's virtual devices, with the user
@@ -347,21 +330,12 @@ func listVirtualMFADevices(s *Server, c *call) (any, *Error) {
 			all = append(all, d)
 		}
 	}
-	devices, truncated, marker, err := pageDevices(all, c.params)
-	if err != nil {
-		return nil, err
-	}
-	out := make(members[xmlVirtualMFADevice], len(devices))
-	for i, d := range devices {
-		out[i] = xmlVirtualMFADevice{SerialNumber: d.Serial}
+	return listDevices("VirtualMFADevices", all, c.params, func(d *MFADevice) xmlVirtualMFADevice {
+		x := xmlVirtualMFADevice{SerialNumber: d.Serial}
 		if u := s.acct.Users[key(d.User)]; d.User != "" && u != nil {
-			x := userXML(u, false)
-			out[i].User, out[i].EnableDate = &x, optTime(d.Enabled)
+			ux := userListXML(u)
+			x.User, x.EnableDate = &ux, optTime(d.Enabled)
 		}
-	}
-	return struct {
-		VirtualMFADevices members[xmlVirtualMFADevice] `xml:"VirtualMFADevices"`
-		IsTruncated       bool                         `xml:"IsTruncated"`
-		Marker            string                       `xml:"Marker,omitempty"`
-	}{out, truncated, marker}, nil
+		return x
+	})
 }

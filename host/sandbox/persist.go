@@ -144,7 +144,7 @@ func (s *Server) removeStaleTemps(path string) {
 //     job. It is rebuilt from the account by one more Generate call, so it
 //     is not worth a write of its own: it is saved with the next write of
 //     the file, whatever causes it, or by Close. Reads signed by the
-//     sandbox's bootstrap credentials (the MCP server's own, with --local)
+//     sandbox's bootstrap credentials (the MCP server's own, with --sandbox)
 //     record no use, so a read-only session writes nothing before Close.
 //
 // Close is called by the programs that own a sandbox when they stop. Only a

@@ -2,13 +2,14 @@ package sandbox
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/iammcp/iam-mcp-server/policy"
+
+	"github.com/iammcp/iam-mcp-server/internal/iamname"
 )
 
 // Managed policies: customer managed policies and their versions, the AWS
@@ -35,8 +36,6 @@ const (
 	maxPolicyVersions    = 5
 	maxPolicyDescription = 1000
 )
-
-var versionIDPattern = regexp.MustCompile(`^v[1-9][0-9]*(\.[A-Za-z0-9-]*)?$`)
 
 // xmlPolicy is IAM's Policy structure, in IAM's element order.
 type xmlPolicy struct {
@@ -138,21 +137,50 @@ func enumParam(p params, name string, allowed ...string) (string, *Error) {
 		v, lowerFirst(name), strings.Join(allowed, ", "))
 }
 
-// versionParam resolves the VersionId parameter within a policy.
-func versionParam(p *ManagedPolicy, c *call) (int, *Error) {
+// policyVersion resolves PolicyArn, for the change named (see
+// writablePolicy) or for reading when change is "", and then VersionId
+// within that policy: the policy and the version's index.
+func policyVersion(s *Server, c *call, change string) (*ManagedPolicy, int, *Error) {
+	lookup := policyParam
+	if change != "" {
+		lookup = func(s *Server, c *call) (*ManagedPolicy, *Error) { return writablePolicy(s, c, change) }
+	}
+	p, err := lookup(s, c)
+	if err != nil {
+		return nil, -1, err
+	}
 	id, err := c.required("VersionId")
 	if err != nil {
-		return -1, err
+		return nil, -1, err
 	}
-	if !versionIDPattern.MatchString(id) {
-		return -1, errValidation(`1 validation error detected: Value '%s' at 'versionId' failed to satisfy constraint: Member must satisfy regular expression pattern: v[1-9][0-9]*(\.[A-Za-z0-9-]*)?`, id)
+	if !iamname.VersionID(id) {
+		return nil, -1, errValidation("1 validation error detected: Value '%s' at 'versionId' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", id, iamname.VersionIDPattern)
 	}
 	for i, v := range p.Versions {
 		if v.ID == id {
-			return i, nil
+			return p, i, nil
 		}
 	}
-	return -1, errNoSuchEntity("Policy %s version %s does not exist or is not attachable.", p.ARN, id)
+	return nil, -1, errNoSuchEntity("Policy %s version %s does not exist or is not attachable.", p.ARN, id)
+}
+
+// usageParam reads PolicyUsageFilter: which use of a policy counts, as
+// a permissions policy attached or as a permissions boundary set; either
+// when absent.
+func usageParam(p params) (counts func(attached, boundary bool) bool, err *Error) {
+	usage, err := enumParam(p, "PolicyUsageFilter", "PermissionsPolicy", "PermissionsBoundary")
+	if err != nil {
+		return nil, err
+	}
+	return func(attached, boundary bool) bool {
+		switch usage {
+		case "PermissionsPolicy":
+			return attached
+		case "PermissionsBoundary":
+			return boundary
+		}
+		return attached || boundary
+	}, nil
 }
 
 // policySortKey orders policies as IAM lists them: by name, then (for a
@@ -162,11 +190,7 @@ func policySortKey(p *ManagedPolicy) string { return key(p.Name) + "\x00" + p.AR
 // ---- policies ----
 
 func createPolicy(s *Server, c *call) (any, *Error) {
-	name, err := checkName(c.params, "PolicyName", 128)
-	if err != nil {
-		return nil, err
-	}
-	path, err := checkPath(c.params, "Path")
+	name, path, err := nameAndPath(c.params, "PolicyName", iamname.PolicyNameMax)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +252,7 @@ func listPolicies(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	usage, err := enumParam(c.params, "PolicyUsageFilter", "PermissionsPolicy", "PermissionsBoundary")
+	counts, err := usageParam(c.params)
 	if err != nil {
 		return nil, err
 	}
@@ -236,46 +260,20 @@ func listPolicies(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	prefix, err := checkPathPrefix(c.params)
+	prefix, pg, err := prefixAndPage(c.params)
 	if err != nil {
 		return nil, err
-	}
-	pg, err := readPage(c.params)
-	if err != nil {
-		return nil, err
-	}
-	inUse := func(p *ManagedPolicy) bool {
-		attached, boundary := p.AttachmentCount > 0, p.BoundaryCount > 0
-		switch usage {
-		case "PermissionsPolicy":
-			return attached
-		case "PermissionsBoundary":
-			return boundary
-		}
-		return attached || boundary
 	}
 	var all []*ManagedPolicy
 	for _, p := range s.acct.Policies {
 		if (scope == "AWS" && !p.AWSManaged) || (scope == "Local" && p.AWSManaged) ||
-			!inPath(p.Path, prefix) || (onlyAttached && !inUse(p)) {
+			!inPath(p.Path, prefix) || (onlyAttached && !counts(p.AttachmentCount > 0, p.BoundaryCount > 0)) {
 			continue
 		}
 		all = append(all, p)
 	}
 	sortByKey(all, policySortKey)
-	items, truncated, marker, err := paginate(all, policySortKey, pg)
-	if err != nil {
-		return nil, err
-	}
-	out := make(members[xmlPolicy], len(items))
-	for i, p := range items {
-		out[i] = policyXML(p, false)
-	}
-	return struct {
-		Policies    members[xmlPolicy] `xml:"Policies"`
-		IsTruncated bool               `xml:"IsTruncated"`
-		Marker      string             `xml:"Marker,omitempty"`
-	}{out, truncated, marker}, nil
+	return listOf("Policies", all, policySortKey, pg, func(p *ManagedPolicy) xmlPolicy { return policyXML(p, false) })
 }
 
 // deletePolicy refuses while anything depends on the policy: attachments
@@ -329,11 +327,7 @@ func createPolicyVersion(s *Server, c *call) (any, *Error) {
 }
 
 func getPolicyVersion(s *Server, c *call) (any, *Error) {
-	p, err := policyParam(s, c)
-	if err != nil {
-		return nil, err
-	}
-	i, err := versionParam(p, c)
+	p, i, err := policyVersion(s, c, "")
 	if err != nil {
 		return nil, err
 	}
@@ -360,27 +354,11 @@ func listPolicyVersions(s *Server, c *call) (any, *Error) {
 	}
 	all := slices.Clone(p.Versions)
 	sortByKey(all, newestFirst)
-	items, truncated, marker, err := paginate(all, newestFirst, pg)
-	if err != nil {
-		return nil, err
-	}
-	out := make(members[xmlPolicyVersion], len(items))
-	for i, v := range items {
-		out[i] = versionXML(p, v, false)
-	}
-	return struct {
-		Versions    members[xmlPolicyVersion] `xml:"Versions"`
-		IsTruncated bool                      `xml:"IsTruncated"`
-		Marker      string                    `xml:"Marker,omitempty"`
-	}{out, truncated, marker}, nil
+	return listOf("Versions", all, newestFirst, pg, func(v *PolicyVersion) xmlPolicyVersion { return versionXML(p, v, false) })
 }
 
 func setDefaultPolicyVersion(s *Server, c *call) (any, *Error) {
-	p, err := writablePolicy(s, c, "SetDefaultPolicyVersion")
-	if err != nil {
-		return nil, err
-	}
-	i, err := versionParam(p, c)
+	p, i, err := policyVersion(s, c, "SetDefaultPolicyVersion")
 	if err != nil {
 		return nil, err
 	}
@@ -391,11 +369,7 @@ func setDefaultPolicyVersion(s *Server, c *call) (any, *Error) {
 // deletePolicyVersion removes a non-default version. UpdateDate goes back to
 // the newest remaining version's date, which is what IAM reports it as.
 func deletePolicyVersion(s *Server, c *call) (any, *Error) {
-	p, err := writablePolicy(s, c, "DeletePolicyVersion")
-	if err != nil {
-		return nil, err
-	}
-	i, err := versionParam(p, c)
+	p, i, err := policyVersion(s, c, "DeletePolicyVersion")
 	if err != nil {
 		return nil, err
 	}
@@ -446,22 +420,17 @@ func listEntitiesForPolicy(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	usage, err := enumParam(c.params, "PolicyUsageFilter", "PermissionsPolicy", "PermissionsBoundary")
+	counts, err := usageParam(c.params)
 	if err != nil {
 		return nil, err
 	}
-	prefix, err := checkPathPrefix(c.params)
-	if err != nil {
-		return nil, err
-	}
-	pg, err := readPage(c.params)
+	prefix, pg, err := prefixAndPage(c.params)
 	if err != nil {
 		return nil, err
 	}
 	var all []policyEntity
 	add := func(kind, path, name string, attached []string, boundary string, x xmlPolicyEntity) {
-		uses := (usage != "PermissionsBoundary" && slices.Contains(attached, p.ARN)) ||
-			(usage != "PermissionsPolicy" && boundary == p.ARN)
+		uses := counts(slices.Contains(attached, p.ARN), boundary == p.ARN)
 		if (filter == "" || filter == kind) && uses && inPath(path, prefix) {
 			all = append(all, policyEntity{kind, kind + "\x00" + key(name), x})
 		}

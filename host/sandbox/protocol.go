@@ -228,11 +228,16 @@ func (m members[T]) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
 		return err
 	}
 	for i := range m {
-		if err := e.EncodeElement(m[i], xml.StartElement{Name: xml.Name{Local: "member"}}); err != nil {
+		if err := encodeElement(e, "member", m[i]); err != nil {
 			return err
 		}
 	}
 	return e.EncodeToken(start.End())
+}
+
+// encodeElement encodes v as the element <name>.
+func encodeElement(e *xml.Encoder, name string, v any) error {
+	return e.EncodeElement(v, xml.StartElement{Name: xml.Name{Local: name}})
 }
 
 // isoTime marshals as IAM's timestamps: ISO 8601 / RFC 3339 in UTC.

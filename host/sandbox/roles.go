@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"unicode/utf8"
 
+	"github.com/iammcp/iam-mcp-server/internal/iamname"
 	"github.com/iammcp/iam-mcp-server/policy"
 )
 
@@ -29,19 +30,29 @@ const (
 // descriptionPattern is IAM's roleDescriptionType pattern.
 var descriptionPattern = regexp.MustCompile("^[\t\n\r\u0020-\u007E\u00A1-\u00FF]*$")
 
-// xmlRole is IAM's Role structure.
+// xmlRole is IAM's Role structure. Its first and last elements are also
+// those of GetAccountAuthorizationDetails' RoleDetail (authRole), which
+// has others between.
 type xmlRole struct {
-	Path                     string           `xml:"Path"`
-	RoleName                 string           `xml:"RoleName"`
-	RoleId                   string           `xml:"RoleId"`
-	Arn                      string           `xml:"Arn"`
-	CreateDate               isoTime          `xml:"CreateDate"`
-	AssumeRolePolicyDocument string           `xml:"AssumeRolePolicyDocument"`
-	Description              string           `xml:"Description,omitempty"`
-	MaxSessionDuration       int              `xml:"MaxSessionDuration"`
-	PermissionsBoundary      *xmlBoundary     `xml:"PermissionsBoundary,omitempty"`
-	Tags                     members[Tag]     `xml:"Tags,omitempty"`
-	RoleLastUsed             *xmlRoleLastUsed `xml:"RoleLastUsed,omitempty"`
+	roleHead
+	Description        string `xml:"Description,omitempty"`
+	MaxSessionDuration int    `xml:"MaxSessionDuration"`
+	roleTail
+}
+
+type roleHead struct {
+	Path                     string  `xml:"Path"`
+	RoleName                 string  `xml:"RoleName"`
+	RoleId                   string  `xml:"RoleId"`
+	Arn                      string  `xml:"Arn"`
+	CreateDate               isoTime `xml:"CreateDate"`
+	AssumeRolePolicyDocument string  `xml:"AssumeRolePolicyDocument"`
+}
+
+type roleTail struct {
+	PermissionsBoundary *xmlBoundary     `xml:"PermissionsBoundary,omitempty"`
+	Tags                members[Tag]     `xml:"Tags,omitempty"`
+	RoleLastUsed        *xmlRoleLastUsed `xml:"RoleLastUsed,omitempty"`
 }
 
 // xmlRoleLastUsed is IAM's RoleLastUsed: present (possibly empty) in GetRole
@@ -57,11 +68,13 @@ type xmlRoleLastUsed struct {
 // stays in both.
 func roleXML(r *Role, full bool) xmlRole {
 	x := xmlRole{
-		Path: r.Path, RoleName: r.Name, RoleId: r.ID, Arn: r.ARN(),
-		CreateDate:               isoTime(r.Created),
-		AssumeRolePolicyDocument: urlEncodedDoc(r.TrustPolicy),
-		Description:              r.Description,
-		MaxSessionDuration:       r.MaxSessionDuration,
+		roleHead: roleHead{
+			Path: r.Path, RoleName: r.Name, RoleId: r.ID, Arn: r.ARN(),
+			CreateDate:               isoTime(r.Created),
+			AssumeRolePolicyDocument: urlEncodedDoc(r.TrustPolicy),
+		},
+		Description:        r.Description,
+		MaxSessionDuration: r.MaxSessionDuration,
 	}
 	if full {
 		x.PermissionsBoundary = boundaryXML(r.Boundary)
@@ -102,11 +115,7 @@ func sessionDuration(p params, def int) (int, *Error) {
 }
 
 func createRole(s *Server, c *call) (any, *Error) {
-	name, err := checkName(c.params, "RoleName", 64)
-	if err != nil {
-		return nil, err
-	}
-	path, err := checkPath(c.params, "Path")
+	name, path, err := nameAndPath(c.params, "RoleName", iamname.RoleNameMax)
 	if err != nil {
 		return nil, err
 	}
@@ -127,11 +136,8 @@ func createRole(s *Server, c *call) (any, *Error) {
 		return nil, err
 	}
 	a := s.acct
-	if a.Roles[key(name)] != nil {
-		return nil, errAlreadyExists("Role with name %s already exists.", name)
-	}
-	if len(a.Roles) >= s.quotas.Roles {
-		return nil, errLimitExceeded("Cannot exceed quota for RolesPerAccount: %d", s.quotas.Roles)
+	if err := roomFor(a.Roles, name, "Role with name %s already exists.", s.quotas.Roles, "RolesPerAccount"); err != nil {
+		return nil, err
 	}
 	r := &Role{Name: name, Path: path, ID: newID("AROA"), Created: c.now, TrustPolicy: trust,
 		Description: desc, MaxSessionDuration: dur, Tags: tags}
@@ -158,25 +164,11 @@ func listRoles(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	roles, truncated, marker, err := paginate(all, func(r *Role) string { return key(r.Name) }, pg)
-	if err != nil {
-		return nil, err
-	}
-	return struct {
-		Roles       members[xmlRole] `xml:"Roles"`
-		IsTruncated bool             `xml:"IsTruncated"`
-		Marker      string           `xml:"Marker,omitempty"`
-	}{rolesXML(roles), truncated, marker}, nil
+	return listOf("Roles", all, func(r *Role) string { return key(r.Name) }, pg, roleListXML)
 }
 
-// rolesXML renders roles in the list shape.
-func rolesXML(roles []*Role) members[xmlRole] {
-	out := make(members[xmlRole], len(roles))
-	for i, r := range roles {
-		out[i] = roleXML(r, false)
-	}
-	return out
-}
+// roleListXML renders a role in the list shape.
+func roleListXML(r *Role) xmlRole { return roleXML(r, false) }
 
 // updateRole changes only what was sent; IAM answers with an empty
 // UpdateRoleResult element, hence the empty struct.
@@ -252,9 +244,5 @@ func deleteRole(s *Server, c *call) (any, *Error) {
 
 // roleParam reads and resolves the RoleName parameter.
 func roleParam(s *Server, c *call) (*Role, *Error) {
-	name, err := checkName(c.params, "RoleName", 64)
-	if err != nil {
-		return nil, err
-	}
-	return s.acct.role(name)
+	return named(c, "RoleName", iamname.RoleNameMax, s.acct.role)
 }

@@ -3,6 +3,8 @@ package sandbox
 import (
 	"fmt"
 	"time"
+
+	"github.com/iammcp/iam-mcp-server/internal/iamname"
 )
 
 // The root user. Its MFA device, access keys and password are managed by
@@ -64,7 +66,7 @@ func (s *Server) setRoot(r RootUser) error {
 		}
 		// What a state file may hold (statecheck.go), or the state saved
 		// now would not load again.
-		if n := len(c.ID); n < 16 || n > 128 || !accessKeyIDPattern.MatchString(c.ID) {
+		if !iamname.AccessKeyID(c.ID) {
 			return fmt.Errorf("sandbox: root access key id %s is not an access key id (16 to 128 letters, digits and _)", short(c.ID))
 		}
 		if findKey(keys, c.ID) != nil {

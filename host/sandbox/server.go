@@ -176,7 +176,7 @@ type call struct {
 // file contributes one map, and buildActions refuses a name twice.
 var actions = buildActions(
 	userActions, groupActions, roleActions, policyActions, principalActions,
-	boundaryActions, instanceProfileActions, credentialActions, mfaActions, sshCertActions,
+	instanceProfileActions, credentialActions, mfaActions, sshCertActions,
 	accountActions, accessAdvisorActions, simulationActions,
 	userTagActions, roleTagActions, instanceProfileTagActions, mfaTagActions, policyTagActions,
 )

@@ -137,15 +137,9 @@ func listServiceCredentials(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make(members[xmlServiceCredential], len(creds))
-	for i, x := range creds {
-		out[i] = serviceCredentialXML(x.user, x.item, false)
-	}
-	return struct {
-		ServiceSpecificCredentials members[xmlServiceCredential] `xml:"ServiceSpecificCredentials"`
-		IsTruncated                bool                          `xml:"IsTruncated"`
-		Marker                     string                        `xml:"Marker,omitempty"`
-	}{out, truncated, marker}, nil
+	return pageOf("ServiceSpecificCredentials", creds, truncated, marker, func(x owned[ServiceCredential]) xmlServiceCredential {
+		return serviceCredentialXML(x.user, x.item, false)
+	}), nil
 }
 
 // resetServiceCredential replaces the password; the old one stops working.

@@ -2,11 +2,11 @@ package sandbox
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/iammcp/iam-mcp-server/internal/iamname"
 	"github.com/iammcp/iam-mcp-server/policy"
 )
 
@@ -303,19 +303,8 @@ func simulate(c *call, in policy.Input, t target) (any, *Error) {
 	for i := range order {
 		order[i] = i
 	}
-	page, truncated, marker, err := paginate(order, func(i int) string { return fmt.Sprintf("%08d", i) }, pg)
-	if err != nil {
-		return nil, err
-	}
-	out := make(members[xmlEvaluation], len(page))
-	for j, i := range page {
-		out[j] = results[i]
-	}
-	return struct {
-		EvaluationResults members[xmlEvaluation] `xml:"EvaluationResults"`
-		IsTruncated       bool                   `xml:"IsTruncated"`
-		Marker            string                 `xml:"Marker,omitempty"`
-	}{out, truncated, marker}, nil
+	position := func(i int) string { return fmt.Sprintf("%08d", i) }
+	return listOf("EvaluationResults", order, position, pg, func(i int) xmlEvaluation { return results[i] })
 }
 
 // arnAccount is an ARN's account field ("" when s is not an ARN or names no
@@ -430,32 +419,13 @@ func resourceOwner(p params) (string, *Error) {
 	switch {
 	case v == "":
 		return "", nil
-	case isAccountID(v):
+	case iamname.AccountID(v):
 		return v, nil
-	case rootARNPattern.MatchString(v):
+	case iamname.RootARN(v):
 		return arnAccount(v), nil
 	}
 	return "", errInvalidInput("'%s' is not a valid as a Resource Owner. ResourceOwner must be a 12-digit AWS account ID or the account's root ARN, e.g. 111122223333 or arn:aws:iam::111122223333:root.", v)
 }
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-var (
-	rootARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:root$`)
-	// callerARNPattern is what CallerArn accepts: an IAM user, group or
-	// role ARN in any account (submatches: account, kind, name).
-	callerARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}):(user|group|role)/(?:[\x21-\x7E]*/)?([\w+=,.@-]+)$`)
-)
 
 // callerSubject reads CallerArn: who to simulate as in place of the policy
 // source ("as if Bob had David's policies", in IAM's words). IAM's current
@@ -465,11 +435,11 @@ var (
 // principal of another account); one that exists in the sandbox brings its
 // id and tags into the policy variables, others only what their ARN says.
 func (s *Server) callerSubject(callerARN string) (subject, *Error) {
-	m := callerARNPattern.FindStringSubmatch(callerARN)
-	if m == nil {
+	a, ok := iamname.ParseARN(callerARN)
+	if !ok || a.Type == "policy" {
 		return subject{}, errInvalidInput("Invalid caller - Caller must be an IAM user, group or role in this context: CallerArn %s is not the ARN of one. Pass an ARN such as arn:aws:iam::%s:user/Bob; assumed-role sessions, federated users, service principals and account roots cannot be simulated callers.", callerARN, AccountID)
 	}
-	account, kind, name := m[1], m[2], m[3]
+	account, kind, name := a.Account, a.Type, a.Name
 	switch kind {
 	case "user":
 		if u := s.acct.Users[key(name)]; account == AccountID && u != nil && u.ARN() == callerARN {

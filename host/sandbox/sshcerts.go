@@ -277,15 +277,9 @@ func listSSHPublicKeys(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make(members[xmlSSHKeyMetadata], len(keys))
-	for i, k := range keys {
-		out[i] = xmlSSHKeyMetadata{k.user.Name, k.item.ID, k.item.Status, isoTime(k.item.Uploaded)}
-	}
-	return struct {
-		SSHPublicKeys members[xmlSSHKeyMetadata] `xml:"SSHPublicKeys"`
-		IsTruncated   bool                       `xml:"IsTruncated"`
-		Marker        string                     `xml:"Marker,omitempty"`
-	}{out, truncated, marker}, nil
+	return pageOf("SSHPublicKeys", keys, truncated, marker, func(k owned[SSHKey]) xmlSSHKeyMetadata {
+		return xmlSSHKeyMetadata{k.user.Name, k.item.ID, k.item.Status, isoTime(k.item.Uploaded)}
+	}), nil
 }
 
 func errKeyEncoding() *Error {
@@ -481,15 +475,9 @@ func listSigningCertificates(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make(members[xmlCertificate], len(certs))
-	for i, x := range certs {
-		out[i] = certificateXML(x.user, x.item)
-	}
-	return struct {
-		Certificates members[xmlCertificate] `xml:"Certificates"`
-		IsTruncated  bool                    `xml:"IsTruncated"`
-		Marker       string                  `xml:"Marker,omitempty"`
-	}{out, truncated, marker}, nil
+	return pageOf("Certificates", certs, truncated, marker, func(x owned[SigningCertificate]) xmlCertificate {
+		return certificateXML(x.user, x.item)
+	}), nil
 }
 
 // parseSigningCertificate checks a PEM X.509 certificate and returns its DER

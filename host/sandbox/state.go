@@ -267,38 +267,23 @@ func key(name string) string { return strings.ToLower(name) }
 // ---- lookups with IAM's not-found messages ----
 
 func (a *account) user(name string) (*User, *Error) {
-	if u := a.Users[key(name)]; u != nil {
-		return u, nil
-	}
-	return nil, errNoSuchEntity("The user with name %s cannot be found.", name)
+	return find(a.Users, key(name), "The user with name %s cannot be found.", name)
 }
 
 func (a *account) group(name string) (*Group, *Error) {
-	if g := a.Groups[key(name)]; g != nil {
-		return g, nil
-	}
-	return nil, errNoSuchEntity("The group with name %s cannot be found.", name)
+	return find(a.Groups, key(name), "The group with name %s cannot be found.", name)
 }
 
 func (a *account) role(name string) (*Role, *Error) {
-	if r := a.Roles[key(name)]; r != nil {
-		return r, nil
-	}
-	return nil, errNoSuchEntity("The role with name %s cannot be found.", name)
+	return find(a.Roles, key(name), "The role with name %s cannot be found.", name)
 }
 
 func (a *account) policy(policyARN string) (*ManagedPolicy, *Error) {
-	if p := a.Policies[policyARN]; p != nil {
-		return p, nil
-	}
-	return nil, errNoSuchEntity("Policy %s does not exist or is not attachable.", policyARN)
+	return find(a.Policies, policyARN, "Policy %s does not exist or is not attachable.", policyARN)
 }
 
 func (a *account) instanceProfile(name string) (*InstanceProfile, *Error) {
-	if p := a.InstanceProfiles[key(name)]; p != nil {
-		return p, nil
-	}
-	return nil, errNoSuchEntity("Instance Profile %s cannot be found.", name)
+	return find(a.InstanceProfiles, key(name), "Instance Profile %s cannot be found.", name)
 }
 
 // groupsOf returns the groups a user belongs to, sorted by name.

@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/iammcp/iam-mcp-server/policy"
+
+	"github.com/iammcp/iam-mcp-server/internal/iamname"
 )
 
 // checkAccount holds an account decoded from a state file to everything
@@ -191,7 +193,7 @@ func storedName(where, field, v string, max int) error {
 	if v == "" {
 		return stateAt(where, "%s is missing", field)
 	}
-	if utf8.RuneCountInString(v) > max || !namePattern.MatchString(v) {
+	if !iamname.Name(v, max) {
 		return stateAt(where, "%s %s is not an IAM name (1 to %d of the characters [\\w+=,.@-])", field, short(v), max)
 	}
 	return nil
@@ -202,7 +204,7 @@ func storedPath(where string, path *string) error {
 	if *path == "" {
 		*path = "/"
 	}
-	if len(*path) > 512 || !pathPattern.MatchString(*path) {
+	if !iamname.Path(*path) {
 		return stateAt(where, "Path %s is not an IAM path (\"/\", or \"/\" and printable ASCII ending in \"/\")", short(*path))
 	}
 	return nil
@@ -259,7 +261,7 @@ func storedInline(where string, list []InlinePolicy) error {
 	seen := map[string]bool{}
 	for i, p := range list {
 		w := stateItem(where+".Inline", i)
-		if err := storedName(w, "Name", p.Name, 128); err != nil {
+		if err := storedName(w, "Name", p.Name, iamname.PolicyNameMax); err != nil {
 			return err
 		}
 		if seen[key(p.Name)] {
@@ -297,7 +299,7 @@ func (c *stateChecker) storedBoundary(where, arn string) error {
 	if arn == "" {
 		return nil
 	}
-	if !policyARNPattern.MatchString(arn) || c.a.Policies[arn] == nil {
+	if !iamname.PolicyARN(arn) || c.a.Policies[arn] == nil {
 		return stateAt(where, "permissions boundary %s is not a managed policy of the account", short(arn))
 	}
 	return nil
@@ -313,7 +315,7 @@ func (c *stateChecker) storedKeys(where string, keys []*AccessKey) error {
 		if k == nil {
 			return stateAt(w, "is null")
 		}
-		if n := len(k.ID); n < 16 || n > 128 || !accessKeyIDPattern.MatchString(k.ID) {
+		if !iamname.AccessKeyID(k.ID) {
 			return stateAt(w, "ID %s is not an access key id (16 to 128 letters, digits and _)", short(k.ID))
 		}
 		if err := c.claimID(w, k.ID); err != nil {
@@ -365,7 +367,7 @@ func (c *stateChecker) policies() error {
 		if p == nil {
 			return stateAt(where, "is null")
 		}
-		if err := storedName(where, "Name", p.Name, 128); err != nil {
+		if err := storedName(where, "Name", p.Name, iamname.PolicyNameMax); err != nil {
 			return err
 		}
 		if err := storedPath(where, &p.Path); err != nil {
@@ -432,7 +434,7 @@ func (c *stateChecker) policies() error {
 }
 
 func (c *stateChecker) users() error {
-	users, err := rekey(c.a.Users, "Users", func(u *User) *string { return &u.Name }, 64)
+	users, err := rekey(c.a.Users, "Users", func(u *User) *string { return &u.Name }, iamname.UserNameMax)
 	if err != nil {
 		return err
 	}
@@ -571,7 +573,7 @@ func (c *stateChecker) serviceCreds(where string, u *User) error {
 }
 
 func (c *stateChecker) groups() error {
-	groups, err := rekey(c.a.Groups, "Groups", func(g *Group) *string { return &g.Name }, 128)
+	groups, err := rekey(c.a.Groups, "Groups", func(g *Group) *string { return &g.Name }, iamname.GroupNameMax)
 	if err != nil {
 		return err
 	}
@@ -613,7 +615,7 @@ func (c *stateChecker) groups() error {
 }
 
 func (c *stateChecker) roles() error {
-	roles, err := rekey(c.a.Roles, "Roles", func(r *Role) *string { return &r.Name }, 64)
+	roles, err := rekey(c.a.Roles, "Roles", func(r *Role) *string { return &r.Name }, iamname.RoleNameMax)
 	if err != nil {
 		return err
 	}
@@ -655,7 +657,7 @@ func (c *stateChecker) roles() error {
 }
 
 func (c *stateChecker) instanceProfiles() error {
-	profiles, err := rekey(c.a.InstanceProfiles, "InstanceProfiles", func(p *InstanceProfile) *string { return &p.Name }, 128)
+	profiles, err := rekey(c.a.InstanceProfiles, "InstanceProfiles", func(p *InstanceProfile) *string { return &p.Name }, iamname.InstanceProfileNameMax)
 	if err != nil {
 		return err
 	}
@@ -693,7 +695,7 @@ func (c *stateChecker) mfaDevices() error {
 		if d == nil {
 			return stateAt(where, "is null")
 		}
-		if err := storedName(where, "Name", d.Name, 226); err != nil {
+		if err := storedName(where, "Name", d.Name, iamname.MFADeviceNameMax); err != nil {
 			return err
 		}
 		if err := storedPath(where, &d.Path); err != nil {

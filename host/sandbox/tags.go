@@ -55,15 +55,7 @@ func tagsPage(tags []Tag, p params) (any, *Error) {
 	indexed := make([]Tag, len(tags))
 	copy(indexed, tags)
 	sort.Slice(indexed, func(i, j int) bool { return strings.ToLower(indexed[i].Key) < strings.ToLower(indexed[j].Key) })
-	out, truncated, marker, err := paginate(indexed, func(t Tag) string { return strings.ToLower(t.Key) }, pg)
-	if err != nil {
-		return nil, err
-	}
-	return struct {
-		Tags        members[Tag] `xml:"Tags"`
-		IsTruncated bool         `xml:"IsTruncated"`
-		Marker      string       `xml:"Marker,omitempty"`
-	}{out, truncated, marker}, nil
+	return listOf("Tags", indexed, func(t Tag) string { return strings.ToLower(t.Key) }, pg, same[Tag])
 }
 
 // taggable resolves the resource a tagging request names to its tag list.
@@ -125,36 +117,20 @@ func tagActions(kind string, target taggable) map[string]action {
 	}
 }
 
+// tagsOf is the taggable of a kind whose tags any action may reach.
+func tagsOf[E any](lookup func(*Server, *call) (E, *Error), tags func(E) *[]Tag) taggable {
+	get := partOf(lookup, tags)
+	return func(s *Server, c *call, _ string) (*[]Tag, *Error) { return get(s, c) }
+}
+
 // The taggable kinds and how each request names its resource.
 var (
-	userTagActions = tagActions("User", func(s *Server, c *call, _ string) (*[]Tag, *Error) {
-		u, err := userParam(s, c)
-		if err != nil {
-			return nil, err
-		}
-		return &u.Tags, nil
-	})
-	roleTagActions = tagActions("Role", func(s *Server, c *call, _ string) (*[]Tag, *Error) {
-		r, err := roleParam(s, c)
-		if err != nil {
-			return nil, err
-		}
-		return &r.Tags, nil
-	})
-	instanceProfileTagActions = tagActions("InstanceProfile", func(s *Server, c *call, _ string) (*[]Tag, *Error) {
-		p, err := instanceProfileParam(s, c)
-		if err != nil {
-			return nil, err
-		}
-		return &p.Tags, nil
-	})
-	mfaTagActions = tagActions("MFADevice", func(s *Server, c *call, _ string) (*[]Tag, *Error) {
-		d, err := deviceParam(s, c)
-		if err != nil {
-			return nil, err
-		}
-		return &d.Tags, nil
-	})
+	userTagActions            = tagActions("User", tagsOf(userParam, func(u *User) *[]Tag { return &u.Tags }))
+	roleTagActions            = tagActions("Role", tagsOf(roleParam, func(r *Role) *[]Tag { return &r.Tags }))
+	instanceProfileTagActions = tagActions("InstanceProfile", tagsOf(instanceProfileParam, func(p *InstanceProfile) *[]Tag { return &p.Tags }))
+	mfaTagActions             = tagActions("MFADevice", tagsOf(deviceParam, func(d *MFADevice) *[]Tag { return &d.Tags }))
+
+	// AWS managed policies list their tags but refuse changes to them.
 	policyTagActions = tagActions("Policy", func(s *Server, c *call, action string) (*[]Tag, *Error) {
 		p, err := policyParam(s, c)
 		if action != "ListPolicyTags" {

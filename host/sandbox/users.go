@@ -3,6 +3,8 @@ package sandbox
 import (
 	"strings"
 	"time"
+
+	"github.com/iammcp/iam-mcp-server/internal/iamname"
 )
 
 var userActions = map[string]action{
@@ -53,24 +55,13 @@ func userXML(u *User, withTags bool) xmlUser {
 }
 
 func createUser(s *Server, c *call) (any, *Error) {
-	name, err := checkName(c.params, "UserName", 64)
-	if err != nil {
-		return nil, err
-	}
-	path, err := checkPath(c.params, "Path")
-	if err != nil {
-		return nil, err
-	}
-	tags, err := c.tags()
+	name, path, tags, err := taggedNameAndPath(c, "UserName", iamname.UserNameMax)
 	if err != nil {
 		return nil, err
 	}
 	a := s.acct
-	if a.Users[key(name)] != nil {
-		return nil, errAlreadyExists("User with name %s already exists.", name)
-	}
-	if len(a.Users) >= s.quotas.Users {
-		return nil, errLimitExceeded("Cannot exceed quota for UsersPerAccount: %d", s.quotas.Users)
+	if err := roomFor(a.Users, name, "User with name %s already exists.", s.quotas.Users, "UsersPerAccount"); err != nil {
+		return nil, err
 	}
 	u := &User{Name: name, Path: path, ID: newID("AIDA"), Created: c.now, Tags: tags}
 	if b := c.str("PermissionsBoundary"); b != "" {
@@ -97,7 +88,7 @@ func getUser(s *Server, c *call) (any, *Error) {
 		}
 		return result{xmlUser{UserId: AccountID, Arn: "arn:aws:iam::" + AccountID + ":root", CreateDate: isoTime(s.rootCreated())}}, nil
 	}
-	if err := validateName("UserName", name, 64); err != nil {
+	if err := validateName("UserName", name, iamname.UserNameMax); err != nil {
 		return nil, err
 	}
 	u, err := s.acct.user(name)
@@ -112,23 +103,15 @@ func listUsers(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	users, truncated, marker, err := paginate(all, func(u *User) string { return key(u.Name) }, pg)
-	if err != nil {
-		return nil, err
-	}
-	out := make(members[xmlUser], len(users))
-	for i, u := range users {
-		out[i] = userXML(u, false)
-	}
-	return struct {
-		Users       members[xmlUser] `xml:"Users"`
-		IsTruncated bool             `xml:"IsTruncated"`
-		Marker      string           `xml:"Marker,omitempty"`
-	}{out, truncated, marker}, nil
+	return listOf("Users", all, userOrder, pg, userListXML)
 }
 
+// userOrder is the order users are listed in; userListXML their list shape.
+func userOrder(u *User) string    { return key(u.Name) }
+func userListXML(u *User) xmlUser { return userXML(u, false) }
+
 func updateUser(s *Server, c *call) (any, *Error) {
-	name, err := checkName(c.params, "UserName", 64)
+	name, err := checkName(c.params, "UserName", iamname.UserNameMax)
 	if err != nil {
 		return nil, err
 	}
@@ -136,21 +119,9 @@ func updateUser(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	newName := u.Name
-	if c.has("NewUserName") {
-		newName = c.str("NewUserName")
-		if err := validateName("NewUserName", newName, 64); err != nil {
-			return nil, err
-		}
-		if other := s.acct.Users[key(newName)]; other != nil && other != u {
-			return nil, errAlreadyExists("User with name %s already exists.", newName)
-		}
-	}
-	newPath := u.Path
-	if c.has("NewPath") {
-		if newPath, err = checkPath(c.params, "NewPath"); err != nil {
-			return nil, err
-		}
+	newName, newPath, err := renameTo(c, s.acct.Users, u, "User", iamname.UserNameMax, u.Name, u.Path)
+	if err != nil {
+		return nil, err
 	}
 	if newName != u.Name {
 		// Everything that names the user follows the rename.
@@ -175,7 +146,7 @@ func updateUser(s *Server, c *call) (any, *Error) {
 }
 
 func deleteUser(s *Server, c *call) (any, *Error) {
-	name, err := checkName(c.params, "UserName", 64)
+	name, err := checkName(c.params, "UserName", iamname.UserNameMax)
 	if err != nil {
 		return nil, err
 	}
@@ -217,11 +188,7 @@ func deleteUser(s *Server, c *call) (any, *Error) {
 
 // userParam reads and resolves the UserName parameter.
 func userParam(s *Server, c *call) (*User, *Error) {
-	name, err := checkName(c.params, "UserName", 64)
-	if err != nil {
-		return nil, err
-	}
-	return s.acct.user(name)
+	return named(c, "UserName", iamname.UserNameMax, s.acct.user)
 }
 
 // userByAccessKey finds the user owning an access key id, or nil.

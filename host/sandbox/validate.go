@@ -1,20 +1,15 @@
 package sandbox
 
 import (
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/iammcp/iam-mcp-server/internal/iamname"
 	"github.com/iammcp/iam-mcp-server/policy"
 )
 
-// IAM's documented patterns for names and paths.
-var (
-	namePattern       = regexp.MustCompile(`^[\w+=,.@-]+$`)
-	pathPattern       = regexp.MustCompile(`^(/|/[\x21-\x7E]+/)$`)
-	pathPrefixPattern = regexp.MustCompile(`^/[\x21-\x7F]*$`)
-	policyARNPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/(.+/)?[\w+=,.@-]+$`)
-)
+// IAM's patterns and limits for names, paths and ARNs are iamname's, shared
+// with the catalogue; what is here is IAM's wording when one is not met.
 
 // checkName validates a required name parameter: present, within maxLen
 // characters, and matching IAM's name pattern.
@@ -30,8 +25,8 @@ func validateName(param, v string, maxLen int) *Error {
 	if n := utf8.RuneCountInString(v); n > maxLen {
 		return errValidation("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must have length less than or equal to %d", v, lowerFirst(param), maxLen)
 	}
-	if !namePattern.MatchString(v) {
-		return errValidation(`1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]+`, v, lowerFirst(param))
+	if !iamname.Name(v, maxLen) {
+		return errValidation("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", v, lowerFirst(param), iamname.NamePattern)
 	}
 	return nil
 }
@@ -42,13 +37,37 @@ func checkPath(p params, param string) (string, *Error) {
 	if !p.has(param) {
 		return "/", nil
 	}
-	if len(v) < 1 || len(v) > 512 {
-		return "", errValidation("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must have length between 1 and 512", v, lowerFirst(param))
+	if len(v) < 1 || len(v) > iamname.PathMax {
+		return "", errValidation("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must have length between 1 and %d", v, lowerFirst(param), iamname.PathMax)
 	}
-	if !pathPattern.MatchString(v) {
-		return "", errValidation(`1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: (\u002F)|(\u002F[\u0021-\u007E]+\u002F)`, v, lowerFirst(param))
+	if !iamname.Path(v) {
+		return "", errValidation("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", v, lowerFirst(param), iamname.PathPattern)
 	}
 	return v, nil
+}
+
+// nameAndPath reads what every Create action starts with: the new entity's
+// name (param, at most max characters) and its Path.
+func nameAndPath(p params, param string, max int) (name, path string, err *Error) {
+	if name, err = checkName(p, param, max); err != nil {
+		return "", "", err
+	}
+	if path, err = checkPath(p, "Path"); err != nil {
+		return "", "", err
+	}
+	return name, path, nil
+}
+
+// taggedNameAndPath is nameAndPath and then the Tags, for the kinds that
+// are created with nothing else to check first.
+func taggedNameAndPath(c *call, param string, max int) (name, path string, tags []Tag, err *Error) {
+	if name, path, err = nameAndPath(c.params, param, max); err != nil {
+		return "", "", nil, err
+	}
+	if tags, err = c.tags(); err != nil {
+		return "", "", nil, err
+	}
+	return name, path, tags, nil
 }
 
 // checkPathPrefix reads an optional PathPrefix (default "/").
@@ -57,8 +76,8 @@ func checkPathPrefix(p params) (string, *Error) {
 		return "/", nil
 	}
 	v := p.str("PathPrefix")
-	if len(v) > 512 || !pathPrefixPattern.MatchString(v) {
-		return "", errValidation(`1 validation error detected: Value '%s' at 'pathPrefix' failed to satisfy constraint: Member must satisfy regular expression pattern: \u002F[\u0021-\u007F]*`, v)
+	if !iamname.PathPrefix(v) {
+		return "", errValidation("1 validation error detected: Value '%s' at 'pathPrefix' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", v, iamname.PathPrefixPattern)
 	}
 	return v, nil
 }
@@ -69,10 +88,18 @@ func checkPolicyARN(p params, param string) (string, *Error) {
 	if err != nil {
 		return "", err
 	}
-	if len(v) < 20 || len(v) > 2048 || !policyARNPattern.MatchString(v) {
-		return "", errInvalidInput("ARN %s is not valid.", v)
+	if err := validPolicyARN(v); err != nil {
+		return "", err
 	}
 	return v, nil
+}
+
+// validPolicyARN answers an ARN no managed policy can have as IAM does.
+func validPolicyARN(v string) *Error {
+	if !iamname.PolicyARN(v) {
+		return errInvalidInput("ARN %s is not valid.", v)
+	}
+	return nil
 }
 
 // Size limits IAM applies to policy documents, whitespace not counted.

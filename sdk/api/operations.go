@@ -2,51 +2,34 @@ package api
 
 import "sort"
 
-// Toolset groups operations so that an operator can expose only some of them
-// (some MCP clients cap a session's tools).
-type Toolset string
-
-// The toolsets, one per resource family.
-const (
-	ToolsetUsers       Toolset = "users"
-	ToolsetGroups      Toolset = "groups"
-	ToolsetRoles       Toolset = "roles"
-	ToolsetPolicies    Toolset = "policies"
-	ToolsetInline      Toolset = "inline"
-	ToolsetCredentials Toolset = "credentials"
-	ToolsetSimulation  Toolset = "simulation"
-	ToolsetPolicy      Toolset = "policy" // the policy engine: validate, simulate and explain locally
-	ToolsetAccount     Toolset = "account"
-)
-
-// Toolsets lists every toolset, in display order.
-var Toolsets = []Toolset{ToolsetUsers, ToolsetGroups, ToolsetRoles, ToolsetPolicies, ToolsetInline, ToolsetCredentials, ToolsetSimulation, ToolsetPolicy, ToolsetAccount}
-
-// Operation describes one catalogue operation: everything a caller needs to
-// decide whether and how to call it, with no implementation.
+// Operation is one catalogue operation as both sides of the plugin boundary
+// must agree on it: its name, its input and output types, and how it
+// behaves. What only the server needs to offer it as a tool (the
+// description written for the assistant, the IAM actions, the toolset)
+// lives in host/catalogue, so that rewording a tool changes no plugin.
 type Operation struct {
-	Name        string  // snake_case tool name, e.g. "list_users"
-	Toolset     Toolset // which --toolsets entry exposes it
-	Description string  // written for an assistant: what it does, when to use it, what to watch
-	// IAMActions are the IAM permissions the operation uses; `iam-mcp-server
-	// policy` builds the server's least-privilege policy from them.
-	IAMActions []string
-	// Mutates: the operation changes IAM. Refused in read-only mode.
+	Name string // snake_case name, e.g. "list_users"
+	// Mutates: the operation changes IAM. Refused in read-only mode, and
+	// counted against a plugin's cap on mutations.
 	Mutates bool
-	// Destructive: it deletes, overwrites, or can cut off access.
+	// Destructive: it deletes, overwrites, or can cut off access; the gate
+	// asks the person before it runs (--confirm destructive, the default).
 	Destructive bool
 	// Idempotent: calling it twice with the same arguments has the same
-	// effect as calling it once.
+	// effect as calling it once, so a caller may repeat it (after a
+	// timeout, say) without harm.
 	Idempotent bool
-	// Offline: answered by the policy engine alone, with no AWS call, so
-	// IAMActions is empty and the tool works without credentials.
+	// Offline: answered by the policy engine alone, with no AWS call, so it
+	// works without credentials.
 	Offline bool
-	// Default: exposed when --toolsets is not given (the tools the AWS Labs
-	// server offers, plus a few lookups every session needs).
-	Default bool
 	// Input and Output are zero values of the operation's argument and
 	// result types, from which JSON Schemas are derived.
 	Input, Output any
+}
+
+// All returns every operation in catalogue order, in a new slice.
+func All() []Operation {
+	return append([]Operation(nil), operations...)
 }
 
 // Lookup returns the operation with the given name.
@@ -66,12 +49,12 @@ func Names() []string {
 }
 
 var byName = func() map[string]Operation {
-	m := make(map[string]Operation, len(Operations))
-	for _, op := range Operations {
+	m := make(map[string]Operation, len(operations))
+	for _, op := range operations {
 		if _, dup := m[op.Name]; dup {
 			panic("api: operation " + op.Name + " listed twice")
 		}
-		if op.Name == "" || op.Toolset == "" || op.Description == "" || (len(op.IAMActions) == 0) != op.Offline || op.Input == nil || op.Output == nil {
+		if op.Name == "" || op.Input == nil || op.Output == nil {
 			panic("api: operation " + op.Name + " is incomplete")
 		}
 		if op.Offline && op.Mutates {

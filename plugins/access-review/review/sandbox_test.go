@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,27 +28,10 @@ import (
 
 var bg = context.Background()
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 type testAccount struct {
 	t   testing.TB
 	sb  *sandbox.Server
-	clk *clock
+	clk *hostiamtest.Clock
 	now time.Time
 	c   *iam.Client
 	// noSupportPolicy: the sandbox does not have the AWS managed policy
@@ -63,12 +45,12 @@ type testAccount struct {
 func newSandbox(t testing.TB, seed string, clean bool) *testAccount {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Second)
-	clk := &clock{t: now}
-	sb, err := sandbox.New(sandbox.Options{Seed: seed, Now: clk.now})
+	clk := hostiamtest.NewClock(now)
+	sb, err := sandbox.New(sandbox.Options{Seed: seed, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients, err := catalogue.NewClients(bg, catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
+	clients, err := catalogue.NewClients(bg, catalogue.ClientOptions{Sandbox: sb.Transport(), MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,15 +87,15 @@ func (s *testAccount) ok(_ any, err error) {
 
 // at runs fn with the clock days before now.
 func (s *testAccount) at(days int, fn func()) {
-	s.clk.set(s.now.Add(-time.Duration(days) * 24 * time.Hour))
-	defer s.clk.set(s.now)
+	s.clk.Set(s.now.Add(-time.Duration(days) * 24 * time.Hour))
+	defer s.clk.Set(s.now)
 	fn()
 }
 
 // advance moves now (and the clock) forward.
 func (s *testAccount) advance(d time.Duration) {
 	s.now = s.now.Add(d)
-	s.clk.set(s.now)
+	s.clk.Set(s.now)
 }
 
 func (s *testAccount) daysAgo(d int) time.Time { return s.now.Add(-time.Duration(d) * 24 * time.Hour) }
@@ -169,7 +151,7 @@ func (s *testAccount) mfa(name string) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	step := s.clk.now().Unix() / 30
+	step := s.clk.Now().Unix() / 30
 	seed := string(dev.VirtualMFADevice.Base32StringSeed)
 	s.ok(s.c.EnableMFADevice(bg, &iam.EnableMFADeviceInput{UserName: aws.String(name), SerialNumber: dev.VirtualMFADevice.SerialNumber,
 		AuthenticationCode1: aws.String(totp(s.t, seed, step-1)), AuthenticationCode2: aws.String(totp(s.t, seed, step))}))

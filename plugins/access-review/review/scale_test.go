@@ -27,7 +27,7 @@ func largeSandbox(t testing.TB, n int) *sandbox.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients, err := catalogue.NewClients(bg, catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 1})
+	clients, err := catalogue.NewClients(bg, catalogue.ClientOptions{Sandbox: sb.Transport(), MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,6 +68,8 @@ func loadPlugin(t testing.TB, sb *sandbox.Server, latency time.Duration) *plugin
 	p, sum := hostiamtest.BuildWasm(t, "..")
 	prefix := ""
 	spec := plugin.Spec{Name: "access-review", Path: p, SHA256: sum, Prefix: &prefix,
+		// The time limit only guards against a hang: a review takes seconds,
+		// more on a busy machine.
 		Grants: Operations, Limits: plugin.Limits{Memory: "512MiB", Timeout: 5 * time.Minute, MaxIAMCalls: 2000}}
 	return hostiamtest.LoadWasm(t, sb, spec, hostiamtest.WasmOptions{ReadOnly: true, Latency: latency})
 }

@@ -38,7 +38,9 @@ func (h sdkClient) Batch(reqs []Request) []error {
 	return errs
 }
 
-func (h sdkClient) Progress(done, total float64, message string) { h.ctx.Progress(done, total, message) }
+func (h sdkClient) Progress(done, total float64, message string) {
+	h.ctx.Progress(done, total, message)
+}
 
 func (h sdkClient) Info() (*api.HostInfo, error) { return sdk.HostInfo() }
 

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,37 +24,18 @@ import (
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
-// clock is the time the sandbox and the workflow share, moved by the test:
-// key ages, last uses and grace periods are then exact.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is a sandbox with its clock, and the workflow's options on it.
 type env struct {
 	t     *testing.T
 	sb    *sandbox.Server
-	clock *clock
+	clock *hostiamtest.Clock
 	opts  Options
 	admin *hostiamtest.Client // a caller with every operation, to set up and inspect
 }
 
 func newEnv(t *testing.T, seed string) *env {
 	t.Helper()
-	c := &clock{t: t0}
+	c := hostiamtest.NewClock(t0)
 	sb, err := sandbox.New(sandbox.Options{Seed: seed, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -14,11 +14,11 @@ package rotation
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/iammcp/iam-mcp-server/internal/iamname"
 	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
@@ -99,11 +99,6 @@ type RotateInput struct {
 	GraceDays   *int   `json:"grace_days,omitempty" desc:"days the old key stays Inactive before it may be deleted, at least 7; fixed at the deactivate or retire step (default: the plugin's grace_days config, else 7)" minimum:"7" maximum:"365"`
 }
 
-var (
-	keyIDPattern    = regexp.MustCompile(`^[A-Za-z0-9_]{16,128}$`)
-	userNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-)
-
 func invalid(format string, args ...any) error {
 	return &api.Error{Code: api.InvalidInput, Message: fmt.Sprintf(format, args...)}
 }
@@ -112,11 +107,11 @@ func (in RotateInput) validate() error {
 	switch {
 	case in.UserName == "":
 		return invalid("user_name is required: the IAM user who owns the key (%s for the root user)", RootUser)
-	case in.UserName != RootUser && !userNamePattern.MatchString(in.UserName):
+	case in.UserName != RootUser && !iamname.Name(in.UserName, iamname.UserNameMax):
 		return invalid("user_name %q is not an IAM user name (1-64 letters, digits and +=,.@_-); use %s for the root user", short(in.UserName), RootUser)
 	case in.AccessKeyID == "":
 		return invalid("access_key_id is required: the key to retire (AKIA…)")
-	case !keyIDPattern.MatchString(in.AccessKeyID):
+	case !iamname.AccessKeyID(in.AccessKeyID):
 		return invalid("access_key_id %q is not an access key id (16-128 letters and digits, e.g. AKIA…)", short(in.AccessKeyID))
 	case strings.HasPrefix(in.AccessKeyID, "ASIA"):
 		return invalid("%s is a temporary key from STS (ASIA…): it expires by itself and cannot be rotated; rotate the long-term key (AKIA…) it was issued from, if any", in.AccessKeyID)

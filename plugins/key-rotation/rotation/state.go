@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/iammcp/iam-mcp-server/internal/iamname"
 )
 
 // The state of a rotation lives in a tag on the user who owns the key, so
@@ -233,7 +235,7 @@ func (s State) Encode() (string, error) {
 	if !ok {
 		return "", fmt.Errorf("rotation state: phase %q cannot be stored", s.Phase)
 	}
-	if s.NewKeyID != "" && !keyIDPattern.MatchString(s.NewKeyID) {
+	if s.NewKeyID != "" && !iamname.AccessKeyID(s.NewKeyID) {
 		return "", fmt.Errorf("rotation state: %q is not an access key id", short(s.NewKeyID))
 	}
 	carries := func(name byte) bool { return strings.IndexByte(f.need+f.may, name) >= 0 }
@@ -310,7 +312,7 @@ func ParseState(v string) (State, error) {
 		case "s":
 			s.Phase = Phase(val)
 		case "n":
-			if !keyIDPattern.MatchString(val) {
+			if !iamname.AccessKeyID(val) {
 				err = fmt.Errorf("%q is not an access key id", short(val))
 			}
 			s.NewKeyID = val

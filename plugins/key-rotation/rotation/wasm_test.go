@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,27 +12,6 @@ import (
 	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
-
-// offsetClock is the real time moved by an offset: the plugin in Wasm
-// reads the real clock (WASI's), so a rotation that needs a day of quiet
-// is begun natively with the sandbox's clock set back, and finished in
-// Wasm with it at the real time.
-type offsetClock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *offsetClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *offsetClock) Set(off time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.off = off
-}
 
 // TestWasmPlugin builds the plugin for wasip1 and runs it in the server's
 // plugin runtime on the demo sandbox: its describe declares the two tools
@@ -44,7 +22,7 @@ func TestWasmPlugin(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the plugin builds; not running it")
 	}
-	oc := &offsetClock{}
+	oc := &hostiamtest.Clock{} // the real time (the plugin reads WASI's), moved by an offset
 	sb, err := sandbox.New(sandbox.Options{Seed: "demo", Now: oc.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +81,7 @@ func TestWasmPlugin(t *testing.T) {
 		t.Errorf("the create answer in Wasm does not say where the secret is: %q", rot.SecretNote)
 	}
 	// One test call with the new key does not prove the cut-over.
-	e := &env{t: t, sb: sb, clock: &clock{t: time.Now()}, opts: Options{Now: oc.Now, Sleep: func(time.Duration) {}},
+	e := &env{t: t, sb: sb, clock: hostiamtest.NewClock(time.Now()), opts: Options{Now: oc.Now, Sleep: func(time.Duration) {}},
 		admin: hostiamtest.New(t, hostiamtest.Options{Sandbox: sb, Plugin: "test-admin", Grants: api.Names(), Person: hostiamtest.Accepting()})}
 	e.use(rot.NewAccessKeyID, secret)
 	old := ci[0].AccessKeyID
@@ -132,14 +110,14 @@ func TestWasmPlugin(t *testing.T) {
 	// A rotation begun three days ago (natively, on the sandbox's clock set
 	// back): the old key used by s3 in us-east-1, the new key too, an hour
 	// later. In Wasm, now, the cut-over is proven.
-	oc.Set(-72 * time.Hour)
+	oc.SetOffset(-72 * time.Hour)
 	wk := e.createUser("wasm-user", 1)[0]
 	e.useFor(wk, "s3", "us-east-1")
-	oc.Set(-72*time.Hour + time.Minute)
+	oc.SetOffset(-72*time.Hour + time.Minute)
 	n := e.rotate(e.host(), "wasm-user", wk, StepCreate).NewAccessKeyID
-	oc.Set(-71 * time.Hour)
+	oc.SetOffset(-71 * time.Hour)
 	e.useFor(n, "s3", "us-east-1")
-	oc.Set(0)
+	oc.SetOffset(0)
 	if res = call("rotate_access_key", `{"user_name":"wasm-user","access_key_id":"`+wk+`","step":"cutover"}`); !strings.Contains(string(res.StructuredContent), `"phase":"cutover"`) {
 		t.Fatalf("cutover in Wasm: %s", res.Content[0].Text)
 	}

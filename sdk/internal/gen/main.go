@@ -3,6 +3,11 @@
 // so that plugin authors call IAM with the compiler checking their types and
 // the SDK can never lag behind the catalogue in sdk/api.
 //
+// The doc comments name each operation's built-in tool rather than quote its
+// description: descriptions are written for the assistant and live with the
+// server (host/catalogue/tools.go), which this generator must not import
+// (nothing in sdk/ imports the host).
+//
 // It runs on the build machine (no build tag), unlike the package it writes
 // for, which builds only for GOOS=wasip1:
 //
@@ -56,15 +61,19 @@ import "github.com/iammcp/iam-mcp-server/sdk/api"
 
 // The names of the catalogue operations, for a tool's declared operations,
 // Request.Op and BatchOf. Using the constants, not string literals, makes a
-// misspelt or removed operation a compile error.
+// misspelt or removed operation a compile error. What each one does is
+// described for the assistant by the server's built-in tool of the same
+// name (iam-mcp-server tools --toolsets all lists them; the text is in
+// host/catalogue/tools.go); its input and output types document the rest.
 const (
 `)
-	for _, op := range api.Operations {
+	ops := api.All()
+	for _, op := range ops {
 		fmt.Fprintf(&b, "\tOp%s = %q\n", goName(op.Name), op.Name)
 	}
 	b.WriteString(")\n")
 
-	for _, op := range api.Operations {
+	for _, op := range ops {
 		in, out := reflect.TypeOf(op.Input), reflect.TypeOf(op.Output)
 		for _, t := range []reflect.Type{in, out} {
 			if t.Kind() != reflect.Struct || t.Name() == "" || t.PkgPath() != emptyType.PkgPath() {
@@ -73,7 +82,7 @@ const (
 		}
 		name := goName(op.Name)
 		b.WriteString("\n")
-		writeComment(&b, fmt.Sprintf("%s runs the catalogue operation %q: %s", name, op.Name, op.Description))
+		writeComment(&b, fmt.Sprintf("%s runs the catalogue operation %q, as the server's built-in tool %s does.", name, op.Name, op.Name))
 		var notes []string
 		if op.Mutates {
 			notes = append(notes, "It changes IAM: on a read-only server it fails with api.ReadOnly, and it counts against the plugin's cap on mutations.")

@@ -9,6 +9,7 @@ package hostiamtest
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -72,18 +73,7 @@ func New(t testing.TB, o Options) *Client {
 			t.Fatal(err)
 		}
 	}
-	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Local: sb.Transport(), MaxAttempts: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	secrets := o.SecretsDir
-	if secrets == "" {
-		secrets = SandboxSecretsDir(t, sb)
-	}
-	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: secrets}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat, secrets := newCatalogue(t, sb, sb.Transport(), o.SecretsDir)
 	grants := map[string]bool{}
 	for _, g := range o.Grants {
 		grants[g] = true
@@ -221,6 +211,25 @@ func (h *Client) SecretsDir() string { return h.secrets }
 
 // sandboxSecrets holds each sandbox's own secrets directory.
 var sandboxSecrets sync.Map // *sandbox.Server → string
+
+// newCatalogue is the catalogue as the server builds it, on sb reached
+// through rt, with the secrets directory secretsDir ("" for the sandbox's
+// own), which it returns.
+func newCatalogue(t testing.TB, sb *sandbox.Server, rt http.RoundTripper, secretsDir string) (*catalogue.Catalogue, string) {
+	t.Helper()
+	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Sandbox: rt, MaxAttempts: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if secretsDir == "" {
+		secretsDir = SandboxSecretsDir(t, sb)
+	}
+	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: secretsDir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat, secretsDir
+}
 
 // SandboxSecretsDir is sb's own secrets directory, made in t's temporary
 // directory the first time it is asked for, and shared by every Client and

@@ -1,0 +1,145 @@
+package main
+
+// The help text: the overview, the shared flags and each command's
+// synopsis. Parsing is in flags.go; what is documented here is what it
+// declares (TestUsageListsEveryFlag), but the old spellings it still
+// accepts (oldSpellings), which are for old configurations, not new ones.
+
+// usage is the overview, for "iam-mcp-server --help" and an unknown command.
+const usage = `iam-mcp-server — AWS IAM for AI assistants, over MCP
+
+Usage:
+  iam-mcp-server [serve] [flags]          serve the IAM tools over MCP on stdio (what an MCP client runs)
+  iam-mcp-server call TOOL [--args JSON|@FILE|-] [flags]
+                                          run one operation and print its result as JSON
+  iam-mcp-server tools [flags]            list the exposed tools: name, toolset, read or write
+  iam-mcp-server policy [flags]           print the least-privilege IAM policy the server needs
+  iam-mcp-server plugins list --plugins FILE [flags]
+                                          load the plugins FILE lists and print each: hash, tools, grants, limits
+  iam-mcp-server plugins inspect FILE.wasm
+                                          print a plugin module's sha256 and describe output, to write its grant
+  iam-mcp-server sandbox [flags]          serve the embedded IAM sandbox over HTTP (for the AWS CLI and SDKs)
+  iam-mcp-server version                  print the version
+
+Run "iam-mcp-server COMMAND --help" for a command's details, and
+"iam-mcp-server sandbox --help" for the sandbox's flags.
+
+`
+
+// The shared flags, documented once for every command's usage.
+const flagsHelp = `Flags (for serve, call, tools, policy and plugins list; they may also follow the arguments):
+  --allow-write          allow the operations that change IAM; without it the server is read-only:
+                         mutating tools stay listed, marked disabled, and answer dry_run: true
+  --readonly             refuse every change, whoever asks, even with --allow-write (it wins)
+  --confirm LEVEL        which changes need a person's yes before they run, asked through the MCP client
+                         (by call, on the terminal): destructive (delete, overwrite, cut off access),
+                         writes (every change) or none (default "destructive")
+  --no-confirmation      the same as --confirm none (the AWS Labs server's spelling)
+  --toolsets LIST        the tools to expose: default, all, or a comma-separated list of users, groups,
+                         roles, policies, inline, credentials, simulation, policy, account (may include
+                         default)
+                         (default "default")
+  --tools LIST           expose only the tools matching these comma-separated names or globs (list_*,
+                         *_policy): built-in tools picked from --toolsets, and plugin tools
+  --exclude-tools LIST   hide the tools matching these names or globs, built-in or plugin; an excluded
+                         operation is refused to every caller, plugins included; exclusion wins over
+                         --tools. A pattern of either list that matches no tool stops the start
+  --region REGION        AWS region for STS and request signing (default: the AWS configuration, else
+                         us-east-1)
+  --profile NAME         profile of the shared AWS configuration (default: AWS_PROFILE, else "default")
+  --endpoint-url URL     send IAM and STS requests to URL (a proxy, or "iam-mcp-server sandbox")
+  --expect-account ID    refuse every call unless the credentials belong to this 12-digit account
+  --sandbox              use the embedded IAM sandbox, in process: no AWS account, configuration or
+                         credentials are read (account 123456789012)
+  --sandbox-seed NAME    with --sandbox: seed a new sandbox account, "none" or "demo" (default "none")
+  --sandbox-state FILE   with --sandbox: keep the sandbox account in FILE, loaded at start and saved
+                         after every change (default: in memory, lost at exit)
+  --secrets-dir DIR      where new secret access keys are written, one 0600 file each, and the key
+                         that seals plugins' state (state-seal.key) is kept (default: the user config
+                         dir's iam-mcp-server/secrets; with --sandbox, the user cache dir's
+                         iam-mcp-server/local-secrets)
+  --return-secrets       return new secret access keys inline, once, instead of writing a file
+  --allow-risky-policies write policies the guardrails call risky (admin-equivalent, privilege
+                         escalation on *, trust open to anyone or to another account without a
+                         condition), listing the risks as warnings; refused otherwise
+  --audit-log FILE       append one JSON line per decided call to FILE (created 0600); off by default
+  --plugins FILE         load the Wasm plugins FILE lists (YAML: path, sha256, prefix, grants, config,
+                         limits; see docs/plugins.md) and serve their tools next to the built-in ones; a
+                         plugin that cannot load stops the start
+  --cache-dir DIR        with --plugins: keep compiled plugins in DIR, created 0700 (default: the user
+                         cache dir's iam-mcp-server/wasm-cache)
+  --log-level LEVEL      debug, info, warn or error; logs go to stderr (default "warn")
+  --version              print the version and exit
+
+Each flag but --version (and call's --args and --yes) can also come from the environment, as
+IAM_MCP_ and its name in upper case, dashes as underscores: IAM_MCP_ALLOW_WRITE=true,
+IAM_MCP_TOOLSETS=all, IAM_MCP_EXCLUDE_TOOLS=delete_*. A flag on the command line wins over its
+variable; an empty variable counts as unset (but an empty IAM_MCP_EXPECT_ACCOUNT is refused);
+booleans take true, false, 1 or 0.
+
+The AWS environment variables (AWS_PROFILE, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+AWS_SESSION_TOKEN, ...) and the shared config and credentials files work as in every AWS tool.
+`
+
+// commandUsage is each command's synopsis.
+var commandUsage = map[string]string{
+	"serve": `Usage: iam-mcp-server [serve] [flags]
+
+Serves the IAM tools over MCP on stdin and stdout, for an MCP client (Claude Desktop, Cursor,
+Amazon Q CLI, VS Code, Cline) to start. Read-only unless --allow-write; a change that --confirm
+covers runs only after the person says yes through the client. Logs go to stderr.
+`,
+	"call": `Usage: iam-mcp-server call TOOL [--args JSON|@FILE|-] [--yes] [flags]
+
+Runs one operation through the same checks as the MCP server (--allow-write, --readonly,
+--confirm, --exclude-tools, --expect-account, the audit log) and prints its result as JSON.
+Every operation can be called, whatever --toolsets and --tools expose; with --plugins, so can
+every plugin tool (its progress is logged at --log-level info). A change that --confirm covers
+is shown on the terminal (its IAM calls, what it affects, the guardrails' findings, whether it
+can be undone) and runs only on "y"; without a terminal it is refused unless --yes is given.
+Exit status: 0 on success, 1 when the operation fails or is declined (the error is printed on
+stderr as "<Code>: <message>"), 2 for a usage error.
+
+  --args JSON|@FILE|-    the operation's arguments: a JSON object, @FILE to read it from FILE,
+                         or - to read it from stdin (default {}); the question is then asked on
+                         the controlling terminal
+  --yes                  approve the change without asking, for scripts (--allow-write is still
+                         needed to change anything)
+`,
+	"tools": `Usage: iam-mcp-server tools [flags]
+
+Lists the tools the server exposes with these flags (--toolsets, --tools, --exclude-tools), one
+per line: name, toolset, and read or write, in catalogue order; with --plugins, the plugins'
+tools follow, their toolset "plugin:<name>".
+`,
+	"policy": `Usage: iam-mcp-server policy [--allow-write] [--readonly] [--toolsets LIST] [--tools LIST]
+                            [--exclude-tools LIST] [--plugins FILE]
+
+Prints the least-privilege IAM policy the server's credentials need for the tools exposed with
+these flags: only the actions of tools that change nothing, unless --allow-write (without
+--readonly) lets them write. With --plugins, the operations granted to the plugins count too,
+but no excluded one; the plugins are not loaded, so a --tools or --exclude-tools pattern that
+no built-in tool matches is taken to name a plugin tool.
+`,
+	"plugins": `Usage: iam-mcp-server plugins list --plugins FILE [flags]
+       iam-mcp-server plugins inspect FILE.wasm
+
+  list      loads the plugins FILE lists, as the server would, and prints each: its path and
+            sha256, its tools (full names), the operations it asks for and those granted, and
+            its limits. A plugin that cannot load is an error naming it (exit status 1).
+  inspect   prints a module's sha256 and what its describe export returns, as indented JSON,
+            so that an operator can write its entry (hash and grants) in the plugins file.
+`,
+	"plugins list": `Usage: iam-mcp-server plugins list --plugins FILE [flags]
+
+Loads the plugins FILE lists, as the server would with these flags, and prints each: its path
+and sha256, its tools (full names), the operations it asks for and those granted, and its
+limits. A plugin that cannot load is an error naming it (exit status 1).
+`,
+	"plugins inspect": `Usage: iam-mcp-server plugins inspect FILE.wasm
+
+Prints a module's sha256 and what its describe export returns (name, version, tools, and the
+operations each tool asks for), as indented JSON, so that an operator can write its entry in
+the plugins file. The module runs only its describe export, with no IAM access.
+`,
+}

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/iammcp/iam-mcp-server/host/catalogue"
+	"github.com/iammcp/iam-mcp-server/host/gate"
+	"github.com/iammcp/iam-mcp-server/host/plugin"
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
+	"github.com/iammcp/iam-mcp-server/internal/private"
+	"github.com/iammcp/iam-mcp-server/sdk/api"
+)
+
+// wiring is what open builds: the gate of the built-in tools and of the
+// command line, and the plugin runtime (with --plugins) behind its own gate.
+type wiring struct {
+	gate    *gate.Gate
+	plugins *plugin.Runtime // nil without --plugins
+	close   func()          // releases the plugins, then the audit log
+}
+
+// open wires what serve, call, tools and plugins list share, in this order:
+// the configuration's warnings said, the sandbox (with --sandbox) or the AWS configuration, the SDK clients, the
+// catalogue with its secrets directory, the audit log, the gate in front of
+// it all and, with --plugins, the plugins.
+//
+// The plugins get a gate of their own over a catalogue of their own on the
+// same clients (gate.Over): the same read-only mode, confirmation level,
+// exclusions, expected account and audit log, but a catalogue that never returns a secret inline — a key created on a
+// plugin's behalf always goes to the secrets directory, whatever
+// --return-secrets says, since a plugin is code the operator may not trust.
+// w.close releases everything; on error open has released what it built.
+func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err error) {
+	if c.command == "serve" || c.command == "call" {
+		// The configuration's warnings, for the commands that may change
+		// IAM: --readonly winning, changes without a person's yes.
+		for _, w := range c.warnings {
+			logger.Warn(w)
+		}
+	}
+	opts := catalogue.ClientOptions{Region: c.region, Profile: c.profile, EndpointURL: c.endpointURL}
+	// The embedded sandbox saves what reads recorded (keys' last use) at
+	// most once a second; Close saves the rest when the server stops.
+	closeSandbox := func() {}
+	if c.sandbox {
+		sb, serr := sandbox.New(sandbox.Options{Seed: c.sandboxSeed, StateFile: c.sandboxState, Logger: logger.With("component", "sandbox")})
+		if serr != nil {
+			return nil, fmt.Errorf("cannot start the embedded sandbox: %w", serr)
+		}
+		opts.Sandbox = sb.Transport()
+		closeSandbox = func() {
+			if cerr := sb.Close(); cerr != nil {
+				logger.Error("saving the sandbox state", "err", cerr)
+			}
+		}
+		defer func() {
+			if err != nil {
+				closeSandbox()
+			}
+		}()
+	}
+	clients, err := catalogue.NewClients(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+
+	dir, err := c.secretsDirectory()
+	if err != nil {
+		return nil, err
+	}
+	if err := (catalogue.SecretFiles{Dir: dir}).Check(); err != nil {
+		return nil, err
+	}
+	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: dir}, ReturnSecrets: c.returnSecrets, AllowRiskyPolicies: c.allowRisky})
+	if err != nil {
+		return nil, err
+	}
+
+	w := &wiring{close: closeSandbox}
+	gopts := gate.Options{ReadOnly: c.readOnly, ReadOnlyAdvice: c.readOnlyAdvice(), Confirm: c.confirm,
+		Excluded: c.excluded, ExpectAccount: c.expectAccount}
+	if c.auditLog != "" {
+		audit, fixed, err := private.OpenAppend(c.auditLog)
+		if err != nil {
+			return nil, fmt.Errorf("cannot open the audit log: %w", err)
+		}
+		if fixed != "" {
+			logger.Warn("--audit-log: " + fixed)
+		}
+		w.close = func() {
+			if err := audit.Close(); err != nil {
+				logger.Error("closing the audit log", "path", c.auditLog, "err", err)
+			}
+			closeSandbox()
+		}
+		// Its only writer is the gate (and the plugins' gate made from it
+		// with Over), under one lock.
+		gopts.Audit = audit
+	}
+	if c.allowRisky {
+		logger.Warn("--allow-risky-policies: policy writes the guardrails call risky (admin-equivalent, privilege escalation on *, open trust) are made, with the risks as warnings, instead of refused")
+	}
+	if c.returnSecrets {
+		logger.Warn("--return-secrets: new secret access keys will be returned to the caller (and so reach the assistant's context) instead of being written to a file")
+	}
+	logger.Debug("configuration", "readonly", c.readOnly, "allow_write", c.allowWrite, "confirm", c.confirm,
+		"toolsets", c.toolsets, "tools", c.include, "exclude_tools", c.exclude, "excluded", len(c.excluded), "sandbox", c.sandbox, "seed", c.sandboxSeed, "state", c.sandboxState,
+		"secrets_dir", dir, "audit_log", c.auditLog, "expect_account", c.expectAccount, "region", c.region, "profile", c.profile,
+		"endpoint_url", c.endpointURL, "plugins", c.plugins, "cache_dir", c.cacheDir)
+	w.gate = gate.New(cat, gopts)
+	if c.plugins == "" {
+		return w, nil
+	}
+
+	defer func() {
+		if err != nil {
+			w.close()
+		}
+	}()
+	pcfg, err := plugin.LoadConfig(c.plugins)
+	if err != nil {
+		return nil, fmt.Errorf("the plugins file %s: %w", c.plugins, err)
+	}
+	pcat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: dir}, ReturnSecrets: false, AllowRiskyPolicies: c.allowRisky})
+	if err != nil {
+		return nil, err
+	}
+	cacheDir, err := c.cacheDirectory()
+	if err != nil {
+		return nil, err
+	}
+	builtins := make([]string, len(c.tools))
+	for i, op := range c.tools {
+		builtins[i] = op.Name
+	}
+	start := time.Now()
+	host, err := plugin.Load(ctx, pcfg, plugin.Options{
+		Gate:     w.gate.Over(pcat),
+		CacheDir: cacheDir,
+		Logger:   logger.With("component", "plugins"),
+		Account:  accountOf(pcat),
+		Builtins: builtins,
+		Secrets:  catalogue.SecretFiles{Dir: dir},
+		// secret_file_remove removes there what pcat wrote; state_seal
+		// keeps its key there.
+		SecretsDir: dir,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot load the plugins of %s: %w", c.plugins, err)
+	}
+	names := make([]string, 0, len(host.Tools()))
+	for _, t := range host.Tools() {
+		names = append(names, t.Name)
+	}
+	if err := c.checkPluginPatterns(names); err != nil {
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if cerr := host.Close(cctx); cerr != nil {
+			logger.Error("closing the plugins", "err", cerr)
+		}
+		return nil, err
+	}
+	logger.Info("plugins loaded", "file", c.plugins, "plugins", len(pcfg.Plugins), "tools", len(host.Tools()), "cache_dir", cacheDir, "took", time.Since(start))
+	w.plugins = host
+	releaseAudit := w.close
+	w.close = func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := host.Close(cctx); err != nil {
+			logger.Error("closing the plugins", "err", err)
+		}
+		releaseAudit()
+	}
+	return w, nil
+}
+
+// accountOf answers the plugins' host_info: the account id and partition of
+// the credentials, from get_account_info run on the catalogue directly (it
+// is the host's own question, not the plugin's call, so it is neither
+// granted nor audited), remembered once known. Without the permission
+// get_account_info needs beyond STS, the account id alone is known and the
+// partition is taken to be "aws".
+func accountOf(cat *catalogue.Catalogue) func(ctx context.Context) (string, string, error) {
+	var mu sync.Mutex
+	var id, partition string
+	return func(ctx context.Context) (string, string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if id != "" {
+			return id, partition, nil
+		}
+		out, err := cat.Call(ctx, "get_account_info", nil)
+		if info, ok := out.(*api.AccountInfoOutput); err == nil && ok && info.AccountID != "" {
+			id, partition = info.AccountID, info.Partition
+			return id, partition, nil
+		}
+		acct, aerr := cat.Account(ctx)
+		if aerr != nil {
+			return "", "", aerr
+		}
+		id, partition = acct, "aws"
+		return id, partition, nil
+	}
+}
+
+// cacheDirectory is --cache-dir, or the user's cache directory's
+// iam-mcp-server/wasm-cache. The runtime creates it 0700 and refuses one
+// another user owns: it holds machine code that runs without the sha256
+// check.
+func (c config) cacheDirectory() (string, error) {
+	if c.cacheDir != "" {
+		return c.cacheDir, nil
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no user cache directory for the compiled plugins (%v); pass --cache-dir", err)
+	}
+	return filepath.Join(base, "iam-mcp-server", "wasm-cache"), nil
+}
+
+// secretsDirectory is --secrets-dir, or the default: the user's config
+// directory for real keys, and a separate one under the user's cache
+// directory for the sandbox's, so that fake keys never mix with real ones.
+func (c config) secretsDirectory() (string, error) {
+	if c.secretsDir != "" {
+		return c.secretsDir, nil
+	}
+	if !c.sandbox {
+		return catalogue.DefaultSecretsDir()
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no user cache directory for the sandbox's secrets (%v); pass --secrets-dir", err)
+	}
+	// The directory keeps the name it had when the flag was --local: it
+	// holds the key that seals plugins' state in a --sandbox-state file,
+	// and a new name would orphan it, and with it that state.
+	return filepath.Join(base, "iam-mcp-server", "local-secrets"), nil
+}
