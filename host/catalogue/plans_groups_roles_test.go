@@ -833,20 +833,23 @@ func TestPlansAttacks(t *testing.T) {
 	before := e.readAll(t)
 	e.rec.take()
 
-	// An ARN as long as the arguments allow, matching the pattern: the
-	// refusal shows a bounded prefix of it (ours quoted and cut, IAM's
-	// answer cut where IAM's messages are).
+	// An ARN as long as the arguments allow, of IAM's shape but past its
+	// 2048 characters: refused by the catalogue's own check, before any
+	// request, with a bounded prefix of it quoted and its length said.
 	long := "arn:aws:iam::123456789012:policy/" + strings.Repeat("p/", 60000) + "x"
-	for _, tc := range []struct{ op, args, says string }{
-		{"detach_group_policy", `{"group_name":"eng","policy_arn":"` + long + `"}`, "characters) is not attached"},
-		{"detach_role_policy", `{"role_name":"app","policy_arn":"` + long + `"}`, "characters) is not attached"},
-		{"put_role_permissions_boundary", `{"role_name":"app","permissions_boundary":"` + long + `"}`, "InvalidInput"},
-		{"create_role", `{"role_name":"new","assume_role_policy_document":` + ec2TrustDoc + `,"permissions_boundary":"` + long + `"}`, "InvalidInput"},
+	for _, tc := range []struct{ op, args string }{
+		{"detach_group_policy", `{"group_name":"eng","policy_arn":"` + long + `"}`},
+		{"detach_role_policy", `{"role_name":"app","policy_arn":"` + long + `"}`},
+		{"put_role_permissions_boundary", `{"role_name":"app","permissions_boundary":"` + long + `"}`},
+		{"create_role", `{"role_name":"new","assume_role_policy_document":` + ec2TrustDoc + `,"permissions_boundary":"` + long + `"}`},
 	} {
 		_, _, err := e.prepare(t, tc.op, tc.args)
 		var ae *api.Error
-		if !errors.As(err, &ae) || len(ae.Message) > 1024 || !strings.Contains(ae.Message, tc.says) {
+		if !errors.As(err, &ae) || ae.Code != api.InvalidInput || len(ae.Message) > 1024 || !strings.Contains(ae.Message, "(120034 characters)") {
 			t.Errorf("%s with a long ARN: %d bytes: %.300v", tc.op, len(fmt.Sprint(err)), err)
+		}
+		if sent := e.rec.take(); len(sent) != 0 {
+			t.Errorf("%s with a long ARN reached IAM: %v", tc.op, sent)
 		}
 	}
 
