@@ -47,7 +47,7 @@ import (
 //     with RiskyPolicy, unless the operator started the server with
 //     --allow-risky-policies; then they are the result's warnings.
 //   - WARNING findings (unknown actions, mismatched resources) never refuse:
-//     the catalogue of actions ages, and IAM accepts them. They are warnings.
+//     the action reference ages, and IAM accepts them. They are warnings.
 //
 // A read the check needs that fails (no iam:GetPolicyVersion, say) refuses
 // the write: the check fails closed, unless --allow-risky-policies, which

@@ -304,7 +304,7 @@ func containsARN(list []string, arn string) bool {
 
 // allowedServices lists the services (sorted by prefix) of which the
 // policies allow at least one action: actions named by an Allow statement
-// (Action patterns expanded, NotAction complemented, over AWS's catalogue),
+// (Action patterns expanded, NotAction complemented, over AWS's action reference),
 // less those an unconditional Deny on every resource takes away. Resources
 // and conditions of an Allow are not weighed — a service allowed on one
 // bucket is a service the entity may use — as IAM lists "services the

@@ -19,7 +19,7 @@ import (
 //     one docInfo);
 //   - each document gets a candidate bitset: the actions of interest that
 //     some Allow statement of it names, found by expanding its patterns
-//     through AWS's action catalogue. A principal can only be allowed an
+//     through AWS's action reference. A principal can only be allowed an
 //     action one of its policies names, so the union of its documents'
 //     bitsets tells which escalation methods are worth evaluating at all;
 //     for most principals none is;
@@ -98,7 +98,7 @@ func newEngine() *engine {
 }
 
 // pattern returns the universe indexes an Action pattern matches, through
-// AWS's catalogue.
+// AWS's action reference.
 func (e *engine) pattern(p string) []int {
 	if idx, ok := e.patterns[p]; ok {
 		return idx
@@ -208,7 +208,7 @@ func readings(d *policy.Document) (strict, relaxed, cond, widened *policy.Docume
 }
 
 // candidates expands the document's Allow statements (those in only, when
-// not nil) through AWS's action catalogue into the universe's bitset. It
+// not nil) through AWS's action reference into the universe's bitset. It
 // over-approximates (it ignores resources, conditions and Deny
 // statements): the exact answer is always Evaluate's, on the candidates
 // only.
@@ -325,7 +325,7 @@ func allows(ms []policy.Match) []policy.Match {
 
 // wildcards finds the Allow statements granting every action of a service
 // (s3:*, kms:*) on "*" without conditions. Whether a pattern covers a whole
-// service is decided by AWS's catalogue (every one of the service's actions
+// service is decided by AWS's action reference (every one of the service's actions
 // matches it), and whether the grant reaches "*" by Evaluate
 // (onStarStatements); "*" alone is admin, reported by the admin rules.
 func (e *engine) wildcards(d *docInfo) []serviceWildcard {

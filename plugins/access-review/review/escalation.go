@@ -82,7 +82,7 @@ var EscalationMethods = []EscalationMethod{
 
 // The sensitive-action tables of the per-policy rules, after
 // cloudsplaining's risk categories. Resource exposure is not listed: it is
-// every Permissions-management action of AWS's catalogue outside IAM
+// every Permissions-management action of AWS's action reference outside IAM
 // (IAM's own are escalation), computed in universe().
 var (
 	// dataExfiltrationActions read data that is the point of the account.
@@ -123,7 +123,7 @@ var securityServices = map[string]bool{
 type actionUniverse struct {
 	names   []string          // index → action as AWS spells it
 	index   map[string]int    // lower-case action → index
-	inCat   []bool            // index → the action is in AWS's catalogue
+	inCat   []bool            // index → the action is in AWS's action reference
 	scoped  []bool            // index → the action can be scoped to resources (has resource types)
 	cat     map[string][]int  // category → indexes
 	methods [][]int           // EscalationMethods[i] → action indexes

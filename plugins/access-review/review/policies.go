@@ -189,7 +189,7 @@ func (r *reviewCtx) wildcardFinding(t polTarget) {
 	for _, w := range ws {
 		ev = append(ev, Evidence{Source: "policy", Policy: t.ref.label(), PolicyType: t.ref.typ, Version: t.ref.version,
 			Statement: intp(w.statement), Sid: w.sid, Actions: []string{w.pattern},
-			Detail: fmt.Sprintf("%s matches all %d actions of %s in AWS's catalogue, on every resource", w.pattern, w.actions, w.service)})
+			Detail: fmt.Sprintf("%s matches all %d actions of %s in AWS's action reference, on every resource", w.pattern, w.actions, w.service)})
 		names = append(names, w.pattern)
 		if securityServices[w.service] {
 			security = append(security, w.pattern)

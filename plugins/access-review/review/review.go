@@ -3,7 +3,7 @@
 // Rules over it with the project's policy engine, and renders the report.
 //
 // It has no build tag and imports only the standard library, sdk/api,
-// policy (with its action catalogue) and plugins/internal/hostiam, so
+// policy (with its action reference) and plugins/internal/hostiam, so
 // the same code runs inside the Wasm plugin (through hostiam.FromSDK) and
 // in native tests against the embedded sandbox (hostiamtest), where every
 // rule is planted and found.

@@ -69,7 +69,7 @@ func TestDocsTableEveryRule(t *testing.T) {
 	}
 }
 
-// Every action the tables name is in AWS's catalogue, spelled as AWS does,
+// Every action the tables name is in AWS's action reference, spelled as AWS does,
 // so that a typo cannot silently disable a method.
 func TestTableActionsAreInTheCatalogue(t *testing.T) {
 	var all []string
@@ -82,11 +82,11 @@ func TestTableActionsAreInTheCatalogue(t *testing.T) {
 	for _, a := range all {
 		info, ok := iamdata.Action(a)
 		if !ok {
-			t.Errorf("%s is not in AWS's action catalogue", a)
+			t.Errorf("%s is not in AWS's action reference", a)
 			continue
 		}
 		if info.FullName() != a {
-			t.Errorf("%s is spelled %s in AWS's catalogue", a, info.FullName())
+			t.Errorf("%s is spelled %s in AWS's action reference", a, info.FullName())
 		}
 	}
 	if u := universe(); len(u.extra) != 0 {
