@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -142,19 +141,13 @@ func ModuleRoot() (string, error) {
 }
 
 // GoTool is the go command to build with: the one on PATH, as the Makefile
-// runs it (go test puts its own toolchain's first on a test's PATH), else
-// the toolchain's that built the test.
+// runs it (go test puts its own toolchain's first on a test's PATH).
 func GoTool() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
 	return "go"
 }
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // cut keeps the head of a build's output: the first errors say what is
 // wrong, and a broken shared package can make every importer's report

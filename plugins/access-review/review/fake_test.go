@@ -293,11 +293,3 @@ func ruleSummary(rep *Report) []string {
 	return out
 }
 
-// rulesFound is the set of rule ids with findings.
-func rulesFound(rep *Report) map[string]bool {
-	m := map[string]bool{}
-	for _, f := range rep.Findings {
-		m[f.RuleID] = true
-	}
-	return m
-}
