@@ -292,4 +292,3 @@ func ruleSummary(rep *Report) []string {
 	sort.Strings(out)
 	return out
 }
-
