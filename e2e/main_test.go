@@ -85,8 +85,11 @@ func runMain(m *testing.M) int {
 		}
 	}
 	// The shipped plugins file, pointing at the modules just built, with
-	// their hashes: what `make demo` loads.
-	if shippedPlugins, err = shippedPluginsFile(root, dir, map[string]string{"access-review": reviewWasm, "key-rotation": rotationWasm, "hello-iam": helloWasm}); err != nil {
+	// their hashes: what `make demo` loads. unused-roles, written in
+	// AssemblyScript, is the committed module (TestUnusedRolesModuleIsItsSource
+	// checks that its pinned toolchain rebuilds it byte for byte).
+	unusedRolesWasm := filepath.Join(root, "plugins", "unused-roles", "unused-roles.wasm")
+	if shippedPlugins, err = shippedPluginsFile(root, dir, map[string]string{"access-review": reviewWasm, "key-rotation": rotationWasm, "hello-iam": helloWasm, "unused-roles": unusedRolesWasm}); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
 	}

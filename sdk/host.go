@@ -16,13 +16,8 @@ import (
 // block holding JSON output (0 when there is none). The guest allocates the
 // input and frees it after the call; the host allocates the output and the
 // guest frees it once read. The names must match the constants in
-// sdk/api/plugin.go; sdk/internal/gen's test checks that they do.
-
-//go:wasmimport iam_mcp iam_call
-func hostIAMCall(input uint64) uint64
-
-//go:wasmimport iam_mcp iam_batch
-func hostIAMBatch(input uint64) uint64
+// sdk/api/plugin.go; sdk/internal/gen's test checks that they do. iam_call
+// and iam_batch are imported from api.HostDirectModule instead (direct.go).
 
 //go:wasmimport iam_mcp progress
 func hostProgress(input uint64) uint64

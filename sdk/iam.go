@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/internal/wire"
 )
 
 // Call runs one catalogue operation through the host and decodes its result
@@ -32,7 +33,10 @@ func Call[O any](op string, in any) (*O, error) {
 	if err != nil {
 		return nil, &api.Error{Code: api.Internal, Message: err.Error()}
 	}
-	out := invoke(hostIAMCall, b)
+	out := invokeDirect(directIAMCall, b)
+	if result, ok := wire.Result(out); ok {
+		return decode[O](op, result, nil)
+	}
 	var resp api.IAMResponse
 	if err := json.Unmarshal(out, &resp); err != nil {
 		return nil, hostError(api.HostIAMCall, "answered %s with %q, not an IAM response: %v", op, truncate(out), err)
@@ -102,7 +106,7 @@ func batchChunk(wire []api.IAMRequest, sent []int, resps []Response) {
 		fail(&api.Error{Code: api.Internal, Message: err.Error()})
 		return
 	}
-	out := invoke(hostIAMBatch, b)
+	out := invokeDirect(directIAMBatch, b)
 	if trimmed := bytes.TrimSpace(out); len(trimmed) > 0 && trimmed[0] == '{' {
 		// The host refused the batch whole (over a cap): one answer with
 		// the reason, for every request in it.
@@ -112,8 +116,8 @@ func batchChunk(wire []api.IAMRequest, sent []int, resps []Response) {
 			return
 		}
 	}
-	var answers []api.IAMResponse
-	if err := json.Unmarshal(out, &answers); err != nil {
+	answers, err := batchAnswers(out)
+	if err != nil {
 		fail(hostError(api.HostIAMBatch, "answered %d requests with %q, not a list of IAM responses: %v", len(wire), truncate(out), err))
 		return
 	}
@@ -157,6 +161,27 @@ func BatchOf[O, I any](op string, ins []I) (outs []*O, errs []error) {
 }
 
 // newIAMRequest builds the wire form of a request.
+// batchAnswers reads iam_batch's answer: each successful response's
+// result is found without decoding it (sdk/internal/wire), so that it is
+// scanned once, when decoded into its output type; the rest is decoded.
+func batchAnswers(out []byte) ([]api.IAMResponse, error) {
+	elems, ok := wire.Elements(out)
+	if !ok {
+		var answers []api.IAMResponse
+		err := json.Unmarshal(out, &answers)
+		return answers, err
+	}
+	answers := make([]api.IAMResponse, len(elems))
+	for i, e := range elems {
+		if r, ok := wire.Result(e); ok {
+			answers[i].Result = r
+		} else if err := json.Unmarshal(e, &answers[i]); err != nil {
+			return nil, err
+		}
+	}
+	return answers, nil
+}
+
 func newIAMRequest(op string, in any) (api.IAMRequest, error) {
 	if op == "" {
 		return api.IAMRequest{}, &api.Error{Code: api.InvalidInput, Message: "sdk: an IAM request needs an operation name"}

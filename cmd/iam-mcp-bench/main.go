@@ -5,7 +5,7 @@
 // and under 0.5 ms added by a plugin tool over the same built-in call, and
 // iam_batch near N times faster than one call after another; the access
 // review on 10,000 principals in under 30 s with fewer than 200 IAM calls,
-// against a per-principal gatherer.
+// against a per-principal gatherer, and as Wasm within 2× of native and 200 MB.
 //
 // Benchmarks report and never fail on a time; this command does not either:
 // it exits 1 only when the benchmarks could not run.
@@ -173,37 +173,11 @@ func report(w io.Writer, r results, binNote string, took time.Duration) {
 		row("idle RSS after initialize, "+m.what, v, ok, mbF, 40)
 	}
 	reportPlugins(row, r, msF, mbF, nsF)
+	reportStartup(row, r, msF, mbF)
 	reportReview(row, r, mbF)
 	tw.Flush()
 	fmt.Fprintln(w, "\nTargets from the issue; for comparison, `import boto3` alone costs the Python server 0.3 s and 48 MB.")
 	fmt.Fprintln(w, "Details: go test -run '^$' -bench . -benchmem ./bench/  (see bench/bench_test.go for what each measures)")
-}
-
-// reportReview adds the access review's rows (bench/review_test.go): the
-// shipped plugin against a per-principal gatherer, 20 ms per IAM call.
-func reportReview(row rowFunc, r results, mbF func(float64) string) {
-	sF := func(v float64) string { return fmt.Sprintf("%.1f s", v) }
-	nF := func(v float64) string { return fmt.Sprintf("%.0f", v) }
-	for _, n := range []string{"1000", "10000"} {
-		target, calls := 0.0, 0.0
-		if n == "10000" {
-			target, calls = 30, 200
-		}
-		base := "BenchmarkAccessReview/principals=" + n
-		pt, okP := r.get(base+"/plugin", "s/review")
-		pc, _ := r.get(base+"/plugin", "iam-calls")
-		pm, _ := r.get(base+"/plugin", "MB-peak-rss")
-		bt, okB := r.get(base+"/per-principal", "s/review")
-		bc, _ := r.get(base+"/per-principal", "iam-calls")
-		row("access review, "+n+" principals, 20 ms/call: wall time", pt, okP, sF, target)
-		row("  its IAM calls", pc, okP, nF, calls)
-		row("  peak RSS of the process (sandbox included)", pm, okP, mbF, 0)
-		row("  per-principal gatherer (prowler's way, no analysis): wall time", bt, okB, sF, 0)
-		row("  its IAM calls", bc, okB, nF, 0)
-		if okP && okB && pt > 0 {
-			row("  review faster than per-principal gathering by", bt/pt, true, func(v float64) string { return fmt.Sprintf("%.1f×", v) }, 0)
-		}
-	}
 }
 
 // rowFunc prints one row of the table: what, the value, whether it was

@@ -18,6 +18,8 @@ Usage:
                                           load the plugins FILE lists and print each: hash, tools, grants, limits
   iam-mcp-server plugins inspect FILE.wasm
                                           print a plugin module's sha256 and describe output, to write its grant
+  iam-mcp-server plugins new NAME [--dir DIR] [--module PATH] [--sdk DIR]
+                                          write a new plugin in a module of its own: one tool, its tests, its entry
   iam-mcp-server sandbox [flags]          serve the embedded IAM sandbox over HTTP (for the AWS CLI and SDKs)
   iam-mcp-server version                  print the version
 
@@ -123,18 +125,39 @@ no built-in tool matches is taken to name a plugin tool.
 `,
 	"plugins": `Usage: iam-mcp-server plugins list --plugins FILE [flags]
        iam-mcp-server plugins inspect FILE.wasm
+       iam-mcp-server plugins new NAME [--dir DIR] [--module PATH] [--sdk DIR]
 
   list      loads the plugins FILE lists, as the server would, and prints each: its path and
             sha256, its tools (full names), the operations it asks for and those granted, and
             its limits. A plugin that cannot load is an error naming it (exit status 1).
   inspect   prints a module's sha256 and what its describe export returns, as indented JSON,
             so that an operator can write its entry (hash and grants) in the plugins file.
+  new       writes the starting point of a plugin in a Go module of its own: one tool, its
+            tests (natively with the test kit, and as Wasm), a Makefile and its plugins-file entry.
 `,
 	"plugins list": `Usage: iam-mcp-server plugins list --plugins FILE [flags]
 
 Loads the plugins FILE lists, as the server would with these flags, and prints each: its path
 and sha256, its tools (full names), the operations it asks for and those granted, and its
 limits. A plugin that cannot load is an error naming it (exit status 1).
+`,
+	"plugins new": `Usage: iam-mcp-server plugins new NAME [--dir DIR] [--module PATH] [--sdk DIR]
+
+Writes the starting point of a plugin named NAME (what the plugins file accepts: letters, digits,
+'_' and '-') in a Go module of its own, in the directory DIR (default NAME), which must not exist
+or be empty: nothing is overwritten. It holds the plugin's main package with one read-only tool
+(console users without MFA), the tool's logic in package workflow with its tests (natively on
+the server's gate over the embedded sandbox with the test kit sdk/hostiam/hostiamtest, and built
+and run as Wasm), a Makefile (make test, make wasm as make plugins builds, make pin to write the
+module's sha256 into plugins.yaml), the plugins-file entry and a README. See docs/plugins.md,
+"Write a plugin in your own module".
+
+  --dir DIR       where to write it (default: NAME, in the current directory)
+  --module PATH   the module path (default: example.com/NAME)
+  --sdk DIR       a checkout of the server module: the module then replaces
+                  github.com/iammcp/iam-mcp-server by DIR and takes its go.sum and requirements,
+                  so that it builds offline from the module cache (needed until a release is
+                  published; without it, go get the server module)
 `,
 	"plugins inspect": `Usage: iam-mcp-server plugins inspect FILE.wasm
 

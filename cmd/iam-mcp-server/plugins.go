@@ -15,10 +15,10 @@ import (
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
-// runPlugins is `iam-mcp-server plugins list|inspect`.
+// runPlugins is `iam-mcp-server plugins list|inspect|new`.
 func runPlugins(ctx context.Context, p process, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		return usageFailure(stderr, "plugins", usagef("which one? plugins list or plugins inspect"))
+		return usageFailure(stderr, "plugins", usagef("which one? plugins list or plugins inspect (or plugins new NAME, to write a new plugin)"))
 	}
 	switch sub, rest := args[0], args[1:]; {
 	case isHelp(sub) || sub == "help":
@@ -28,8 +28,10 @@ func runPlugins(ctx context.Context, p process, args []string, stdin io.Reader, 
 		return runCommand(ctx, p, "plugins list", rest, stdin, stdout, stderr)
 	case sub == "inspect":
 		return runInspect(ctx, rest, stdout, stderr)
+	case sub == "new":
+		return runPluginsNew(rest, stdout, stderr)
 	default:
-		return usageFailure(stderr, "plugins", usagef("unknown subcommand %s: use plugins list or plugins inspect", quoted(sub)))
+		return usageFailure(stderr, "plugins", usagef("unknown subcommand %s: use plugins list, plugins inspect or plugins new", quoted(sub)))
 	}
 }
 

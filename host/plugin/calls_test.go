@@ -244,6 +244,7 @@ func TestFiftyConcurrentCalls(t *testing.T) {
 func TestWaitingForAnInstanceHonoursTheContext(t *testing.T) {
 	t.Parallel()
 	e := newEnvWith(t, envConfig{opts: func(o *Options) { o.MaxInstances = 1 }}, slowSpec())
+	startPlugin(t, e.h.plugins[0]) // its pool exists, with the one instance idle
 	// The one instance sleeps (ten minutes, as long as its limit) until the
 	// test cancels it, whatever the machine's speed.
 	bctx, bcancel := context.WithCancel(ctx)

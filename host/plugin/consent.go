@@ -355,7 +355,7 @@ func (p *loaded) pendingError() *api.Error { return pendingError(p.name) }
 
 // Consent is the consent of one plugin tool call outside the runtime: for
 // a test kit that runs a plugin's workflow natively over the real gate
-// (plugins/internal/hostiam/hostiamtest), so that its plans are approved,
+// (sdk/hostiam/hostiamtest), so that its plans are approved,
 // refused and matched exactly as the runtime does it. The runtime makes
 // its own for each tool call.
 type Consent struct {

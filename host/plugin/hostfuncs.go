@@ -59,6 +59,19 @@ type callState struct {
 	// asking again in a loop gets the same answer, not another audit line.
 	infoOnce sync.Once
 	info     []byte
+
+	// answer is the answer of the last direct iam_call or iam_batch,
+	// waiting for the plugin to take it (see direct.go).
+	answer []byte
+}
+
+// stateOf is the state of the call a host function serves; a fresh one
+// outside any (nothing is granted there).
+func stateOf(ctx context.Context) *callState {
+	if st, _ := ctx.Value(stateKey{}).(*callState); st != nil {
+		return st
+	}
+	return &callState{}
 }
 
 // hostFunc is one host function: its name, how much input it reads, what
@@ -76,8 +89,8 @@ type hostFunc struct {
 // of its JSON output (0 for none).
 func (p *loaded) hostFunctions() []extism.HostFunction {
 	return []extism.HostFunction{
-		p.hostFunction(hostFunc{name: api.HostIAMCall, maxIn: MaxHostInputBytes, run: p.iamCallFunc, tooBig: p.iamCallTooBig}),
-		p.hostFunction(hostFunc{name: api.HostIAMBatch, maxIn: MaxHostInputBytes, run: p.iamBatchFunc, tooBig: p.iamBatchTooBig}),
+		p.hostFunction(p.iamCallHostFunc()),
+		p.hostFunction(p.iamBatchHostFunc()),
 		p.hostFunction(hostFunc{name: api.HostProgress, maxIn: maxProgressInputBytes, run: p.progressFunc, tooBig: p.progressTooBig}),
 		p.hostFunction(hostFunc{name: api.HostConsent, maxIn: MaxHostInputBytes, run: p.consentFunc, tooBig: p.consentTooBig}),
 		p.hostFunction(hostFunc{name: api.HostStateSeal, maxIn: MaxSealInputBytes, run: p.stateSealFunc, tooBig: p.stateSealTooBig}),
@@ -87,6 +100,16 @@ func (p *loaded) hostFunctions() []extism.HostFunction {
 	}
 }
 
+// iamCallHostFunc and iamBatchHostFunc are served twice: through Extism's
+// calling convention (HostModule) and directly (HostDirectModule).
+func (p *loaded) iamCallHostFunc() hostFunc {
+	return hostFunc{name: api.HostIAMCall, maxIn: MaxHostInputBytes, run: p.iamCallFunc, tooBig: p.iamCallTooBig}
+}
+
+func (p *loaded) iamBatchHostFunc() hostFunc {
+	return hostFunc{name: api.HostIAMBatch, maxIn: MaxHostInputBytes, run: p.iamBatchFunc, tooBig: p.iamBatchTooBig}
+}
+
 // hostFunction adapts f to Extism's (i64) -> i64 calling convention. The
 // input's length is asked of the Extism kernel first, and an input over
 // f.maxIn is never copied into the host. A failure to read or write the
@@ -94,10 +117,7 @@ func (p *loaded) hostFunctions() []extism.HostFunction {
 // function (its call then fails and its instance is replaced).
 func (p *loaded) hostFunction(f hostFunc) extism.HostFunction {
 	hf := extism.NewHostFunctionWithStack(f.name, func(ctx context.Context, cp *extism.CurrentPlugin, stack []uint64) {
-		st, _ := ctx.Value(stateKey{}).(*callState)
-		if st == nil {
-			st = &callState{}
-		}
+		st := stateOf(ctx)
 		var out []byte
 		if in, size, ok := p.readInput(cp, f, stack[0]); ok {
 			out = f.run(ctx, st, in)
@@ -204,7 +224,7 @@ func (p *loaded) iamCallFunc(ctx context.Context, st *callState, in []byte) []by
 	resp := p.runIAM(ctx, st, req)
 	var answered atomic.Int64
 	p.withinAnswerBudget(&answered, &resp, req.Op)
-	return mustJSON(resp)
+	return appendResponse(nil, resp)
 }
 
 // iamCallTooBig answers an iam_call whose input is over
@@ -276,7 +296,31 @@ func (p *loaded) iamBatchFunc(ctx context.Context, st *callState, in []byte) []b
 		}(i, req)
 	}
 	wg.Wait()
-	return mustJSON(resps)
+	size := 2
+	for _, r := range resps {
+		size += len(r.Result) + 16
+	}
+	out := append(make([]byte, 0, size), '[')
+	for i, r := range resps {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendResponse(out, r)
+	}
+	return append(out, ']')
+}
+
+// appendResponse appends resp's JSON to b. A result is written as it is:
+// it was made by json.Marshal (withoutSecrets), and encoding the response
+// with encoding/json would scan and copy it again (a page of authorization
+// details is megabytes).
+func appendResponse(b []byte, resp api.IAMResponse) []byte {
+	if resp.Error != nil || len(resp.Result) == 0 {
+		return append(b, mustJSON(resp)...)
+	}
+	b = append(b, `{"result":`...)
+	b = append(b, resp.Result...)
+	return append(b, '}')
 }
 
 // iamBatchTooBig answers an iam_batch whose input is over

@@ -18,6 +18,7 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/iammcp/iam-mcp-server/host/plugin/interrupt"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -68,15 +69,20 @@ func prepareProcess() {
 // own (so that its memory limit is its own) with the host functions, the
 // Extism kernel and the plugin's module, compiled once, through the
 // compilation cache when there is one.
+//
+// The module is instrumented first (host/plugin/interrupt): every loop and
+// every function that calls counts down, and every interrupt.Budget checks
+// calls the host, which stops the call once its context is done (timeout,
+// cancellation) and lets Go preempt the goroutine. That replaces wazero's
+// WithCloseOnContextDone, whose compiled code leaves for Go at every loop
+// iteration (wazero issue #2466, still so in 1.12) and cost a Go guest
+// 4-5x of its CPU; see docs/RATIONALE.md.
 func (p *loaded) compile(ctx context.Context, wasm []byte, cache wazero.CompilationCache) error {
-	rc := wazero.NewRuntimeConfig().
-		// The timeout and the MCP request's cancellation must stop a running
-		// plugin, loops included: wazero then checks the context in the
-		// compiled code. The price: wazero 1.9's compiled code leaves for Go
-		// at every loop back-edge to check (wazero issue #2466), which makes
-		// a Go guest some 2-5x slower; nothing else can stop a loop.
-		WithCloseOnContextDone(true).
-		WithMemoryLimitPages(p.pages)
+	wasm, err := interrupt.Instrument(wasm)
+	if err != nil {
+		return fmt.Errorf("plugin %s: %s cannot run as a plugin: %w", p.name, p.path, err)
+	}
+	rc := wazero.NewRuntimeConfig().WithMemoryLimitPages(p.pages)
 	if cache != nil {
 		rc = rc.WithCompilationCache(cache)
 	}
@@ -90,7 +96,12 @@ func (p *loaded) compile(ctx context.Context, wasm []byte, cache wazero.Compilat
 	if err != nil {
 		return fmt.Errorf("plugin %s: cannot compile %s: %w", p.name, p.path, err)
 	}
-	p.compiled = compiled
+	links, err := p.newDirectLinks(ctx)
+	if err != nil {
+		_ = compiled.Close(ctx)
+		return err
+	}
+	p.compiled, p.links = compiled, links
 	p.pool = &pool{p: p, slots: make(chan struct{}, p.maxInstances)}
 	return nil
 }
@@ -156,7 +167,16 @@ func (p *loaded) newInstance(ctx context.Context) (*instance, error) {
 		WithStdin(bytes.NewReader(nil)).
 		WithStdout(&lineLogger{log: p.logger, budget: p.logs, stream: "stdout"}).
 		WithStderr(multiWriter{inst.stderr, &lineLogger{log: p.logger, budget: p.logs, stream: "stderr"}})
-	ext, err := p.compiled.Instance(context.WithoutCancel(ctx), extism.PluginInstanceConfig{ModuleConfig: mc})
+	// Instantiation runs the module's start section, if it has one, outside
+	// any call: it is bounded by the start-up limit (the interrupt checks
+	// stop it there), not by the caller's context, which a wait for an
+	// instance may be about to end.
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.startup)
+	defer cancel()
+	ext, err := p.compiled.Instance(withLinearMemory(p.links.link(ictx)), extism.PluginInstanceConfig{ModuleConfig: mc})
+	if errors.Is(err, interrupt.ErrStopped) {
+		return nil, fmt.Errorf("its start section ran past the start-up limit (%v) and was stopped: %w", p.startup, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -261,6 +281,24 @@ func (pl *pool) close() {
 	}
 }
 
+// closeWait bounds how long Close waits for running calls to stop.
+const closeWait = 30 * time.Second
+
+// drain waits until no call holds an instance (every slot is taken back
+// and kept: nothing starts after), or d passes; it says which.
+func (pl *pool) drain(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for range cap(pl.slots) {
+		select {
+		case pl.slots <- struct{}{}:
+		case <-t.C:
+			return false
+		}
+	}
+	return true
+}
+
 // idleCount reports the idle instances (for tests).
 func (pl *pool) idleCount() int {
 	pl.mu.Lock()
@@ -292,6 +330,14 @@ func (p *loaded) startupLimit() timeLimit { return timeLimit{p.startup, "the sta
 // names the call for messages ("describe", or the tool's MCP name).
 func (p *loaded) invoke(ctx context.Context, export string, input []byte, st *callState, what string, limit timeLimit) ([]byte, error) {
 	defer p.reportDroppedLogs(what)
+	if p.calls != nil {
+		// Closing the Runtime stops the call.
+		var stop context.CancelFunc
+		ctx, stop = context.WithCancel(ctx)
+		defer stop()
+		unhook := context.AfterFunc(p.calls, stop)
+		defer unhook()
+	}
 	for attempt := 0; ; attempt++ {
 		out, retry, err := p.invokeOnce(ctx, export, input, st, what, limit, attempt == 0)
 		if !retry {
@@ -303,6 +349,15 @@ func (p *loaded) invoke(ctx context.Context, export string, input []byte, st *ca
 // invokeOnce is one attempt of invoke; retry asks for another, on a new
 // instance, when the one it got had exited and mayRetry allows it.
 func (p *loaded) invokeOnce(ctx context.Context, export string, input []byte, st *callState, what string, limit timeLimit, mayRetry bool) (out []byte, retry bool, err error) {
+	// A plugin whose tools came from the describe cache is compiled at its
+	// first use; like making an instance, that does not count against the
+	// call's limit.
+	if err := p.ensureCompiled(ctx, what); err != nil {
+		return nil, false, err
+	}
+	if e := p.refusal.Load(); e != nil {
+		return nil, false, e
+	}
 	// Waiting for a free instance counts against the limit; making a new
 	// one does not (wazero's instantiation cannot be interrupted, and a
 	// machine busy for a moment must not turn it into a tool's timeout):
@@ -313,17 +368,29 @@ func (p *loaded) invokeOnce(ctx context.Context, export string, input []byte, st
 	if err != nil {
 		return nil, false, p.waitFailure(ctx, wctx, err, what, limit)
 	}
-	healthy := true
-	if !inst.started && export != api.ExportDescribe {
+	healthy, fresh := true, !inst.started
+	if fresh && export != api.ExportDescribe {
 		// Extism runs the guest's start-up (Go's runtime, every init
 		// function) at an instance's first export, under that export's
 		// limit: a new instance's first export is therefore a describe
-		// (which makes no IAM call), under the start-up limit, whose answer
-		// is not needed, and the call's clock starts after it.
-		_, healthy, retry, err = p.run(ctx, inst, api.ExportDescribe, nil, &callState{}, "the start-up of a new instance for "+what, p.startupLimit(), mayRetry)
+		// (which makes no IAM call), under the start-up limit, and the
+		// call's clock starts after it. Its answer must be the one the
+		// tools were listed from.
+		var said []byte
+		said, healthy, retry, err = p.run(ctx, inst, api.ExportDescribe, nil, &callState{}, "the start-up of a new instance for "+what, p.startupLimit(), mayRetry)
+		if err == nil && !retry {
+			if err = p.checkDescribe(said); err != nil {
+				healthy = false
+			}
+		}
 	}
 	if err == nil && !retry {
 		out, healthy, retry, err = p.run(ctx, inst, export, input, st, what, limit, mayRetry)
+		if fresh && export == api.ExportDescribe && err == nil && !retry {
+			if err = p.checkDescribe(out); err != nil {
+				out, healthy = nil, false
+			}
+		}
 	}
 	p.pool.put(inst, healthy)
 	return out, retry, err

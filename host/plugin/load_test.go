@@ -76,7 +76,7 @@ func TestLoadNamesToolsAndWorksOutReadOnly(t *testing.T) {
 	if !reflect.DeepEqual(hi.NotGranted, []string{"create_access_key", "delete_user"}) {
 		t.Errorf("not granted %v", hi.NotGranted)
 	}
-	if len(hi.Tools) != 19 || hi.Tools[0] != "h_readfile" {
+	if len(hi.Tools) != 20 || hi.Tools[0] != "h_readfile" {
 		t.Errorf("tools %v", hi.Tools)
 	}
 	if hi.Limits.Memory != DefaultMemory || hi.Limits.Timeout != DefaultTimeout || hi.MemoryPages != 1024 || hi.MaxInput != MaxInputBytes {

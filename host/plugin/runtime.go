@@ -37,9 +37,12 @@ type Options struct {
 	// secret from what a plugin sees; see Secrets).
 	Gate *gate.Gate
 	// CacheDir is wazero's on-disk compilation cache, so that a restart
-	// skips the second-long compilation of each plugin; "" for none. It is
-	// created 0700, and refused when another user owns it or others may
-	// write it: it holds machine code that runs without the sha256 check.
+	// skips the second-long compilation of each plugin, and the describe
+	// cache (its subdirectory "describe"), so that a restart lists a
+	// plugin's tools without compiling or instantiating it; "" for
+	// neither. It is created 0700, and refused when another user owns it or
+	// others may write it: it holds machine code that runs without the
+	// sha256 check, and the answers that become the tools listed.
 	CacheDir string
 	// Logger receives the runtime's log and the plugins' own log lines and
 	// output, each tagged plugin=<name>; nil discards them.
@@ -86,11 +89,17 @@ type Options struct {
 //     opened without blocking, so that a FIFO or /dev/zero is refused
 //     rather than waited on or read for ever — and checks the sha256 the
 //     operator pinned;
-//  2. compiles it once (through the on-disk cache when there is one) into a
-//     wazero runtime of its own that carries its memory limit;
-//  3. instantiates one sandboxed instance and calls its describe export,
-//     within the start-up limit (StartupTimeout), to learn its tools; that
-//     warm instance is kept;
+//  2. looks for its describe answer in the describe cache (with
+//     Options.CacheDir), under a key made of the module's sha256, the
+//     contract's and the runtime's versions, and everything describe can
+//     read (see describeKey). Found, the answer is checked as a fresh one
+//     and the plugin's tools are listed from it: nothing is compiled or
+//     instantiated until its first call (step 5);
+//  3. otherwise compiles it once (through the on-disk cache when there is
+//     one) into a wazero runtime of its own that carries its memory limit,
+//     instantiates one sandboxed instance and calls its describe export,
+//     within the start-up limit (StartupTimeout), to learn its tools (that
+//     warm instance is kept), and keeps the answer in the describe cache;
 //  4. names its tools <prefix>_<tool> and refuses a name that is, in any
 //     letter case, a catalogue operation's (exposed as a tool or not: a
 //     plugin must never answer a call meant for one), a built-in tool's,
@@ -99,7 +108,12 @@ type Options struct {
 //     MaxInstances, and starts it with a describe under the start-up
 //     limit), runs call in it under the plugin's timeout and the caller's
 //     context, and gives the instance back, or closes it if the call
-//     failed so that the next call gets a fresh one;
+//     failed so that the next call gets a fresh one. The first Call of a
+//     plugin listed from the describe cache first compiles it (once, for
+//     all the calls that arrive together; the module is read again and
+//     its sha256 checked again), and every new instance's start-up
+//     describe must answer exactly what the tools were listed from, or
+//     the plugin's calls are refused (see checkDescribe);
 //  6. Close closes every instance, runtime and the compilation cache.
 type Runtime struct {
 	opts    Options
@@ -110,6 +124,9 @@ type Runtime struct {
 	tools   []Tool
 	closed  atomic.Bool
 	once    sync.Once
+	// stopCalls ends every running call (Close); each plugin's calls
+	// context is its context.
+	stopCalls context.CancelFunc
 }
 
 type toolEntry struct {
@@ -193,13 +210,40 @@ type loaded struct {
 	logger  *slog.Logger
 	logs    *logBudget // the plugin's log lines, all its calls together
 
-	compiled  *extism.CompiledPlugin
+	// ccache is the runtime's compilation cache (nil: none), kept for a
+	// compile on first use.
+	ccache wazero.CompilationCache
+	// dcache is the describe cache (nil: none) and dkey the plugin's key
+	// in it (see describeKey).
+	dcache *describeCache
+	dkey   string
+	// described is the describe answer the plugin's tools were listed
+	// from, which every new instance's start-up describe must repeat (see
+	// checkDescribe); nil without a describe cache, when nothing is
+	// compared. refusal is set once one did not: every call gets it.
+	described []byte
+	refusal   atomic.Pointer[api.Error]
+	// startSem is held (one slot) while the plugin is compiled on first
+	// use, and by Close; stopped, under it, says Close has run, so that
+	// no compile starts after it. ready says compiled, links and pool are
+	// set (at Load, or on first use: see ensureCompiled).
+	startSem chan struct{}
+	stopped  bool
+	ready    atomic.Bool
+	compiles atomic.Int64 // compilations, for tests
+
+	compiled *extism.CompiledPlugin
+	// calls ends when the Runtime closes: every call of the plugin is
+	// stopped then (nil while inspecting).
+	calls     context.Context
+	links     *directLinks // what instances link to besides Extism (direct.go)
 	pool      *pool
 	instances atomic.Int64 // instances made, for tests and benchmarks
 }
 
-// Load verifies, compiles and describes every plugin of cfg, and returns
-// the host serving their tools. Plugins load in parallel; the first
+// Load verifies every plugin of cfg and learns its tools (from the
+// describe cache, or by compiling and describing it: see Runtime), and
+// returns the host serving them. Plugins load in parallel; the first
 // failure, in the file's order, is returned and nothing stays loaded. Each
 // error names the plugin and what to do.
 func Load(ctx context.Context, cfg *Config, opts Options) (*Runtime, error) {
@@ -213,16 +257,22 @@ func Load(ctx context.Context, cfg *Config, opts Options) (*Runtime, error) {
 		return nil, err
 	}
 	prepareProcess()
-	h := &Runtime{opts: opts, logger: opts.Logger, byTool: map[string]toolEntry{}}
+	calls, stopCalls := context.WithCancel(context.Background())
+	h := &Runtime{opts: opts, logger: opts.Logger, byTool: map[string]toolEntry{}, stopCalls: stopCalls}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
 	}
+	var dcache *describeCache
 	if opts.CacheDir != "" {
 		cache, err := openCache(opts.CacheDir)
 		if err != nil {
 			return nil, err
 		}
 		h.cache = cache
+		if dcache, err = openDescribeCache(opts.CacheDir, h.logger); err != nil {
+			_ = cache.Close(ctx)
+			return nil, err
+		}
 	}
 
 	sealer := NewStateSealer(opts.SecretsDir)
@@ -235,7 +285,8 @@ func Load(ctx context.Context, cfg *Config, opts Options) (*Runtime, error) {
 			errs[i] = err
 			continue
 		}
-		p.gate, p.secrets, p.account, p.sealer = opts.Gate, opts.Secrets, opts.Account, sealer
+		p.gate, p.secrets, p.account, p.sealer, p.calls = opts.Gate, opts.Secrets, opts.Account, sealer, calls
+		p.ccache, p.dcache = h.cache, dcache
 		if opts.Now != nil {
 			p.now = opts.Now
 		}
@@ -249,7 +300,7 @@ func Load(ctx context.Context, cfg *Config, opts Options) (*Runtime, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = p.load(ctx, h.cache)
+			errs[i] = p.load(ctx)
 		}()
 	}
 	wg.Wait()
@@ -317,7 +368,8 @@ func newLoaded(spec Spec, logger *slog.Logger) (*loaded, error) {
 		grants:   grants, granted: sortedKeys(grants),
 		maxInstances: defaultMaxInstances, concurrency: defaultConcurrency, startup: max(StartupTimeout, limits.Timeout),
 		logger: logger.With("plugin", spec.Name), now: time.Now,
-		sealer: NewStateSealer(""), // no secrets directory until Load gives one
+		sealer:   NewStateSealer(""), // no secrets directory until Load gives one
+		startSem: make(chan struct{}, 1),
 	}
 	// The budget reads p.now at each line, so that Options.Now, set after
 	// this, is its clock.
@@ -330,41 +382,71 @@ func newLoaded(spec Spec, logger *slog.Logger) (*loaded, error) {
 	return p, nil
 }
 
-// load verifies, compiles and describes one plugin.
-func (p *loaded) load(ctx context.Context, cache wazero.CompilationCache) error {
-	wasm, err := readfile.Regular(p.path, "module", MaxModuleBytes)
+// load verifies one plugin and learns its tools: from the describe cache
+// when it has the plugin's answer (nothing is compiled or instantiated
+// then: see ensureCompiled), otherwise by compiling the plugin and calling
+// its describe, whose answer the cache then keeps.
+func (p *loaded) load(ctx context.Context) error {
+	if p.dcache != nil {
+		// Only the hash is needed to find the entry: the module is read
+		// whole only if it has to be compiled.
+		sha, err := hashModule(p.path)
+		if err != nil {
+			return fmt.Errorf("plugin %s: %w", p.name, err)
+		}
+		if err := p.checkPin(sha); err != nil {
+			return err
+		}
+		p.sha, p.dkey = sha, p.describeKey()
+		if desc, raw, ok := p.dcache.load(p.name, p.dkey); ok {
+			p.desc, p.described = desc, raw
+			p.logger.Debug("plugin described from the cache; it is compiled and started on first use", "path", p.path, "sha256", p.sha,
+				"version", desc.Version, "tools", len(desc.Tools))
+			return nil
+		}
+		// Said at Info: the first start with a module is slow (seconds per
+		// plugin), and the operator should know why, and that it is once.
+		p.logger.Info("compiling the plugin: the first start with this module or its settings; later starts use the cache", "path", p.path, "sha256", p.sha)
+	}
+	wasm, sha, err := p.readModule()
 	if err != nil {
-		return fmt.Errorf("plugin %s: %w", p.name, err)
+		return err
 	}
-	sum := sha256.Sum256(wasm)
-	p.sha = hex.EncodeToString(sum[:])
-	if want := strings.ToLower(p.spec.SHA256); p.sha != want {
-		return fmt.Errorf("plugin %s: %s has sha256 %s, but the plugins file pins %s; the module was refused. If the new module is trusted, put its hash in the plugins file",
-			p.name, p.path, p.sha, want)
-	}
+	p.sha = sha
 	start := time.Now()
-	if err := p.compile(ctx, wasm, cache); err != nil {
+	if err := p.compileModule(ctx, wasm); err != nil {
 		return err
 	}
 	compiled := time.Since(start)
-	desc, err := p.describe(ctx)
+	desc, raw, err := p.describe(ctx)
 	if err != nil {
 		return err
 	}
 	p.desc = desc
+	if p.dcache != nil {
+		p.described = raw
+		if err := p.dcache.store(p.dkey, raw); err != nil {
+			p.logger.Warn("cannot keep the plugin's describe answer in the cache; the next start compiles it again", "dir", p.dcache.dir, "err", err)
+		}
+	}
 	p.logger.Debug("plugin loaded", "path", p.path, "sha256", p.sha, "version", desc.Version, "tools", len(desc.Tools),
 		"compile", compiled, "describe", time.Since(start)-compiled)
 	return nil
 }
 
-// describe calls the plugin's describe export and checks what it says.
-// The instance it ran in stays in the pool, warm.
-func (p *loaded) describe(ctx context.Context) (*api.PluginDescription, error) {
+// describe calls the plugin's describe export and checks what it says,
+// returning the description and the exact answer. The instance it ran in
+// stays in the pool, warm.
+func (p *loaded) describe(ctx context.Context) (*api.PluginDescription, []byte, error) {
 	out, err := p.invoke(ctx, api.ExportDescribe, nil, &callState{}, "describe", p.startupLimit())
 	if err != nil {
-		return nil, fmt.Errorf("plugin %s: describe failed: %w", p.name, err)
+		return nil, nil, fmt.Errorf("plugin %s: describe failed: %w", p.name, err)
 	}
-	return parseDescription(p.name, out)
+	d, err := parseDescription(p.name, out)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, out, nil
 }
 
 // parseDescription decodes describe's JSON and checks each tool: a valid
@@ -711,11 +793,23 @@ func (h *Runtime) Close(ctx context.Context) error {
 	var errs []error
 	h.once.Do(func() {
 		h.closed.Store(true)
+		h.stopCalls()
 		for _, p := range h.plugins {
-			if p == nil || p.compiled == nil {
+			if p == nil || !p.stop() {
 				continue
 			}
 			p.pool.close()
+			// A running call is stopped at its next check (see compile),
+			// or as soon as the host function it waits in returns. Its
+			// memory is unmapped when its module closes (memory_linux.go),
+			// so the runtime is closed only once no call runs in it; one
+			// that does not stop in time keeps its runtime, and the
+			// process its memory, until it exits.
+			if !p.pool.drain(closeWait) {
+				p.logger.Warn("a call of the plugin did not stop when the server closed; its instance is left running", "waited", closeWait)
+				continue
+			}
+			p.links.close(ctx)
 			if err := p.compiled.Close(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("plugin %s: %w", p.name, err))
 			}
@@ -751,21 +845,21 @@ func Inspect(ctx context.Context, wasmPath string) (sha256Hex string, d *api.Plu
 	if err != nil {
 		return sha, nil, err
 	}
-	var cache wazero.CompilationCache
 	if inspectCacheDir != "" {
-		if cache, err = openCache(inspectCacheDir); err != nil {
+		if p.ccache, err = openCache(inspectCacheDir); err != nil {
 			return sha, nil, err
 		}
-		defer cache.Close(ctx)
+		defer p.ccache.Close(ctx)
 	}
-	if err := p.compile(ctx, wasm, cache); err != nil {
+	if err := p.compileModule(ctx, wasm); err != nil {
 		return sha, nil, err
 	}
 	defer func() {
 		p.pool.close()
+		p.links.close(ctx)
 		_ = p.compiled.Close(ctx)
 	}()
-	d, err = p.describe(ctx)
+	d, _, err = p.describe(ctx)
 	if err != nil {
 		return sha, nil, err
 	}

@@ -146,6 +146,7 @@ func TestEndlessLoopStoppedAtTimeout(t *testing.T) {
 	s.Limits.Timeout = 300 * time.Millisecond
 	e := newEnv(t, gate.Options{}, s, spec("good"))
 	p := e.h.plugins[0]
+	startPlugin(t, p) // one warm instance, whether Load made it or found the describe cached
 	made := p.instances.Load()
 	_, err := e.h.Call(ctx, "hostile_loop", []byte(`{}`), nil)
 	mustFail(t, err, api.LimitExceeded, "hostile", "time limit", "300ms", "hostile_loop")
@@ -158,7 +159,7 @@ func TestEndlessLoopStoppedAtTimeout(t *testing.T) {
 	p.limits.Timeout = 10 * time.Minute
 	e.call(t, "hostile_ok", `{}`)
 	e.call(t, "good_echo", `{}`)
-	// The loop ran in the warm instance describe left; the sleep and ok
+	// The loop ran in the warm instance the start left; the sleep and ok
 	// each needed a new one, since the one before was stopped (each new
 	// one started under the start-up limit, not the 300ms).
 	if got := p.instances.Load() - made; got != 2 {
@@ -497,9 +498,10 @@ func TestNewInstanceStartsUnderTheStartUpLimit(t *testing.T) {
 	s.Limits.Timeout = 10 * time.Minute // only guards against a hang
 	e := newEnv(t, gate.Options{}, s)
 	p := e.h.plugins[0]
+	startPlugin(t, p) // one instance, started under the usual limit
 	normal := p.startup
 	p.startup = time.Nanosecond
-	// describe's instance has started: a call in it is held to its own limit only.
+	// That instance has started: a call in it is held to its own limit only.
 	e.call(t, "hostile_ok", `{}`)
 	_, err := e.h.Call(ctx, "hostile_panic", []byte(`{}`), nil) // its instance is closed
 	mustFail(t, err, api.Internal, "hostile", "crashed in hostile_panic")

@@ -17,9 +17,9 @@ import (
 	"encoding/json"
 
 	"github.com/iammcp/iam-mcp-server/plugins/access-review/review"
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
 	"github.com/iammcp/iam-mcp-server/sdk"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam"
 )
 
 func init() {

@@ -9,10 +9,10 @@
 package main
 
 import (
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
 	"github.com/iammcp/iam-mcp-server/plugins/key-rotation/rotation"
 	"github.com/iammcp/iam-mcp-server/sdk"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam"
 )
 
 func init() {

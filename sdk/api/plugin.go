@@ -7,6 +7,14 @@ import "encoding/json"
 // language-neutral terms; these types are its Go form, shared by the host
 // (host/plugin) and the Go plugin SDK (sdk/).
 
+// ContractVersion numbers this contract: the exports, the host functions
+// and their JSON. Bump it whenever any of them changes what a plugin's
+// describe or call may see or answer. A host keeps each plugin's describe
+// answer in its compilation cache under this number (among other keys), so
+// that a start after such a change describes every plugin afresh rather
+// than list tools a module described under the old contract.
+const ContractVersion = 1
+
 // HostModule is the Wasm import module (namespace) of the host functions.
 const HostModule = "iam_mcp"
 

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam"
 )
 
 // Credential checks: the root user, MFA, access keys, console passwords and

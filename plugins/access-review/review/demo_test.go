@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/iammcp/iam-mcp-server/host/sandbox"
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam/hostiamtest"
 )
 
 // The demo organisation's planted problems, each found where it was

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam"
 )
 
 // A fake host over constructed api values, for the tests of the pure parts

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam"
 )
 
 // The bulk reads. Everything the default review needs comes from four
@@ -62,18 +62,14 @@ func (c *counter) count(op string, n int) {
 // the host's SDK already retried, so this is the review's second line for
 // an account under sustained load.
 //
-// It goes through Host.Batch, as a batch of one: inside the plugin the SDK
-// decodes a batch's answer once before the result is decoded into out,
-// where a single call's answer is decoded twice first (into the response,
-// then into raw JSON). A page of authorization details is up to a megabyte
-// and JSON decoding is the plugin's largest cost, so the pass saved is
-// about a sixth of a large review's time. The gate, grants, limits and
-// audit treat each request of a batch exactly as a call.
+// Inside the plugin the SDK decodes each result once, straight into out (a
+// page of authorization details is up to a megabyte, and JSON decoding is
+// the plugin's largest cost).
 func (c *counter) call(op string, in, out any) error {
 	wait := firstBackoff
 	for attempt := 1; ; attempt++ {
 		c.count(op, 1)
-		err := c.h.Batch([]hostiam.Request{{Op: op, In: in, Out: out}})[0]
+		err := c.h.Call(op, in, out)
 		if hostiam.Code(err) != api.Throttled || attempt == throttleAttempts {
 			return err
 		}

@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam/hostiamtest"
 )
 
 // Privilege escalation by target: each path of the issue planted on the

@@ -3,7 +3,7 @@
 // Rules over it with the project's policy engine, and renders the report.
 //
 // It has no build tag and imports only the standard library, sdk/api,
-// policy (with its action reference) and plugins/internal/hostiam, so
+// policy (with its action reference) and sdk/hostiam, so
 // the same code runs inside the Wasm plugin (through hostiam.FromSDK) and
 // in native tests against the embedded sandbox (hostiamtest), where every
 // rule is planted and found.
@@ -22,8 +22,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
+	"github.com/iammcp/iam-mcp-server/policy"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam"
 )
 
 // Options adapt the workflow to its caller; the zero value is what the
@@ -52,6 +53,7 @@ type reviewCtx struct {
 	notes     []string
 	keys      map[string]*userKeys // key_last_used results by user name
 	step      int
+	validated map[validation][]policy.Finding // see validate
 }
 
 // Run reviews the account through the host and returns the report. It

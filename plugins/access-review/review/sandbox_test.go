@@ -18,7 +18,7 @@ import (
 
 	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/sandbox"
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam/hostiamtest"
 )
 
 // The review on the embedded sandbox: the real gate, catalogue and IAM

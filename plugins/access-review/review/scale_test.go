@@ -10,7 +10,7 @@ import (
 
 	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/sandbox"
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam/hostiamtest"
 )
 
 // Scale: an account of n principals in the proportions of a real one

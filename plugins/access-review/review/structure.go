@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
 	"github.com/iammcp/iam-mcp-server/policy"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam"
 )
 
 // Structure checks (how permissions are organised) and the
@@ -179,7 +179,7 @@ func (r *reviewCtx) splitMovable(p *principal, inlineOnly bool) movePlan {
 				mp.held = append(mp.held, heldPolicy{ref: ref, why: bad, rules: r.fixFirst(p, ref, "")})
 				continue
 			}
-		} else if bad := guardProblems(ref.doc.text, policy.ValidateOptions{Account: r.account, Stored: true, SizeLimit: -1, Inline: true}); bad != "" {
+		} else if bad := r.guardProblems(ref.doc.text, policy.ValidateOptions{Account: r.account, Stored: true, SizeLimit: -1, Inline: true}); bad != "" {
 			mp.held = append(mp.held, heldPolicy{ref: ref, why: "the server's guardrails refuse attaching it: " + bad, rules: r.fixFirst(p, ref, "")})
 			continue
 		}
@@ -219,7 +219,7 @@ func (r *reviewCtx) managedCopy(ref *policyRef) (map[string]any, string) {
 	if err != nil {
 		return nil, "its document does not encode"
 	}
-	if bad := guardProblems(string(b), policy.ValidateOptions{Account: r.account}); bad != "" {
+	if bad := r.guardProblems(string(b), policy.ValidateOptions{Account: r.account}); bad != "" {
 		return nil, "the server's guardrails (or IAM's quota for a managed policy) refuse it as a managed policy: " + bad
 	}
 	return d, ""
@@ -227,9 +227,9 @@ func (r *reviewCtx) managedCopy(ref *policyRef) (map[string]any, string) {
 
 // guardProblems validates a document as the server's guardrails do and
 // says why they would refuse it ("" when they would not).
-func guardProblems(text string, o policy.ValidateOptions) string {
+func (r *reviewCtx) guardProblems(text string, o policy.ValidateOptions) string {
 	var bad []string
-	for _, f := range policy.ValidateWithOptions(text, policy.IdentityPolicy, o) {
+	for _, f := range r.validate(text, policy.IdentityPolicy, o) {
 		if f.Severity == policy.SeverityError || f.Severity == policy.SeveritySecurityWarning {
 			bad = append(bad, f.Code+": "+f.Message)
 		}

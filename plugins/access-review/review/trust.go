@@ -416,7 +416,7 @@ func (r *reviewCtx) checkTrustPlan(oldText string, doc map[string]any, h trustHi
 		return check
 	}
 	var bad []string
-	for _, f := range policy.ValidateWithOptions(string(text), policy.TrustPolicy, policy.ValidateOptions{SizeLimit: -1, Account: r.account}) {
+	for _, f := range r.validate(string(text), policy.TrustPolicy, policy.ValidateOptions{SizeLimit: -1, Account: r.account}) {
 		if f.Severity == policy.SeverityError || f.Severity == policy.SeveritySecurityWarning {
 			bad = append(bad, string(f.Severity)+" "+f.Code+": "+f.Message)
 		}

@@ -12,9 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/iammcp/iam-mcp-server/host/sandbox"
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 	"github.com/iammcp/iam-mcp-server/policy"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam/hostiamtest"
 )
 
 // Issue 12: trust judged with a concrete outsider, unused keys retired

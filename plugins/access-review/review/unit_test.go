@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
 	"github.com/iammcp/iam-mcp-server/policy"
 	"github.com/iammcp/iam-mcp-server/policy/iamdata"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam"
 )
 
 // ---- the tables ----

@@ -314,12 +314,39 @@ func (r *reviewCtx) otherInline(owner *principal, name string) int {
 // would not).
 func (r *reviewCtx) risky(text string, t policy.PolicyType, o policy.ValidateOptions) string {
 	var bad []string
-	for _, f := range policy.ValidateWithOptions(text, t, o) {
+	for _, f := range r.validate(text, t, o) {
 		if f.Severity == policy.SeverityError || f.Severity == policy.SeveritySecurityWarning {
 			bad = append(bad, f.Message)
 		}
 	}
 	return capList(bad, 2)
+}
+
+// validation is one call of policy.ValidateWithOptions.
+type validation struct {
+	text string
+	t    policy.PolicyType
+	o    policy.ValidateOptions
+}
+
+// validate is policy.ValidateWithOptions, once per document, type and
+// options in a review: the plans of a large account validate the same
+// documents again and again (a user's policy in the plan that moves it and
+// in the check of that plan, a shared policy in every plan that moves it),
+// and a validation, which evaluates the document for its risk checks, is
+// milliseconds inside the Wasm plugin. The findings returned are shared:
+// read them, do not change them.
+func (r *reviewCtx) validate(text string, t policy.PolicyType, o policy.ValidateOptions) []policy.Finding {
+	k := validation{text, t, o}
+	if fs, ok := r.validated[k]; ok {
+		return fs
+	}
+	if r.validated == nil {
+		r.validated = map[validation][]policy.Finding{}
+	}
+	fs := policy.ValidateWithOptions(text, t, o)
+	r.validated[k] = fs
+	return fs
 }
 
 // adminsAfter lists the administrators left once the earlier plans' and

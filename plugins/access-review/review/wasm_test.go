@@ -10,8 +10,8 @@ import (
 
 	"github.com/iammcp/iam-mcp-server/host/plugin"
 	"github.com/iammcp/iam-mcp-server/host/sandbox"
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam/hostiamtest"
 )
 
 // The plugin itself: built from source as make plugins builds it, loaded

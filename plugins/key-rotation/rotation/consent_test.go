@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam/hostiamtest"
 )
 
 // withPerson gives a test host a person (nil: nobody can be asked) and a

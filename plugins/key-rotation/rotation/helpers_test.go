@@ -19,9 +19,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/iammcp/iam-mcp-server/host/sandbox"
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam/hostiamtest"
 )
 
 // env is a sandbox with its clock, and the workflow's options on it.

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam/hostiamtest"
 )
 
 // TestCutOverProof plants the cut-over's cases on the sandbox, each with

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam"
 )
 
 // The root key check. A key of the root user is never rotated (no workload

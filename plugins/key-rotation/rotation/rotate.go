@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/iammcp/iam-mcp-server/internal/iamname"
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam"
 )
 
 // Options are what the workflow takes from its surroundings rather than

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam/hostiamtest"
 )
 
 // TestFullRotation walks ci-deploy's 420-day-old key of the demo account

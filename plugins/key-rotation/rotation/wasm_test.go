@@ -9,8 +9,8 @@ import (
 
 	"github.com/iammcp/iam-mcp-server/host/plugin"
 	"github.com/iammcp/iam-mcp-server/host/sandbox"
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam/hostiamtest"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam/hostiamtest"
 )
 
 // TestWasmPlugin builds the plugin for wasip1 and runs it in the server's

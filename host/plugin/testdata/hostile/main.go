@@ -16,9 +16,11 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/extism/go-pdk"
 )
@@ -37,6 +39,15 @@ func hostInfo(uint64) uint64
 
 //go:wasmimport iam_mcp consent
 func hostConsent(uint64) uint64
+
+//go:wasmimport iam-mcp:host/direct iam_call
+func directIAMCall(ptr, n uint32) uint32
+
+//go:wasmimport iam-mcp:host/direct answer
+func directAnswer(ptr, n uint32)
+
+// outside is an offset past any memory a plugin may have (4 GiB - 16).
+const outside = 0xFFFFFFF0
 
 // hostFuncs are the host functions by name, for the raw tool.
 var hostFuncs = map[string]func(uint64) uint64{
@@ -78,7 +89,7 @@ func callHost(fn func(uint64) uint64, v any) json.RawMessage {
 
 var tools = []string{"readfile", "env", "http", "dial", "loop", "sleep", "alloc", "panic",
 	"garbage", "huge", "iam", "stdout", "exterr", "ok",
-	"bigbatch", "raw", "progress", "log", "result"}
+	"bigbatch", "raw", "progress", "log", "result", "direct"}
 
 //go:wasmexport describe
 func describe() int32 {
@@ -262,6 +273,40 @@ func call() int32 {
 		}
 		return text("bigbatch", map[string]any{"sent_bytes": b.Len(), "answer_bytes": len(answer), "answer_start": string(answer[:min(len(answer), 600)]),
 			"results": results, "result_bytes": resultBytes, "errors": errs, "last_error": lastErr})
+	case "direct":
+		// The direct iam_call (api.HostDirectModule) used as the contract
+		// says (mode "call"), or against it: an answer of another length,
+		// a request or answer outside the plugin's memory, an answer with
+		// none waiting, a request length over the cap at offset 0.
+		req := []byte(derefOr(a.Payload))
+		ptr := func(b []byte) uint32 {
+			if len(b) == 0 {
+				return 0
+			}
+			return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(b))))
+		}
+		var n uint32
+		switch a.Mode {
+		case "no-answer":
+			directAnswer(ptr(req), 1)
+		case "request-outside":
+			n = directIAMCall(outside, 64)
+		case "request-too-long":
+			n = directIAMCall(0, 0xFFFFFFFF)
+		default:
+			n = directIAMCall(ptr(req), uint32(len(req)))
+		}
+		runtime.KeepAlive(req)
+		out := make([]byte, n+1)
+		switch a.Mode {
+		case "wrong-length":
+			directAnswer(ptr(out), n+1)
+		case "answer-outside":
+			directAnswer(outside, n)
+		default:
+			directAnswer(ptr(out), n)
+		}
+		return text("direct", map[string]any{"answer": string(out[:n])})
 	case "raw":
 		// The bytes of payload (or, with bytes > 0, a block of that many
 		// zero bytes) handed to the host function fn as they are.

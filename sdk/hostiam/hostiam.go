@@ -1,11 +1,19 @@
-// Package hostiam is what the shipped plugins' workflows need from the
-// host: catalogue calls, batches, progress and the host's facts, behind one
-// small interface (and, as optional interfaces, consent, the server's seal
-// of state kept in tags, and the removal of a used key's secret file). Inside a plugin it is the SDK's host functions
-// (FromSDK, built for wasip1); in tests it is the real gate over the real
-// catalogue on the embedded sandbox (package hostiamtest). So a workflow's
-// logic, its IAM calls included, is tested natively and fast, and the Wasm
-// build only adds the transport.
+// Package hostiam is a plugin workflow's view of the server: catalogue
+// calls, batches, progress and the host's facts, behind one small interface
+// (Client), and, as optional interfaces, consent (Planner), the server's
+// seal of state kept in tags (Sealer) and the removal of a used key's
+// secret file (SecretFileRemover).
+//
+// Write a plugin's logic against Client, in a package without build tags,
+// and keep the plugin's main package (//go:build wasip1) a thin shell that
+// registers its tools with package sdk and hands each handler
+// FromSDK(ctx). Inside the plugin the Client is the SDK's host functions;
+// in an ordinary `go test` it is package hostiamtest's, the real gate over
+// the real catalogue on the embedded IAM sandbox. So a workflow's logic,
+// its IAM calls included, is tested natively in milliseconds, and the Wasm
+// build only adds the transport. The shipped plugins (plugins/ in this
+// repository) are written this way; a plugin in a module of its own imports
+// this package as they do (`iam-mcp-server plugins new` writes one).
 package hostiam
 
 import "github.com/iammcp/iam-mcp-server/sdk/api"
@@ -27,8 +35,8 @@ type Client interface {
 
 // Planner is a Client that can state a step's changes before making them
 // (the consent host function). It is a separate interface so that a Client
-// written before it (a test's fake) still is one; both Clients of this
-// package implement it.
+// written before it (a test's fake) still is one; FromSDK's and
+// hostiamtest's Clients implement it.
 type Planner interface {
 	Client
 	// Consent states the changes a step is about to make, in order and

@@ -1,14 +1,10 @@
-// Package hostiamtest gives workflow tests a hostiam.Host over the real
-// gate and catalogue on an embedded sandbox, with a plugin's grants, the
-// server's read-only mode and --confirm level, and a person who answers
-// the questions, as the plugin runtime would: plans stated through
-// Consent are approved, matched and refused by the runtime's own code
-// (plugin.Consent).
 package hostiamtest
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -17,28 +13,71 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
 	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
 	"github.com/iammcp/iam-mcp-server/host/sandbox"
-	"github.com/iammcp/iam-mcp-server/plugins/internal/hostiam"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
+	"github.com/iammcp/iam-mcp-server/sdk/hostiam"
 )
 
-// Options configure a test host.
+// Options configure a test host (New). The zero value is a host on an
+// empty sandbox account, granted nothing.
 type Options struct {
-	Seed     string          // sandbox seed: "" or "demo"
-	Sandbox  *sandbox.Server // an existing sandbox instead of a new seeded one
-	Plugin   string          // the plugin's name, for the gate and Info
-	Grants   []string        // operations granted; deny by default, as in plugins.yaml
-	ReadOnly bool            // the server's --readonly
-	Confirm  gate.Confirm    // the server's --confirm; "" is destructive
+	// Seed is the new sandbox's data set: "" for an empty account, "demo"
+	// for the demo organisation (25 users in 6 groups, roles, policies and
+	// planted problems; sandbox.Options.Seed).
+	Seed string
+	// Sandbox is an existing sandbox to use instead of a new one (Seed
+	// and Throttle then do not apply: give that sandbox its own
+	// sandbox.Options.Faults). Hosts on one sandbox see one account.
+	Sandbox *sandbox.Server
+	// Plugin is the plugin's name, for the gate, the audit records and
+	// Info.
+	Plugin string
+	// Grants are the operations granted, as in the plugins file: deny by
+	// default, so a call to anything else fails with api.NotGranted.
+	Grants []string
+	// ReadOnly is the server's --readonly: every mutation is refused with
+	// api.ReadOnly, whatever the grants.
+	ReadOnly bool
+	// Confirm is the server's --confirm; "" is destructive.
+	Confirm gate.Confirm
 	// Person answers the questions put to the person; nil: nobody can be
 	// asked, as with a client that cannot elicit.
 	Person gate.Consent
 	// Latency delays every call, so that wall time counts calls as a
 	// remote IAM would (batches still run eight at a time).
 	Latency time.Duration
+	// Throttle is the fraction of IAM requests, in [0, 1], that the new
+	// sandbox answers with IAM's own Throttling error (its fault
+	// injection, sandbox.Faults.ThrottleRate), as IAM does when an account
+	// calls it too fast. The AWS SDK retries a throttled request, Attempts
+	// times in all, as the server's does: a workflow sees api.Throttled
+	// only when every attempt was throttled (Throttle 1: every call). The
+	// sequence of answers is fixed (the fault seed is 1), so a test that
+	// makes its calls in one order sees the same failures each run;
+	// Recorder counts the throttled answers.
+	Throttle float64
+	// Attempts is how many times the AWS SDK tries a request that IAM
+	// throttled or failed, the first included; 0 is the server's own count
+	// (catalogue.NewClients' default). The retries run at once, without
+	// the SDK's back-off waits (a second or more after a throttling) and
+	// without its retry quota, so a test neither sleeps nor depends on
+	// the calls before: whether a call fails depends only on the
+	// sandbox's answers.
+	Attempts int
+	// Recorder, when set, receives the gate's audit records of this host
+	// (every call decided, refusals included) and counts its IAM requests
+	// and their throttled answers. nil: none is kept (Client.Calls and
+	// Ops still count).
+	Recorder *Recorder
 	// SecretsDir is the server's secrets directory: where new keys'
 	// secrets are written (and RemoveSecretFile removes them) and where
 	// Seal's key is kept. "" is the sandbox's own, one per sandbox, so
@@ -47,9 +86,15 @@ type Options struct {
 	SecretsDir string
 }
 
-// Client is a hostiam.Client for tests; it counts the operations it ran and
-// records progress reports.
+// Client is a hostiam.Client for tests (and a hostiam.Planner, Sealer and
+// SecretFileRemover, as the runtime's is): each call goes through the real
+// gate to the real catalogue on the sandbox. It counts the operations the
+// workflow asked for and records its progress reports. It is safe for
+// concurrent use.
 type Client struct {
+	// Sandbox is the IAM sandbox the host calls: a test prepares the
+	// account through it (or through another Client on it, granted what
+	// the preparation needs) and inspects what the workflow changed.
 	Sandbox  *sandbox.Server
 	gate     *gate.Gate
 	caller   gate.Caller
@@ -63,28 +108,54 @@ type Client struct {
 	ops      map[string]int
 }
 
-// New builds a Client; the sandbox lives as long as the test.
+// New builds a Client; its sandbox lives as long as the test. A bad
+// option (a Throttle outside [0, 1], or one given with an existing Sandbox)
+// fails the test.
 func New(t testing.TB, o Options) *Client {
 	t.Helper()
+	if err := o.check(); err != nil {
+		t.Fatal(err)
+	}
 	sb := o.Sandbox
 	if sb == nil {
 		var err error
-		if sb, err = sandbox.New(sandbox.Options{Seed: o.Seed}); err != nil {
+		if sb, err = sandbox.New(sandbox.Options{Seed: o.Seed, Faults: sandbox.Faults{ThrottleRate: o.Throttle, Seed: 1}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cat, secrets := newCatalogue(t, sb, sb.Transport(), o.SecretsDir)
+	cat, secrets := newCatalogue(t, sb, sb.Transport(), o.SecretsDir, o.Attempts, o.Recorder)
 	grants := map[string]bool{}
 	for _, g := range o.Grants {
 		grants[g] = true
 	}
 	h := &Client{
-		Sandbox: sb, gate: gate.New(cat, gate.Options{ReadOnly: o.ReadOnly, Confirm: o.Confirm}), opts: o, ops: map[string]int{},
+		Sandbox: sb, gate: gate.New(cat, gate.Options{ReadOnly: o.ReadOnly, Confirm: o.Confirm, Audit: o.Recorder.audit()}), opts: o, ops: map[string]int{},
 		caller:  gate.Caller{Kind: gate.Plugin, Plugin: o.Plugin, Grants: grants},
 		secrets: secrets, sealer: plugin.NewStateSealer(secrets),
 	}
 	h.NewToolCall()
 	return h
+}
+
+// check refuses the options New cannot honour, saying what to do instead.
+func (o Options) check() error {
+	switch {
+	case o.Throttle < 0 || o.Throttle > 1:
+		return fmt.Errorf("hostiamtest.Options.Throttle is %v; give a fraction of the requests, from 0 to 1", o.Throttle)
+	case o.Sandbox != nil && o.Throttle != 0:
+		return errors.New("hostiamtest.Options.Throttle applies to a sandbox the kit makes; give your own sandbox sandbox.Options{Faults: sandbox.Faults{ThrottleRate: …}} instead")
+	case o.Sandbox != nil && o.Seed != "":
+		return errors.New("hostiamtest.Options.Seed applies to a sandbox the kit makes; seed your own sandbox with sandbox.Options{Seed: …} instead")
+	}
+	return checkAttempts(o.Attempts)
+}
+
+// checkAttempts refuses a negative Attempts.
+func checkAttempts(n int) error {
+	if n < 0 {
+		return fmt.Errorf("hostiamtest: Attempts is %d; give 1 or more tries (0 for the server's count)", n)
+	}
+	return nil
 }
 
 // NewToolCall starts a new tool call: the approvals of the plans stated
@@ -94,7 +165,7 @@ func (h *Client) NewToolCall() {
 	h.consent.Store(plugin.NewConsent(h.gate, h.caller, h.opts.Person))
 }
 
-// Consent implements hostiam.Host.
+// Consent implements hostiam.Planner.
 func (h *Client) Consent(summary string, calls []hostiam.Request) error {
 	wire := make([]api.IAMRequest, len(calls))
 	for i, c := range calls {
@@ -111,7 +182,7 @@ func (h *Client) Consent(summary string, calls []hostiam.Request) error {
 	return nil
 }
 
-// Call implements hostiam.Host.
+// Call implements hostiam.Client.
 func (h *Client) Call(op string, in, out any) error {
 	time.Sleep(h.opts.Latency)
 	c := h.consent.Load()
@@ -145,7 +216,7 @@ func (h *Client) Call(op string, in, out any) error {
 	return nil
 }
 
-// Batch implements hostiam.Host, eight at a time as the runtime does.
+// Batch implements hostiam.Client, eight at a time as the runtime does.
 func (h *Client) Batch(reqs []hostiam.Request) []error {
 	errs := make([]error, len(reqs))
 	sem := make(chan struct{}, 8)
@@ -162,14 +233,14 @@ func (h *Client) Batch(reqs []hostiam.Request) []error {
 	return errs
 }
 
-// Progress implements hostiam.Host.
+// Progress implements hostiam.Client.
 func (h *Client) Progress(done, total float64, message string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.progress = append(h.progress, message)
 }
 
-// Info implements hostiam.Host.
+// Info implements hostiam.Client.
 func (h *Client) Info() (*api.HostInfo, error) {
 	return &api.HostInfo{ReadOnly: h.opts.ReadOnly, Confirm: string(h.gate.Confirm()), AccountID: sandbox.AccountID, Partition: "aws", Plugin: h.opts.Plugin, Grants: h.opts.Grants, Config: map[string]string{}}, nil
 }
@@ -213,14 +284,25 @@ func (h *Client) SecretsDir() string { return h.secrets }
 var sandboxSecrets sync.Map // *sandbox.Server → string
 
 // newCatalogue is the catalogue as the server builds it, on sb reached
-// through rt, with the secrets directory secretsDir ("" for the sandbox's
-// own), which it returns.
-func newCatalogue(t testing.TB, sb *sandbox.Server, rt http.RoundTripper, secretsDir string) (*catalogue.Catalogue, string) {
+// through rt (counted by rec, when not nil), with the secrets directory
+// secretsDir ("" for the sandbox's own), which it returns. Its AWS SDK
+// clients try each request attempts times (0: the server's count), with
+// no wait between tries (Options.Attempts).
+func newCatalogue(t testing.TB, sb *sandbox.Server, rt http.RoundTripper, secretsDir string, attempts int, rec *Recorder) (*catalogue.Catalogue, string) {
 	t.Helper()
-	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Sandbox: rt, MaxAttempts: 3})
+	if err := checkAttempts(attempts); err != nil {
+		t.Fatal(err)
+	}
+	if rec != nil {
+		rt = rec.transport(rt)
+	}
+	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Sandbox: rt, MaxAttempts: attempts})
 	if err != nil {
 		t.Fatal(err)
 	}
+	retries := promptRetries(clients.IAM.Options().Retryer.MaxAttempts())
+	clients.IAM = iam.New(clients.IAM.Options(), func(o *iam.Options) { o.Retryer = retries })
+	clients.STS = sts.New(clients.STS.Options(), func(o *sts.Options) { o.Retryer = retries })
 	if secretsDir == "" {
 		secretsDir = SandboxSecretsDir(t, sb)
 	}
@@ -316,4 +398,15 @@ func (p *Person) Asked() []string {
 		out = append(out, strings.Join(calls, "; "))
 	}
 	return out
+}
+
+// promptRetries is the AWS SDK's standard retryer, trying each request up
+// to attempts times, with neither its back-off waits nor its retry quota
+// (Options.Attempts says why).
+func promptRetries(attempts int) aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = attempts
+		o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		o.RateLimiter = ratelimit.None
+	})
 }
