@@ -1,13 +1,16 @@
 // Package plugin is the WebAssembly plugin runtime: it loads the plugins
-// the operator's plugins file lists, verifies each module's sha256,
-// compiles it once (wazero, through Extism, with an on-disk compilation
-// cache), asks it to describe its tools, and runs their calls in pooled,
+// the operator's plugins file lists, verifies each module's sha256, lists
+// its tools from the cached answer of its describe (describecache.go; on a
+// cold cache it compiles and asks), and on first use makes the module
+// interruptible (host/plugin/interrupt), compiles it once (wazero, through
+// Extism, with an on-disk compilation cache) and runs its calls in pooled,
 // sandboxed instances.
 //
 // The contract with plugins (sdk/api/plugin.go, docs/plugins.md): a
 // plugin exports describe and call, and imports from api.HostModule the
 // host functions iam_call, iam_batch, progress, host_info, consent,
-// state_seal and secret_file_remove.
+// state_seal and secret_file_remove; iam_call and iam_batch also from
+// api.HostDirectModule, straight into the plugin's memory (direct.go).
 // Every IAM call a plugin makes goes through the gate (host/gate) as a
 // plugin caller with the operator's grants; the runtime adds the per-call
 // caps of the plugins file, and never hands a plugin a secret. A plugin
@@ -28,8 +31,9 @@
 // The sandbox: no filesystem, no environment, no arguments, no network
 // (no allowed hosts, so Extism refuses every HTTP request), stdout and
 // stderr to the host's log only; real clocks and a real sleep that the
-// call's end interrupts; memory capped in pages; each call bounded by its
-// timeout and the caller's context, loops included. A call that traps,
+// call's end interrupts; memory capped in pages (mapped outside the Go
+// heap on Linux, memory_linux.go); each call bounded by its timeout and the
+// caller's context, loops included (the checks interrupt adds). A call that traps,
 // panics, loops, runs out of memory or answers garbage fails with an error
 // naming the plugin, and its instance is replaced.
 //

@@ -77,8 +77,16 @@ func prepareProcess() {
 // WithCloseOnContextDone, whose compiled code leaves for Go at every loop
 // iteration (wazero issue #2466, still so in 1.12) and cost a Go guest
 // 4-5x of its CPU; see docs/RATIONALE.md.
-func (p *loaded) compile(ctx context.Context, wasm []byte, cache wazero.CompilationCache) error {
-	wasm, err := interrupt.Instrument(wasm)
+func (p *loaded) compile(ctx context.Context, wasm []byte, cache wazero.CompilationCache) (err error) {
+	// wazero 1.9's validation panics on some malformed functions (one
+	// indexing past a function's locals, found by FuzzInstrument): a module
+	// must not take the server down, so a panic refuses it.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("plugin %s: %s cannot run as a plugin: the runtime failed on it (%v); it is not valid WebAssembly, or wazero could not handle it", p.name, p.path, r)
+		}
+	}()
+	wasm, err = interrupt.Instrument(wasm)
 	if err != nil {
 		return fmt.Errorf("plugin %s: %s cannot run as a plugin: %w", p.name, p.path, err)
 	}

@@ -278,16 +278,8 @@ func (w *writer) survey() error {
 				w.globals += w.defined
 				err = w.globalSection(p, content, end)
 			}
-		case secExport:
-			err = w.exportSection(p, content, end)
-		case secStart:
-			err = w.startSection(p, content, end)
-		case secElement:
-			err = w.elementSection(p, content, end)
-		case secCode:
-			err = w.codeSection(p, content, end)
-		case secData:
-			err = w.dataSection(p, content, end)
+		default:
+			err = w.indexedSection(id, p, content, end)
 		}
 		if err != nil {
 			return err
@@ -367,6 +359,9 @@ func (w *writer) surveyTypes(p, end int) error {
 	w.types, w.checkType = n, n
 	for i := uint32(0); i < n; i++ {
 		at := p
+		if p >= end {
+			return w.malformed(p, "the type section ends before type %d of its %d", i, n)
+		}
 		switch w.in[p] {
 		case 0x60:
 		case 0x4e, 0x50, 0x4f, 0x5f, 0x5e:
@@ -475,6 +470,25 @@ func (w *writer) limits(p, end int) (int, error) {
 	return p, err
 }
 
+// indexedSection reads (survey, w.dry) or rewrites a section that names
+// functions or globals by index and is read the same way in both passes;
+// any other section is left as it is.
+func (w *writer) indexedSection(id byte, p, content, end int) error {
+	switch id {
+	case secExport:
+		return w.exportSection(p, content, end)
+	case secStart:
+		return w.startSection(p, content, end)
+	case secElement:
+		return w.elementSection(p, content, end)
+	case secCode:
+		return w.codeSection(p, content, end)
+	case secData:
+		return w.dataSection(p, content, end)
+	}
+	return nil
+}
+
 // rewrite writes the instrumented module into w.out.
 func (w *writer) rewrite() error {
 	in := w.in
@@ -493,16 +507,8 @@ func (w *writer) rewrite() error {
 			err = w.importSection(p, content, end)
 		case secGlobal:
 			err = w.globalSection(p, content, end)
-		case secExport:
-			err = w.exportSection(p, content, end)
-		case secStart:
-			err = w.startSection(p, content, end)
-		case secElement:
-			err = w.elementSection(p, content, end)
-		case secCode:
-			err = w.codeSection(p, content, end)
-		case secData:
-			err = w.dataSection(p, content, end)
+		default:
+			err = w.indexedSection(id, p, content, end)
 		}
 		if err != nil {
 			return err
