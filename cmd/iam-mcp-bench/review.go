@@ -44,6 +44,8 @@ func reportReview(row rowFunc, r results, mbF func(float64) string) {
 
 		row("access review, "+n+" principals, 20 ms/call: plugin (Wasm) wall time", pt, okP, sF, wall)
 		row("  its IAM calls", pc, okP, nF, calls)
+		first, okF := get("plugin", "s/first-call")
+		row("  before it, unmeasured there: the plugin's first call (compile from cache, start, a short review)", first, okF, sF, 0)
 		row("  the same code run natively (test kit, same sandbox and gate): wall time", nt, okN, sF, 0)
 		row("  plugin ÷ native, wall time", pt/nt, okP && okN && nt > 0, xF, ratio)
 		row("  plugin ÷ native, CPU time of the process (less disturbed by a busy machine)", pcpu/ncpu, okPC && okNC && ncpu > 0, xF, 0)
