@@ -3,13 +3,10 @@ package plugin
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/iammcp/iam-mcp-server/internal/readfile"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -25,12 +22,10 @@ import (
 // readModule reads the plugin's .wasm and checks it against the sha256
 // the plugins file pins, returning the module and its sha256.
 func (p *loaded) readModule() ([]byte, string, error) {
-	wasm, err := readfile.Regular(p.path, "module", MaxModuleBytes)
+	wasm, sha, err := readModuleFile(p.path)
 	if err != nil {
 		return nil, "", fmt.Errorf("plugin %s: %w", p.name, err)
 	}
-	sum := sha256.Sum256(wasm)
-	sha := hex.EncodeToString(sum[:])
 	if err := p.checkPin(sha); err != nil {
 		return nil, "", err
 	}

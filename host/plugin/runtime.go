@@ -3,8 +3,6 @@ package plugin
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,7 +20,6 @@ import (
 	"github.com/iammcp/iam-mcp-server/host/args"
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/internal/quote"
-	"github.com/iammcp/iam-mcp-server/internal/readfile"
 	"github.com/iammcp/iam-mcp-server/internal/strictjson"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
@@ -834,12 +831,10 @@ var inspectCacheDir string
 // Load checks it.
 func Inspect(ctx context.Context, wasmPath string) (sha256Hex string, d *api.PluginDescription, err error) {
 	prepareProcess()
-	wasm, err := readfile.Regular(wasmPath, "module", MaxModuleBytes)
+	wasm, sha, err := readModuleFile(wasmPath)
 	if err != nil {
 		return "", nil, err
 	}
-	sum := sha256.Sum256(wasm)
-	sha := hex.EncodeToString(sum[:])
 	name := strings.TrimSuffix(filepath.Base(wasmPath), filepath.Ext(wasmPath))
 	p, err := newLoaded(Spec{Name: name, Path: wasmPath, SHA256: sha}, slog.New(slog.DiscardHandler))
 	if err != nil {

@@ -4,6 +4,7 @@
 package readfile
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -23,29 +24,40 @@ import (
 // refused too, rather than read without end. what names the file in
 // errors ("module", "plugins file").
 func Regular(path, what string, max int64) ([]byte, error) {
+	var b bytes.Buffer
+	if err := Copy(&b, path, what, max); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// Copy writes the file at path to w, refusing what Regular refuses, the
+// same way; for a reader that needs the bytes only once (a hash), so that
+// they are never held whole.
+func Copy(w io.Writer, path, what string, max int64) error {
 	f, err := openNonBlocking(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open the %s: %w", what, err)
+		return fmt.Errorf("cannot open the %s: %w", what, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the %s: %w", what, err)
+		return fmt.Errorf("cannot read the %s: %w", what, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("the %s %s is %s, not a regular file; name the file itself", what, path, fileKind(fi.Mode()))
+		return fmt.Errorf("the %s %s is %s, not a regular file; name the file itself", what, path, fileKind(fi.Mode()))
 	}
 	if fi.Size() > max {
-		return nil, fmt.Errorf("the %s %s is %d bytes, more than the %d this server reads; is it the right file?", what, path, fi.Size(), max)
+		return fmt.Errorf("the %s %s is %d bytes, more than the %d this server reads; is it the right file?", what, path, fi.Size(), max)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	n, err := io.Copy(w, io.LimitReader(f, max+1))
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the %s: %w", what, err)
+		return fmt.Errorf("cannot read the %s: %w", what, err)
 	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("the %s %s grew past %d bytes while it was read; is something writing it?", what, path, max)
+	if n > max {
+		return fmt.Errorf("the %s %s grew past %d bytes while it was read; is something writing it?", what, path, max)
 	}
-	return b, nil
+	return nil
 }
 
 // fileKind names what a non-regular file is, for an error.
