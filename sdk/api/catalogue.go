@@ -111,4 +111,5 @@ var operations = []Operation{
 
 	// ---- account ----
 	{Name: "get_account_info", Idempotent: true, Input: Empty{}, Output: AccountInfoOutput{}},
+	{Name: "describe_organization", Idempotent: true, Input: Empty{}, Output: OrganizationOutput{}},
 }

@@ -53,6 +53,10 @@ const (
 	// WrongAccount: the credentials belong to another account than
 	// --expect-account names.
 	WrongAccount ErrorCode = "WrongAccount"
+	// AccountNotAllowed: the call names an account the operator did not
+	// list (the accounts file), or one the plugin was not allowed; nothing
+	// was called. get_account_info lists the accounts this server reaches.
+	AccountNotAllowed ErrorCode = "AccountNotAllowed"
 	// Unavailable: the server lacks what the request needs — no secrets
 	// directory, or a key file there it refuses to use — and retrying as
 	// is fails again; the message says what the operator must fix.

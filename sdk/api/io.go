@@ -375,4 +375,64 @@ type AccountInfoOutput struct {
 	AccountAlias string `json:"account_alias,omitempty"`
 	CallerArn    string `json:"caller_arn" desc:"who the server's credentials are"`
 	Partition    string `json:"partition"`
+	// Accounts lists every account the server may act in, its own first,
+	// when the operator gave more than its own (--accounts, or discovery).
+	Accounts []ReachableAccount `json:"accounts,omitempty" desc:"the accounts this server may act in (the account argument of every tool), its own first, each with its mode"`
+}
+
+// ReachableAccount is one account the server may act in, and the mode the
+// operator gave it there.
+type ReachableAccount struct {
+	ID    string `json:"id" desc:"the 12-digit account id"`
+	Alias string `json:"alias,omitempty" desc:"the operator's name for it (accounts file), or the organization's"`
+	// Self marks the server's own account (its credentials' account).
+	Self     bool   `json:"self,omitempty"`
+	ReadOnly bool   `json:"read_only" desc:"changes are refused in this account"`
+	Confirm  string `json:"confirm" enum:"destructive,writes,none" desc:"which changes the person is asked to approve in this account"`
+	// Via says how the server reaches it: a role ARN it assumes, "profile
+	// NAME", or "" for the server's own credentials.
+	Via string `json:"via,omitempty" desc:"how the server reaches it: the role it assumes, or the named profile"`
+}
+
+// OrganizationOutput is the AWS Organization the account belongs to, as
+// its management account sees it: the tree of roots, OUs and accounts,
+// and the service control policies with where each is attached.
+type OrganizationOutput struct {
+	ID                  string       `json:"id"`
+	ManagementAccountID string       `json:"management_account_id"`
+	FeatureSet          string       `json:"feature_set" desc:"ALL when SCPs can apply; CONSOLIDATED_BILLING when they cannot"`
+	Roots               []OrgUnit    `json:"roots"`
+	OrganizationalUnits []OrgUnit    `json:"organizational_units"`
+	Accounts            []OrgAccount `json:"accounts"`
+	Policies            []SCP        `json:"service_control_policies" desc:"every SCP with its document and the roots, OUs and accounts it is attached to; empty when SCPs are not enabled"`
+	// SCPsEnabled: the SERVICE_CONTROL_POLICY type is enabled on the root,
+	// so the policies apply to member accounts (never to the management
+	// account).
+	SCPsEnabled bool `json:"scps_enabled"`
+}
+
+// OrgUnit is a root or an organizational unit.
+type OrgUnit struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	ParentID string `json:"parent_id,omitempty" desc:"the parent root or OU; absent for a root"`
+}
+
+// OrgAccount is a member (or the management) account.
+type OrgAccount struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Email    string `json:"email,omitempty"`
+	Status   string `json:"status" desc:"ACTIVE, SUSPENDED or PENDING_CLOSURE"`
+	ParentID string `json:"parent_id" desc:"the root or OU it is in"`
+}
+
+// SCP is one service control policy.
+type SCP struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	ARN        string   `json:"arn"`
+	AWSManaged bool     `json:"aws_managed,omitempty"`
+	Document   string   `json:"document" desc:"the policy document as JSON text"`
+	Targets    []string `json:"targets" desc:"the ids of the roots, OUs and accounts it is attached to"`
 }

@@ -17,6 +17,13 @@ const (
 	ArgConfirmed = "confirmed"
 )
 
+// ArgAccount is the argument every operation that calls AWS takes besides
+// its own, handled by the gate: the account to act in, by its 12-digit id
+// or its alias as get_account_info lists them. Absent: the server's own
+// account. An account the operator did not list is refused before any
+// call (AccountNotAllowed).
+const ArgAccount = "account"
+
 // Plan is a change as the person approves it: the IAM calls in the order
 // they will be made, what they touch, what the guardrails found, and
 // whether it can be undone.
@@ -82,10 +89,14 @@ type ConsentAnswer struct {
 // mutating operation also takes dry_run and confirmed.
 func InputSchema(op Operation) Schema {
 	s := SchemaOf(op.Input)
+	props, _ := s["properties"].(map[string]any)
+	if !op.Offline {
+		props[ArgAccount] = Schema{"type": "string", "minLength": 1, "maxLength": 64,
+			"description": "the AWS account to act in: its 12-digit id or its alias, one of the accounts get_account_info lists (default: the server's own account)"}
+	}
 	if !op.Mutates {
 		return s
 	}
-	props, _ := s["properties"].(map[string]any)
 	props[ArgDryRun] = Schema{"type": "boolean",
 		"description": "true: check the change (reads, preconditions, guardrails) and return its plan, changing nothing; works even when the server is read-only"}
 	props[ArgConfirmed] = Schema{"type": "boolean",

@@ -100,6 +100,10 @@ type PluginResult struct {
 type IAMRequest struct {
 	Op   string          `json:"op"`
 	Args json.RawMessage `json:"args,omitempty"`
+	// Account is the account to act in (id or alias, as HostInfo.Accounts
+	// lists them); "" for the server's own, or for the one Args names
+	// with ArgAccount. Naming two different accounts is InvalidInput.
+	Account string `json:"account,omitempty"`
 }
 
 // IAMResponse carries an operation's result or its error, never both.
@@ -131,5 +135,8 @@ type HostInfo struct {
 	Plugin    string            `json:"plugin"`
 	Grants    []string          `json:"grants"`
 	Config    map[string]string `json:"config"`
-	Error     *Error            `json:"error,omitempty"`
+	// Accounts are the accounts this plugin may act in (IAMRequest.Account),
+	// the server's own first; absent on a server of one account.
+	Accounts []ReachableAccount `json:"accounts,omitempty"`
+	Error    *Error             `json:"error,omitempty"`
 }
