@@ -14,7 +14,7 @@ require (
 	github.com/modelcontextprotocol/go-sdk v1.8.0
 )
 
-require github.com/aws/aws-sdk-go-v2/service/organizations v1.63.0 // indirect
+require github.com/aws/aws-sdk-go-v2/service/organizations v1.63.0
 
 require (
 	github.com/aws/aws-sdk-go-v2/feature/ec2/imds v1.20.9 // indirect

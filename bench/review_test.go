@@ -86,19 +86,16 @@ type reviewAccount struct {
 }
 
 var (
-	accountsMu sync.Mutex
-	accounts   = map[int]*reviewAccount{}
+	builtMu sync.Mutex
+	built   = map[int]*reviewAccount{}
 )
 
-// bigReviewAccount builds (once per size) an account of n principals: 60%
-// users, 25% roles, 3% groups, 12% customer policies. Users are in one or
-// two groups, some with an attached policy, an inline policy or access
-// keys; roles trust a service or another account and carry a policy;
-// policies range from scoped to risky, so the review has work to do.
+// bigReviewAccount builds (once per size) an account of n principals
+// (seedAccount).
 func bigReviewAccount(b *testing.B, n int) *reviewAccount {
-	accountsMu.Lock()
-	defer accountsMu.Unlock()
-	if a := accounts[n]; a != nil {
+	builtMu.Lock()
+	defer builtMu.Unlock()
+	if a := built[n]; a != nil {
 		return a
 	}
 	before := settle()
@@ -110,8 +107,23 @@ func bigReviewAccount(b *testing.B, n int) *reviewAccount {
 		b.Fatal(err)
 	}
 	a := &reviewAccount{sb: sb, counter: &countingTransport{next: sb.Transport()}}
+	if err := seedAccount(sb.Transport(), sandbox.AccountID, n); err != nil {
+		b.Fatalf("building the account: %v", err)
+	}
+	a.rssMB = max(settle()-before, 0)
+	built[n] = a
+	return a
+}
+
+// seedAccount fills the sandbox account that transport reaches (its id is
+// accountID) with about n principals: 60% users, 25% roles, 3% groups, 12%
+// customer policies. Users are in one or two groups, some with an attached
+// policy, an inline policy or access keys; roles trust a service or
+// another account and carry a policy; policies range from scoped to risky,
+// so the review has work to do.
+func seedAccount(transport http.RoundTripper, accountID string, n int) error {
 	cl := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://sandbox.local"),
-		HTTPClient: &http.Client{Transport: sb.Transport()}, Credentials: aws.AnonymousCredentials{}})
+		HTTPClient: &http.Client{Transport: transport}, Credentials: aws.AnonymousCredentials{}})
 	ctx := context.Background()
 	users, roles, groups, policies := n*60/100, n*25/100, max(n*3/100, 1), n*12/100
 	docs := []string{
@@ -123,7 +135,7 @@ func bigReviewAccount(b *testing.B, n int) *reviewAccount {
 	}
 	var jobs []func() error
 	add := func(f func() error) { jobs = append(jobs, f) }
-	policyARN := func(i int) string { return fmt.Sprintf("arn:aws:iam::%s:policy/bench/p-%d", sandbox.AccountID, i) }
+	policyARN := func(i int) string { return fmt.Sprintf("arn:aws:iam::%s:policy/bench/p-%d", accountID, i) }
 	for i := range policies {
 		doc := docs[i%len(docs)]
 		if i%len(docs) == 0 {
@@ -140,7 +152,9 @@ func bigReviewAccount(b *testing.B, n int) *reviewAccount {
 			return err
 		})
 	}
-	run(b, jobs)
+	if err := runAll(jobs, 256); err != nil {
+		return err
+	}
 	jobs = nil
 	for i := range groups {
 		add(func() error {
@@ -190,21 +204,12 @@ func bigReviewAccount(b *testing.B, n int) *reviewAccount {
 			return err
 		})
 	}
-	run(b, jobs)
-	a.rssMB = max(settle()-before, 0)
-	accounts[n] = a
-	return a
+	return runAll(jobs, 256)
 }
 
-// run builds the account: jobs 256 at a time (each request sleeps the
-// injected latency, so the account takes seconds, not minutes, to build).
-func run(b *testing.B, jobs []func() error) {
-	if err := runAll(jobs, 256); err != nil {
-		b.Fatalf("building the account: %v", err)
-	}
-}
-
-// runAll runs jobs, n at a time, and returns the first error.
+// runAll runs jobs, n at a time, and returns the first error. Building an
+// account runs 256 at a time: each request sleeps the injected latency, so
+// the account takes seconds, not minutes, to build.
 func runAll(jobs []func() error, n int) error {
 	sem := make(chan struct{}, n)
 	var wg sync.WaitGroup

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -592,7 +593,7 @@ func TestAccountInfo(t *testing.T) {
 		t.Errorf("get_account_info: %+v", info)
 	}
 	// An empty object and no arguments at all mean the same.
-	if again := ok[api.AccountInfoOutput](s, "get_account_info", map[string]any{}); again != info {
+	if again := ok[api.AccountInfoOutput](s, "get_account_info", map[string]any{}); !reflect.DeepEqual(again, info) {
 		t.Errorf("get_account_info {}: %+v", again)
 	}
 }

@@ -42,7 +42,7 @@ func Consent(summary string, calls ...Request) (*api.ConsentAnswer, error) {
 	}
 	req := api.ConsentRequest{Summary: summary, Calls: make([]api.IAMRequest, len(calls))}
 	for i, c := range calls {
-		r, err := newIAMRequest(c.Op, c.Args)
+		r, err := newIAMRequest(c.Account, c.Op, c.Args)
 		if err != nil {
 			return nil, err
 		}

@@ -25,7 +25,15 @@ import (
 // O = json.RawMessage to keep the result undecoded. Every error is an
 // *api.Error.
 func Call[O any](op string, in any) (*O, error) {
-	req, err := newIAMRequest(op, in)
+	return CallIn[O]("", op, in)
+}
+
+// CallIn is Call in another account: account is its id or alias, one of
+// those HostInfo().Accounts lists ("" is the server's own account, as
+// Call). The host refuses an account the operator did not allow this
+// plugin with api.AccountNotAllowed, before any call to AWS.
+func CallIn[O any](account, op string, in any) (*O, error) {
+	req, err := newIAMRequest(account, op, in)
 	if err != nil {
 		return nil, err
 	}
@@ -45,10 +53,13 @@ func Call[O any](op string, in any) (*O, error) {
 }
 
 // Request is one operation of a batch: the operation's name (a constant such
-// as OpListUsers) and its input, as for Call.
+// as OpListUsers) and its input, as for Call, and the account to run it in
+// (id or alias as HostInfo().Accounts lists them; "" for the server's own).
+// One batch may mix accounts: that is how a plugin reviews many at once.
 type Request struct {
-	Op   string
-	Args any
+	Op      string
+	Args    any
+	Account string
 }
 
 // Response answers one Request of a batch: either Result (the operation's
@@ -73,7 +84,7 @@ func Batch(reqs ...Request) []Response {
 	sent := make([]int, 0, len(reqs)) // index in reqs of each wire request
 	for i, r := range reqs {
 		resps[i].Op = r.Op
-		req, err := newIAMRequest(r.Op, r.Args)
+		req, err := newIAMRequest(r.Account, r.Op, r.Args)
 		if err != nil {
 			resps[i].Err = err
 			continue
@@ -160,7 +171,6 @@ func BatchOf[O, I any](op string, ins []I) (outs []*O, errs []error) {
 	return outs, errs
 }
 
-// newIAMRequest builds the wire form of a request.
 // batchAnswers reads iam_batch's answer: each successful response's
 // result is found without decoding it (sdk/internal/wire), so that it is
 // scanned once, when decoded into its output type; the rest is decoded.
@@ -182,11 +192,13 @@ func batchAnswers(out []byte) ([]api.IAMResponse, error) {
 	return answers, nil
 }
 
-func newIAMRequest(op string, in any) (api.IAMRequest, error) {
+// newIAMRequest builds the wire form of a request; the account rides in
+// the request (api.IAMRequest.Account), beside the operation's arguments.
+func newIAMRequest(account, op string, in any) (api.IAMRequest, error) {
 	if op == "" {
 		return api.IAMRequest{}, &api.Error{Code: api.InvalidInput, Message: "sdk: an IAM request needs an operation name"}
 	}
-	req := api.IAMRequest{Op: op}
+	req := api.IAMRequest{Op: op, Account: account}
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {

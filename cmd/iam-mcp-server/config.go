@@ -52,6 +52,9 @@ type config struct {
 	profile       string
 	endpointURL   string
 	expectAccount string
+	// accounts is --accounts FILE: the other accounts the server may act
+	// in (host/accounts); "" for none (but see sandboxOrg).
+	accounts string
 
 	sandbox      bool
 	sandboxSeed  string // "" for none
@@ -140,7 +143,7 @@ func (c *config) validate(logLevel, confirm string) error {
 		}
 	}
 	for _, f := range []struct{ name, value string }{{"secrets-dir", c.secretsDir}, {"audit-log", c.auditLog},
-		{"sandbox-state", c.sandboxState}, {"plugins", c.plugins}, {"cache-dir", c.cacheDir}} {
+		{"sandbox-state", c.sandboxState}, {"plugins", c.plugins}, {"cache-dir", c.cacheDir}, {"accounts", c.accounts}} {
 		if c.set(f.name) && strings.TrimSpace(f.value) == "" {
 			return usagef("%s needs a path", c.source(f.name))
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -126,7 +127,13 @@ const (
 // through printable: plans carry names and text from the arguments and
 // from IAM, and an escape sequence must not redraw the question.
 func writeQuestion(w io.Writer, q gate.Question, level gate.Confirm) {
-	fmt.Fprintf(w, "\nThis change needs your yes (--confirm %s):\n", level)
+	if name := q.Account.Name(); !q.Account.Self && name != "" {
+		// A change in another account is asked at that account's level
+		// (the accounts file's confirm), and says where it lands.
+		fmt.Fprintf(w, "\nThis change in account %s needs your yes (confirm %s there):\n", printable(name), cmp.Or(q.Account.Confirm, level))
+	} else {
+		fmt.Fprintf(w, "\nThis change needs your yes (--confirm %s):\n", level)
+	}
 	if q.Summary != "" {
 		// Labelled, as every line with words the host did not write, so
 		// that a plugin's summary cannot pass for a line of the host's.
@@ -137,6 +144,9 @@ func writeQuestion(w io.Writer, q gate.Question, level gate.Confirm) {
 		if len(q.Changes) > 1 {
 			fmt.Fprintf(w, "  %d. %s\n", i+1, printable(c.Operation))
 			prefix = "     "
+		}
+		if name := c.Account.Name(); c.Account.ID != q.Account.ID && !c.Account.Self && name != "" {
+			fmt.Fprintf(w, "%sin account %s\n", prefix, printable(name))
 		}
 		p := c.Plan
 		if p == nil {

@@ -100,6 +100,22 @@ type iotestErr struct{}
 
 func (iotestErr) Read([]byte) (int, error) { return 0, os.ErrPermission }
 
+// TestTerminalNamesTheAccount: a change in another account says which,
+// and the level asked at is that account's; the server's own account is
+// asked as before.
+func TestTerminalNamesTheAccount(t *testing.T) {
+	q := deletePlan
+	q.Account = gate.Account{ID: "444444444444", Alias: "acme-prod\x1b[2J", Confirm: gate.ConfirmWrites}
+	_, shown, err := askWith(t, context.Background(), strings.NewReader("n\n"), q)
+	if err != nil || !strings.Contains(shown, `This change in account acme-prod\x1b[2J (444444444444) needs your yes (confirm writes there)`) || strings.Contains(shown, "\x1b") {
+		t.Fatalf("%v:\n%s", err, shown)
+	}
+	q.Account = gate.Account{ID: "123456789012", Self: true, Confirm: gate.ConfirmDestructive}
+	if _, shown, _ := askWith(t, context.Background(), strings.NewReader("n\n"), q); strings.Contains(shown, "account") || !strings.Contains(shown, "--confirm destructive") {
+		t.Fatalf("the server's own account:\n%s", shown)
+	}
+}
+
 // TestQuestionCannotBeRedrawn: what a plan carries from the arguments and
 // from IAM cannot move the cursor, clear the screen, reverse the text or
 // start a line of its own; and a huge plan is shown bounded.

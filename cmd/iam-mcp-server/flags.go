@@ -85,6 +85,7 @@ func (c *config) flagSet() (fs *flag.FlagSet, logLevel, confirm *string) {
 	fs.StringVar(&c.profile, "profile", "", "")
 	fs.StringVar(&c.endpointURL, "endpoint-url", "", "")
 	fs.StringVar(&c.expectAccount, "expect-account", "", "")
+	fs.StringVar(&c.accounts, "accounts", "", "")
 	fs.BoolVar(&c.sandbox, "sandbox", false, "")
 	fs.StringVar(&c.sandboxSeed, "sandbox-seed", "none", "")
 	fs.StringVar(&c.sandboxState, "sandbox-state", "", "")

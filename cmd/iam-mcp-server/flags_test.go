@@ -185,7 +185,7 @@ func TestEnvironmentEveryFlag(t *testing.T) {
 		"tools": "list_users", "exclude-tools": "delete_user", "region": "eu-west-1", "profile": "p",
 		"endpoint-url": "http://127.0.0.1:1", "expect-account": "123456789012", "sandbox": "0", "sandbox-seed": "none",
 		"sandbox-state": "s.json", "secrets-dir": "d", "return-secrets": "1", "allow-risky-policies": "1",
-		"audit-log": "a.log", "plugins": "p.yaml", "cache-dir": "c", "log-level": "debug",
+		"audit-log": "a.log", "plugins": "p.yaml", "cache-dir": "c", "log-level": "debug", "accounts": "accounts.yaml",
 		"version": "1", "args": "{}", "yes": "1",
 	}
 	for _, name := range flagNames("call") {

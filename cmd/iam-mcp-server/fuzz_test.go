@@ -33,6 +33,7 @@ func FuzzParseConfig(f *testing.F) {
 		{"list_users\n--local\n--local-seed\ndemo", "IAM_MCP_LOCAL=1\nIAM_MCP_PROFILE=x"},
 		{"--local=false\n--sandbox-state=s", "IAM_MCP_SANDBOX=1\nIAM_MCP_LOCAL_STATE=t"},
 		{"--local-x", "IAM_MCP_LOCAL_SEED=demo\nIAM_MCP_SANDBOX_SEED=none"},
+		{"--accounts=\n--sandbox\n--sandbox-seed=org", "IAM_MCP_ACCOUNTS=a.yaml"},
 		{"--yes", "IAM_MCP_YES=1\nIAM_MCP_ARGS={}"},
 	} {
 		f.Add(seed[0], seed[1])
@@ -154,7 +155,10 @@ func FuzzTerminalQuestion(f *testing.F) {
 		}
 		plan := &api.Plan{Operation: text, Summary: text, Steps: []api.PlanStep{{Action: text, Target: text, Detail: text}},
 			Affected: []string{text, text}, Findings: []string{text}, Undo: text}
-		q := gate.Question{Summary: text, Changes: []gate.Proposed{{Operation: text, Plan: plan}, {Operation: text}}}
+		// An account's alias may come from the organization: as much
+		// outside text as a plan's.
+		q := gate.Question{Summary: text, Account: gate.Account{ID: "444444444444", Alias: text},
+			Changes: []gate.Proposed{{Operation: text, Plan: plan}, {Operation: text, Account: gate.Account{ID: "555555555555", Alias: text}}}}
 		a, shown, err := askWith(t, context.Background(), strings.NewReader(typed), q)
 		if err != nil {
 			t.Fatal(err)

@@ -50,10 +50,18 @@ const flagsHelp = `Flags (for serve, call, tools, policy and plugins list; they 
                          us-east-1)
   --profile NAME         profile of the shared AWS configuration (default: AWS_PROFILE, else "default")
   --endpoint-url URL     send IAM and STS requests to URL (a proxy, or "iam-mcp-server sandbox")
-  --expect-account ID    refuse every call unless the credentials belong to this 12-digit account
+  --expect-account ID    refuse every call in the server's own account unless the credentials belong
+                         to this 12-digit account
+  --accounts FILE        also act in the accounts FILE lists (YAML: id, alias, role_arn or profile,
+                         mode, confirm; or discovery of the organization's accounts through one role
+                         name): every tool that calls AWS then takes an account argument (id or alias),
+                         and get_account_info lists them with their modes. Each account is read-only
+                         unless FILE says read-write, and always when the server is
   --sandbox              use the embedded IAM sandbox, in process: no AWS account, configuration or
                          credentials are read (account 123456789012)
-  --sandbox-seed NAME    with --sandbox: seed a new sandbox account, "none" or "demo" (default "none")
+  --sandbox-seed NAME    with --sandbox: seed a new sandbox account, "none", "demo" or "org" (an AWS
+                         Organization of several accounts, reached by discovery without --accounts)
+                         (default "none")
   --sandbox-state FILE   with --sandbox: keep the sandbox account in FILE, loaded at start and saved
                          after every change (default: in memory, lost at exit)
   --secrets-dir DIR      where new secret access keys are written, one 0600 file each, and the key
@@ -115,13 +123,16 @@ per line: name, toolset, and read or write, in catalogue order; with --plugins, 
 tools follow, their toolset "plugin:<name>".
 `,
 	"policy": `Usage: iam-mcp-server policy [--allow-write] [--readonly] [--toolsets LIST] [--tools LIST]
-                            [--exclude-tools LIST] [--plugins FILE]
+                            [--exclude-tools LIST] [--plugins FILE] [--accounts FILE]
 
 Prints the least-privilege IAM policy the server's credentials need for the tools exposed with
 these flags: only the actions of tools that change nothing, unless --allow-write (without
 --readonly) lets them write. With --plugins, the operations granted to the plugins count too,
 but no excluded one; the plugins are not loaded, so a --tools or --exclude-tools pattern that
-no built-in tool matches is taken to name a plugin tool.
+no built-in tool matches is taken to name a plugin tool. With --accounts, statements follow for
+reaching the accounts: sts:AssumeRole on each role the file names and, with discovery,
+organizations:ListAccounts and the role in every account; each of those roles needs this
+command's policy for that account's mode.
 `,
 	"plugins": `Usage: iam-mcp-server plugins list --plugins FILE [flags]
        iam-mcp-server plugins inspect FILE.wasm

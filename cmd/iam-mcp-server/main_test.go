@@ -304,6 +304,7 @@ get_service_last_accessed_details       account     read
 list_entities_for_policy                account     read
 get_policy_version                      account     read
 get_account_info                        account     read
+describe_organization                   account     read
 `
 	if r.stdout != want {
 		t.Errorf("tools --toolsets simulation,account:\n%s", r.stdout)

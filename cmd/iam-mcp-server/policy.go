@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/iammcp/iam-mcp-server/host/accounts"
 	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
 )
@@ -68,13 +69,43 @@ func runPolicy(cfg config, stdout, stderr io.Writer) int {
 		}
 		ops = withGrants(ops, pcfg, cfg.excluded)
 	}
-	b, err := json.MarshalIndent(leastPrivilege(ops, cfg.readOnly), "", "  ")
+	p := leastPrivilege(ops, cfg.readOnly)
+	if cfg.accounts != "" {
+		f, err := accounts.Load(cfg.accounts)
+		if err != nil {
+			fmt.Fprintf(stderr, "iam-mcp-server: %s: %v\n", cfg.source("accounts"), err)
+			return 1
+		}
+		p.Statement = append(p.Statement, reaching(f)...)
+	}
+	b, err := json.MarshalIndent(p, "", "  ")
 	if err != nil {
 		fmt.Fprintf(stderr, "iam-mcp-server: %v\n", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s\n", b)
 	return 0
+}
+
+// reaching is what the server's own credentials need to reach the
+// accounts of f: sts:AssumeRole on each role it names and, with
+// discovery, organizations:ListAccounts and the role name in every
+// account. A profile's account needs nothing of them (its credentials are
+// its own). What the server may do in each account is that role's
+// policy: this command's output for that account's mode.
+func reaching(f *accounts.File) []policyStatement {
+	var out []policyStatement
+	for _, e := range f.Accounts {
+		if e.RoleARN != "" {
+			out = append(out, policyStatement{Effect: "Allow", Action: []string{"sts:AssumeRole"}, Resource: e.RoleARN})
+		}
+	}
+	if d := f.Discovery; d != nil {
+		out = append(out,
+			policyStatement{Effect: "Allow", Action: []string{"organizations:ListAccounts"}, Resource: "*"},
+			policyStatement{Effect: "Allow", Action: []string{"sts:AssumeRole"}, Resource: "arn:aws:iam::*:role/" + d.RoleName})
+	}
+	return out
 }
 
 // withGrants adds to ops every operation the plugins file grants and

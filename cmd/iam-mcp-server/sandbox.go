@@ -33,8 +33,8 @@ func serveSandbox(ctx context.Context, args []string, stderr io.Writer, ready fu
 		}
 		return nil
 	})
-	seed := fs.String("seed", "", "seed a new account: \"demo\" for a small organisation with planted security problems")
-	state := fs.String("state", "", "persist the account to this JSON `file` (loaded at start, rewritten after every change)")
+	seed := fs.String("seed", "", "seed a new account: \"demo\" for a small company's account with planted security problems,\n\"org\" for an AWS Organization of four accounts with cross-account problems planted")
+	state := fs.String("state", "", "persist the account to this JSON `file` (loaded at start, rewritten after every change);\nwith --seed org each member account's is kept beside it as FILE.<account-id>")
 	latency := fs.Duration("latency", 0, "injected latency per request, e.g. 20ms")
 	throttle := fs.Float64("throttle-rate", 0, "fraction of requests answered with Throttling (0..1)")
 	errRate := fs.Float64("error-rate", 0, "fraction of requests answered with HTTP 500 (0..1)")
@@ -94,8 +94,8 @@ func serveSandbox(ctx context.Context, args []string, stderr io.Writer, ready fu
 		return 1
 	}
 	url := "http://" + ln.Addr().String()
-	logger.Info("IAM sandbox listening", "url", url, "account", sandbox.AccountID, "seed", *seed, "state", *state, "allowed_hosts", allowHosts)
-	fmt.Fprintf(stderr, "Try: AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=sandbox aws iam list-users --endpoint-url %s --region us-east-1\n", url)
+	logger.Info("IAM sandbox listening", "url", url, "account", srv.AccountID(), "members", srv.Members(), "seed", *seed, "state", *state, "allowed_hosts", allowHosts)
+	printTry(stderr, srv, url)
 
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	if ready != nil {
@@ -151,4 +151,19 @@ func parseLevel(s string) (slog.Level, error) {
 		return 0, fmt.Errorf("--log-level %s: use debug, info, warn or error", quoted(s))
 	}
 	return l, nil
+}
+
+// printTry tells how to reach the sandbox: with the bootstrap key (the
+// account's root), and for an organisation with the operator's key, which
+// (unlike a root) may assume roles into the member accounts.
+func printTry(w io.Writer, srv *sandbox.Server, url string) {
+	members := srv.Members()
+	if len(members) == 0 {
+		fmt.Fprintf(w, "Try: AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=sandbox aws iam list-users --endpoint-url %s --region us-east-1\n", url)
+		return
+	}
+	fmt.Fprintf(w, "Organization: management account %s; member accounts %s (each with role %s).\n",
+		srv.AccountID(), strings.Join(members, ", "), sandbox.OrgAccessRoleName)
+	fmt.Fprintf(w, "Try: AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s aws sts assume-role --role-arn arn:aws:iam::%s:role/%s --role-session-name try --endpoint-url %s --region us-east-1\n",
+		sandbox.OrgOperatorKeyID, sandbox.OrgOperatorSecretKey, members[0], sandbox.OrgAccessRoleName, url)
 }

@@ -16,7 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/iammcp/iam-mcp-server/host/sandbox"
 	"github.com/iammcp/iam-mcp-server/internal/syncio"
 )
 
@@ -213,6 +215,40 @@ func TestSandboxCommandAllowHostRefusals(t *testing.T) {
 		code := serveSandbox(context.Background(), []string{"--listen", "127.0.0.1:0", "--allow-host", tc.value}, &stderr, nil)
 		if code != tc.code || !strings.Contains(stderr.String(), tc.want) {
 			t.Errorf("--allow-host %q: exit %d, %q", tc.value, code, stderr.String())
+		}
+	}
+}
+
+// TestSandboxCommandOrganization serves the org seed: the startup lines
+// say how to reach it (the operator's key, the accounts), the operator
+// assumes a member's OrganizationAccountAccessRole over the network and
+// acts in that member, and --state keeps every member beside the file.
+func TestSandboxCommandOrganization(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "org.json")
+	u, stderr := startSandbox(t, "--seed", "org", "--state", state)
+	for _, want := range []string{sandbox.OrgOperatorKeyID, sandbox.OrgDevID, sandbox.OrgProdID, sandbox.OrgSharedID, sandbox.OrgAccessRoleName, "aws sts assume-role", "--endpoint-url " + u} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("startup lines do not say %s: %s", want, stderr.String())
+		}
+	}
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(sandbox.OrgOperatorKeyID, sandbox.OrgOperatorSecretKey, "")}
+	stsc := sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String(u) })
+	out, err := stsc.AssumeRole(context.Background(), &sts.AssumeRoleInput{
+		RoleArn:         aws.String("arn:aws:iam::" + sandbox.OrgDevID + ":role/" + sandbox.OrgAccessRoleName),
+		RoleSessionName: aws.String("cmd-test"),
+	})
+	if err != nil {
+		t.Fatalf("operator assumes into dev: %v", err)
+	}
+	c := out.Credentials
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+	users, err := iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = aws.String(u) }).ListUsers(context.Background(), &iam.ListUsersInput{})
+	if err != nil || len(users.Users) != 4 || aws.ToString(users.Users[0].Arn) != "arn:aws:iam::"+sandbox.OrgDevID+":user/dev-ci" {
+		t.Fatalf("dev's users through the session: %v %+v", err, users)
+	}
+	for _, id := range []string{sandbox.OrgSharedID, sandbox.OrgDevID, sandbox.OrgProdID} {
+		if _, err := os.Stat(state + "." + id); err != nil {
+			t.Errorf("member state file: %v", err)
 		}
 	}
 }

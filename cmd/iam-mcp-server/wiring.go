@@ -1,14 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/iammcp/iam-mcp-server/host/accounts"
 	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
@@ -26,13 +29,15 @@ type wiring struct {
 }
 
 // open wires what serve, call, tools and plugins list share, in this order:
-// the configuration's warnings said, the sandbox (with --sandbox) or the AWS configuration, the SDK clients, the
-// catalogue with its secrets directory, the audit log, the gate in front of
-// it all and, with --plugins, the plugins.
+// the configuration's warnings said, the sandbox (with --sandbox) or the
+// AWS configuration, the SDK clients, the other accounts (--accounts, or
+// the sandbox's organisation: openAccounts), the catalogue with its
+// secrets directory, the audit log, the gate in front of it all and, with
+// --plugins, the plugins.
 //
 // The plugins get a gate of their own over a catalogue of their own on the
 // same clients (gate.Over): the same read-only mode, confirmation level,
-// exclusions, expected account and audit log, but a catalogue that never returns a secret inline — a key created on a
+// exclusions, expected account, other accounts and audit log, but a catalogue that never returns a secret inline — a key created on a
 // plugin's behalf always goes to the secrets directory, whatever
 // --return-secrets says, since a plugin is code the operator may not trust.
 // w.close releases everything; on error open has released what it built.
@@ -65,9 +70,28 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 			}
 		}()
 	}
+	if c.sandboxOrg() {
+		// The organisation's management account is reached as its
+		// operator user, as an operator's credentials would be: AWS (and
+		// the sandbox) lets no root assume a role, and reaching the
+		// members is what the seed is for.
+		opts.SandboxKeyID = sandbox.OrgOperatorKeyID
+	}
 	clients, err := catalogue.NewClients(ctx, opts)
 	if err != nil {
 		return nil, err
+	}
+	reg, err := c.openAccounts(ctx, clients, logger)
+	if err != nil {
+		return nil, err
+	}
+	// get_account_info lists the accounts as the gate decides them (read-
+	// only wins, the server's --confirm where an account sets none); the
+	// gate is made below, before any call.
+	var g *gate.Gate
+	var reachable func() []api.ReachableAccount
+	if reg != nil {
+		reachable = func() []api.ReachableAccount { return reachableOf(g) }
 	}
 
 	dir, err := c.secretsDirectory()
@@ -77,7 +101,8 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 	if err := (catalogue.SecretFiles{Dir: dir}).Check(); err != nil {
 		return nil, err
 	}
-	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: dir}, ReturnSecrets: c.returnSecrets, AllowRiskyPolicies: c.allowRisky})
+	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: dir}, ReturnSecrets: c.returnSecrets, AllowRiskyPolicies: c.allowRisky,
+		Accounts: reachable})
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +110,9 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 	w := &wiring{close: closeSandbox}
 	gopts := gate.Options{ReadOnly: c.readOnly, ReadOnlyAdvice: c.readOnlyAdvice(), Confirm: c.confirm,
 		Excluded: c.excluded, ExpectAccount: c.expectAccount}
+	if reg != nil {
+		gopts.Accounts = reg
+	}
 	if c.auditLog != "" {
 		audit, fixed, err := private.OpenAppend(c.auditLog)
 		if err != nil {
@@ -112,8 +140,9 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 	logger.Debug("configuration", "readonly", c.readOnly, "allow_write", c.allowWrite, "confirm", c.confirm,
 		"toolsets", c.toolsets, "tools", c.include, "exclude_tools", c.exclude, "excluded", len(c.excluded), "sandbox", c.sandbox, "seed", c.sandboxSeed, "state", c.sandboxState,
 		"secrets_dir", dir, "audit_log", c.auditLog, "expect_account", c.expectAccount, "region", c.region, "profile", c.profile,
-		"endpoint_url", c.endpointURL, "plugins", c.plugins, "cache_dir", c.cacheDir)
-	w.gate = gate.New(cat, gopts)
+		"endpoint_url", c.endpointURL, "plugins", c.plugins, "cache_dir", c.cacheDir, "accounts", c.accounts)
+	g = gate.New(cat, gopts)
+	w.gate = g
 	if c.plugins == "" {
 		return w, nil
 	}
@@ -127,7 +156,8 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 	if err != nil {
 		return nil, fmt.Errorf("the plugins file %s: %w", c.plugins, err)
 	}
-	pcat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: dir}, ReturnSecrets: false, AllowRiskyPolicies: c.allowRisky})
+	pcat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: dir}, ReturnSecrets: false, AllowRiskyPolicies: c.allowRisky,
+		Accounts: reachable})
 	if err != nil {
 		return nil, err
 	}
@@ -178,6 +208,71 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 		releaseAudit()
 	}
 	return w, nil
+}
+
+// sandboxOrg reports whether the server runs on the embedded sandbox's
+// organisation (--sandbox --sandbox-seed org).
+func (c config) sandboxOrg() bool { return c.sandbox && c.sandboxSeed == "org" }
+
+// openAccounts builds the other accounts the server may act in: those of
+// --accounts FILE or, on the sandbox's organisation without a file, its
+// members by discovery through the role every member has, in the
+// server's mode — so that --sandbox --sandbox-seed org reaches them with
+// no setup. nil without either: the server's own account only. It logs
+// the accounts reached, with their modes, in one line.
+func (c config) openAccounts(ctx context.Context, clients *catalogue.Clients, logger *slog.Logger) (*accounts.Registry, error) {
+	var f *accounts.File
+	from := c.source("accounts") + " " + c.accounts
+	switch {
+	case c.accounts != "":
+		var err error
+		if f, err = accounts.Load(c.accounts); err != nil {
+			return nil, fmt.Errorf("%s: %w", c.source("accounts"), err)
+		}
+	case c.sandboxOrg():
+		mode := "read-only"
+		if !c.readOnly {
+			mode = "read-write"
+		}
+		f = &accounts.File{Discovery: &accounts.Discovery{RoleName: sandbox.OrgAccessRoleName, Mode: mode, Confirm: string(c.confirm)}}
+		from = "the sandbox's organisation (--sandbox-seed org)"
+	default:
+		return nil, nil
+	}
+	// The server's own account: its id is learnt by New, with one
+	// GetCallerIdentity; its mode is the flags'.
+	reg, err := accounts.New(ctx, f, accounts.Options{Clients: clients, Self: gate.Account{Self: true, ReadOnly: c.readOnly, Confirm: c.confirm},
+		Logger: logger.With("component", "accounts")})
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the accounts of %s: %w", from, err)
+	}
+	list := reg.List()
+	shown := make([]string, 0, len(list))
+	for _, a := range list {
+		mode := "read-write"
+		if a.ReadOnly || c.readOnly {
+			mode = "read-only"
+		}
+		if a.Self {
+			mode += ", own"
+		}
+		shown = append(shown, fmt.Sprintf("%s (%s, confirm %s)", a.Name(), mode, cmp.Or(a.Confirm, c.confirm)))
+	}
+	logger.Info("accounts reached", "from", from, "count", len(list), "accounts", strings.Join(shown, "; "))
+	return reg, nil
+}
+
+// reachableOf is g's accounts as get_account_info lists them.
+func reachableOf(g *gate.Gate) []api.ReachableAccount {
+	if g == nil {
+		return nil
+	}
+	list := g.Accounts()
+	out := make([]api.ReachableAccount, len(list))
+	for i, a := range list {
+		out[i] = api.ReachableAccount{ID: a.ID, Alias: a.Alias, Self: a.Self, ReadOnly: a.ReadOnly, Confirm: string(a.Confirm), Via: a.Via}
+	}
+	return out
 }
 
 // accountOf answers the plugins' host_info: the account id and partition of

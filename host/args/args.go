@@ -43,9 +43,13 @@ import (
 // neither memory nor time.
 const MaxBytes = 256 << 10
 
-// Options are the arguments the gate takes for itself on a mutating
-// operation (api.ArgDryRun, api.ArgConfirmed), next to the operation's own.
+// Options are the arguments the gate takes for itself, next to the
+// operation's own: api.ArgAccount on every operation that calls AWS (not
+// Offline), and api.ArgDryRun, api.ArgConfirmed on a mutating one.
 type Options struct {
+	// Account names the account to act in (an id or an alias, for the
+	// gate to resolve); "" for the server's own.
+	Account string
 	// DryRun asks for the plan instead of the change.
 	DryRun bool
 	// Confirmed is the upstream server's consent flag, recorded and
@@ -53,10 +57,53 @@ type Options struct {
 	Confirmed *bool
 }
 
-// gateArgs is how Options are read: each a strict boolean.
+// gateArgs is how a mutation's Options are read: each a strict boolean,
+// and the account a strict string.
 type gateArgs struct {
-	DryRun    strictBool `json:"dry_run"`
-	Confirmed strictBool `json:"confirmed"`
+	Account   strictString `json:"account"`
+	DryRun    strictBool   `json:"dry_run"`
+	Confirmed strictBool   `json:"confirmed"`
+}
+
+// readArgs is how a read's Options are read: only the account. dry_run
+// and confirmed stay unknown keys on a read, which changes nothing.
+type readArgs struct {
+	Account strictString `json:"account"`
+}
+
+// MaxAccount is the longest account argument: an id is 12 digits, an
+// alias (IAM's account alias, or the operator's name for it) at most 63
+// characters.
+const MaxAccount = 64
+
+// CheckAccount refuses an account name that cannot name any account:
+// empty (leave the argument out for the server's own) or longer than
+// MaxAccount characters. Which names exist is the gate's to decide.
+func CheckAccount(s string) *api.Error {
+	if n := utf8.RuneCountInString(s); n == 0 || n > MaxAccount {
+		return api.Errorf(api.InvalidInput, "argument %s must be an account's 12-digit id or its alias (1 to %d characters), as get_account_info lists them; got %s. Leave it out to act in the server's own account",
+			api.ArgAccount, MaxAccount, Quote(s))
+	}
+	return nil
+}
+
+// strictString is a string argument that must be a JSON string when
+// given: null is refused, as for strictBool (null would silently mean
+// "the server's own account").
+type strictString struct {
+	set   bool
+	value string
+}
+
+func (s *strictString) UnmarshalJSON(data []byte) error {
+	if len(data) > 0 && data[0] == '"' {
+		if err := json.Unmarshal(data, &s.value); err != nil {
+			return err
+		}
+		s.set = true
+		return nil
+	}
+	return &json.UnmarshalTypeError{Value: string(bytes.TrimSpace(data[:min(len(data), 8)])), Type: reflect.TypeFor[string]()}
 }
 
 // strictBool is a boolean argument that must be true or false when given.
@@ -78,49 +125,69 @@ func (b *strictBool) UnmarshalJSON(data []byte) error {
 // InvalidInput, in words the assistant can act on, and never echo more
 // than a short prefix of what was sent.
 //
-// The gate's own arguments (dry_run, confirmed) are unknown here: a caller
+// The gate's own arguments (account, dry_run, confirmed) are unknown here: a caller
 // that does not handle them must not take a dry run for a change. The gate
 // uses DecodeCall.
 func Decode(op api.Operation, raw json.RawMessage) (any, *api.Error) {
 	return decode(reflect.TypeOf(op.Input), raw)
 }
 
-// DecodeCall is Decode for the gate: a mutating operation's arguments may
-// also hold dry_run and confirmed, read with the same strictness (exact
-// spelling, once, booleans) and returned apart from the input.
+// DecodeCall is Decode for the gate: the arguments may also hold the
+// gate's own (account on an operation that calls AWS; dry_run and
+// confirmed on a mutating one), read with the same strictness (exact
+// spelling, once, their types; an account of 1 to MaxAccount characters)
+// and returned apart from the input. An Offline operation takes none.
 func DecodeCall(op api.Operation, raw json.RawMessage) (any, Options, *api.Error) {
-	if !op.Mutates {
+	if op.Offline {
 		in, err := Decode(op, raw)
 		return in, Options{}, err
 	}
-	t := withOptions(reflect.TypeOf(op.Input))
-	v, err := decode(t, raw)
+	extra := reflect.TypeFor[readArgs]()
+	if op.Mutates {
+		extra = reflect.TypeFor[gateArgs]()
+	}
+	v, err := decode(withOptions(reflect.TypeOf(op.Input), extra), raw)
 	if err != nil {
 		return nil, Options{}, err
 	}
 	w := reflect.ValueOf(v).Elem()
-	g := w.Field(1).Interface().(gateArgs)
-	opts := Options{DryRun: g.DryRun.value}
-	if g.Confirmed.set {
-		opts.Confirmed = &g.Confirmed.value
+	var opts Options
+	var account strictString
+	switch g := w.Field(1).Interface().(type) {
+	case gateArgs:
+		account, opts.DryRun = g.Account, g.DryRun.value
+		if g.Confirmed.set {
+			opts.Confirmed = &g.Confirmed.value
+		}
+	case readArgs:
+		account = g.Account
+	}
+	if account.set {
+		if err := CheckAccount(account.value); err != nil {
+			return nil, Options{}, err
+		}
+		opts.Account = account.value
 	}
 	return w.Field(0).Addr().Interface(), opts, nil
 }
 
-var optionTypes sync.Map // input type → struct{ input; gateArgs }
+type optionKey struct{ in, extra reflect.Type }
 
-// withOptions is the input type with the gate's arguments beside its own
-// fields: struct{ Input; gateArgs }, both embedded, so that their JSON
-// names share one object and strictjson checks them all at once.
-func withOptions(in reflect.Type) reflect.Type {
-	if t, ok := optionTypes.Load(in); ok {
+var optionTypes sync.Map // optionKey → struct{ input; extra }
+
+// withOptions is the input type with the gate's arguments (extra) beside
+// its own fields: struct{ Input; extra }, both embedded, so that their
+// JSON names share one object and strictjson checks them all at once.
+func withOptions(in, extra reflect.Type) reflect.Type {
+	key := optionKey{in, extra}
+	if t, ok := optionTypes.Load(key); ok {
 		return t.(reflect.Type)
 	}
 	t := reflect.StructOf([]reflect.StructField{
 		{Name: in.Name(), Type: in, Anonymous: true},
-		{Name: "GateArgs", Type: reflect.TypeOf(gateArgs{}), Anonymous: true},
+		{Name: "GateArgs", Type: extra, Anonymous: true},
 	})
-	optionTypes.Store(in, t)
+	optionTypes.Store(key, t)
 	return t
 }
 

@@ -81,6 +81,7 @@ func FuzzDecode(f *testing.F) {
 		`{"tags":{"a":"b"}}`, `{"policy_document":{"Version":"2012-10-17"}}`, `{"max_items":1e400}`,
 		`{"context_entries":[{"context_key_name":"k","context_key_type":"string","context_key_values":["v"]}]}`,
 		`{"user_name":"a","dry_run":true,"confirmed":false}`, `{"user_name":"a","dry_run":null}`,
+		`{"user_name":"a","account":"acme-prod"}`, `{"account":null}`,
 	} {
 		f.Add(uint8(i*7), []byte(s))
 	}
@@ -95,6 +96,9 @@ func FuzzDecode(f *testing.F) {
 		}
 		if gerr == nil && !o.Mutates && (opts.DryRun || opts.Confirmed != nil) {
 			t.Fatalf("%s reads, yet took the gate's arguments", o.Name)
+		}
+		if gerr == nil && (o.Offline && opts.Account != "" || opts.Account != "" && CheckAccount(opts.Account) != nil) {
+			t.Fatalf("%s took the account %q", o.Name, opts.Account)
 		}
 		in, err := Decode(o, data)
 		if err == nil && (gerr != nil || !reflect.DeepEqual(in, gin)) {
@@ -155,5 +159,53 @@ func TestDecodeCallGateArguments(t *testing.T) {
 	list, _ := api.Lookup("list_users")
 	if _, _, err := DecodeCall(list, json.RawMessage(`{"dry_run":true}`)); err == nil {
 		t.Fatal("a read took dry_run")
+	}
+}
+
+// TestDecodeCallAccount: every operation that calls AWS takes account, a
+// string of 1 to MaxAccount characters spelled exactly, given once;
+// offline operations, answered in no account, do not; Decode never does.
+func TestDecodeCallAccount(t *testing.T) {
+	for _, name := range []string{"list_users", "get_user", "delete_user"} {
+		o := op(t, name)
+		in, opts, err := DecodeCall(o, json.RawMessage(`{"user_name":"a","account":"acme-prod"}`))
+		if name == "list_users" {
+			in, opts, err = DecodeCall(o, json.RawMessage(`{"account":"444444444444"}`))
+		}
+		if err != nil || in == nil || (opts.Account != "acme-prod" && opts.Account != "444444444444") {
+			t.Fatalf("%s: %+v %v", name, opts, err)
+		}
+		if _, opts, err := DecodeCall(o, json.RawMessage(`{"user_name":"a"}`)); name != "list_users" && (err != nil || opts.Account != "") {
+			t.Fatalf("%s without account: %+v %v", name, opts, err)
+		}
+		for _, bad := range []string{
+			`{"user_name":"a","account":null}`, `{"user_name":"a","account":12}`, `{"user_name":"a","account":""}`,
+			`{"user_name":"a","account":"` + strings.Repeat("é", MaxAccount+1) + `"}`, `{"user_name":"a","Account":"x"}`,
+			`{"user_name":"a","account":"x","account":"y"}`, `{"user_name":"a","aſſount":"x"}`, `{"user_name":"a","account":["x"]}`,
+		} {
+			_, _, err := DecodeCall(o, json.RawMessage(bad))
+			if err == nil || err.Code != api.InvalidInput || len(err.Message) > 400 {
+				t.Errorf("%s %.80s: %v", name, bad, err)
+			}
+			if _, err := Decode(o, json.RawMessage(bad)); err == nil {
+				t.Errorf("Decode took %.80s", bad)
+			}
+		}
+		if _, _, err := DecodeCall(o, json.RawMessage(`{"user_name":"a","account":"`+strings.Repeat("é", MaxAccount)+`"}`)); name != "list_users" && err != nil {
+			t.Errorf("%s: %d characters refused: %v", name, MaxAccount, err)
+		}
+	}
+	// A read still takes no dry_run beside its account.
+	if _, _, err := DecodeCall(op(t, "list_users"), json.RawMessage(`{"account":"a","dry_run":true}`)); err == nil {
+		t.Fatal("a read took dry_run")
+	}
+	// Offline operations are in no account.
+	for _, o := range api.All() {
+		if !o.Offline {
+			continue
+		}
+		if _, _, err := DecodeCall(o, json.RawMessage(`{"account":"acme-prod"}`)); err == nil || !strings.Contains(err.Message, `"account"`) {
+			t.Errorf("offline %s took account: %v", o.Name, err)
+		}
 	}
 }

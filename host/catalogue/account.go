@@ -38,6 +38,13 @@ func getAccountInfo(ctx context.Context, c *Catalogue, _ *api.Empty) (*api.Accou
 	if len(aliases.AccountAliases) > 0 {
 		res.AccountAlias = aliases.AccountAliases[0]
 	}
+	// The list is the server's, the same whichever account this catalogue
+	// acts in; only more than the server's own account is worth listing.
+	if c.accounts != nil {
+		if all := c.accounts(); len(all) > 1 {
+			res.Accounts = all
+		}
+	}
 	return res, nil
 }
 

@@ -1,6 +1,7 @@
 package catalogue
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -12,7 +13,7 @@ func TestAccountInfo(t *testing.T) {
 	c := newTestCatalogue(t, "demo")
 	info := call[api.AccountInfoOutput](t, c, "get_account_info", `{}`)
 	want := api.AccountInfoOutput{AccountID: "123456789012", AccountAlias: "acme-demo", CallerArn: "arn:aws:iam::123456789012:root", Partition: "aws"}
-	if info != want {
+	if !reflect.DeepEqual(info, want) {
 		t.Fatalf("get_account_info: %+v, want %+v", info, want)
 	}
 	// Account's cache is filled, both fields from the same answer.
@@ -25,7 +26,7 @@ func TestAccountInfo(t *testing.T) {
 	if id, err := c.Account(ctx); err != nil || id != want.AccountID {
 		t.Fatalf("Account: %q %v", id, err)
 	}
-	if again := call[api.AccountInfoOutput](t, c, "get_account_info", `null`); again != want {
+	if again := call[api.AccountInfoOutput](t, c, "get_account_info", `null`); !reflect.DeepEqual(again, want) {
 		t.Fatalf("second call: %+v", again)
 	}
 
@@ -81,5 +82,47 @@ func TestAccountPartitionOf(t *testing.T) {
 		if got := partitionOf(arn); got != want {
 			t.Errorf("partitionOf(%q) = %q, want %q", arn, got, want)
 		}
+	}
+}
+
+// TestAccountInfoLists: get_account_info lists the reachable accounts
+// only when there is more than the server's own.
+func TestAccountInfoLists(t *testing.T) {
+	var reachable []api.ReachableAccount
+	c := newTestCatalogueWith(t, "", Options{Accounts: func() []api.ReachableAccount { return reachable }})
+	reachable = []api.ReachableAccount{{ID: "123456789012", Self: true, Confirm: "destructive"}}
+	if out := rawCall(t, c, "get_account_info", ``); strings.Contains(out, `"accounts"`) {
+		t.Fatalf("one account listed: %s", out)
+	}
+	reachable = append(reachable, api.ReachableAccount{ID: "444444444444", Alias: "prod", ReadOnly: true, Confirm: "writes", Via: "arn:aws:iam::444444444444:role/R"})
+	info := call[api.AccountInfoOutput](t, c, "get_account_info", `{}`)
+	if len(info.Accounts) != 2 || info.Accounts[1] != reachable[1] || !info.Accounts[0].Self {
+		t.Fatalf("accounts: %+v", info.Accounts)
+	}
+}
+
+// TestWith: the same catalogue acting through other clients answers as
+// those clients' identity, with its own account cache, and keeps its
+// options.
+func TestWith(t *testing.T) {
+	c := newCatalogueWith(t, "", Options{ReturnSecrets: true})
+	call[api.UserOutput](t, c, "create_user", `{"user_name":"ana"}`)
+	key := call[api.CreateAccessKeyOutput](t, c, "create_access_key", `{"user_name":"ana"}`)
+	if _, err := c.Account(ctx); err != nil {
+		t.Fatal(err)
+	}
+	other := c.With(clientsSignedBy(c.sandbox, key.AccessKey.AccessKeyID, key.SecretAccessKey))
+	if other.knownAccount() != "" {
+		t.Fatal("With shares the account cache")
+	}
+	out, err := other.Call(ctx, "get_account_info", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := out.(*api.AccountInfoOutput); info.CallerArn != "arn:aws:iam::123456789012:user/ana" {
+		t.Fatalf("through With: %+v", info)
+	}
+	if !other.returnSecrets || c.clients == other.clients {
+		t.Fatal("With lost the options or kept the clients")
 	}
 }

@@ -108,6 +108,8 @@ type Catalogue struct {
 	// allowRisky lets policy writes with SECURITY_WARNING findings through
 	// (as warnings); see guardrails.go.
 	allowRisky bool
+	// accounts lists the accounts the server may act in (Options.Accounts).
+	accounts func() []api.ReachableAccount
 
 	accountMu          sync.Mutex
 	account, callerARN string
@@ -126,6 +128,10 @@ type Options struct {
 	// to anyone or to another account unconditionally), listing the risks
 	// as warnings. ERROR findings are refused regardless.
 	AllowRiskyPolicies bool
+	// Accounts returns every account the server may act in, its own first
+	// (host/accounts); get_account_info lists them when there is more than
+	// the server's own. Nil: the server's own account only.
+	Accounts func() []api.ReachableAccount
 }
 
 // New builds a catalogue over AWS clients, first checking that every
@@ -145,7 +151,15 @@ func New(clients *Clients, opts Options) (*Catalogue, error) {
 		sort.Strings(missing)
 		return nil, fmt.Errorf("iam: operations without an implementation: %s", strings.Join(missing, ", "))
 	}
-	return &Catalogue{clients: clients, secrets: opts.Secrets, returnSecrets: opts.ReturnSecrets, allowRisky: opts.AllowRiskyPolicies}, nil
+	return &Catalogue{clients: clients, secrets: opts.Secrets, returnSecrets: opts.ReturnSecrets, allowRisky: opts.AllowRiskyPolicies, accounts: opts.Accounts}, nil
+}
+
+// With returns the same catalogue — options, secret sink — acting through
+// other clients (another account's credentials), with its own memory of
+// which account it is in. It checks nothing and calls nothing: cheap
+// enough to make per call.
+func (c *Catalogue) With(clients *Clients) *Catalogue {
+	return &Catalogue{clients: clients, secrets: c.secrets, returnSecrets: c.returnSecrets, allowRisky: c.allowRisky, accounts: c.accounts}
 }
 
 // Call runs one operation with JSON arguments ("" or null for none),

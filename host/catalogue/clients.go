@@ -10,13 +10,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // Clients are the AWS SDK clients the catalogue calls.
 type Clients struct {
-	IAM *iam.Client
-	STS *sts.Client
+	IAM           *iam.Client
+	STS           *sts.Client
+	Organizations *organizations.Client
+	// Config is the configuration the clients were built from (region,
+	// retryer, HTTP client, credentials), and Endpoint their endpoint
+	// override ("" for AWS's own): host/accounts derives the clients of
+	// other accounts from them, changing only the credentials.
+	Config   aws.Config
+	Endpoint string
 }
 
 // ClientOptions says how to reach IAM.
@@ -35,6 +43,11 @@ type ClientOptions struct {
 	// MaxAttempts bounds the SDK's retries of throttling and server errors
 	// (default 5).
 	MaxAttempts int
+	// SandboxKeyID is the access key id the Sandbox clients sign with
+	// (default one that belongs to no user, so the sandbox answers as its
+	// account's root). An organization sandbox names the key of its
+	// management account's operator.
+	SandboxKeyID string
 }
 
 // sandboxKeyID signs requests to the embedded sandbox; it belongs to no user,
@@ -51,9 +64,13 @@ func NewClients(ctx context.Context, o ClientOptions) (*Clients, error) {
 	}
 	var cfg aws.Config
 	if o.Sandbox != nil {
+		key := o.SandboxKeyID
+		if key == "" {
+			key = sandboxKeyID
+		}
 		cfg = aws.Config{
 			Region:      "us-east-1",
-			Credentials: credentials.NewStaticCredentialsProvider(sandboxKeyID, "local-sandbox-secret", ""),
+			Credentials: credentials.NewStaticCredentialsProvider(key, "local-sandbox-secret", ""),
 			HTTPClient:  &http.Client{Transport: o.Sandbox},
 		}
 		if o.EndpointURL == "" {
@@ -77,14 +94,22 @@ func NewClients(ctx context.Context, o ClientOptions) (*Clients, error) {
 		}
 	}
 	cfg.Retryer = func() aws.Retryer { return retry.AddWithMaxAttempts(retry.NewStandard(), attempts) }
-	endpoint := func(u string) *string {
-		if u == "" {
-			return nil
-		}
-		return aws.String(u)
-	}(o.EndpointURL)
+	return ClientsFromConfig(cfg, o.EndpointURL), nil
+}
+
+// ClientsFromConfig builds the clients over cfg, every one sent to
+// endpoint when it is not "": the one place the set of clients is made,
+// for the server's own credentials and for those of another account.
+func ClientsFromConfig(cfg aws.Config, endpoint string) *Clients {
+	var base *string
+	if endpoint != "" {
+		base = aws.String(endpoint)
+	}
 	return &Clients{
-		IAM: iam.NewFromConfig(cfg, func(io *iam.Options) { io.BaseEndpoint = endpoint }),
-		STS: sts.NewFromConfig(cfg, func(so *sts.Options) { so.BaseEndpoint = endpoint }),
-	}, nil
+		IAM:           iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = base }),
+		STS:           sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = base }),
+		Organizations: organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.BaseEndpoint = base }),
+		Config:        cfg,
+		Endpoint:      endpoint,
+	}
 }

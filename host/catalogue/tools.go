@@ -115,8 +115,8 @@ func checkTools(entries map[string]Tool) error {
 			problems = append(problems, fmt.Sprintf("%s: offline %v, yet %d IAM actions (an offline operation calls no AWS, any other needs its actions listed)", op.Name, op.Offline, len(t.IAMActions)))
 		}
 		for _, a := range t.IAMActions {
-			if !strings.HasPrefix(a, "iam:") && !strings.HasPrefix(a, "sts:") {
-				problems = append(problems, fmt.Sprintf("%s: the IAM action %q is not iam:* or sts:*", op.Name, a))
+			if !strings.HasPrefix(a, "iam:") && !strings.HasPrefix(a, "sts:") && !strings.HasPrefix(a, "organizations:") {
+				problems = append(problems, fmt.Sprintf("%s: the IAM action %q is not iam:* or sts:* (or organizations:*)", op.Name, a))
 			}
 		}
 	}
@@ -405,4 +405,8 @@ var about = map[string]Tool{
 	"get_account_info": {Toolset: ToolsetAccount, Default: true,
 		Description: "Which AWS account the server manages: account id, alias and the caller's ARN. Check it before changing anything.",
 		IAMActions:  []string{"sts:GetCallerIdentity", "iam:ListAccountAliases"}},
+	"describe_organization": {Toolset: ToolsetAccount, Default: false,
+		Description: "The AWS Organization this account belongs to, as its management account sees it: the roots, the tree of organizational units, every account with its status and parent, and every service control policy (SCP) with its document and what it is attached to. SCPs cap what member accounts may do whatever their IAM policies say (never the management account). Run it in the management account or a delegated administrator (the account argument); a member account is refused.",
+		IAMActions: []string{"organizations:DescribeOrganization", "organizations:ListRoots", "organizations:ListOrganizationalUnitsForParent",
+			"organizations:ListAccountsForParent", "organizations:ListPolicies", "organizations:DescribePolicy", "organizations:ListTargetsForPolicy"}},
 }

@@ -34,3 +34,17 @@ type Accounts interface {
 	// "profile NAME").
 	Runner(ctx context.Context, base Runner, acct Account, caller Caller) (r Runner, session string, err error)
 }
+
+// Name names the account for people: "acme-prod (444444444444)", or the
+// id or the alias alone when only one is known; "" when neither is (the
+// server's own account, its id unknown). Callers that show it to a person
+// make it printable: an alias may come from the organization.
+func (a Account) Name() string {
+	switch {
+	case a.Alias != "" && a.ID != "":
+		return a.Alias + " (" + a.ID + ")"
+	case a.ID != "":
+		return a.ID
+	}
+	return a.Alias
+}

@@ -10,26 +10,35 @@
 //  2. a plugin was granted it by the operator (else NotGranted);
 //  3. the arguments decode strictly into the operation's input type (host/args:
 //     size capped, exact key spelling, each key once; else InvalidInput),
-//     with the gate's own dry_run and confirmed beside them on a mutation;
-//  4. a dry run is planned and its plan returned, changing nothing — in
-//     read-only mode too;
-//  5. in read-only mode, it does not mutate (else ReadOnly) — before any AWS
-//     call is made;
-//  6. with an expected account, the credentials belong to it (else
-//     WrongAccount);
-//  7. a mutation is planned (reads, preconditions, guardrails), and when
-//     Options.Confirm covers it, the person approves that plan through the
-//     caller's Consent (else Declined, or ConsentRequired when nobody can
-//     be asked);
+//     with the gate's own account beside them on an operation that calls
+//     AWS, and dry_run and confirmed on a mutation (naming an account both
+//     there and beside the arguments, two different ones, is InvalidInput);
+//  4. the account named is one the server acts in — "" its own, else an
+//     id or alias Options.Accounts lists (without Accounts, only the
+//     server's own id) — and, for a plugin, one the operator allowed it
+//     (else AccountNotAllowed, before any AWS call); it brings its mode:
+//     read-only when the server or the account is, and the account's
+//     confirmation level;
+//  5. a dry run is planned in that account and its plan returned,
+//     changing nothing — in read-only mode too;
+//  6. in read-only mode (the server's or the account's), it does not
+//     mutate (else ReadOnly) — before any AWS call is made;
+//  7. in the server's own account, with an expected account, the
+//     credentials belong to it (else WrongAccount); in another, the
+//     Accounts give the runner that acts there (their error is the call's);
+//  8. a mutation is planned (reads, preconditions, guardrails), and when
+//     the account's confirmation level covers it, the person approves that
+//     plan, told which account it is in, through the caller's Consent
+//     (else Declined, or ConsentRequired when nobody can be asked);
 //
 // then runs the decoded input (a mutation: exactly the plan approved), and
 // writes one audit line per decided call, refusals included, with the
-// consent asked and given. It is the only writer of audit lines: what
-// another part refuses before asking it (the plugin runtime's caps, a
-// request that does not decode) it records through Refused. The audit
-// line records the decoded input —
-// what ran, encoded again with the schema's own key spelling — with
-// secrets removed, never the bytes as sent: a record of the raw bytes could
+// consent asked and given, and the account (and role session) it acted
+// in. It is the only writer of audit lines: what another part refuses
+// before asking it (the plugin runtime's caps, a request that does not
+// decode) it records through Refused. The audit line records the decoded
+// input — what ran, encoded again with the schema's own key spelling —
+// with secrets removed, never the bytes as sent: a record of the raw bytes could
 // name one user while the call acted on another.
 package gate
 
@@ -40,6 +49,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,6 +79,10 @@ type Caller struct {
 	// Options.Confirm covers; nil when nobody can be asked, which refuses
 	// such a change with ConsentRequired.
 	Consent Consent
+	// Accounts are, for a plugin, the ids of the accounts the operator
+	// allowed it (the plugins file); nil allows every account the server
+	// reaches. Ignored for other kinds.
+	Accounts map[string]bool
 }
 
 // Runner is what the gate guards: the catalogue. Run and Prepare take a
@@ -127,6 +141,9 @@ type Consent interface {
 // the changes a plugin states for one step of its workflow.
 type Question struct {
 	Caller Caller
+	// Account is the account the changes are in, for the person: worth
+	// naming when it is not the server's own (Self).
+	Account Account
 	// Summary is the plugin's own words for the step; "" for one call.
 	Summary string
 	// Changes are the changes, in the order they will be made.
@@ -136,6 +153,8 @@ type Question struct {
 // Proposed is one change put to the person.
 type Proposed struct {
 	Operation string
+	// Account is the account the change is in.
+	Account Account
 	// Input is the decoded input (a pointer to the operation's input
 	// type), exactly what will run.
 	Input any
@@ -184,9 +203,12 @@ type Options struct {
 	// Excluded are operations the operator took out of the server: refused
 	// for every caller, plugins included.
 	Excluded map[string]bool
-	// ExpectAccount, when set, refuses every call unless the credentials
-	// belong to this account id.
+	// ExpectAccount, when set, refuses every call in the server's own
+	// account unless the credentials belong to this account id.
 	ExpectAccount string
+	// Accounts are the other accounts the server may act in (the account
+	// argument), each with its mode; nil: the server's own account only.
+	Accounts Accounts
 	// Audit receives one JSON line per decided call, each in one Write;
 	// nil for none. The gate is its only writer: a gate and the gates made
 	// from it with Over hold one lock around it, so their lines never
@@ -202,6 +224,9 @@ type Gate struct {
 	opts   Options
 	now    func() time.Time
 	log    *auditLog // shared with the gates made by Over
+	// self is the server's own account with the gate's mode; its ID is
+	// known from the Accounts' self entry or ExpectAccount, else "".
+	self Account
 }
 
 // auditLog is Options.Audit with the one lock its lines are written
@@ -218,6 +243,20 @@ func New(runner Runner, opts Options) *Gate {
 	if g.now == nil {
 		g.now = time.Now
 	}
+	if opts.Accounts != nil {
+		for _, a := range opts.Accounts.List() {
+			if a.Self {
+				g.self = a
+				break
+			}
+		}
+	}
+	if g.self.ID == "" {
+		g.self.ID = opts.ExpectAccount
+	}
+	// The server's own account has the server's mode, whatever an entry
+	// says: the flags are the operator's word for it.
+	g.self.Self, g.self.ReadOnly, g.self.Confirm, g.self.Via = true, opts.ReadOnly, g.Confirm(), ""
 	return g
 }
 
@@ -245,11 +284,52 @@ func (g *Gate) Confirm() Confirm {
 // Excluded reports whether the operator took op out of the server.
 func (g *Gate) Excluded(op string) bool { return g.opts.Excluded[op] }
 
+// Accounts lists the accounts the gate acts in, each with its mode as the
+// gate decides it: the server's own first (the gate's mode; its ID ""
+// when unknown), then the others (read-only whenever the server is; the
+// server's confirmation level when their entry sets none). A server of
+// one account lists its own only.
+func (g *Gate) Accounts() []Account {
+	out := []Account{g.self}
+	if g.opts.Accounts == nil {
+		return out
+	}
+	for _, a := range g.opts.Accounts.List() {
+		if a.Self || a.ID == g.self.ID {
+			continue
+		}
+		out = append(out, g.mode(a))
+	}
+	return out
+}
+
+// mode is a for the gate: read-only when the server is (read-only wins),
+// and the server's confirmation level when a sets none.
+func (g *Gate) mode(a Account) Account {
+	if a.Self {
+		return g.self
+	}
+	a.ReadOnly = a.ReadOnly || g.opts.ReadOnly
+	if a.Confirm == "" {
+		a.Confirm = g.Confirm()
+	}
+	return a
+}
+
 // Call decides whether caller may run op with the JSON arguments args,
 // runs it if so, and audits the outcome. Errors are always *api.Error; a
-// call whose question is pending returns ErrPending.
+// call whose question is pending returns ErrPending. It is CallIn with
+// the account, if any, named in the arguments only.
 func (g *Gate) Call(ctx context.Context, caller Caller, op string, args json.RawMessage) (any, error) {
-	d := g.decideAndRun(ctx, caller, op, args)
+	return g.CallIn(ctx, caller, "", op, args)
+}
+
+// CallIn is Call in account (an id or alias; "" for the one the
+// arguments name with api.ArgAccount, or else the server's own): a
+// plugin's iam_call names the account beside the arguments. Naming two
+// different accounts is InvalidInput.
+func (g *Gate) CallIn(ctx context.Context, caller Caller, account, op string, args json.RawMessage) (any, error) {
+	d := g.decideAndRun(ctx, caller, account, op, args)
 	if d.err == ErrPending {
 		return nil, d.err
 	}
@@ -262,30 +342,34 @@ func (g *Gate) Call(ctx context.Context, caller Caller, op string, args json.Raw
 type decision struct {
 	in      any          // the decoded input; nil when decoding was not reached or failed
 	opts    args.Options // the gate's own arguments
+	asked   string       // the account the call named, "" for none
+	acct    Account      // the account resolved; zero until it is
+	session string       // the role session Accounts.Runner acted through
 	consent *ConsentRecord
 	out     any
 	err     error
 }
 
-func (g *Gate) decideAndRun(ctx context.Context, caller Caller, opName string, raw json.RawMessage) (d decision) {
-	d, op := g.admit(caller, opName, raw)
+func (g *Gate) decideAndRun(ctx context.Context, caller Caller, account, opName string, raw json.RawMessage) (d decision) {
+	d, op := g.admit(ctx, caller, account, opName, raw)
 	if d.err != nil {
 		return d
 	}
 	if d.opts.DryRun {
-		d.out, d.err = g.dryRun(ctx, op, d.in)
+		d.out, d.err = g.dryRun(ctx, caller, op, &d)
 		return d
 	}
-	if g.opts.ReadOnly && op.Mutates {
-		d.err = g.readOnlyError(opName)
+	if op.Mutates && d.acct.ReadOnly {
+		d.err = g.readOnlyError(opName, d.acct)
 		return d
 	}
-	if err := g.checkAccount(ctx); err != nil {
+	runner, err := g.runnerFor(ctx, caller, &d)
+	if err != nil {
 		d.err = err
 		return d
 	}
 	if !op.Mutates {
-		out, err := g.runner.Run(ctx, opName, d.in)
+		out, err := runner.Run(ctx, opName, d.in)
 		if err != nil {
 			d.err = AsAPIError(err)
 			return d
@@ -293,13 +377,13 @@ func (g *Gate) decideAndRun(ctx context.Context, caller Caller, opName string, r
 		d.out = out
 		return d
 	}
-	plan, apply, err := g.runner.Prepare(ctx, opName, d.in)
+	plan, apply, err := runner.Prepare(ctx, opName, d.in)
 	if err != nil {
 		d.err = AsAPIError(err)
 		return d
 	}
-	if g.Confirm().Covers(op) {
-		d.consent, d.err = g.ask(ctx, caller, op, d.in, plan)
+	if d.acct.Confirm.Covers(op) {
+		d.consent, d.err = g.ask(ctx, caller, op, d.acct, d.in, plan)
 		if d.err != nil {
 			return d
 		}
@@ -321,61 +405,205 @@ func (g *Gate) decideAndRun(ctx context.Context, caller Caller, opName string, r
 // Preview decides a call as Call would, up to its plan, and changes
 // nothing: for a plugin that states its plan before making its calls. It
 // returns the change proposed and whether the gate will ask the person
-// before running it (Options.Confirm covers it). A call that would be
-// refused (not granted, read-only, excluded, the wrong account, a
-// guardrail) returns the refusal, audited as Call would; a call that reads
-// has no plan and is an InvalidInput error.
+// before running it (the account's confirmation level covers it). A call
+// that would be refused (not granted, read-only, excluded, an account not
+// allowed, the wrong account, a guardrail) returns the refusal, audited as
+// Call would; a call that reads has no plan and is an InvalidInput error.
+// It is PreviewIn with the account, if any, named in the arguments only.
 func (g *Gate) Preview(ctx context.Context, caller Caller, opName string, raw json.RawMessage) (Proposed, bool, error) {
-	d, op, plan := g.preview(ctx, caller, opName, raw)
+	return g.PreviewIn(ctx, caller, "", opName, raw)
+}
+
+// PreviewIn is Preview in account, as CallIn is Call.
+func (g *Gate) PreviewIn(ctx context.Context, caller Caller, account, opName string, raw json.RawMessage) (Proposed, bool, error) {
+	d, op, plan := g.preview(ctx, caller, account, opName, raw)
 	if d.err != nil {
 		g.audit(caller, opName, d, raw, false)
 		return Proposed{}, false, d.err
 	}
-	return Proposed{Operation: opName, Input: d.in, Plan: plan}, g.Confirm().Covers(op), nil
+	return Proposed{Operation: opName, Account: d.acct, Input: d.in, Plan: plan}, d.acct.Confirm.Covers(op), nil
 }
 
-func (g *Gate) preview(ctx context.Context, caller Caller, opName string, raw json.RawMessage) (d decision, op api.Operation, plan *api.Plan) {
-	d, op = g.admit(caller, opName, raw)
+func (g *Gate) preview(ctx context.Context, caller Caller, account, opName string, raw json.RawMessage) (d decision, op api.Operation, plan *api.Plan) {
+	d, op = g.admit(ctx, caller, account, opName, raw)
+	var runner Runner
 	switch {
 	case d.err != nil:
 	case !op.Mutates:
 		d.err = api.Errorf(api.InvalidInput, "%s changes nothing, so it needs no consent; call it directly", opName)
-	case g.opts.ReadOnly:
-		d.err = g.readOnlyError(opName)
+	case d.acct.ReadOnly:
+		d.err = g.readOnlyError(opName, d.acct)
 	default:
-		d.err = g.checkAccount(ctx)
+		runner, d.err = g.runnerFor(ctx, caller, &d)
 	}
 	if d.err != nil {
 		return d, op, nil
 	}
-	plan, _, err := g.runner.Prepare(ctx, opName, d.in)
+	plan, _, err := runner.Prepare(ctx, opName, d.in)
 	if err != nil {
 		d.err = AsAPIError(err)
 	}
 	return d, op, plan
 }
 
-// admit makes the checks that need no AWS call: the operation exists and
-// is not excluded, a plugin was granted it, the arguments decode.
-func (g *Gate) admit(caller Caller, opName string, raw json.RawMessage) (d decision, op api.Operation) {
+// admit makes the checks that need no AWS call to a listed account: the
+// operation exists and is not excluded, a plugin was granted it, the
+// arguments decode, the account they name is one the server and the
+// plugin may act in (d.acct, with its mode).
+func (g *Gate) admit(ctx context.Context, caller Caller, account, opName string, raw json.RawMessage) (d decision, op api.Operation) {
 	op, ok := api.Lookup(opName)
 	switch {
 	case !ok:
 		d.err = api.Errorf(api.InvalidInput, "there is no operation %s; list the tools to see what exists", args.Quote(opName))
+		return d, op
 	case g.opts.Excluded[opName]:
 		d.err = api.Errorf(api.Excluded, "%s is excluded from this server by its operator (--exclude-tools), for every caller; nothing was done", opName)
+		return d, op
 	case caller.Kind == Plugin && !caller.Grants[opName]:
 		d.err = api.Errorf(api.NotGranted, "plugin %s was not granted %s; the operator grants operations in the plugins file", caller.Plugin, opName)
-	default:
-		var aerr *api.Error
-		if d.in, d.opts, aerr = args.DecodeCall(op, raw); aerr != nil {
-			d.err = aerr
-		}
+		return d, op
 	}
+	var aerr *api.Error
+	if d.in, d.opts, aerr = args.DecodeCall(op, raw); aerr != nil {
+		d.in, d.err = nil, aerr
+		return d, op
+	}
+	d.asked = d.opts.Account
+	if account != "" {
+		switch {
+		case op.Offline:
+			d.err = api.Errorf(api.InvalidInput, "%s is answered by the policy engine alone, in no account; call it without an account", opName)
+		case args.CheckAccount(account) != nil:
+			d.err = args.CheckAccount(account)
+		case d.asked != "" && d.asked != account:
+			d.err = api.Errorf(api.InvalidInput, "the call names two accounts, %s and %s (argument %s); name one", args.Quote(account), args.Quote(d.asked), api.ArgAccount)
+		}
+		if d.err != nil {
+			d.in = nil // not what would run: the audit line shows the size only
+			return d, op
+		}
+		d.asked = account
+	}
+	if op.Offline {
+		// The policy engine alone, in no account: it runs under the
+		// server's own checks, and no plugin's account list applies.
+		d.acct = g.self
+		return d, op
+	}
+	d.acct, d.err = g.resolve(ctx, caller, d.asked)
 	return d, op
 }
 
-func (g *Gate) readOnlyError(opName string) error {
+// resolve finds the account a call names ("" for the server's own) with
+// the mode the gate gives it, and checks that caller may act there. A
+// plugin refused an account it names gets the account with the error.
+func (g *Gate) resolve(ctx context.Context, caller Caller, name string) (Account, error) {
+	acct := g.self
+	switch {
+	case name == "" || name == g.self.ID:
+	case g.opts.Accounts != nil:
+		a, ok := g.opts.Accounts.Lookup(name)
+		if !ok {
+			return Account{}, g.notAllowed(name)
+		}
+		acct = g.mode(a)
+	default:
+		// One account, its id perhaps unknown: ask the credentials which
+		// it is, unless the operator named it (then any other is wrong
+		// without asking AWS).
+		if g.opts.ExpectAccount != "" {
+			return Account{}, g.notAllowed(name)
+		}
+		id, err := g.runner.Account(ctx)
+		if err != nil {
+			return Account{}, AsAPIError(err)
+		}
+		if name != id {
+			return Account{}, g.notAllowed(name)
+		}
+		acct.ID = id
+	}
+	if caller.Kind == Plugin && caller.Accounts != nil {
+		id := acct.ID
+		if id == "" { // the server's own, unnamed: which one it is decides
+			var err error
+			if id, err = g.runner.Account(ctx); err != nil {
+				return Account{}, AsAPIError(err)
+			}
+		}
+		if !caller.Accounts[id] {
+			acct.ID = id // for the audit line: the account refused
+			return acct, api.Errorf(api.AccountNotAllowed, "plugin %s may not act in account %s; the operator allows accounts per plugin in the plugins file (its accounts key); nothing was called",
+				caller.Plugin, describeAccount(acct, id))
+		}
+	}
+	return acct, nil
+}
+
+// maxListed is how many accounts a refusal lists before it counts the rest.
+const maxListed = 10
+
+// notAllowed refuses a call naming an account the server may not act in,
+// listing those it may.
+func (g *Gate) notAllowed(name string) *api.Error {
+	var b strings.Builder
+	all := g.Accounts()
+	for i, a := range all {
+		if i == maxListed {
+			fmt.Fprintf(&b, " … and %d more", len(all)-maxListed)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(describeAccount(a, a.ID))
+	}
+	if g.opts.Accounts == nil {
+		return api.Errorf(api.AccountNotAllowed, "account %s is not one this server may act in: it acts in its own account only (%s), and the operator lists others with --accounts; nothing was called. Leave the account argument out, or call get_account_info to see the account",
+			args.Quote(name), b.String())
+	}
+	return api.Errorf(api.AccountNotAllowed, "account %s is not one this server may act in; it reaches %s (get_account_info lists them, with their modes); nothing was called. Name one of them by its 12-digit id or alias",
+		args.Quote(name), b.String())
+}
+
+// describeAccount names a for people, its id being id (the server's own
+// account may be known only by asking the credentials).
+func describeAccount(a Account, id string) string {
+	a.ID = id
+	s := a.Name()
+	switch {
+	case s == "":
+		return "the server's own account"
+	case a.Self:
+		return s + " (the server's own)"
+	}
+	return s
+}
+
+// runnerFor is the runner that acts in d.acct, after the checks that
+// account makes: for the server's own, the expected account's; for
+// another, the account's credentials from Accounts (d.session names the
+// role session).
+func (g *Gate) runnerFor(ctx context.Context, caller Caller, d *decision) (Runner, error) {
+	if d.acct.Self {
+		if err := g.checkAccount(ctx); err != nil {
+			return nil, err
+		}
+		return g.runner, nil
+	}
+	r, session, err := g.opts.Accounts.Runner(ctx, g.runner, d.acct, caller)
+	if err != nil {
+		return nil, AsAPIError(err)
+	}
+	d.session = session
+	return r, nil
+}
+
+func (g *Gate) readOnlyError(opName string, acct Account) error {
+	if !g.opts.ReadOnly { // only the account is read-only
+		return api.Errorf(api.ReadOnly, "%s changes IAM and account %s is read-only for this server (the operator's accounts file gives it mode read-only); nothing was changed. Call it with dry_run: true to see what it would do",
+			opName, describeAccount(acct, acct.ID))
+	}
 	advice := g.opts.ReadOnlyAdvice
 	if advice == "" {
 		advice = "Restart the server without --readonly to allow changes"
@@ -383,35 +611,39 @@ func (g *Gate) readOnlyError(opName string) error {
 	return api.Errorf(api.ReadOnly, "%s changes IAM and the server is read-only; nothing was changed. %s (or call it with dry_run: true to see what it would do)", opName, advice)
 }
 
-// dryRun plans a mutation and returns the plan as the call's result,
-// changing nothing. It passes the account check — a plan read from the
-// wrong account would mislead — but not the read-only one.
-func (g *Gate) dryRun(ctx context.Context, op api.Operation, in any) (any, error) {
-	if err := g.checkAccount(ctx); err != nil {
+// dryRun plans a mutation in d's account and returns the plan as the
+// call's result, changing nothing. It passes the account checks — a plan
+// read from the wrong account would mislead — but not the read-only one.
+func (g *Gate) dryRun(ctx context.Context, caller Caller, op api.Operation, d *decision) (any, error) {
+	runner, err := g.runnerFor(ctx, caller, d)
+	if err != nil {
 		return nil, err
 	}
-	plan, _, err := g.runner.Prepare(ctx, op.Name, in)
+	plan, _, err := runner.Prepare(ctx, op.Name, d.in)
 	if err != nil {
 		return nil, AsAPIError(err)
 	}
 	msg := "dry run: nothing was changed"
 	switch {
-	case g.opts.ReadOnly:
+	case d.acct.ReadOnly && !g.opts.ReadOnly:
+		msg += "; account " + describeAccount(d.acct, d.acct.ID) + " is read-only for this server, so this change would be refused"
+	case d.acct.ReadOnly:
 		msg += "; the server is read-only, so this change would be refused"
-	case g.Confirm().Covers(op):
+	case d.acct.Confirm.Covers(op):
 		msg += "; the person will be asked to approve this plan before it runs"
 	}
 	return &api.DryRunOutput{DryRun: true, Plan: *plan, Result: api.Result{Message: msg}}, nil
 }
 
-// ask has the person approve plan through the caller's Consent.
-func (g *Gate) ask(ctx context.Context, caller Caller, op api.Operation, in any, plan *api.Plan) (*ConsentRecord, error) {
-	rec := &ConsentRecord{Level: g.Confirm()}
+// ask has the person approve plan, in acct, through the caller's Consent.
+func (g *Gate) ask(ctx context.Context, caller Caller, op api.Operation, acct Account, in any, plan *api.Plan) (*ConsentRecord, error) {
+	level := acct.Confirm
+	rec := &ConsentRecord{Level: level}
 	if caller.Consent == nil {
 		rec.Answer = "unavailable"
-		return rec, api.Errorf(api.ConsentRequired, "%s needs a person's yes (--confirm %s) and nobody can be asked here; nothing was changed", op.Name, g.Confirm())
+		return rec, api.Errorf(api.ConsentRequired, "%s needs a person's yes (--confirm %s) and nobody can be asked here; nothing was changed", op.Name, level)
 	}
-	a, err := caller.Consent.Ask(ctx, Question{Caller: caller, Changes: []Proposed{{Operation: op.Name, Input: in, Plan: plan}}})
+	a, err := caller.Consent.Ask(ctx, Question{Caller: caller, Account: acct, Changes: []Proposed{{Operation: op.Name, Account: acct, Input: in, Plan: plan}}})
 	rec.Via = a.Via
 	switch {
 	case err != nil:
@@ -421,7 +653,7 @@ func (g *Gate) ask(ctx context.Context, caller Caller, op api.Operation, in any,
 		return rec, ErrPending
 	case a.Unavailable != "":
 		rec.Answer = "unavailable"
-		return rec, api.Errorf(api.ConsentRequired, "%s needs a person's yes (--confirm %s) and nobody can be asked: %s. Nothing was changed", op.Name, g.Confirm(), a.Unavailable)
+		return rec, api.Errorf(api.ConsentRequired, "%s needs a person's yes (--confirm %s) and nobody can be asked: %s. Nothing was changed", op.Name, level, a.Unavailable)
 	}
 	rec.Answer = a.Decision
 	switch a.Decision {
@@ -435,7 +667,7 @@ func (g *Gate) ask(ctx context.Context, caller Caller, op api.Operation, in any,
 }
 
 // checkAccount refuses when the credentials do not belong to the expected
-// account.
+// account: the server's own, which --expect-account names.
 func (g *Gate) checkAccount(ctx context.Context) error {
 	if g.opts.ExpectAccount == "" {
 		return nil
@@ -470,12 +702,22 @@ func (g *Gate) Info(ctx context.Context, caller Caller) error {
 // tool did not declare): the gate writes every audit line. e's code
 // should be one the runtime decides (LimitExceeded, NotGranted).
 func (g *Gate) Refused(caller Caller, op string, raw json.RawMessage, e *api.Error) {
+	g.RefusedIn(caller, "", op, raw, e)
+}
+
+// RefusedIn is Refused for a call that named account beside its
+// arguments (a plugin's iam_call): the audit line names the account asked.
+func (g *Gate) RefusedIn(caller Caller, account, op string, raw json.RawMessage, e *api.Error) {
 	if g.log.w == nil {
 		return // nothing to record, so nothing to decode
 	}
 	var d decision
 	if meta, ok := api.Lookup(op); ok {
 		d.in, d.opts, _ = args.DecodeCall(meta, raw)
+	}
+	d.asked = d.opts.Account
+	if account != "" {
+		d.asked = account
 	}
 	d.err = e
 	if e == nil { // a refusal without a reason is still a refusal
@@ -517,11 +759,18 @@ func AsAPIError(err error) *api.Error {
 
 // Record is one audit line.
 type Record struct {
-	Time      time.Time       `json:"time"`
-	Caller    CallerKind      `json:"caller"`
-	Plugin    string          `json:"plugin,omitempty"`
-	Tool      string          `json:"tool,omitempty"`
-	Operation string          `json:"operation"`
+	Time      time.Time  `json:"time"`
+	Caller    CallerKind `json:"caller"`
+	Plugin    string     `json:"plugin,omitempty"`
+	Tool      string     `json:"tool,omitempty"`
+	Operation string     `json:"operation"`
+	// Account is the id of the account the call acted in (for the
+	// server's own, when known without asking AWS), or for a call refused
+	// before its account was resolved, the name it asked for.
+	Account string `json:"account,omitempty"`
+	// Session is the role session the call acted through in another
+	// account (an assumed-role ARN, or "profile NAME").
+	Session   string          `json:"session,omitempty"`
 	Mutates   bool            `json:"mutates"`
 	Arguments json.RawMessage `json:"arguments"`
 	// DryRun: the call asked for the plan only; nothing was changed.
@@ -548,7 +797,7 @@ type ConsentRecord struct {
 
 // refusals are the codes the gate itself decides.
 var refusals = map[api.ErrorCode]bool{api.ReadOnly: true, api.NotGranted: true, api.WrongAccount: true, api.Excluded: true,
-	api.Declined: true, api.ConsentRequired: true}
+	api.Declined: true, api.ConsentRequired: true, api.AccountNotAllowed: true}
 
 // audit writes one record of op from what was decided (d.in nil when the
 // arguments raw never decoded); refused marks d.err as a refusal whatever
@@ -566,6 +815,11 @@ func (g *Gate) audit(caller Caller, op string, d decision, raw json.RawMessage, 
 		Time: g.now().UTC(), Caller: caller.Kind, Plugin: caller.Plugin, Tool: caller.Tool,
 		Operation: op, Mutates: opMeta.Mutates, Arguments: recordedArguments(d.in, raw), Outcome: "ok",
 		DryRun: d.opts.DryRun, Confirmed: d.opts.Confirmed, Consent: d.consent,
+		Account: d.acct.ID, Session: d.session,
+	}
+	if rec.Account == "" && !d.acct.Self {
+		// Not resolved: the name asked, from outside, bounded.
+		rec.Account = args.Cut(d.asked, args.MaxAccount)
 	}
 	if err := d.err; err != nil {
 		ae := AsAPIError(err)

@@ -94,6 +94,7 @@ var sampleArgs = map[string]string{
 	"simulate_custom_policy":                 `{"policy_documents":[{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}],"action_names":["s3:GetObject"]}`,
 	"explain_access":                         `{"principal_arn":"arn:aws:iam::123456789012:user/eng/alice.nguyen","action":"iam:CreateUser"}`,
 	"get_account_info":                       `{}`,
+	"describe_organization":                  `{}`,
 	"get_account_authorization_details":      `{"filter":["User"],"max_items":5}`,
 	"generate_credential_report":             `{}`,
 	"get_credential_report":                  `{}`,
@@ -111,9 +112,10 @@ var sampleArgs = map[string]string{
 // readErrorsAllowed are read operations whose sample target may not exist:
 // they must still reach IAM and answer IAM's error for it, never a refusal.
 // (IAM answers AccessDenied, not NoSuchEntity, for an unknown access key;
-// a job id is only known once a job was started.)
+// a job id is only known once a job was started; the demo account is in
+// no organization.)
 var readErrorsAllowed = map[string]api.ErrorCode{"get_role_policy": api.NoSuchEntity, "get_group_policy": api.NoSuchEntity, "get_access_key_last_used": api.AccessDenied,
-	"get_service_last_accessed_details": api.NoSuchEntity}
+	"get_service_last_accessed_details": api.NoSuchEntity, "describe_organization": api.NoSuchEntity}
 
 // newGate wires the real chain: sandbox (persisted, so its bytes can be
 // compared) → SDK client → catalogue → gate.

@@ -313,13 +313,16 @@ func decodeAnswer(responses mcp.InputResponses) (decision, why string) {
 }
 
 // questionHash identifies a question by what the person approves: who
-// asks, and each change's operation, decoded input and plan, in order. Two
+// asks, and each change's account, operation, decoded input and plan, in
+// order (a yes to a change in one account is no yes to the same change in
+// another). Two
 // questions with the same hash make the same changes. A plugin's summary
 // is not part of it: it is the plugin's words about the changes, not a
 // change, and a plugin run again after an answer may word the same
 // changes otherwise (the key rotation, resuming a step, does).
 func questionHash(q gate.Question) ([32]byte, error) {
 	type change struct {
+		Account   string    `json:"account"`
 		Operation string    `json:"operation"`
 		Input     any       `json:"input"`
 		Plan      *api.Plan `json:"plan"`
@@ -328,10 +331,11 @@ func questionHash(q gate.Question) ([32]byte, error) {
 		Caller  gate.CallerKind `json:"caller"`
 		Plugin  string          `json:"plugin"`
 		Tool    string          `json:"tool"`
+		Account string          `json:"account"`
 		Changes []change        `json:"changes"`
-	}{Caller: q.Caller.Kind, Plugin: q.Caller.Plugin, Tool: q.Caller.Tool}
+	}{Caller: q.Caller.Kind, Plugin: q.Caller.Plugin, Tool: q.Caller.Tool, Account: q.Account.ID}
 	for _, p := range q.Changes {
-		v.Changes = append(v.Changes, change{p.Operation, p.Input, p.Plan})
+		v.Changes = append(v.Changes, change{p.Account.ID, p.Operation, p.Input, p.Plan})
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -430,10 +434,14 @@ func renderQuestion(q gate.Question) string {
 	default:
 		fmt.Fprintf(&b, "The assistant asks to make ")
 	}
+	where := ""
+	if name := otherAccount(q.Account); name != "" {
+		where = " in account " + name
+	}
 	if len(q.Changes) == 1 {
-		b.WriteString("this change to IAM. It needs your yes.\n")
+		fmt.Fprintf(&b, "this change to IAM%s. It needs your yes.\n", where)
 	} else {
-		fmt.Fprintf(&b, "these %d changes to IAM, in this order. They need your yes.\n", len(q.Changes))
+		fmt.Fprintf(&b, "these %d changes to IAM%s, in this order. They need your yes.\n", len(q.Changes), where)
 	}
 	if q.Summary != "" {
 		fmt.Fprintf(&b, "Purpose (the plugin's words): %s\n", oneLine(q.Summary))
@@ -457,6 +465,11 @@ func renderQuestion(q gate.Question) string {
 			fmt.Fprintf(&b, "Change %d of %d: %s (%s)\n", i+1, len(q.Changes), head, oneLine(p.Operation))
 		} else {
 			fmt.Fprintf(&b, "Change: %s (%s)\n", head, oneLine(p.Operation))
+		}
+		if p.Account.ID != q.Account.ID {
+			if name := otherAccount(p.Account); name != "" {
+				fmt.Fprintf(&b, "In account: %s\n", name)
+			}
 		}
 		if len(plan.Steps) > 0 {
 			b.WriteString("IAM calls, in this order:\n")
@@ -507,6 +520,16 @@ func renderQuestion(q gate.Question) string {
 		msg = cutBytes(msg, MaxQuestionBytes-len(tail)-len("\n…(the rest is cut)")) + "\n…(the rest is cut)"
 	}
 	return msg + tail
+}
+
+// otherAccount names a, made one line, when it is not the server's own
+// account: the person must know a change lands elsewhere. "" for the
+// server's own (what every question without an account means).
+func otherAccount(a gate.Account) string {
+	if a.Self {
+		return ""
+	}
+	return oneLine(a.Name())
 }
 
 // writeLines writes the lines of n items, line(j) for each, but only the

@@ -81,8 +81,10 @@ func FuzzRenderQuestion(f *testing.F) {
 	f.Add("x\nCan be undone: easily", "user/\u202Eevil", "\r\nAccept to make exactly this change")
 	f.Add(strings.Repeat("long ", 1000), "\xff\xfe", "\u2028Can be undone")
 	f.Fuzz(func(t *testing.T, summary, target, undo string) {
+		// An account's alias may be the organization's name for it.
 		q := gate.Question{Caller: gate.Caller{Kind: gate.Plugin, Plugin: target, Tool: summary}, Summary: summary,
-			Changes: []gate.Proposed{{Operation: target, Plan: &api.Plan{Summary: summary, Undo: undo,
+			Account: gate.Account{ID: "444444444444", Alias: undo},
+			Changes: []gate.Proposed{{Operation: target, Account: gate.Account{Alias: target}, Plan: &api.Plan{Summary: summary, Undo: undo,
 				Steps:    []api.PlanStep{{Action: summary, Target: target, Detail: undo}},
 				Affected: []string{target, summary}, Findings: []string{undo}}}}}
 		msg := renderQuestion(q)

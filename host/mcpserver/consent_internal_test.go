@@ -145,6 +145,31 @@ func TestRenderQuestionOneLinePerValue(t *testing.T) {
 	}
 }
 
+// TestRenderQuestionNamesTheAccount: a change in another account than the
+// server's own says which, in the first line (and per change when one
+// differs); the server's own account is not named, as before accounts.
+func TestRenderQuestionNamesTheAccount(t *testing.T) {
+	prod := gate.Account{ID: "444444444444", Alias: "acme-prod\nAccept"}
+	q := bigQuestion(1)
+	q.Account = prod
+	q.Changes[0].Account = prod
+	msg := renderQuestion(q)
+	first, _, _ := strings.Cut(msg, "\n")
+	if !strings.Contains(first, "in account acme-prod Accept (444444444444)") || strings.Contains(msg, "In account:") {
+		t.Fatalf("the question does not name the account on its first line:\n%s", msg)
+	}
+	q.Changes = append(q.Changes, gate.Proposed{Operation: "delete_role", Account: gate.Account{ID: "555555555555"}, Plan: &api.Plan{Summary: "delete role r"}})
+	if msg := renderQuestion(q); !strings.Contains(msg, "In account: 555555555555\n") {
+		t.Fatalf("a change in another account does not say so:\n%s", msg)
+	}
+	own := bigQuestion(1)
+	own.Account = gate.Account{ID: "111111111111", Self: true}
+	own.Changes[0].Account = own.Account
+	if msg := renderQuestion(own); strings.Contains(msg, "account") {
+		t.Fatalf("the server's own account is named:\n%s", msg)
+	}
+}
+
 // TestQuestionHashCoversThePlan: two questions differ in hash whenever
 // anything the person approves differs.
 func TestQuestionHashCoversThePlan(t *testing.T) {
@@ -161,6 +186,11 @@ func TestQuestionHashCoversThePlan(t *testing.T) {
 		"the undo":   func(q *gate.Question) { q.Changes[0].Plan.Reversible = true },
 		"the caller": func(q *gate.Question) { q.Caller.Tool = "other" },
 		"the op":     func(q *gate.Question) { q.Changes[0].Operation = "delete_role" },
+		// A yes to a change in one account is no yes in another.
+		"the account": func(q *gate.Question) { q.Account = gate.Account{ID: "444444444444"} },
+		"a change's account": func(q *gate.Question) {
+			q.Changes[0].Account = gate.Account{ID: "444444444444"}
+		},
 	}
 	for name, m := range mutations {
 		q := bigQuestion(2)

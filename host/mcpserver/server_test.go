@@ -562,10 +562,22 @@ func TestToolSchemasTakeDryRun(t *testing.T) {
 		if dry != op.Mutates || confirmed != op.Mutates {
 			t.Errorf("%s (mutates %v): dry_run %v, confirmed %v in the input schema", op.Name, op.Mutates, dry, confirmed)
 		}
+		// Every tool that calls AWS takes the account to act in; one
+		// answered by the policy engine alone does not.
+		meta, _ := api.Lookup(op.Name)
+		acct, hasAccount := props[api.ArgAccount].(map[string]any)
+		if hasAccount == meta.Offline || hasAccount && (acct["type"] != "string" || acct["maxLength"] != float64(64)) {
+			t.Errorf("%s (offline %v): account in the input schema: %v", op.Name, meta.Offline, props[api.ArgAccount])
+		}
 		out := schemaOf(t, tool.RawOutputSchema)
 		if _, anyOf := out["anyOf"]; anyOf != op.Mutates || out["type"] != "object" {
 			t.Errorf("%s (mutates %v): output schema %v", op.Name, op.Mutates, out)
 		}
+	}
+	// On a server of one account, its own id is the one account accepted.
+	s.ok("list_users", `{"account": "123456789012"}`)
+	if msg := s.fails("list_users", `{"account": "acme-prod"}`, api.AccountNotAllowed); !strings.Contains(msg, "--accounts") {
+		t.Errorf("another account on a server of one: %s", msg)
 	}
 	plan := s.ok("delete_user", `{"user_name": "alice.nguyen", "force": true, "dry_run": true}`)
 	if plan["dry_run"] != true {

@@ -102,7 +102,7 @@ func ExampleResolveToolsets() {
 	_, err = mcpserver.ResolveToolsets("sers")
 	fmt.Println(err)
 	// Output:
-	// simulate_principal_policy get_account_authorization_details get_account_password_policy get_account_summary generate_service_last_accessed_details get_service_last_accessed_details list_entities_for_policy get_policy_version get_account_info
+	// simulate_principal_policy get_account_authorization_details get_account_password_policy get_account_summary generate_service_last_accessed_details get_service_last_accessed_details list_entities_for_policy get_policy_version get_account_info describe_organization
 	// unknown toolset "sers"; use "default", "all", or a comma-separated list of: users, groups, roles, policies, inline, credentials, simulation, policy, account (which may include default)
 }
 

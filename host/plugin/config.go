@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/iammcp/iam-mcp-server/host/args"
 	"github.com/iammcp/iam-mcp-server/internal/readfile"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
@@ -77,6 +78,13 @@ type Spec struct {
 	Config map[string]string `yaml:"config"`
 	// Limits bound the plugin's memory, time and IAM calls.
 	Limits Limits `yaml:"limits"`
+	// Accounts are the accounts the plugin may act in, each an account id
+	// or alias the server reaches (its own, the accounts file's, or
+	// discovered ones); Load resolves them to ids against the gate's
+	// accounts and refuses a name it does not know. nil means every
+	// account the server reaches; an empty list is refused (a list whose
+	// entries were all removed must not silently become "every account").
+	Accounts []string `yaml:"accounts"`
 }
 
 // Limits bound what one plugin may use. The zero value means the defaults:
@@ -220,7 +228,7 @@ func parseSize(s string) (uint64, error) {
 }
 
 // specKeys are the keys a plugin entry accepts.
-var specKeys = "name, path, sha256, prefix, grants, config, limits"
+var specKeys = "name, path, sha256, prefix, grants, config, limits, accounts"
 
 var unknownField = regexp.MustCompile(`^(line \d+: )?field (\S+) not found in type plugin\.(\w+)$`)
 
@@ -234,6 +242,12 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseConfig(data, path)
+}
+
+// parseConfig is LoadConfig on the file's bytes; path names the file in
+// errors, and its directory is where relative plugin paths start.
+func parseConfig(data []byte, path string) (*Config, error) {
 	var cfg Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -251,10 +265,56 @@ func LoadConfig(path string) (*Config, error) {
 			p.Path = filepath.Join(dir, p.Path)
 		}
 	}
+	if err := emptyAccounts(data); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &cfg, nil
+}
+
+// emptyAccounts refuses a plugin entry whose accounts key has no value
+// ("accounts:" with its list commented out): yaml decodes it as if the key
+// were absent, which means every account, the opposite of what the
+// operator was writing. The file decoded already, so its nodes do too.
+func emptyAccounts(data []byte) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
+		return nil
+	}
+	plugins := mappingValue(doc.Content[0], "plugins")
+	if plugins == nil || plugins.Kind != yaml.SequenceNode {
+		return nil
+	}
+	for i, entry := range plugins.Content {
+		v := mappingValue(entry, "accounts")
+		if v == nil || v.Kind != yaml.ScalarNode || v.ShortTag() != "!!null" {
+			continue
+		}
+		where := fmt.Sprintf("plugins[%d]", i)
+		if name := mappingValue(entry, "name"); name != nil && name.Kind == yaml.ScalarNode && name.Value != "" {
+			where = fmt.Sprintf("plugin %q", name.Value)
+		}
+		return fmt.Errorf("line %d: %s: %s", v.Line, where, emptyAccountsAdvice)
+	}
+	return nil
+}
+
+// emptyAccountsAdvice is the refusal of an accounts key with no account.
+const emptyAccountsAdvice = "accounts lists no account; list at least one account id or alias, or leave the key out to allow every account the server reaches"
+
+// mappingValue is the value of key in the mapping n, or nil.
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
 }
 
 // yamlError rewrites yaml.v3's messages about unknown fields to name the
@@ -329,6 +389,34 @@ func (s Spec) validate() error {
 	}
 	if s.Limits.MaxIAMCalls < 0 || s.Limits.MaxMutations < 0 {
 		return errors.New("limits: max_iam_calls and max_mutations must be 0 (no cap) or more")
+	}
+	return validAccountNames(s.Accounts)
+}
+
+// maxAccountName bounds one name in a plugin's accounts: an account id is
+// 12 digits and an alias at most 63 characters.
+const maxAccountName = 64
+
+// validAccountNames checks the shape of a plugin's accounts list; which
+// accounts exist is known only to the gate, and Load checks that.
+func validAccountNames(names []string) error {
+	if names == nil {
+		return nil
+	}
+	if len(names) == 0 {
+		return errors.New(emptyAccountsAdvice)
+	}
+	seen := map[string]bool{}
+	for i, n := range names {
+		switch {
+		case n == "":
+			return fmt.Errorf("accounts[%d] is empty; write an account id (12 digits) or alias", i)
+		case len(n) > maxAccountName || strings.ContainsFunc(n, func(r rune) bool { return r <= ' ' || r == 0x7f || r > '~' }):
+			return fmt.Errorf("accounts[%d] %s is not an account id (12 digits) or alias (letters, digits and '-')", i, args.Quote(n))
+		case seen[n]:
+			return fmt.Errorf("accounts names %s twice", args.Quote(n))
+		}
+		seen[n] = true
 	}
 	return nil
 }

@@ -27,8 +27,9 @@ import (
 // guardrails, exactly as iam_call would decide it), and asks the person
 // once, through the tool call's consenter, about those the operator's
 // --confirm covers. A yes is remembered as approvals: each the exact call
-// (operation and decoded input) with the plan shown, usable once, in this
-// tool call only. When the plugin then makes its calls, the gate asks the
+// (operation, account and decoded input) with the plan shown, usable
+// once, in this tool call only: a plan approved in one account lets
+// nothing run in another. When the plugin then makes its calls, the gate asks the
 // plugin's consenter (toolConsent, the Caller's Consent), which answers
 // yes from an approval, and otherwise puts the question to the person as
 // for any other caller: a call outside the plan, a second use of an
@@ -137,8 +138,11 @@ func (c *toolConsent) take(p gate.Proposed) bool {
 }
 
 // approvalKey identifies a change as the person approved it: the
-// operation, the decoded input encoded again (what runs, whatever the
-// spelling of the bytes the plugin sent) and the plan shown. The plan is
+// operation, the account it is in (as the gate resolved it, whether the
+// plugin named it by id or alias, beside the arguments or in them), the
+// decoded input encoded again (what runs, whatever the spelling of the
+// bytes the plugin sent) and the plan shown. Without the account, a
+// deletion approved in dev would let the same deletion run in prod. The plan is
 // part of it so that a change whose plan is no longer the one shown —
 // someone added a key to the user that a force delete would now remove —
 // is asked about again. ok is false for a change that does not encode,
@@ -153,7 +157,7 @@ func approvalKey(p gate.Proposed) (k [sha256.Size]byte, ok bool) {
 		return k, false
 	}
 	h := sha256.New()
-	for _, part := range [][]byte{[]byte(p.Operation), in, plan} {
+	for _, part := range [][]byte{[]byte(p.Operation), []byte(accountKey(p.Account)), in, plan} {
 		var n [8]byte
 		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
 		h.Write(n[:])
@@ -161,6 +165,16 @@ func approvalKey(p gate.Proposed) (k [sha256.Size]byte, ok bool) {
 	}
 	copy(k[:], h.Sum(nil))
 	return k, true
+}
+
+// accountKey names the account of a change in an approval: the server's
+// own is "self" (its id may be known on one path and not yet on another),
+// any other its id, which the gate resolved from the id or alias named.
+func accountKey(a gate.Account) string {
+	if a.Self {
+		return "self"
+	}
+	return "id:" + a.ID
 }
 
 // consentFunc is consent: ConsentRequest → ConsentAnswer. The request is
@@ -175,7 +189,7 @@ func (p *loaded) consentFunc(ctx context.Context, st *callState, in []byte) []by
 func (p *loaded) consentTooBig(_ context.Context, st *callState, size uint64) []byte {
 	st.calls.Add(1)
 	e := api.Errorf(api.LimitExceeded, "plugin %s: the consent request is %d bytes, more than the %d a host function reads; nobody was asked and nothing may run on it", p.name, size, MaxHostInputBytes)
-	p.refused(st, api.HostConsent, nil, e)
+	p.refused(st, "", api.HostConsent, nil, e)
 	return mustJSON(api.ConsentAnswer{Error: e})
 }
 
@@ -188,7 +202,7 @@ type consentRequest struct {
 
 func (p *loaded) statePlan(ctx context.Context, st *callState, in []byte) api.ConsentAnswer {
 	refuse := func(e *api.Error) api.ConsentAnswer {
-		p.refused(st, api.HostConsent, nil, e)
+		p.refused(st, "", api.HostConsent, nil, e)
 		return api.ConsentAnswer{Error: e}
 	}
 	switch {
@@ -212,7 +226,7 @@ func (p *loaded) statePlan(ctx context.Context, st *callState, in []byte) api.Co
 	var calls []api.IAMRequest
 	if err := strictjson.Unmarshal(raw.Calls, &calls); err != nil {
 		st.calls.Add(int64(max(n, 1)))
-		return refuse(api.Errorf(api.InvalidInput, "plugin %s: consent's calls must be a JSON array of {\"op\": NAME, \"args\": {...}}, exactly those keys: %v. Nobody was asked", p.name, err))
+		return refuse(api.Errorf(api.InvalidInput, "plugin %s: consent's calls must be a JSON array of {\"op\": NAME, \"args\": {...}, \"account\": ID or ALIAS}, exactly those keys (args and account may be left out): %v. Nobody was asked", p.name, err))
 	}
 	if max := p.limits.MaxMutations; max > 0 && len(calls) > max {
 		st.calls.Add(int64(len(calls)))
@@ -239,7 +253,7 @@ func (p *loaded) statePlan(ctx context.Context, st *callState, in []byte) api.Co
 func (c *toolConsent) state(ctx context.Context, g *gate.Gate, caller gate.Caller, summary string, calls []api.IAMRequest, admit func(api.IAMRequest) *api.Error) api.ConsentAnswer {
 	who := "plugin " + caller.Plugin
 	refuse := func(req api.IAMRequest, e *api.Error) api.ConsentAnswer {
-		g.Refused(caller, req.Op, req.Args, e)
+		g.RefusedIn(caller, req.Account, req.Op, req.Args, e)
 		return api.ConsentAnswer{Error: e}
 	}
 	switch {
@@ -261,7 +275,7 @@ func (c *toolConsent) state(ctx context.Context, g *gate.Gate, caller gate.Calle
 				return refuse(req, e)
 			}
 		}
-		change, needs, err := g.Preview(ctx, caller, req.Op, req.Args) // audits its refusals
+		change, needs, err := g.PreviewIn(ctx, caller, req.Account, req.Op, req.Args) // audits its refusals
 		if err != nil {
 			ae := gate.AsAPIError(err)
 			return api.ConsentAnswer{Error: &api.Error{Code: ae.Code, Message: fmt.Sprintf("call %d of the plan (%s): %s; nobody was asked", i+1, req.Op, ae.Message)}}
@@ -283,7 +297,7 @@ func (c *toolConsent) state(ctx context.Context, g *gate.Gate, caller gate.Calle
 	// Only what needs a yes is put to the person: the rest the operator
 	// lets run without asking, and a question naming only these stays the
 	// same when the tool call is run again with the person's answer.
-	a, err := c.person(ctx, gate.Question{Caller: caller, Summary: summary, Changes: changes})
+	a, err := c.person(ctx, gate.Question{Caller: caller, Account: sameAccount(changes), Summary: summary, Changes: changes})
 	var e *api.Error
 	switch {
 	case err != nil:
@@ -304,10 +318,22 @@ func (c *toolConsent) state(ctx context.Context, g *gate.Gate, caller gate.Calle
 	// The operator's record of the changes that were put to the person and
 	// will not run.
 	for _, req := range asking {
-		g.Refused(caller, req.Op, req.Args, e)
+		g.RefusedIn(caller, req.Account, req.Op, req.Args, e)
 	}
 	answer.Error = e
 	return answer
+}
+
+// sameAccount is the account every change is in, for the question; the
+// zero Account when they are in more than one (each change names its
+// own).
+func sameAccount(changes []gate.Proposed) gate.Account {
+	for _, c := range changes[1:] {
+		if accountKey(c.Account) != accountKey(changes[0].Account) {
+			return gate.Account{}
+		}
+	}
+	return changes[0].Account
 }
 
 // badSummary says what is wrong with a plan's summary, or "". It is one

@@ -123,8 +123,9 @@ func stepArgs(t *testing.T, args string) json.RawMessage {
 			continue
 		}
 		var calls []struct {
-			Op   string          `json:"op"`
-			Args json.RawMessage `json:"args,omitempty"`
+			Op      string          `json:"op"`
+			Args    json.RawMessage `json:"args,omitempty"`
+			Account string          `json:"account,omitempty"`
 		}
 		if err := json.Unmarshal(m[k], &calls); err != nil {
 			t.Fatalf("test arguments %s: %v", m[k], err)
@@ -132,6 +133,9 @@ func stepArgs(t *testing.T, args string) json.RawMessage {
 		out := make([]map[string]string, len(calls))
 		for i, c := range calls {
 			out[i] = map[string]string{"op": c.Op, "args": string(c.Args)}
+			if c.Account != "" {
+				out[i]["account"] = c.Account
+			}
 		}
 		m[k], _ = json.Marshal(out)
 	}

@@ -85,8 +85,10 @@ func openDescribeCache(cacheDir string, logger *slog.Logger) (*describeCache, er
 // (api.ContractVersion) and the runtime that ran it (moduleFormat), and
 // what the plugin can read while describing — its config values
 // (config_get, host_info), its memory limit (a describe may size itself
-// by it), and host_info's plugin name, grants, read-only mode and consent
-// level. The account host_info gives is not in it (knowing it takes a
+// by it), and host_info's plugin name, grants, read-only mode, consent
+// level and the accounts it may reach (a server of one account lists
+// none, so its keys are as they were before accounts). The account
+// host_info gives is not in it (knowing it takes a
 // request to AWS, which a start must not wait for): a describe that
 // depends on it is caught when the plugin's first instance starts (see
 // checkDescribe).
@@ -95,15 +97,16 @@ func openDescribeCache(cacheDir string, logger *slog.Logger) (*describeCache, er
 // sorted, so the encoding is canonical).
 func (p *loaded) describeKey() string {
 	k := struct {
-		Contract int               `json:"contract"`
-		Format   int               `json:"format"`
-		Module   string            `json:"module"`
-		Pages    uint32            `json:"pages"`
-		Name     string            `json:"name"`
-		Config   map[string]string `json:"config"`
-		Grants   []string          `json:"grants"`
-		ReadOnly bool              `json:"read_only"`
-		Confirm  string            `json:"confirm"`
+		Contract int                    `json:"contract"`
+		Format   int                    `json:"format"`
+		Module   string                 `json:"module"`
+		Pages    uint32                 `json:"pages"`
+		Name     string                 `json:"name"`
+		Config   map[string]string      `json:"config"`
+		Grants   []string               `json:"grants"`
+		ReadOnly bool                   `json:"read_only"`
+		Confirm  string                 `json:"confirm"`
+		Accounts []api.ReachableAccount `json:"accounts,omitempty"`
 	}{
 		Contract: api.ContractVersion, Format: moduleFormat, Module: p.sha, Pages: p.pages,
 		Name: p.name, Config: p.spec.Config, Grants: p.granted,
@@ -116,6 +119,7 @@ func (p *loaded) describeKey() string {
 	}
 	if p.gate != nil {
 		k.ReadOnly, k.Confirm = p.gate.ReadOnly(), string(p.gate.Confirm())
+		k.Accounts = p.reachable()
 	}
 	b, err := json.Marshal(k)
 	if err != nil {

@@ -12,11 +12,14 @@
 // state_seal and secret_file_remove; iam_call and iam_batch also from
 // api.HostDirectModule, straight into the plugin's memory (direct.go).
 // Every IAM call a plugin makes goes through the gate (host/gate) as a
-// plugin caller with the operator's grants; the runtime adds the per-call
-// caps of the plugins file, and never hands a plugin a secret. A plugin
+// plugin caller with the operator's grants and allowed accounts (the
+// plugins file's accounts, resolved to ids at Load: accounts.go), in the
+// account the request names, which the gate resolves and checks; the
+// runtime adds the per-call caps of the plugins file, and never hands a
+// plugin a secret. A plugin
 // states the changes of a step before it makes them (consent, see
 // consent.go): the person is asked once, and only the exact calls approved
-// then run without another question. State a plugin keeps outside the
+// (operation, account and input) then run without another question. State a plugin keeps outside the
 // server is sealed with a key of the server's it never sees (state_seal,
 // seal.go), and the secret file of a key created on its behalf is removed
 // once IAM shows the key used (secret_file_remove, secretfile.go). What a
@@ -26,7 +29,7 @@
 // decoded, answers as they are made, progress reports and log lines by
 // token buckets; every input is decoded with the contract's exact keys
 // (internal/strictjson), and every refusal the runtime decides itself is
-// audited through the gate (gate.Refused).
+// audited through the gate (gate.RefusedIn, naming the account asked).
 //
 // The sandbox: no filesystem, no environment, no arguments, no network
 // (no allowed hosts, so Extism refuses every HTTP request), stdout and

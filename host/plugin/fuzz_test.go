@@ -50,6 +50,9 @@ func FuzzHostInput(f *testing.F) {
 		`{"content":[{"type":"text","text":"x"}],"is_error":true,"is_error":false}`,
 		`[` + strings.Repeat(`{"op":"a"},`, 20) + `{"op":"a"}]`,
 		`{"op":"` + strings.Repeat("x", 500) + `"}`,
+		`{"op":"list_users","account":"dev","args":{"account":"prod"}}`,
+		`{"op":"list_users","account":"dev","Account":"prod"}`,
+		`[{"op":"list_users","account":"` + strings.Repeat("9", 500) + `"},{"op":"list_users","account":7}]`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -124,6 +127,10 @@ func FuzzConsentRequest(f *testing.F) {
 		`{"summary":"s","calls":[` + strings.Repeat(`{"op":"a"},`, 30) + `{"op":"a"}]}`,
 		`{"summary":"` + strings.Repeat("x", 2000) + `","calls":[{"op":"delete_user"}]}`,
 		`[`, `null`, `""`,
+		`{"summary":"s","calls":[{"op":"delete_user","args":{"user_name":"a"},"account":"123456789012"}]}`,
+		`{"summary":"s","calls":[{"op":"delete_user","args":{"user_name":"a","account":"prod"},"account":"dev"}]}`,
+		`{"summary":"s","calls":[{"op":"delete_user","account":"dev","ACCOUNT":"prod"}]}`,
+		`{"summary":"s","calls":[{"op":"delete_user","args":{"user_name":"a"},"account":"` + strings.Repeat("\u202e", 300) + `"}]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -151,6 +158,40 @@ func FuzzConsentRequest(f *testing.F) {
 		}
 		if len(asked.asked()) != 0 {
 			t.Fatalf("consent %q asked the person", in)
+		}
+	})
+}
+
+// FuzzConfig: whatever bytes the plugins file holds, reading it never
+// panics, and a file that is accepted is valid: every entry passes
+// Validate, and no plugin is left with an empty accounts list (which
+// would mean every account).
+func FuzzConfig(f *testing.F) {
+	head := "plugins:\n  - name: p\n    path: p.wasm\n    sha256: " + strings.Repeat("a", 64) + "\n"
+	for _, s := range []string{
+		head,
+		head + "    accounts: [dev, \"444444444444\"]\n",
+		head + "    accounts: []\n",
+		head + "    accounts:\n",
+		head + "    accounts: [dev, dev]\n",
+		head + "    account: [dev]\n",
+		head + "    grants: [read]\n    limits: {memory: 1MiB, timeout: 1s, max_iam_calls: 3}\n",
+		"plugins: []\n", "plugins:\n  - accounts: ~\n", "---\n---\n", "",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		cfg, err := parseConfig(in, "/etc/iam-mcp/plugins.yaml")
+		if err != nil {
+			return
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("%q was accepted, but does not validate: %v", in, err)
+		}
+		for _, p := range cfg.Plugins {
+			if p.Accounts != nil && len(p.Accounts) == 0 {
+				t.Fatalf("%q was accepted with an empty accounts list", in)
+			}
 		}
 	})
 }

@@ -174,7 +174,7 @@ func (p *loaded) readInput(cp *extism.CurrentPlugin, f hostFunc, off uint64) (in
 // Consent answers from the plans the person approved in this tool call,
 // and asks the person about anything else.
 func (p *loaded) caller(st *callState) gate.Caller {
-	c := gate.Caller{Kind: gate.Plugin, Plugin: p.name, Tool: st.tool, Grants: p.toolGrants[st.tool]}
+	c := gate.Caller{Kind: gate.Plugin, Plugin: p.name, Tool: st.tool, Grants: p.toolGrants[st.tool], Accounts: p.allowed}
 	if st.consent != nil {
 		c.Consent = st.consent
 	}
@@ -183,10 +183,12 @@ func (p *loaded) caller(st *callState) gate.Caller {
 
 // refused has the gate write the audit line of a request the runtime
 // refused itself (the gate writes every audit line, from the decoded
-// arguments, never the raw bytes). Nothing is audited while inspecting.
-func (p *loaded) refused(st *callState, op string, raw json.RawMessage, e *api.Error) {
+// arguments, never the raw bytes), naming the account the request named
+// beside its arguments ("" for none, or a request that did not decode).
+// Nothing is audited while inspecting.
+func (p *loaded) refused(st *callState, account, op string, raw json.RawMessage, e *api.Error) {
 	if p.gate != nil {
-		p.gate.Refused(p.caller(st), op, raw, e)
+		p.gate.RefusedIn(p.caller(st), account, op, raw, e)
 	}
 }
 
@@ -201,7 +203,8 @@ func opName(op string) string {
 }
 
 // iamCallFunc is iam_call: IAMRequest → IAMResponse. The request is
-// decoded strictly (exactly the keys "op" and "args", each once): with
+// decoded strictly (exactly the keys "op", "args" and "account", each
+// once; args and account may be left out): with
 // encoding/json, {"op":"list_users","OP":"delete_user"} would run one
 // operation while a reader of the bytes saw the other. A request that does
 // not decode still counts against max_iam_calls and is audited.
@@ -209,8 +212,8 @@ func (p *loaded) iamCallFunc(ctx context.Context, st *callState, in []byte) []by
 	var req api.IAMRequest
 	if err := strictjson.Unmarshal(in, &req); err != nil {
 		st.calls.Add(1)
-		e := api.Errorf(api.InvalidInput, "plugin %s: iam_call takes one JSON object {\"op\": NAME, \"args\": {...}}, with exactly those keys, each once: %v", p.name, err)
-		p.refused(st, api.HostIAMCall, in, e)
+		e := api.Errorf(api.InvalidInput, "plugin %s: iam_call takes one JSON object {\"op\": NAME, \"args\": {...}, \"account\": ID or ALIAS}, with exactly those keys, each once (args and account may be left out): %v", p.name, err)
+		p.refused(st, "", api.HostIAMCall, in, e)
 		return mustJSON(api.IAMResponse{Error: e})
 	}
 	req.Op = opName(req.Op)
@@ -218,7 +221,7 @@ func (p *loaded) iamCallFunc(ctx context.Context, st *callState, in []byte) []by
 		return mustJSON(api.IAMResponse{Error: p.pendingError()})
 	}
 	if e := p.admit(st, req.Op); e != nil {
-		p.refused(st, req.Op, req.Args, e)
+		p.refused(st, req.Account, req.Op, req.Args, e)
 		return mustJSON(api.IAMResponse{Error: e})
 	}
 	resp := p.runIAM(ctx, st, req)
@@ -232,7 +235,7 @@ func (p *loaded) iamCallFunc(ctx context.Context, st *callState, in []byte) []by
 func (p *loaded) iamCallTooBig(_ context.Context, st *callState, size uint64) []byte {
 	st.calls.Add(1)
 	e := api.Errorf(api.InvalidInput, "plugin %s: the iam_call request is %d bytes, more than the %d a host function reads; nothing was run", p.name, size, MaxHostInputBytes)
-	p.refused(st, api.HostIAMCall, nil, e)
+	p.refused(st, "", api.HostIAMCall, nil, e)
 	return mustJSON(api.IAMResponse{Error: e})
 }
 
@@ -252,14 +255,14 @@ func (p *loaded) iamBatchFunc(ctx context.Context, st *callState, in []byte) []b
 	if counted && n > MaxBatchRequests {
 		st.calls.Add(int64(n))
 		e := api.Errorf(api.LimitExceeded, "iam_batch of %d requests refused: at most %d per batch; split it. None ran", n, MaxBatchRequests)
-		p.refused(st, api.HostIAMBatch, in, e)
+		p.refused(st, "", api.HostIAMBatch, in, e)
 		return mustJSON(api.IAMResponse{Error: e})
 	}
 	var reqs []api.IAMRequest
 	if err := strictjson.Unmarshal(in, &reqs); err != nil {
 		st.calls.Add(int64(max(n, 1)))
-		e := api.Errorf(api.InvalidInput, "iam_batch takes a JSON array of {\"op\": NAME, \"args\": {...}}, exactly those keys: %v. None ran", err)
-		p.refused(st, api.HostIAMBatch, in, e)
+		e := api.Errorf(api.InvalidInput, "iam_batch takes a JSON array of {\"op\": NAME, \"args\": {...}, \"account\": ID or ALIAS}, exactly those keys (args and account may be left out): %v. None ran", err)
+		p.refused(st, "", api.HostIAMBatch, in, e)
 		return mustJSON(api.IAMResponse{Error: e})
 	}
 	resps := make([]api.IAMResponse, len(reqs))
@@ -275,7 +278,7 @@ func (p *loaded) iamBatchFunc(ctx context.Context, st *callState, in []byte) []b
 		}
 		if e := p.admit(st, req.Op); e != nil {
 			resps[i].Error = e
-			p.refused(st, req.Op, req.Args, e)
+			p.refused(st, req.Account, req.Op, req.Args, e)
 			p.withinAnswerBudget(&answered, &resps[i], req.Op)
 			continue
 		}
@@ -329,7 +332,7 @@ func appendResponse(b []byte, resp api.IAMResponse) []byte {
 func (p *loaded) iamBatchTooBig(_ context.Context, st *callState, size uint64) []byte {
 	st.calls.Add(1)
 	e := api.Errorf(api.LimitExceeded, "iam_batch of %d bytes refused: at most %d; split it. None ran", size, MaxHostInputBytes)
-	p.refused(st, api.HostIAMBatch, nil, e)
+	p.refused(st, "", api.HostIAMBatch, nil, e)
 	return mustJSON(api.IAMResponse{Error: e})
 }
 
@@ -378,14 +381,15 @@ func (p *loaded) admit(st *callState, op string) *api.Error {
 }
 
 // runIAM runs one admitted request through the gate, which decides grants,
-// read-only mode and account, and audits it. A secret never reaches the
-// plugin.
+// the account (the request's, or its arguments') and whether this plugin
+// may act there, read-only mode, and audits it. A secret never reaches
+// the plugin.
 func (p *loaded) runIAM(ctx context.Context, st *callState, req api.IAMRequest) api.IAMResponse {
 	if p.gate == nil {
 		return api.IAMResponse{Error: api.Errorf(api.NotGranted, "plugin %s is being inspected, with no grants and no IAM", p.name)}
 	}
 	if e := p.undeclared(st, req.Op); e != nil {
-		p.refused(st, req.Op, req.Args, e)
+		p.refused(st, req.Account, req.Op, req.Args, e)
 		return api.IAMResponse{Error: e}
 	}
 	if st.stopping() {
@@ -393,7 +397,7 @@ func (p *loaded) runIAM(ctx context.Context, st *callState, req api.IAMRequest) 
 		// another's question went pending.
 		return api.IAMResponse{Error: p.pendingError()}
 	}
-	out, err := p.gate.Call(ctx, p.caller(st), req.Op, req.Args)
+	out, err := p.gate.CallIn(ctx, p.caller(st), req.Account, req.Op, req.Args)
 	if err != nil {
 		return api.IAMResponse{Error: gate.AsAPIError(err)}
 	}
@@ -538,6 +542,7 @@ func (p *loaded) hostInfo(ctx context.Context, st *callState) api.HostInfo {
 		if err := p.gate.Info(ctx, p.caller(st)); err != nil {
 			return api.HostInfo{ReadOnly: info.ReadOnly, Confirm: info.Confirm, Plugin: p.name, Grants: []string{}, Config: map[string]string{}, Error: gate.AsAPIError(err)}
 		}
+		info.Accounts = p.reachable()
 	}
 	if p.account != nil {
 		acct, part, err := p.account(ctx)

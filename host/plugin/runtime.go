@@ -170,6 +170,9 @@ type PluginInfo struct {
 	MemoryPages uint32
 	MaxInput    int  // bytes of call input accepted
 	Mutates     bool // some granted operation changes IAM
+	// Accounts are the ids of the accounts the plugins file allows the
+	// plugin, sorted; nil for every account the server reaches.
+	Accounts []string
 }
 
 // loaded is one plugin in the host.
@@ -197,7 +200,11 @@ type loaded struct {
 	// that a test can see which limit a start-up ran under.
 	startup time.Duration
 
-	gate    *gate.Gate  // nil while inspecting
+	gate *gate.Gate // nil while inspecting
+	// allowed are the ids of the accounts the operator allows the plugin
+	// (Spec.Accounts, resolved at Load); nil for every account. It rides
+	// in the plugin's gate.Caller, where the gate enforces it.
+	allowed map[string]bool
 	secrets SecretFiles // nil: none (see Options.Secrets)
 	// sealer serves state_seal (see Options.SecretsDir); it is the
 	// Runtime's, shared by its plugins.
@@ -283,6 +290,10 @@ func Load(ctx context.Context, cfg *Config, opts Options) (*Runtime, error) {
 			continue
 		}
 		p.gate, p.secrets, p.account, p.sealer, p.calls = opts.Gate, opts.Secrets, opts.Account, sealer, calls
+		if p.allowed, err = resolveAccounts(ctx, spec.Name, spec.Accounts, opts.Gate.Accounts(), opts.Account); err != nil {
+			errs[i] = err
+			continue
+		}
 		p.ccache, p.dcache = h.cache, dcache
 		if opts.Now != nil {
 			p.now = opts.Now
@@ -639,6 +650,7 @@ func (h *Runtime) Plugins() []PluginInfo {
 			Name: p.name, Path: p.path, SHA256: p.sha, Version: p.desc.Version, Description: p.desc.Description,
 			Prefix: p.name, Asked: p.asked(), Granted: append([]string(nil), p.granted...),
 			Limits: p.limits, MemoryPages: p.pages, MaxInput: p.maxInput, Mutates: p.mutates,
+			Accounts: allowedIDs(p.allowed),
 		}
 		if p.spec.Prefix != nil {
 			info.Prefix = *p.spec.Prefix

@@ -81,7 +81,7 @@ func (p *loaded) secretFileRemoveFunc(ctx context.Context, st *callState, in []b
 
 func (p *loaded) secretFileRemove(ctx context.Context, st *callState, in []byte) api.SecretFileRemoveAnswer {
 	refuse := func(e *api.Error) api.SecretFileRemoveAnswer {
-		p.refused(st, api.HostSecretFileRemove, nil, e)
+		p.refused(st, "", api.HostSecretFileRemove, nil, e)
 		return api.SecretFileRemoveAnswer{Error: e}
 	}
 	switch {
@@ -119,7 +119,7 @@ func (p *loaded) secretFileRemove(ctx context.Context, st *callState, in []byte)
 func (p *loaded) secretFileRemoveTooBig(_ context.Context, st *callState, size uint64) []byte {
 	st.calls.Add(1)
 	e := api.Errorf(api.InvalidInput, "plugin %s: the secret_file_remove input is %d bytes; at most %d are read; nothing was removed", p.name, size, MaxSecretFileRemoveInputBytes)
-	p.refused(st, api.HostSecretFileRemove, nil, e)
+	p.refused(st, "", api.HostSecretFileRemove, nil, e)
 	return mustJSON(api.SecretFileRemoveAnswer{Error: e})
 }
 

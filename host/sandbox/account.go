@@ -100,8 +100,6 @@ const (
 	// credentialReportTTL is how long IAM serves a report before a
 	// GenerateCredentialReport builds a new one.
 	credentialReportTTL = 4 * time.Hour
-	// passwordPolicyDomain is what IAM names the policy's owner in errors.
-	passwordPolicyDomain = AccountID
 )
 
 func getAccountSummary(s *Server, _ *call) (any, *Error) {
@@ -195,14 +193,14 @@ func updateAccountPasswordPolicy(s *Server, c *call) (any, *Error) {
 	return nil, nil
 }
 
-func noPasswordPolicy() *Error {
-	return errNoSuchEntity("The Password Policy with domain name %s cannot be found.", passwordPolicyDomain)
+func (s *Server) noPasswordPolicy() *Error {
+	return errNoSuchEntity("The Password Policy with domain name %s cannot be found.", s.id)
 }
 
 func getAccountPasswordPolicy(s *Server, _ *call) (any, *Error) {
 	pp := s.acct.PasswordPolicy
 	if pp == nil {
-		return nil, noPasswordPolicy()
+		return nil, s.noPasswordPolicy()
 	}
 	type xmlPasswordPolicy struct {
 		MinimumPasswordLength      int   `xml:"MinimumPasswordLength"`
@@ -234,7 +232,7 @@ func getAccountPasswordPolicy(s *Server, _ *call) (any, *Error) {
 
 func deleteAccountPasswordPolicy(s *Server, _ *call) (any, *Error) {
 	if s.acct.PasswordPolicy == nil {
-		return nil, noPasswordPolicy()
+		return nil, s.noPasswordPolicy()
 	}
 	s.acct.PasswordPolicy = nil
 	return nil, nil
@@ -305,7 +303,7 @@ func (s *Server) credentialReportCSV(now time.Time) []byte {
 	if r.PasswordLastUsed != nil {
 		rootUsed = reportTime(*r.PasswordLastUsed)
 	}
-	root := []string{"<root_account>", "arn:aws:iam::" + AccountID + ":root", reportTime(s.rootCreated()),
+	root := []string{"<root_account>", "arn:aws:iam::" + s.id + ":root", reportTime(s.rootCreated()),
 		"not_supported", rootUsed, "not_supported", "not_supported", strconv.FormatBool(r.MFAEnabled)}
 	root = append(root, keyColumns(s, r.AccessKeys)...)
 	root = append(root, "false", "N/A", "false", "N/A")
@@ -318,7 +316,7 @@ func (s *Server) credentialReportCSV(now time.Time) []byte {
 }
 
 func (s *Server) credentialReportRow(u *User) []string {
-	row := []string{u.Name, u.ARN(), reportTime(u.Created)}
+	row := []string{u.Name, u.ARN(s.id), reportTime(u.Created)}
 	if lp := u.LoginProfile; lp != nil {
 		set := lp.PasswordSet
 		if set.IsZero() {

@@ -175,7 +175,7 @@ func (s *Server) authUser(u *User) authUser {
 		groups = append(groups, g.Name)
 	}
 	return authUser{
-		Path: u.Path, UserName: u.Name, UserId: u.ID, Arn: u.ARN(), CreateDate: isoTime(u.Created),
+		Path: u.Path, UserName: u.Name, UserId: u.ID, Arn: u.ARN(s.id), CreateDate: isoTime(u.Created),
 		UserPolicyList: authInlines(u.Inline), GroupList: groups, AttachedManagedPolicies: s.authAttached(u.Attached),
 		PermissionsBoundary: boundaryXML(u.Boundary), Tags: u.Tags,
 	}
@@ -183,7 +183,7 @@ func (s *Server) authUser(u *User) authUser {
 
 func (s *Server) authGroup(g *Group) authGroup {
 	return authGroup{
-		Path: g.Path, GroupName: g.Name, GroupId: g.ID, Arn: g.ARN(), CreateDate: isoTime(g.Created),
+		Path: g.Path, GroupName: g.Name, GroupId: g.ID, Arn: g.ARN(s.id), CreateDate: isoTime(g.Created),
 		GroupPolicyList: authInlines(g.Inline), AttachedManagedPolicies: s.authAttached(g.Attached),
 	}
 }
@@ -193,7 +193,7 @@ func (s *Server) authRole(r *Role) authRole {
 	for _, ip := range s.acct.instanceProfilesOf(r.Name) {
 		profiles = append(profiles, s.instanceProfileXML(ip, true))
 	}
-	full := roleXML(r, true)
+	full := s.roleXML(r, true)
 	return authRole{
 		roleHead: full.roleHead, InstanceProfileList: profiles,
 		RolePolicyList: authInlines(r.Inline), AttachedManagedPolicies: s.authAttached(r.Attached),

@@ -30,10 +30,13 @@ const maxAccessKeysPerUser = 2
 // callerARN is the ARN of the principal that signed the request: a user of
 // the sandbox, or the account root for any other key id.
 func (s *Server) callerARN(c *call) string {
-	if u := s.acct.userByAccessKey(c.accessKeyID); u != nil {
-		return u.ARN()
+	if c.session != nil {
+		return c.session.arn()
 	}
-	return "arn:aws:iam::" + AccountID + ":root"
+	if u := s.acct.userByAccessKey(c.accessKeyID); u != nil {
+		return u.ARN(s.id)
+	}
+	return "arn:aws:iam::" + s.id + ":root"
 }
 
 // targetUser resolves the optional UserName of the credential operations.

@@ -229,13 +229,19 @@ func errMethod(format string, args ...any) *Error {
 }
 
 // checkContentType accepts what the AWS SDKs and CLIs send on a POST:
-// application/x-www-form-urlencoded, optionally with charset=utf-8, and
-// no content encoding.
+// application/x-www-form-urlencoded (the Query protocol of IAM and STS),
+// or with an X-Amz-Target header application/x-amz-json-1.1 (the JSON
+// protocol of Organizations), optionally with charset=utf-8, and no
+// content encoding. A browser's form can send neither the header nor the
+// JSON type without a CORS preflight, which the sandbox never answers.
 func checkContentType(h http.Header) *Error {
-	const want = "application/x-www-form-urlencoded"
+	want := "application/x-www-form-urlencoded"
+	if len(h.Values("X-Amz-Target")) > 0 {
+		want = jsonContentType
+	}
 	// Given twice, a reader taking the first and one taking the last
 	// would disagree on what the body is.
-	for _, name := range []string{"Content-Type", "Content-Encoding"} {
+	for _, name := range []string{"Content-Type", "Content-Encoding", "X-Amz-Target"} {
 		if n := len(h.Values(name)); n > 1 {
 			return apiErr("UnsupportedMediaType", 415, "The request has %d %s headers; send one.", n, name)
 		}

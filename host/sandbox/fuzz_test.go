@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -236,7 +238,7 @@ func fuzzCallAs(s *Server, keyID string, form url.Values) (int, string) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+keyID+"/20240101/us-east-1/iam/aws4_request")
 	rec := httptest.NewRecorder()
-	s.serve(rec, req, false)
+	s.serve(rec, req, false, nil)
 	return rec.Code, rec.Body.String()
 }
 
@@ -300,8 +302,8 @@ func fuzzRequests(s *Server) []url.Values {
 		for _, k := range u.AccessKeys {
 			add("Action", "GetAccessKeyLastUsed", "AccessKeyId", k.ID)
 		}
-		add("Action", "SimulatePrincipalPolicy", "PolicySourceArn", u.ARN(), "ActionNames.member.1", "iam:CreateUser")
-		add("Action", "GenerateServiceLastAccessedDetails", "Arn", u.ARN(), "Granularity", "ACTION_LEVEL")
+		add("Action", "SimulatePrincipalPolicy", "PolicySourceArn", u.ARN(s.id), "ActionNames.member.1", "iam:CreateUser")
+		add("Action", "GenerateServiceLastAccessedDetails", "Arn", u.ARN(s.id), "Granularity", "ACTION_LEVEL")
 		add("Action", "TagUser", "UserName", n, "Tags.member.1.Key", "fuzz", "Tags.member.1.Value", "x")
 		add("Action", "UpdateUser", "UserName", n, "NewUserName", n+"-renamed")
 		add("Action", "DeleteUser", "UserName", n+"-renamed")
@@ -312,8 +314,8 @@ func fuzzRequests(s *Server) []url.Values {
 		}
 		add("Action", "GetGroup", "GroupName", g.Name)
 		add("Action", "ListAttachedGroupPolicies", "GroupName", g.Name)
-		add("Action", "SimulatePrincipalPolicy", "PolicySourceArn", g.ARN(), "ActionNames.member.1", "s3:GetObject")
-		add("Action", "GenerateServiceLastAccessedDetails", "Arn", g.ARN())
+		add("Action", "SimulatePrincipalPolicy", "PolicySourceArn", g.ARN(s.id), "ActionNames.member.1", "s3:GetObject")
+		add("Action", "GenerateServiceLastAccessedDetails", "Arn", g.ARN(s.id))
 		add("Action", "UpdateGroup", "GroupName", g.Name, "NewGroupName", g.Name+"-x")
 		add("Action", "DeleteGroup", "GroupName", g.Name+"-x")
 	}
@@ -324,7 +326,7 @@ func fuzzRequests(s *Server) []url.Values {
 		add("Action", "GetRole", "RoleName", r.Name)
 		add("Action", "ListInstanceProfilesForRole", "RoleName", r.Name)
 		add("Action", "ListAttachedRolePolicies", "RoleName", r.Name)
-		add("Action", "SimulatePrincipalPolicy", "PolicySourceArn", r.ARN(), "ActionNames.member.1", "sts:AssumeRole")
+		add("Action", "SimulatePrincipalPolicy", "PolicySourceArn", r.ARN(s.id), "ActionNames.member.1", "sts:AssumeRole")
 		add("Action", "DeleteRole", "RoleName", r.Name)
 	}
 	n := 0
@@ -381,4 +383,104 @@ func fuzzRequests(s *Server) []url.Values {
 	add("Action", "UpdateAccountPasswordPolicy", "MinimumPasswordLength", "12")
 	add("Action", "GetAccountAuthorizationDetails")
 	return out
+}
+
+var (
+	fuzzOrgOnce sync.Once
+	fuzzOrgSrv  *Server
+)
+
+// FuzzOrgRequest drives the Organizations decoder and handlers — the
+// X-Amz-Target operation and the JSON body in, an answer out — through
+// the real handler, as the SDK's requests arrive. It holds their promises:
+// no panic, a JSON answer (the operation's output or {"__type","Message"}),
+// a body taken only when every member is one the operation names, spelled
+// as the API spells it, and no message echoing much of what was sent.
+func FuzzOrgRequest(f *testing.F) {
+	for _, seed := range []struct{ op, body string }{
+		{"ListAccounts", `{}`},
+		{"ListAccounts", `{"MaxResults":1}`},
+		{"ListAccounts", `{"MaxResults":21}`},
+		{"ListAccounts", `{"maxResults":1}`},
+		{"ListAccounts", `{"MaxResults":1,"MaxResults":2}`},
+		{"ListAccounts", `{"NextToken":"TGlzdEFjY291bnRzOjE"}`},
+		{"ListRoots", `{"NextToken":"TGlzdEFjY291bnRzOjE"}`},
+		{"DescribeOrganization", ``},
+		{"DescribeAccount", `{"AccountId":"333333333333"}`},
+		{"ListChildren", `{"ParentId":"r-0000","ChildType":"ACCOUNT"}`},
+		{"ListParents", `{"ChildId":"444444444444"}`},
+		{"ListPolicies", `{"Filter":"SERVICE_CONTROL_POLICY"}`},
+		{"DescribePolicy", `{"PolicyId":"p-FullAWSAccess"}`},
+		{"ListTargetsForPolicy", `{"PolicyId":"p-FullAWSAccess","MaxResults":2}`},
+		{"ListPoliciesForTarget", `{"TargetId":"333333333333","Filter":"SERVICE_CONTROL_POLICY"}`},
+		{"CreateAccount", `{"AccountName":"x"}`},
+		{"ListAccounts", `[1,2]`},
+		{"ListAccounts", `{"MaxResults":"1"}`},
+	} {
+		f.Add(seed.op, []byte(seed.body))
+	}
+	f.Fuzz(func(t *testing.T, op string, body []byte) {
+		fuzzOrgOnce.Do(func() {
+			var err error
+			if fuzzOrgSrv, err = New(Options{Seed: "org"}); err != nil {
+				t.Fatal(err)
+			}
+		})
+		in, derr := decodeOrgRequest(op, body)
+		if derr == nil {
+			// What was taken names only members of the operation's input.
+			var raw map[string]any
+			if len(strings.TrimSpace(string(body))) > 0 {
+				if err := json.Unmarshal(body, &raw); err != nil {
+					t.Fatalf("%s: taken, but not a JSON object: %q", op, body)
+				}
+			}
+			want := map[string]bool{}
+			addJSONNames(reflect.TypeOf(in).Elem(), want)
+			for k := range raw {
+				if !want[k] {
+					t.Fatalf("%s: taken with member %q, which %T does not name", op, k, in)
+				}
+			}
+		} else if len(derr.Message) > 2*maxMessage {
+			t.Fatalf("decoder message of %d bytes", len(derr.Message))
+		}
+		req := httptest.NewRequest("POST", "http://sandbox.invalid/", strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", jsonContentType)
+		req.Header.Set("X-Amz-Target", orgTargetPrefix+op)
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+OrgOperatorKeyID+"/20240101/us-east-1/organizations/aws4_request")
+		rec := httptest.NewRecorder()
+		fuzzOrgSrv.serve(rec, req, false, nil)
+		var answer map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil {
+			t.Fatalf("%s: answer is not JSON (%d): %q", op, rec.Code, rec.Body.String())
+		}
+		if rec.Code != 200 {
+			if _, ok := answer["__type"].(string); !ok {
+				t.Fatalf("%s: error without __type: %s", op, rec.Body.String())
+			}
+			if m, _ := answer["Message"].(string); len(m) > 4*maxMessage {
+				t.Fatalf("%s: message of %d bytes", op, len(m))
+			}
+		} else if derr != nil {
+			t.Fatalf("%s: decoder refused (%s) but the handler answered 200", op, derr.Message)
+		}
+	})
+}
+
+// addJSONNames collects the JSON member names of a struct type, embedded
+// structs' included.
+func addJSONNames(t reflect.Type, out map[string]bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous {
+			addJSONNames(f.Type, out)
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = true
+	}
 }

@@ -28,8 +28,8 @@ type xmlGroup struct {
 	CreateDate isoTime `xml:"CreateDate"`
 }
 
-func groupXML(g *Group) xmlGroup {
-	return xmlGroup{Path: g.Path, GroupName: g.Name, GroupId: g.ID, Arn: g.ARN(), CreateDate: isoTime(g.Created)}
+func (s *Server) groupXML(g *Group) xmlGroup {
+	return xmlGroup{Path: g.Path, GroupName: g.Name, GroupId: g.ID, Arn: g.ARN(s.id), CreateDate: isoTime(g.Created)}
 }
 
 // groupParam reads and resolves the GroupName parameter.
@@ -50,7 +50,7 @@ func createGroup(s *Server, c *call) (any, *Error) {
 	a.Groups[key(name)] = g
 	return struct {
 		Group xmlGroup `xml:"Group"`
-	}{groupXML(g)}, nil
+	}{s.groupXML(g)}, nil
 }
 
 func getGroup(s *Server, c *call) (any, *Error) {
@@ -78,7 +78,7 @@ func getGroup(s *Server, c *call) (any, *Error) {
 		Users       members[xmlUser] `xml:"Users"`
 		IsTruncated bool             `xml:"IsTruncated"`
 		Marker      string           `xml:"Marker,omitempty"`
-	}{groupXML(g), membersOf(users, userListXML), truncated, marker}, nil
+	}{s.groupXML(g), membersOf(users, s.userListXML), truncated, marker}, nil
 }
 
 func listGroups(s *Server, c *call) (any, *Error) {
@@ -86,12 +86,12 @@ func listGroups(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	return groupsPage(all, pg)
+	return s.groupsPage(all, pg)
 }
 
 // groupsPage renders one page of groups, already sorted by key.
-func groupsPage(all []*Group, pg page) (any, *Error) {
-	return listOf("Groups", all, func(g *Group) string { return key(g.Name) }, pg, groupXML)
+func (s *Server) groupsPage(all []*Group, pg page) (any, *Error) {
+	return listOf("Groups", all, func(g *Group) string { return key(g.Name) }, pg, s.groupXML)
 }
 
 func updateGroup(s *Server, c *call) (any, *Error) {
@@ -166,5 +166,5 @@ func listGroupsForUser(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	return groupsPage(s.acct.groupsOf(u.Name), pg)
+	return s.groupsPage(s.acct.groupsOf(u.Name), pg)
 }

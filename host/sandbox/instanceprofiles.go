@@ -43,8 +43,8 @@ func (s *Server) instanceProfileXML(p *InstanceProfile, withTags bool) xmlInstan
 		}
 	}
 	x := xmlInstanceProfile{
-		Path: p.Path, InstanceProfileName: p.Name, InstanceProfileId: p.ID, Arn: p.ARN(),
-		CreateDate: isoTime(p.Created), Roles: membersOf(roles, roleListXML),
+		Path: p.Path, InstanceProfileName: p.Name, InstanceProfileId: p.ID, Arn: p.ARN(s.id),
+		CreateDate: isoTime(p.Created), Roles: membersOf(roles, s.roleListXML),
 	}
 	if withTags {
 		x.Tags = p.Tags

@@ -176,9 +176,9 @@ func (s *Server) recordHistory(principalARN, action, region string, when time.Ti
 	if !ok || namespace == "" || name == "" {
 		return fmt.Errorf("sandbox: %q is not an action such as s3:GetObject", action)
 	}
-	kind, entity, ok := parsePrincipalARN(principalARN)
+	kind, entity, ok := parsePrincipalARN(principalARN, s.id)
 	if !ok || kind == "group" {
-		return fmt.Errorf("sandbox: %s is not the ARN of a user or role of account %s", principalARN, AccountID)
+		return fmt.Errorf("sandbox: %s is not the ARN of a user or role of account %s", principalARN, s.id)
 	}
 	var id string
 	if kind == "user" {
@@ -216,8 +216,8 @@ type accessScope struct {
 	entities []accessEntity
 }
 
-func errAccessARN(target string) *Error {
-	return errInvalidInput("Invalid ARN %s: service last accessed reports on the users, groups, roles and managed policies of account %s.", target, AccountID)
+func (s *Server) errAccessARN(target string) *Error {
+	return errInvalidInput("Invalid ARN %s: service last accessed reports on the users, groups, roles and managed policies of account %s.", target, s.id)
 }
 
 // accessScope resolves a report's ARN. As IAM documents, only permissions
@@ -228,13 +228,13 @@ func (s *Server) accessScope(target string) (accessScope, *Error) {
 	a := s.acct
 	rest, ok := strings.CutPrefix(target, "arn:aws:iam::")
 	if !ok {
-		return accessScope{}, errAccessARN(target)
+		return accessScope{}, s.errAccessARN(target)
 	}
 	account, resource, _ := strings.Cut(rest, ":")
 	kind, _, _ := strings.Cut(resource, "/")
 	var sc accessScope
 	switch {
-	case kind == "policy" && (account == AccountID || account == "aws"):
+	case kind == "policy" && (account == s.id || account == "aws"):
 		p, err := a.policy(target)
 		if err != nil {
 			return accessScope{}, err
@@ -244,7 +244,7 @@ func (s *Server) accessScope(target string) (accessScope, *Error) {
 		addUser := func(u *User) {
 			if !seen[u.ID] {
 				seen[u.ID] = true
-				sc.entities = append(sc.entities, accessEntity{u.ID, u.ARN()})
+				sc.entities = append(sc.entities, accessEntity{u.ID, u.ARN(s.id)})
 			}
 		}
 		for _, u := range sorted(s, a.Users) {
@@ -263,32 +263,32 @@ func (s *Server) accessScope(target string) (accessScope, *Error) {
 		}
 		for _, r := range sorted(s, a.Roles) {
 			if containsARN(r.Attached, p.ARN) {
-				sc.entities = append(sc.entities, accessEntity{r.ID, r.ARN()})
+				sc.entities = append(sc.entities, accessEntity{r.ID, r.ARN(s.id)})
 			}
 		}
-	case account == AccountID && (kind == "user" || kind == "group" || kind == "role"):
+	case account == s.id && (kind == "user" || kind == "group" || kind == "role"):
 		identity, _, _, err := s.principalPolicies(target)
 		if err != nil {
 			return accessScope{}, err
 		}
 		sc.sources = identity
-		_, name, _ := parsePrincipalARN(target)
+		_, name, _ := parsePrincipalARN(target, s.id)
 		switch kind {
 		case "user":
 			u := a.Users[key(name)]
-			sc.entities = []accessEntity{{u.ID, u.ARN()}}
+			sc.entities = []accessEntity{{u.ID, u.ARN(s.id)}}
 		case "role":
 			r := a.Roles[key(name)]
-			sc.entities = []accessEntity{{r.ID, r.ARN()}}
+			sc.entities = []accessEntity{{r.ID, r.ARN(s.id)}}
 		case "group":
 			for _, m := range a.Groups[key(name)].Members {
 				if u := a.Users[key(m)]; u != nil {
-					sc.entities = append(sc.entities, accessEntity{u.ID, u.ARN()})
+					sc.entities = append(sc.entities, accessEntity{u.ID, u.ARN(s.id)})
 				}
 			}
 		}
 	default:
-		return accessScope{}, errAccessARN(target)
+		return accessScope{}, s.errAccessARN(target)
 	}
 	return sc, nil
 }

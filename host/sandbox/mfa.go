@@ -200,7 +200,7 @@ func createVirtualMFADevice(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	serial := arn("mfa", path, name)
+	serial := arn(s.id, "mfa", path, name)
 	if _, e := s.acct.mfaDevice(serial); e == nil {
 		return nil, errAlreadyExists("MFADevice entity at the same path and name already exists.")
 	}
@@ -333,7 +333,7 @@ func listVirtualMFADevices(s *Server, c *call) (any, *Error) {
 	return listDevices("VirtualMFADevices", all, c.params, func(d *MFADevice) xmlVirtualMFADevice {
 		x := xmlVirtualMFADevice{SerialNumber: d.Serial}
 		if u := s.acct.Users[key(d.User)]; d.User != "" && u != nil {
-			ux := userListXML(u)
+			ux := s.userListXML(u)
 			x.User, x.EnableDate = &ux, optTime(d.Enabled)
 		}
 		return x

@@ -45,7 +45,7 @@ func (s *Server) load() (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("sandbox: %w", err)
 	}
-	a, err := decodeState(data)
+	a, err := decodeState(data, s.id)
 	if err != nil {
 		return false, fmt.Errorf("sandbox: state file %s %w; fix it, restore it from a copy, or move it away to start a new account", path, err)
 	}
@@ -59,7 +59,7 @@ func (s *Server) load() (bool, error) {
 // then held to every invariant the handlers rely on (checkAccount). The
 // error says what is wrong and where, without the file's name, which the
 // caller adds.
-func decodeState(data []byte) (*account, error) {
+func decodeState(data []byte, accountID string) (*account, error) {
 	var st stateFile
 	if err := strictjson.Unmarshal(data, &st); err != nil {
 		var syntax *json.SyntaxError
@@ -74,7 +74,7 @@ func decodeState(data []byte) (*account, error) {
 	case st.Account == nil:
 		return nil, errors.New(`has no account (its "account" is missing or null)`)
 	}
-	if err := checkAccount(st.Account); err != nil {
+	if err := checkAccount(st.Account, accountID); err != nil {
 		return nil, fmt.Errorf("is inconsistent: %w", err)
 	}
 	return st.Account, nil
@@ -183,7 +183,18 @@ func (s *Server) saveBookkeeping() {
 // the program stops; it does not stop a listener, and a server used after
 // Close goes on working and saving as before. Without a state file, or
 // with nothing unsaved, it does nothing. It may be called more than once.
+//
+// The management account of an organisation closes its members too.
 func (s *Server) Close() error {
+	err := s.closeAccount()
+	if s.realm != nil && s.realm.mgmt == s {
+		err = errors.Join(err, s.realm.closeMembers())
+	}
+	return err
+}
+
+// closeAccount is Close for this account alone.
+func (s *Server) closeAccount() error {
 	if s.opts.StateFile == "" {
 		return nil
 	}

@@ -222,7 +222,7 @@ func createPolicy(s *Server, c *call) (any, *Error) {
 		return nil, errLimitExceeded("Cannot exceed quota for PoliciesPerAccount: %d", s.quotas.Policies)
 	}
 	p := &ManagedPolicy{
-		ARN: arn("policy", path, name), Name: name, Path: path, ID: newID("ANPA"), Description: desc,
+		ARN: arn(s.id, "policy", path, name), Name: name, Path: path, ID: newID("ANPA"), Description: desc,
 		Created: c.now, Updated: c.now, DefaultVersion: "v1", NextVersion: 2, Tags: tags,
 		Versions: []*PolicyVersion{{ID: "v1", Document: doc, Created: c.now}},
 	}

@@ -66,10 +66,10 @@ type xmlRoleLastUsed struct {
 // actions (ListRoles, and the roles inside an instance profile) pass false
 // and, like IAM, leave out tags, boundary and last use — the trust policy
 // stays in both.
-func roleXML(r *Role, full bool) xmlRole {
+func (s *Server) roleXML(r *Role, full bool) xmlRole {
 	x := xmlRole{
 		roleHead: roleHead{
-			Path: r.Path, RoleName: r.Name, RoleId: r.ID, Arn: r.ARN(),
+			Path: r.Path, RoleName: r.Name, RoleId: r.ID, Arn: r.ARN(s.id),
 			CreateDate:               isoTime(r.Created),
 			AssumeRolePolicyDocument: urlEncodedDoc(r.TrustPolicy),
 		},
@@ -148,7 +148,7 @@ func createRole(s *Server, c *call) (any, *Error) {
 		}
 	}
 	a.Roles[key(name)] = r
-	return roleResult{roleXML(r, true)}, nil
+	return roleResult{s.roleXML(r, true)}, nil
 }
 
 func getRole(s *Server, c *call) (any, *Error) {
@@ -156,7 +156,7 @@ func getRole(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	return roleResult{roleXML(r, true)}, nil
+	return roleResult{s.roleXML(r, true)}, nil
 }
 
 func listRoles(s *Server, c *call) (any, *Error) {
@@ -164,11 +164,11 @@ func listRoles(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	return listOf("Roles", all, func(r *Role) string { return key(r.Name) }, pg, roleListXML)
+	return listOf("Roles", all, func(r *Role) string { return key(r.Name) }, pg, s.roleListXML)
 }
 
 // roleListXML renders a role in the list shape.
-func roleListXML(r *Role) xmlRole { return roleXML(r, false) }
+func (s *Server) roleListXML(r *Role) xmlRole { return s.roleXML(r, false) }
 
 // updateRole changes only what was sent; IAM answers with an empty
 // UpdateRoleResult element, hence the empty struct.
@@ -206,7 +206,7 @@ func updateRoleDescription(s *Server, c *call) (any, *Error) {
 		return nil, err
 	}
 	r.Description = desc
-	return roleResult{roleXML(r, true)}, nil
+	return roleResult{s.roleXML(r, true)}, nil
 }
 
 func updateAssumeRolePolicy(s *Server, c *call) (any, *Error) {

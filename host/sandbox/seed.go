@@ -6,21 +6,36 @@ import (
 	"time"
 )
 
-// Seeds are named data sets a new account starts with.
-var seeds = map[string]func(s *Server) error{
-	"":     func(*Server) error { return nil },
-	"demo": seedDemo,
+// Seeds are named data sets new accounts start with. A seed is given the
+// management account (the only one without an organisation) and the ids of
+// the accounts that are new, which it fills; an account loaded from its
+// state file is left as it is.
+var seeds = map[string]func(s *Server, fresh map[string]bool) error{
+	"":     func(*Server, map[string]bool) error { return nil },
+	"demo": onlyFresh(seedDemo),
+	"org":  seedOrg,
 }
 
 // SeedNames lists the seeds Options.Seed accepts, for flag help.
-func SeedNames() []string { return []string{"demo"} }
+func SeedNames() []string { return []string{"demo", "org"} }
 
-func (s *Server) applySeed(name string) error {
+func (s *Server) applySeed(name string, fresh map[string]bool) error {
 	apply, ok := seeds[name]
 	if !ok {
 		return fmt.Errorf("sandbox: unknown seed %q (known: %v)", name, SeedNames())
 	}
-	return apply(s)
+	return apply(s, fresh)
+}
+
+// onlyFresh applies a one-account seed to the management account when it
+// is new.
+func onlyFresh(seed func(*Server) error) func(*Server, map[string]bool) error {
+	return func(s *Server, fresh map[string]bool) error {
+		if !fresh[s.id] {
+			return nil
+		}
+		return seed(s)
+	}
 }
 
 // seeder runs actions through the same handlers as requests, so seeded data
@@ -106,7 +121,7 @@ func seedDemo(s *Server) error {
 	now := s.now().UTC()
 	daysAgo := func(d int) time.Time { return now.Add(-time.Duration(d) * 24 * time.Hour) }
 	const aws = "arn:aws:iam::aws:policy/"
-	local := func(path, name string) string { return "arn:aws:iam::" + AccountID + ":policy" + path + name }
+	local := func(path, name string) string { return "arn:aws:iam::" + s.id + ":policy" + path + name }
 
 	// Customer managed policies.
 	sd.do("CreatePolicy", "PolicyName", "DataLakeRead", "Path", "/data/", "PolicyDocument", dataLakeRead, "Description", "Read the analytics data lake")
@@ -188,7 +203,7 @@ func seedDemo(s *Server) error {
 			usr.PasswordLastUsed = &used
 		}
 		if u.mfa {
-			serial := arn("mfa", "/", u.name)
+			serial := arn(s.id, "mfa", "/", u.name)
 			sd.do("CreateVirtualMFADevice", "VirtualMFADeviceName", u.name)
 			if d := s.acct.MFADevices[serial]; d != nil {
 				enabled := usr.Created.Add(time.Hour)
@@ -334,7 +349,7 @@ func seedDemo(s *Server) error {
 		{"role/ops/ops-admin", "ec2:DescribeInstances", "us-east-1", 5},
 	}
 	for _, h := range history {
-		if err := s.recordHistory(arn("", "", h.principal), h.action, h.region, daysAgo(h.daysAgo)); err != nil {
+		if err := s.recordHistory(arn(s.id, "", "", h.principal), h.action, h.region, daysAgo(h.daysAgo)); err != nil {
 			return err
 		}
 	}

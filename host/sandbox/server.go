@@ -12,15 +12,37 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/iammcp/iam-mcp-server/internal/iamname"
 )
 
 // Options configures a sandbox. The zero value is a usable empty account
 // with IAM's default quotas, no faults and no persistence.
 type Options struct {
+	// AccountID is the account's 12-digit id, in every ARN the account
+	// mints, its root's and its credential report's; "" means AccountID
+	// (the constant). In an organisation it is the management account's.
+	AccountID string
 	// Seed names a data set loaded into a new account: "" for none, "demo"
-	// for a small organisation with planted security problems. It is
-	// ignored when StateFile already holds an account.
+	// for a small company's account with planted security problems, "org"
+	// for an AWS Organization of four accounts with cross-account problems
+	// planted (seed_org.go; it sets AccountID, Members, OUs and SCPs
+	// itself). It is ignored for an account whose state file already
+	// holds it.
 	Seed string
+	// Members makes the sandbox an AWS Organization's management account,
+	// with these member accounts, each a full IAM account of its own
+	// (org.go). Their IAM state is kept in <StateFile>.<account-id>.
+	Members []Member
+	// OUs are the organisation's organisational units, which Members and
+	// other OUs name as parents.
+	OUs []OU
+	// SCPs are the organisation's service control policies besides
+	// FullAWSAccess, which is attached everywhere as in AWS.
+	SCPs []SCP
+	// AccountName is the management account's name as Organizations
+	// reports it; "" is "management".
+	AccountName string
 	// StateFile, when set, persists the account as JSON: loaded at start
 	// (an unreadable or corrupt file is an error, never a silent reset) and
 	// rewritten atomically after every successful change. What reads
@@ -76,11 +98,17 @@ const maxBodyBytes = 1 << 20
 // Server is the sandbox. It is an http.Handler; it is safe for concurrent use.
 type Server struct {
 	opts   Options
+	id     string // the account's id (Options.AccountID or the default)
 	quotas Quotas
 	now    func() time.Time
 	log    *slog.Logger
 	faults *faultInjector
 	hosts  hostRule // the Host values the network front accepts
+
+	// realm is what the accounts of this sandbox share: the accounts by
+	// id, the STS sessions, the organisation (org.go). A member account's
+	// server points to its management account's realm.
+	realm *realm
 
 	mu   sync.RWMutex // guards acct and the state file
 	acct *account
@@ -110,14 +138,53 @@ type Server struct {
 }
 
 // New builds a sandbox from opts: it loads the state file if one exists, or
-// applies the seed to a new account.
+// applies the seed to a new account; with Options.Members (or the org
+// seed), the organisation and its member accounts too (org.go).
 func New(opts Options) (*Server, error) {
+	if opts.Seed == "org" {
+		if len(opts.Members) > 0 || len(opts.OUs) > 0 || len(opts.SCPs) > 0 {
+			return nil, fmt.Errorf("sandbox: the org seed brings its own organisation; leave Options.Members, OUs and SCPs empty with it")
+		}
+		if opts.AccountID != "" && opts.AccountID != OrgManagementID {
+			return nil, fmt.Errorf("sandbox: the org seed's management account is %s, not %s", OrgManagementID, short(opts.AccountID))
+		}
+		opts = orgSeedLayout(opts)
+	}
+	s, loaded, err := newAccountServer(opts)
+	if err != nil {
+		return nil, err
+	}
+	fresh, err := s.setupOrganization(opts, !loaded)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.applySeed(opts.Seed, fresh); err != nil {
+		return nil, err
+	}
+	for id := range fresh {
+		if err := s.realm.accounts[id].persist(); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// newAccountServer builds one account: loaded from its state file, or new
+// with IAM's AWS managed policies (loaded says which).
+func newAccountServer(opts Options) (_ *Server, loaded bool, _ error) {
 	s := &Server{
 		opts:   opts,
 		quotas: opts.Quotas.withDefaults(),
 		now:    opts.Now,
 		log:    opts.Logger,
 		faults: newFaultInjector(opts.Faults),
+		id:     opts.AccountID,
+	}
+	if s.id == "" {
+		s.id = AccountID
+	}
+	if !iamname.AccountID(s.id) {
+		return nil, false, fmt.Errorf("sandbox: account id %s is not 12 digits", short(s.id))
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -128,24 +195,18 @@ func New(opts Options) (*Server, error) {
 	}
 	hosts, err := newHostRule(opts.AllowedHosts)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	s.hosts = hosts
-	loaded, err := s.load()
+	loaded, err = s.load()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if !loaded {
 		s.acct = newAccount()
 		s.installAWSManagedPolicies()
-		if err := s.applySeed(opts.Seed); err != nil {
-			return nil, err
-		}
-		if err := s.persist(); err != nil {
-			return nil, err
-		}
 	}
-	return s, nil
+	return s, loaded, nil
 }
 
 // action is one IAM (or STS) operation the sandbox implements.
@@ -170,6 +231,8 @@ type call struct {
 	now time.Time
 	// accessKeyID is the key id that signed the request ("" if unsigned).
 	accessKeyID string
+	// session is the role session whose key signed the request, or nil.
+	session *session
 }
 
 // actions is the table of every IAM action the sandbox serves; each family
@@ -217,16 +280,28 @@ func newRequestID() string {
 
 // ServeHTTP answers one Query-protocol request that came over the network,
 // after the checks of the HTTP front (front.go).
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(w, r, true) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(w, r, true, nil) }
 
 // serve answers one request; network is false for the in-process
-// transport, which skips only the Host check.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, network bool) {
+// transport, which skips only the Host check. as is the account
+// MemberTransport serves in (nil: the one the signing key routes to).
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, network bool, as *Server) {
+	// Requests reach the management account's server, which routes them.
+	if s.realm != nil && s.realm.mgmt != s {
+		s = s.realm.mgmt
+	}
 	requestID := newRequestID()
 	w.Header().Set("X-Amzn-Requestid", requestID)
 	namespace := iamNamespace
+	// An Organizations request (JSON, named by X-Amz-Target) is answered
+	// in JSON, refusals of the front included, so that its SDK reads them.
+	jsonReq := len(r.Header.Values("X-Amz-Target")) > 0
 	fail := func(e *Error) {
 		s.log.Debug("sandbox error", "code", e.Code, "message", e.Message)
+		if jsonReq {
+			writeOrgErr(w, fromAPIErr(e))
+			return
+		}
 		writeXML(w, e.Status, encodeError(namespace, requestID, e))
 	}
 	// Whatever a request does, it must not panic out of here: in process,
@@ -244,7 +319,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, network bool) {
 		if e.Status == http.StatusMethodNotAllowed {
 			w.Header().Set("Allow", "GET, POST")
 		}
-		writeXML(w, e.Status, encodeError(namespace, requestID, e))
+		fail(e)
+		return
+	}
+	if r.Method == http.MethodPost && jsonReq {
+		s.serveJSON(w, r, as)
 		return
 	}
 	form, err := readForm(w, r)
@@ -269,6 +348,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, network bool) {
 	case name == "GetCallerIdentity":
 		namespace, service = stsNamespace, "sts"
 		act, ok = stsGetCallerIdentity, version == stsVersion
+	case name == "AssumeRole":
+		namespace, service = stsNamespace, "sts"
+		// It makes a session, so it is taken as a POST only (derived);
+		// its handler is not run as one account's action: assumeRole
+		// reads the caller's account and the role's.
+		act, ok = action{derived: true, run: callerOf.run}, version == stsVersion
 	default:
 		act, ok = actions[name]
 		ok = ok && version == iamVersion
@@ -287,13 +372,29 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, network bool) {
 		return
 	}
 
-	c := &call{params: params{form: form}, now: s.now().UTC(), accessKeyID: keyID}
+	now := s.now().UTC()
+	at, sess, routeErr := s.route(r, keyID, now, as)
+	if routeErr != nil {
+		fail(routeErr)
+		return
+	}
+	if as != nil {
+		keyID = "" // MemberTransport serves as the member's root
+	}
+	c := &call{params: params{form: form}, now: now, accessKeyID: keyID, session: sess}
 	// A GET is what an <img> or a link can make a browser send, with a
 	// key id in its query (X-Amz-Credential); no SDK sends one. It may
 	// read, but it records no key's use, so that a web page cannot plant
 	// a "last used" a key rotation would trust.
 	record := r.Method == http.MethodPost
-	result, apiError := s.run(act, c, use{signedFor: signedFor, region: region, service: service, action: name, record: record})
+	u := use{signedFor: signedFor, region: region, service: service, action: name, record: record}
+	var result any
+	var apiError *Error
+	if name == "AssumeRole" {
+		result, apiError = s.assumeRole(at, c, u)
+	} else {
+		result, apiError = at.run(act, c, u)
+	}
 	s.log.Debug("sandbox", "action", name, "key", keyID, "ok", apiError == nil)
 	if apiError != nil {
 		fail(apiError)

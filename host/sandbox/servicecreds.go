@@ -99,7 +99,7 @@ func createServiceCredential(s *Server, c *call) (any, *Error) {
 		ID: newID("ACCA"), ServiceName: service, Password: newServicePassword(),
 		// IAM derives the service user name from the user and the account;
 		// it does not follow a later rename of the user.
-		ServiceUserName: u.Name + "-at-" + AccountID,
+		ServiceUserName: u.Name + "-at-" + s.id,
 		Status:          "Active", Created: c.now,
 	}
 	u.ServiceCreds = append(u.ServiceCreds, x)

@@ -27,10 +27,13 @@ var stsGetCallerIdentity = action{run: func(s *Server, c *call) (any, *Error) {
 		UserId  string `xml:"UserId"`
 		Account string `xml:"Account"`
 	}
-	if u := s.acct.userByAccessKey(c.accessKeyID); u != nil {
-		return result{u.ARN(), u.ID, AccountID}, nil
+	if ss := c.session; ss != nil {
+		return result{ss.arn(), ss.userID(), s.id}, nil
 	}
-	return result{"arn:aws:iam::" + AccountID + ":root", AccountID, AccountID}, nil
+	if u := s.acct.userByAccessKey(c.accessKeyID); u != nil {
+		return result{u.ARN(s.id), u.ID, s.id}, nil
+	}
+	return result{"arn:aws:iam::" + s.id + ":root", s.id, s.id}, nil
 }}
 
 // ---- the principal's policies ----
@@ -54,25 +57,25 @@ type subject struct {
 }
 
 // userSubject is a sandbox user as a simulated caller.
-func userSubject(u *User) subject {
+func userSubject(u *User, account string) subject {
 	vars := map[string][]string{
 		"aws:username":      {u.Name},
 		"aws:userid":        {u.ID},
 		"aws:PrincipalType": {"User"},
 	}
-	return principalSubject(u.ARN(), AccountID, u.Tags, vars)
+	return principalSubject(u.ARN(account), account, u.Tags, vars)
 }
 
 // roleSubject is a sandbox role as a simulated caller. The simulator runs
 // as the role itself, not as one of its sessions: there is no session name
 // to put in aws:userid (ROLEID:SESSION in a real request), and a resource
 // policy naming the role matches either way.
-func roleSubject(r *Role) subject {
+func roleSubject(r *Role, account string) subject {
 	vars := map[string][]string{
 		"aws:userid":        {r.ID},
 		"aws:PrincipalType": {"AssumedRole"},
 	}
-	return principalSubject(r.ARN(), AccountID, r.Tags, vars)
+	return principalSubject(r.ARN(account), account, r.Tags, vars)
 }
 
 // principalSubject completes the variables every named principal has.
@@ -98,9 +101,9 @@ func groupSubject(account string) subject {
 // and its permissions boundary, and who the simulation runs as when no
 // CallerArn says otherwise: the user, the role, or a group's unnamed member.
 func (s *Server) principalPolicies(sourceARN string) (identity, boundary []policy.Source, who subject, err *Error) {
-	kind, name, ok := parsePrincipalARN(sourceARN)
+	kind, name, ok := parsePrincipalARN(sourceARN, s.id)
 	if !ok {
-		return nil, nil, subject{}, errInvalidInput("Invalid ARN %s: PolicySourceArn must be the ARN of an IAM user, group or role in account %s.", sourceARN, AccountID)
+		return nil, nil, subject{}, errInvalidInput("Invalid ARN %s: PolicySourceArn must be the ARN of an IAM user, group or role in account %s.", sourceARN, s.id)
 	}
 	a := s.acct
 	var bARN string
@@ -116,14 +119,14 @@ func (s *Server) principalPolicies(sourceARN string) (identity, boundary []polic
 			identity = append(identity, s.managedSources(g.Attached)...)
 		}
 		bARN = u.Boundary
-		who = userSubject(u)
+		who = userSubject(u, s.id)
 	case "group":
 		g, e := a.group(name)
 		if e != nil {
 			return nil, nil, subject{}, e
 		}
 		identity = append(s.inlineSources(g.Inline, "group"), s.managedSources(g.Attached)...)
-		who = groupSubject(AccountID)
+		who = groupSubject(s.id)
 	case "role":
 		r, e := a.role(name)
 		if e != nil {
@@ -131,7 +134,7 @@ func (s *Server) principalPolicies(sourceARN string) (identity, boundary []polic
 		}
 		identity = append(s.inlineSources(r.Inline, "role"), s.managedSources(r.Attached)...)
 		bARN = r.Boundary
-		who = roleSubject(r)
+		who = roleSubject(r, s.id)
 	}
 	if bARN != "" {
 		boundary = s.managedSources([]string{bARN})
@@ -139,9 +142,10 @@ func (s *Server) principalPolicies(sourceARN string) (identity, boundary []polic
 	return identity, boundary, who, nil
 }
 
-// parsePrincipalARN splits arn:aws:iam::ACCOUNT:user/path/name.
-func parsePrincipalARN(a string) (kind, name string, ok bool) {
-	rest, found := strings.CutPrefix(a, "arn:aws:iam::"+AccountID+":")
+// parsePrincipalARN splits arn:aws:iam::ACCOUNT:user/path/name, for the
+// given account only.
+func parsePrincipalARN(a, account string) (kind, name string, ok bool) {
+	rest, found := strings.CutPrefix(a, "arn:aws:iam::"+account+":")
 	if !found {
 		return "", "", false
 	}
@@ -238,6 +242,11 @@ type xmlEvaluation struct {
 	MatchedStatements                 members[xmlStatement] `xml:"MatchedStatements"`
 	MissingContextValues              members[string]       `xml:"MissingContextValues"`
 	PermissionsBoundaryDecisionDetail *xmlBoundaryDetail    `xml:"PermissionsBoundaryDecisionDetail,omitempty"`
+	OrganizationsDecisionDetail       *xmlOrgDetail         `xml:"OrganizationsDecisionDetail,omitempty"`
+}
+
+type xmlOrgDetail struct {
+	AllowedByOrganizations bool `xml:"AllowedByOrganizations"`
 }
 
 // target is what a simulation evaluates besides the policies: who asks, and
@@ -248,6 +257,9 @@ type target struct {
 	// whose ARN names none (S3 buckets and objects, "*"). "" leaves such
 	// resources in the caller's account, as IAM does without ResourceOwner.
 	owner string
+	// scps are the SCPs of the account, a set per level of its path in
+	// the organisation (organization.scpLevels); nil outside one.
+	scps [][]policy.Source
 }
 
 // simulate is what both simulate actions share once their policies are
@@ -283,7 +295,7 @@ func simulate(c *call, in policy.Input, t target) (any, *Error) {
 			if t.owner != "" && arnAccount(res) == "" {
 				req.ResourceAccount = t.owner
 			}
-			r := policy.Evaluate(in, req)
+			r := evaluateWithSCPs(in, req, t.scps)
 			ev := xmlEvaluation{EvalActionName: act, EvalResourceName: res, EvalDecision: string(r.Decision), MissingContextValues: r.MissingContextKeys}
 			for _, m := range r.Matched {
 				ev.MatchedStatements = append(ev.MatchedStatements, xmlStatement{
@@ -294,6 +306,9 @@ func simulate(c *call, in policy.Input, t target) (any, *Error) {
 			}
 			if r.BoundaryAllowed != nil {
 				ev.PermissionsBoundaryDecisionDetail = &xmlBoundaryDetail{*r.BoundaryAllowed}
+			}
+			if t.scps != nil {
+				ev.OrganizationsDecisionDetail = &xmlOrgDetail{scpsAllow(req, t.scps)}
 			}
 			results = append(results, ev)
 		}
@@ -437,18 +452,18 @@ func resourceOwner(p params) (string, *Error) {
 func (s *Server) callerSubject(callerARN string) (subject, *Error) {
 	a, ok := iamname.ParseARN(callerARN)
 	if !ok || a.Type == "policy" {
-		return subject{}, errInvalidInput("Invalid caller - Caller must be an IAM user, group or role in this context: CallerArn %s is not the ARN of one. Pass an ARN such as arn:aws:iam::%s:user/Bob; assumed-role sessions, federated users, service principals and account roots cannot be simulated callers.", callerARN, AccountID)
+		return subject{}, errInvalidInput("Invalid caller - Caller must be an IAM user, group or role in this context: CallerArn %s is not the ARN of one. Pass an ARN such as arn:aws:iam::%s:user/Bob; assumed-role sessions, federated users, service principals and account roots cannot be simulated callers.", callerARN, s.id)
 	}
 	account, kind, name := a.Account, a.Type, a.Name
 	switch kind {
 	case "user":
-		if u := s.acct.Users[key(name)]; account == AccountID && u != nil && u.ARN() == callerARN {
-			return userSubject(u), nil
+		if u := s.acct.Users[key(name)]; account == s.id && u != nil && u.ARN(s.id) == callerARN {
+			return userSubject(u, s.id), nil
 		}
 		return principalSubject(callerARN, account, nil, map[string][]string{"aws:username": {name}, "aws:PrincipalType": {"User"}}), nil
 	case "role":
-		if r := s.acct.Roles[key(name)]; account == AccountID && r != nil && r.ARN() == callerARN {
-			return roleSubject(r), nil
+		if r := s.acct.Roles[key(name)]; account == s.id && r != nil && r.ARN(s.id) == callerARN {
+			return roleSubject(r, s.id), nil
 		}
 		return principalSubject(callerARN, account, nil, map[string][]string{"aws:PrincipalType": {"AssumedRole"}}), nil
 	default:
@@ -495,7 +510,10 @@ func simulatePrincipalPolicy(s *Server, c *call) (any, *Error) {
 	if caller != nil {
 		who = *caller
 	}
-	return simulate(c, policy.Input{Identity: append(identity, extra...), Boundaries: boundary, Resource: resource}, target{who, owner})
+	// In a member account of an organisation, the SCPs that apply to it
+	// take part, as in IAM's simulator (OrganizationsDecisionDetail).
+	return simulate(c, policy.Input{Identity: append(identity, extra...), Boundaries: boundary, Resource: resource},
+		target{who: who, owner: owner, scps: s.realm.org.scpLevels(s.id)})
 }
 
 // simulateCustomPolicy serves SimulateCustomPolicy: it evaluates the
@@ -520,14 +538,14 @@ func simulateCustomPolicy(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	who := subject{account: AccountID}
+	who := subject{account: s.id}
 	switch {
 	case caller != nil:
 		who = *caller
 	case len(resource) > 0:
-		return nil, errInvalidInput("CallerArn is required when ResourcePolicy is given: the resource policy's Principal elements need a caller to match. Pass the ARN of an IAM user, group or role, e.g. arn:aws:iam::%s:user/Bob.", AccountID)
+		return nil, errInvalidInput("CallerArn is required when ResourcePolicy is given: the resource policy's Principal elements need a caller to match. Pass the ARN of an IAM user, group or role, e.g. arn:aws:iam::%s:user/Bob.", s.id)
 	}
-	return simulate(c, policy.Input{Identity: identity, Boundaries: boundary, Resource: resource}, target{who, owner})
+	return simulate(c, policy.Input{Identity: identity, Boundaries: boundary, Resource: resource}, target{who: who, owner: owner})
 }
 
 // resourceSide reads the parameters both simulate actions share about who
@@ -598,4 +616,39 @@ func contextKeysForCustomPolicy(s *Server, c *call) (any, *Error) {
 		return nil, errValidation("1 validation error detected: Value null at 'policyInputList' failed to satisfy constraint: Member must not be null")
 	}
 	return contextKeys(sources), nil
+}
+
+// evaluateWithSCPs evaluates a request with the SCPs of the caller's
+// account, one level of its path at a time (root, OUs, account): AWS
+// requires an allow at every level and lets a deny at any level deny,
+// which is "every level's evaluation allows" — the evaluator takes one
+// flat set of SCPs, in which an allow at one level would stand in for a
+// missing allow at another. The first refusal is the answer. Without
+// levels (the management account, or no organisation) it is Evaluate.
+func evaluateWithSCPs(in policy.Input, req policy.Request, levels [][]policy.Source) policy.Result {
+	if len(levels) == 0 {
+		return policy.Evaluate(in, req)
+	}
+	var res policy.Result
+	for _, level := range levels {
+		if len(level) == 0 {
+			return policy.Result{Decision: policy.ImplicitDeny, Reason: "implicitly denied: a level of the account's path in the organisation has no SCP attached"}
+		}
+		in.SCPs = level
+		if res = policy.Evaluate(in, req); res.Decision != policy.Allowed {
+			return res
+		}
+	}
+	return res
+}
+
+// scpsAllow reports whether the SCPs alone allow the request, at every
+// level: IAM's AllowedByOrganizations.
+func scpsAllow(req policy.Request, levels [][]policy.Source) bool {
+	for _, level := range levels {
+		if policy.Evaluate(policy.Input{Identity: level}, req).Decision != policy.Allowed {
+			return false
+		}
+	}
+	return true
 }

@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// AccountID is the sandbox account's id; every ARN the sandbox mints uses it.
+// AccountID is the default account id of a sandbox (Options.AccountID),
+// and the management account's of the org seed.
 const AccountID = "123456789012"
 
 // account is everything the sandbox holds. It is a plain value so that it
@@ -253,14 +254,27 @@ func newSecret() string {
 	return string(b)
 }
 
-func arn(kind, path, name string) string {
-	return "arn:aws:iam::" + AccountID + ":" + kind + path + name
+// arn is the ARN of an IAM entity of account. An entity does not hold its
+// account's id: the id is the server's (Options.AccountID), and one account
+// value never moves between ids, so each ARN is built from the id of the
+// server asking.
+func arn(account, kind, path, name string) string {
+	return "arn:aws:iam::" + account + ":" + kind + path + name
 }
 
-func (u *User) ARN() string            { return arn("user", u.Path, u.Name) }
-func (g *Group) ARN() string           { return arn("group", g.Path, g.Name) }
-func (r *Role) ARN() string            { return arn("role", r.Path, r.Name) }
-func (p *InstanceProfile) ARN() string { return arn("instance-profile", p.Path, p.Name) }
+// ARN is the user's ARN in account (the id of the server holding it).
+func (u *User) ARN(account string) string { return arn(account, "user", u.Path, u.Name) }
+
+// ARN is the group's ARN in account.
+func (g *Group) ARN(account string) string { return arn(account, "group", g.Path, g.Name) }
+
+// ARN is the role's ARN in account.
+func (r *Role) ARN(account string) string { return arn(account, "role", r.Path, r.Name) }
+
+// ARN is the instance profile's ARN in account.
+func (p *InstanceProfile) ARN(account string) string {
+	return arn(account, "instance-profile", p.Path, p.Name)
+}
 
 func key(name string) string { return strings.ToLower(name) }
 

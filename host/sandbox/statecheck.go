@@ -32,13 +32,16 @@ import (
 //
 // The AWS managed policies this build knows and the file lacks are added,
 // as a new account has them.
-func checkAccount(a *account) error {
-	c := &stateChecker{a: a, ids: map[string]string{}}
+func checkAccount(a *account, accountID string) error {
+	c := &stateChecker{a: a, account: accountID, ids: map[string]string{}}
 	return c.run()
 }
 
 type stateChecker struct {
 	a *account
+	// account is the id of the server loading the file: the account of
+	// the ARNs it holds.
+	account string
 	// ids maps every unique id (entities, keys, credentials) to where it
 	// was seen: IAM's ids are unique, and service history is kept by id.
 	ids map[string]string
@@ -373,7 +376,7 @@ func (c *stateChecker) policies() error {
 		if err := storedPath(where, &p.Path); err != nil {
 			return err
 		}
-		want := arn("policy", p.Path, p.Name)
+		want := arn(c.account, "policy", p.Path, p.Name)
 		if p.AWSManaged {
 			want = "arn:aws:iam::aws:policy" + p.Path + p.Name
 		}
@@ -701,7 +704,7 @@ func (c *stateChecker) mfaDevices() error {
 		if err := storedPath(where, &d.Path); err != nil {
 			return err
 		}
-		want := arn("mfa", d.Path, d.Name)
+		want := arn(c.account, "mfa", d.Path, d.Name)
 		if d.Serial == "" {
 			d.Serial = want
 		}

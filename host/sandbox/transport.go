@@ -12,12 +12,14 @@ import (
 // allocate and nothing listening. Its requests pass every rule of the HTTP
 // front (front.go) but the Host check: no browser can reach them, and their
 // Host is whatever the SDK's endpoint says.
-func (s *Server) Transport() http.RoundTripper { return inProcess{s} }
+func (s *Server) Transport() http.RoundTripper { return inProcess{s: s} }
 
 // Client is an *http.Client over Transport.
 func (s *Server) Client() *http.Client { return &http.Client{Transport: s.Transport()} }
 
-type inProcess struct{ s *Server }
+// inProcess serves requests in process; as, when set, is the member
+// account MemberTransport serves them in, as its root.
+type inProcess struct{ s, as *Server }
 
 func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := req.Context().Err(); err != nil {
@@ -28,7 +30,7 @@ func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body == nil {
 		req.Body = http.NoBody
 	}
-	t.s.serve(rec, req, false)
+	t.s.serve(rec, req, false, t.as)
 	return &http.Response{
 		Status:        http.StatusText(rec.status),
 		StatusCode:    rec.status,

@@ -41,9 +41,9 @@ func boundaryXML(arn string) *xmlBoundary {
 
 // userXML renders a user; withTags is false for ListUsers, which (like IAM)
 // leaves tags out.
-func userXML(u *User, withTags bool) xmlUser {
+func (s *Server) userXML(u *User, withTags bool) xmlUser {
 	x := xmlUser{
-		Path: u.Path, UserName: u.Name, UserId: u.ID, Arn: u.ARN(),
+		Path: u.Path, UserName: u.Name, UserId: u.ID, Arn: u.ARN(s.id),
 		CreateDate:          isoTime(u.Created),
 		PasswordLastUsed:    optTime(u.PasswordLastUsed),
 		PermissionsBoundary: boundaryXML(u.Boundary),
@@ -72,7 +72,7 @@ func createUser(s *Server, c *call) (any, *Error) {
 	a.Users[key(name)] = u
 	return struct {
 		User xmlUser `xml:"User"`
-	}{userXML(u, true)}, nil
+	}{s.userXML(u, true)}, nil
 }
 
 func getUser(s *Server, c *call) (any, *Error) {
@@ -82,11 +82,14 @@ func getUser(s *Server, c *call) (any, *Error) {
 	name := c.str("UserName")
 	if name == "" {
 		// Without a name IAM answers for the caller: the user owning the
-		// signing key, or the account root.
-		if u := s.acct.userByAccessKey(c.accessKeyID); u != nil {
-			return result{userXML(u, true)}, nil
+		// signing key, or the account root; a role session is neither.
+		if c.session != nil {
+			return nil, errValidation("Must specify userName when calling with non-User credentials")
 		}
-		return result{xmlUser{UserId: AccountID, Arn: "arn:aws:iam::" + AccountID + ":root", CreateDate: isoTime(s.rootCreated())}}, nil
+		if u := s.acct.userByAccessKey(c.accessKeyID); u != nil {
+			return result{s.userXML(u, true)}, nil
+		}
+		return result{xmlUser{UserId: s.id, Arn: "arn:aws:iam::" + s.id + ":root", CreateDate: isoTime(s.rootCreated())}}, nil
 	}
 	if err := validateName("UserName", name, iamname.UserNameMax); err != nil {
 		return nil, err
@@ -95,7 +98,7 @@ func getUser(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	return result{userXML(u, true)}, nil
+	return result{s.userXML(u, true)}, nil
 }
 
 func listUsers(s *Server, c *call) (any, *Error) {
@@ -103,12 +106,12 @@ func listUsers(s *Server, c *call) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	return listOf("Users", all, userOrder, pg, userListXML)
+	return listOf("Users", all, userOrder, pg, s.userListXML)
 }
 
 // userOrder is the order users are listed in; userListXML their list shape.
-func userOrder(u *User) string    { return key(u.Name) }
-func userListXML(u *User) xmlUser { return userXML(u, false) }
+func userOrder(u *User) string                { return key(u.Name) }
+func (s *Server) userListXML(u *User) xmlUser { return s.userXML(u, false) }
 
 func updateUser(s *Server, c *call) (any, *Error) {
 	name, err := checkName(c.params, "UserName", iamname.UserNameMax)

@@ -41,6 +41,7 @@ var rules = []rule{
 	{prefix: "host/catalogue", may: []string{"internal", "policy", "sdk/api", "host/args"}},
 	{prefix: "host/gate", may: []string{"internal", "sdk/api", "host/args"}},
 	{prefix: "host/plugin", may: []string{"internal", "sdk/api", "host/args", "host/gate"}},
+	{prefix: "host/accounts", may: []string{"internal", "sdk/api", "host/args", "host/gate", "host/catalogue"}},
 	{prefix: "host/mcpserver", may: []string{"internal", "sdk/api", "policy", "host/args", "host/gate", "host/plugin", "host/catalogue"}},
 	{prefix: "plugins", may: []string{"internal", "sdk", "policy"}},
 	{prefix: "cmd", may: []string{"internal", "sdk", "policy", "host"}},

@@ -107,6 +107,10 @@ type Request struct {
 	Op  string
 	In  any
 	Out any // pointer to the operation's output type, or nil to discard it
+	// Account is the account to run it in: an id or alias as Info's
+	// Accounts lists them; "" for the server's own (or the Client's, see
+	// In). A batch may mix accounts.
+	Account string
 }
 
 // Code returns err's api error code, or "" for nil or a foreign error.

@@ -25,7 +25,7 @@ func (h sdkClient) Call(op string, in, out any) error {
 func (h sdkClient) Batch(reqs []Request) []error {
 	wire := make([]sdk.Request, len(reqs))
 	for i, r := range reqs {
-		wire[i] = sdk.Request{Op: r.Op, Args: r.In}
+		wire[i] = sdk.Request{Op: r.Op, Args: r.In, Account: r.Account}
 	}
 	errs := make([]error, len(reqs))
 	for i, resp := range sdk.Batch(wire...) {
@@ -47,7 +47,7 @@ func (h sdkClient) Info() (*api.HostInfo, error) { return sdk.HostInfo() }
 func (h sdkClient) Consent(summary string, calls []Request) error {
 	wire := make([]sdk.Request, len(calls))
 	for i, c := range calls {
-		wire[i] = sdk.Request{Op: c.Op, Args: c.In}
+		wire[i] = sdk.Request{Op: c.Op, Args: c.In, Account: c.Account}
 	}
 	_, err := sdk.Consent(summary, wire...)
 	return err

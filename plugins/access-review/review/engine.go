@@ -1,6 +1,7 @@
 package review
 
 import (
+	"cmp"
 	"sort"
 	"strconv"
 	"strings"
@@ -82,24 +83,41 @@ type serviceWildcard struct {
 	actions          int
 }
 
-// engine holds the caches of one review.
+// engine holds the caches of one review of one account.
 type engine struct {
+	*docCache
+	sets map[string]*policySet
+	// scp is the account's service control policies; nil outside an
+	// organisation review and for the management account.
+	scp *scpGate
+}
+
+// docCache is what the engine knows of documents, which holds in any
+// account: an organisation review shares it between its accounts, so that
+// AWS managed policies (and a platform team's policies copied into every
+// account) are parsed and judged once.
+type docCache struct {
 	u      *actionUniverse
 	byText map[string]*docInfo
 	docs   []*docInfo
-	sets   map[string]*policySet
 	// patterns caches each action pattern's universe indexes: policies
 	// repeat patterns ("s3:GetObject", "logs:*") far more than they differ.
 	patterns map[string][]int
 }
 
 func newEngine() *engine {
-	return &engine{u: universe(), byText: map[string]*docInfo{}, sets: map[string]*policySet{}, patterns: map[string][]int{}}
+	return &engine{docCache: &docCache{u: universe(), byText: map[string]*docInfo{}, patterns: map[string][]int{}}, sets: map[string]*policySet{}}
+}
+
+// forAccount is an engine for another account sharing e's documents:
+// policy sets, and what they may do, depend on the account's SCPs.
+func (e *engine) forAccount(scp *scpGate) *engine {
+	return &engine{docCache: e.docCache, sets: map[string]*policySet{}, scp: scp}
 }
 
 // pattern returns the universe indexes an Action pattern matches, through
 // AWS's action reference.
-func (e *engine) pattern(p string) []int {
+func (e *docCache) pattern(p string) []int {
 	if idx, ok := e.patterns[p]; ok {
 		return idx
 	}
@@ -114,7 +132,7 @@ func (e *engine) pattern(p string) []int {
 }
 
 // doc returns the docInfo of a document text, parsing it on first sight.
-func (e *engine) doc(text string) *docInfo {
+func (e *docCache) doc(text string) *docInfo {
 	if d, ok := e.byText[text]; ok {
 		return d
 	}
@@ -212,7 +230,7 @@ func readings(d *policy.Document) (strict, relaxed, cond, widened *policy.Docume
 // over-approximates (it ignores resources, conditions and Deny
 // statements): the exact answer is always Evaluate's, on the candidates
 // only.
-func (e *engine) candidates(d *docInfo, only map[int]bool) bitset {
+func (e *docCache) candidates(d *docInfo, only map[int]bool) bitset {
 	u := e.u
 	b := newBitset(len(u.names))
 	for i := range d.doc.Statements {
@@ -268,7 +286,7 @@ func allowedBy(srcs []policy.Source, one *policy.Document, action string) bool {
 // names iam:AttachUserPolicy in an Allow (on whatever resource), or is an
 // unconditioned NotAction. The full test is costly (it walks AWS's whole
 // catalogue), so the probe keeps it to the few documents that matter.
-func (e *engine) isAdmin(d *docInfo) (bool, string) {
+func (e *docCache) isAdmin(d *docInfo) (bool, string) {
 	if d.adminDone {
 		return d.admin, d.adminWhy
 	}
@@ -288,7 +306,7 @@ func (e *engine) isAdmin(d *docInfo) (bool, string) {
 
 // allowedOnStar returns the candidate actions the document alone allows on
 // "*" in the strict reading, with the statements that allow each.
-func (e *engine) allowedOnStar(d *docInfo) (bitset, map[int][]policy.Match) {
+func (e *docCache) allowedOnStar(d *docInfo) (bitset, map[int][]policy.Match) {
 	if d.onStarDone {
 		return d.onStar, d.onStarBy
 	}
@@ -328,7 +346,7 @@ func allows(ms []policy.Match) []policy.Match {
 // service is decided by AWS's action reference (every one of the service's actions
 // matches it), and whether the grant reaches "*" by Evaluate
 // (onStarStatements); "*" alone is admin, reported by the admin rules.
-func (e *engine) wildcards(d *docInfo) []serviceWildcard {
+func (e *docCache) wildcards(d *docInfo) []serviceWildcard {
 	if d.wildDone {
 		return d.wild
 	}
@@ -375,7 +393,16 @@ type policySet struct {
 
 	escDone bool
 	esc     []methodResult
+	// blocked are the methods whose actions the set's policies allow
+	// outright but the account's SCPs stop, with the SCP that stops them.
+	blocked []blockedMethod
 	actions map[int]*actionResult
+}
+
+// blockedMethod is an escalation method an SCP takes away.
+type blockedMethod struct {
+	method int
+	by     string
 }
 
 // actionResult is one action's evaluation for a set.
@@ -383,6 +410,9 @@ type actionResult struct {
 	strict, relaxed bool
 	by              []policy.Match // the Allow statements that matched (strict when strict, else relaxed)
 	deniedBy        []policy.Match // strict Deny matches (conditional denies) when relaxed only
+	// scpBlocked names the SCP that stops an action the principal's own
+	// policies allow (strictly), "" when none does.
+	scpBlocked string
 }
 
 // methodResult is one escalation method a set has.
@@ -513,8 +543,12 @@ func (e *engine) action(s *policySet, i int) *actionResult {
 	}
 	res := policy.Evaluate(in, policy.Request{Action: name, Resource: "*"})
 	if res.Decision == policy.Allowed {
-		r.strict, r.by = true, identityAllows(res.Matched)
-		return r
+		ok, by := e.scp.allows(rdStrict, name, "*", nil)
+		if ok {
+			r.strict, r.by = true, identityAllows(res.Matched)
+			return r
+		}
+		r.scpBlocked = by
 	}
 	for _, m := range res.Matched {
 		if m.Effect == "Deny" && !strings.HasPrefix(m.SourceID, boundaryPrefix) {
@@ -527,7 +561,9 @@ func (e *engine) action(s *policySet, i int) *actionResult {
 	}
 	res = policy.Evaluate(in, policy.Request{Action: name, Resource: "*"})
 	if res.Decision == policy.Allowed {
-		r.relaxed, r.by = true, identityAllows(res.Matched)
+		if ok, _ := e.scp.allows(rdRelaxed, name, "*", nil); ok {
+			r.relaxed, r.by = true, identityAllows(res.Matched)
+		}
 	}
 	return r
 }
@@ -560,8 +596,15 @@ func (e *engine) escalations(s *policySet) []methodResult {
 		}
 		all, strict := true, true
 		var limited []int
+		blockedBy := "" // an SCP stops an action the policies allow
 		for _, a := range acts {
 			r := e.action(s, a)
+			if !r.strict && !r.relaxed && r.scpBlocked != "" {
+				// Go on: the method is blocked only if every other
+				// action of it is allowed.
+				blockedBy = cmp.Or(blockedBy, r.scpBlocked)
+				continue
+			}
 			if !r.strict && !r.relaxed {
 				all = false
 				break
@@ -572,6 +615,10 @@ func (e *engine) escalations(s *policySet) []methodResult {
 			}
 		}
 		if !all {
+			continue
+		}
+		if blockedBy != "" {
+			s.blocked = append(s.blocked, blockedMethod{method: mi, by: blockedBy})
 			continue
 		}
 		st := StatusConfirmed

@@ -42,6 +42,7 @@ const (
 var Operations = []string{
 	opAuthDetails, opGenerateCredReport, opGetCredReport, opPasswordPolicy, opAccountSummary,
 	opGenerateLastAccess, opGetLastAccess, opAccessKeyLastUsed, opListAccessKeys,
+	opDescribeOrganization, // organisation reviews (Input.Accounts): SCPs and the tree, once
 }
 
 // counter wraps the host to count IAM calls per operation, so that the

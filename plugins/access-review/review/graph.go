@@ -392,7 +392,8 @@ func (g *graph) evaluate(p *principal, extra []*docInfo, conditional bool, actio
 			c[k] = v
 		}
 		res := policy.Evaluate(in, policy.Request{Action: action, Resource: resource, Principal: who, Context: c})
-		if res.Decision == policy.Allowed {
+		// The account's SCPs (scp.go) must let the request through too.
+		if g.passes(res, rd, action, resource, c) {
 			why := ""
 			if rd == rdCond {
 				why = action + " on " + resource + " holds only under conditions"
@@ -401,6 +402,16 @@ func (g *graph) evaluate(p *principal, extra []*docInfo, conditional bool, actio
 		}
 	}
 	return false, "", nil
+}
+
+// passes reports whether an evaluation allowed the request and the
+// account's SCPs (scp.go) let it through in the same reading.
+func (g *graph) passes(res policy.Result, rd reading, action, resource string, ctx map[string][]string) bool {
+	if res.Decision != policy.Allowed {
+		return false
+	}
+	ok, _ := g.r.e.scp.allows(rd, action, resource, ctx)
+	return ok
 }
 
 // launch reports whether p may create what runs a passed role (or use
@@ -418,7 +429,7 @@ func (g *graph) launch(p *principal, extra []*docInfo, conditional bool, actions
 			}
 			ids, bnd := identitySources(p, extra, rd)
 			res := policy.Evaluate(policy.Input{Identity: ids, Boundaries: bnd}, policy.Request{Action: a, Resource: "*"})
-			if res.Decision == policy.Allowed {
+			if g.passes(res, rd, a, "*", nil) {
 				ok = true
 				all = append(all, identityAllows(res.Matched)...)
 				if rd == rdRelaxed && why == "" {

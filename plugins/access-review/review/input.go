@@ -13,6 +13,7 @@ type Input struct {
 	MinSeverity        string   `json:"min_severity,omitempty" enum:"critical,high,medium,low,info" desc:"report findings of this severity and above (default low)"`
 	Include            []string `json:"include,omitempty" desc:"optional deep checks, which cost IAM calls per principal: service_last_accessed (services each user and role may use but has not used for 90 days; at most 100 principals, most exposed first) and key_last_used (fresh last use and the key ids of flagged access keys, so that the fixes name them)"`
 	MaxFindingsPerRule int      `json:"max_findings_per_rule,omitempty" minimum:"1" maximum:"500" desc:"findings listed per rule, most severe first (default 25); the rest are counted, and their principals named, in omitted"`
+	Accounts           []string `json:"accounts,omitempty" desc:"review several accounts of the organisation at once: their ids or aliases as host_info (get_account_info) lists them, or [\"*\"] for every account the server may reach. Each is reviewed with its service control policies applied, and roles that one account's principals can assume in another are followed across accounts. Absent: the server's own account only"`
 }
 
 // Defaults of Input.

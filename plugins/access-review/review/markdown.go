@@ -24,7 +24,10 @@ const (
 )
 
 // Markdown renders a report.
-func Markdown(rep *Report) string {
+func Markdown(rep *Report) string { return markdown(rep, mdMaxBytes) }
+
+// markdown renders a report, cut after maxBytes.
+func markdown(rep *Report, maxBytes int) string {
 	var b strings.Builder
 	h := rep.Header
 	acct := h.AccountID
@@ -113,7 +116,7 @@ func Markdown(rep *Report) string {
 		}
 		writeRule(&b, group, counts[rule], omitted[rule])
 		i = j
-		if b.Len() > mdMaxBytes {
+		if b.Len() > maxBytes {
 			b.WriteString("\n_The report is cut here to stay readable; the structured findings hold every listed finding._\n")
 			break
 		}

@@ -48,6 +48,11 @@ func (r *reviewCtx) checkEscalation() {
 				if hits := r.e.escalations(p.set); len(hits) > 0 {
 					r.noTargetFinding(p, hits)
 				}
+				// What the account's SCPs stop is not a finding, but the
+				// report says so: removing the SCP would make it one.
+				for _, b := range p.set.blocked {
+					r.blocked = append(r.blocked, BlockedEscalation{Principal: p.arn, Method: EscalationMethods[b.method].ID, By: b.by})
+				}
 			}
 		}
 	}

@@ -15,6 +15,73 @@ type Report struct {
 	Findings []Finding `json:"findings" desc:"most severe first; at most max_findings_per_rule per rule (see omitted)"`
 	Omitted  []Omitted `json:"omitted,omitempty" desc:"per rule, the findings not listed because of max_findings_per_rule"`
 	Markdown string    `json:"markdown" desc:"the report for a person: summary table first, then findings most severe first, each with its evidence and fix"`
+
+	// An organisation review (Input.Accounts) fills these: the header and
+	// summary above are then the whole organisation's, Findings are those
+	// across accounts, and each account's own are in Accounts.
+	Organization *OrgInfo        `json:"organization,omitempty" desc:"the organisation as describe_organization read it (organisation reviews)"`
+	Accounts     []AccountReport `json:"accounts,omitempty" desc:"each account's review, with its own header, summary and findings (organisation reviews)"`
+	CrossAccount *CrossAccount   `json:"cross_account,omitempty" desc:"sts:AssumeRole across the reviewed accounts (organisation reviews)"`
+}
+
+// OrgInfo is the organisation an organisation review ran in.
+type OrgInfo struct {
+	ID                  string `json:"id,omitempty"`
+	ManagementAccountID string `json:"management_account_id,omitempty"`
+	SCPsEnabled         bool   `json:"scps_enabled"`
+	Accounts            int    `json:"accounts" desc:"accounts in the organisation (reviewed or not)"`
+	// Error says why the organisation could not be read; every account
+	// was then reviewed without SCPs.
+	Error string `json:"error,omitempty"`
+}
+
+// AccountReport is one account's review within an organisation review.
+type AccountReport struct {
+	AccountID  string `json:"account_id"`
+	Alias      string `json:"alias,omitempty"`
+	Name       string `json:"name,omitempty" desc:"the account's name in the organisation"`
+	Management bool   `json:"management,omitempty" desc:"the organisation's management account, which SCPs never limit"`
+	ReadOnly   bool   `json:"read_only" desc:"the server may not change this account"`
+	// OrgPath is the account's place: its root and OUs, top down.
+	OrgPath []string   `json:"org_path,omitempty"`
+	SCPs    []SCPLevel `json:"scps,omitempty" desc:"the service control policies that limit the account, per level (root, OUs, account): a request needs an Allow at every level, and a Deny at any level denies"`
+	// Error says why the account was not reviewed (nothing could be read).
+	Error        string              `json:"error,omitempty"`
+	Header       Header              `json:"header"`
+	Summary      Summary             `json:"summary"`
+	Findings     []Finding           `json:"findings"`
+	Omitted      []Omitted           `json:"omitted,omitempty"`
+	BlockedBySCP []BlockedEscalation `json:"blocked_by_scp,omitempty" desc:"escalation methods the principals' own policies allow but the account's SCPs stop: not findings, listed so that removing the SCP is not a surprise"`
+}
+
+// SCPLevel is the SCPs attached at one level of an account's path.
+type SCPLevel struct {
+	Target   string   `json:"target" desc:"the root, OU or account, by name and id"`
+	Policies []string `json:"policies"`
+}
+
+// BlockedEscalation is an escalation method an SCP stops.
+type BlockedEscalation struct {
+	Principal string `json:"principal"`
+	Method    string `json:"method"`
+	By        string `json:"blocked_by" desc:"the SCP that denies it, or the level none of whose SCPs allows it"`
+}
+
+// CrossAccount is what the review found across accounts: who can assume
+// which role in another reviewed account, decided by evaluation.
+type CrossAccount struct {
+	Edges      []CrossEdge `json:"edges" desc:"principal → role in another account, each decided by evaluation (trust, identity policies and boundary, the caller's SCPs); at most 500, the rest counted"`
+	EdgesTotal int         `json:"edges_total"`
+	Summary    Summary     `json:"summary" desc:"the findings across accounts (listed in the report's findings)"`
+}
+
+// CrossEdge is one sts:AssumeRole a principal can make into another
+// account.
+type CrossEdge struct {
+	From        string `json:"from"`
+	To          string `json:"to"`
+	Conditional string `json:"conditional,omitempty" desc:"why it holds only under conditions; empty when it holds outright"`
+	OrgAccess   bool   `json:"org_access,omitempty" desc:"the organisation's own access role (OrganizationAccountAccessRole) from the management account"`
 }
 
 // Header says what was reviewed, when, at what cost, and what could not be

@@ -54,6 +54,15 @@ type reviewCtx struct {
 	keys      map[string]*userKeys // key_last_used results by user name
 	step      int
 	validated map[validation][]policy.Finding // see validate
+	// org is the organisation the account is reviewed in (nil for a
+	// one-account review); blocked the escalations its SCPs stop.
+	org     *orgView
+	blocked []BlockedEscalation
+}
+
+// orgView is what an account's review knows of its organisation.
+type orgView struct {
+	id, mgmt string
 }
 
 // Run reviews the account through the host and returns the report. It
@@ -69,6 +78,9 @@ func Run(h hostiam.Client, in Input, o Options) (*Report, error) {
 	}
 	if o.Sleep == nil {
 		o.Sleep = time.Sleep
+	}
+	if len(in.Accounts) > 0 {
+		return runOrg(h, in, cfg, o)
 	}
 	r := &reviewCtx{cfg: cfg, now: o.Now().UTC(), h: h, e: newEngine(),
 		c: &counter{h: h, byOp: map[string]int{}, sleep: o.Sleep}}
@@ -99,6 +111,23 @@ func Run(h hostiam.Client, in Input, o Options) (*Report, error) {
 		r.account = r.accountFromData()
 	}
 
+	rep := r.analyse(readOnly)
+	if infoErr != nil {
+		rep.Header.Notes = append(rep.Header.Notes, "host_info failed ("+infoErr.Error()+"); the account id was read from the data")
+	}
+	rep.Markdown = Markdown(rep)
+	sum := rep.Summary
+	// Progress only ever increases (MCP requires it): the last report is
+	// one past the phases, and the first with a total.
+	r.step++
+	h.Progress(float64(r.step), float64(r.step), fmt.Sprintf("done: %d findings, %d IAM calls", sum.Total, r.c.total))
+	return rep, nil
+}
+
+// analyse runs every check over what was gathered and assembles the
+// report of the account (all but its Markdown).
+func (r *reviewCtx) analyse(readOnly bool) *Report {
+	cfg := r.cfg
 	r.progress("resolving principals and policies")
 	r.m = buildModel(r.g.auth, r.e, cfg, r.partition)
 	for _, arn := range r.m.missing {
@@ -142,15 +171,7 @@ func Run(h hostiam.Client, in Input, o Options) (*Report, error) {
 		t := r.g.report.GeneratedTime
 		rep.Header.CredentialReportGeneratedAt = &t
 	}
-	if infoErr != nil {
-		rep.Header.Notes = append(rep.Header.Notes, "host_info failed ("+infoErr.Error()+"); the account id was read from the data")
-	}
-	rep.Markdown = Markdown(rep)
-	// Progress only ever increases (MCP requires it): the last report is
-	// one past the phases, and the first with a total.
-	r.step++
-	h.Progress(float64(r.step), float64(r.step), fmt.Sprintf("done: %d findings, %d IAM calls", sum.Total, r.c.total))
-	return rep, nil
+	return rep
 }
 
 // progress reports a phase; the total is unknown, so it counts phases.
@@ -205,6 +226,11 @@ func (r *reviewCtx) emit(ruleID string, s subject, msg string, ev []Evidence, pl
 	rule, ok := rulesByID[ruleID]
 	if !ok {
 		panic("review: unknown rule " + ruleID)
+	}
+	// The organisation's access role is reported once, as such
+	// (RuleTrustOrgAccess): its AdministratorAccess is the point of it.
+	if ruleID == RuleAWSAdminAttached && r.org != nil && s.kind == KindRole && s.name == OrgAccessRoleName && r.trustsOnlyManagement(r.m.byARN[s.arn]) {
+		return
 	}
 	f := Finding{RuleID: rule.ID, Severity: rule.Severity, Title: rule.Title,
 		Principal: s.arn, PrincipalType: s.kind, PrincipalName: s.name, Message: msg,

@@ -133,6 +133,10 @@ const (
 	RuleNoAuditRole          = "IAM.STRUCT.NO_SECURITY_AUDIT_ROLE"
 	RuleRoleUnused           = "IAM.STRUCT.ROLE_UNUSED"
 	RuleUnusedServices       = "IAM.DEEP.UNUSED_SERVICES"
+	RuleTrustOrgAccess       = "IAM.TRUST.ORG_ACCESS_ROLE"
+	RuleXAccountAssume       = "IAM.XACCT.ASSUMABLE_FROM_ACCOUNT"
+	RuleXAccountAdmin        = "IAM.XACCT.CHAIN_TO_ADMIN"
+	RuleXAccountAdminCond    = "IAM.XACCT.CHAIN_TO_ADMIN_CONDITIONED"
 )
 
 // The deep checks, named as the include argument names them.
@@ -165,6 +169,9 @@ const (
 	docLastAccessed     = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_last-accessed.html"
 	docRoleLastUsed     = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_manage_delete.html"
 	docCloudsplaining   = "https://github.com/salesforce/cloudsplaining"
+	docOrgAccessRole    = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_access-cross-account-role.html"
+	docCrossAccount     = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html"
+	docSCPEvaluation    = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html"
 	docResourcePolicies = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_identity-vs-resource.html"
 )
 
@@ -373,6 +380,24 @@ var Rules = []Rule{
 		Title:      "A role has not been used for 90 days",
 		Why:        "An unused role keeps its permissions and its trust; removing it removes a path nobody needs.",
 		References: []Reference{ref("Deleting roles: when a role was last used", docRoleLastUsed)}},
+
+	// ---- organisation (accounts) ----
+	{ID: RuleTrustOrgAccess, Severity: Info, Category: "organisation", Kinds: []Kind{KindRole},
+		Title:      "The organisation's access role lets the management account in",
+		Why:        "AWS Organizations creates OrganizationAccountAccessRole, with AdministratorAccess, in the accounts it creates, trusting the management account: the organisation's intended way in, reported once per account. Whoever may assume roles in the management account is an administrator of this one.",
+		References: []Reference{ref("Accessing a member account that has a management account access role", docOrgAccessRole)}},
+	{ID: RuleXAccountAssume, Severity: Medium, Category: "organisation", Kinds: []Kind{KindRole},
+		Title:      "Principals of another account of the organisation can assume a role",
+		Why:        "The role's trust policy lets in another reviewed account, or a principal of it, and the policy engine found principals there whose own policies, boundary and account SCPs let them assume it: each is a way into this account, and a compromise of one of them is a compromise of the role.",
+		References: []Reference{ref("Cross-account policy evaluation logic", docCrossAccount), ref("Roles terms and concepts: trust policy", docTrust)}},
+	{ID: RuleXAccountAdmin, Severity: Critical, Category: "organisation", Kinds: []Kind{KindUser, KindRole},
+		Title:      "An identity can reach an administrator role in another account (a chain of sts:AssumeRole)",
+		Why:        "A chain of role assumptions across the organisation's accounts, each allowed by the role's trust policy and the caller's policies and SCPs without any condition, ends in a role that is admin-equivalent in its account: the identity administers that account.",
+		References: []Reference{ref("Cross-account policy evaluation logic", docCrossAccount), ref("Service control policies: evaluation", docSCPEvaluation)}},
+	{ID: RuleXAccountAdminCond, Severity: High, Category: "organisation", Kinds: []Kind{KindUser, KindRole},
+		Title:      "An identity may reach an administrator role in another account (a conditional chain)",
+		Why:        "A chain of role assumptions across accounts ends in an admin-equivalent role, but a step of it holds only under conditions (MFA, an external id, tags) the policy engine cannot decide from IAM's data.",
+		References: []Reference{ref("Cross-account policy evaluation logic", docCrossAccount)}},
 
 	// ---- deep (include) ----
 	{ID: RuleUnusedServices, Severity: Low, Category: "deep", Kinds: []Kind{KindUser, KindRole},

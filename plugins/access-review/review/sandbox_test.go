@@ -651,7 +651,9 @@ func TestSandboxEveryRule(t *testing.T) {
 		})
 	}
 	for _, r := range Rules {
-		if !covered[r.ID] {
+		// The organisation's rules need several accounts: org_test.go
+		// covers them.
+		if !covered[r.ID] && r.Category != "organisation" {
 			t.Errorf("rule %s has no sandbox case", r.ID)
 		}
 	}

@@ -320,6 +320,10 @@ func (r *reviewCtx) trustFinding(p *principal, text string, h trustHit) {
 		r.emit(h.rule, p.subject(), fmt.Sprintf("role %s names every principal as trusted; the policy engine found that %s refuse a principal of another account, so the role is not open — check that they admit only the callers intended", p.name, what), ev,
 			update("Name who may assume the role, so that its conditions are no longer all that stands between it and every AWS account.", "replace the placeholder with the principals that need the role; the conditions stay", name))
 	case RuleTrustCrossAccount:
+		if r.orgAccessRole(p, h.who) {
+			r.emit(RuleTrustOrgAccess, p.subject(), fmt.Sprintf("role %s is the organisation's access role: the management account %s can assume it (AWS Organizations creates it with AdministratorAccess); review who in the management account can", p.name, r.org.mgmt), ev, fixed(Remediation{Summary: "Nothing to change if the organisation uses this role; limit who may assume roles in the management account, which administers this one through it.", Steps: []Step{}}))
+			return
+		}
 		msg := fmt.Sprintf("role %s can be assumed from %s without any condition", p.name, h.who)
 		if len(h.keys) > 0 {
 			msg = fmt.Sprintf("role %s can be assumed from %s: its conditions on %s restrict nothing for a principal of that account (the policy engine let one through)", p.name, h.who, strings.Join(h.keys, ", "))
@@ -347,6 +351,45 @@ func (r *reviewCtx) trustFinding(p *principal, text string, h trustHit) {
 				"check first that "+h.who+" sends aws:SourceAccount when it assumes roles (its documentation says); a condition it does not send breaks the role",
 				setCondition("StringEquals", "aws:SourceAccount", r.account)))
 	}
+}
+
+// orgAccessRole reports whether p is the organisation's access role
+// trusted by the management account (who names the trusted account, as
+// TrustRisks does): the intended way in, reported once as such.
+func (r *reviewCtx) orgAccessRole(p *principal, who string) bool {
+	if r.org == nil || r.org.mgmt == "" || p.name != OrgAccessRoleName || r.account == r.org.mgmt {
+		return false
+	}
+	return who == r.org.mgmt || strings.HasSuffix(who, ":iam::"+r.org.mgmt+":root")
+}
+
+// trustsOnlyManagement reports whether a role's trust policy lets in the
+// management account's root and nothing else: the organisation's access
+// role as AWS Organizations creates it.
+func (r *reviewCtx) trustsOnlyManagement(p *principal) bool {
+	if p == nil || p.role == nil || r.org == nil || r.org.mgmt == "" || r.account == r.org.mgmt {
+		return false
+	}
+	d := r.e.doc(string(p.role.AssumeRolePolicyDocument))
+	if d.doc == nil {
+		return false
+	}
+	n := 0
+	for _, st := range d.doc.Statements {
+		if st.Effect != "Allow" {
+			continue
+		}
+		if st.NotPrincipal != nil || st.Principal == nil || st.Principal.Wildcard || len(st.Principal.Values) != 1 {
+			return false
+		}
+		for _, v := range st.Principal.Values["AWS"] {
+			if acct, root := trustedAccount(v); acct != r.org.mgmt || !root {
+				return false
+			}
+			n++
+		}
+	}
+	return n > 0
 }
 
 // oidcFix is the condition that pins whose tokens count, in the shape the

@@ -20,6 +20,24 @@
 // and decodes the structured result. The same workflow, the same sandbox,
 // the same counts: a test can hold the Wasm build to the native answer.
 //
+// On an AWS Organization — Options.Seed "org" (sandbox's org seed: the
+// management account 123456789012, the server's own, and the members
+// shared 222222222222, dev 333333333333 and prod 444444444444, with
+// cross-account problems planted), or an existing Sandbox with members —
+// the host is the server under --sandbox --sandbox-seed org: its clients
+// sign as the management account's operator (sandbox.OrgOperatorKeyID),
+// and the gate reaches every member by discovery through its
+// sandbox.OrgAccessRoleName role (host/accounts, a real STS AssumeRole on
+// the sandbox), each with the server's mode. Info lists the accounts
+// (HostInfo.Accounts); a request runs in the account it names
+// (hostiam.Request.Account, hostiam.In), through a role session that the
+// audit record (Recorder) names; Options.Accounts restricts the plugin as
+// the plugins file's accounts key does. LoadWasm on such a sandbox does
+// the same for the Wasm build (plugin.Spec.Accounts restricts it):
+//
+//	h := hostiamtest.New(t, hostiamtest.Options{Seed: "org", Plugin: "review", Grants: workflow.Operations()})
+//	res, err := workflow.Run(hostiam.In(h, sandbox.OrgDevID), workflow.Input{})
+//
 // A typical workflow test (see the package example):
 //
 //	h := hostiamtest.New(t, hostiamtest.Options{Seed: "demo", Plugin: "my-plugin", Grants: workflow.Operations()})

@@ -16,9 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/iammcp/iam-mcp-server/host/accounts"
 	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
@@ -32,12 +31,22 @@ import (
 type Options struct {
 	// Seed is the new sandbox's data set: "" for an empty account, "demo"
 	// for the demo organisation (25 users in 6 groups, roles, policies and
-	// planted problems; sandbox.Options.Seed).
+	// planted problems; sandbox.Options.Seed), "org" for an AWS
+	// Organization of four accounts (the management account, the server's
+	// own, and the members shared, dev and prod, with cross-account
+	// problems planted). On an organisation (this seed, or a Sandbox
+	// with members) the host reaches every account, as the server does
+	// under --sandbox-seed org: see the package doc.
 	Seed string
 	// Sandbox is an existing sandbox to use instead of a new one (Seed
 	// and Throttle then do not apply: give that sandbox its own
-	// sandbox.Options.Faults). Hosts on one sandbox see one account.
+	// sandbox.Options.Faults). Hosts on one sandbox see the same accounts.
 	Sandbox *sandbox.Server
+	// Accounts are the accounts the plugin may act in, as the plugins
+	// file's accounts key says it: ids or aliases the server reaches; nil
+	// for every one. A name the server does not reach fails the test, as
+	// it refuses the server's start.
+	Accounts []string
 	// Plugin is the plugin's name, for the gate, the audit records and
 	// Info.
 	Plugin string
@@ -123,14 +132,20 @@ func New(t testing.TB, o Options) *Client {
 			t.Fatal(err)
 		}
 	}
-	cat, secrets := newCatalogue(t, sb, sb.Transport(), o.SecretsDir, o.Attempts, o.Recorder)
+	g, secrets := newGate(t, sb, sb.Transport(), serverOptions{
+		secretsDir: o.SecretsDir, attempts: o.Attempts, rec: o.Recorder, readOnly: o.ReadOnly, confirm: o.Confirm,
+	})
 	grants := map[string]bool{}
 	for _, g := range o.Grants {
 		grants[g] = true
 	}
+	allowed, err := plugin.ResolveAccounts(context.Background(), g, o.Plugin, o.Accounts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	h := &Client{
-		Sandbox: sb, gate: gate.New(cat, gate.Options{ReadOnly: o.ReadOnly, Confirm: o.Confirm, Audit: o.Recorder.audit()}), opts: o, ops: map[string]int{},
-		caller:  gate.Caller{Kind: gate.Plugin, Plugin: o.Plugin, Grants: grants},
+		Sandbox: sb, gate: g, opts: o, ops: map[string]int{},
+		caller:  gate.Caller{Kind: gate.Plugin, Plugin: o.Plugin, Grants: grants, Accounts: allowed},
 		secrets: secrets, sealer: plugin.NewStateSealer(secrets),
 	}
 	h.NewToolCall()
@@ -173,7 +188,7 @@ func (h *Client) Consent(summary string, calls []hostiam.Request) error {
 		if err != nil {
 			return &api.Error{Code: api.InvalidInput, Message: err.Error()}
 		}
-		wire[i] = api.IAMRequest{Op: c.Op, Args: args}
+		wire[i] = api.IAMRequest{Op: c.Op, Args: args, Account: c.Account}
 	}
 	a := h.consent.Load().State(context.Background(), summary, wire)
 	if a.Error != nil {
@@ -182,8 +197,15 @@ func (h *Client) Consent(summary string, calls []hostiam.Request) error {
 	return nil
 }
 
-// Call implements hostiam.Client.
+// Call implements hostiam.Client: op in the server's own account (or the
+// one in names with its account argument; hostiam.In names another).
 func (h *Client) Call(op string, in, out any) error {
+	return h.call("", op, in, out)
+}
+
+// call runs op in account (an id or alias; "" for the server's own)
+// through the gate, as the runtime's iam_call does.
+func (h *Client) call(account, op string, in, out any) error {
 	time.Sleep(h.opts.Latency)
 	c := h.consent.Load()
 	if c.Pending() {
@@ -198,7 +220,7 @@ func (h *Client) Call(op string, in, out any) error {
 	if err != nil {
 		return &api.Error{Code: api.InvalidInput, Message: err.Error()}
 	}
-	res, err := h.gate.Call(context.Background(), c.Caller(), op, args)
+	res, err := h.gate.CallIn(context.Background(), c.Caller(), account, op, args)
 	if err != nil {
 		return err
 	}
@@ -216,7 +238,8 @@ func (h *Client) Call(op string, in, out any) error {
 	return nil
 }
 
-// Batch implements hostiam.Client, eight at a time as the runtime does.
+// Batch implements hostiam.Client, eight at a time as the runtime does,
+// each request in the account it names.
 func (h *Client) Batch(reqs []hostiam.Request) []error {
 	errs := make([]error, len(reqs))
 	sem := make(chan struct{}, 8)
@@ -226,7 +249,7 @@ func (h *Client) Batch(reqs []hostiam.Request) []error {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			errs[i] = h.Call(r.Op, r.In, r.Out)
+			errs[i] = h.call(r.Account, r.Op, r.In, r.Out)
 		}()
 	}
 	wg.Wait()
@@ -240,15 +263,17 @@ func (h *Client) Progress(done, total float64, message string) {
 	h.progress = append(h.progress, message)
 }
 
-// Info implements hostiam.Client.
+// Info implements hostiam.Client: on an organisation, Accounts lists the
+// accounts the plugin may act in, as the runtime's host_info does.
 func (h *Client) Info() (*api.HostInfo, error) {
-	return &api.HostInfo{ReadOnly: h.opts.ReadOnly, Confirm: string(h.gate.Confirm()), AccountID: sandbox.AccountID, Partition: "aws", Plugin: h.opts.Plugin, Grants: h.opts.Grants, Config: map[string]string{}}, nil
+	return &api.HostInfo{ReadOnly: h.opts.ReadOnly, Confirm: string(h.gate.Confirm()), AccountID: h.Sandbox.AccountID(), Partition: "aws", Plugin: h.opts.Plugin, Grants: h.opts.Grants, Config: map[string]string{},
+		Accounts: plugin.HostAccounts(h.gate, h.caller.Accounts)}, nil
 }
 
 // Seal implements hostiam.Sealer with the runtime's own sealer, over the
 // host's secrets directory, for the plugin in the sandbox's account.
 func (h *Client) Seal(data string) (string, error) {
-	a := h.sealer.Seal(h.opts.Plugin, sandbox.AccountID, data)
+	a := h.sealer.Seal(h.opts.Plugin, h.Sandbox.AccountID(), data)
 	if a.Error != nil {
 		return "", a.Error
 	}
@@ -283,34 +308,92 @@ func (h *Client) SecretsDir() string { return h.secrets }
 // sandboxSecrets holds each sandbox's own secrets directory.
 var sandboxSecrets sync.Map // *sandbox.Server → string
 
-// newCatalogue is the catalogue as the server builds it, on sb reached
-// through rt (counted by rec, when not nil), with the secrets directory
-// secretsDir ("" for the sandbox's own), which it returns. Its AWS SDK
-// clients try each request attempts times (0: the server's count), with
-// no wait between tries (Options.Attempts).
-func newCatalogue(t testing.TB, sb *sandbox.Server, rt http.RoundTripper, secretsDir string, attempts int, rec *Recorder) (*catalogue.Catalogue, string) {
+// serverOptions are the server's side of a test host: its flags, and
+// what the kit adds (a recorder, the SDK's attempts).
+type serverOptions struct {
+	secretsDir string // "" for the sandbox's own
+	attempts   int    // 0: the server's count
+	rec        *Recorder
+	readOnly   bool
+	confirm    gate.Confirm
+}
+
+// newGate is the gate and catalogue as the server builds them, on sb
+// reached through rt (counted by o.rec, when not nil), with the secrets
+// directory o.secretsDir ("" for the sandbox's own), which it returns. Its
+// AWS SDK clients, and those of every other account, try each request
+// o.attempts times (0: the server's count), with no wait between tries
+// (Options.Attempts).
+//
+// On an organisation sandbox it is the server under --sandbox-seed org:
+// the clients sign as the management account's operator
+// (sandbox.OrgOperatorKeyID), and the gate reaches every member by
+// discovery through its sandbox.OrgAccessRoleName role (host/accounts,
+// assuming the role through the sandbox's STS), each with the server's
+// mode.
+func newGate(t testing.TB, sb *sandbox.Server, rt http.RoundTripper, o serverOptions) (*gate.Gate, string) {
 	t.Helper()
-	if err := checkAttempts(attempts); err != nil {
+	ctx := context.Background()
+	if err := checkAttempts(o.attempts); err != nil {
 		t.Fatal(err)
 	}
-	if rec != nil {
-		rt = rec.transport(rt)
+	if o.rec != nil {
+		rt = o.rec.transport(rt)
 	}
-	clients, err := catalogue.NewClients(context.Background(), catalogue.ClientOptions{Sandbox: rt, MaxAttempts: attempts})
+	org := len(sb.Members()) > 0
+	copts := catalogue.ClientOptions{Sandbox: rt, MaxAttempts: o.attempts}
+	if org {
+		copts.SandboxKeyID = sandbox.OrgOperatorKeyID
+	}
+	clients, err := catalogue.NewClients(ctx, copts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	retries := promptRetries(clients.IAM.Options().Retryer.MaxAttempts())
-	clients.IAM = iam.New(clients.IAM.Options(), func(o *iam.Options) { o.Retryer = retries })
-	clients.STS = sts.New(clients.STS.Options(), func(o *sts.Options) { o.Retryer = retries })
-	if secretsDir == "" {
-		secretsDir = SandboxSecretsDir(t, sb)
+	// The prompt retryer on the configuration, so that the clients
+	// host/accounts derives for other accounts have it too.
+	retries := promptRetries(clients.Config.Retryer().MaxAttempts())
+	cfg := clients.Config.Copy()
+	cfg.Retryer = func() aws.Retryer { return retries }
+	clients = catalogue.ClientsFromConfig(cfg, clients.Endpoint)
+	if o.secretsDir == "" {
+		o.secretsDir = SandboxSecretsDir(t, sb)
 	}
-	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: secretsDir}})
+	copt := catalogue.Options{Secrets: catalogue.SecretFiles{Dir: o.secretsDir}}
+	gopts := gate.Options{ReadOnly: o.readOnly, Confirm: o.confirm, Audit: o.rec.audit()}
+	if org {
+		reg := orgAccounts(t, clients, o)
+		gopts.Accounts = reg
+		copt.Accounts = func() []api.ReachableAccount { return reg.Reachable(nil) }
+	}
+	cat, err := catalogue.New(clients, copt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cat, secretsDir
+	return gate.New(cat, gopts), o.secretsDir
+}
+
+// orgAccounts is the registry of an organisation's accounts as the server
+// builds it with no accounts file: discovery through the role every
+// member has, each account with the server's mode.
+func orgAccounts(t testing.TB, clients *catalogue.Clients, o serverOptions) *accounts.Registry {
+	t.Helper()
+	confirm := o.confirm
+	if confirm == "" {
+		confirm = gate.ConfirmDestructive
+	}
+	mode := "read-write"
+	if o.readOnly {
+		mode = "read-only"
+	}
+	f := &accounts.File{Discovery: &accounts.Discovery{RoleName: sandbox.OrgAccessRoleName, Mode: mode, Confirm: string(confirm)}}
+	if err := f.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := accounts.New(context.Background(), f, accounts.Options{Clients: clients, Self: gate.Account{Self: true, ReadOnly: o.readOnly, Confirm: confirm}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
 }
 
 // SandboxSecretsDir is sb's own secrets directory, made in t's temporary

@@ -61,17 +61,22 @@ type WasmOptions struct {
 // its tools are listed by rt.Tools(). Call them with CallTool, or with
 // rt.Call and rt.CallWithConsent for progress reports and a person to ask.
 // A plugin that does not load fails the test with the runtime's error.
+// On an organisation sandbox the gate reaches its accounts as New's does
+// (see the package doc), and spec.Accounts restricts the plugin to some.
 // The runtime is closed when the test ends. The compilation cache is kept
 // between runs (it is keyed by the module's hash), so later runs and the
 // race detector's skip compiling.
 func LoadWasm(t testing.TB, sb *sandbox.Server, spec plugin.Spec, o WasmOptions) *plugin.Runtime {
 	t.Helper()
 	ctx := context.Background()
-	cat, secrets := newCatalogue(t, sb, slowTransport{sb.Transport(), o.Latency}, o.SecretsDir, o.Attempts, o.Recorder)
+	g, secrets := newGate(t, sb, slowTransport{sb.Transport(), o.Latency}, serverOptions{
+		secretsDir: o.SecretsDir, attempts: o.Attempts, rec: o.Recorder, readOnly: o.ReadOnly, confirm: o.Confirm,
+	})
+	id := sb.AccountID()
 	h, err := plugin.Load(ctx, &plugin.Config{Plugins: []plugin.Spec{spec}}, plugin.Options{
-		Gate:       gate.New(cat, gate.Options{ReadOnly: o.ReadOnly, Confirm: o.Confirm, Audit: o.Recorder.audit()}),
+		Gate:       g,
 		CacheDir:   filepath.Join(os.TempDir(), "iam-mcp-plugin-test-cache"),
-		Account:    func(context.Context) (string, string, error) { return sandbox.AccountID, "aws", nil },
+		Account:    func(context.Context) (string, string, error) { return id, "aws", nil },
 		Secrets:    catalogue.SecretFiles{Dir: secrets},
 		SecretsDir: secrets,
 	})

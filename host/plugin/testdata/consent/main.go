@@ -19,6 +19,9 @@ import (
 type Req struct {
 	Op   string `json:"op"`
 	Args string `json:"args,omitempty"`
+	// Account is the account to make the call in (id or alias); "" for
+	// the server's own.
+	Account string `json:"account,omitempty"`
 }
 
 func (r Req) args() any {
@@ -81,7 +84,7 @@ func step(_ *sdk.Context, in Args) (Result, error) {
 		res.Stated = true
 		calls := make([]sdk.Request, len(in.Plan))
 		for i, r := range in.Plan {
-			calls[i] = sdk.Request{Op: r.Op, Args: r.args()}
+			calls[i] = sdk.Request{Op: r.Op, Args: r.args(), Account: r.Account}
 		}
 		answer, err := sdk.Consent(in.Summary, calls...)
 		if answer != nil {
@@ -99,7 +102,7 @@ func step(_ *sdk.Context, in Args) (Result, error) {
 	if in.Batch {
 		reqs := make([]sdk.Request, len(in.Run))
 		for i, r := range in.Run {
-			reqs[i] = sdk.Request{Op: r.Op, Args: r.args()}
+			reqs[i] = sdk.Request{Op: r.Op, Args: r.args(), Account: r.Account}
 		}
 		for i, r := range sdk.Batch(reqs...) {
 			res.Runs = append(res.Runs, outcome(in.Run[i].Op, r.Err))
@@ -107,7 +110,7 @@ func step(_ *sdk.Context, in Args) (Result, error) {
 		return res, nil
 	}
 	for _, r := range in.Run {
-		_, err := sdk.Call[json.RawMessage](r.Op, r.args())
+		_, err := sdk.CallIn[json.RawMessage](r.Account, r.Op, r.args())
 		res.Runs = append(res.Runs, outcome(r.Op, err))
 	}
 	return res, nil
