@@ -18,7 +18,7 @@ test: ## every test, with the race detector (the timeout only guards a hang: a b
 fuzz: ## every go-fuzz target for FUZZTIME each (default 15s), beyond the corpora make test runs
 	bash .ci/fuzz
 
-demo: build plugins ## a short scripted MCP session on the embedded sandbox's demo organisation: a dry run, one confirmation accepted and one declined, the read-only default, the shipped plugins
+demo: build plugins ## a short scripted MCP session on the embedded sandbox's demo organisation: a dry run, one confirmation accepted and one declined, the read-only default, the shipped plugins, an organisation of accounts reviewed at once
 	$(GO) run ./cmd/iam-mcp-demo --server $(BIN) --plugins plugins.yaml
 
 bench: build bench-sandbox bench-policy bench-stdio ## the sandbox's benchmarks, the policy evaluator against its oracle, the stdio reader, then the server's, printed against their targets

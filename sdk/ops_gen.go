@@ -97,6 +97,7 @@ const (
 	OpListEntitiesForPolicy              = "list_entities_for_policy"
 	OpGetPolicyVersion                   = "get_policy_version"
 	OpGetAccountInfo                     = "get_account_info"
+	OpDescribeOrganization               = "describe_organization"
 )
 
 // ListUsers runs the catalogue operation "list_users", as the server's
@@ -1011,4 +1012,13 @@ func GetPolicyVersion(in api.PolicyVersionInput) (*api.PolicyVersionOutput, erro
 // "get_account_info" or the call fails with api.NotGranted.
 func GetAccountInfo() (*api.AccountInfoOutput, error) {
 	return Call[api.AccountInfoOutput](OpGetAccountInfo, api.Empty{})
+}
+
+// DescribeOrganization runs the catalogue operation "describe_organization",
+// as the server's built-in tool describe_organization does.
+//
+// Declare OpDescribeOrganization in the tool's operations; the operator must
+// grant "describe_organization" or the call fails with api.NotGranted.
+func DescribeOrganization() (*api.OrganizationOutput, error) {
+	return Call[api.OrganizationOutput](OpDescribeOrganization, api.Empty{})
 }

@@ -175,6 +175,7 @@ func report(w io.Writer, r results, binNote string, took time.Duration) {
 	reportPlugins(row, r, msF, mbF, nsF)
 	reportStartup(row, r, msF, mbF)
 	reportReview(row, r, mbF)
+	reportOrg(row, r, mbF)
 	tw.Flush()
 	fmt.Fprintln(w, "\nTargets from the issue; for comparison, `import boto3` alone costs the Python server 0.3 s and 48 MB.")
 	fmt.Fprintln(w, "Details: go test -run '^$' -bench . -benchmem ./bench/  (see bench/bench_test.go for what each measures)")

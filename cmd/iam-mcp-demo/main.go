@@ -8,7 +8,10 @@
 // and one they decline, each question shown as the client got it. A second
 // server with the default flags refuses a write (read-only unless
 // --allow-write) and runs the two shipped plugins (plugins.yaml): the access
-// review's report and a key rotation plan.
+// review's report and a key rotation plan. A third, on the sandbox's AWS
+// Organization (--sandbox-seed org), lists the accounts it reaches, calls a
+// tool in a member account, is refused one it does not reach, and reviews
+// every account at once.
 //
 // It builds nothing: `make demo` builds the server and the plugins first
 // (or pass --server PATH and --plugins FILE). It exits
@@ -219,6 +222,10 @@ act; reads and dry runs work as before. Every caller passes the same gate.`)
 		return fmt.Errorf("the read-only server did not exit cleanly: %v%s", err, ro.stderrTail())
 	}
 
+	if err := orgSteps(ctx, p, server, plugins); err != nil {
+		return err
+	}
+
 	p.title("Done")
 	p.para(`The sandbox lived in memory and is gone. Next: "make test" runs every test; the README
 shows how to add the server to your MCP client, with --sandbox or with your AWS profile.`)
@@ -425,6 +432,107 @@ func pluginSteps(ctx context.Context, p *printer, ro *session, plugins string) e
 that checks its preconditions first, and the new secret would go to a 0600 file, never into
 the conversation. With --allow-write, "rotate_access_key ... step: create" takes the next
 step once you approve the plan it puts to you.`)
+	return nil
+}
+
+// orgSteps shows one server for an AWS Organization: the sandbox's org
+// seed, whose members the server reaches by discovery with no accounts
+// file, every tool's account argument, the allowlist, and the access
+// review of every account at once.
+func orgSteps(ctx context.Context, p *printer, server, plugins string) error {
+	org, err := connect(ctx, server, nil, "--sandbox-seed", "org", "--plugins", plugins)
+	if err != nil {
+		return err
+	}
+	defer org.close()
+	p.step(12, "An AWS Organization: many accounts, one server", "restart with --sandbox-seed org, then get_account_info")
+	info, err := call[api.AccountInfoOutput](ctx, org, "get_account_info", nil)
+	if err != nil {
+		return err
+	}
+	if len(info.Accounts) < 2 {
+		return fmt.Errorf("get_account_info on the organisation lists %d accounts, want the management account and its members", len(info.Accounts))
+	}
+	p.line("The server's credentials are the management account's; it reaches each member through")
+	p.line("the role every member has (discovery), each with its own mode:")
+	tw := p.table()
+	for _, a := range info.Accounts {
+		mode, via := "read-only", a.Via
+		if !a.ReadOnly {
+			mode = "writes allowed"
+		}
+		if a.Self {
+			via = "the server's own credentials"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s, confirm %s\t%s\n", a.ID, a.Alias, mode, a.Confirm, via)
+	}
+	tw.flush()
+	p.para(`With real AWS the operator lists the accounts in a file (--accounts FILE: a role to assume or
+a profile per account, and its mode), or asks for discovery with include and exclude lists.`)
+
+	p.step(13, "Every tool takes an account", `list_users {"account": "acme-dev"}, then {"account": "999999999999"}`)
+	users, err := call[api.ListUsersOutput](ctx, org, "list_users", map[string]any{"account": "acme-dev"})
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, u := range users.Users {
+		names = append(names, u.UserName)
+	}
+	p.line("acme-dev's users: %s", strings.Join(names, ", "))
+	res, err := org.callTool(ctx, "list_users", map[string]any{"account": "999999999999"})
+	if err != nil {
+		return err
+	}
+	if text := resultText(res); !res.IsError || !strings.HasPrefix(text, string(api.AccountNotAllowed)+":") {
+		return fmt.Errorf("list_users in an account the server does not reach was not refused with AccountNotAllowed: %s", text)
+	}
+	p.line("An account the operator did not list is refused before any call:")
+	p.excerpt(resultText(res), 4)
+	p.line("The audit log names the account and the role session (iam-mcp.list_users) of every call.")
+
+	p.step(14, "An access review of the whole organisation", `access_review {"accounts": ["*"]}`)
+	res, err = org.callTool(ctx, "access_review", map[string]any{"accounts": []string{"*"}})
+	if err != nil {
+		return err
+	}
+	if res.IsError {
+		return fmt.Errorf("access_review over the organisation failed: %s%s", resultText(res), org.stderrTail())
+	}
+	var review struct {
+		Header struct {
+			IAMCalls int `json:"iam_calls"`
+		} `json:"header"`
+		Accounts []struct {
+			ID string `json:"account_id"`
+		} `json:"accounts"`
+		Findings []struct {
+			RuleID    string `json:"rule_id"`
+			Severity  string `json:"severity"`
+			Principal string `json:"principal"`
+			Title     string `json:"title"`
+		} `json:"findings"`
+	}
+	if err := structured(res, &review); err != nil {
+		return err
+	}
+	if len(review.Findings) == 0 {
+		return errors.New("the organisation review found nothing across accounts; the org seed plants a chain dev → shared → prod")
+	}
+	p.line("It reviewed %d accounts with %d IAM calls in all (a handful per account, the accounts read",
+		len(review.Accounts), review.Header.IAMCalls)
+	p.line("side by side), applied each account's SCPs, and found across accounts:")
+	tw = p.table()
+	for _, f := range review.Findings {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Severity, f.Principal, f.Title)
+	}
+	tw.flush()
+	p.para(`The chain from a dev user through a shared-services role to prod's administrator is found by
+evaluating each sts:AssumeRole hop (trust policy, the caller's own policies, its account's
+SCPs). The same escalation is planted in two accounts; only the one no SCP blocks is reported.`)
+	if err := org.close(); err != nil {
+		return fmt.Errorf("the organisation's server did not exit cleanly: %v%s", err, org.stderrTail())
+	}
 	return nil
 }
 

@@ -163,7 +163,14 @@ func (inst *instance) callContext() context.Context {
 // filesystem, no environment, no arguments, empty stdin, stdout and stderr
 // to the log (never the process's), real clocks, a real but interruptible
 // sleep, and crypto/rand as the random source.
-func (p *loaded) newInstance(ctx context.Context) (*instance, error) {
+func (p *loaded) newInstance(ctx context.Context) (_ *instance, err error) {
+	// A panic inside wazero while it instantiates (compileLocks says how
+	// one came about) fails this instance, not the server.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("plugin %s: the runtime failed starting an instance (%v); please report it", p.name, r)
+		}
+	}()
 	inst := &instance{stderr: &tailBuffer{max: stderrTail}}
 	mc := wazero.NewModuleConfig().
 		// wazero's clocks are fake by default (they advance 1ms per reading)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/iammcp/iam-mcp-server/sdk/api"
@@ -39,6 +40,7 @@ func (p *loaded) pinned() string { return strings.ToLower(p.spec.SHA256) }
 // compilation cache, and marks the plugin ready for instances.
 func (p *loaded) compileModule(ctx context.Context, wasm []byte) error {
 	p.compiles.Add(1)
+	defer p.compileLocks.hold(p.sha)()
 	if err := p.compile(ctx, wasm, p.ccache); err != nil {
 		return err
 	}
@@ -116,4 +118,38 @@ func (p *loaded) stop() bool {
 	defer func() { <-p.startSem }()
 	p.stopped = true
 	return p.ready.Load()
+}
+
+// compileLocks makes the plugins of one runtime that load the same module
+// compile it one at a time. They share the runtime's compilation cache,
+// and so wazero's engine, which keys compiled modules by the module's
+// hash; wazero 1.9 files a module read back from the disk cache as
+// compiled before it has finished preparing it (its entry preambles), so
+// a second plugin compiling the same bytes at that moment takes the
+// unfinished module, and its first instance panics inside wazero
+// (TestLoadNamesToolsAndWorksOutReadOnly loads one module twice, and did,
+// now and then). Different modules still compile side by side. The zero
+// value is ready; a nil *compileLocks (Inspect) locks nothing.
+type compileLocks struct {
+	mu    sync.Mutex
+	bySHA map[string]*sync.Mutex
+}
+
+// hold locks sha's compilation and returns the unlock.
+func (l *compileLocks) hold(sha string) (unlock func()) {
+	if l == nil {
+		return func() {}
+	}
+	l.mu.Lock()
+	if l.bySHA == nil {
+		l.bySHA = map[string]*sync.Mutex{}
+	}
+	m := l.bySHA[sha]
+	if m == nil {
+		m = &sync.Mutex{}
+		l.bySHA[sha] = m
+	}
+	l.mu.Unlock()
+	m.Lock()
+	return m.Unlock
 }

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -301,5 +302,36 @@ func TestManifestSetsEveryMemoryField(t *testing.T) {
 	small, _ := newLoaded(Spec{Name: "s", Path: "s.wasm", SHA256: sha, Limits: Limits{Memory: "4MiB"}}, discardLogger())
 	if small.maxInput != 2<<20 {
 		t.Errorf("a 4MiB plugin accepts %d bytes of input, want half its memory", small.maxInput)
+	}
+}
+
+// TestOneModuleForManyPluginsFromTheDiskCache loads one module as eight
+// plugins of one runtime, again and again, with its compilation on disk
+// but nothing in memory or in the describe cache: each Load compiles it
+// eight times at once from the disk cache. wazero 1.9 files such a module
+// before it is ready, and without compileLocks a plugin's first instance
+// could take it unfinished and panic inside wazero, which takes the
+// process down (it did, now and then, in this package's full run).
+func TestOneModuleForManyPluginsFromTheDiskCache(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	specs := make([]Spec, 8)
+	for i := range specs {
+		specs[i] = spec("good")
+		specs[i].Name, specs[i].Prefix = fmt.Sprintf("p%d", i), strp(fmt.Sprintf("p%d", i))
+	}
+	for round := 0; round < 12; round++ {
+		// The compilation stays on disk; the describe answers go, so that
+		// Load compiles (and instantiates) every plugin.
+		if err := os.RemoveAll(filepath.Join(dir, describeCacheSubdir)); err != nil {
+			t.Fatal(err)
+		}
+		e := newEnvWith(t, envConfig{opts: func(o *Options) { o.CacheDir = dir }}, specs...)
+		if n := len(e.h.Tools()); n != 8*4 {
+			t.Fatalf("round %d: %d tools, want 32", round, n)
+		}
+		if err := e.h.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -113,14 +113,17 @@ type Options struct {
 //     the plugin's calls are refused (see checkDescribe);
 //  6. Close closes every instance, runtime and the compilation cache.
 type Runtime struct {
-	opts    Options
-	logger  *slog.Logger
-	cache   wazero.CompilationCache
-	plugins []*loaded
-	byTool  map[string]toolEntry
-	tools   []Tool
-	closed  atomic.Bool
-	once    sync.Once
+	opts   Options
+	logger *slog.Logger
+	cache  wazero.CompilationCache
+	// compileLocks serialises compiling one module for several plugins
+	// (lazy.go): they share cache's engine.
+	compileLocks compileLocks
+	plugins      []*loaded
+	byTool       map[string]toolEntry
+	tools        []Tool
+	closed       atomic.Bool
+	once         sync.Once
 	// stopCalls ends every running call (Close); each plugin's calls
 	// context is its context.
 	stopCalls context.CancelFunc
@@ -217,6 +220,8 @@ type loaded struct {
 	// ccache is the runtime's compilation cache (nil: none), kept for a
 	// compile on first use.
 	ccache wazero.CompilationCache
+	// compileLocks is the runtime's: one compilation of a module at a time.
+	compileLocks *compileLocks
 	// dcache is the describe cache (nil: none) and dkey the plugin's key
 	// in it (see describeKey).
 	dcache *describeCache
@@ -294,7 +299,7 @@ func Load(ctx context.Context, cfg *Config, opts Options) (*Runtime, error) {
 			errs[i] = err
 			continue
 		}
-		p.ccache, p.dcache = h.cache, dcache
+		p.ccache, p.dcache, p.compileLocks = h.cache, dcache, &h.compileLocks
 		if opts.Now != nil {
 			p.now = opts.Now
 		}
