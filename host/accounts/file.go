@@ -1,20 +1,17 @@
 package accounts
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strings"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/iammcp/iam-mcp-server/host/args"
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/internal/iamname"
 	"github.com/iammcp/iam-mcp-server/internal/readfile"
+	"github.com/iammcp/iam-mcp-server/internal/strictyaml"
 )
 
 // MaxFileBytes caps the accounts file. A thousand entries take about
@@ -81,8 +78,6 @@ var knownKeys = map[string]string{
 	"Discovery": "role_name, external_id, session_duration, include, exclude, mode, confirm",
 }
 
-var unknownField = regexp.MustCompile(`^(line \d+: )?field (\S+) not found in type accounts\.(\w+)$`)
-
 // Load reads and checks an accounts file: Parse on its bytes, read as a
 // regular file of at most MaxFileBytes.
 func Load(path string) (*File, error) {
@@ -103,36 +98,13 @@ func Parse(data []byte, name string) (*File, error) {
 		return nil, fmt.Errorf("%s: the accounts file is larger than %d bytes; it cannot be one", name, MaxFileBytes)
 	}
 	var f File
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %w", name, yamlError(err))
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: the accounts file must hold one YAML document", name)
+	if err := strictyaml.Decode(data, &f, "accounts file", func(t string) string { return knownKeys[t] }); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if err := f.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &f, nil
-}
-
-// yamlError rewrites yaml.v3's messages about unknown fields to name the
-// key as the operator wrote it, and the keys that exist there.
-func yamlError(err error) error {
-	var te *yaml.TypeError
-	if !errors.As(err, &te) {
-		return err
-	}
-	msgs := make([]string, 0, len(te.Errors))
-	for _, e := range te.Errors {
-		if m := unknownField.FindStringSubmatch(e); m != nil {
-			e = fmt.Sprintf("%sunknown key %s (known: %s)", m[1], args.Quote(m[2]), knownKeys[m[3]])
-		}
-		msgs = append(msgs, e)
-	}
-	return errors.New(strings.Join(msgs, "; "))
 }
 
 // Validate checks the file as Parse does.

@@ -1,10 +1,8 @@
 package plugin
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/iammcp/iam-mcp-server/host/args"
 	"github.com/iammcp/iam-mcp-server/internal/readfile"
+	"github.com/iammcp/iam-mcp-server/internal/strictyaml"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -230,8 +229,6 @@ func parseSize(s string) (uint64, error) {
 // specKeys are the keys a plugin entry accepts.
 var specKeys = "name, path, sha256, prefix, grants, config, limits, accounts"
 
-var unknownField = regexp.MustCompile(`^(line \d+: )?field (\S+) not found in type plugin\.(\w+)$`)
-
 // LoadConfig reads and checks a plugins file. It is strict: an unknown key
 // is an error naming it (a misspelt "grant" must not silently grant
 // nothing, nor a misspelt "max_mutations" silently lift a cap), and every
@@ -249,14 +246,14 @@ func LoadConfig(path string) (*Config, error) {
 // errors, and its directory is where relative plugin paths start.
 func parseConfig(data []byte, path string) (*Config, error) {
 	var cfg Config
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %w", path, yamlError(err))
+	known := func(t string) string {
+		if t == "Config" {
+			return "plugins"
+		}
+		return specKeys
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: the plugins file must hold one YAML document", path)
+	if err := strictyaml.Decode(data, &cfg, "plugins file", known); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	dir := filepath.Dir(path)
 	for i := range cfg.Plugins {
@@ -315,27 +312,6 @@ func mappingValue(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
-}
-
-// yamlError rewrites yaml.v3's messages about unknown fields to name the
-// key as the operator wrote it.
-func yamlError(err error) error {
-	var te *yaml.TypeError
-	if !errors.As(err, &te) {
-		return err
-	}
-	msgs := make([]string, 0, len(te.Errors))
-	for _, e := range te.Errors {
-		if m := unknownField.FindStringSubmatch(e); m != nil {
-			known := specKeys
-			if m[3] == "Config" {
-				known = "plugins"
-			}
-			e = fmt.Sprintf("%sunknown key %q (known: %s)", m[1], m[2], known)
-		}
-		msgs = append(msgs, e)
-	}
-	return errors.New(strings.Join(msgs, "; "))
 }
 
 // Validate checks every entry: a valid and unique name, a path, a sha256,

@@ -259,6 +259,7 @@ func runOrg(h hostiam.Client, in Input, cfg *config, o Options) (*Report, error)
 		all = append(all, ar.Summary)
 	}
 	rep.Summary = mergeSummaries(all)
+	fitOrgReport(rep, orgJSONBudget)
 	rep.Markdown = orgMarkdown(rep)
 	step++
 	h.Progress(float64(step), float64(step), fmt.Sprintf("done: %d accounts, %d findings, %d IAM calls", len(reports), rep.Summary.Total, rep.Header.IAMCalls))
