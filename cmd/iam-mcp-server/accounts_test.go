@@ -238,3 +238,25 @@ func TestServeAccounts(t *testing.T) {
 	}
 	s.stop(t)
 }
+
+// TestPluginsListAccounts: plugins list says which accounts a plugin is
+// restricted to, by id, resolved from the aliases the plugins file names.
+func TestPluginsListAccounts(t *testing.T) {
+	flags := withHello(t)
+	file := flags[1]
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, append(b, "    accounts: [acme-dev]\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := cli(t, "", append([]string{"plugins", "list", "--sandbox", "--sandbox-seed", "org"}, flags...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "accounts:    "+sandbox.OrgDevID+" (only these") {
+		t.Errorf("plugins list of a plugin restricted to acme-dev: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = cli(t, "", append([]string{"plugins", "list", "--sandbox", "--sandbox-seed", "org"}, withHello(t)...)...)
+	if r.code != 0 || strings.Contains(r.stdout, "accounts:") {
+		t.Errorf("plugins list of a plugin of every account: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

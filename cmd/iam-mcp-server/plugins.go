@@ -92,6 +92,9 @@ func writePluginInfo(w io.Writer, p plugin.PluginInfo) {
 		mode = "may change IAM (it is granted operations that mutate)"
 	}
 	field("mode", mode)
+	if len(p.Accounts) > 0 {
+		field("accounts", list(p.Accounts)+" (only these; the plugins file's accounts:)")
+	}
 	field("limits", limitsText(p))
 }
 
