@@ -32,7 +32,7 @@ func sessionOf(account, tool string) string {
 func TestOrganisation(t *testing.T) {
 	t.Parallel()
 	audit := filepath.Join(t.TempDir(), "audit.log")
-	s, _ := startPlugins(t, shippedPlugins, "--sandbox-seed", "org", "--audit-log", audit)
+	s, _ := startPlugins(t, shippedPlugins, "--sandbox-seed", "org", "--audit-log", audit, "--toolsets", "all")
 
 	info := ok[api.AccountInfoOutput](s, "get_account_info", nil)
 	aliases := map[string]string{}
@@ -46,6 +46,12 @@ func TestOrganisation(t *testing.T) {
 		aliases[sandbox.OrgDevID] != "acme-dev" || aliases[sandbox.OrgProdID] != "acme-prod" || aliases[sandbox.OrgSharedID] != "acme-shared" {
 		t.Fatalf("get_account_info: %+v", info)
 	}
+
+	org := ok[api.OrganizationOutput](s, "describe_organization", nil)
+	if org.ManagementAccountID != sandbox.OrgManagementID || len(org.Accounts) != 4 || !org.SCPsEnabled || len(org.Policies) < 2 {
+		t.Errorf("describe_organization: %d accounts, SCPs enabled %v, %d SCPs", len(org.Accounts), org.SCPsEnabled, len(org.Policies))
+	}
+	fails(s, "describe_organization", map[string]any{"account": "acme-dev"}, api.AccessDenied)
 
 	// Each account is its own: dev's users are not prod's, by alias or id.
 	names := func(account string) []string {

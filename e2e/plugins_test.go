@@ -698,7 +698,7 @@ func TestPluginsCommands(t *testing.T) {
 			t.Errorf("plugins list: hello-iam's entry lacks %q:\n%s", want, hello)
 		}
 	}
-	for _, want := range []string{"e2e-tools 1.0.0", toolsSum, "t_steps, t_create_user, t_get_user, t_batch, t_repeat, t_info, t_spin", "asks for:    create_user, get_user, list_users", "create_user, explain_access, generate_credential_report", "may change IAM"} {
+	for _, want := range []string{"e2e-tools 1.0.0", toolsSum, "t_steps, t_create_user, t_get_user, t_batch, t_repeat, t_info, t_spin", "asks for:    create_user, get_user, list_users", "create_user, describe_organization, explain_access, generate_credential_report", "may change IAM"} {
 		if !strings.Contains(tools, want) {
 			t.Errorf("plugins list: e2e-tools's entry lacks %q:\n%s", want, tools)
 		}
