@@ -484,3 +484,102 @@ func addJSONNames(t reflect.Type, out map[string]bool) {
 		out[name] = true
 	}
 }
+
+// FuzzAssumeRole sends STS AssumeRole requests, form-encoded as the SDK
+// sends them, to the org seed, signed by the operator, by a member user's
+// key or by no key, and then, when a session was issued, a
+// GetCallerIdentity signed by it with the token given (or a changed one).
+// Its promises: no server failure; an XML answer; a session only for a
+// role that exists, of the account the ARN names, answering as that
+// role's session; a session key taken only with its own token.
+func FuzzAssumeRole(f *testing.F) {
+	dev := "arn:aws:iam::" + OrgDevID + ":role/" + OrgAccessRoleName
+	for _, s := range []struct {
+		role, name, duration, externalID string
+		signer                           uint8
+		token                            string
+	}{
+		{dev, "s1", "", "", 0, ""},
+		{dev, "s1", "900", "", 0, "x"},
+		{dev, "s", "", "", 0, ""},
+		{dev, "s1", "43201", "", 0, ""},
+		{"arn:aws:iam::" + OrgProdID + ":role/prod-admin", "s1", "", "", 1, ""},
+		{"arn:aws:iam::" + OrgProdID + ":role/dev-deploy", "s1", "", "ext", 2, ""},
+		{"arn:aws:iam::999999999999:role/nope", "s1", "", "", 0, ""},
+		{"arn:aws:iam::" + OrgDevID + ":role/../" + OrgAccessRoleName, "s%1", "-1", "\x00", 0, ""},
+	} {
+		f.Add(s.role, s.name, s.duration, s.externalID, s.signer, s.token)
+	}
+	f.Fuzz(func(t *testing.T, role, name, duration, externalID string, signer uint8, token string) {
+		fuzzOrgOnce.Do(func() {
+			var err error
+			if fuzzOrgSrv, err = New(Options{Seed: "org"}); err != nil {
+				t.Fatal(err)
+			}
+		})
+		form := url.Values{"Action": {"AssumeRole"}, "Version": {"2011-06-15"}, "RoleArn": {role}, "RoleSessionName": {name}}
+		if duration != "" {
+			form.Set("DurationSeconds", duration)
+		}
+		if externalID != "" {
+			form.Set("ExternalId", externalID)
+		}
+		keys := []string{OrgOperatorKeyID, "AKIAIOSFODNN7EXAMPLE", ""}
+		answer := fuzzSTS(t, form, keys[int(signer)%len(keys)], "")
+		var ok struct {
+			Creds struct {
+				KeyID string `xml:"AssumeRoleResult>Credentials>AccessKeyId"`
+				Token string `xml:"AssumeRoleResult>Credentials>SessionToken"`
+			}
+			ARN string `xml:"AssumeRoleResult>AssumedRoleUser>Arn"`
+		}
+		if err := xml.Unmarshal(answer, &ok.Creds); err != nil {
+			t.Fatalf("not XML: %q", answer)
+		}
+		_ = xml.Unmarshal(answer, &ok)
+		if ok.Creds.KeyID == "" {
+			if role == dev && name == "s1" && duration == "" && externalID == "" && signer%3 == 0 {
+				t.Fatalf("the operator could not assume dev's access role: %q", answer)
+			}
+			return
+		}
+		// Issued: for a role of the ARN's account, as its session.
+		parts := strings.SplitN(role, ":", 6)
+		if len(parts) != 6 || !strings.HasPrefix(ok.ARN, "arn:aws:sts::"+parts[4]+":assumed-role/") || !strings.HasSuffix(ok.ARN, "/"+name) {
+			t.Fatalf("assumed %q as %q", role, ok.ARN)
+		}
+		ident := url.Values{"Action": {"GetCallerIdentity"}, "Version": {"2011-06-15"}}
+		who := fuzzSTS(t, ident, ok.Creds.KeyID, ok.Creds.Token)
+		if !strings.Contains(string(who), "<Arn>"+ok.ARN+"</Arn>") {
+			t.Fatalf("the session answers as %q, not %s", who, ok.ARN)
+		}
+		if token != "" && token != ok.Creds.Token {
+			if who := fuzzSTS(t, ident, ok.Creds.KeyID, token); !strings.Contains(string(who), "InvalidClientTokenId") {
+				t.Fatalf("a session key taken with another token: %q", who)
+			}
+		}
+	})
+}
+
+// fuzzSTS serves one STS request on the org seed, signed by keyID (with
+// token as its session token), and checks it is XML and no failure.
+func fuzzSTS(t *testing.T, form url.Values, keyID, token string) []byte {
+	req := httptest.NewRequest("POST", "http://sandbox.invalid/", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if keyID != "" {
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+keyID+"/20240101/us-east-1/sts/aws4_request")
+	}
+	if token != "" {
+		req.Header.Set("X-Amz-Security-Token", token)
+	}
+	rec := httptest.NewRecorder()
+	fuzzOrgSrv.serve(rec, req, false, nil)
+	if rec.Code >= 500 {
+		t.Fatalf("server failure %d: %s", rec.Code, rec.Body)
+	}
+	var root struct{ XMLName xml.Name }
+	if err := xml.Unmarshal(rec.Body.Bytes(), &root); err != nil {
+		t.Fatalf("the answer is not XML: %v: %q", err, rec.Body)
+	}
+	return rec.Body.Bytes()
+}
