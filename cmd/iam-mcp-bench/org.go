@@ -9,22 +9,22 @@ import "fmt"
 // targets: under 60 s, under 10 IAM calls per account besides the
 // AssumeRole.
 func reportOrg(row rowFunc, r results, mbF func(float64) string) {
-	const base = "BenchmarkOrgAccessReview"
-	get := func(unit string) (float64, bool) { return r.get(base, unit) }
 	sF := func(v float64) string { return fmt.Sprintf("%.1f s", v) }
 	nF := func(v float64) string { return fmt.Sprintf("%.1f", v) }
-	t, okT := get("s/review")
-	row("organisation review, 50 accounts × 1,000 principals, 20 ms/call: wall time", t, okT, sF, 60)
-	calls, okC := get("iam-calls/account")
-	row("  IAM calls per account, besides AssumeRole", calls, okC, nF, 10)
-	assume, okA := get("assume-role")
-	row("  AssumeRole calls (one session per account)", assume, okA, nF, 0)
-	org, okO := get("org-calls")
-	row("  Organizations calls (describe_organization, once)", org, okO, nF, 0)
-	n, okN := get("accounts")
-	row("  accounts in the report", n, okN, nF, 0)
-	peak, okP := get("MB-peak-rss")
-	row("  peak RSS of the process (the 50 accounts' sandbox included)", peak, okP, mbF, 0)
-	added, okD := get("MB-added-rss")
-	row("  peak RSS added by the run over the settled process", added, okD, mbF, 0)
+	for _, m := range []struct {
+		what, unit string
+		format     func(float64) string
+		target     float64
+	}{
+		{"organisation review, 50 accounts × 1,000 principals, 20 ms/call: wall time", "s/review", sF, 60},
+		{"  IAM calls per account, besides AssumeRole", "iam-calls/account", nF, 10},
+		{"  AssumeRole calls (one session per account)", "assume-role", nF, 0},
+		{"  Organizations calls (describe_organization, once)", "org-calls", nF, 0},
+		{"  accounts in the report", "accounts", nF, 0},
+		{"  peak RSS of the process (the 50 accounts' sandbox included)", "MB-peak-rss", mbF, 0},
+		{"  peak RSS added by the run over the settled process", "MB-added-rss", mbF, 0},
+	} {
+		v, ok := r.get("BenchmarkOrgAccessReview", m.unit)
+		row(m.what, v, ok, m.format, m.target)
+	}
 }

@@ -2,6 +2,8 @@ package review
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -97,44 +99,21 @@ func crossAccount(rs []*reviewCtx, tree *orgTree, cfg *config) crossResult {
 	namesARN := map[string][]*principal{}     // principal ARN → roles trusting it
 	var namesAnyone []*principal
 	for _, r := range rs {
-		for _, t := range r.m.roles {
-			d := roleTrust(r, t)
-			if d == nil {
-				continue
+		named := r.trustNamed()
+		for _, t := range r.m.roles { // in the account's order, so that the report is stable
+			names := named[t]
+			if names["*"] {
+				namesAnyone = append(namesAnyone, t)
 			}
-			seen := map[string]bool{}
-			for _, st := range d.doc.Statements {
-				if st.Effect != "Allow" {
-					continue
+			for _, v := range slices.Sorted(maps.Keys(names)) {
+				acct, isRoot := trustedAccount(v)
+				if v == "*" || acct == "" || acct == r.account || byAccount[acct] == nil {
+					continue // same account (the account's own graph), or not reviewed
 				}
-				if st.NotPrincipal != nil || (st.Principal != nil && st.Principal.Wildcard) {
-					if !seen["*"] {
-						seen["*"] = true
-						namesAnyone = append(namesAnyone, t)
-					}
-					continue
-				}
-				if st.Principal == nil {
-					continue
-				}
-				for _, v := range st.Principal.Values["AWS"] {
-					if v == "*" {
-						if !seen["*"] {
-							seen["*"] = true
-							namesAnyone = append(namesAnyone, t)
-						}
-						continue
-					}
-					acct, isRoot := trustedAccount(v)
-					if acct == "" || acct == r.account || byAccount[acct] == nil || seen[v] {
-						continue // same account (the account's own graph), or not reviewed
-					}
-					seen[v] = true
-					if isRoot {
-						namesAccount[acct] = append(namesAccount[acct], t)
-					} else {
-						namesARN[v] = append(namesARN[v], t)
-					}
+				if isRoot {
+					namesAccount[acct] = append(namesAccount[acct], t)
+				} else {
+					namesARN[v] = append(namesARN[v], t)
 				}
 			}
 		}

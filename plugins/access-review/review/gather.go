@@ -79,26 +79,35 @@ func (c *counter) call(op string, in, out any) error {
 	}
 }
 
-// batch runs requests through Host.Batch in chunks of batchChunk, retrying
-// the Throttled ones with back-off, and returns one error per request.
-// Chunks bound what one host call holds (memory, and the host's own
-// concurrency), and let a throttled chunk back off before the next.
+// batch runs requests through Host.Batch in chunks of batchChunk,
+// retrying the Throttled ones with back-off (batchRetrying), and returns
+// one error per request.
 func (c *counter) batch(reqs []hostiam.Request) []error {
+	return batchRetrying(c.h, reqs, batchChunk, func(i int) { c.count(reqs[i].Op, 1) }, c.sleep)
+}
+
+// batchRetrying runs reqs through h.Batch in chunks of chunk, retrying the
+// Throttled ones with exponential back-off, and returns one error per
+// request; count is called with each request's index every time it is
+// sent (retries included). Chunks bound what one host call holds (memory,
+// and the host's own concurrency), and let a throttled chunk back off
+// before the next.
+func batchRetrying(h hostiam.Client, reqs []hostiam.Request, chunk int, count func(int), sleep func(time.Duration)) []error {
 	errs := make([]error, len(reqs))
-	for start := 0; start < len(reqs); start += batchChunk {
-		end := min(start+batchChunk, len(reqs))
+	for start := 0; start < len(reqs); start += chunk {
+		end := min(start+chunk, len(reqs))
 		pending := make([]int, 0, end-start)
 		for i := start; i < end; i++ {
 			pending = append(pending, i)
 		}
 		wait := firstBackoff
 		for attempt := 1; len(pending) > 0; attempt++ {
-			chunk := make([]hostiam.Request, len(pending))
+			sent := make([]hostiam.Request, len(pending))
 			for k, i := range pending {
-				chunk[k] = reqs[i]
-				c.count(reqs[i].Op, 1)
+				sent[k] = reqs[i]
+				count(i)
 			}
-			res := c.h.Batch(chunk)
+			res := h.Batch(sent)
 			var again []int
 			for k, i := range pending {
 				errs[i] = res[k]
@@ -107,7 +116,7 @@ func (c *counter) batch(reqs []hostiam.Request) []error {
 				}
 			}
 			if len(again) > 0 {
-				c.sleep(wait)
+				sleep(wait)
 				wait = min(2*wait, maxBackoff)
 			}
 			pending = again

@@ -189,11 +189,8 @@ func (r *reviewCtx) buildGraph() *graph {
 func (r *reviewCtx) trustNamed() map[*principal]map[string]bool {
 	out := map[*principal]map[string]bool{}
 	for _, t := range r.m.roles {
-		if len(t.role.AssumeRolePolicyDocument) == 0 {
-			continue
-		}
-		d := r.e.doc(string(t.role.AssumeRolePolicyDocument))
-		if d.doc == nil {
+		d := roleTrust(r, t)
+		if d == nil {
 			continue
 		}
 		names := map[string]bool{}

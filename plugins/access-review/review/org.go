@@ -378,7 +378,7 @@ func gatherOrg(h hostiam.Client, rs []*reviewCtx, names []string, cfg *config, s
 		if !first {
 			progress(fmt.Sprintf("reading the accounts: round %d, %d accounts still reading", round, len(reqs)))
 		}
-		errs := lockstepBatch(h, reqs, func(k int) {
+		errs := batchRetrying(h, reqs, orgBatchChunk, func(k int) {
 			if owners[k] < 0 {
 				orgCalls++
 			} else {
@@ -398,42 +398,6 @@ func gatherOrg(h hostiam.Client, rs []*reviewCtx, names []string, cfg *config, s
 		return nil, orgCalls, orgErr
 	}
 	return &org, orgCalls, nil
-}
-
-// lockstepBatch runs a round's requests in chunks of orgBatchChunk,
-// retrying the Throttled ones with back-off as counter.batch does; count
-// is called for every request sent (retries included).
-func lockstepBatch(h hostiam.Client, reqs []hostiam.Request, count func(int), sleep func(time.Duration)) []error {
-	errs := make([]error, len(reqs))
-	for start := 0; start < len(reqs); start += orgBatchChunk {
-		end := min(start+orgBatchChunk, len(reqs))
-		pending := make([]int, 0, end-start)
-		for i := start; i < end; i++ {
-			pending = append(pending, i)
-		}
-		wait := firstBackoff
-		for attempt := 1; len(pending) > 0; attempt++ {
-			chunk := make([]hostiam.Request, len(pending))
-			for k, i := range pending {
-				chunk[k] = reqs[i]
-				count(i)
-			}
-			res := h.Batch(chunk)
-			var again []int
-			for k, i := range pending {
-				errs[i] = res[k]
-				if hostiam.Code(res[k]) == api.Throttled && attempt < throttleAttempts {
-					again = append(again, i)
-				}
-			}
-			if len(again) > 0 {
-				sleep(wait)
-				wait = min(2*wait, maxBackoff)
-			}
-			pending = again
-		}
-	}
-	return errs
 }
 
 // Phases of an account's gather, in the order gather runs them.
