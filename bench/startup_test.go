@@ -28,6 +28,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/iammcp/iam-mcp-server/internal/strictyaml"
 	"github.com/iammcp/iam-mcp-server/internal/testenv"
 )
 
@@ -94,18 +95,18 @@ func shippedEntries(path, dir string, sums map[string]string) ([]byte, error) {
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	list := mapValue(doc.Content[0], "plugins")
+	list := strictyaml.Value(doc.Content[0], "plugins")
 	if list == nil || list.Kind != yaml.SequenceNode {
 		return nil, fmt.Errorf("%s has no list of plugins", path)
 	}
 	var kept []*yaml.Node
 	for _, entry := range list.Content {
-		name := mapValue(entry, "name")
+		name := strictyaml.Value(entry, "name")
 		if name == nil || !slices.Contains(shippedPlugins, name.Value) {
 			continue
 		}
 		for key, value := range map[string]string{"path": filepath.Join(dir, name.Value+".wasm"), "sha256": sums[name.Value]} {
-			v := mapValue(entry, key)
+			v := strictyaml.Value(entry, key)
 			if v == nil {
 				return nil, fmt.Errorf("%s: plugin %s has no %s", path, name.Value, key)
 			}
@@ -118,19 +119,6 @@ func shippedEntries(path, dir string, sums map[string]string) ([]byte, error) {
 	}
 	list.Content = kept
 	return yaml.Marshal(&doc)
-}
-
-// mapValue is the value of key in the YAML mapping n, or nil.
-func mapValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
 }
 
 // startRun is one measured start: its wall time (exec to exit) and the

@@ -206,6 +206,11 @@ func (d *Discovery) validate() error {
 	if _, err := sessionDuration(d.SessionDuration); err != nil {
 		return err
 	}
+	// An include that lists nothing would reach every account, the
+	// opposite of what a list of accounts to include says.
+	if d.Include != nil && len(d.Include) == 0 {
+		return errors.New("include lists no account; list at least one account id or name, or leave the key out to reach every account")
+	}
 	for _, l := range []struct {
 		key   string
 		names []string

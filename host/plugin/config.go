@@ -262,57 +262,14 @@ func parseConfig(data []byte, path string) (*Config, error) {
 			p.Path = filepath.Join(dir, p.Path)
 		}
 	}
-	if err := emptyAccounts(data); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &cfg, nil
 }
 
-// emptyAccounts refuses a plugin entry whose accounts key has no value
-// ("accounts:" with its list commented out): yaml decodes it as if the key
-// were absent, which means every account, the opposite of what the
-// operator was writing. The file decoded already, so its nodes do too.
-func emptyAccounts(data []byte) error {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
-		return nil
-	}
-	plugins := mappingValue(doc.Content[0], "plugins")
-	if plugins == nil || plugins.Kind != yaml.SequenceNode {
-		return nil
-	}
-	for i, entry := range plugins.Content {
-		v := mappingValue(entry, "accounts")
-		if v == nil || v.Kind != yaml.ScalarNode || v.ShortTag() != "!!null" {
-			continue
-		}
-		where := fmt.Sprintf("plugins[%d]", i)
-		if name := mappingValue(entry, "name"); name != nil && name.Kind == yaml.ScalarNode && name.Value != "" {
-			where = fmt.Sprintf("plugin %q", name.Value)
-		}
-		return fmt.Errorf("line %d: %s: %s", v.Line, where, emptyAccountsAdvice)
-	}
-	return nil
-}
-
 // emptyAccountsAdvice is the refusal of an accounts key with no account.
 const emptyAccountsAdvice = "accounts lists no account; list at least one account id or alias, or leave the key out to allow every account the server reaches"
-
-// mappingValue is the value of key in the mapping n, or nil.
-func mappingValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
 
 // Validate checks every entry: a valid and unique name, a path, a sha256,
 // a valid prefix, grants that name operations that exist, and limits that
