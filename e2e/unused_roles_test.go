@@ -320,6 +320,11 @@ func TestUnusedRoles(t *testing.T) {
 		got = append(got, x)
 	}
 	day := func(days int) string { return now.Add(-time.Duration(days) * 24 * time.Hour).Format(time.DateOnly) }
+	// The date of the instant ago(days) wrote, its hour's margin included:
+	// in the first hour after midnight UTC it is the day before.
+	agoDay := func(days int) string {
+		return now.Add(-time.Duration(days)*24*time.Hour - time.Hour).Format(time.DateOnly)
+	}
 	want := []row{
 		{name: "open-trust-role", age: 510, idle: 510, plan: []string{
 			`detach_role_policy {"policy_arn":"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess","role_name":"open-trust-role"}`,
@@ -333,7 +338,7 @@ func TestUnusedRoles(t *testing.T) {
 		{name: "partner-audit", last: day(250), region: "us-east-1", age: 440, idle: 250, plan: []string{
 			`detach_role_policy {"policy_arn":"arn:aws:iam::aws:policy/SecurityAudit","role_name":"partner-audit"}`,
 			`delete_role {"role_name":"partner-audit"}`}},
-		{name: "vendor-integration", last: day(100), region: "eu-central-1", age: 370, idle: 100, plan: []string{
+		{name: "vendor-integration", last: agoDay(100), region: "eu-central-1", age: 370, idle: 100, plan: []string{
 			`detach_role_policy {"policy_arn":"arn:aws:iam::aws:policy/ReadOnlyAccess","role_name":"vendor-integration"}`,
 			`delete_role {"role_name":"vendor-integration"}`}},
 	}
@@ -348,11 +353,11 @@ func TestUnusedRoles(t *testing.T) {
 		t.Errorf("unused_roles {}: counts %+v", struct{ Days, Listed, ServiceLinked, TooRecent, Checked, Vanished, Calls int }{
 			r.Days, r.RolesListed, r.ServiceLinkedSkipped, r.TooRecent, r.Checked, r.Vanished, r.IAMCalls})
 	}
-	if u := r.Unused[1]; u.Arn != roleArn+"/jobs/batch-runner" || u.Path != "/jobs/" || u.Description != "Nightly batch hosts" || u.CreateDate[:10] != day(400) {
+	if u := r.Unused[1]; u.Arn != roleArn+"/jobs/batch-runner" || u.Path != "/jobs/" || u.Description != "Nightly batch hosts" || u.CreateDate[:10] != agoDay(400) {
 		t.Errorf("batch-runner: %+v", u)
 	}
 	for _, s := range []string{"| open-trust-role | no use recorded | – | 510 | 2 |", "| batch-runner | no use recorded | – | 400 | 5 |",
-		"| vendor-integration | " + day(100) + " (100 days ago) | eu-central-1 | 370 | 2 |", "skipped 1 service-linked role (managed by AWS services)"} {
+		"| vendor-integration | " + agoDay(100) + " (100 days ago) | eu-central-1 | 370 | 2 |", "skipped 1 service-linked role (managed by AWS services)"} {
 		if !strings.Contains(r.Markdown, s) {
 			t.Errorf("the Markdown report lacks %q:\n%s", s, r.Markdown)
 		}
