@@ -407,8 +407,8 @@ func TestPluginAccounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The runtime's own refusals name the account asked.
-	g.RefusedIn(p, "acme-prod", "list_users", nil, api.Errorf(api.LimitExceeded, "over"))
-	g.Refused(p, "list_users", json.RawMessage(`{"account":"acme-dev"}`), api.Errorf(api.LimitExceeded, "over"))
+	g.RefusedIn(ctx, p, "acme-prod", "list_users", nil, api.Errorf(api.LimitExceeded, "over"))
+	g.Refused(ctx, p, "list_users", json.RawMessage(`{"account":"acme-dev"}`), api.Errorf(api.LimitExceeded, "over"))
 	recs = records(t, audit)
 	if len(recs) != 3 || recs[1].Account != "acme-prod" || recs[2].Account != "acme-dev" || recs[2].Outcome != "refused" {
 		t.Fatalf("audit %+v", recs)

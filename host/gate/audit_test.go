@@ -51,7 +51,7 @@ func TestOverSharesTheAuditLog(t *testing.T) {
 				if i%2 == 0 {
 					_, _ = builtins.Call(ctx, notGranted, "delete_user", json.RawMessage(`{"user_name":"x"}`))
 				} else {
-					plugins.Refused(notGranted, "list_users", nil, api.Errorf(api.LimitExceeded, "over the cap"))
+					plugins.Refused(t.Context(), notGranted, "list_users", nil, api.Errorf(api.LimitExceeded, "over the cap"))
 				}
 			}
 		}()

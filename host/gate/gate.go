@@ -345,6 +345,9 @@ type decision struct {
 	asked   string       // the account the call named, "" for none
 	acct    Account      // the account resolved; zero until it is
 	session string       // the role session Accounts.Runner acted through
+	// principal is the authenticated person the call is made for (MCP
+	// over HTTP), from the context; nil on a local server.
+	principal *Principal
 	consent *ConsentRecord
 	out     any
 	err     error
@@ -359,8 +362,8 @@ func (g *Gate) decideAndRun(ctx context.Context, caller Caller, account, opName 
 		d.out, d.err = g.dryRun(ctx, caller, op, &d)
 		return d
 	}
-	if op.Mutates && d.acct.ReadOnly {
-		d.err = g.readOnlyError(opName, d.acct)
+	if op.Mutates && d.readOnly() {
+		d.err = g.readOnlyError(opName, &d)
 		return d
 	}
 	runner, err := g.runnerFor(ctx, caller, &d)
@@ -431,8 +434,8 @@ func (g *Gate) preview(ctx context.Context, caller Caller, account, opName strin
 	case d.err != nil:
 	case !op.Mutates:
 		d.err = api.Errorf(api.InvalidInput, "%s changes nothing, so it needs no consent; call it directly", opName)
-	case d.acct.ReadOnly:
-		d.err = g.readOnlyError(opName, d.acct)
+	case d.readOnly():
+		d.err = g.readOnlyError(opName, &d)
 	default:
 		runner, d.err = g.runnerFor(ctx, caller, &d)
 	}
@@ -451,6 +454,7 @@ func (g *Gate) preview(ctx context.Context, caller Caller, account, opName strin
 // arguments decode, the account they name is one the server and the
 // plugin may act in (d.acct, with its mode).
 func (g *Gate) admit(ctx context.Context, caller Caller, account, opName string, raw json.RawMessage) (d decision, op api.Operation) {
+	d.principal = PrincipalFrom(ctx)
 	op, ok := api.Lookup(opName)
 	switch {
 	case !ok:
@@ -490,14 +494,20 @@ func (g *Gate) admit(ctx context.Context, caller Caller, account, opName string,
 		d.acct = g.self
 		return d, op
 	}
-	d.acct, d.err = g.resolve(ctx, caller, d.asked)
+	d.acct, d.err = g.resolve(ctx, caller, d.principal, d.asked)
 	return d, op
+}
+
+// readOnly reports whether d's call may not mutate: its account is
+// read-only (the server's mode included), or its principal's is.
+func (d *decision) readOnly() bool {
+	return d.acct.ReadOnly || (d.principal != nil && d.principal.ReadOnly)
 }
 
 // resolve finds the account a call names ("" for the server's own) with
 // the mode the gate gives it, and checks that caller may act there. A
 // plugin refused an account it names gets the account with the error.
-func (g *Gate) resolve(ctx context.Context, caller Caller, name string) (Account, error) {
+func (g *Gate) resolve(ctx context.Context, caller Caller, p *Principal, name string) (Account, error) {
 	acct := g.self
 	switch {
 	case name == "" || name == g.self.ID:
@@ -523,19 +533,27 @@ func (g *Gate) resolve(ctx context.Context, caller Caller, name string) (Account
 		}
 		acct.ID = id
 	}
-	if caller.Kind == Plugin && caller.Accounts != nil {
-		id := acct.ID
-		if id == "" { // the server's own, unnamed: which one it is decides
-			var err error
-			if id, err = g.runner.Account(ctx); err != nil {
-				return Account{}, AsAPIError(err)
-			}
+	pluginLimited := caller.Kind == Plugin && caller.Accounts != nil
+	principalLimited := p != nil && p.Accounts != nil
+	if !pluginLimited && !principalLimited {
+		return acct, nil
+	}
+	id := acct.ID
+	if id == "" { // the server's own, unnamed: which one it is decides
+		var err error
+		if id, err = g.runner.Account(ctx); err != nil {
+			return Account{}, AsAPIError(err)
 		}
-		if !caller.Accounts[id] {
-			acct.ID = id // for the audit line: the account refused
-			return acct, api.Errorf(api.AccountNotAllowed, "plugin %s may not act in account %s; the operator allows accounts per plugin in the plugins file (its accounts key); nothing was called",
-				caller.Plugin, describeAccount(acct, id))
-		}
+	}
+	if pluginLimited && !caller.Accounts[id] {
+		acct.ID = id // for the audit line: the account refused
+		return acct, api.Errorf(api.AccountNotAllowed, "plugin %s may not act in account %s; the operator allows accounts per plugin in the plugins file (its accounts key); nothing was called",
+			caller.Plugin, describeAccount(acct, id))
+	}
+	if principalLimited && !p.Accounts[id] {
+		acct.ID = id
+		return acct, api.Errorf(api.AccountNotAllowed, "%s may not act in account %s (%s); nothing was called",
+			p.who(), describeAccount(acct, id), p.AccountsWhy)
 	}
 	return acct, nil
 }
@@ -599,7 +617,12 @@ func (g *Gate) runnerFor(ctx context.Context, caller Caller, d *decision) (Runne
 	return r, nil
 }
 
-func (g *Gate) readOnlyError(opName string, acct Account) error {
+func (g *Gate) readOnlyError(opName string, d *decision) error {
+	acct := d.acct
+	if p := d.principal; p != nil && p.ReadOnly && !acct.ReadOnly {
+		return api.Errorf(api.ReadOnly, "%s changes IAM and %s may only read on this server (%s); nothing was changed. Call it with dry_run: true to see what it would do",
+			opName, p.who(), p.ReadOnlyWhy)
+	}
 	if !g.opts.ReadOnly { // only the account is read-only
 		return api.Errorf(api.ReadOnly, "%s changes IAM and account %s is read-only for this server (the operator's accounts file gives it mode read-only); nothing was changed. Call it with dry_run: true to see what it would do",
 			opName, describeAccount(acct, acct.ID))
@@ -625,6 +648,8 @@ func (g *Gate) dryRun(ctx context.Context, caller Caller, op api.Operation, d *d
 	}
 	msg := "dry run: nothing was changed"
 	switch {
+	case d.principal != nil && d.principal.ReadOnly && !d.acct.ReadOnly:
+		msg += "; you may only read on this server (" + d.principal.ReadOnlyWhy + "), so this change would be refused"
 	case d.acct.ReadOnly && !g.opts.ReadOnly:
 		msg += "; account " + describeAccount(d.acct, d.acct.ID) + " is read-only for this server, so this change would be refused"
 	case d.acct.ReadOnly:
@@ -693,7 +718,7 @@ const HostInfoOperation = "host_info"
 // audit line.
 func (g *Gate) Info(ctx context.Context, caller Caller) error {
 	err := g.checkAccount(ctx)
-	g.audit(caller, HostInfoOperation, decision{err: err}, nil, false)
+	g.audit(caller, HostInfoOperation, decision{err: err, principal: PrincipalFrom(ctx)}, nil, false)
 	return err
 }
 
@@ -701,17 +726,17 @@ func (g *Gate) Info(ctx context.Context, caller Caller) error {
 // asking the gate (a plugin over its limits, or calling an operation its
 // tool did not declare): the gate writes every audit line. e's code
 // should be one the runtime decides (LimitExceeded, NotGranted).
-func (g *Gate) Refused(caller Caller, op string, raw json.RawMessage, e *api.Error) {
-	g.RefusedIn(caller, "", op, raw, e)
+func (g *Gate) Refused(ctx context.Context, caller Caller, op string, raw json.RawMessage, e *api.Error) {
+	g.RefusedIn(ctx, caller, "", op, raw, e)
 }
 
 // RefusedIn is Refused for a call that named account beside its
 // arguments (a plugin's iam_call): the audit line names the account asked.
-func (g *Gate) RefusedIn(caller Caller, account, op string, raw json.RawMessage, e *api.Error) {
+func (g *Gate) RefusedIn(ctx context.Context, caller Caller, account, op string, raw json.RawMessage, e *api.Error) {
 	if g.log.w == nil {
 		return // nothing to record, so nothing to decode
 	}
-	var d decision
+	d := decision{principal: PrincipalFrom(ctx)}
 	if meta, ok := api.Lookup(op); ok {
 		d.in, d.opts, _ = args.DecodeCall(meta, raw)
 	}
@@ -770,7 +795,12 @@ type Record struct {
 	Account string `json:"account,omitempty"`
 	// Session is the role session the call acted through in another
 	// account (an assumed-role ARN, or "profile NAME").
-	Session   string          `json:"session,omitempty"`
+	Session string `json:"session,omitempty"`
+	// Subject is the authenticated person the call was made for (MCP over
+	// HTTP: a token's name or a JWT's sub), and Auth how they
+	// authenticated; both absent on a local server.
+	Subject   string          `json:"subject,omitempty"`
+	Auth      string          `json:"auth,omitempty"`
 	Mutates   bool            `json:"mutates"`
 	Arguments json.RawMessage `json:"arguments"`
 	// DryRun: the call asked for the plan only; nothing was changed.
@@ -795,6 +825,10 @@ type ConsentRecord struct {
 	Answer string `json:"answer"`
 }
 
+// maxSubject bounds the subject an audit line records: a JWT's sub is the
+// issuer's, and a line must stay a line.
+const maxSubject = 256
+
 // refusals are the codes the gate itself decides.
 var refusals = map[api.ErrorCode]bool{api.ReadOnly: true, api.NotGranted: true, api.WrongAccount: true, api.Excluded: true,
 	api.Declined: true, api.ConsentRequired: true, api.AccountNotAllowed: true}
@@ -816,6 +850,9 @@ func (g *Gate) audit(caller Caller, op string, d decision, raw json.RawMessage, 
 		Operation: op, Mutates: opMeta.Mutates, Arguments: recordedArguments(d.in, raw), Outcome: "ok",
 		DryRun: d.opts.DryRun, Confirmed: d.opts.Confirmed, Consent: d.consent,
 		Account: d.acct.ID, Session: d.session,
+	}
+	if p := d.principal; p != nil {
+		rec.Subject, rec.Auth = args.Cut(p.Subject, maxSubject), p.Via
 	}
 	if rec.Account == "" && !d.acct.Self {
 		// Not resolved: the name asked, from outside, bounded.

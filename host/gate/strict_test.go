@@ -258,9 +258,9 @@ func TestRefusedRecordsDecodedArguments(t *testing.T) {
 	var audit bytes.Buffer
 	g := New(&recordingRunner{}, Options{Audit: &audit})
 	c := Caller{Kind: Plugin, Plugin: "p", Tool: "p_run"}
-	g.Refused(c, "create_login_profile", json.RawMessage(`{"user_name":"u","password":"Hunter2-Hunter2"}`), api.Errorf(api.LimitExceeded, "over"))
-	g.Refused(c, "create_login_profile", json.RawMessage(`{"user_name":"u","Password":"Hunter2-Hunter2"}`), api.Errorf(api.LimitExceeded, "over"))
-	g.Refused(c, "no_such_op", json.RawMessage(`{"x":1}`), api.Errorf(api.NotGranted, "no"))
+	g.Refused(ctx, c, "create_login_profile", json.RawMessage(`{"user_name":"u","password":"Hunter2-Hunter2"}`), api.Errorf(api.LimitExceeded, "over"))
+	g.Refused(ctx, c, "create_login_profile", json.RawMessage(`{"user_name":"u","Password":"Hunter2-Hunter2"}`), api.Errorf(api.LimitExceeded, "over"))
+	g.Refused(ctx, c, "no_such_op", json.RawMessage(`{"x":1}`), api.Errorf(api.NotGranted, "no"))
 	if strings.Contains(audit.String(), "Hunter2") {
 		t.Fatalf("a password reached the audit log:\n%s", audit.String())
 	}

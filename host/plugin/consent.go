@@ -186,10 +186,10 @@ func (p *loaded) consentFunc(ctx context.Context, st *callState, in []byte) []by
 }
 
 // consentTooBig answers a consent request over MaxHostInputBytes, unread.
-func (p *loaded) consentTooBig(_ context.Context, st *callState, size uint64) []byte {
+func (p *loaded) consentTooBig(ctx context.Context, st *callState, size uint64) []byte {
 	st.calls.Add(1)
 	e := api.Errorf(api.LimitExceeded, "plugin %s: the consent request is %d bytes, more than the %d a host function reads; nobody was asked and nothing may run on it", p.name, size, MaxHostInputBytes)
-	p.refused(st, "", api.HostConsent, nil, e)
+	p.refused(ctx, st, "", api.HostConsent, nil, e)
 	return mustJSON(api.ConsentAnswer{Error: e})
 }
 
@@ -202,7 +202,7 @@ type consentRequest struct {
 
 func (p *loaded) statePlan(ctx context.Context, st *callState, in []byte) api.ConsentAnswer {
 	refuse := func(e *api.Error) api.ConsentAnswer {
-		p.refused(st, "", api.HostConsent, nil, e)
+		p.refused(ctx, st, "", api.HostConsent, nil, e)
 		return api.ConsentAnswer{Error: e}
 	}
 	switch {
@@ -253,7 +253,7 @@ func (p *loaded) statePlan(ctx context.Context, st *callState, in []byte) api.Co
 func (c *toolConsent) state(ctx context.Context, g *gate.Gate, caller gate.Caller, summary string, calls []api.IAMRequest, admit func(api.IAMRequest) *api.Error) api.ConsentAnswer {
 	who := "plugin " + caller.Plugin
 	refuse := func(req api.IAMRequest, e *api.Error) api.ConsentAnswer {
-		g.RefusedIn(caller, req.Account, req.Op, req.Args, e)
+		g.RefusedIn(ctx, caller, req.Account, req.Op, req.Args, e)
 		return api.ConsentAnswer{Error: e}
 	}
 	switch {
@@ -318,7 +318,7 @@ func (c *toolConsent) state(ctx context.Context, g *gate.Gate, caller gate.Calle
 	// The operator's record of the changes that were put to the person and
 	// will not run.
 	for _, req := range asking {
-		g.RefusedIn(caller, req.Account, req.Op, req.Args, e)
+		g.RefusedIn(ctx, caller, req.Account, req.Op, req.Args, e)
 	}
 	answer.Error = e
 	return answer

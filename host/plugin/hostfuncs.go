@@ -186,9 +186,9 @@ func (p *loaded) caller(st *callState) gate.Caller {
 // arguments, never the raw bytes), naming the account the request named
 // beside its arguments ("" for none, or a request that did not decode).
 // Nothing is audited while inspecting.
-func (p *loaded) refused(st *callState, account, op string, raw json.RawMessage, e *api.Error) {
+func (p *loaded) refused(ctx context.Context, st *callState, account, op string, raw json.RawMessage, e *api.Error) {
 	if p.gate != nil {
-		p.gate.RefusedIn(p.caller(st), account, op, raw, e)
+		p.gate.RefusedIn(ctx, p.caller(st), account, op, raw, e)
 	}
 }
 
@@ -213,7 +213,7 @@ func (p *loaded) iamCallFunc(ctx context.Context, st *callState, in []byte) []by
 	if err := strictjson.Unmarshal(in, &req); err != nil {
 		st.calls.Add(1)
 		e := api.Errorf(api.InvalidInput, "plugin %s: iam_call takes one JSON object {\"op\": NAME, \"args\": {...}, \"account\": ID or ALIAS}, with exactly those keys, each once (args and account may be left out): %v", p.name, err)
-		p.refused(st, "", api.HostIAMCall, in, e)
+		p.refused(ctx, st, "", api.HostIAMCall, in, e)
 		return mustJSON(api.IAMResponse{Error: e})
 	}
 	req.Op = opName(req.Op)
@@ -221,7 +221,7 @@ func (p *loaded) iamCallFunc(ctx context.Context, st *callState, in []byte) []by
 		return mustJSON(api.IAMResponse{Error: p.pendingError()})
 	}
 	if e := p.admit(st, req.Op); e != nil {
-		p.refused(st, req.Account, req.Op, req.Args, e)
+		p.refused(ctx, st, req.Account, req.Op, req.Args, e)
 		return mustJSON(api.IAMResponse{Error: e})
 	}
 	resp := p.runIAM(ctx, st, req)
@@ -232,10 +232,10 @@ func (p *loaded) iamCallFunc(ctx context.Context, st *callState, in []byte) []by
 
 // iamCallTooBig answers an iam_call whose input is over
 // MaxHostInputBytes, unread.
-func (p *loaded) iamCallTooBig(_ context.Context, st *callState, size uint64) []byte {
+func (p *loaded) iamCallTooBig(ctx context.Context, st *callState, size uint64) []byte {
 	st.calls.Add(1)
 	e := api.Errorf(api.InvalidInput, "plugin %s: the iam_call request is %d bytes, more than the %d a host function reads; nothing was run", p.name, size, MaxHostInputBytes)
-	p.refused(st, "", api.HostIAMCall, nil, e)
+	p.refused(ctx, st, "", api.HostIAMCall, nil, e)
 	return mustJSON(api.IAMResponse{Error: e})
 }
 
@@ -255,14 +255,14 @@ func (p *loaded) iamBatchFunc(ctx context.Context, st *callState, in []byte) []b
 	if counted && n > MaxBatchRequests {
 		st.calls.Add(int64(n))
 		e := api.Errorf(api.LimitExceeded, "iam_batch of %d requests refused: at most %d per batch; split it. None ran", n, MaxBatchRequests)
-		p.refused(st, "", api.HostIAMBatch, in, e)
+		p.refused(ctx, st, "", api.HostIAMBatch, in, e)
 		return mustJSON(api.IAMResponse{Error: e})
 	}
 	var reqs []api.IAMRequest
 	if err := strictjson.Unmarshal(in, &reqs); err != nil {
 		st.calls.Add(int64(max(n, 1)))
 		e := api.Errorf(api.InvalidInput, "iam_batch takes a JSON array of {\"op\": NAME, \"args\": {...}, \"account\": ID or ALIAS}, exactly those keys (args and account may be left out): %v. None ran", err)
-		p.refused(st, "", api.HostIAMBatch, in, e)
+		p.refused(ctx, st, "", api.HostIAMBatch, in, e)
 		return mustJSON(api.IAMResponse{Error: e})
 	}
 	resps := make([]api.IAMResponse, len(reqs))
@@ -278,7 +278,7 @@ func (p *loaded) iamBatchFunc(ctx context.Context, st *callState, in []byte) []b
 		}
 		if e := p.admit(st, req.Op); e != nil {
 			resps[i].Error = e
-			p.refused(st, req.Account, req.Op, req.Args, e)
+			p.refused(ctx, st, req.Account, req.Op, req.Args, e)
 			p.withinAnswerBudget(&answered, &resps[i], req.Op)
 			continue
 		}
@@ -329,10 +329,10 @@ func appendResponse(b []byte, resp api.IAMResponse) []byte {
 // iamBatchTooBig answers an iam_batch whose input is over
 // MaxHostInputBytes, unread (so its requests cannot be counted: it counts
 // as one).
-func (p *loaded) iamBatchTooBig(_ context.Context, st *callState, size uint64) []byte {
+func (p *loaded) iamBatchTooBig(ctx context.Context, st *callState, size uint64) []byte {
 	st.calls.Add(1)
 	e := api.Errorf(api.LimitExceeded, "iam_batch of %d bytes refused: at most %d; split it. None ran", size, MaxHostInputBytes)
-	p.refused(st, "", api.HostIAMBatch, nil, e)
+	p.refused(ctx, st, "", api.HostIAMBatch, nil, e)
 	return mustJSON(api.IAMResponse{Error: e})
 }
 
@@ -389,7 +389,7 @@ func (p *loaded) runIAM(ctx context.Context, st *callState, req api.IAMRequest) 
 		return api.IAMResponse{Error: api.Errorf(api.NotGranted, "plugin %s is being inspected, with no grants and no IAM", p.name)}
 	}
 	if e := p.undeclared(st, req.Op); e != nil {
-		p.refused(st, req.Account, req.Op, req.Args, e)
+		p.refused(ctx, st, req.Account, req.Op, req.Args, e)
 		return api.IAMResponse{Error: e}
 	}
 	if st.stopping() {

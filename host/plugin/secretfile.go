@@ -81,7 +81,7 @@ func (p *loaded) secretFileRemoveFunc(ctx context.Context, st *callState, in []b
 
 func (p *loaded) secretFileRemove(ctx context.Context, st *callState, in []byte) api.SecretFileRemoveAnswer {
 	refuse := func(e *api.Error) api.SecretFileRemoveAnswer {
-		p.refused(st, "", api.HostSecretFileRemove, nil, e)
+		p.refused(ctx, st, "", api.HostSecretFileRemove, nil, e)
 		return api.SecretFileRemoveAnswer{Error: e}
 	}
 	switch {
@@ -116,10 +116,10 @@ func (p *loaded) secretFileRemove(ctx context.Context, st *callState, in []byte)
 
 // secretFileRemoveTooBig answers an input over
 // MaxSecretFileRemoveInputBytes, unread.
-func (p *loaded) secretFileRemoveTooBig(_ context.Context, st *callState, size uint64) []byte {
+func (p *loaded) secretFileRemoveTooBig(ctx context.Context, st *callState, size uint64) []byte {
 	st.calls.Add(1)
 	e := api.Errorf(api.InvalidInput, "plugin %s: the secret_file_remove input is %d bytes; at most %d are read; nothing was removed", p.name, size, MaxSecretFileRemoveInputBytes)
-	p.refused(st, "", api.HostSecretFileRemove, nil, e)
+	p.refused(ctx, st, "", api.HostSecretFileRemove, nil, e)
 	return mustJSON(api.SecretFileRemoveAnswer{Error: e})
 }
 
@@ -133,7 +133,7 @@ func (p *loaded) secretFileRemoveTooBig(_ context.Context, st *callState, size u
 func RemoveSecretFile(ctx context.Context, g *gate.Gate, caller gate.Caller, files SecretFiles, keyID string, logger *slog.Logger, admit func(op string) *api.Error) api.SecretFileRemoveAnswer {
 	who := "plugin " + caller.Plugin
 	refuse := func(e *api.Error) api.SecretFileRemoveAnswer {
-		g.Refused(caller, api.HostSecretFileRemove, nil, e)
+		g.Refused(ctx, caller, api.HostSecretFileRemove, nil, e)
 		return api.SecretFileRemoveAnswer{Error: e}
 	}
 	switch {
@@ -157,7 +157,7 @@ func RemoveSecretFile(ctx context.Context, g *gate.Gate, caller gate.Caller, fil
 	// Used? Asked of IAM as the plugin, through the gate.
 	if admit != nil {
 		if e := admit(lastUsedOp); e != nil {
-			g.Refused(caller, lastUsedOp, nil, e)
+			g.Refused(ctx, caller, lastUsedOp, nil, e)
 			return api.SecretFileRemoveAnswer{Error: &api.Error{Code: e.Code, Message: e.Message + "; the secret file of " + keyID + " was not removed"}}
 		}
 	}
