@@ -348,9 +348,9 @@ type decision struct {
 	// principal is the authenticated person the call is made for (MCP
 	// over HTTP), from the context; nil on a local server.
 	principal *Principal
-	consent *ConsentRecord
-	out     any
-	err     error
+	consent   *ConsentRecord
+	out       any
+	err       error
 }
 
 func (g *Gate) decideAndRun(ctx context.Context, caller Caller, account, opName string, raw json.RawMessage) (d decision) {

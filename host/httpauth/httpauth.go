@@ -91,4 +91,3 @@ type ResourceMetadata struct {
 type MetadataProvider interface {
 	Metadata() ResourceMetadata
 }
-
