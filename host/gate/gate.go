@@ -16,12 +16,15 @@
 //  4. the account named is one the server acts in — "" its own, else an
 //     id or alias Options.Accounts lists (without Accounts, only the
 //     server's own id) — and, for a plugin, one the operator allowed it
-//     (else AccountNotAllowed, before any AWS call); it brings its mode:
+//     (else AccountNotAllowed, before any AWS call), and for an
+//     authenticated HTTP caller (the context's Principal) one its
+//     narrowing keeps; it brings its mode:
 //     read-only when the server or the account is, and the account's
 //     confirmation level;
 //  5. a dry run is planned in that account and its plan returned,
 //     changing nothing — in read-only mode too;
-//  6. in read-only mode (the server's or the account's), it does not
+//  6. in read-only mode (the server's, the account's, or the
+//     principal's), it does not
 //     mutate (else ReadOnly) — before any AWS call is made;
 //  7. in the server's own account, with an expected account, the
 //     credentials belong to it (else WrongAccount); in another, the
@@ -33,8 +36,8 @@
 //
 // then runs the decoded input (a mutation: exactly the plan approved), and
 // writes one audit line per decided call, refusals included, with the
-// consent asked and given, and the account (and role session) it acted
-// in. It is the only writer of audit lines: what another part refuses
+// consent asked and given, the account (and role session) it acted
+// in, and the authenticated subject it acted for. It is the only writer of audit lines: what another part refuses
 // before asking it (the plugin runtime's caps, a request that does not
 // decode) it records through Refused. The audit line records the decoded
 // input — what ran, encoded again with the schema's own key spelling —
