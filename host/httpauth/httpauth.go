@@ -8,8 +8,8 @@
 //     constant time;
 //   - OAuth 2.1, as a resource server (JWTVerifier): a JWT from the
 //     operator's issuer, its signature checked against the issuer's JWKS
-//     (cached; a key id not seen before refetches it, at most once a
-//     minute), its audience bound to this server, its expiry honoured.
+//     (cached; a key id not seen before refetches it, at most once every
+//     30 s), its audience bound to this server, its expiry honoured.
 //     The protected-resource metadata document (RFC 9728) tells MCP
 //     clients which issuer to ask.
 //
@@ -64,7 +64,7 @@ type Narrowing struct {
 	// Toolsets and Tools, when either is not nil, are the only tools the
 	// caller may list and call: those of the toolsets plus the tools
 	// named (a tool name may be a pattern ending in '*', as --tools
-	// allows). Names are checked by the server at start (Rules.Check).
+	// allows). Names are checked by the server at start (Rules.All).
 	Toolsets []string
 	Tools    []string
 	// Accounts, when not nil, are the only accounts (ids or aliases) the
