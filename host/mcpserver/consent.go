@@ -77,6 +77,7 @@ const (
 type pendingQuestion struct {
 	token    string
 	session  string   // the client session it was asked in
+	asker    string   // the authenticated principal it was asked for (HTTP): Via and Subject
 	tool     string   // the tool called
 	args     [32]byte // sha256 of the call's argument bytes
 	question [32]byte // sha256 of the question: operations, inputs, plans
@@ -125,8 +126,15 @@ func (st *questionStore) add(q pendingQuestion) (string, error) {
 	return q.token, nil
 }
 
-// take removes and returns the question of token, if it is still there.
-func (st *questionStore) take(token string) *pendingQuestion {
+// take removes and returns the question of token asked for no principal
+// (stdio), if it is still there.
+func (st *questionStore) take(token string) *pendingQuestion { return st.takeFor(token, "") }
+
+// takeFor removes and returns the question of token, if it is still there
+// and was asked for asker. A question asked for someone else is left
+// where it is and reported as absent: another person's requestState
+// neither answers nor cancels their question.
+func (st *questionStore) takeFor(token, asker string) *pendingQuestion {
 	if token == "" || len(token) > maxTokenChars {
 		return nil
 	}
@@ -134,9 +142,10 @@ func (st *questionStore) take(token string) *pendingQuestion {
 	defer st.mu.Unlock()
 	st.expire()
 	q := st.byToken[token]
-	if q != nil {
-		st.remove(q)
+	if q == nil || q.asker != asker {
+		return nil
 	}
+	st.remove(q)
 	return q
 }
 
@@ -168,6 +177,7 @@ type consenter struct {
 	s       *Server
 	tool    string
 	session string
+	asker   string // the request's principal (Via, Subject); "" without one
 	args    [32]byte
 
 	// The answer the request carries, if it is a retry; used at most once.
@@ -186,6 +196,9 @@ func (s *Server) newConsenter(ctx context.Context, tool string, req mcp.CallTool
 	c.retried = c.state != "" || c.responses != nil
 	if sess := server.ClientSessionFromContext(ctx); sess != nil {
 		c.session = sess.SessionID()
+	}
+	if p := gate.PrincipalFrom(ctx); p != nil {
+		c.asker = p.Via + "\x00" + p.Subject
 	}
 	return c
 }
@@ -212,7 +225,7 @@ func (c *consenter) Ask(ctx context.Context, q gate.Question) (gate.Answer, erro
 		}
 		c.s.logger.InfoContext(ctx, "a retried call carried no valid consent answer; asking again", "tool", c.tool, "why", why)
 	}
-	token, err := c.s.questions.add(pendingQuestion{session: c.session, tool: c.tool, args: c.args, question: qh})
+	token, err := c.s.questions.add(pendingQuestion{session: c.session, asker: c.asker, tool: c.tool, args: c.args, question: qh})
 	if err != nil {
 		return gate.Answer{}, err
 	}
@@ -230,7 +243,7 @@ func (c *consenter) Ask(ctx context.Context, q gate.Question) (gate.Answer, erro
 func (c *consenter) answer(qh [32]byte) (decision, why string) {
 	state, responses := c.state, c.responses
 	c.state, c.responses = "", nil
-	p := c.s.questions.take(state)
+	p := c.s.questions.takeFor(state, c.asker)
 	switch {
 	case p == nil:
 		return "", "the requestState is not a question this server is waiting on (unknown, expired, or already answered)"

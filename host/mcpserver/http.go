@@ -77,3 +77,14 @@ type HTTPOptions struct {
 // DefaultShutdownTimeout is how long calls in flight may finish after
 // SIGTERM unless HTTPOptions says otherwise.
 const DefaultShutdownTimeout = 30 * time.Second
+
+// Bounds of the HTTP server: a request's headers (a JWT is a few KB), how
+// long a client may take to send them, and how long an idle keep-alive
+// connection is kept. There is no write timeout: a response may be an SSE
+// stream that lasts as long as the call (a plugin's progress, a consent
+// question awaiting the person).
+const (
+	MaxHeaderBytes    = 64 << 10
+	ReadHeaderTimeout = 10 * time.Second
+	IdleTimeout       = 2 * time.Minute
+)

@@ -129,17 +129,24 @@ func (cl *ClientLog) send(ctx context.Context, r slog.Record, h *clientLogHandle
 		return map[string]any{"level": level, "logger": Name, "data": h.data(r)}
 	}
 	var err error
+	// A record of an HTTP tool call goes on the call's own stream, before
+	// its result (see httpStream); once the result is out, the session's.
+	stream := httpStreamFrom(ctx)
 	if info := server.RequestProtocolInfoFromContext(ctx); info != nil && info.Modern {
 		if info.LogLevel == "" || !level.ShouldSendTo(info.LogLevel) {
 			return
 		}
-		err = s.mcp.SendNotificationToClient(ctx, string(mcp.MethodNotificationMessage), params())
+		if stream == nil || stream.send(ctx, string(mcp.MethodNotificationMessage), params()) != nil {
+			err = s.mcp.SendNotificationToClient(ctx, string(mcp.MethodNotificationMessage), params())
+		}
 	} else if sess := server.ClientSessionFromContext(ctx); sess != nil {
 		want, ok := cl.sessionLevel(sess.SessionID())
 		if !ok || !level.ShouldSendTo(want) {
 			return
 		}
-		err = s.mcp.SendNotificationToSpecificClient(sess.SessionID(), string(mcp.MethodNotificationMessage), params())
+		if stream == nil || stream.send(ctx, string(mcp.MethodNotificationMessage), params()) != nil {
+			err = s.mcp.SendNotificationToSpecificClient(sess.SessionID(), string(mcp.MethodNotificationMessage), params())
+		}
 	} else {
 		cl.mu.Lock()
 		var to []string

@@ -118,6 +118,9 @@ func (s *Server) pluginHandler(t plugin.Tool) server.ToolHandlerFunc {
 					"the server failed while running %s (plugin %s) and cannot tell whether it changed anything; check with a read tool before retrying, and report the failure with the server's log", name, t.Plugin)), nil
 			}
 		}()
+		if ok, why := accessFrom(ctx).allows(name); !ok {
+			return errorResult(api.Errorf(api.NotGranted, "%s", notAllowedMessage(name, why))), nil
+		}
 		args, aerr := arguments(req)
 		if aerr != nil {
 			return errorResult(aerr), nil
@@ -253,6 +256,9 @@ func (s *Server) sendProgress(ctx context.Context, token mcp.ProgressToken, r ap
 		}
 		_, err = w.Write(append(msg, '\n'))
 		return err
+	}
+	if st := httpStreamFrom(ctx); st != nil {
+		return st.send(ctx, "notifications/progress", params)
 	}
 	return s.mcp.SendNotificationToClient(ctx, "notifications/progress", params)
 }

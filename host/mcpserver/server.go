@@ -143,8 +143,12 @@ func New(g *gate.Gate, opts Options) (*Server, error) {
 	for i, t := range pluginTools {
 		rank[t.Name] = len(builtIn) + i
 	}
-	listFilter := func(_ context.Context, tools []mcp.Tool) []mcp.Tool {
+	listFilter := func(ctx context.Context, tools []mcp.Tool) []mcp.Tool {
 		out := slices.Clone(tools)
+		// An HTTP request lists only the tools its access leaves it.
+		if acc := accessFrom(ctx); acc != nil {
+			out = slices.DeleteFunc(out, func(t mcp.Tool) bool { ok, _ := acc.allows(t.Name); return !ok })
+		}
 		slices.SortStableFunc(out, func(a, b mcp.Tool) int { return rank[a.Name] - rank[b.Name] })
 		return out
 	}
@@ -326,6 +330,11 @@ func (s *Server) handler(name string) server.ToolHandlerFunc {
 					"the server failed while running %s and cannot tell whether it took effect; check with a read tool before retrying, and report the failure with the server's log", name)), nil
 			}
 		}()
+		if ok, why := accessFrom(ctx).allows(name); !ok {
+			// The transport refuses such a call before it gets here; this
+			// holds whatever path a call takes.
+			return errorResult(api.Errorf(api.NotGranted, "%s", notAllowedMessage(name, why))), nil
+		}
 		args, aerr := arguments(req)
 		if aerr != nil {
 			return errorResult(aerr), nil
@@ -343,7 +352,7 @@ func (s *Server) handler(name string) server.ToolHandlerFunc {
 			s.logger.DebugContext(ctx, "tool call failed", "tool", name, "code", ae.Code, "duration", time.Since(start))
 			return errorResult(ae), nil
 		}
-		res = successResult(name, out)
+		res = successResult(name, s.handOverSecretLink(ctx, out))
 		s.logger.DebugContext(ctx, "tool call", "tool", name, "ok", !res.IsError, "duration", time.Since(start))
 		return res, nil
 	}

@@ -626,37 +626,47 @@ func (r *lineReader) isInitialized() bool {
 // toolCall checks a tools/call's params and answers a call of a tool the
 // server does not serve; it reports whether the call is to be passed on.
 func (r *lineReader) toolCall(m *message) bool {
+	if bad := r.srv.checkToolCall(m, nil); bad != nil {
+		r.refuse(bad.id, bad.code, bad.message)
+		return false
+	}
+	return true
+}
+
+// checkToolCall checks a tools/call's params, and that it calls a tool the
+// server serves and acc (nil: the whole server) allows; it returns the
+// refusal to answer instead, or nil. ServeStdio and the HTTP transport
+// both call it, so a call is judged the same way over either.
+func (s *Server) checkToolCall(m *message, acc *access) *refusal {
+	refuse := func(message string) *refusal { return &refusal{m.id, mcp.INVALID_PARAMS, message} }
 	params := m.params
 	if params == nil {
-		r.refuse(m.id, mcp.INVALID_PARAMS, `Invalid params: tools/call needs params {"name": TOOL, "arguments": {...}}`)
-		return false
+		return refuse(`Invalid params: tools/call needs params {"name": TOOL, "arguments": {...}}`)
 	}
 	for _, p := range params {
 		if !toolsCallParams[p.key] {
-			r.refuse(m.id, mcp.INVALID_PARAMS, fmt.Sprintf("Invalid params: unknown member %s in tools/call params; they are name, arguments and _meta", quoteShort(p.key)))
-			return false
+			return refuse(fmt.Sprintf("Invalid params: unknown member %s in tools/call params; they are name, arguments and _meta", quoteShort(p.key)))
 		}
 	}
 	name, ok := jsonString(params.get("name"))
 	if !ok || name == "" {
-		r.refuse(m.id, mcp.INVALID_PARAMS, `Invalid params: tools/call needs "name", the tool to call, as a string; list the tools to see the ones this server offers`)
-		return false
+		return refuse(`Invalid params: tools/call needs "name", the tool to call, as a string; list the tools to see the ones this server offers`)
 	}
 	if raw := params.get("requestState"); raw != nil && (raw[0] != '"' || len(raw) > maxRequestStateBytes) {
-		r.refuse(m.id, mcp.INVALID_PARAMS, "Invalid params: requestState must be the string this server returned, echoed unchanged")
-		return false
+		return refuse("Invalid params: requestState must be the string this server returned, echoed unchanged")
 	}
 	if answers := params.member("inputResponses"); answers != nil {
 		if problem := checkInputResponses(answers); problem != "" {
-			r.refuse(m.id, mcp.INVALID_PARAMS, "Invalid params: inputResponses "+problem)
-			return false
+			return refuse("Invalid params: inputResponses " + problem)
 		}
 	}
-	if r.srv.mcp.GetTool(name) == nil {
-		r.refuse(m.id, mcp.INVALID_PARAMS, "Invalid params: "+r.srv.unknownToolMessage(name))
-		return false
+	if s.mcp.GetTool(name) == nil {
+		return refuse("Invalid params: " + s.unknownToolMessage(name))
 	}
-	return true
+	if ok, why := acc.allows(name); !ok {
+		return refuse("Invalid params: " + notAllowedMessage(name, why))
+	}
+	return nil
 }
 
 // maxRequestStateBytes bounds a requestState as written: this server's are

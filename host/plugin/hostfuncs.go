@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	extism "github.com/extism/go-sdk"
 
@@ -401,7 +402,7 @@ func (p *loaded) runIAM(ctx context.Context, st *callState, req api.IAMRequest) 
 	if err != nil {
 		return api.IAMResponse{Error: gate.AsAPIError(err)}
 	}
-	res, err := p.withoutSecrets(req.Op, out)
+	res, err := p.withoutSecrets(ctx, req.Op, out)
 	if err != nil {
 		return api.IAMResponse{Error: api.Errorf(api.Internal, "the result of %s could not be encoded: %v", req.Op, err)}
 	}
@@ -434,7 +435,7 @@ const secretField = "secret_access_key"
 // never returns secrets inline (so the key's secret is already in the
 // secrets directory); if it does return one, the secret goes to
 // Options.Secrets, or is discarded, and never to the plugin.
-func (p *loaded) withoutSecrets(op string, out any) (json.RawMessage, error) {
+func (p *loaded) withoutSecrets(ctx context.Context, op string, out any) (json.RawMessage, error) {
 	if k, ok := out.(*api.CreateAccessKeyOutput); ok && k.SecretAccessKey != "" {
 		c := *k
 		secret := c.SecretAccessKey
@@ -443,8 +444,17 @@ func (p *loaded) withoutSecrets(op string, out any) (json.RawMessage, error) {
 		p.logger.Error("the plugins' gate returned a secret access key inline (its catalogue has ReturnSecrets); it was withheld from the plugin. Give plugins a gate over a catalogue without ReturnSecrets",
 			"op", op, "access_key_id", c.AccessKey.AccessKeyID)
 		stored := false
-		if p.secrets != nil {
-			loc, err := p.secrets.StoreAccessKey(c.AccessKey.UserName, c.AccessKey.AccessKeyID, secret, c.AccessKey.CreateDate)
+		if links, ok := p.secrets.(secretLinker); ok {
+			link, expires, err := links.StoreAccessKeyLink(ctx, c.AccessKey.UserName, c.AccessKey.AccessKeyID, secret, c.AccessKey.CreateDate)
+			if err == nil {
+				stored = true
+				c.SecretLink, c.SecretLinkExpires = link, expires.UTC().Format(time.RFC3339)
+				c.Message = "created access key " + c.AccessKey.AccessKeyID + " for " + c.AccessKey.UserName + "; its secret waits behind a one-time link for the caller, until " + c.SecretLinkExpires + ": " + link + " (plugins never see secrets)"
+			} else {
+				p.logger.Error("the secret of a key created for a plugin could not be stored, and was discarded", "access_key_id", c.AccessKey.AccessKeyID, "err", err)
+			}
+		} else if p.secrets != nil {
+			loc, err := p.secrets.StoreAccessKey(ctx, c.AccessKey.UserName, c.AccessKey.AccessKeyID, secret, c.AccessKey.CreateDate)
 			if err == nil {
 				stored = true
 				c.SecretFile = loc
@@ -539,6 +549,12 @@ func (p *loaded) hostInfo(ctx context.Context, st *callState) api.HostInfo {
 	}
 	if p.gate != nil {
 		info.ReadOnly, info.Confirm = p.gate.ReadOnly(), string(p.gate.Confirm())
+		// The person the call is made for may be read-only (an HTTP
+		// principal's rules or headers): the gate refuses their changes,
+		// and the plugin should know before it plans any.
+		if pr := gate.PrincipalFrom(ctx); pr != nil && pr.ReadOnly {
+			info.ReadOnly = true
+		}
 		if err := p.gate.Info(ctx, p.caller(st)); err != nil {
 			return api.HostInfo{ReadOnly: info.ReadOnly, Confirm: info.Confirm, Plugin: p.name, Grants: []string{}, Config: map[string]string{}, Error: gate.AsAPIError(err)}
 		}

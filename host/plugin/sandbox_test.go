@@ -18,6 +18,7 @@ import (
 
 	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
+	"github.com/iammcp/iam-mcp-server/host/secretlink"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -393,6 +394,20 @@ func TestSecretKeyNeverHandedToThePlugin(t *testing.T) {
 	out = check(t, mis)
 	if b, err := os.ReadFile(out.SecretFile); err != nil || !strings.HasPrefix(out.SecretFile, dir) || !bytes.Contains(b, []byte(`"secret_access_key"`)) {
 		t.Errorf("the withheld secret was not kept: %s, %v", out.SecretFile, err)
+	}
+	// Miswired over HTTP (Options.Secrets a link store): stripped, and
+	// kept behind a one-time link for the caller, which the plugin sees.
+	links := secretlink.New(secretlink.Options{BaseURL: "https://iam.example.com"})
+	linked := newEnvWith(t, envConfig{returnSecrets: true, opts: func(o *Options) { o.Secrets = links }}, s)
+	alice := gate.WithPrincipal(ctx, &gate.Principal{Subject: "alice", Via: "token"})
+	res, err := linked.h.Call(alice, "hostile_iam", json.RawMessage(args), nil)
+	if err != nil || bytes.Contains(res.StructuredContent, []byte("secret_access_key")) {
+		t.Fatalf("over links: %v %s", err, res.StructuredContent)
+	}
+	var viaLink api.CreateAccessKeyOutput
+	json.Unmarshal(iamAnswers(t, res)[0].Result, &viaLink)
+	if !strings.HasPrefix(viaLink.SecretLink, "https://iam.example.com/secrets/") || viaLink.SecretFile != "" || links.Pending() != 1 {
+		t.Errorf("the withheld secret was not kept behind a link: %+v", viaLink)
 	}
 	// Miswired, with nowhere to keep it: stripped, and the plugin told.
 	lost := newEnvWith(t, envConfig{returnSecrets: true}, s)

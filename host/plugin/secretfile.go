@@ -3,12 +3,10 @@ package plugin
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
+	"regexp"
 	"time"
 
 	"github.com/iammcp/iam-mcp-server/host/args"
@@ -44,22 +42,38 @@ import (
 // answer says so. Each removal is logged (info) with the plugin, the key
 // and the path. Refusals are audited as the gate's other refusals.
 
-// SecretFiles are the key files of the secrets directory where the
-// plugins' catalogue writes each new key's secret; the server's are
-// catalogue.SecretFiles. The runtime declares what it needs of them rather
-// than import the catalogue, which would tie the plugin runtime to the
-// AWS SDK.
+// SecretFiles are where the plugins' catalogue keeps each new key's
+// secret: the files of the server's secrets directory
+// (catalogue.SecretFiles), or, over HTTP, one-time links for the caller
+// (secretlink.Store), whose "removal" withdraws a link not fetched yet.
+// The runtime declares what it needs of them rather than import the
+// catalogue, which would tie the plugin runtime to the AWS SDK. ctx is
+// the request's, with its principal: a link is its creator's alone.
 type SecretFiles interface {
-	// StoreAccessKey writes a new key's secret to its file and returns
-	// where it went.
-	StoreAccessKey(userName, keyID, secret string, created time.Time) (location string, err error)
-	// AccessKeyFile is the path of keyID's file; an error when keyID is
-	// not an access key id, before any look at the disk.
-	AccessKeyFile(keyID string) (string, error)
-	// RemoveAccessKey removes keyID's file, if it is a regular file, and
-	// returns its path, or "" when there was none.
-	RemoveAccessKey(keyID string) (string, error)
+	// StoreAccessKey keeps a new key's secret and returns where it went.
+	StoreAccessKey(ctx context.Context, userName, keyID, secret string, created time.Time) (location string, err error)
+	// HeldAccessKey names where keyID's secret is still held (a file's
+	// path; a link's description, never its URL), or "" when nowhere; an
+	// error when keyID is not an access key id, before any look, or when
+	// what is there is not something this server wrote.
+	HeldAccessKey(ctx context.Context, keyID string) (string, error)
+	// RemoveAccessKey drops keyID's secret (removes its regular file,
+	// withdraws its link) and names what was dropped, or "" when there
+	// was nothing.
+	RemoveAccessKey(ctx context.Context, keyID string) (string, error)
 }
+
+// secretLinker is a SecretFiles that hands out links
+// (catalogue.SecretLinker): a secret the runtime keeps for a plugin's
+// key is then named as a link in the result.
+type secretLinker interface {
+	StoreAccessKeyLink(ctx context.Context, userName, keyID, secret string, created time.Time) (link string, expires time.Time, err error)
+}
+
+// accessKeyIDPattern is what a plugin may name as a key id: AWS's
+// access key ids (catalogue.AccessKeyIDPattern, repeated so as not to
+// import the catalogue), checked here before any SecretFiles sees it.
+var accessKeyIDPattern = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
 
 // MaxSecretFileRemoveInputBytes caps secret_file_remove's input: a key id
 // of at most 128 characters, in an object.
@@ -144,14 +158,15 @@ func RemoveSecretFile(ctx context.Context, g *gate.Gate, caller gate.Caller, fil
 	case files == nil:
 		return api.SecretFileRemoveAnswer{Note: "this server has no secrets directory, so it wrote no secret file for " + args.Quote(keyID) + "; nothing to remove"}
 	}
-	path, err := files.AccessKeyFile(keyID)
-	if err != nil {
+	if !accessKeyIDPattern.MatchString(keyID) {
 		return refuse(api.Errorf(api.InvalidInput, "%s: %s is not an access key id (16-128 upper-case letters and digits, AKIA…); nothing was removed", who, args.Quote(keyID)))
 	}
-	if exists, e := secretFileExists(path); e != nil {
-		return refuse(e)
-	} else if !exists {
-		return api.SecretFileRemoveAnswer{Note: "there is no secret file of " + keyID + " in the secrets directory (" + filepath.Dir(path) + "): removed already, or the key's secret was not written by this server"}
+	path, err := files.HeldAccessKey(ctx, keyID)
+	switch {
+	case err != nil:
+		return refuse(api.Errorf(api.Unavailable, "%v; nothing was removed", err))
+	case path == "":
+		return api.SecretFileRemoveAnswer{Note: "there is no secret file of " + keyID + " on this server, nor an unfetched link to its secret: removed or fetched already, expired, or its secret was not kept by this server for this caller"}
 	}
 
 	// Used? Asked of IAM as the plugin, through the gate.
@@ -175,34 +190,25 @@ func RemoveSecretFile(ctx context.Context, g *gate.Gate, caller gate.Caller, fil
 		return api.SecretFileRemoveAnswer{Error: api.Errorf(api.InvalidInput, "%s has not been used yet (IAM shows no last use), so its secret may not have reached what will use it: %s stays. Ask again once the key has been used", keyID, path)}
 	}
 
-	removed, err := files.RemoveAccessKey(keyID)
+	removed, err := files.RemoveAccessKey(ctx, keyID)
 	if err != nil {
 		return refuse(api.Errorf(api.Unavailable, "the secret file of %s was not removed: %v", keyID, err))
 	}
 	when := used.LastUsedDate.UTC().Format(time.RFC3339)
 	if removed == "" {
-		return api.SecretFileRemoveAnswer{Note: "there is no secret file of " + keyID + " any more: it was removed meanwhile"}
+		return api.SecretFileRemoveAnswer{Note: "there is no secret file of " + keyID + " any more, nor an unfetched link: it was removed or fetched meanwhile"}
 	}
 	if logger != nil {
 		logger.Info("removed the secret file of a used access key", "plugin", caller.Plugin, "tool", caller.Tool, "access_key_id", keyID, "path", removed, "last_used", when)
 	}
-	return api.SecretFileRemoveAnswer{Removed: removed, Note: fmt.Sprintf("%s was last used %s, so its secret has reached what uses it; its secret file %s was removed from the server", keyID, when, removed)}
+	return api.SecretFileRemoveAnswer{Removed: removed, Note: fmt.Sprintf("%s was last used %s, so its secret has reached what uses it; %s was removed from the server", keyID, when, secretNoun(removed))}
 }
 
-// secretFileExists says whether there is a file at path, refusing what
-// is there but is not a regular file (RemoveAccessKey would refuse it
-// too): before the IAM call, not after.
-func secretFileExists(path string) (bool, *api.Error) {
-	fi, err := os.Lstat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return false, nil
-	case err != nil:
-		return false, api.Errorf(api.Unavailable, "cannot look at the secret file %s: %v; nothing was removed", path, err)
-	case fi.Mode()&fs.ModeSymlink != 0:
-		return false, api.Errorf(api.Unavailable, "%s is a symbolic link, not a secret file this server wrote; it was left as it is (whoever runs the server should look at it)", path)
-	case !fi.Mode().IsRegular():
-		return false, api.Errorf(api.Unavailable, "%s is not a regular file (%s), not a secret file this server wrote; it was left as it is", path, fi.Mode().Type())
+// secretNoun names what RemoveAccessKey dropped: a file by its path, a
+// link by its description.
+func secretNoun(removed string) string {
+	if filepath.IsAbs(removed) {
+		return "its secret file " + removed
 	}
-	return true, nil
+	return removed
 }
