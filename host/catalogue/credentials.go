@@ -3,6 +3,7 @@ package catalogue
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -55,6 +56,9 @@ func createAccessKey(ctx context.Context, c *Catalogue, in *api.UserNameInput) (
 			in.UserName, len(keys), strings.Join(held, ", "))
 	}
 	where := "its secret will be written to a file in the secrets directory, readable only by the server's user"
+	if _, ok := c.secrets.(SecretLinker); ok {
+		where = "its secret will be kept on the server behind a one-time link for you alone, working for a few minutes"
+	}
 	if c.returnSecrets {
 		where = "its secret will be in the result, once, and so in this conversation (--return-secrets)"
 	}
@@ -81,7 +85,17 @@ func createAccessKey(ctx context.Context, c *Catalogue, in *api.UserNameInput) (
 			res.Warnings = []string{"the secret access key is shown this once (IAM never returns it again) and now sits in this conversation and any transcript of it: move it to a secret store at once, and rotate the key if the conversation may be shared"}
 			return res, nil
 		}
-		location, err := c.secrets.StoreAccessKey(key.UserName, key.AccessKeyID, str(k.SecretAccessKey), key.CreateDate)
+		if links, ok := c.secrets.(SecretLinker); ok {
+			link, expires, err := links.StoreAccessKeyLink(ctx, key.UserName, key.AccessKeyID, str(k.SecretAccessKey), key.CreateDate)
+			if err != nil {
+				return nil, c.secretNotStored(ctx, k, err)
+			}
+			res.SecretLink = link
+			res.SecretLinkExpires = expires.UTC().Format(time.RFC3339)
+			res.Message = LinkMessage(key, link, res.SecretLinkExpires)
+			return res, nil
+		}
+		location, err := c.secrets.StoreAccessKey(ctx, key.UserName, key.AccessKeyID, str(k.SecretAccessKey), key.CreateDate)
 		if err != nil {
 			return nil, c.secretNotStored(ctx, k, err)
 		}
@@ -90,6 +104,14 @@ func createAccessKey(ctx context.Context, c *Catalogue, in *api.UserNameInput) (
 			", readable only by the server's user. Hand the file to whoever needs the key, and delete it once the secret is stored elsewhere"
 		return res, nil
 	})
+}
+
+// LinkMessage is create_access_key's message when the secret waits behind
+// a one-time link: what the link is, for whom, until when, and how to
+// fetch it (a browser cannot: the link needs the caller's credentials).
+func LinkMessage(key api.AccessKey, link, expires string) string {
+	return "created access key " + key.AccessKeyID + " for " + key.UserName + "; its secret is not in this result: fetch it once, with the same credentials as this MCP connection, before " + expires +
+		" from " + link + " (for example: curl -H \"Authorization: Bearer $TOKEN\" " + link + "). The link works once, only for you; after that, or once it expires, it answers 410 and the key must be replaced"
 }
 
 // secretNotStored deletes a key whose secret could not be stored, so that
@@ -106,7 +128,11 @@ func (c *Catalogue) secretNotStored(ctx context.Context, k *types.AccessKey, cau
 	if err != nil {
 		return api.Errorf(api.ServiceFailure, "the new secret could not be stored (%s), and deleting access key %s again failed too (%s): the key exists but its secret is lost; delete it with delete_access_key", why, str(k.AccessKeyId), asAPIError(err).Message)
 	}
-	return api.Errorf(api.ServiceFailure, "the new secret could not be stored (%s); access key %s was deleted again, so nothing changed. Fix the secrets directory (--secrets-dir) and try again", why, str(k.AccessKeyId))
+	fix := "Fix the secrets directory (--secrets-dir) and try again"
+	if _, ok := c.secrets.(SecretLinker); ok {
+		fix = "Try again once the cause above is gone"
+	}
+	return api.Errorf(api.ServiceFailure, "the new secret could not be stored (%s); access key %s was deleted again, so nothing changed. %s", why, str(k.AccessKeyId), fix)
 }
 
 func deleteAccessKey(ctx context.Context, c *Catalogue, in *api.AccessKeyInput) (*Planned[api.Result], error) {

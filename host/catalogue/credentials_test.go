@@ -1,6 +1,7 @@
 package catalogue
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -148,7 +149,7 @@ func TestCredentialsNoSecretsDirCreatesNothing(t *testing.T) {
 // leakySink fails with the secret in its error, as a careless sink might.
 type leakySink struct{ got string }
 
-func (s *leakySink) StoreAccessKey(_, _, secret string, _ time.Time) (string, error) {
+func (s *leakySink) StoreAccessKey(_ context.Context, _, _, secret string, _ time.Time) (string, error) {
 	s.got = secret
 	return "", fmt.Errorf("vault refused %s", secret)
 }

@@ -1,6 +1,7 @@
 package catalogue
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,8 +17,19 @@ import (
 
 // SecretSink receives a new secret access key so that it never has to pass
 // through the assistant's context or a log. It returns where the secret went.
+// ctx is the request's: it carries the authenticated principal, if any
+// (gate.PrincipalFrom), for a sink that hands the secret only to them.
 type SecretSink interface {
-	StoreAccessKey(userName, keyID, secret string, created time.Time) (location string, err error)
+	StoreAccessKey(ctx context.Context, userName, keyID, secret string, created time.Time) (location string, err error)
+}
+
+// A SecretLinker is a SecretSink whose locations are one-time links for
+// the caller (host/secretlink, MCP over HTTP) rather than files on the
+// server: create_access_key's result names the link and when it stops
+// working, and says how to fetch it.
+type SecretLinker interface {
+	SecretSink
+	StoreAccessKeyLink(ctx context.Context, userName, keyID, secret string, created time.Time) (link string, expires time.Time, err error)
 }
 
 // SecretFiles writes each new secret to its own file in Dir, readable only
@@ -47,7 +59,7 @@ func DefaultSecretsDir() (string, error) {
 
 // StoreAccessKey writes {"user_name", "access_key_id", "secret_access_key",
 // "create_date"} to DIR/<key id>.json and returns the path.
-func (s SecretFiles) StoreAccessKey(userName, keyID, secret string, created time.Time) (string, error) {
+func (s SecretFiles) StoreAccessKey(_ context.Context, userName, keyID, secret string, created time.Time) (string, error) {
 	// Checked again at each write, not only at start: a secret must not
 	// land somewhere others can list, and the directory may have changed.
 	if err := private.MkdirAll(s.Dir); err != nil {
@@ -103,6 +115,30 @@ func (s SecretFiles) AccessKeyFile(keyID string) (string, error) {
 	return s.file(keyID), nil
 }
 
+// HeldAccessKey returns the path of keyID's secret file when there is one,
+// "" when there is none; an error for a keyID not of AccessKeyIDPattern
+// (before any look at the disk), or for something at that name that is
+// not a regular file (RemoveAccessKey would refuse it too). It lets a
+// caller check before asking IAM whether the key has been used.
+func (s SecretFiles) HeldAccessKey(_ context.Context, keyID string) (string, error) {
+	path, err := s.AccessKeyFile(keyID)
+	if err != nil {
+		return "", err
+	}
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("cannot look at the secret file %s: %w", path, err)
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return "", fmt.Errorf("%s is a symbolic link, not a secret file this server wrote; it was left as it is (whoever runs the server should look at it)", path)
+	case !fi.Mode().IsRegular():
+		return "", fmt.Errorf("%s is not a regular file (%s), not a secret file this server wrote; it was left as it is", path, fi.Mode().Type())
+	}
+	return path, nil
+}
+
 // RemoveAccessKey removes the file StoreAccessKey wrote for keyID and
 // returns its path, or "" when there is none. Only a regular file is
 // removed: a symbolic link, a directory or anything else at that name is
@@ -110,7 +146,7 @@ func (s SecretFiles) AccessKeyFile(keyID string) (string, error) {
 // directory itself must still be one the server may keep secrets in (see
 // Check). Deciding whether the secret may go — the key has been used — is
 // the caller's.
-func (s SecretFiles) RemoveAccessKey(keyID string) (string, error) {
+func (s SecretFiles) RemoveAccessKey(_ context.Context, keyID string) (string, error) {
 	path, err := s.AccessKeyFile(keyID)
 	if err != nil {
 		return "", err

@@ -1,6 +1,7 @@
 package catalogue
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,7 @@ func TestSecretFilesPaths(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "secrets")
 	s := SecretFiles{Dir: dir}
 	const id = "AKIAIOSFODNN7EXAMPLE"
-	path, err := s.StoreAccessKey("alice", id, "secret", time.Now())
+	path, err := s.StoreAccessKey(context.Background(), "alice", id, "secret", time.Now())
 	if err != nil || path != filepath.Join(dir, id+".json") {
 		t.Fatalf("StoreAccessKey: %q, %v", path, err)
 	}
@@ -24,22 +25,22 @@ func TestSecretFilesPaths(t *testing.T) {
 		t.Errorf("AccessKeyFile: %q, %v", p, err)
 	}
 	for _, bad := range []string{"../x" + id, "AKIA/../../etc/passwd", id + "/x", "", "short", strings.Repeat("A", 129), "..", id + "\x00"} {
-		if p, err := s.StoreAccessKey("alice", bad, "secret", time.Now()); err == nil {
+		if p, err := s.StoreAccessKey(context.Background(), "alice", bad, "secret", time.Now()); err == nil {
 			t.Errorf("StoreAccessKey(%q) wrote %s", bad, p)
 		}
 		if p, err := s.AccessKeyFile(bad); err == nil {
 			t.Errorf("AccessKeyFile(%q) = %s", bad, p)
 		}
-		if p, err := s.RemoveAccessKey(bad); err == nil {
-			t.Errorf("RemoveAccessKey(%q) = %s", bad, p)
+		if p, err := s.RemoveAccessKey(context.Background(), bad); err == nil {
+			t.Errorf("RemoveAccessKey(context.Background(), %q) = %s", bad, p)
 		}
 	}
 	// IAM's pattern allows lower case and _: stored, but not named by a
 	// plugin.
-	if _, err := s.StoreAccessKey("alice", "akia_lower_case_0001", "secret", time.Now()); err != nil {
+	if _, err := s.StoreAccessKey(context.Background(), "alice", "akia_lower_case_0001", "secret", time.Now()); err != nil {
 		t.Errorf("an id of IAM's pattern was refused: %v", err)
 	}
-	if _, err := s.RemoveAccessKey("akia_lower_case_0001"); err == nil {
+	if _, err := s.RemoveAccessKey(context.Background(), "akia_lower_case_0001"); err == nil {
 		t.Error("RemoveAccessKey took a lower-case id")
 	}
 	if _, err := (SecretFiles{}).AccessKeyFile(id); err == nil {
@@ -47,13 +48,13 @@ func TestSecretFilesPaths(t *testing.T) {
 	}
 
 	// Removed once; then none.
-	if p, err := s.RemoveAccessKey(id); err != nil || p != path {
+	if p, err := s.RemoveAccessKey(context.Background(), id); err != nil || p != path {
 		t.Fatalf("RemoveAccessKey: %q, %v", p, err)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Fatalf("the file is still there: %v", err)
 	}
-	if p, err := s.RemoveAccessKey(id); err != nil || p != "" {
+	if p, err := s.RemoveAccessKey(context.Background(), id); err != nil || p != "" {
 		t.Errorf("RemoveAccessKey again: %q, %v", p, err)
 	}
 	// A link in its place is not removed, nor what it points to.
@@ -64,7 +65,7 @@ func TestSecretFilesPaths(t *testing.T) {
 	if err := os.Symlink(target, path); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RemoveAccessKey(id); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+	if _, err := s.RemoveAccessKey(context.Background(), id); err == nil || !strings.Contains(err.Error(), "symbolic link") {
 		t.Errorf("a link: %v", err)
 	}
 	for _, p := range []string{path, target} {

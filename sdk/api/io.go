@@ -303,6 +303,11 @@ type CreateAccessKeyOutput struct {
 	// server runs with --return-secrets.
 	SecretFile      string `json:"secret_file,omitempty" desc:"file (mode 0600) holding the key id and secret"`
 	SecretAccessKey string `json:"secret_access_key,omitempty" desc:"only with --return-secrets: shown once, never again"`
+	// SecretLink is where the secret waits (MCP over HTTP): a one-time
+	// link on the server, for the same authenticated caller only, until
+	// SecretLinkExpires (RFC 3339).
+	SecretLink        string `json:"secret_link,omitempty" desc:"one-time link to the secret, for the same authenticated caller only (HTTP)"`
+	SecretLinkExpires string `json:"secret_link_expires,omitempty" desc:"when the secret link stops working (RFC 3339)"`
 	Result
 }
 type AccessKeyInput struct {

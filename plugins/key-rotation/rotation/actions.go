@@ -124,6 +124,10 @@ func (r *run) retire() (*RotateResult, error) {
 type createdKey struct {
 	AccessKey  api.AccessKey `json:"access_key"`
 	SecretFile string        `json:"secret_file"`
+	// Over HTTP the server keeps the secret behind a one-time link for
+	// the caller instead of a file.
+	SecretLink        string `json:"secret_link"`
+	SecretLinkExpires string `json:"secret_link_expires"`
 }
 
 // create creates the new key: the state tag first (phase creating, with
@@ -189,7 +193,7 @@ func (r *run) create() (*RotateResult, error) {
 		}
 		return nil, wrap(err, "no new key was created for %s (create_access_key failed; %s)", u, msg)
 	}
-	return r.recordCreated(st, out.AccessKey, out.SecretFile,
+	return r.recordCreated(st, out.AccessKey, secretAt{file: out.SecretFile, link: out.SecretLink, expires: out.SecretLinkExpires},
 		fmt.Sprintf("created the new key %s for %s", out.AccessKey.AccessKeyID, u))
 }
 
@@ -217,7 +221,7 @@ func (r *run) adopt() (res *RotateResult, err error, done bool) {
 	if res, err := r.ask(StepCreate, fmt.Sprintf("record %s, created by the create step that was interrupted, as the rotation's new key in its tag", o.AccessKeyID), c); res != nil || err != nil {
 		return res, err, true
 	}
-	res, err = r.recordCreated(*r.state, *o, "",
+	res, err = r.recordCreated(*r.state, *o, secretAt{},
 		fmt.Sprintf("the last create step was interrupted after IAM created %s (at %s); adopted it as the new key", o.AccessKeyID, o.CreateDate.UTC().Format(time.RFC3339)))
 	if err == nil {
 		res.Warnings = append(res.Warnings, "the secret of "+o.AccessKeyID+" was written when the key was created, to the server's secrets directory (with the default file sink, as "+o.AccessKeyID+".json); this call cannot tell the path. If it cannot be found, roll back (rotate_access_key step rollback deletes the unused key) and create again")
@@ -225,8 +229,13 @@ func (r *run) adopt() (res *RotateResult, err error, done bool) {
 	return res, err, true
 }
 
+// secretAt is where create_access_key said the new secret is: a file on
+// the server, or (over HTTP) a one-time link for the caller.
+type secretAt struct{ file, link, expires string }
+
 // recordCreated moves the state to phase created with the new key.
-func (r *run) recordCreated(st State, key api.AccessKey, secretFile, happened string) (*RotateResult, error) {
+func (r *run) recordCreated(st State, key api.AccessKey, at secretAt, happened string) (*RotateResult, error) {
+	secretFile := at.file
 	u := r.in.UserName
 	st = r.createdState(st, key)
 	if r.key(key.AccessKeyID) == nil {
@@ -239,14 +248,20 @@ func (r *run) recordCreated(st State, key api.AccessKey, secretFile, happened st
 		if secretFile != "" {
 			where = " (its secret is in " + secretFile + ")"
 		}
+		if at.link != "" {
+			where = " (its secret waits behind the one-time link " + at.link + ", until " + at.expires + ")"
+		}
 		return nil, wrap(err, "the new key %s was created%s, but recording it in the state tag failed; call %s again to record it (the rotation adopts the key)",
 			key.AccessKeyID, where, rotateCall(u, r.in.AccessKeyID, StepCreate, "").String())
 	}
 	res := r.finish(OutcomeAdvanced, happened+". Give it to whatever uses "+r.in.AccessKeyID+" ("+r.usedText(r.in.AccessKeyID)+"), switch that over, then check the cut-over",
 		r.nextFor(PhaseCreated))
 	res.SecretFile = secretFile
-	res.SecretNote = r.secretNote(secretFile)
-	if secretFile != "" {
+	res.SecretLink, res.SecretLinkExpires = at.link, at.expires
+	res.SecretNote = r.secretNote(secretFile, at)
+	if at.link != "" {
+		res.Happened += ". Its secret waits on the server behind a one-time link, " + at.link + ", until " + at.expires + ": fetch it once with the same credentials as this MCP connection (curl -H \"Authorization: Bearer $TOKEN\" " + at.link + ") and put it where it is used"
+	} else if secretFile != "" {
 		res.Happened += ". Its secret is in " + secretFile + " on the server (mode 0600, readable only by the server's user): hand the file over, and delete it once the secret is stored where it is used"
 	} else if happened != "" && !strings.Contains(happened, "adopted") {
 		res.Warnings = append(res.Warnings, "the server gave no secret file for "+key.AccessKeyID+": a plugin is never handed secrets; ask the operator where the server put it (--secrets-dir)")

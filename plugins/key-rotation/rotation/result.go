@@ -94,7 +94,12 @@ type RotateResult struct {
 	CurrentStep    string `json:"current_step" desc:"the step the rotation stands at: the next one to perform"`
 	NewAccessKeyID string `json:"new_access_key_id,omitempty"`
 	SecretFile     string `json:"secret_file,omitempty" desc:"where the server wrote the new key's secret (mode 0600); the secret itself is never in this answer"`
-	SecretNote     string `json:"secret_note,omitempty" desc:"where the new key's secret is until the new key has been used; then what became of its file (removed by the cut-over check, or why not)"`
+	// SecretLink is, over HTTP, the one-time link on the server to the
+	// new key's secret: it works once, only with the credentials of the
+	// caller of this tool, until SecretLinkExpires.
+	SecretLink        string `json:"secret_link,omitempty" desc:"over HTTP: the one-time link to the new key's secret, for the caller's credentials only; the secret itself is never in this answer"`
+	SecretLinkExpires string `json:"secret_link_expires,omitempty" desc:"when the secret link stops working (RFC 3339)"`
+	SecretNote        string `json:"secret_note,omitempty" desc:"where the new key's secret is until the new key has been used; then what became of its file (removed by the cut-over check, or why not)"`
 	// SecretFileRemoved is the new key's secret file, when this call had
 	// the server remove it.
 	SecretFileRemoved string        `json:"secret_file_removed,omitempty" desc:"the new key's secret file, removed from the server by this call (the new key has been used)"`
@@ -138,6 +143,9 @@ func (r *RotateResult) Markdown() string {
 		fmt.Fprintf(&b, "**New key:** %s", r.NewAccessKeyID)
 		if r.SecretFile != "" {
 			fmt.Fprintf(&b, " (its secret is in `%s`, mode 0600, on the server; it is never shown here)", r.SecretFile)
+		}
+		if r.SecretLink != "" {
+			fmt.Fprintf(&b, " (its secret waits behind the one-time link %s until %s, for your credentials only; it is never shown here)", r.SecretLink, r.SecretLinkExpires)
 		}
 		b.WriteString("\n\n")
 	}

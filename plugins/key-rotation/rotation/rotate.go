@@ -679,7 +679,7 @@ func (r *run) finish(outcome, happened string, next *NextCall) *RotateResult {
 		res.NewAccessKeyID = r.state.NewKeyID
 	}
 	res.CutOver = r.proofView()
-	res.SecretNote = r.secretNote(res.SecretFile)
+	res.SecretNote = r.secretNote(res.SecretFile, secretAt{link: res.SecretLink, expires: res.SecretLinkExpires})
 	res.Plan = buildPlan(in)
 	res.Keys = r.evidence()
 	return res
@@ -714,17 +714,20 @@ func (r *run) proofView() *CutOverProof {
 // used; then what became of its file: the cut-over check that sees the new
 // key used asks the server to remove it (secret_file_remove), and says what
 // came of that; later answers remind to delete it if it is still there.
-func (r *run) secretNote(secretFile string) string {
+func (r *run) secretNote(secretFile string, at secretAt) string {
 	st := r.state
 	if st == nil || st.NewKeyID == "" {
 		return ""
 	}
 	n := st.NewKeyID
-	where := n + ".json in the server's secrets directory (--secrets-dir), as the create step said"
+	where := n + ".json in the server's secrets directory (--secrets-dir), or, over HTTP, behind the one-time link the create step gave, as the create step said"
 	if secretFile != "" {
 		where = secretFile
 	}
 	t, ok := r.lastUse(n)
+	if at.link != "" && (!ok || t == nil) {
+		return fmt.Sprintf("the secret of %s waits only behind the one-time link %s (until %s; it works once, with your credentials only): fetch it and hand it to whatever uses %s; once %s has been used, the cut-over check withdraws the link if it was not fetched", n, at.link, at.expires, r.in.AccessKeyID, n)
+	}
 	if !ok || t == nil {
 		return fmt.Sprintf("the secret of %s is only in %s (mode 0600, on the server): hand it to whatever uses %s; once %s has been used, the cut-over check removes the file", n, where, r.in.AccessKeyID, n)
 	}
@@ -733,8 +736,10 @@ func (r *run) secretNote(secretFile string) string {
 	switch {
 	case rm == nil:
 		return used + ": the cut-over check removes its secret file from the server when the server allows it; if it is still there, delete it now: " + where
-	case rm.removed != "":
+	case rm.removed != "" && strings.HasPrefix(rm.removed, "/"):
 		return used + ": its secret file " + rm.removed + " was removed from the server by this check"
+	case rm.removed != "":
+		return used + ": " + rm.removed + " was withdrawn from the server by this check"
 	case rm.err == nil:
 		return used + ": " + rm.note
 	}
