@@ -317,3 +317,46 @@ func TestSDKBatchIsSplitAtTheCap(t *testing.T) {
 		t.Fatalf("a batch of %d through the SDK: %+v (want every request refused one by one as NotGranted, none refused whole)", n, out)
 	}
 }
+
+// TestHostInfoReadOnlyForAReadOnlyPrincipal: on a server that allows
+// writes, a tool call made for a person who may only read (serve --http
+// rules, X-MCP-Readonly) tells its plugin it is read-only, so a workflow
+// plans instead of attempting changes the gate would refuse.
+func TestHostInfoReadOnlyForAReadOnlyPrincipal(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, gate.Options{}, goodWithReads())
+	info := func(ctx context.Context) api.HostInfo {
+		t.Helper()
+		res, err := e.h.Call(ctx, "good_probe", json.RawMessage(`{}`), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out api.HostInfo
+		b, _ := json.Marshal(structured(t, res)["host_info"])
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if info(ctx).ReadOnly {
+		t.Fatal("host_info says read-only on a writable server without a principal")
+	}
+	ro := gate.WithPrincipal(ctx, &gate.Principal{Subject: "alice", Via: "token", ReadOnly: true, ReadOnlyWhy: "the operator's rule"})
+	if !info(ro).ReadOnly {
+		t.Fatal("host_info says writable for a read-only principal")
+	}
+	rw := gate.WithPrincipal(ctx, &gate.Principal{Subject: "bob", Via: "token"})
+	if info(rw).ReadOnly {
+		t.Fatal("host_info says read-only for a principal that may write")
+	}
+	// Each host_info line names the person it was asked for.
+	var subjects []string
+	for _, r := range e.auditRecords(t) {
+		if r.Operation == gate.HostInfoOperation {
+			subjects = append(subjects, r.Subject)
+		}
+	}
+	if !reflect.DeepEqual(subjects, []string{"", "alice", "bob"}) {
+		t.Errorf("host_info audit subjects %q", subjects)
+	}
+}

@@ -60,9 +60,11 @@ type Options struct {
 	// limit); default 8. Each instance holds up to the plugin's memory
 	// limit.
 	MaxInstances int
-	// Secrets are the key files of the server's secrets directory, where
-	// the plugins' catalogue writes new keys' secrets: secret_file_remove
-	// removes a key's file there once the key has been used, and a secret
+	// Secrets are where the plugins' catalogue keeps new keys' secrets:
+	// the key files of the server's secrets directory, or over HTTP the
+	// one-time links (host/secretlink). secret_file_remove
+	// removes a key's file (withdraws its unfetched link) once the key
+	// has been used, and a secret
 	// the gate's catalogue returns inline anyway (it should not; see Gate)
 	// is written there instead of reaching the plugin. nil for none:
 	// secret_file_remove finds no file, and such a secret is discarded
