@@ -63,8 +63,8 @@ func narrowingAllows(n httpauth.Narrowing, name string) bool {
 	if n.Toolsets == nil && n.Tools == nil {
 		return true
 	}
-	if matchAny(n.Tools, name) {
-		return true
+	if matchAny(n.Tools, name) || slices.ContainsFunc(n.Toolsets, func(ts string) bool { return strings.EqualFold(ts, ToolsetAll) }) {
+		return true // "all" is every tool the server serves, plugins' included
 	}
 	t, ok := catalogue.LookupTool(name)
 	if !ok {
@@ -72,7 +72,7 @@ func narrowingAllows(n httpauth.Narrowing, name string) bool {
 	}
 	for _, ts := range n.Toolsets {
 		switch ts = strings.ToLower(ts); {
-		case ts == ToolsetAll, ts == ToolsetDefault && t.Default, ts == string(t.Toolset):
+		case ts == ToolsetDefault && t.Default, ts == string(t.Toolset):
 			return true
 		}
 	}
@@ -125,7 +125,9 @@ func (s *Server) accountIDs(names []string) (map[string]bool, error) {
 	for _, name := range names {
 		found := false
 		for _, a := range accts {
-			if name != "" && (name == a.ID || strings.EqualFold(name, a.Alias)) {
+			// Exact spelling, as the gate looks accounts up: a name that
+			// differs in case is another name.
+			if name != "" && (name == a.ID || name == a.Alias) {
 				if a.ID == "" {
 					return nil, fmt.Errorf("the account %s is the server's own, whose id is not known yet; name it by id with --expect-account", quote.Short(name, 64))
 				}

@@ -45,6 +45,9 @@ var rules = []rule{
 	// authentication code has nothing between it and crypto/*.
 	{prefix: "host/httpauth", may: []string{"internal"}},
 	{prefix: "host/plugin", may: []string{"internal", "sdk/api", "host/args", "host/gate"}},
+	// One-time secret links: the principal from the gate's context, no
+	// catalogue and no transport (mcpserver mounts it).
+	{prefix: "host/secretlink", may: []string{"internal", "sdk/api", "host/args", "host/gate"}},
 	{prefix: "host/accounts", may: []string{"internal", "sdk/api", "host/args", "host/gate", "host/catalogue"}},
 	{prefix: "host/mcpserver", may: []string{"internal", "sdk/api", "policy", "host/args", "host/gate", "host/plugin", "host/catalogue", "host/httpauth"}},
 	{prefix: "plugins", may: []string{"internal", "sdk", "policy"}},
