@@ -70,6 +70,10 @@ type config struct {
 
 	logLevel slog.Level
 
+	// http is serve's HTTP mode (--http and the flags that only apply with
+	// it; httpconfig.go): the zero value serves stdio.
+	http httpConfig
+
 	version bool   // --version
 	args    string // call: --args
 	yes     bool   // call: --yes
@@ -150,6 +154,9 @@ func (c *config) validate(logLevel, confirm string) error {
 	}
 	if c.set("cache-dir") && c.plugins == "" {
 		return usagef("%s only applies with --plugins (it caches compiled plugins)", c.source("cache-dir"))
+	}
+	if err := c.validateHTTP(); err != nil {
+		return err
 	}
 	if c.command == "plugins list" && c.plugins == "" {
 		return usagef("which plugins? Name the plugins file with --plugins FILE")

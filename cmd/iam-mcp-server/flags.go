@@ -97,6 +97,9 @@ func (c *config) flagSet() (fs *flag.FlagSet, logLevel, confirm *string) {
 	fs.StringVar(&c.cacheDir, "cache-dir", "", "")
 	logLevel = fs.String("log-level", "warn", "")
 	fs.BoolVar(&c.version, "version", false, "")
+	if c.command == "serve" {
+		c.http.flags(fs)
+	}
 	if c.command == "call" {
 		fs.StringVar(&c.args, "args", "", "")
 		fs.BoolVar(&c.yes, "yes", false, "")

@@ -35,6 +35,10 @@ func FuzzParseConfig(f *testing.F) {
 		{"--local-x", "IAM_MCP_LOCAL_SEED=demo\nIAM_MCP_SANDBOX_SEED=none"},
 		{"--accounts=\n--sandbox\n--sandbox-seed=org", "IAM_MCP_ACCOUNTS=a.yaml"},
 		{"--yes", "IAM_MCP_YES=1\nIAM_MCP_ARGS={}"},
+		// serve --http and its flags.
+		{"--http\n0.0.0.0:8443\n--public-url\nhttps://iam.example.com/\n--http-token-file\nt", "IAM_MCP_RETURN_SECRETS=1"},
+		{"--http=[::1]:0\n--oauth-issuer=http://127.0.0.1:9\n--oauth-audience=,", "IAM_MCP_HTTP_ALLOWED_ORIGINS=https://a.example,x"},
+		{"--tls-cert\nc.pem", "IAM_MCP_HTTP=127.0.0.1:0\nIAM_MCP_SECRET_LINK_TTL=2h"},
 	} {
 		f.Add(seed[0], seed[1])
 	}
@@ -104,6 +108,17 @@ func FuzzParseConfig(f *testing.F) {
 			}
 			if cfg.yes && !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(strings.TrimLeft(a, "-"), "yes") }) {
 				t.Fatalf("--yes set without being on the command line: %q", args)
+			}
+			if h := cfg.http; h.on() {
+				// Over HTTP: never beyond loopback without authentication,
+				// never a secret inline or in a file, bounded durations.
+				if command != "serve" || (!h.loopback && h.authName() == "none") || cfg.returnSecrets || cfg.set("secrets-dir") ||
+					(h.tokenFile != "" && h.oauthIssuer != "") || h.secretLinkTTL <= 0 || h.secretLinkTTL > maxSecretLinkTTL ||
+					h.shutdownTimeout <= 0 || h.shutdownTimeout > maxShutdownTimeout || (h.tlsCert == "") != (h.tlsKey == "") {
+					t.Fatalf("an HTTP configuration that must be refused was accepted: %+v", h)
+				}
+			} else if cfg.set("tls-cert") || cfg.set("http-token-file") || cfg.set("oauth-issuer") || cfg.set("public-url") {
+				t.Fatalf("an HTTP flag was accepted without --http: %v", cfg.from)
 			}
 		}
 	})

@@ -91,14 +91,57 @@ The AWS environment variables (AWS_PROFILE, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_S
 AWS_SESSION_TOKEN, ...) and the shared config and credentials files work as in every AWS tool.
 `
 
+// serveHTTPHelp documents serve's HTTP flags (httpconfig.go).
+const serveHTTPHelp = `
+HTTP flags (serve only; each but --http needs --http):
+  --http ADDR            serve MCP over Streamable HTTP on ADDR (host:port; port 0 picks one) instead of
+                         stdio; an address beyond loopback needs --http-token-file or --oauth-issuer
+  --tls-cert FILE        serve HTTPS with this PEM certificate (with --tls-key); without both, plain
+                         HTTP (behind a TLS proxy, or on loopback)
+  --tls-key FILE         the certificate's PEM private key
+  --http-token-file FILE accept the bearer tokens FILE lists, each naming its subject (never a token as
+                         a flag value)
+  --oauth-issuer URL     accept OAuth 2.1 access tokens (JWTs) from this issuer, checked against its
+                         JWKS; the protected-resource metadata document names it to clients
+  --oauth-audience LIST  the audiences a token must carry, comma-separated (default: the public URL
+                         + /mcp)
+  --oauth-jwks-url URL   the issuer's JWKS (default: discovered from the issuer's metadata)
+  --http-rules FILE      narrow the server per subject or claim value: read-only, toolsets, tools,
+                         accounts (YAML)
+  --http-allowed-hosts LIST
+                         Host header values accepted besides loopback and the public URL's host,
+                         comma-separated (DNS-rebinding protection)
+  --http-allowed-origins LIST
+                         Origin values accepted besides loopback and the public URL's,
+                         comma-separated (scheme://host[:port])
+  --public-url URL       the server's base URL as clients reach it (https://iam.example.com): the
+                         metadata document's resource and the secret links' base (default:
+                         http(s)://the address listened on)
+  --secret-link-ttl DURATION
+                         how long a one-time secret link lives, at most 1h (default 10m)
+  --shutdown-timeout DURATION
+                         on SIGTERM, how long calls in flight may finish while new ones are refused
+                         (default 30s)
+
+A client narrows, never widens, what the flags and rules allow it with the request headers
+X-MCP-Readonly, X-MCP-Toolsets, X-MCP-Tools and X-MCP-Accounts. With --http, the flags for
+secrets, --return-secrets and --secrets-dir are refused: one-time links replace them.
+`
+
 // commandUsage is each command's synopsis.
 var commandUsage = map[string]string{
-	"serve": `Usage: iam-mcp-server [serve] [flags]
+	"serve": `Usage: iam-mcp-server [serve] [--http ADDR [HTTP flags]] [flags]
 
 Serves the IAM tools over MCP on stdin and stdout, for an MCP client (Claude Desktop, Cursor,
 Amazon Q CLI, VS Code, Cline) to start. Read-only unless --allow-write; a change that --confirm
 covers runs only after the person says yes through the client. Logs go to stderr.
-`,
+
+With --http ADDR it serves MCP over Streamable HTTP instead, at /mcp, for a team: one server
+holds the AWS credentials and each person's client connects to it. It listens on loopback
+unless authentication is on; Host and Origin are checked; /healthz answers a load balancer;
+SIGTERM lets calls in flight finish. A new secret access key is given as a one-time link on
+this server, for the same subject, instead of a file or the result.
+` + serveHTTPHelp,
 	"call": `Usage: iam-mcp-server call TOOL [--args JSON|@FILE|-] [--yes] [flags]
 
 Runs one operation through the same checks as the MCP server (--allow-write, --readonly,

@@ -4,7 +4,8 @@
 // its validation), start.go the start-up the commands share, wiring.go the
 // catalogue, gate, sandbox, audit log and plugins opened from the config;
 // one file per command runs it (serve.go, call.go, tools.go, policy.go,
-// plugins.go, sandbox.go).
+// plugins.go, sandbox.go); serve --http has its flags in httpconfig.go and
+// runs in servehttp.go.
 package main
 
 import (

@@ -30,10 +30,11 @@ func TestREADME(t *testing.T) {
 		t.Fatalf("policy: exit %d: %s", code, stderr.String())
 	}
 	sections := map[string]string{
-		"flags":   "```text\n" + strings.TrimRight(flagsHelp, "\n") + "\n```\n",
-		"tools":   toolsMarkdown(),
-		"policy":  "```json\n" + policy.String() + "```\n",
-		"actions": actionsMarkdown(),
+		"flags":      "```text\n" + strings.TrimRight(flagsHelp, "\n") + "\n```\n",
+		"http-flags": "```text\n" + strings.TrimSpace(serveHTTPHelp) + "\n```\n",
+		"tools":      toolsMarkdown(),
+		"policy":     "```json\n" + policy.String() + "```\n",
+		"actions":    actionsMarkdown(),
 	}
 	got := string(readme)
 	want := got

@@ -16,6 +16,7 @@ import (
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/plugin"
 	"github.com/iammcp/iam-mcp-server/host/sandbox"
+	"github.com/iammcp/iam-mcp-server/host/secretlink"
 	"github.com/iammcp/iam-mcp-server/internal/private"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
@@ -25,7 +26,10 @@ import (
 type wiring struct {
 	gate    *gate.Gate
 	plugins *plugin.Runtime // nil without --plugins
-	close   func()          // releases the plugins, then the audit log
+	// links holds new secrets behind one-time links in HTTP mode (serve
+	// --http), mounted by the HTTP server; nil otherwise.
+	links *secretlink.Store
+	close func() // releases the plugins, then the audit log
 }
 
 // open wires what serve, call, tools and plugins list share, in this order:
@@ -38,7 +42,7 @@ type wiring struct {
 // The plugins get a gate of their own over a catalogue of their own on the
 // same clients (gate.Over): the same read-only mode, confirmation level,
 // exclusions, expected account, other accounts and audit log, but a catalogue that never returns a secret inline — a key created on a
-// plugin's behalf always goes to the secrets directory, whatever
+// plugin's behalf always goes to the secrets directory (over HTTP, a one-time link), whatever
 // --return-secrets says, since a plugin is code the operator may not trust.
 // w.close releases everything; on error open has released what it built.
 func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err error) {
@@ -98,16 +102,32 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 	if err != nil {
 		return nil, err
 	}
-	if err := (catalogue.SecretFiles{Dir: dir}).Check(); err != nil {
-		return nil, err
+	// Where new secrets go: files in the secrets directory or, over HTTP,
+	// one-time links on this server for the subject who asked (a file on
+	// the server is no use to a remote person, and the result would carry
+	// the secret through the model). The directory still keeps the key
+	// that seals the plugins' state.
+	var sink interface {
+		catalogue.SecretSink
+		plugin.SecretFiles
+	} = catalogue.SecretFiles{Dir: dir}
+	var links *secretlink.Store
+	if c.http.on() {
+		links = secretlink.New(secretlink.Options{BaseURL: c.http.base, TTL: c.http.secretLinkTTL, Logger: logger.With("component", "secretlink")})
+		sink = links
 	}
-	cat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: dir}, ReturnSecrets: c.returnSecrets, AllowRiskyPolicies: c.allowRisky,
+	if !c.http.on() || c.plugins != "" {
+		if err := (catalogue.SecretFiles{Dir: dir}).Check(); err != nil {
+			return nil, err
+		}
+	}
+	cat, err := catalogue.New(clients, catalogue.Options{Secrets: sink, ReturnSecrets: c.returnSecrets, AllowRiskyPolicies: c.allowRisky,
 		Accounts: reachable})
 	if err != nil {
 		return nil, err
 	}
 
-	w := &wiring{close: closeSandbox}
+	w := &wiring{close: closeSandbox, links: links}
 	gopts := gate.Options{ReadOnly: c.readOnly, ReadOnlyAdvice: c.readOnlyAdvice(), Confirm: c.confirm,
 		Excluded: c.excluded, ExpectAccount: c.expectAccount}
 	if reg != nil {
@@ -156,7 +176,7 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 	if err != nil {
 		return nil, fmt.Errorf("the plugins file %s: %w", c.plugins, err)
 	}
-	pcat, err := catalogue.New(clients, catalogue.Options{Secrets: catalogue.SecretFiles{Dir: dir}, ReturnSecrets: false, AllowRiskyPolicies: c.allowRisky,
+	pcat, err := catalogue.New(clients, catalogue.Options{Secrets: sink, ReturnSecrets: false, AllowRiskyPolicies: c.allowRisky,
 		Accounts: reachable})
 	if err != nil {
 		return nil, err
@@ -176,7 +196,7 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 		Logger:   logger.With("component", "plugins"),
 		Account:  accountOf(pcat),
 		Builtins: builtins,
-		Secrets:  catalogue.SecretFiles{Dir: dir},
+		Secrets:  sink,
 		// secret_file_remove removes there what pcat wrote; state_seal
 		// keeps its key there.
 		SecretsDir: dir,

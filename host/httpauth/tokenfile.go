@@ -220,7 +220,14 @@ func bearerToken(r *http.Request) (string, *Refusal) {
 		return "", badRequest("the Authorization header is %d bytes, more than this server reads (%d)", len(v), MaxBearerBytes)
 	}
 	scheme, tok, ok := strings.Cut(v, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	if !strings.EqualFold(scheme, "Bearer") {
+		// Another scheme (Basic, …) is no credentials of ours: RFC 6750
+		// §3.1 answers it as a request without any, with the challenge
+		// and no error code, so that a client learns to send a bearer
+		// token.
+		return "", &Refusal{Status: http.StatusUnauthorized, Message: "this server takes bearer tokens only: send Authorization: Bearer TOKEN"}
+	}
+	if !ok {
 		return "", badRequest("the Authorization header must be Bearer TOKEN (scheme Bearer, one space, the token)")
 	}
 	if !b64token(tok) {

@@ -118,7 +118,7 @@ func TestTokenFileAuthenticate(t *testing.T) {
 	}{
 		{"missing", nil, 401, ""},
 		{"two headers", []string{"Bearer " + aliceTok, "Bearer " + aliceTok}, 400, "invalid_request"},
-		{"basic", []string{"Basic YWxpY2U6cHc="}, 400, "invalid_request"},
+		{"basic", []string{"Basic YWxpY2U6cHc="}, 401, ""}, // another scheme: no credentials of ours (RFC 6750 §3.1)
 		{"two spaces", []string{"Bearer  " + aliceTok}, 400, "invalid_request"},
 		{"no token", []string{"Bearer"}, 400, "invalid_request"},
 		{"bad chars", []string{"Bearer " + aliceTok + "!"}, 400, "invalid_request"},

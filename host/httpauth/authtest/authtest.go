@@ -110,8 +110,11 @@ func NewIssuer(t testing.TB) *Issuer {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(is.JWKS())
 	})
-	is.srv = httptest.NewServer(mux)
-	t.Cleanup(is.srv.Close)
+	// Started only once is.srv is set: the handlers read it (URL).
+	srv := httptest.NewUnstartedServer(mux)
+	is.srv = srv
+	srv.Start()
+	t.Cleanup(srv.Close)
 	return is
 }
 
