@@ -388,6 +388,29 @@ func TestHTTPSecretLink(t *testing.T) {
 	}
 }
 
+// TestHTTPNoAuthSecretFile: over loopback HTTP without authentication
+// there is nobody to bind a link to, and the person is on this machine:
+// a new secret goes to a file in --secrets-dir, as over stdio, and the
+// result names the file, never the secret.
+func TestHTTPNoAuthSecretFile(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "secrets")
+	hs := startHTTP(t, nil, append(slices.Clone(allowWrites), "--secrets-dir", dir)...)
+	if hs.auth != "none" {
+		t.Fatalf("auth %q", hs.auth)
+	}
+	s := hs.connect(t, headers{}, nil, "")
+	ok[api.UserOutput](s, "create_user", map[string]any{"user_name": "http-file-user"})
+	out := ok[api.CreateAccessKeyOutput](s, "create_access_key", map[string]any{"user_name": "http-file-user"})
+	if out.SecretLink != "" || out.SecretAccessKey != "" || !strings.HasPrefix(out.SecretFile, dir) {
+		t.Fatalf("create_access_key over loopback HTTP without authentication: %+v", out)
+	}
+	b, err := os.ReadFile(out.SecretFile)
+	if err != nil || !strings.Contains(string(b), `"secret_access_key"`) {
+		t.Fatalf("the secret file %s: %v (%d bytes)", out.SecretFile, err, len(b))
+	}
+}
+
 // TestHTTPSecretLinkExpires: a link fetched after --secret-link-ttl
 // gives nothing. The test waits for time to pass, which no machine speeds
 // up: past the expiry the result states.
@@ -625,7 +648,6 @@ func TestHTTPCommandRefusals(t *testing.T) {
 	}{
 		{[]string{"--http", "0.0.0.0:0", "--public-url", "https://iam.example.com"}, "without authentication"},
 		{[]string{"--http", "127.0.0.1:0", "--return-secrets"}, "one-time links"},
-		{[]string{"--http", "127.0.0.1:0", "--secrets-dir", t.TempDir()}, "one-time links"},
 		{[]string{"--http", "127.0.0.1:0", "--http-token-file", tokens, "--oauth-issuer", "https://auth.example.com"}, "give one"},
 		{[]string{"--tls-cert", "c.pem", "--tls-key", "k.pem"}, "only applies with --http"},
 	} {

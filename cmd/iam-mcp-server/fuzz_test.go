@@ -111,8 +111,8 @@ func FuzzParseConfig(f *testing.F) {
 			}
 			if h := cfg.http; h.on() {
 				// Over HTTP: never beyond loopback without authentication,
-				// never a secret inline or in a file, bounded durations.
-				if command != "serve" || (!h.loopback && h.authName() == "none") || cfg.returnSecrets || cfg.set("secrets-dir") ||
+				// never a secret inline, bounded durations.
+				if command != "serve" || (!h.loopback && h.authName() == "none") || cfg.returnSecrets ||
 					(h.tokenFile != "" && h.oauthIssuer != "") || h.secretLinkTTL <= 0 || h.secretLinkTTL > maxSecretLinkTTL ||
 					h.shutdownTimeout <= 0 || h.shutdownTimeout > maxShutdownTimeout || (h.tlsCert == "") != (h.tlsKey == "") {
 					t.Fatalf("an HTTP configuration that must be refused was accepted: %+v", h)

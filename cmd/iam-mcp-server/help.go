@@ -124,8 +124,9 @@ HTTP flags (serve only; each but --http needs --http):
                          (default 30s)
 
 A client narrows, never widens, what the flags and rules allow it with the request headers
-X-MCP-Readonly, X-MCP-Toolsets, X-MCP-Tools and X-MCP-Accounts. With --http, the flags for
-secrets, --return-secrets and --secrets-dir are refused: one-time links replace them.
+X-MCP-Readonly, X-MCP-Toolsets, X-MCP-Tools and X-MCP-Accounts. With --http and
+authentication, a new secret is given as a one-time link on this server instead of a file in
+--secrets-dir (which keeps the plugins' seal key); --return-secrets is refused with --http.
 `
 
 // commandUsage is each command's synopsis.

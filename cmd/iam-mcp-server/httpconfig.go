@@ -151,10 +151,6 @@ func (c *config) validateHTTP() error {
 		return usagef("%s cannot be used with %s: over HTTP a secret returned inline would pass through the model to a remote person; new secrets are given as one-time links on this server instead (--secret-link-ttl)",
 			c.source("return-secrets"), c.source("http"))
 	}
-	if c.set("secrets-dir") {
-		return usagef("%s cannot be used with %s: a file on the server is no use to a remote person; new secrets are given as one-time links on this server instead (--secret-link-ttl)",
-			c.source("secrets-dir"), c.source("http"))
-	}
 
 	if h.publicURL != "" {
 		u, err := url.Parse(h.publicURL)

@@ -72,7 +72,6 @@ func TestHTTPFlagRefusals(t *testing.T) {
 		{nil, []string{"--http", "127.0.0.1:0", "--tls-cert", "c.pem"}, "go together"},
 		{nil, []string{"--http", "127.0.0.1:0", "--http-rules", "r.yaml"}, "there is none without authentication"},
 		{nil, []string{"--http", "127.0.0.1:0", "--return-secrets"}, "would pass through the model to a remote person"},
-		{map[string]string{"IAM_MCP_SECRETS_DIR": "d"}, []string{"--http", "127.0.0.1:0"}, "IAM_MCP_SECRETS_DIR cannot be used with --http"},
 		{nil, []string{"--http", "127.0.0.1:0", "--public-url", "https://iam.example.com/team"}, "scheme and host only"},
 		{nil, []string{"--http", "127.0.0.1:0", "--public-url", "iam.example.com"}, "scheme and host only"},
 		{nil, []string{"--http", "127.0.0.1:0", "--http-allowed-hosts", "https://iam.example.com"}, "no scheme, path or wildcard"},

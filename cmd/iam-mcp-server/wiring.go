@@ -102,21 +102,23 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 	if err != nil {
 		return nil, err
 	}
-	// Where new secrets go: files in the secrets directory or, over HTTP,
-	// one-time links on this server for the subject who asked (a file on
-	// the server is no use to a remote person, and the result would carry
-	// the secret through the model). The directory still keeps the key
-	// that seals the plugins' state.
+	// Where new secrets go: files in the secrets directory or, over HTTP
+	// with authentication, one-time links on this server for the subject
+	// who asked (a file on the server is no use to a remote person, and the
+	// result would carry the secret through the model). Over HTTP without
+	// authentication (loopback only) nobody could be told apart to hand a
+	// link to, and the person is on this machine: files, as over stdio.
+	// The directory keeps the key that seals the plugins' state either way.
 	var sink interface {
 		catalogue.SecretSink
 		plugin.SecretFiles
 	} = catalogue.SecretFiles{Dir: dir}
 	var links *secretlink.Store
-	if c.http.on() {
+	if c.http.on() && c.http.authName() != "none" {
 		links = secretlink.New(secretlink.Options{BaseURL: c.http.base, TTL: c.http.secretLinkTTL, Logger: logger.With("component", "secretlink")})
 		sink = links
 	}
-	if !c.http.on() || c.plugins != "" {
+	if links == nil || c.plugins != "" {
 		if err := (catalogue.SecretFiles{Dir: dir}).Check(); err != nil {
 			return nil, err
 		}
