@@ -24,6 +24,7 @@ import (
 
 	"github.com/iammcp/iam-mcp-server/host/gate"
 	"github.com/iammcp/iam-mcp-server/host/httpauth"
+	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
 // ServeStreamableHTTP serves MCP over Streamable HTTP on opts.Addr (or
@@ -474,7 +475,7 @@ func (h *httpHandler) serveMCP(w http.ResponseWriter, r *http.Request) {
 	}
 	m, bad := readMessage(body)
 	if bad == nil && m == nil {
-		bad = &refusal{nil, mcp.PARSE_ERROR, "Parse error: the body is empty; POST one JSON-RPC message"}
+		bad = &refusal{code: mcp.PARSE_ERROR, message: "Parse error: the body is empty; POST one JSON-RPC message"}
 	}
 	if bad != nil {
 		h.refuseMessage(w, bad, isModernHeader(r.Header))
@@ -513,6 +514,13 @@ func (h *httpHandler) serveMCP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if drop, bad := h.s.checkHTTPRequest(m, acc); bad != nil {
+		if bad.narrowed != "" {
+			// The gate writes every audit line: a call the person's
+			// narrowing refused is recorded for them like the gate's own
+			// refusals.
+			h.s.gate.Refused(ctx, gate.Caller{Kind: gate.BuiltIn, Tool: bad.narrowed}, bad.narrowed, nil,
+				api.Errorf(api.NotGranted, "%s", strings.TrimPrefix(bad.message, "Invalid params: ")))
+		}
 		h.refuseMessage(w, bad, m.modern)
 		return
 	} else if drop {
@@ -555,7 +563,7 @@ func (s *Server) checkHTTPRequest(m *message, acc *access) (drop bool, bad *refu
 	if !m.request {
 		if result := m.members.member("result"); result != nil && result.value[0] == '{' && looksLikeElicitation(result.sub) {
 			if problem := checkElicitationResult(result); problem != "" {
-				return false, &refusal{m.id, mcp.INVALID_PARAMS, "Invalid params: the answer to the question was malformed: " + problem}
+				return false, &refusal{id: m.id, code: mcp.INVALID_PARAMS, message: "Invalid params: the answer to the question was malformed: " + problem}
 			}
 		}
 		return false, nil
@@ -564,7 +572,7 @@ func (s *Server) checkHTTPRequest(m *message, acc *access) (drop bool, bad *refu
 		return m.overflow, nil
 	}
 	if bad := listCursor(m.method, m.params); bad != "" {
-		return false, &refusal{m.id, mcp.INVALID_PARAMS, bad}
+		return false, &refusal{id: m.id, code: mcp.INVALID_PARAMS, message: bad}
 	}
 	if m.method == string(mcp.MethodToolsCall) {
 		return false, s.checkToolCall(m, acc)

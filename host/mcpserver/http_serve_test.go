@@ -409,6 +409,18 @@ rules:
 	if err == nil || !strings.Contains(err.Error(), mcpserver.HeaderTools) {
 		t.Errorf("alice calling list_roles outside her header: %v", err)
 	}
+	// Both refusals are in the audit log, each for its subject.
+	refusedFor := map[string]bool{}
+	for _, line := range strings.Split(h.audit.String(), "\n") {
+		if strings.Contains(line, `"operation":"list_roles"`) && strings.Contains(line, `"outcome":"refused"`) && strings.Contains(line, `"code":"NotGranted"`) {
+			for _, who := range []string{"alice", "carol"} {
+				refusedFor[who] = refusedFor[who] || strings.Contains(line, `"subject":"`+who+`"`)
+			}
+		}
+	}
+	if !refusedFor["alice"] || !refusedFor["carol"] {
+		t.Errorf("the narrowing's refusals are not audited for their subjects (%v):\n%s", refusedFor, h.audit.String())
+	}
 
 	// Read-only from the rules (bob) and from a header (alice's second
 	// client), while a writable alice runs at the same time.

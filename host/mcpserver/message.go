@@ -47,6 +47,9 @@ type refusal struct {
 	id      json.RawMessage
 	code    int
 	message string
+	// narrowed names the tool a caller's narrowing left out (over HTTP):
+	// a refusal the audit log records, since it is who may do what.
+	narrowed string
 }
 
 // jsonrpcMembers are the members JSON-RPC 2.0 defines for a message.
@@ -72,17 +75,17 @@ func readMessage(line []byte) (*message, *refusal) {
 		return nil, nil // a blank line between messages is not a message
 	}
 	if !utf8.Valid(raw) {
-		return nil, &refusal{nil, mcp.PARSE_ERROR, "Parse error: the message is not valid UTF-8; JSON-RPC messages are UTF-8 JSON, one per line"}
+		return nil, &refusal{code: mcp.PARSE_ERROR, message: "Parse error: the message is not valid UTF-8; JSON-RPC messages are UTF-8 JSON, one per line"}
 	}
 	m := &message{raw: raw}
 	sc := jsonScan{data: raw}
 	switch end := sc.value(0, messageShape, &m.members); {
 	case end < 0 || sc.skipSpace(end) != len(raw):
-		return nil, &refusal{nil, mcp.PARSE_ERROR, "Parse error: the line is not one JSON value; send one JSON-RPC message per line"}
+		return nil, &refusal{code: mcp.PARSE_ERROR, message: "Parse error: the line is not one JSON value; send one JSON-RPC message per line"}
 	case raw[0] == '[':
-		return nil, &refusal{nil, mcp.INVALID_REQUEST, "Invalid Request: JSON-RPC batches are not supported (MCP removed them in 2025-06-18); send each message on its own line"}
+		return nil, &refusal{code: mcp.INVALID_REQUEST, message: "Invalid Request: JSON-RPC batches are not supported (MCP removed them in 2025-06-18); send each message on its own line"}
 	case raw[0] != '{':
-		return nil, &refusal{nil, mcp.INVALID_REQUEST, "Invalid Request: a JSON-RPC message is a JSON object; this one is not an object"}
+		return nil, &refusal{code: mcp.INVALID_REQUEST, message: "Invalid Request: a JSON-RPC message is a JSON object; this one is not an object"}
 	}
 	m.overflow = sc.overflow
 	ms := m.members
@@ -96,7 +99,7 @@ func readMessage(line []byte) (*message, *refusal) {
 		}
 	}
 	refuse := func(code int, message string) (*message, *refusal) {
-		return nil, &refusal{m.id, code, message}
+		return nil, &refusal{id: m.id, code: code, message: message}
 	}
 	for _, x := range ms {
 		if !jsonrpcMembers[x.key] {
@@ -121,7 +124,7 @@ func readMessage(line []byte) (*message, *refusal) {
 	}
 	m.request = true
 	if m.rawID != nil && m.id == nil {
-		return nil, &refusal{nil, mcp.INVALID_REQUEST, "Invalid Request: the id " + idProblem}
+		return nil, &refusal{code: mcp.INVALID_REQUEST, message: "Invalid Request: the id " + idProblem}
 	}
 	var ok bool
 	if m.method, ok = jsonString(rawMethod); !ok {

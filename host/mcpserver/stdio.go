@@ -638,7 +638,7 @@ func (r *lineReader) toolCall(m *message) bool {
 // refusal to answer instead, or nil. ServeStdio and the HTTP transport
 // both call it, so a call is judged the same way over either.
 func (s *Server) checkToolCall(m *message, acc *access) *refusal {
-	refuse := func(message string) *refusal { return &refusal{m.id, mcp.INVALID_PARAMS, message} }
+	refuse := func(message string) *refusal { return &refusal{id: m.id, code: mcp.INVALID_PARAMS, message: message} }
 	params := m.params
 	if params == nil {
 		return refuse(`Invalid params: tools/call needs params {"name": TOOL, "arguments": {...}}`)
@@ -664,7 +664,9 @@ func (s *Server) checkToolCall(m *message, acc *access) *refusal {
 		return refuse("Invalid params: " + s.unknownToolMessage(name))
 	}
 	if ok, why := acc.allows(name); !ok {
-		return refuse("Invalid params: " + notAllowedMessage(name, why))
+		bad := refuse("Invalid params: " + notAllowedMessage(name, why))
+		bad.narrowed = name
+		return bad
 	}
 	return nil
 }
