@@ -125,18 +125,28 @@ func (s SecretFiles) HeldAccessKey(_ context.Context, keyID string) (string, err
 	if err != nil {
 		return "", err
 	}
+	if found, err := secretFileAt(path); !found || err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// secretFileAt reports whether path is a regular file (nothing there is no
+// error), and refuses anything else at that name: a symbolic link, a
+// directory or a device is not a secret file this server wrote.
+func secretFileAt(path string) (bool, error) {
 	fi, err := os.Lstat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return "", nil
+		return false, nil
 	case err != nil:
-		return "", fmt.Errorf("cannot look at the secret file %s: %w", path, err)
+		return false, fmt.Errorf("cannot look at the secret file %s: %w", path, err)
 	case fi.Mode()&fs.ModeSymlink != 0:
-		return "", fmt.Errorf("%s is a symbolic link, not a secret file this server wrote; it was left as it is (whoever runs the server should look at it)", path)
+		return false, fmt.Errorf("%s is a symbolic link, not a secret file this server wrote; it was left as it is (whoever runs the server should look at it)", path)
 	case !fi.Mode().IsRegular():
-		return "", fmt.Errorf("%s is not a regular file (%s), not a secret file this server wrote; it was left as it is", path, fi.Mode().Type())
+		return false, fmt.Errorf("%s is not a regular file (%s), not a secret file this server wrote; it was left as it is", path, fi.Mode().Type())
 	}
-	return path, nil
+	return true, nil
 }
 
 // RemoveAccessKey removes the file StoreAccessKey wrote for keyID and
@@ -154,16 +164,8 @@ func (s SecretFiles) RemoveAccessKey(_ context.Context, keyID string) (string, e
 	if err := s.Check(); err != nil {
 		return "", err
 	}
-	fi, err := os.Lstat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "", nil
-	case err != nil:
-		return "", fmt.Errorf("cannot look at the secret file %s: %w", path, err)
-	case fi.Mode()&fs.ModeSymlink != 0:
-		return "", fmt.Errorf("%s is a symbolic link, not a secret file this server wrote; it was left as it is", path)
-	case !fi.Mode().IsRegular():
-		return "", fmt.Errorf("%s is not a regular file (%s), not a secret file this server wrote; it was left as it is", path, fi.Mode().Type())
+	if found, err := secretFileAt(path); !found || err != nil {
+		return "", err
 	}
 	// Remove unlinks the name: were it swapped for a link since, the link
 	// would go, never what it points to.

@@ -606,18 +606,7 @@ func (h *httpHandler) refuseMessage(w http.ResponseWriter, bad *refusal, modern 
 }
 
 func writeRPCError(w http.ResponseWriter, status int, id json.RawMessage, code int, message string) {
-	if id == nil {
-		id = json.RawMessage("null")
-	}
-	type details struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
-	}
-	b, err := json.Marshal(struct {
-		JSONRPC string          `json:"jsonrpc"`
-		ID      json.RawMessage `json:"id"`
-		Error   details         `json:"error"`
-	}{mcp.JSONRPC_VERSION, id, details{code, message}})
+	b, err := errorResponse(id, code, message)
 	if err != nil {
 		return
 	}

@@ -1177,10 +1177,10 @@ func capStrings(v any) (any, bool) {
 	return v, true
 }
 
-// reply writes an error response of ServeStdio's own (for a message mcp-go
-// never saw), with id, or null when the id could not be read. It is not
-// noted as an answer: no request it answers was counted as pending.
-func (w *responseWriter) reply(id json.RawMessage, code int, message string) {
+// errorResponse is a JSON-RPC error response with id, or null when the
+// id could not be read: the server's own answer to a message mcp-go never
+// saw, over stdio or HTTP.
+func errorResponse(id json.RawMessage, code int, message string) ([]byte, error) {
 	if id == nil {
 		id = json.RawMessage("null")
 	}
@@ -1188,11 +1188,18 @@ func (w *responseWriter) reply(id json.RawMessage, code int, message string) {
 		Code    int    `json:"code"`
 		Message string `json:"message"`
 	}
-	b, err := json.Marshal(struct {
+	return json.Marshal(struct {
 		JSONRPC string          `json:"jsonrpc"`
 		ID      json.RawMessage `json:"id"`
 		Error   details         `json:"error"`
 	}{mcp.JSONRPC_VERSION, id, details{code, message}})
+}
+
+// reply writes an error response of ServeStdio's own (for a message mcp-go
+// never saw), with id, or null when the id could not be read. It is not
+// noted as an answer: no request it answers was counted as pending.
+func (w *responseWriter) reply(id json.RawMessage, code int, message string) {
+	b, err := errorResponse(id, code, message)
 	if err != nil {
 		return
 	}
