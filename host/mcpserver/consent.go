@@ -397,14 +397,21 @@ func (cc *clientCaps) canElicit(ctx context.Context) bool {
 	if info := server.RequestProtocolInfoFromContext(ctx); info != nil && info.Modern {
 		return formElicitation(info.ClientCapabilities)
 	}
+	caps, ok := cc.ofSession(ctx)
+	return ok && formElicitation(&caps)
+}
+
+// ofSession is what the session of the request in ctx declared at
+// initialize (protocol versions before 2026-07-28).
+func (cc *clientCaps) ofSession(ctx context.Context) (mcp.ClientCapabilities, bool) {
 	sess := server.ClientSessionFromContext(ctx)
 	if sess == nil {
-		return false
+		return mcp.ClientCapabilities{}, false
 	}
 	cc.mu.Lock()
+	defer cc.mu.Unlock()
 	caps, ok := cc.caps[sess.SessionID()]
-	cc.mu.Unlock()
-	return ok && formElicitation(&caps)
+	return caps, ok
 }
 
 func formElicitation(caps *mcp.ClientCapabilities) bool {

@@ -323,9 +323,7 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.NotFound(w, r)
 			return
 		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			plain(w, http.StatusMethodNotAllowed, "Method Not Allowed: the metadata document is read with GET")
+		if !readWithGet(w, r, "the metadata document") {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -344,10 +342,19 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// readWithGet refuses (405) a request for what that is not GET or HEAD,
+// and reports whether it may go on.
+func readWithGet(w http.ResponseWriter, r *http.Request, what string) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	plain(w, http.StatusMethodNotAllowed, "Method Not Allowed: "+what+" is read with GET or HEAD")
+	return false
+}
+
 func (h *httpHandler) health(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		plain(w, http.StatusMethodNotAllowed, "Method Not Allowed: /healthz is read with GET or HEAD")
+	if !readWithGet(w, r, HealthPath) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -40,13 +40,7 @@ func (cc *clientCaps) canElicitURL(ctx context.Context) bool {
 	if info := server.RequestProtocolInfoFromContext(ctx); info != nil && info.Modern {
 		return false
 	}
-	sess := server.ClientSessionFromContext(ctx)
-	if sess == nil {
-		return false
-	}
-	cc.mu.Lock()
-	caps, ok := cc.caps[sess.SessionID()]
-	cc.mu.Unlock()
+	caps, ok := cc.ofSession(ctx)
 	return ok && caps.Elicitation != nil && caps.Elicitation.URL != nil
 }
 
