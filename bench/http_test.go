@@ -342,8 +342,13 @@ func runCalls(ctx context.Context, cs *mcp.ClientSession, c *loadClient, overHTT
 		var werr *jsonrpc.Error
 		switch {
 		case err != nil && errors.As(err, &werr) && want == wantOutsideRefuse && strings.Contains(werr.Message, tool):
-			// Refused before the gate, as a tool not served: not audited.
+			// Refused before the gate: over HTTP by the client's
+			// narrowing, which the audit records for its subject; over
+			// stdio as a tool the server does not serve, which it does not.
 			t.refusals.Add(1)
+			if overHTTP {
+				c.expectedAudit = append(c.expectedAudit, auditKey(tool, "refused", account, dry))
+			}
 		case err != nil && errors.As(err, &werr):
 			t.problem(&t.leaks, "%s call %d (%s): refused with %q, expected %s", c.subject, k, tool, werr.Message, want)
 		case err != nil:
