@@ -30,6 +30,9 @@ type wiring struct {
 	// --http), mounted by the HTTP server; nil otherwise.
 	links *secretlink.Store
 	close func() // releases the plugins, then the audit log
+	// loadPlugins loads the plugin set from the plugins file as it is now
+	// (nil without --plugins): at start, and on every reload.
+	loadPlugins func(context.Context) (*plugin.Runtime, error)
 }
 
 // open wires what serve, call, tools and plugins list share, in this order:
@@ -174,10 +177,6 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 			w.close()
 		}
 	}()
-	pcfg, err := plugin.LoadConfig(c.plugins)
-	if err != nil {
-		return nil, fmt.Errorf("the plugins file %s: %w", c.plugins, err)
-	}
 	pcat, err := catalogue.New(clients, catalogue.Options{Secrets: sink, ReturnSecrets: false, AllowRiskyPolicies: c.allowRisky,
 		Accounts: reachable})
 	if err != nil {
@@ -191,45 +190,59 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 	for i, op := range c.tools {
 		builtins[i] = op.Name
 	}
-	start := time.Now()
-	host, err := plugin.Load(ctx, pcfg, plugin.Options{
-		Gate:     w.gate.Over(pcat),
-		CacheDir: cacheDir,
-		Logger:   logger.With("component", "plugins"),
-		Account:  accountOf(pcat),
-		Builtins: builtins,
-		Secrets:  sink,
-		// secret_file_remove removes there what pcat wrote; state_seal
-		// keeps its key there.
-		SecretsDir: dir,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("cannot load the plugins of %s: %w", c.plugins, err)
-	}
-	names := make([]string, 0, len(host.Tools()))
-	for _, t := range host.Tools() {
-		names = append(names, t.Name)
-	}
-	if err := c.checkPluginPatterns(names); err != nil {
-		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if cerr := host.Close(cctx); cerr != nil {
-			logger.Error("closing the plugins", "err", cerr)
+	// The plugin set is loaded here at start and again, from the file as
+	// it is then, on every reload (serve: SIGHUP, --watch).
+	w.loadPlugins = func(ctx context.Context) (*plugin.Runtime, error) {
+		start := time.Now()
+		pcfg, err := plugin.LoadConfig(c.plugins)
+		if err != nil {
+			return nil, fmt.Errorf("the plugins file %s: %w", c.plugins, err)
 		}
+		host, err := plugin.Load(ctx, pcfg, plugin.Options{
+			Gate:     w.gate.Over(pcat),
+			CacheDir: cacheDir,
+			Logger:   logger.With("component", "plugins"),
+			Account:  accountOf(pcat),
+			Builtins: builtins,
+			Secrets:  sink,
+			// secret_file_remove removes there what pcat wrote; state_seal
+			// keeps its key there.
+			SecretsDir: dir,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("cannot load the plugins of %s: %w", c.plugins, err)
+		}
+		names := make([]string, 0, len(host.Tools()))
+		for _, t := range host.Tools() {
+			names = append(names, t.Name)
+		}
+		if err := c.checkPluginPatterns(names); err != nil {
+			closePlugins(host, logger)
+			return nil, err
+		}
+		logger.Info("plugins loaded", "file", c.plugins, "plugins", len(pcfg.Plugins), "tools", len(host.Tools()), "cache_dir", cacheDir, "took", time.Since(start))
+		return host, nil
+	}
+	host, err := w.loadPlugins(ctx)
+	if err != nil {
 		return nil, err
 	}
-	logger.Info("plugins loaded", "file", c.plugins, "plugins", len(pcfg.Plugins), "tools", len(host.Tools()), "cache_dir", cacheDir, "took", time.Since(start))
 	w.plugins = host
 	releaseAudit := w.close
 	w.close = func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := host.Close(cctx); err != nil {
-			logger.Error("closing the plugins", "err", err)
-		}
+		closePlugins(w.plugins, logger)
 		releaseAudit()
 	}
 	return w, nil
+}
+
+// closePlugins closes a plugin set, within a bound.
+func closePlugins(host *plugin.Runtime, logger *slog.Logger) {
+	cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := host.Close(cctx); err != nil {
+		logger.Error("closing the plugins", "err", err)
+	}
 }
 
 // sandboxOrg reports whether the server runs on the embedded sandbox's
