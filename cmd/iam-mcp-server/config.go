@@ -67,6 +67,7 @@ type config struct {
 
 	plugins  string // --plugins FILE; "" for none
 	cacheDir string // --cache-dir; "" for the default, decided in open
+	watch    bool   // serve --watch: reload the plugins when their file changes
 
 	logLevel slog.Level
 
@@ -151,6 +152,9 @@ func (c *config) validate(logLevel, confirm string) error {
 		if c.set(f.name) && strings.TrimSpace(f.value) == "" {
 			return usagef("%s needs a path", c.source(f.name))
 		}
+	}
+	if c.watch && c.plugins == "" {
+		return usagef("%s only applies with --plugins (it reloads the plugins when their file changes)", c.source("watch"))
 	}
 	if c.set("cache-dir") && c.plugins == "" {
 		return usagef("%s only applies with --plugins (it caches compiled plugins)", c.source("cache-dir"))

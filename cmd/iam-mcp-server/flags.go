@@ -99,6 +99,7 @@ func (c *config) flagSet() (fs *flag.FlagSet, logLevel, confirm *string) {
 	fs.BoolVar(&c.version, "version", false, "")
 	if c.command == "serve" {
 		c.http.flags(fs)
+		fs.BoolVar(&c.watch, "watch", false, "")
 	}
 	if c.command == "call" {
 		fs.StringVar(&c.args, "args", "", "")

@@ -20,6 +20,12 @@ Usage:
                                           print a plugin module's sha256 and describe output, to write its grant
   iam-mcp-server plugins new NAME [--dir DIR] [--module PATH] [--sdk DIR]
                                           write a new plugin in a module of its own: one tool, its tests, its entry
+  iam-mcp-server plugins keygen|publish|sign ...
+                                          a publisher's key; push a module to an OCI registry; sign it
+  iam-mcp-server plugins add oci://REGISTRY/REPOSITORY:TAG --plugins FILE --publisher NAME
+                                          verify a published plugin, show what it asks, pin it in FILE
+  iam-mcp-server plugins update NAME --plugins FILE
+                                          follow its tag to a new version; show what changed; repin it
   iam-mcp-server sandbox [flags]          serve the embedded IAM sandbox over HTTP (for the AWS CLI and SDKs)
   iam-mcp-server version                  print the version
 
@@ -142,6 +148,14 @@ holds the AWS credentials and each person's client connects to it. It listens on
 unless authentication is on; Host and Origin are checked; /healthz answers a load balancer;
 SIGTERM lets calls in flight finish. A new secret access key is given as a one-time link on
 this server, for the same subject, instead of a file or the result.
+
+With --plugins, SIGHUP reloads the plugins file without a restart (so does a change to the file,
+with --watch): the new set is loaded, verified and compiled first, then swapped in at once;
+calls running finish on the old set; clients are sent notifications/tools/list_changed. A
+reload that fails keeps the old set and logs why.
+
+  --watch                with --plugins: reload when the plugins file changes (checked every
+                         second; a change is taken once it has stayed the same for a second)
 ` + serveHTTPHelp,
 	"call": `Usage: iam-mcp-server call TOOL [--args JSON|@FILE|-] [--yes] [flags]
 
@@ -180,7 +194,13 @@ command's policy for that account's mode.
 `,
 	"plugins": `Usage: iam-mcp-server plugins list --plugins FILE [flags]
        iam-mcp-server plugins inspect FILE.wasm
+       iam-mcp-server plugins inspect oci://REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST]
        iam-mcp-server plugins new NAME [--dir DIR] [--module PATH] [--sdk DIR]
+       iam-mcp-server plugins keygen NAME [--dir DIR]
+       iam-mcp-server plugins publish FILE.wasm oci://REGISTRY/REPOSITORY:TAG [--sign-key KEY --sign-cert CERT]
+       iam-mcp-server plugins sign oci://REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST] --key KEY --cert CERT
+       iam-mcp-server plugins add oci://REGISTRY/REPOSITORY:TAG --plugins FILE (--publisher NAME | --cert CERT) [--yes]
+       iam-mcp-server plugins update NAME --plugins FILE [--yes]
 
   list      loads the plugins FILE lists, as the server would, and prints each: its path and
             sha256, its tools (full names), the operations it asks for and those granted, and
@@ -189,6 +209,60 @@ command's policy for that account's mode.
             so that an operator can write its entry (hash and grants) in the plugins file.
   new       writes the starting point of a plugin in a Go module of its own: one tool, its
             tests (natively with the test kit, and as Wasm), a Makefile and its plugins-file entry.
+  keygen    writes a publisher's signing key and certificate (the certificate goes to operators).
+  publish   pushes a module to an OCI registry with what it asks for, and signs it with a key.
+  sign      signs a published module (its digest) with a publisher's key.
+  add       verifies a published, signed plugin, shows what it asks for and, on yes, adds its
+            entry, pinned to the digest, to the plugins file.
+  update    follows an entry's tag to a newer version, shows what changed (new operations asked
+            for are never granted by an update) and, on yes, pins the entry to it.
+`,
+	"plugins keygen": `Usage: iam-mcp-server plugins keygen NAME [--dir DIR]
+
+Writes a publisher's signing key (NAME.key, mode 0600: keep it secret) and its self-signed
+code-signing certificate (NAME.crt) in DIR (default: the current directory); nothing is
+overwritten. plugins publish --sign-key and plugins sign --key use the key; operators trust
+the certificate under publishers: in their plugins file.
+`,
+	"plugins publish": `Usage: iam-mcp-server plugins publish FILE.wasm oci://REGISTRY/REPOSITORY:TAG [--sign-key KEY --sign-cert CERT] [--cache-dir DIR]
+
+Runs the module's describe export (sandboxed, with no IAM access, as plugins inspect does),
+pushes the module to the registry under TAG with its name, version, tools and the operations
+each asks for as annotations, and prints the reference pinned to the digest. With --sign-key
+and --sign-cert (from plugins keygen) it signs that digest too. Credentials come from the
+Docker config (docker login) and its credential helpers; a registry on loopback is reached
+over plain HTTP, any other over TLS. --cache-dir is the cache serve uses (default: the user
+cache).
+`,
+	"plugins sign": `Usage: iam-mcp-server plugins sign oci://REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST] --key KEY --cert CERT [--cache-dir DIR]
+
+Signs a published module: resolves the tag to its digest, and stores a Notary Project signature
+of that digest in the registry, next to it (an OCI referrer). What is signed is the digest, never
+the tag: a tag moved later does not carry the signature.
+`,
+	"plugins add": `Usage: iam-mcp-server plugins add oci://REGISTRY/REPOSITORY:TAG --plugins FILE (--publisher NAME | --cert CERT)
+                                  [--name NAME] [--grants OP,OP] [--cache-dir DIR] [--yes]
+
+Resolves the tag to its digest, verifies the signature (by a publisher of the plugins file,
+or by the certificate CERT, which the entry then names as signed_by), pulls and checks the
+module, shows its tools and every operation they ask for (writes marked), and on yes appends
+its entry to FILE: source pinned to the digest, the trust, grants (what it asks for, or the
+subset --grants names; a grant not asked for is refused) and the default limits. The file's
+comments and layout are kept; it is written to a temporary file, checked, and renamed. With no
+terminal to ask on, --yes is needed.
+
+  --name NAME       the entry's name (default: the plugin's own)
+  --grants OP,OP    grant only these of the operations it asks for
+  --cache-dir DIR   where pulled modules are kept, as for serve (default: the user cache)
+  --yes             write without asking
+`,
+	"plugins update": `Usage: iam-mcp-server plugins update NAME --plugins FILE [--cache-dir DIR] [--yes]
+
+Follows the tag of entry NAME's source to the version it points at now, pulls and verifies it
+with the entry's trust, and shows what changed: new and removed tools, and the operations the
+new version asks for that the old did not — these are NOT granted by the update (the grants stay
+what the file says) and each is listed as granted or not. On yes it pins the entry's source to
+the new digest, changing nothing else. "already current" when the digest is the same.
 `,
 	"plugins list": `Usage: iam-mcp-server plugins list --plugins FILE [flags]
 
@@ -215,9 +289,16 @@ module's sha256 into plugins.yaml), the plugins-file entry and a README. See doc
                   published; without it, go get the server module)
 `,
 	"plugins inspect": `Usage: iam-mcp-server plugins inspect FILE.wasm
+       iam-mcp-server plugins inspect oci://REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST]
+                      [--publisher NAME --plugins FILE | --cert CERT]
 
 Prints a module's sha256 and what its describe export returns (name, version, tools, and the
 operations each tool asks for), as indented JSON, so that an operator can write its entry in
 the plugins file. The module runs only its describe export, with no IAM access.
+
+For an oci:// reference it reads only the registry's manifest (the module is neither pulled nor
+run): the pinned reference, the tools, the operations asked for and the writes among them; with
+--publisher (a publisher of the plugins file) or --cert, also who signed it, or an error if no
+valid signature is there.
 `,
 }

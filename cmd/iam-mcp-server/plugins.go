@@ -15,7 +15,7 @@ import (
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
-// runPlugins is `iam-mcp-server plugins list|inspect|new`.
+// runPlugins is `iam-mcp-server plugins list|inspect|new|publish|sign|keygen|add|update`.
 func runPlugins(ctx context.Context, p process, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		return usageFailure(stderr, "plugins", usagef("which one? plugins list or plugins inspect (or plugins new NAME, to write a new plugin)"))
@@ -26,12 +26,24 @@ func runPlugins(ctx context.Context, p process, args []string, stdin io.Reader, 
 		return 0
 	case sub == "list":
 		return runCommand(ctx, p, "plugins list", rest, stdin, stdout, stderr)
+	case sub == "inspect" && isOCIArg(rest):
+		return runInspectOCI(ctx, rest, stdout, stderr)
 	case sub == "inspect":
 		return runInspect(ctx, rest, stdout, stderr)
 	case sub == "new":
 		return runPluginsNew(rest, stdout, stderr)
+	case sub == "publish":
+		return runPluginsPublish(ctx, rest, stdout, stderr)
+	case sub == "sign":
+		return runPluginsSign(ctx, rest, stdout, stderr)
+	case sub == "keygen":
+		return runPluginsKeygen(rest, stdout, stderr)
+	case sub == "add":
+		return runPluginsAdd(ctx, rest, stdin, stdout, stderr)
+	case sub == "update":
+		return runPluginsUpdate(ctx, rest, stdin, stdout, stderr)
 	default:
-		return usageFailure(stderr, "plugins", usagef("unknown subcommand %s: use plugins list, plugins inspect or plugins new", quoted(sub)))
+		return usageFailure(stderr, "plugins", usagef("unknown subcommand %s: use plugins list, inspect, new, publish, sign, keygen, add or update", quoted(sub)))
 	}
 }
 

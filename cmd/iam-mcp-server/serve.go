@@ -43,6 +43,8 @@ func runServe(ctx context.Context, cfg config, stdin io.Reader, stdout, stderr i
 	}
 	logger.Info("serving MCP on stdio", "version", version, "tools", len(cfg.tools), "toolsets", cfg.toolsets,
 		"plugin_tools", pluginTools, "readonly", cfg.readOnly, "confirm", cfg.confirm, "excluded", len(cfg.excluded), "sandbox", cfg.sandbox)
+	stopReloads := startReloads(ctx, cfg, w, srv, logger) // before w.close, deferred above
+	defer stopReloads()
 	if err := srv.ServeStdio(ctx, stdin, stdout); err != nil {
 		fmt.Fprintf(stderr, "iam-mcp-server: %v\n", err)
 		return 1

@@ -93,6 +93,8 @@ func runServeHTTP(ctx context.Context, cfg config, logger *slog.Logger, clientLo
 		"tools", len(cfg.tools), "toolsets", cfg.toolsets, "plugin_tools", pluginTools, "readonly", cfg.readOnly, "confirm", cfg.confirm,
 		"excluded", len(cfg.excluded), "sandbox", cfg.sandbox, "secret_link_ttl", h.secretLinkTTL)
 	serving = true
+	stopReloads := startReloads(ctx, cfg, w, srv, logger) // before w.close, deferred above
+	defer stopReloads()
 	if err := srv.ServeStreamableHTTP(ctx, opts); err != nil {
 		return fail("%v", err)
 	}

@@ -198,6 +198,11 @@ func (c config) open(ctx context.Context, logger *slog.Logger) (_ *wiring, err e
 		if err != nil {
 			return nil, fmt.Errorf("the plugins file %s: %w", c.plugins, err)
 		}
+		// oci:// entries become verified modules in the cache first: the
+		// runtime loads only local files.
+		if err := resolvePluginSources(ctx, pcfg, cacheDir, logger.With("component", "pluginreg")); err != nil {
+			return nil, fmt.Errorf("the plugins file %s: %w", c.plugins, err)
+		}
 		host, err := plugin.Load(ctx, pcfg, plugin.Options{
 			Gate:     w.gate.Over(pcat),
 			CacheDir: cacheDir,

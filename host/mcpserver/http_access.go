@@ -189,8 +189,8 @@ func (s *Server) allToolNames() []string {
 	for _, t := range catalogue.Tools() {
 		names = append(names, t.Name)
 	}
-	if s.plugins != nil {
-		for _, t := range s.plugins.Tools() {
+	if p := s.currentPlugins(); p != nil {
+		for _, t := range p.Tools() {
 			names = append(names, t.Name)
 		}
 	}

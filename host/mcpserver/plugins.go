@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"regexp"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -106,10 +108,20 @@ func objectSchema(raw json.RawMessage) error {
 // result (see progressWriter); reports after the call has returned, or that
 // do not increase, are dropped, since MCP requires progress to increase and
 // a strict client treats a notification after the result as an error.
-func (s *Server) pluginHandler(t plugin.Tool) server.ToolHandlerFunc {
-	name := t.Name
-	hasOutput := len(bytes.TrimSpace(t.OutputSchema)) > 0 && !bytes.Equal(bytes.TrimSpace(t.OutputSchema), []byte("null"))
+//
+// Reload: the handler runs the tool of the set current when the call
+// starts (SetPlugins may have swapped it since mcp-go looked the tool up),
+// and that set is kept, and counted as busy, until the call returns.
+func (s *Server) pluginHandler(name string) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+		set := s.acquire()
+		defer s.release(set)
+		t, ok := set.tools[name]
+		if !ok {
+			// Removed by a reload between mcp-go's lookup and now.
+			return errorResult(api.Errorf(api.InvalidInput, "%s", s.unknownToolMessage(name))), nil
+		}
+		hasOutput := len(bytes.TrimSpace(t.OutputSchema)) > 0 && !bytes.Equal(bytes.TrimSpace(t.OutputSchema), []byte("null"))
 		start := time.Now()
 		defer func() {
 			if r := recover(); r != nil {
@@ -131,7 +143,7 @@ func (s *Server) pluginHandler(t plugin.Tool) server.ToolHandlerFunc {
 		}
 		p := &progressForwarder{s: s, ctx: ctx, token: token, tool: name}
 		c := s.newConsenter(ctx, name, req, args)
-		out, cerr := s.plugins.CallWithConsent(ctx, name, args, p.report, c)
+		out, cerr := set.p.CallWithConsent(ctx, name, args, p.report, c)
 		p.finish()
 		if cerr != nil && errors.Is(cerr, plugin.ErrConsentPending) {
 			if asked := c.inputRequired(); asked != nil {
@@ -261,4 +273,165 @@ func (s *Server) sendProgress(ctx context.Context, token mcp.ProgressToken, r ap
 		return st.send(ctx, "notifications/progress", params)
 	}
 	return s.mcp.SendNotificationToClient(ctx, "notifications/progress", params)
+}
+
+// pluginSet is one set of plugins as served: the Plugins, its tools the
+// Filter shows (by name), those it hides, its tools' listing order, and how
+// many calls are running on it.
+type pluginSet struct {
+	p      Plugins
+	tools  map[string]plugin.Tool
+	hidden map[string]bool
+	rank   map[string]int
+
+	running int           // calls running on this set; under Server.pmu
+	idle    chan struct{} // closed once the set is retired and running is 0
+	closed  bool          // idle is closed
+}
+
+// pluginSet checks p's tools as New and SetPlugins require and describes
+// them; nil p is the empty set. Nothing of s changes.
+//
+// The runtime refuses a plugin tool named like a catalogue operation, a
+// built-in tool or another plugin's; this repeats the check here, against
+// the whole catalogue and not only what is exposed (a call of delete_role
+// under the default toolsets must be told how to enable it, never run a
+// plugin), against every '_' name the server keeps for itself, and without
+// regard to letter case (a client that ignores case would take Delete_Role
+// for delete_role), so that a plugin can never answer a call meant for
+// something else. A tool the Filter hides is checked too: hiding it must
+// not free its name.
+func (s *Server) pluginSet(p Plugins) (*pluginSet, []server.ServerTool, error) {
+	set := &pluginSet{p: p, tools: map[string]plugin.Tool{}, hidden: map[string]bool{}, rank: map[string]int{},
+		idle: make(chan struct{})}
+	if p == nil {
+		return set, nil, nil
+	}
+	var tools []server.ServerTool
+	owner := map[string]string{} // folded name → plugin
+	for i, t := range p.Tools() {
+		if why := plugin.ReservedToolName(t.Name); why != "" {
+			return nil, nil, fmt.Errorf("mcpserver: plugin %s: the tool name %s %s", t.Plugin, t.Name, why)
+		}
+		for name := range s.exposed {
+			if strings.EqualFold(name, t.Name) {
+				return nil, nil, fmt.Errorf("mcpserver: plugin %s: tool %s has the name of the built-in tool %s", t.Plugin, t.Name, name)
+			}
+		}
+		folded := strings.ToLower(t.Name)
+		if other, dup := owner[folded]; dup {
+			return nil, nil, fmt.Errorf("mcpserver: plugins %s and %s both offer a tool named %s (letter case aside)", other, t.Plugin, t.Name)
+		}
+		owner[folded] = t.Plugin
+		tool, err := PluginTool(t, s.gate.ReadOnly(), s.openWorld)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !s.filter.Shows(t.Name) {
+			set.hidden[t.Name] = true
+			continue
+		}
+		set.tools[t.Name] = t
+		set.rank[t.Name] = i
+		tools = append(tools, server.ServerTool{Tool: tool, Handler: s.pluginHandler(t.Name)})
+	}
+	return set, tools, nil
+}
+
+// SetPlugins replaces the plugin set the server serves, for a reload. p's
+// tools are checked as New checks them; if one is refused, nothing changes
+// and the error says why. Otherwise, in one step, the old set's tools are
+// withdrawn and p's listed, each client is sent one
+// notifications/tools/list_changed, and new calls go to p. A call already
+// running finishes on the set it started with; PluginsIdle says when the
+// old set has none left, so that its owner can close it. nil p serves no
+// plugin tools. p must be comparable (a pointer, as *plugin.Runtime is).
+func (s *Server) SetPlugins(p Plugins) error {
+	set, ptools, err := s.pluginSet(p)
+	if err != nil {
+		return err
+	}
+	// The built-in tools (and anything else registered on MCP()) stay; the
+	// plugin tools are replaced. SetTools swaps mcp-go's whole table under
+	// its lock and notifies once, where DeleteTools then AddTools would
+	// notify twice and show a listing without plugin tools in between.
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	old := s.plugins
+	tools := make([]server.ServerTool, 0, len(ptools)+len(s.exposed))
+	for name, st := range s.mcp.ListTools() {
+		if _, plug := old.tools[name]; plug {
+			continue
+		}
+		tools = append(tools, *st)
+	}
+	tools = append(tools, ptools...)
+	s.plugins = set
+	s.retire(old)
+	s.mcp.SetTools(tools...)
+	return nil
+}
+
+// currentSet is the set new calls go to.
+func (s *Server) currentSet() *pluginSet {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	return s.plugins
+}
+
+// currentPlugins is the Plugins new calls go to, or nil.
+func (s *Server) currentPlugins() Plugins {
+	return s.currentSet().p
+}
+
+// acquire counts a call starting on the current set; release ends it.
+func (s *Server) acquire() *pluginSet {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	s.plugins.running++
+	return s.plugins
+}
+
+func (s *Server) release(set *pluginSet) {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	set.running--
+	s.closeIfIdle(set)
+}
+
+// retire marks old as replaced; under pmu.
+func (s *Server) retire(old *pluginSet) {
+	s.retired = append(s.retired, old)
+	s.closeIfIdle(old)
+}
+
+// closeIfIdle closes a retired set's idle channel once no call runs on it,
+// and forgets the set; under pmu.
+func (s *Server) closeIfIdle(set *pluginSet) {
+	if set.running > 0 || set.closed || set == s.plugins {
+		return
+	}
+	set.closed = true
+	close(set.idle)
+	s.retired = slices.DeleteFunc(s.retired, func(r *pluginSet) bool { return r == set })
+}
+
+// PluginsIdle returns a channel closed once p has been replaced by
+// SetPlugins and no call runs on it any more: its owner may then close it.
+// For a p that is not (or no longer) known, the channel is already closed;
+// for the current set, it closes only after a later SetPlugins.
+func (s *Server) PluginsIdle(p Plugins) <-chan struct{} {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	if s.plugins.p == p {
+		return s.plugins.idle
+	}
+	for _, r := range s.retired {
+		if r.p == p {
+			return r.idle
+		}
+	}
+	done := make(chan struct{})
+	close(done)
+	return done
 }

@@ -39,6 +39,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,7 +48,6 @@ import (
 
 	"github.com/iammcp/iam-mcp-server/host/catalogue"
 	"github.com/iammcp/iam-mcp-server/host/gate"
-	"github.com/iammcp/iam-mcp-server/host/plugin"
 	"github.com/iammcp/iam-mcp-server/sdk/api"
 )
 
@@ -91,14 +91,19 @@ type Options struct {
 // Server is the MCP server of the built-in tools and the plugins' tools.
 // Build it with New.
 type Server struct {
-	mcp     *server.MCPServer
-	gate    *gate.Gate
-	plugins Plugins
-	logger  *slog.Logger
+	mcp       *server.MCPServer
+	gate      *gate.Gate
+	logger    *slog.Logger
+	openWorld bool // the calls reach AWS (not the sandbox)
 
 	exposed map[string]bool // the built-in tools served
-	hidden  map[string]bool // plugin tools the Filter hides
 	filter  *ToolFilter
+
+	// pmu guards plugins, the plugin set new calls go to, and retired,
+	// the sets SetPlugins replaced whose calls may still be running.
+	pmu     sync.Mutex
+	plugins *pluginSet
+	retired []*pluginSet
 
 	questions *questionStore // consent questions awaiting the client's answer
 	clients   clientCaps     // what each session declared at initialize
@@ -131,30 +136,32 @@ func New(g *gate.Gate, opts Options) (*Server, error) {
 
 	// tools/list answers in catalogue order (families together), not
 	// mcp-go's alphabetical order.
-	var pluginTools []plugin.Tool
-	if opts.Plugins != nil {
-		pluginTools = opts.Plugins.Tools()
-	}
+	// Plugin tools follow, in their set's order (pluginSet.rank).
 	builtIn := api.All()
-	rank := make(map[string]int, len(builtIn)+len(pluginTools))
+	rank := make(map[string]int, len(builtIn))
 	for i, op := range builtIn {
 		rank[op.Name] = i
 	}
-	for i, t := range pluginTools {
-		rank[t.Name] = len(builtIn) + i
-	}
+	var s *Server
 	listFilter := func(ctx context.Context, tools []mcp.Tool) []mcp.Tool {
 		out := slices.Clone(tools)
 		// An HTTP request lists only the tools its access leaves it.
 		if acc := accessFrom(ctx); acc != nil {
 			out = slices.DeleteFunc(out, func(t mcp.Tool) bool { ok, _ := acc.allows(t.Name); return !ok })
 		}
-		slices.SortStableFunc(out, func(a, b mcp.Tool) int { return rank[a.Name] - rank[b.Name] })
+		prank := s.currentSet().rank
+		at := func(name string) int {
+			if r, ok := rank[name]; ok {
+				return r
+			}
+			return len(builtIn) + prank[name]
+		}
+		slices.SortStableFunc(out, func(a, b mcp.Tool) int { return at(a.Name) - at(b.Name) })
 		return out
 	}
 
-	s := &Server{gate: g, plugins: opts.Plugins, logger: logger, filter: opts.Filter,
-		exposed: map[string]bool{}, hidden: map[string]bool{},
+	s = &Server{gate: g, logger: logger, filter: opts.Filter, openWorld: !opts.Sandbox,
+		exposed:   map[string]bool{},
 		questions: newQuestionStore(), clientLog: opts.ClientLog}
 	hooks := &server.Hooks{}
 	s.clients.install(hooks)
@@ -163,10 +170,12 @@ func New(g *gate.Gate, opts Options) (*Server, error) {
 		opts.ClientLog.install(hooks)
 	}
 	s.mcp = server.NewMCPServer(Name, version,
-		server.WithToolCapabilities(false),
+		// listChanged: SetPlugins changes the plugin tools while clients
+		// are connected, and tells them with notifications/tools/list_changed.
+		server.WithToolCapabilities(true),
 		server.WithLogging(),
 		server.WithHooks(hooks),
-		server.WithInstructions(instructions(g.ReadOnly(), g.Confirm(), slices.ContainsFunc(ops, func(t catalogue.Tool) bool { return t.Name == "get_account_info" }), len(pluginTools) > 0)),
+		server.WithInstructions(instructions(g.ReadOnly(), g.Confirm(), slices.ContainsFunc(ops, func(t catalogue.Tool) bool { return t.Name == "get_account_info" }), opts.Plugins != nil && len(opts.Plugins.Tools()) > 0)),
 		server.WithToolFilter(listFilter),
 	)
 
@@ -186,40 +195,12 @@ func New(g *gate.Gate, opts Options) (*Server, error) {
 		}
 		tools = append(tools, server.ServerTool{Tool: tool, Handler: s.handler(op.Name)})
 	}
-	// The runtime refuses a plugin tool named like a catalogue operation,
-	// a built-in tool or another plugin's; this repeats the check here,
-	// against the whole catalogue and not only what is exposed (a call of
-	// delete_role under the default toolsets must be told how to enable
-	// it, never run a plugin), against every '_' name the server keeps for
-	// itself, and without regard to letter case (a client that ignores
-	// case would take Delete_Role for delete_role), so that a plugin can
-	// never answer a call meant for something else. A tool the Filter
-	// hides is checked too: hiding it must not free its name.
-	owner := map[string]string{} // folded name → plugin
-	for _, t := range pluginTools {
-		if why := plugin.ReservedToolName(t.Name); why != "" {
-			return nil, fmt.Errorf("mcpserver: plugin %s: the tool name %s %s", t.Plugin, t.Name, why)
-		}
-		for name := range seen {
-			if strings.EqualFold(name, t.Name) {
-				return nil, fmt.Errorf("mcpserver: plugin %s: tool %s has the name of the built-in tool %s", t.Plugin, t.Name, name)
-			}
-		}
-		folded := strings.ToLower(t.Name)
-		if other, dup := owner[folded]; dup {
-			return nil, fmt.Errorf("mcpserver: plugins %s and %s both offer a tool named %s (letter case aside)", other, t.Plugin, t.Name)
-		}
-		owner[folded] = t.Plugin
-		tool, err := PluginTool(t, g.ReadOnly(), !opts.Sandbox)
-		if err != nil {
-			return nil, err
-		}
-		if !opts.Filter.Shows(t.Name) {
-			s.hidden[t.Name] = true
-			continue
-		}
-		tools = append(tools, server.ServerTool{Tool: tool, Handler: s.pluginHandler(t)})
+	set, ptools, err := s.pluginSet(opts.Plugins)
+	if err != nil {
+		return nil, err
 	}
+	s.plugins = set
+	tools = append(tools, ptools...)
 	s.mcp.AddTools(tools...)
 	if opts.ClientLog != nil {
 		opts.ClientLog.attach(s)
@@ -242,7 +223,7 @@ func (s *Server) unknownToolMessage(name string) string {
 	switch {
 	case isOp && s.gate.Excluded(name):
 		return fmt.Sprintf("the tool %s is excluded from this server by its operator (--exclude-tools), for every caller; it cannot be called here", q)
-	case (isOp || s.hidden[name]) && !s.filter.Shows(name):
+	case (isOp || s.currentSet().hidden[name]) && !s.filter.Shows(name):
 		return fmt.Sprintf("the tool %s is hidden on this server by its operator (--tools / --exclude-tools); list the tools to see the ones it offers", q)
 	case isOp:
 		return fmt.Sprintf("the tool %s is not enabled on this server: it belongs to the %s toolset, which the operator can expose with --toolsets %s (or --toolsets all)", q, t.Toolset, t.Toolset)

@@ -367,7 +367,7 @@ func TestConfigAccounts(t *testing.T) {
 		"    accounts: [" + strings.Repeat("a", 65) + "]\n": "is not an account id",
 		"    accounts: prod\n":                              "line 5",
 		"    accounts: [[prod]]\n":                          "line 5",
-		"    account: [prod]\n":                             `unknown key "account" (known: name, path, sha256, prefix, grants, config, limits, accounts)`,
+		"    account: [prod]\n":                             `unknown key "account" (known: name, path, source, publisher, signed_by, sha256, prefix, grants, config, limits, accounts)`,
 	} {
 		_, err := LoadConfig(writeConfig(t, head+body))
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "p") {

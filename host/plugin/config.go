@@ -52,8 +52,24 @@ var hexPattern = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 // each, what it may do. Only this file decides names and grants; a
 // plugin's describe can only ask.
 type Config struct {
-	Plugins []Spec `yaml:"plugins"`
+	// Publishers are whom the operator trusts to have built a plugin: an
+	// entry's publisher names one, and its module then loads only with a
+	// valid signature by one of the publisher's certificates.
+	Publishers map[string]PublisherSpec `yaml:"publishers"`
+	Plugins    []Spec                   `yaml:"plugins"`
 }
+
+// PublisherSpec is one publisher in the plugins file.
+type PublisherSpec struct {
+	// Certificates are PEM files (LoadConfig resolves a relative path
+	// against the plugins file's directory): the publisher's signing
+	// certificates, the trust anchors of its signatures.
+	Certificates []string `yaml:"certificates"`
+}
+
+// OCIScheme starts an entry's source: a plugin published to an OCI
+// registry, oci://REGISTRY/REPOSITORY[:TAG]@sha256:HEX.
+const OCIScheme = "oci://"
 
 // Spec is one plugin in the plugins file.
 type Spec struct {
@@ -63,8 +79,24 @@ type Spec struct {
 	// Path is the .wasm file. LoadConfig resolves a relative path against
 	// the plugins file's directory (and stores the result here).
 	Path string `yaml:"path"`
+	// Source is, instead of Path, where the plugin is published: an
+	// oci:// reference pinned to its manifest's digest. The command
+	// resolves it to a verified module in the cache (setting Path and
+	// SHA256) before the runtime loads it; the runtime never reads a
+	// registry.
+	Source string `yaml:"source"`
+	// Publisher names an entry of the file's publishers: the module then
+	// loads only with a valid signature by one of its certificates. Only
+	// with Source.
+	Publisher string `yaml:"publisher"`
+	// SignedBy are certificate files (PEM, relative to the plugins file)
+	// of which one must have signed the module: a per-entry alternative,
+	// or addition, to Publisher. Only with Source.
+	SignedBy []string `yaml:"signed_by"`
 	// SHA256 is the hex sha256 the file must have: a mismatch refuses the
-	// plugin, naming the file and both hashes. Required.
+	// plugin, naming the file and both hashes. Required with Path;
+	// optional with Source, where the pinned digest already fixes the
+	// module (if given, it must be the module's).
 	SHA256 string `yaml:"sha256"`
 	// Prefix goes before each of the plugin's tool names, with an
 	// underscore: nil means the plugin's name, "" means no prefix.
@@ -227,7 +259,7 @@ func parseSize(s string) (uint64, error) {
 }
 
 // specKeys are the keys a plugin entry accepts.
-var specKeys = "name, path, sha256, prefix, grants, config, limits, accounts"
+var specKeys = "name, path, source, publisher, signed_by, sha256, prefix, grants, config, limits, accounts"
 
 // LoadConfig reads and checks a plugins file. It is strict: an unknown key
 // is an error naming it (a misspelt "grant" must not silently grant
@@ -247,8 +279,11 @@ func LoadConfig(path string) (*Config, error) {
 func parseConfig(data []byte, path string) (*Config, error) {
 	var cfg Config
 	known := func(t string) string {
-		if t == "Config" {
-			return "plugins"
+		switch t {
+		case "Config":
+			return "publishers, plugins"
+		case "PublisherSpec":
+			return "certificates"
 		}
 		return specKeys
 	}
@@ -256,11 +291,30 @@ func parseConfig(data []byte, path string) (*Config, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	dir := filepath.Dir(path)
+	rel := func(f string) string {
+		if f != "" && !filepath.IsAbs(f) {
+			return filepath.Join(dir, f)
+		}
+		return f
+	}
 	for i := range cfg.Plugins {
 		p := &cfg.Plugins[i]
-		if p.Path != "" && !filepath.IsAbs(p.Path) {
-			p.Path = filepath.Join(dir, p.Path)
+		if p.Path != "" && p.Source != "" {
+			// Checked here, not in Validate: once the command has resolved
+			// a source, the entry holds both (Path is the verified module
+			// in the cache) and Load validates it again.
+			return nil, fmt.Errorf("%s: plugin %q has both path and source; give one: path for a local .wasm file, source for a published one", path, p.Name)
 		}
+		p.Path = rel(p.Path)
+		for j := range p.SignedBy {
+			p.SignedBy[j] = rel(p.SignedBy[j])
+		}
+	}
+	for name, pub := range cfg.Publishers {
+		for j := range pub.Certificates {
+			pub.Certificates[j] = rel(pub.Certificates[j])
+		}
+		cfg.Publishers[name] = pub
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -275,6 +329,19 @@ const emptyAccountsAdvice = "accounts lists no account; list at least one accoun
 // a valid prefix, grants that name operations that exist, and limits that
 // parse. Errors name the entry and say what to write instead.
 func (c *Config) Validate() error {
+	for _, name := range sortedPublisherNames(c.Publishers) {
+		if !namePattern.MatchString(name) {
+			return fmt.Errorf("publisher %s: a publisher's name must be 1 to 64 letters, digits, '_' or '-'", args.Quote(name))
+		}
+		if len(c.Publishers[name].Certificates) == 0 {
+			return fmt.Errorf("publisher %q: certificates is missing; list the publisher's signing certificate files (PEM)", name)
+		}
+		for j, f := range c.Publishers[name].Certificates {
+			if f == "" {
+				return fmt.Errorf("publisher %q: certificates[%d] is empty; write a certificate file (PEM)", name, j)
+			}
+		}
+	}
 	seen := map[string]int{}
 	for i, s := range c.Plugins {
 		where := fmt.Sprintf("plugins[%d]", i)
@@ -283,6 +350,15 @@ func (c *Config) Validate() error {
 		}
 		if err := s.validate(); err != nil {
 			return fmt.Errorf("%s: %w", where, err)
+		}
+		if s.Publisher != "" {
+			if _, ok := c.Publishers[s.Publisher]; !ok {
+				known := "the file has none"
+				if len(c.Publishers) > 0 {
+					known = "known: " + strings.Join(sortedPublisherNames(c.Publishers), ", ")
+				}
+				return fmt.Errorf("%s: publisher %s is not in the file's publishers (%s); add it under publishers: with its certificates", where, args.Quote(s.Publisher), known)
+			}
 		}
 		if j, dup := seen[s.Name]; dup {
 			return fmt.Errorf("plugins[%d] and plugins[%d] are both named %q; each plugin needs its own name", j, i, s.Name)
@@ -299,14 +375,34 @@ func (s Spec) validate() error {
 	if !namePattern.MatchString(s.Name) {
 		return fmt.Errorf("name %q must be 1 to 64 letters, digits, '_' or '-'", s.Name)
 	}
-	if s.Path == "" {
-		return errors.New("path (the .wasm file) is missing")
-	}
-	if s.SHA256 == "" {
-		return fmt.Errorf("sha256 is missing; `iam-mcp-server plugins inspect %s` prints it", s.Path)
-	}
-	if !hexPattern.MatchString(s.SHA256) {
-		return fmt.Errorf("sha256 %q is not 64 hex digits; `iam-mcp-server plugins inspect %s` prints it", s.SHA256, s.Path)
+	switch {
+	case s.Path == "" && s.Source == "":
+		return errors.New("path (the .wasm file) or source (oci://REGISTRY/REPOSITORY:TAG@sha256:DIGEST) is missing")
+	case s.Source != "":
+		if err := validSource(s.Source); err != nil {
+			return err
+		}
+		for j, f := range s.SignedBy {
+			if f == "" {
+				return fmt.Errorf("signed_by[%d] is empty; write a certificate file (PEM)", j)
+			}
+		}
+		if s.SignedBy != nil && len(s.SignedBy) == 0 {
+			return errors.New("signed_by lists no certificate; list at least one, or leave the key out")
+		}
+		if s.SHA256 != "" && !hexPattern.MatchString(s.SHA256) {
+			return fmt.Errorf("sha256 %q is not 64 hex digits (or leave it out: the source's digest pins the module)", s.SHA256)
+		}
+	default:
+		if s.Publisher != "" || s.SignedBy != nil {
+			return errors.New("publisher and signed_by apply only to a plugin with a source (oci://…): a local path has no signature to check")
+		}
+		if s.SHA256 == "" {
+			return fmt.Errorf("sha256 is missing; `iam-mcp-server plugins inspect %s` prints it", s.Path)
+		}
+		if !hexPattern.MatchString(s.SHA256) {
+			return fmt.Errorf("sha256 %q is not 64 hex digits; `iam-mcp-server plugins inspect %s` prints it", s.SHA256, s.Path)
+		}
 	}
 	if s.Prefix != nil && *s.Prefix != "" && !namePattern.MatchString(*s.Prefix) {
 		return fmt.Errorf("prefix %q must be letters, digits, '_' or '-' (or \"\" for none)", *s.Prefix)
@@ -324,6 +420,38 @@ func (s Spec) validate() error {
 		return errors.New("limits: max_iam_calls and max_mutations must be 0 (no cap) or more")
 	}
 	return validAccountNames(s.Accounts)
+}
+
+// ociSourcePattern is the shape of a pinned oci:// source; the registry
+// client parses it fully (host/pluginreg.ParseRef) when the command
+// resolves it, this only refuses what cannot be one when the file is read.
+var ociSourcePattern = regexp.MustCompile(`^oci://[^\s/@]+/[^\s@]+@sha256:[0-9a-f]{64}$`)
+
+// validSource checks an entry's source: an oci:// reference pinned to a
+// digest, so that what loads is what the operator reviewed, whatever the
+// tag points at later.
+func validSource(src string) error {
+	if !strings.HasPrefix(src, OCIScheme) {
+		return fmt.Errorf("source %s is not an oci:// reference; write oci://REGISTRY/REPOSITORY:TAG@sha256:DIGEST (or use path for a local file)", args.Quote(src))
+	}
+	if !strings.Contains(src, "@sha256:") {
+		return fmt.Errorf("source %s is not pinned to a digest; run `iam-mcp-server plugins add %s` to pin it (it writes source with @sha256:…)", args.Quote(src), args.Quote(src))
+	}
+	if len(src) > 1024 || !ociSourcePattern.MatchString(src) {
+		return fmt.Errorf("source %s is not a reference such as oci://registry.example.com/acme/reviewer:1.2.0@sha256:<64 lowercase hex digits>", args.Quote(src))
+	}
+	return nil
+}
+
+// sortedPublisherNames returns the publishers' names, sorted, for
+// messages and a stable order of checks.
+func sortedPublisherNames(m map[string]PublisherSpec) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // maxAccountName bounds one name in a plugin's accounts: an account id is

@@ -177,6 +177,8 @@ func FuzzConfig(f *testing.F) {
 		head + "    account: [dev]\n",
 		head + "    grants: [read]\n    limits: {memory: 1MiB, timeout: 1s, max_iam_calls: 3}\n",
 		"plugins: []\n", "plugins:\n  - accounts: ~\n", "---\n---\n", "",
+		"publishers:\n  acme:\n    certificates: [a.crt]\nplugins:\n  - name: r\n    source: oci://r.example.com/a/r:1@sha256:" + strings.Repeat("a", 64) + "\n    publisher: acme\n",
+		"plugins:\n  - name: r\n    source: oci://r.example.com/a/r:1\n    signed_by: [a.crt]\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -191,6 +193,11 @@ func FuzzConfig(f *testing.F) {
 		for _, p := range cfg.Plugins {
 			if p.Accounts != nil && len(p.Accounts) == 0 {
 				t.Fatalf("%q was accepted with an empty accounts list", in)
+			}
+			// An entry is a local file or a published module, never both,
+			// and a published one is pinned.
+			if (p.Path == "") == (p.Source == "") || (p.Source != "" && !strings.Contains(p.Source, "@sha256:")) {
+				t.Fatalf("%q was accepted with path %q and source %q", in, p.Path, p.Source)
 			}
 		}
 	})

@@ -368,6 +368,11 @@ func openCache(dir string) (wazero.CompilationCache, error) {
 
 // newLoaded prepares a plugin from its (validated) spec, defaults applied.
 func newLoaded(spec Spec, logger *slog.Logger) (*loaded, error) {
+	if spec.Source != "" && (spec.Path == "" || spec.SHA256 == "") {
+		// The runtime never reads a registry: the command resolves each
+		// oci:// entry to a verified module in the cache first.
+		return nil, fmt.Errorf("plugin %s: its source %s has not been resolved to a verified module; load the plugins file through iam-mcp-server, which pulls and verifies it", spec.Name, spec.Source)
+	}
 	limits := spec.Limits.withDefaults()
 	pages, err := limits.Pages()
 	if err != nil {

@@ -44,6 +44,9 @@ var rules = []rule{
 	// standard library and internal helpers alone, so that the
 	// authentication code has nothing between it and crypto/*.
 	{prefix: "host/httpauth", may: []string{"internal"}},
+	// The registry client, cache and signatures: no runtime, no gate; the
+	// command hands the runtime a verified file in the cache.
+	{prefix: "host/pluginreg", may: []string{"internal", "sdk/api"}},
 	{prefix: "host/plugin", may: []string{"internal", "sdk/api", "host/args", "host/gate"}},
 	// One-time secret links: the principal from the gate's context, no
 	// catalogue and no transport (mcpserver mounts it).
