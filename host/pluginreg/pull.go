@@ -16,6 +16,8 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry/remote"
+
+	"github.com/iammcp/iam-mcp-server/internal/readfile"
 )
 
 // Module is a pulled, verified plugin module in the cache.
@@ -150,7 +152,7 @@ func (c *Client) Pull(ctx context.Context, ref Ref) (*Module, error) {
 // config and module hash to the manifest's descriptors.
 func (c *Client) fromCache(ref Ref) (*Module, error) {
 	dir := c.manifestDir(ref.Digest)
-	raw, err := readSmallFile(filepath.Join(dir, cacheManifest), maxManifest)
+	raw, err := readfile.Regular(filepath.Join(dir, cacheManifest), "cached manifest", maxManifest)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +163,7 @@ func (c *Client) fromCache(ref Ref) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := readSmallFile(filepath.Join(dir, cacheConfig), maxConfig)
+	cfg, err := readfile.Regular(filepath.Join(dir, cacheConfig), "cached config", maxConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -222,21 +224,4 @@ func (c *Client) fetch(ctx context.Context, ref Ref) (*Module, error) {
 func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
-}
-
-// readSmallFile reads a cached regular file of at most limit bytes.
-func readSmallFile(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() || st.Size() > limit {
-		return nil, fmt.Errorf("cache file %s is not a regular file of at most %d bytes", path, limit)
-	}
-	return io.ReadAll(io.LimitReader(f, limit))
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,8 @@ import (
 	"github.com/notaryproject/notation-go/registry"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/iammcp/iam-mcp-server/internal/readfile"
 )
 
 // The signature cache keeps, per plugin manifest, the signatures that
@@ -113,7 +114,7 @@ var _ registry.Repository = (*cacheRepo)(nil)
 // openSignatureCache reads the cache for the manifest with digest dgst.
 // It returns (nil, nil) when nothing is cached.
 func openSignatureCache(dir string, dgst string) (*cacheRepo, error) {
-	subjData, err := readSmall(filepath.Join(dir, subjectFile), maxSigDescriptor)
+	subjData, err := readfile.Regular(filepath.Join(dir, subjectFile), "cached signature descriptor", maxSigDescriptor)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -140,7 +141,7 @@ func openSignatureCache(dir string, dgst string) (*cacheRepo, error) {
 		if n == subjectFile || !strings.HasSuffix(n, sigDescriptorExt) {
 			continue
 		}
-		data, err := readSmall(filepath.Join(dir, n), maxSigDescriptor)
+		data, err := readfile.Regular(filepath.Join(dir, n), "cached signature descriptor", maxSigDescriptor)
 		if err != nil {
 			return nil, err
 		}
@@ -199,30 +200,6 @@ func decodeStrictDescriptor(data []byte, d *ocispec.Descriptor) error {
 	return d.Digest.Validate()
 }
 
-// readSmall reads a regular file of at most limit bytes.
-func readSmall(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() || st.Size() > limit {
-		return nil, fmt.Errorf("signature cache file %s is not a regular file of at most %d bytes: remove it and verify online", path, limit)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("signature cache file %s grew past %d bytes", path, limit)
-	}
-	return data, nil
-}
-
 // Resolve answers only the cached manifest's digest: the cache pins it.
 func (r *cacheRepo) Resolve(_ context.Context, reference string) (ocispec.Descriptor, error) {
 	if reference != r.subject.Digest.String() {
@@ -247,7 +224,7 @@ func (r *cacheRepo) FetchSignatureBlob(_ context.Context, desc ocispec.Descripto
 		if s.Manifest.Digest != desc.Digest {
 			continue
 		}
-		blob, err := readSmall(filepath.Join(r.dir, s.Manifest.Digest.Encoded()+sigEnvelopeExt), maxEnvelope)
+		blob, err := readfile.Regular(filepath.Join(r.dir, s.Manifest.Digest.Encoded()+sigEnvelopeExt), "cached signature", maxEnvelope)
 		if err != nil {
 			return nil, ocispec.Descriptor{}, fmt.Errorf("cached signature envelope: %w", err)
 		}
