@@ -58,6 +58,7 @@ func TestHTTPFlagRefusals(t *testing.T) {
 		want string
 	}{
 		{nil, []string{"--tls-cert", "c.pem"}, "--tls-cert only applies with --http ADDR"},
+		{nil, []string{"--watch"}, "--watch only applies with --plugins"},
 		{map[string]string{"IAM_MCP_HTTP_TOKEN_FILE": "t"}, nil, "IAM_MCP_HTTP_TOKEN_FILE only applies with --http"},
 		{nil, []string{"--http", "8080"}, "use host:port"},
 		{nil, []string{"--http", "127.0.0.1:99999"}, "use host:port"},

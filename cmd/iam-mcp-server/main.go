@@ -50,6 +50,12 @@ func run(p process, args []string, stdin io.Reader, stdout, stderr io.Writer) in
 	// this context; each stops its work, closes what it opened, and exits.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if command == "serve" {
+		// SIGHUP reloads the plugins of a server that is serving
+		// (reload.go); one that arrives while it still starts must not
+		// end it, as the signal's default would.
+		signal.Ignore(syscall.SIGHUP)
+	}
 	switch command {
 	case "serve", "call", "tools", "policy":
 		return runCommand(ctx, p, command, args, stdin, stdout, stderr)
